@@ -1,0 +1,32 @@
+package probes
+
+// all is the explicit list of probes: no init() registration, so the set is visible
+// in one place and a test can check that names and default ports are unique.
+var all = []*Probe{
+	// (entries are added by the probe files' authors, one line each)
+}
+
+// All returns every probe.
+func All() []*Probe { return append([]*Probe(nil), all...) }
+
+// ByName returns the probe with that name.
+func ByName(name string) (*Probe, bool) {
+	for _, p := range all {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return nil, false
+}
+
+// ForPort returns the default probe for a UDP port.
+func ForPort(port uint16) (*Probe, bool) {
+	for _, p := range all {
+		for _, q := range p.Ports {
+			if q == port {
+				return p, true
+			}
+		}
+	}
+	return nil, false
+}

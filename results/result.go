@@ -1,0 +1,104 @@
+package results
+
+import (
+	"encoding/json"
+	"net/netip"
+	"time"
+)
+
+// Proto is a transport or IP protocol name as profiles and outputs spell it:
+// "tcp", "udp", or an IP protocol such as "gre", "esp", "ah".
+type Proto string
+
+// The protocols the scanner tests; any other Proto is reported NotTested.
+const (
+	TCP Proto = "tcp"
+	UDP Proto = "udp"
+)
+
+// Expectation is what a profile requires of a port.
+type Expectation string
+
+// The expectations. The empty value means none: an ad-hoc scan that checks nothing.
+const (
+	ExpectNone     Expectation = ""
+	ExpectOpen     Expectation = "open"     // required: the run fails unless the port is open
+	ExpectOptional Expectation = "optional" // reported, never fails the run
+	ExpectClosed   Expectation = "closed"   // must not be reachable: the run fails if it is open
+)
+
+// Source cites where a requirement comes from.
+type Source struct {
+	Document string `json:"document"`          // seed file name
+	Section  string `json:"section,omitempty"` // section or table row
+}
+
+// Check is the profile entry a result answers: why the port was scanned and what
+// was expected of it. Results keep their own copy so that this package does not
+// depend on profiles.
+type Check struct {
+	Profiles []string    `json:"profiles"`          // slugs of every profile that asked for this port
+	Service  string      `json:"service,omitempty"` // e.g. "Kerberos KDC"
+	Purpose  string      `json:"purpose,omitempty"`
+	Expect   Expectation `json:"expect,omitempty"`
+	Role     string      `json:"role,omitempty"` // destination role for multi-destination profiles
+	Sources  []Source    `json:"sources,omitempty"`
+}
+
+// Result is the verdict for one port of one target.
+type Result struct {
+	Target   string        `json:"target"`            // as the user gave it
+	Addr     netip.Addr    `json:"address"`           // the address probed; invalid when the target failed
+	Proto    Proto         `json:"proto"`             //
+	Port     uint16        `json:"port"`              // 0 for IP protocols and target errors
+	State    State         `json:"state"`             //
+	Reason   string        `json:"reason"`            // short, machine-readable: syn-ack, conn-refused, no-response, ...
+	RTT      time.Duration `json:"-"`                 // round-trip time of the deciding answer; 0 when there was none
+	Attempts int           `json:"attempts"`          // packets or connection attempts sent
+	Probe    string        `json:"probe,omitempty"`   // UDP probe (or "epm") that produced the verdict
+	Detail   string        `json:"detail,omitempty"`  // one-line summary of what the reply said
+	Details  any           `json:"details,omitempty"` // structured probe details
+	Under    string        `json:"under,omitempty"`   // for follow-ups: what revealed the port ("instance SQLEXPRESS")
+	Check    *Check        `json:"check,omitempty"`   // the profile entry, when scanning profiles
+	Time     time.Time     `json:"time"`              // when the verdict was reached, UTC
+}
+
+// Met reports whether the result satisfies its expectation. A result without a
+// check, or with an optional one, always does.
+func (r *Result) Met() bool {
+	if r.Check == nil {
+		return true
+	}
+	switch r.Check.Expect {
+	case ExpectOpen:
+		return r.State == Open
+	case ExpectClosed:
+		return r.State != Open
+	}
+	return true
+}
+
+// MarshalJSON writes the RTT in milliseconds and the time in UTC.
+func (r Result) MarshalJSON() ([]byte, error) {
+	type plain Result // no methods: no recursion
+	r.Time = r.Time.UTC()
+	return json.Marshal(struct {
+		plain
+		RTTms float64 `json:"rtt_ms"`
+	}{plain(r), float64(r.RTT.Microseconds()) / 1000})
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote; Details decode as generic JSON values.
+func (r *Result) UnmarshalJSON(b []byte) error {
+	type plain Result
+	var v struct {
+		plain
+		RTTms float64 `json:"rtt_ms"`
+	}
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*r = Result(v.plain)
+	r.RTT = time.Duration(v.RTTms * float64(time.Millisecond))
+	return nil
+}

@@ -1,0 +1,45 @@
+//go:build linux
+
+package testnet
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestHostLink checks that a host answers on its link (RST from a closed port) and
+// that an nftables drop rule inside it silences the port.
+func TestHostLink(t *testing.T) {
+	h := NewHost(t)
+	if !h.Addr.Is4() || !netip.MustParsePrefix("198.18.0.0/15").Contains(h.Addr) {
+		t.Fatalf("host address %v outside 198.18.0.0/15", h.Addr)
+	}
+	target := netip.AddrPortFrom(h.Addr, 9).String()
+	_, err := net.DialTimeout("tcp", target, 2*time.Second)
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("dial closed port: got %v, want connection refused", err)
+	}
+	h.NFT(t, `table inet t {
+	chain in {
+		type filter hook input priority 0;
+		tcp dport 9 drop
+	}
+}`)
+	_, err = net.DialTimeout("tcp", target, 300*time.Millisecond)
+	var ne net.Error
+	if !errors.As(err, &ne) || !ne.Timeout() {
+		t.Fatalf("dial dropped port: got %v, want timeout", err)
+	}
+}
+
+func TestSlotsDistinct(t *testing.T) {
+	a, _ := slotAddrs(1)
+	b, _ := slotAddrs(257)
+	if a == b || !netip.MustParsePrefix("198.18.0.0/15").Contains(b) {
+		t.Fatalf("slot addresses %v %v", a, b)
+	}
+}

@@ -59,6 +59,7 @@ type Result struct {
 	Detail   string        `json:"detail,omitempty"`  // one-line summary of what the reply said
 	Details  any           `json:"details,omitempty"` // structured probe details
 	Under    string        `json:"under,omitempty"`   // for follow-ups: what revealed the port ("instance SQLEXPRESS")
+	Via      string        `json:"via,omitempty"`     // for follow-ups: the port whose reply revealed this one ("1434/udp")
 	Check    *Check        `json:"check,omitempty"`   // the profile entry, when scanning profiles
 	Time     time.Time     `json:"time"`              // when the verdict was reached, UTC
 }

@@ -1,0 +1,84 @@
+package results
+
+import (
+	"encoding/csv"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// CSVHeader is the fixed header row of CSV output. Columns are only ever added at
+// the end, so scripts that index columns keep working.
+var CSVHeader = []string{
+	"target", "address", "proto", "port", "state", "reason", "rtt_ms", "attempts",
+	"probe", "detail", "under", "profiles", "service", "expect", "met", "source", "time",
+}
+
+// WriteCSV writes a header row and one row per result, in Sort order (rs is not
+// modified), quoted per RFC 4180 by encoding/csv. Cells that have no value are
+// empty rather than zero: port for IP protocols and failed targets, rtt_ms when
+// nothing answered, time when the port never finished, and the check columns
+// (profiles, service, expect, met, source) when the result answers no profile
+// entry. met is "true" or "false" by Fails, so an unfinished port that had to be
+// open or closed is "false". Lists (profiles, source) are joined with "; ", a
+// source as "document § section".
+func WriteCSV(w io.Writer, rs []Result) error {
+	sorted := append([]Result(nil), rs...)
+	Sort(sorted)
+	cw := csv.NewWriter(w)
+	if err := cw.Write(CSVHeader); err != nil {
+		return err
+	}
+	for i := range sorted {
+		if err := cw.Write(csvRow(&sorted[i])); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func csvRow(r *Result) []string {
+	var addr, port, rtt, at string
+	if r.Addr.IsValid() {
+		addr = r.Addr.String()
+	}
+	if r.Port != 0 {
+		port = strconv.Itoa(int(r.Port))
+	}
+	if r.RTT > 0 {
+		rtt = strconv.FormatFloat(float64(r.RTT.Microseconds())/1000, 'f', -1, 64)
+	}
+	if !r.Time.IsZero() {
+		at = r.Time.UTC().Format(time.RFC3339Nano)
+	}
+	var profiles, service, expect, met, source string
+	if c := r.Check; c != nil {
+		profiles = strings.Join(c.Profiles, "; ")
+		service = c.Service
+		expect = string(c.Expect)
+		if Checked(r) {
+			met = strconv.FormatBool(!Fails(r))
+		}
+		source = sourcesText(c.Sources)
+	}
+	return []string{
+		r.Target, addr, string(r.Proto), port, r.State.String(), r.Reason, rtt,
+		strconv.Itoa(r.Attempts), r.Probe, r.Detail, r.Under, profiles, service,
+		expect, met, source, at,
+	}
+}
+
+// sourcesText renders citations for one-line formats: "document § section; …".
+func sourcesText(ss []Source) string {
+	parts := make([]string, 0, len(ss))
+	for _, s := range ss {
+		if s.Section == "" {
+			parts = append(parts, s.Document)
+		} else {
+			parts = append(parts, s.Document+" § "+s.Section)
+		}
+	}
+	return strings.Join(parts, "; ")
+}

@@ -1,0 +1,144 @@
+package results
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+)
+
+//go:embed schema/report-v1.schema.json
+var schemaV1 []byte
+
+// JSONSchema returns the JSON Schema (draft 2020-12) of the report WriteJSON writes,
+// for users who validate reports in their own pipelines. Its "$defs/result" also
+// describes one line of JSONL output.
+func JSONSchema() []byte { return bytes.Clone(schemaV1) }
+
+// compiledV1 is the shipped schema, compiled once; ReadJSON checks every document
+// against it before decoding.
+var compiledV1 = sync.OnceValues(func() (*schemaNode, error) { return compileSchema(schemaV1) })
+
+// reportJSON is the wire form of a Report: field order is the document's order.
+type reportJSON struct {
+	SchemaVersion int       `json:"schema_version"`
+	Tool          Tool      `json:"tool"`
+	Started       time.Time `json:"started"`
+	Finished      time.Time `json:"finished"`
+	Command       []string  `json:"command"`
+	Interrupted   bool      `json:"interrupted"`
+	Incomplete    bool      `json:"incomplete"`
+	Verdict       Verdict   `json:"verdict"`
+	Hosts         []Host    `json:"hosts"`
+	Results       []Result  `json:"results"`
+}
+
+// Hosts summarises the report's results per host (see Summarize).
+func (rep *Report) Hosts() []Host { return Summarize(rep.Results) }
+
+// WriteJSON writes rep as one indented JSON document (schema in JSONSchema) followed
+// by a newline. Results are written in Sort order; rep is not modified. The
+// document also carries the overall verdict and the per-host summary, derived from
+// the results, for readers such as jq.
+func WriteJSON(w io.Writer, rep *Report) error {
+	if rep.SchemaVersion != 0 && rep.SchemaVersion != SchemaVersion {
+		return fmt.Errorf("results: cannot write schema version %d, only %d", rep.SchemaVersion, SchemaVersion)
+	}
+	rs := append([]Result{}, rep.Results...)
+	Sort(rs)
+	hosts := Summarize(rs)
+	if hosts == nil {
+		hosts = []Host{}
+	}
+	doc := reportJSON{
+		SchemaVersion: SchemaVersion,
+		Tool:          rep.Tool,
+		Started:       rep.Started.UTC(),
+		Finished:      rep.Finished.UTC(),
+		Command:       append([]string{}, rep.Command...),
+		Interrupted:   rep.Interrupted,
+		Incomplete:    rep.Incomplete,
+		Verdict:       Overall(rs),
+		Hosts:         hosts,
+		Results:       rs,
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(doc)
+}
+
+// VersionError is returned by ReadJSON for a report whose schema_version this
+// package does not read.
+type VersionError struct {
+	Got int // the document's schema_version
+}
+
+func (e *VersionError) Error() string {
+	if e.Got > SchemaVersion {
+		return fmt.Sprintf("report has schema_version %d, newer than this portreach reads (%d): upgrade portreach to read it", e.Got, SchemaVersion)
+	}
+	return fmt.Sprintf("report has schema_version %d, which this portreach does not read (it reads %d)", e.Got, SchemaVersion)
+}
+
+// ReadJSON reads a report written by WriteJSON, typically a baseline a user hands
+// in. It never guesses: a document of another schema version is refused with a
+// *VersionError before anything else is read, and the document must match the
+// shipped schema exactly (unknown fields, wrong types, unknown states are errors
+// naming the offending field, e.g. "results[3].state: …"). Hosts are not read back;
+// Report.Hosts recomputes them from the results.
+func ReadJSON(r io.Reader) (*Report, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	v, err := decodeJSONValue(data)
+	if err != nil {
+		return nil, fmt.Errorf("not a JSON document: %w", err)
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("not a portreach JSON report: the document is %s, not an object", typeName(v))
+	}
+	sv, ok := obj["schema_version"]
+	if !ok {
+		return nil, fmt.Errorf("not a portreach JSON report: it has no schema_version")
+	}
+	num, ok := sv.(json.Number)
+	if !ok {
+		return nil, fmt.Errorf("not a portreach JSON report: schema_version is %s, not a number", typeName(sv))
+	}
+	ver, err := num.Int64()
+	if err != nil || ver < -1<<31 || ver > 1<<31-1 {
+		return nil, fmt.Errorf("not a portreach JSON report: schema_version %s is not an integer", show(num))
+	}
+	if ver != SchemaVersion {
+		return nil, &VersionError{Got: int(ver)}
+	}
+	schema, err := compiledV1()
+	if err != nil {
+		return nil, fmt.Errorf("results: built-in schema: %w", err)
+	}
+	if err := schema.validate(v, ""); err != nil {
+		return nil, fmt.Errorf("report does not match schema version %d: %w", SchemaVersion, err)
+	}
+	var doc reportJSON
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("report does not match schema version %d: %w", SchemaVersion, err)
+	}
+	return &Report{
+		SchemaVersion: doc.SchemaVersion,
+		Tool:          doc.Tool,
+		Started:       doc.Started,
+		Finished:      doc.Finished,
+		Command:       doc.Command,
+		Interrupted:   doc.Interrupted,
+		Incomplete:    doc.Incomplete,
+		Results:       doc.Results,
+	}, nil
+}

@@ -1,0 +1,46 @@
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"sync"
+)
+
+// JSONLWriter streams results as JSON Lines: one Result object per line
+// (schema: "$defs/result" in JSONSchema), written as each port finishes, so that a
+// huge scan never holds its results in memory and a pipe consumer (jq, a log
+// shipper) sees every verdict at once. There is no header line; each line stands
+// alone. A JSONLWriter is safe for concurrent use.
+type JSONLWriter struct {
+	mu  sync.Mutex
+	w   io.Writer
+	buf bytes.Buffer
+}
+
+// NewJSONLWriter returns a writer of JSON Lines to w.
+func NewJSONLWriter(w io.Writer) *JSONLWriter { return &JSONLWriter{w: w} }
+
+// flusher is implemented by buffered writers (bufio.Writer, compress writers).
+type flusher interface{ Flush() error }
+
+// Write writes r as one line with a single Write call on the underlying writer,
+// then flushes that writer if it buffers (has a Flush() error method), so a line
+// is never held back or split between results.
+func (j *JSONLWriter) Write(r Result) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.buf.Reset()
+	enc := json.NewEncoder(&j.buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil { // Encode ends the line with '\n'
+		return err
+	}
+	if _, err := j.w.Write(j.buf.Bytes()); err != nil {
+		return err
+	}
+	if f, ok := j.w.(flusher); ok {
+		return f.Flush()
+	}
+	return nil
+}

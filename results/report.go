@@ -1,0 +1,108 @@
+package results
+
+import (
+	"net/netip"
+	"strconv"
+	"time"
+)
+
+// SchemaVersion is the version of the JSON report format this package writes and
+// the only one ReadJSON accepts. It changes whenever a field is added, removed or
+// changes meaning, together with a new schema file under schema/.
+const SchemaVersion = 1
+
+// Tool names the program that wrote a report.
+type Tool struct {
+	Name    string `json:"name"`    // "portreach"
+	Version string `json:"version"` // as the binary reports it; "devel" for untagged builds
+}
+
+// Report is a whole run: what was asked, when, whether it finished, and every result.
+// It is what the JSON format writes and what baselines are read back into. The
+// per-host summary (Hosts) is derived from Results; see Summarize.
+type Report struct {
+	// SchemaVersion is set by WriteJSON (a zero value is written as SchemaVersion)
+	// and checked by ReadJSON.
+	SchemaVersion int
+	Tool          Tool
+	Started       time.Time // written in UTC
+	Finished      time.Time // written in UTC
+	Command       []string  // the command line, arguments as given (os.Args)
+	// Interrupted means the run was stopped (Ctrl-C, SIGTERM) before every port
+	// finished; the unfinished ones are in Results with state Unknown.
+	Interrupted bool
+	// Incomplete means the run hit its --max-time bound; unfinished ports as above.
+	Incomplete bool
+	Results    []Result
+}
+
+// Host summarises the results for one host: one target as given and the address
+// it was probed at (a CIDR or range target yields one Host per address).
+type Host struct {
+	Target  string        `json:"target"`
+	Addr    netip.Addr    `json:"address"` // invalid when the target did not resolve
+	Verdict Verdict       `json:"verdict"`
+	Ports   int           `json:"ports"`  // results for this host
+	Checks  int           `json:"checks"` // results with an expectation of open or closed
+	Failed  int           `json:"failed"` // results that fail their expectation (see Fails)
+	States  map[State]int `json:"states"` // results per state; states with none are absent
+}
+
+// Name is how tables title the host: the address, followed by the target in
+// parentheses when the user named it differently ("198.18.1.2 (mail01)"); just the
+// target when it has no address.
+func (h *Host) Name() string {
+	if !h.Addr.IsValid() {
+		return h.Target
+	}
+	a := h.Addr.String()
+	if h.Target == "" || h.Target == a {
+		return a
+	}
+	return a + " (" + h.Target + ")"
+}
+
+// Summarize groups results by host in Sort order (the input need not be sorted and
+// is not modified) and counts states and verdicts.
+func Summarize(rs []Result) []Host {
+	sorted := append([]Result(nil), rs...)
+	Sort(sorted)
+	var hosts []Host
+	for i := range sorted {
+		r := &sorted[i]
+		if n := len(hosts); n == 0 || hosts[n-1].Target != r.Target || hosts[n-1].Addr != r.Addr {
+			hosts = append(hosts, Host{Target: r.Target, Addr: r.Addr, Verdict: VerdictNone, States: map[State]int{}})
+		}
+		h := &hosts[len(hosts)-1]
+		h.Ports++
+		h.States[r.State]++
+		if Checked(r) {
+			h.Checks++
+			if Fails(r) {
+				h.Failed++
+			}
+		}
+	}
+	for i := range hosts {
+		h := &hosts[i]
+		switch {
+		case h.Failed > 0:
+			h.Verdict = VerdictFail
+		case h.Checks > 0:
+			h.Verdict = VerdictPass
+		}
+	}
+	return hosts
+}
+
+// PortName renders a port the way tables, CSV and Via spell it: "443/tcp",
+// "53/udp", and for IP protocols (which have no ports) just the protocol, "gre".
+func PortName(p Proto, port uint16) string {
+	if port == 0 && p != TCP && p != UDP {
+		return string(p)
+	}
+	if p == "" {
+		return strconv.Itoa(int(port))
+	}
+	return strconv.Itoa(int(port)) + "/" + string(p)
+}

@@ -1,0 +1,59 @@
+package results
+
+import (
+	"cmp"
+	"slices"
+)
+
+// Sort orders results so that every output is the same whatever order the ports
+// finished in. The order is:
+//
+//  1. address (netip.Addr order: IPv4 before IPv6, numerically; targets that failed
+//     to resolve, whose address is invalid, come first);
+//  2. target as given (two names for one address stay two hosts);
+//  3. protocol: tcp, then udp, then IP protocols by name;
+//  4. port;
+//  5. Under, then Via (a follow-up after a plain result for the same port).
+//
+// The sort is stable, so results equal in all of these keep their relative order.
+func Sort(rs []Result) {
+	slices.SortStableFunc(rs, compareResults)
+}
+
+func compareResults(a, b Result) int {
+	if c := a.Addr.Compare(b.Addr); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Target, b.Target); c != 0 {
+		return c
+	}
+	if c := compareProto(a.Proto, b.Proto); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Port, b.Port); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Under, b.Under); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Via, b.Via)
+}
+
+// protoRank puts the two transports the scanner tests before IP protocols, which
+// are only ever reported as not tested.
+func protoRank(p Proto) int {
+	switch p {
+	case TCP:
+		return 0
+	case UDP:
+		return 1
+	}
+	return 2
+}
+
+func compareProto(a, b Proto) int {
+	if c := cmp.Compare(protoRank(a), protoRank(b)); c != 0 {
+		return c
+	}
+	return cmp.Compare(a, b)
+}

@@ -4,6 +4,7 @@ package probes
 // in one place and a test can check that names and default ports are unique.
 var all = []*Probe{
 	// (entries are added by the probe files' authors, one line each)
+	DNS, // dns.go
 }
 
 // All returns every probe.

@@ -2,6 +2,7 @@ package results
 
 import (
 	"encoding/json"
+	"math"
 	"net/netip"
 	"time"
 )
@@ -100,6 +101,6 @@ func (r *Result) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*r = Result(v.plain)
-	r.RTT = time.Duration(v.RTTms * float64(time.Millisecond))
+	r.RTT = time.Duration(math.Round(v.RTTms * float64(time.Millisecond))) // 0.412 ms is 411999.99… ns in binary
 	return nil
 }

@@ -1,0 +1,394 @@
+package results
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"reflect"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// TableOptions controls the human-readable table. The zero value is plain text
+// with ranges compressed.
+type TableOptions struct {
+	// Color adds ANSI colours to states, check outcomes and verdicts. The CLI sets
+	// it only when the output is a terminal; files and pipes get plain text.
+	Color bool
+	// Verbose shows one row per port instead of compressing runs of alike ports
+	// into ranges, and the purpose and source of every checked entry, not only of
+	// the failing ones.
+	Verbose bool
+}
+
+// WriteTable writes rep for people: one block per host (in Sort order) titled with
+// the address and the target as given and, when the host has checks, its PASS or
+// FAIL verdict. Inside a block, entries that fail their expectation come first,
+// each followed by its purpose and source; then the rest in port order. Runs of
+// consecutive ports alike in protocol, state, reason and check, with no probe
+// detail, are compressed into one range row ("50101-50200/tcp  filtered
+// no-response (100)"). Follow-ups appear under the port whose reply revealed
+// them. Each block ends with a count of ports per state; the table ends with
+// the run's verdict and whether it finished.
+func WriteTable(w io.Writer, rep *Report, opt TableOptions) error {
+	rs := append([]Result(nil), rep.Results...)
+	Sort(rs)
+	hosts := Summarize(rs)
+	var buf bytes.Buffer
+	p := &tablePrinter{opt: opt, out: &buf}
+	i := 0
+	for hi := range hosts {
+		h := &hosts[hi]
+		if hi > 0 {
+			buf.WriteByte('\n')
+		}
+		p.host(h, rs[i:i+h.Ports])
+		i += h.Ports
+	}
+	p.footer(rep, rs, hosts)
+	return writeTrimmed(w, buf.Bytes())
+}
+
+// writeTrimmed drops the padding tabwriter leaves at the end of lines.
+func writeTrimmed(w io.Writer, b []byte) error {
+	bw := bufio.NewWriter(w)
+	for line := range bytes.Lines(b) {
+		bw.Write(bytes.TrimRight(line, " \n"))
+		bw.WriteByte('\n')
+	}
+	return bw.Flush()
+}
+
+type tablePrinter struct {
+	opt TableOptions
+	out *bytes.Buffer
+}
+
+// ANSI SGR colours. Every code is five bytes and the reset four, so that wrapping
+// each cell of a column in exactly one code and one reset widens all its cells
+// alike and tabwriter's alignment (which counts bytes of escapes too) holds.
+const (
+	ansiRed     = "\x1b[31m"
+	ansiGreen   = "\x1b[32m"
+	ansiYellow  = "\x1b[33m"
+	ansiMagenta = "\x1b[35m"
+	ansiDefault = "\x1b[39m"
+	ansiReset   = "\x1b[0m"
+)
+
+func (p *tablePrinter) paint(color, s string) string {
+	if !p.opt.Color {
+		return s
+	}
+	return color + s + ansiReset
+}
+
+func stateColor(s State) string {
+	switch s {
+	case Open:
+		return ansiGreen
+	case Closed:
+		return ansiRed
+	case Filtered, OpenFiltered:
+		return ansiYellow
+	case Unknown, Error:
+		return ansiMagenta
+	}
+	return ansiDefault
+}
+
+func verdictColor(v Verdict) string {
+	switch v {
+	case VerdictFail:
+		return ansiRed
+	case VerdictPass:
+		return ansiGreen
+	}
+	return ansiDefault
+}
+
+// entry is one table row before rendering: a single result, or a range of alike
+// results, with the follow-ups its reply revealed.
+type entry struct {
+	first, last *Result
+	n           int
+	minRTT      time.Duration
+	maxRTT      time.Duration
+	children    []*Result
+}
+
+func (p *tablePrinter) host(h *Host, rs []Result) {
+	title := h.Name()
+	switch h.Verdict {
+	case VerdictFail:
+		title += "  " + p.paint(ansiRed, "FAIL") + fmt.Sprintf("  %d of %d checks failed", h.Failed, h.Checks)
+	case VerdictPass:
+		title += "  " + p.paint(ansiGreen, "PASS") + fmt.Sprintf("  %d %s met", h.Checks, plural(h.Checks, "check", "checks"))
+	}
+	p.out.WriteString(title + "\n")
+
+	// Follow-ups go under the result whose reply revealed them, when it is here.
+	byName := map[string]*Result{}
+	for i := range rs {
+		if rs[i].Via == "" {
+			byName[PortName(rs[i].Proto, rs[i].Port)] = &rs[i]
+		}
+	}
+	children := map[*Result][]*Result{}
+	var top []*Result
+	for i := range rs {
+		r := &rs[i]
+		if parent := byName[r.Via]; r.Via != "" && parent != nil {
+			children[parent] = append(children[parent], r)
+			continue
+		}
+		top = append(top, r)
+	}
+	var failing, rest []*Result
+	for _, r := range top {
+		if Fails(r) || failsBelow(children[r]) {
+			failing = append(failing, r)
+		} else {
+			rest = append(rest, r)
+		}
+	}
+	entries := append(p.group(failing, children), p.group(rest, children)...)
+
+	checks := h.Checks > 0 || hasCheck(rs)
+	tw := tabwriter.NewWriter(p.out, 0, 0, 2, ' ', 0)
+	// In colour mode every cell of the STATE and CHECK columns is painted, blank
+	// ones too, so that all carry the same invisible width.
+	row := func(port, stateColor, stateText, reason, rtt, check, checkColor, detail string) {
+		cells := []string{"  " + port, p.paint(stateColor, stateText), reason, rtt}
+		if checks {
+			cells = append(cells, p.paint(checkColor, check))
+		}
+		cells = append(cells, detail)
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	row("PORT", ansiDefault, "STATE", "REASON", "RTT", "CHECK", ansiDefault, "DETAIL")
+	// A continuation row: text in the DETAIL column, the other columns blank, so
+	// tabwriter keeps one alignment for the whole block.
+	note := func(indent, s string) { row("", ansiDefault, "", "", "", "", ansiDefault, indent+s) }
+	for _, e := range entries {
+		r := e.first
+		port := PortName(r.Proto, r.Port)
+		reason := r.Reason
+		if e.n > 1 {
+			port = strconv.Itoa(int(r.Port)) + "-" + PortName(r.Proto, e.last.Port)
+			reason += " (" + strconv.Itoa(e.n) + ")"
+		}
+		if port == "" {
+			port = "-"
+		}
+		check, cc := p.checkCell(r)
+		row(port, stateColor(r.State), r.State.String(), reason, rttRange(e.minRTT, e.maxRTT), check, cc, detailCell(r, false))
+		if r.Check != nil && (p.opt.Verbose || Fails(r)) {
+			for _, s := range checkNotes(r.Check) {
+				note("", s)
+			}
+		}
+		for _, c := range e.children {
+			check, cc := p.checkCell(c)
+			row("  `- "+PortName(c.Proto, c.Port), stateColor(c.State), c.State.String(), c.Reason, rttRange(c.RTT, c.RTT), check, cc, detailCell(c, true))
+			if c.Check != nil && (p.opt.Verbose || Fails(c)) {
+				for _, s := range checkNotes(c.Check) {
+					note("", s)
+				}
+			}
+		}
+	}
+	tw.Flush()
+	p.out.WriteString("  " + stateCounts(h) + "\n")
+}
+
+func failsBelow(cs []*Result) bool {
+	for _, c := range cs {
+		if Fails(c) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasCheck(rs []Result) bool {
+	for i := range rs {
+		if rs[i].Check != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// group compresses runs of alike results into ranges unless Verbose is set.
+func (p *tablePrinter) group(rs []*Result, children map[*Result][]*Result) []entry {
+	var out []entry
+	for _, r := range rs {
+		if n := len(out); n > 0 && !p.opt.Verbose && len(children[r]) == 0 && mergeable(out[n-1], r) {
+			e := &out[n-1]
+			e.last = r
+			e.n++
+			e.minRTT = min(e.minRTT, r.RTT)
+			e.maxRTT = max(e.maxRTT, r.RTT)
+			continue
+		}
+		out = append(out, entry{first: r, last: r, n: 1, minRTT: r.RTT, maxRTT: r.RTT, children: children[r]})
+	}
+	return out
+}
+
+// mergeable reports whether r continues the range e: the next port of the same
+// transport, the same state and reason, the same check (a profile entry may
+// itself be a range, "TCP 6001-6004"), and nothing that only one port could say
+// (probe detail, follow-up label).
+func mergeable(e entry, r *Result) bool {
+	l := e.last
+	if len(e.children) > 0 || (r.Proto != TCP && r.Proto != UDP) || r.Proto != l.Proto ||
+		r.Port != l.Port+1 || l.Port == 0 || r.State != l.State || r.Reason != l.Reason ||
+		r.Probe != l.Probe || r.Detail != "" || l.Detail != "" || r.Under != "" || l.Under != "" ||
+		r.Via != "" || l.Via != "" {
+		return false
+	}
+	return reflect.DeepEqual(r.Check, l.Check)
+}
+
+func (p *tablePrinter) checkCell(r *Result) (string, string) {
+	c := r.Check
+	if c == nil {
+		return "", ansiDefault
+	}
+	switch {
+	case !Checked(r):
+		return "optional", ansiDefault
+	case Fails(r):
+		return "FAIL: must be " + string(c.Expect), ansiRed
+	case r.State == NotTested || r.State == Skipped:
+		return "untested: must be " + string(c.Expect), ansiYellow
+	}
+	return "ok: must be " + string(c.Expect), ansiGreen
+}
+
+// detailCell is the DETAIL column: the service a profile names (with the
+// profiles that ask for it), the probe and what its reply said, the follow-up
+// label, and for a follow-up not shown under its parent, which port revealed it.
+func detailCell(r *Result, nested bool) string {
+	var parts []string
+	if c := r.Check; c != nil && (c.Service != "" || len(c.Profiles) > 0) {
+		s := c.Service
+		if len(c.Profiles) > 0 {
+			s = strings.TrimSpace(s + " [" + strings.Join(c.Profiles, ", ") + "]")
+		}
+		parts = append(parts, s)
+	}
+	if r.Probe != "" || r.Detail != "" {
+		parts = append(parts, strings.TrimSpace(r.Probe+"  "+r.Detail))
+	}
+	if r.Under != "" {
+		u := r.Under
+		if r.Via != "" && !nested {
+			u += " (via " + r.Via + ")"
+		}
+		parts = append(parts, u)
+	}
+	return strings.Join(parts, "  ")
+}
+
+// checkNotes are the lines under an entry that say why the port matters and who
+// says so.
+func checkNotes(c *Check) []string {
+	var out []string
+	if c.Purpose != "" {
+		out = append(out, "purpose: "+c.Purpose)
+	}
+	if c.Role != "" {
+		out = append(out, "role: "+c.Role)
+	}
+	if len(c.Sources) > 0 {
+		out = append(out, "source: "+sourcesText(c.Sources))
+	}
+	return out
+}
+
+// formatRTT prints a round-trip time with two or three significant digits.
+func formatRTT(d time.Duration) string {
+	ms := float64(d) / float64(time.Millisecond)
+	switch {
+	case d <= 0:
+		return "-"
+	case ms < 1:
+		return strconv.FormatFloat(ms, 'f', 2, 64) + "ms"
+	case ms < 10:
+		return strconv.FormatFloat(ms, 'f', 1, 64) + "ms"
+	case ms < 1000:
+		return strconv.FormatFloat(ms, 'f', 0, 64) + "ms"
+	}
+	return strconv.FormatFloat(ms/1000, 'f', 2, 64) + "s"
+}
+
+func rttRange(lo, hi time.Duration) string {
+	l, h := formatRTT(lo), formatRTT(hi)
+	if lo <= 0 || l == h {
+		return h
+	}
+	if strings.HasSuffix(l, "ms") && strings.HasSuffix(h, "ms") {
+		l = strings.TrimSuffix(l, "ms")
+	}
+	return l + "-" + h
+}
+
+// stateCounts is the one-line summary under a host: "113 ports: 12 open, 1 closed, …".
+func stateCounts(h *Host) string {
+	var parts []string
+	for _, s := range States {
+		if n := h.States[s]; n > 0 {
+			parts = append(parts, strconv.Itoa(n)+" "+s.String())
+		}
+	}
+	return fmt.Sprintf("%d %s: %s", h.Ports, plural(h.Ports, "port", "ports"), strings.Join(parts, ", "))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func (p *tablePrinter) footer(rep *Report, rs []Result, hosts []Host) {
+	var unknown int
+	for i := range rs {
+		if rs[i].State == Unknown {
+			unknown++
+		}
+	}
+	if len(hosts) > 0 {
+		p.out.WriteByte('\n')
+	}
+	if rep.Interrupted {
+		fmt.Fprintf(p.out, "Interrupted: %d %s did not finish (state unknown).\n", unknown, plural(unknown, "port", "ports"))
+	}
+	if rep.Incomplete {
+		fmt.Fprintf(p.out, "Stopped at --max-time: %d %s did not finish (state unknown).\n", unknown, plural(unknown, "port", "ports"))
+	}
+	v := Overall(rs)
+	var checks, failed, failedHosts int
+	for _, h := range hosts {
+		checks += h.Checks
+		failed += h.Failed
+		if h.Verdict == VerdictFail {
+			failedHosts++
+		}
+	}
+	hs := fmt.Sprintf("%d %s", len(hosts), plural(len(hosts), "host", "hosts"))
+	switch v {
+	case VerdictFail:
+		fmt.Fprintf(p.out, "%s: %d of %d checks failed on %d of %s.\n", p.paint(ansiRed, "FAIL"), failed, checks, failedHosts, hs)
+	case VerdictPass:
+		fmt.Fprintf(p.out, "%s: all %d %s met on %s.\n", p.paint(ansiGreen, "PASS"), checks, plural(checks, "check", "checks"), hs)
+	default:
+		fmt.Fprintf(p.out, "%s, %d %s, nothing expected.\n", hs, len(rs), plural(len(rs), "port", "ports"))
+	}
+}

@@ -42,7 +42,7 @@ func (rep *Report) Hosts() []Host { return Summarize(rep.Results) }
 // WriteJSON writes rep as one indented JSON document (schema in JSONSchema) followed
 // by a newline. Results are written in Sort order; rep is not modified. The
 // document also carries the overall verdict and the per-host summary, derived from
-// the results, for readers such as jq.
+// the results, for readers such as jq. An empty Tool.Name is written as "portreach".
 func WriteJSON(w io.Writer, rep *Report) error {
 	if rep.SchemaVersion != 0 && rep.SchemaVersion != SchemaVersion {
 		return fmt.Errorf("results: cannot write schema version %d, only %d", rep.SchemaVersion, SchemaVersion)
@@ -53,9 +53,13 @@ func WriteJSON(w io.Writer, rep *Report) error {
 	if hosts == nil {
 		hosts = []Host{}
 	}
+	tool := rep.Tool
+	if tool.Name == "" {
+		tool.Name = "portreach"
+	}
 	doc := reportJSON{
 		SchemaVersion: SchemaVersion,
-		Tool:          rep.Tool,
+		Tool:          tool,
 		Started:       rep.Started.UTC(),
 		Finished:      rep.Finished.UTC(),
 		Command:       append([]string{}, rep.Command...),

@@ -1,0 +1,135 @@
+package results
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestJSONRoundTrip(t *testing.T) {
+	rep := fixtureReport()
+	var first bytes.Buffer
+	if err := WriteJSON(&first, rep); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadJSON(bytes.NewReader(first.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var second bytes.Buffer
+	if err := WriteJSON(&second, got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(second.Bytes(), first.Bytes()) {
+		t.Errorf("writing what was read gives a different document:\n%s", second.Bytes())
+	}
+	want := *rep
+	want.SchemaVersion = SchemaVersion
+	want.Results = append([]Result(nil), rep.Results...)
+	Sort(want.Results)
+	if !reflect.DeepEqual(got.Results, want.Results) {
+		for i := range want.Results {
+			if i >= len(got.Results) || !reflect.DeepEqual(got.Results[i], want.Results[i]) {
+				t.Fatalf("result %d:\n got %#v\nwant %#v", i, got.Results[i], want.Results[i])
+			}
+		}
+		t.Fatalf("got %d results, want %d", len(got.Results), len(want.Results))
+	}
+	got.Results, want.Results = nil, nil
+	if !reflect.DeepEqual(*got, want) {
+		t.Fatalf("report:\n got %#v\nwant %#v", *got, want)
+	}
+}
+
+func TestWriteJSONEmpty(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteJSON(&b, &Report{Tool: Tool{Name: "portreach"}}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"command": []`, `"hosts": []`, `"results": []`, `"verdict": "none"`} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("empty report lacks %s:\n%s", want, b.String())
+		}
+	}
+	if _, err := ReadJSON(&b); err != nil {
+		t.Errorf("empty report does not read back: %v", err)
+	}
+}
+
+func TestWriteJSONDoesNotModifyReport(t *testing.T) {
+	rep := fixtureReport()
+	before := append([]Result(nil), rep.Results...)
+	if err := WriteJSON(&bytes.Buffer{}, rep); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(rep.Results, before) {
+		t.Error("WriteJSON reordered the caller's results")
+	}
+}
+
+// goldenDoc returns the golden JSON with one substitution applied, for tests of
+// documents that are almost right.
+func goldenDoc(t *testing.T, old, new string) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := WriteJSON(&b, fixtureReport()); err != nil {
+		t.Fatal(err)
+	}
+	s := b.String()
+	if !strings.Contains(s, old) {
+		t.Fatalf("golden document lacks %q", old)
+	}
+	return strings.Replace(s, old, new, 1)
+}
+
+func TestReadJSONRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		name, doc, want string
+	}{
+		{"garbage", "portreach was here", "not a JSON document: invalid character 'p'"},
+		{"empty", "", "not a JSON document: EOF"},
+		{"array", "[1,2]", "not a portreach JSON report: the document is an array, not an object"},
+		{"no version", `{"results": []}`, "not a portreach JSON report: it has no schema_version"},
+		{"string version", `{"schema_version": "1"}`, "schema_version is a string, not a number"},
+		{"fractional version", `{"schema_version": 1.5}`, "schema_version 1.5 is not an integer"},
+		{"future version", `{"schema_version": 99, "anything": "goes"}`,
+			"report has schema_version 99, newer than this portreach reads (1): upgrade portreach to read it"},
+		{"version zero", `{"schema_version": 0}`, "report has schema_version 0, which this portreach does not read (it reads 1)"},
+		{"future version in full doc", goldenDoc(t, `"schema_version": 1`, `"schema_version": 99`), "schema_version 99, newer"},
+		{"trailing data", goldenDoc(t, "\n", "\n") + "{}", "not a JSON document: data after the end of the JSON document"},
+		{"unknown state", goldenDoc(t, `"state": "open"`, `"state": "opne"`),
+			`report does not match schema version 1: results[1].state: "opne" is not one of "unknown", "open"`},
+		{"unknown field", goldenDoc(t, `"interrupted": true`, `"interrupted": true, "intrerupted": false`),
+			"report does not match schema version 1: intrerupted: unknown field"},
+		{"missing field", goldenDoc(t, `"reason": "no-such-host",`, ""),
+			`report does not match schema version 1: results[0]: required field "reason" is missing`},
+		{"port out of range", goldenDoc(t, `"port": 25,`, `"port": 70000,`), "results[1].port: 70000 is more than 65535"},
+		{"port not integer", goldenDoc(t, `"port": 25,`, `"port": 25.5,`), "results[1].port: a number where integer is expected"},
+		{"local time", goldenDoc(t, `"started": "2026-11-23T17:00:00Z"`, `"started": "2026-11-23T18:00:00+01:00"`),
+			`started: "2026-11-23T18:00:00+01:00" does not match Z$`},
+		{"bad time", goldenDoc(t, `"started": "2026-11-23T17:00:00Z"`, `"started": "yesterday Z"`), `started: "yesterday Z" is not an RFC 3339 date-time`},
+		{"bad address", goldenDoc(t, `"address": "198.18.1.2"`, `"address": "198.18.1.2.3"`), "ParseAddr"},
+		{"unknown expectation", goldenDoc(t, `"expect": "closed"`, `"expect": "shut"`), `"shut" is not one of "open", "optional", "closed"`},
+		{"huge exponent", goldenDoc(t, `"attempts": 2,`, `"attempts": 1e999999999,`), "results[5].attempts: a number where integer is expected"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep, err := ReadJSON(strings.NewReader(tc.doc))
+			if err == nil {
+				t.Fatalf("accepted: %+v", rep)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %q does not say %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestReadJSONVersionError(t *testing.T) {
+	_, err := ReadJSON(strings.NewReader(`{"schema_version": 2}`))
+	var ve *VersionError
+	if !errors.As(err, &ve) || ve.Got != 2 {
+		t.Fatalf("error %v is not a VersionError for version 2", err)
+	}
+}

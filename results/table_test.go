@@ -1,0 +1,197 @@
+package results
+
+import (
+	"bytes"
+	"net/netip"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func table(t *testing.T, rep *Report, opt TableOptions) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := WriteTable(&b, rep, opt); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func fields(line string) []string { return strings.Fields(line) }
+
+// lineWith returns the table line whose first field is port.
+func lineWith(t *testing.T, out, port string) []string {
+	t.Helper()
+	for l := range strings.Lines(out) {
+		if f := fields(l); len(f) > 0 && f[0] == port {
+			return f
+		}
+	}
+	t.Fatalf("no line for %s in\n%s", port, out)
+	return nil
+}
+
+func filteredRun(from, to uint16) []Result {
+	a := netip.MustParseAddr("198.18.1.2")
+	var rs []Result
+	for p := from; p <= to; p++ {
+		rs = append(rs, Result{Target: "198.18.1.2", Addr: a, Proto: TCP, Port: p, State: Filtered, Reason: "no-response", Attempts: 2})
+	}
+	return rs
+}
+
+func TestTableCompressesRuns(t *testing.T) {
+	rs := filteredRun(50101, 50200)
+	out := table(t, &Report{Results: rs}, TableOptions{})
+	if got := lineWith(t, out, "50101-50200/tcp"); strings.Join(got, " ") != "50101-50200/tcp filtered no-response (100) -" {
+		t.Errorf("range row %q", got)
+	}
+	if n := strings.Count(out, "/tcp"); n != 1 {
+		t.Errorf("%d port rows, want 1:\n%s", n, out)
+	}
+	if !strings.Contains(out, "100 ports: 100 filtered") {
+		t.Errorf("no summary line:\n%s", out)
+	}
+	verbose := table(t, &Report{Results: rs}, TableOptions{Verbose: true})
+	if n := strings.Count(verbose, "/tcp"); n != 100 {
+		t.Errorf("verbose shows %d port rows, want 100", n)
+	}
+}
+
+// Runs break wherever one of the things a range row shows would differ.
+func TestTableRangeBreaks(t *testing.T) {
+	base := func() []Result { return filteredRun(1, 6) }
+	for _, tc := range []struct {
+		name   string
+		change func(rs []Result)
+		want   []string // first fields of the port rows
+	}{
+		{"gap", func(rs []Result) { rs[3].Port = 10 }, []string{"1-3/tcp", "5-6/tcp", "10/tcp"}},
+		{"state", func(rs []Result) { rs[2].State = Closed; rs[2].Reason = "no-response" }, []string{"1-2/tcp", "3/tcp", "4-6/tcp"}},
+		{"reason", func(rs []Result) { rs[2].Reason = "host-unreachable" }, []string{"1-2/tcp", "3/tcp", "4-6/tcp"}},
+		{"proto", func(rs []Result) { rs[2].Proto = UDP }, []string{"1-2/tcp", "4-6/tcp", "3/udp"}},
+		{"detail", func(rs []Result) { rs[2].Detail = "x" }, []string{"1-2/tcp", "3/tcp", "4-6/tcp"}},
+		{"check", func(rs []Result) { rs[2].Check = &Check{Expect: ExpectOptional} }, []string{"1-2/tcp", "3/tcp", "4-6/tcp"}},
+		{"failing first", func(rs []Result) { rs[2].Check = &Check{Expect: ExpectOpen} }, []string{"3/tcp", "1-2/tcp", "4-6/tcp"}},
+		{"equal checks merge", func(rs []Result) {
+			c := Check{Profiles: []string{"p"}, Expect: ExpectOptional}
+			for i := range rs {
+				cc := c
+				rs[i].Check = &cc
+			}
+		}, []string{"1-6/tcp"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rs := base()
+			tc.change(rs)
+			out := table(t, &Report{Results: rs}, TableOptions{})
+			var got []string
+			for l := range strings.Lines(out) {
+				if f := fields(l); len(f) > 0 && strings.Contains(f[0], "/") {
+					got = append(got, f[0])
+				}
+			}
+			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+				t.Errorf("rows %q, want %q\n%s", got, tc.want, out)
+			}
+		})
+	}
+}
+
+var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// Colour changes nothing but the escapes: with them removed, and the padding
+// they would have shifted, the text is the plain table.
+func TestTableColorOnlyAddsEscapes(t *testing.T) {
+	plain := table(t, fixtureReport(), TableOptions{})
+	color := table(t, fixtureReport(), TableOptions{Color: true})
+	if !strings.Contains(color, "\x1b[") {
+		t.Fatal("no escapes in colour mode")
+	}
+	if strings.Contains(plain, "\x1b") {
+		t.Fatal("escapes in plain mode")
+	}
+	pl := strings.Split(plain, "\n")
+	cl := strings.Split(color, "\n")
+	if len(pl) != len(cl) {
+		t.Fatalf("%d lines in colour, %d plain", len(cl), len(pl))
+	}
+	for i := range pl {
+		stripped := strings.TrimRight(ansi.ReplaceAllString(cl[i], ""), " ")
+		if stripped != pl[i] {
+			t.Errorf("line %d\ncolour %q\nplain  %q", i, stripped, pl[i])
+		}
+	}
+}
+
+func TestTableFollowUps(t *testing.T) {
+	out := table(t, fixtureReport(), TableOptions{})
+	lines := strings.Split(out, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(strings.TrimSpace(l), "1434/udp") {
+			if !strings.Contains(lines[i+1], "`- 1433/tcp") || !strings.Contains(lines[i+1], "instance MSSQLSERVER") ||
+				!strings.Contains(lines[i+2], "`- 49733/tcp") {
+				t.Errorf("follow-ups not under 1434/udp:\n%s", strings.Join(lines[i:i+3], "\n"))
+			}
+			return
+		}
+	}
+	t.Fatal("no 1434/udp row")
+}
+
+// A follow-up whose parent is not in the results still shows, saying where it came from.
+func TestTableOrphanFollowUp(t *testing.T) {
+	a := netip.MustParseAddr("198.18.1.2")
+	rep := &Report{Results: []Result{{Target: "s", Addr: a, Proto: TCP, Port: 1433, State: Open, Reason: "syn-ack",
+		RTT: 2 * time.Millisecond, Under: "instance MSSQLSERVER", Via: "1434/udp"}}}
+	out := table(t, rep, TableOptions{})
+	if !strings.Contains(out, "1433/tcp") || !strings.Contains(out, "instance MSSQLSERVER (via 1434/udp)") {
+		t.Errorf("orphan follow-up:\n%s", out)
+	}
+}
+
+func TestTableFailingEntriesExplained(t *testing.T) {
+	out := table(t, fixtureReport(), TableOptions{})
+	i := strings.Index(out, "443/tcp")
+	if i < 0 || !strings.Contains(out[i:], "purpose: Outlook, OWA and EWS clients") {
+		t.Fatalf("failing 443/tcp has no purpose:\n%s", out)
+	}
+	if strings.Contains(out, "purpose: mail from other transport servers") {
+		t.Error("a passing entry shows its purpose without Verbose")
+	}
+	if !strings.Contains(table(t, fixtureReport(), TableOptions{Verbose: true}), "purpose: mail from other transport servers") {
+		t.Error("Verbose hides a passing entry's purpose")
+	}
+	mail := out[strings.Index(out, "198.18.1.2 (mail01)"):]
+	if strings.Index(mail, "3389/tcp") > strings.Index(mail, "25/tcp") {
+		t.Error("failing 3389/tcp is not listed before passing 25/tcp")
+	}
+}
+
+func TestTableEmptyAndFlags(t *testing.T) {
+	if got := table(t, &Report{}, TableOptions{}); got != "0 hosts, 0 ports, nothing expected.\n" {
+		t.Errorf("empty report: %q", got)
+	}
+	out := table(t, &Report{Incomplete: true, Results: []Result{{Target: "x", Proto: TCP, Port: 1}}}, TableOptions{})
+	if !strings.Contains(out, "Stopped at --max-time: 1 port did not finish") {
+		t.Errorf("incomplete run not reported:\n%s", out)
+	}
+}
+
+func TestFormatRTT(t *testing.T) {
+	for _, tc := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{0, "-"}, {412 * time.Microsecond, "0.41ms"}, {3250 * time.Microsecond, "3.2ms"},
+		{42 * time.Millisecond, "42ms"}, {1500 * time.Millisecond, "1.50s"},
+	} {
+		if got := formatRTT(tc.d); got != tc.want {
+			t.Errorf("formatRTT(%v) = %q, want %q", tc.d, got, tc.want)
+		}
+	}
+	if got := rttRange(300*time.Microsecond, 2*time.Millisecond); got != "0.30-2.0ms" {
+		t.Errorf("rttRange = %q", got)
+	}
+}

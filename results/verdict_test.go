@@ -1,0 +1,81 @@
+package results
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestFails(t *testing.T) {
+	type want struct{ open, closed bool } // Fails with ExpectOpen, with ExpectClosed
+	cases := map[State]want{
+		Unknown:      {true, true},
+		Open:         {false, true},
+		Closed:       {true, false},
+		Filtered:     {true, false},
+		OpenFiltered: {true, false}, // UDP silence proves nothing open
+		NotTested:    {false, false},
+		Skipped:      {false, false},
+		Error:        {true, true},
+	}
+	if len(cases) != len(States) {
+		t.Fatalf("table covers %d states, there are %d", len(cases), len(States))
+	}
+	for s, w := range cases {
+		for _, e := range []Expectation{ExpectNone, ExpectOptional, ExpectOpen, ExpectClosed} {
+			r := Result{State: s, Check: &Check{Expect: e}}
+			want := (e == ExpectOpen && w.open) || (e == ExpectClosed && w.closed)
+			if got := Fails(&r); got != want {
+				t.Errorf("Fails(%v, expect %q) = %v, want %v", s, e, got, want)
+			}
+		}
+		if Fails(&Result{State: s}) {
+			t.Errorf("a result without a check fails (%v)", s)
+		}
+	}
+}
+
+func TestFailedAndOverall(t *testing.T) {
+	rs := fixtureResults()
+	var ports []string
+	for _, r := range Failed(rs) {
+		ports = append(ports, PortName(r.Proto, r.Port))
+	}
+	if want := []string{"443/tcp", "3389/tcp", "88/tcp"}; !reflect.DeepEqual(ports, want) {
+		t.Errorf("Failed = %v, want %v (input order)", ports, want)
+	}
+	if v := Overall(rs); v != VerdictFail {
+		t.Errorf("Overall = %v, want fail", v)
+	}
+	var pass []Result
+	for _, r := range rs {
+		if !Fails(&r) {
+			pass = append(pass, r)
+		}
+	}
+	if v := Overall(pass); v != VerdictPass {
+		t.Errorf("Overall without failures = %v, want pass", v)
+	}
+	adhoc := []Result{{State: Closed}, {State: Open, Check: &Check{Expect: ExpectOptional}}}
+	if v := Overall(adhoc); v != VerdictNone {
+		t.Errorf("Overall of unchecked results = %v, want none", v)
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	hosts := Summarize(fixtureResults())
+	var names []string
+	for _, h := range hosts {
+		names = append(names, h.Name())
+	}
+	if want := []string{"nosuch.invalid", "198.18.1.2 (mail01)", "2001:db8::10"}; !reflect.DeepEqual(names, want) {
+		t.Fatalf("hosts %q, want %q", names, want)
+	}
+	mail := hosts[1]
+	if mail.Verdict != VerdictFail || mail.Checks != 11 || mail.Failed != 3 || mail.Ports != 117 ||
+		mail.States[Filtered] != 101 || mail.States[Unknown] != 1 || mail.States[Error] != 0 {
+		t.Errorf("mail01 summary %+v", mail)
+	}
+	if hosts[2].Verdict != VerdictNone || hosts[2].Checks != 0 {
+		t.Errorf("unchecked host summary %+v", hosts[2])
+	}
+}

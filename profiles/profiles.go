@@ -1,0 +1,286 @@
+// Package profiles owns portreach's catalogue of server roles: for each Windows,
+// Exchange, SQL Server or BizTalk role, the ports it needs, what is expected of each
+// (open, optional, closed), which destination role answers on it, the UDP probe that
+// tests it, and the vendor document and table row that require it.
+//
+// The catalogue is data: JSON files under data/, embedded with go:embed and decoded
+// strictly (an unknown field, a bad port or a dangling include is an error naming
+// file and line). Users add their own profiles in the same schema (AddFile) or in a
+// plan file (ParsePlan). Merge turns the profiles a user asked for into the
+// de-duplicated list of checks the scanner runs.
+//
+// The package names probes by string and never imports the scanner.
+package profiles
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/portreach/portreach/results"
+)
+
+//go:generate go run ./cmd/genprofiles -o ../PROFILES.md
+
+//go:embed data/*.json
+var dataFS embed.FS
+
+// Profile is one server role, service or component: the ports it needs.
+// A Profile belongs to its Catalog and must not be modified.
+type Profile struct {
+	Slug        string   `json:"slug"`        // stable identifier: "exchange-2016-mailbox"
+	Name        string   `json:"name"`        // display name: "Exchange 2016 Mailbox"
+	Aliases     []string `json:"aliases"`     // other names Lookup accepts: "e2016-mbx"
+	Description string   `json:"description"` // one or two sentences
+	Product     string   `json:"product"`     // "Exchange Server", "Windows Server", …
+	Version     string   `json:"version"`     // "2016"; "" when the profile spans versions
+	Include     []string `json:"include"`     // slugs whose entries and roles this profile adds
+	Roles       []Role   `json:"roles"`       // destination roles other than the scanned host
+	Entries     []Entry  `json:"entries"`     // this profile's own entries, without includes
+	Pos         Pos      `json:"-"`           // where the profile is defined
+}
+
+// Role is a destination other than the scanned host, for profiles that describe
+// what a server must reach (BizTalk Send server → SQL Server, SMTP server, …).
+// The user maps a role to a host with --role KEY=HOST or in a plan file.
+type Role struct {
+	Key         string         `json:"key"`         // "sql", "smtp", "mailbox"
+	Description string         `json:"description"` // "SQL Server that the SQL adapter reads and writes"
+	Source      results.Source `json:"source"`      // the document that names this destination
+	Pos         Pos            `json:"-"`
+}
+
+// Kind says how an entry's port is found.
+type Kind string
+
+// The kinds of entry.
+const (
+	// Fixed is an ordinary entry: the service listens on the given port or range.
+	Fixed Kind = ""
+	// DynamicRPC stands for the documents' "randomly allocated high TCP ports": the
+	// service registers an RPC endpoint on a port the RPC runtime picks. The scanner
+	// asks the endpoint mapper on 135/tcp which ports are registered rather than
+	// sweeping the range. Port, when set, is the range the documents say RPC was
+	// restricted to (BizTalk's 50000-50200); when unset the Windows default applies
+	// (49152-65535 since Windows Server 2008, KB929851), and the user may override it.
+	DynamicRPC Kind = "dynamic-rpc"
+	// Negotiated marks ports agreed per session (RTP media, H.323 streams, the RVP
+	// call-back): nothing listens on them in advance, so they cannot be tested and
+	// are reported not-tested, never dropped.
+	Negotiated Kind = "negotiated"
+)
+
+// Entry is one port requirement of a profile. After Merge, an Entry also carries
+// the host it is checked on and every profile and source that asked for it.
+type Entry struct {
+	Proto   results.Proto       `json:"proto"`   // "tcp", "udp", or an IP protocol: "gre", "esp", "ah"
+	Port    PortRange           `json:"port"`    // 445 or "50000-50200"; unset for IP protocols
+	Kind    Kind                `json:"kind"`    // "", "dynamic-rpc" or "negotiated"
+	Service string              `json:"service"` // application protocol or service: "Kerberos"
+	Purpose string              `json:"purpose"` // why the port is needed, one line
+	Probe   string              `json:"probe"`   // UDP probe name; "" = the probe registered for the port, if any
+	Expect  results.Expectation `json:"expect"`  // open (required), optional or closed
+	Role    string              `json:"role"`    // destination role; "" = the scanned host
+	Note    string              `json:"note"`    // where documents disagree or are ambiguous
+	Source  results.Source      `json:"source"`  // document and section or table row
+	Pos     Pos                 `json:"-"`       // where the entry is defined
+
+	// Profile is the slug of the profile that defines the entry.
+	Profile string `json:"-"`
+
+	// Set by Merge.
+	Host     string           `json:"-"` // host the Role is mapped to; "" for the scanned host
+	Profiles []string         `json:"-"` // slugs of every requested profile that asked
+	Sources  []results.Source `json:"-"` // every source that asked, in order, without repeats
+}
+
+// PortRange is a port (Lo == Hi) or an inclusive range. The zero value means
+// no port: IP protocols, and dynamic-rpc entries that use the default range.
+type PortRange struct {
+	Lo, Hi uint16
+}
+
+// IsZero reports whether no port is set.
+func (r PortRange) IsZero() bool { return r.Lo == 0 && r.Hi == 0 }
+
+// Contains reports whether port p lies in the range.
+func (r PortRange) Contains(p uint16) bool { return !r.IsZero() && r.Lo <= p && p <= r.Hi }
+
+// String renders "445", "50000-50200", or "" for no port.
+func (r PortRange) String() string {
+	switch {
+	case r.IsZero():
+		return ""
+	case r.Lo == r.Hi:
+		return strconv.Itoa(int(r.Lo))
+	}
+	return fmt.Sprintf("%d-%d", r.Lo, r.Hi)
+}
+
+// ParsePortRange parses "445" or "50000-50200". Ports run from 1 to 65535 and a
+// range must not run backwards.
+func ParsePortRange(s string) (PortRange, error) {
+	lo, hi, isRange := strings.Cut(s, "-")
+	a, err := parsePort(lo)
+	if err != nil {
+		return PortRange{}, err
+	}
+	if !isRange {
+		return PortRange{a, a}, nil
+	}
+	b, err := parsePort(hi)
+	if err != nil {
+		return PortRange{}, err
+	}
+	if a > b {
+		return PortRange{}, fmt.Errorf("range %d-%d runs backwards", a, b)
+	}
+	return PortRange{a, b}, nil
+}
+
+func parsePort(s string) (uint16, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || strings.TrimSpace(s) != s || s == "" || s[0] == '+' {
+		return 0, fmt.Errorf("%q is not a port number", s)
+	}
+	if n < 1 || n > 65535 {
+		return 0, fmt.Errorf("%d is out of range 1-65535", n)
+	}
+	return uint16(n), nil
+}
+
+// Pos is where a profile, role or entry is defined: "data/windows.json:120".
+type Pos struct {
+	File string
+	Line int
+}
+
+func (p Pos) String() string {
+	if p.File == "" {
+		return ""
+	}
+	return p.File + ":" + strconv.Itoa(p.Line)
+}
+
+// Label renders the entry's protocol and port as tables show them: "tcp/445",
+// "udp/1645", "tcp/50000-50200 dynamic-rpc", "tcp dynamic-rpc", "gre".
+func (e *Entry) Label() string {
+	s := string(e.Proto)
+	if !e.Port.IsZero() {
+		s += "/" + e.Port.String()
+	}
+	if e.Kind != Fixed {
+		s += " " + string(e.Kind)
+	}
+	return s
+}
+
+// Testable reports whether the scanner can test the entry: TCP and UDP ports are
+// testable; IP protocols (GRE, ESP, AH) need raw sockets and negotiated ports do
+// not exist in advance, so both are reported not-tested with Why.
+func (e *Entry) Testable() bool {
+	return (e.Proto == results.TCP || e.Proto == results.UDP) && e.Kind != Negotiated
+}
+
+// Why explains why an entry is not testable, for a not-tested result's reason.
+// It returns "" for testable entries.
+func (e *Entry) Why() string {
+	switch {
+	case e.Proto != results.TCP && e.Proto != results.UDP:
+		return "ip-protocol-needs-raw-socket"
+	case e.Kind == Negotiated:
+		return "port-negotiated-per-session"
+	}
+	return ""
+}
+
+// Catalog is a set of profiles with unique slugs, names and aliases, whose includes
+// resolve without cycles. It is safe for concurrent reads; AddFile and AddPlan must
+// not run concurrently with anything else.
+type Catalog struct {
+	profiles []*Profile          // in slug order
+	bySlug   map[string]*Profile // slug → profile
+	byName   map[string]*Profile // lower-cased slug, name and aliases → profile
+}
+
+// Load returns the catalogue built into the binary.
+func Load() (*Catalog, error) {
+	c := &Catalog{}
+	names, err := fs.Glob(dataFS, "data/*.json")
+	if err != nil {
+		return nil, err
+	}
+	var all []*Profile
+	for _, name := range names {
+		b, err := dataFS.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		ps, err := parseCatalogFile(path.Join("profiles", name), b)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, ps...)
+	}
+	if err := c.add(all); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Profiles returns every profile, in slug order.
+func (c *Catalog) Profiles() []*Profile { return slices.Clone(c.profiles) }
+
+// Profile returns the profile with exactly that slug, or nil.
+func (c *Catalog) Profile(slug string) *Profile { return c.bySlug[slug] }
+
+// ProbeNames returns every UDP probe name the catalogue's entries use, sorted, so
+// that a test next to the probes can check each one exists.
+func (c *Catalog) ProbeNames() []string {
+	var names []string
+	for _, p := range c.profiles {
+		for i := range p.Entries {
+			if n := p.Entries[i].Probe; n != "" && !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Resolve returns the profile's entries followed by those of its includes, depth
+// first, each included profile once; and the roles they declare. Every entry's
+// Profile field names the profile that defines it.
+func (c *Catalog) Resolve(p *Profile) ([]Entry, []Role) {
+	var entries []Entry
+	var roles []Role
+	seen := map[string]bool{}
+	var walk func(p *Profile)
+	walk = func(p *Profile) {
+		if seen[p.Slug] {
+			return
+		}
+		seen[p.Slug] = true
+		for _, e := range p.Entries {
+			e.Profile = p.Slug
+			entries = append(entries, e)
+		}
+		for _, r := range p.Roles {
+			if !slices.ContainsFunc(roles, func(q Role) bool { return q.Key == r.Key }) {
+				roles = append(roles, r)
+			}
+		}
+		for _, s := range p.Include {
+			if q := c.bySlug[s]; q != nil {
+				walk(q)
+			}
+		}
+	}
+	walk(p)
+	return entries, roles
+}

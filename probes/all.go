@@ -4,6 +4,9 @@ package probes
 // in one place and a test can check that names and default ports are unique.
 var all = []*Probe{
 	// (entries are added by the probe files' authors, one line each)
+	IKE, IKENATT, // ike.go
+	L2TP,               // l2tp.go
+	RADIUS, RADIUSAcct, // radius.go
 	DNS, // dns.go
 }
 

@@ -142,7 +142,11 @@ func (q *radiusQuery) Match(reply []byte) (Detail, error) {
 	if !ok {
 		return nil, ErrNotMine
 	}
-	return radiusParse(reply)
+	d, err := radiusParse(reply)
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
 }
 
 // radiusParse decodes a RADIUS reply whose header is already known to be ours.

@@ -7,7 +7,8 @@ var all = []*Probe{
 	IKE, IKENATT, // ike.go
 	L2TP,               // l2tp.go
 	RADIUS, RADIUSAcct, // radius.go
-	DNS, // dns.go
+	DNS,               // dns.go
+	Kerberos, Kpasswd, // kerberos.go
 }
 
 // All returns every probe.

@@ -8,6 +8,8 @@ var all = []*Probe{
 	L2TP,               // l2tp.go
 	RADIUS, RADIUSAcct, // radius.go
 	DNS,               // dns.go
+	SNMP,              // snmp.go
+	TFTP,              // tftp.go
 	Kerberos, Kpasswd, // kerberos.go
 }
 

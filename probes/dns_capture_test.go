@@ -27,12 +27,17 @@ var (
 	captureAddr  = flag.String("capture.addr", "", "loopback host:port of the daemon to capture from")
 	captureName  = flag.String("capture.name", "", "daemon name for the output file")
 	captureNote  = flag.String("capture.note", "", "where and how the reply was captured (daemon, version, config)")
+	captureComm  = flag.String("capture.community", "public", "SNMP community for -capture.probe=snmp")
 	captureWait  = flag.Duration("capture.wait", 2*time.Second, "how long to collect replies")
 )
 
 // fixedQueries builds each probe's query with the IDs of the protocols.md dumps.
 var fixedQueries = map[string]func() (Query, error){
-	"dns": func() (Query, error) { return newDNSQueryIDs(0x1234, 0x1236) },
+	"dns":  func() (Query, error) { return newDNSQueryIDs(0x1234, 0x1236) },
+	"tftp": func() (Query, error) { return newTFTPQueryFile("nx-probe-7f3a.txt"), nil },
+	"snmp": func() (Query, error) {
+		return newSNMPQueryIDs(0x4a69, 0x37f0, 0x12345677, 0x12345678, *captureComm), nil
+	},
 }
 
 func TestCapture(t *testing.T) {
@@ -85,8 +90,8 @@ func TestCapture(t *testing.T) {
 		t.Fatal("no reply")
 	}
 	out := filepath.Join("testdata", *captureProbe+"-"+*captureName+".hex")
-	head := fmt.Sprintf("# %s\n# captured %s by: go test ./probes -run TestCapture -capture.probe=%s -capture.addr=%s\n",
-		*captureNote, time.Now().UTC().Format("2006-01-02"), *captureProbe, *captureAddr)
+	head := fmt.Sprintf("# %s\n# captured %s by: go test ./probes -run TestCapture -capture.probe=%s -capture.addr=%s%s\n",
+		*captureNote, time.Now().UTC().Format("2006-01-02"), *captureProbe, *captureAddr, captureExtra())
 	if err := os.WriteFile(out, []byte(head+strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -123,4 +128,12 @@ func readHexReplies(tb testing.TB, name string) [][]byte {
 		tb.Fatalf("%s: no datagrams", name)
 	}
 	return out
+}
+
+// captureExtra records the flags beyond the address that change the request.
+func captureExtra() string {
+	if *captureProbe == "snmp" {
+		return " -capture.community=" + *captureComm
+	}
+	return ""
 }

@@ -11,6 +11,7 @@ var all = []*Probe{
 	SNMP,              // snmp.go
 	TFTP,              // tftp.go
 	Kerberos, Kpasswd, // kerberos.go
+	CLDAP, // cldap.go
 }
 
 // All returns every probe.

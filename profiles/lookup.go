@@ -52,9 +52,10 @@ func (c *Catalog) Lookup(name string) (*Profile, error) {
 	return nil, &UnknownError{Name: name, Similar: c.similar(key, 3)}
 }
 
-// similar ranks profiles by how close one of their names is to key: a name that
-// contains key (or the other way round) counts as close as a one-letter typo;
-// otherwise the edit distance must stay within a third of the key's length.
+// similar ranks profiles by how close one of their names is to key: names within
+// an edit distance of a third of the key's length (at least 2), and names that
+// contain the key or are contained in it, scored by how much is missing. Ties
+// keep slug order.
 func (c *Catalog) similar(key string, n int) []*Profile {
 	if key == "" {
 		return nil
@@ -65,18 +66,23 @@ func (c *Catalog) similar(key string, n int) []*Profile {
 	}
 	var cands []cand
 	for _, p := range c.profiles {
-		best := -1
+		best, ok := -1, false
 		for _, name := range append([]string{p.Slug, p.Name}, p.Aliases...) {
 			name = strings.ToLower(name)
 			d := editDistance(key, name)
+			if d <= max(2, len(key)/3) {
+				ok = true
+			}
 			if len(key) >= 3 && (strings.Contains(name, key) || strings.Contains(key, name)) {
+				// A part of a name: as good as a typo or two, depending on how much is missing.
 				d = min(d, 1+abs(len(name)-len(key))/8)
+				ok = true
 			}
 			if best < 0 || d < best {
 				best = d
 			}
 		}
-		if best <= max(2, len(key)/3) {
+		if ok {
 			cands = append(cands, cand{p, best})
 		}
 	}

@@ -305,6 +305,22 @@ func TestCompleteness(t *testing.T) {
 			t.Errorf("%v: no profile entry cites it; add one or list it in omitted with the reason", f)
 		}
 	}
+	// The matcher must be able to say no: a port no document lists, a right port
+	// cited from the wrong document, and a 000 port cited from the wrong row.
+	for _, f := range []fact{
+		{Doc: doc001, Where: "summary table", Service: "DNS Server", Proto: "tcp", Port: "9999"},
+		{Doc: doc004, Where: "Network ports required for clients and services", Proto: "tcp", Port: "1433"},
+		{Doc: doc000, Where: "row 1", Service: "File share", Proto: "tcp", Port: "1433"},
+		{Doc: doc001, Where: "summary table", Service: "DNS Server", Proto: "tcp", Port: "88"},
+	} {
+		for _, p := range c.Profiles() {
+			for i := range p.Entries {
+				if covers(&p.Entries[i], f) {
+					t.Errorf("%v covers the made-up fact %v", p.Entries[i].Pos, f)
+				}
+			}
+		}
+	}
 	for k := range omitted {
 		if !known[k] {
 			t.Errorf("omitted lists %s, which is not an extracted fact", k)

@@ -7,9 +7,11 @@ var all = []*Probe{
 	IKE, IKENATT, // ike.go
 	L2TP,               // l2tp.go
 	RADIUS, RADIUSAcct, // radius.go
+	NetBIOSDgm, SNMPTrap, DHCP, LLMNR, WINS, MADCAP, // silent.go
 	DNS,               // dns.go
 	SNMP,              // snmp.go
 	TFTP,              // tftp.go
+	SSDP,              // ssdp.go
 	Kerberos, Kpasswd, // kerberos.go
 	CLDAP, // cldap.go
 	NTP,   // ntp.go

@@ -34,6 +34,7 @@ var (
 // fixedQueries builds each probe's query with the IDs of the protocols.md dumps.
 var fixedQueries = map[string]func() (Query, error){
 	"dns":  func() (Query, error) { return newDNSQueryIDs(0x1234, 0x1236) },
+	"ssdp": func() (Query, error) { return newSSDPQuery(nil, Options{}) },
 	"tftp": func() (Query, error) { return newTFTPQueryFile("nx-probe-7f3a.txt"), nil },
 	"snmp": func() (Query, error) {
 		return newSNMPQueryIDs(0x4a69, 0x37f0, 0x12345677, 0x12345678, *captureComm), nil

@@ -118,17 +118,19 @@ func (q *tftpQuery) Match(reply []byte) (Detail, error) {
 			File:      q.file,
 			ErrorCode: code,
 			ErrorName: tftpErrorName(code),
-			Message:   tftpCleanText(text[:end]),
+			Message:   sanitizeReplyText(text[:end], tftpMaxMessage),
 		}, nil
 	default:
 		return nil, ErrNotMine
 	}
 }
 
-// tftpCleanText keeps an error text printable and bounded.
-func tftpCleanText(b []byte) string {
-	if len(b) > tftpMaxMessage {
-		b = b[:tftpMaxMessage]
+// sanitizeReplyText bounds a text field from a reply to max bytes and replaces
+// control characters and invalid UTF-8 with '?', so that tables and terminals
+// show what the server sent and nothing it could make them do.
+func sanitizeReplyText(b []byte, max int) string {
+	if len(b) > max {
+		b = b[:max]
 	}
 	return strings.Map(func(r rune) rune {
 		if r == utf8.RuneError || r < 0x20 || r == 0x7f {

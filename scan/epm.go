@@ -102,6 +102,9 @@ type timeoutError struct{}
 func (timeoutError) Error() string { return "endpoint mapper exchange timed out" }
 func (timeoutError) Timeout() bool { return true }
 
+// Temporary completes net.Error; a timeout may pass on a later try.
+func (timeoutError) Temporary() bool { return true }
+
 func (c *EPMClient) exchange(conn net.Conn, res *EPMResult) error {
 	maxEnts := c.MaxEnts
 	if maxEnts == 0 {

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runP(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := runProfiles(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestProfilesList(t *testing.T) {
+	code, out, errs := runP("exchange 2016")
+	if code != 0 || errs != "" {
+		t.Fatalf("code %d, stderr %q", code, errs)
+	}
+	want := "SLUG                               NAME                                        PORTS\n" +
+		"exchange-2016-2019-edge-transport  Exchange 2016/2019 Edge Transport (common)  12\n" +
+		"exchange-2016-2019-mailbox         Exchange 2016/2019 Mailbox (common)         13\n" +
+		"exchange-2016-edge-transport       Exchange 2016 Edge Transport                12\n" +
+		"exchange-2016-mailbox              Exchange 2016 Mailbox                       13\n"
+	if out != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+	code, out, _ = runP()
+	if code != 0 || strings.Count(out, "\n") < 100 {
+		t.Errorf("list all: code %d, %d lines", code, strings.Count(out, "\n"))
+	}
+}
+
+func TestProfilesShow(t *testing.T) {
+	code, out, errs := runP("show", "Exchange 2016 Mailbox")
+	if code != 0 || errs != "" {
+		t.Fatalf("code %d, stderr %q", code, errs)
+	}
+	for _, want := range []string{
+		"exchange-2016-mailbox — Exchange 2016 Mailbox\n",
+		"Includes: exchange-2016-2019-mailbox\n",
+		"  edge      Subscribed Edge Transport server\n",
+		"\n from exchange-2016-2019-mailbox:\n",
+		"  tcp/443             open      HTTPS: Autodiscover, ActiveSync",
+		"  tcp/143             optional  IMAP: IMAP4 clients\n",
+		"note:   IMAP4 is disabled by default.\n",
+		"  udp/53 -> dns       open      DNS: Resolving the next mail hop [probe dns]\n",
+		"source: 004_8fd744a6db91100a.txt, Network ports required for mail flow with Edge Transport servers: EdgeSync synchronization\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestProfilesBadInput(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.json")
+	os.WriteFile(bad, []byte(`{"profiles": [{"slug": "x", "nam": "X"}]}`), 0o644)
+	for _, tc := range []struct {
+		args []string
+		code int
+		err  string
+	}{
+		{[]string{"show", "exchnage 2016 mailbox"}, 2, "portreach profiles show: unknown profile \"exchnage 2016 mailbox\"; did you mean exchange-2016-mailbox (Exchange 2016 Mailbox)"},
+		{[]string{"show"}, 2, "portreach profiles show: want one profile"},
+		{[]string{"show", "a", "b"}, 2, "portreach profiles show: want one profile"},
+		{[]string{"a", "b"}, 2, "portreach profiles: want at most one search word, got 2"},
+		{[]string{"--profile-file", bad}, 2, "portreach profiles: " + bad + `:1: unknown field "nam" in profile`},
+		{[]string{"--profile-file", filepath.Join(dir, "missing.json")}, 2, "portreach profiles: open "},
+		{[]string{"--nope"}, 2, "flag provided but not defined: -nope\nrun 'portreach profiles --help' for usage\n"},
+		{[]string{"zzzzqqq"}, 1, `portreach profiles: no profile matches "zzzzqqq"`},
+	} {
+		code, out, errs := runP(tc.args...)
+		if code != tc.code || !strings.HasPrefix(errs, tc.err) || out != "" {
+			t.Errorf("%q: code %d, stdout %q, stderr %q; want code %d, stderr %q…", tc.args, code, out, errs, tc.code, tc.err)
+		}
+	}
+}
+
+func TestProfilesHelpAndUserFile(t *testing.T) {
+	code, out, _ := runP("--help")
+	if code != 0 || !strings.Contains(out, "portreach profiles show [--profile-file FILE]... SLUG|NAME") || !strings.Contains(out, "-profile-file FILE") {
+		t.Errorf("--help: code %d\n%s", code, out)
+	}
+	f := filepath.Join(t.TempDir(), "mine.json")
+	os.WriteFile(f, []byte(`{"profiles": [{"slug": "my-app", "name": "My app", "description": "Contoso app.", "product": "Contoso",
+  "include": ["dns-server"],
+  "entries": [{"proto": "tcp", "port": 8443, "service": "HTTPS", "purpose": "API", "expect": "open"}]}]}`), 0o644)
+	code, out, errs := runP("show", "--profile-file", f, "MY APP")
+	if code != 0 || !strings.Contains(out, "Defined:  "+f+":1\n") || !strings.Contains(out, "tcp/8443") || !strings.Contains(out, "\n from dns-server:\n") {
+		t.Errorf("code %d stderr %q\n%s", code, errs, out)
+	}
+}

@@ -12,8 +12,9 @@ var all = []*Probe{
 	TFTP,              // tftp.go
 	SSDP,              // ssdp.go
 	Kerberos, Kpasswd, // kerberos.go
-	CLDAP, // cldap.go
-	NTP,   // ntp.go
+	CLDAP,  // cldap.go
+	NTP,    // ntp.go
+	NBStat, // nbstat.go
 }
 
 // All returns every probe.

@@ -7,6 +7,7 @@ var all = []*Probe{
 	IKE, IKENATT, // ike.go
 	L2TP,               // l2tp.go
 	RADIUS, RADIUSAcct, // radius.go
+	NetBIOSDgm, SNMPTrap, DHCP, LLMNR, WINS, MADCAP, // silent.go
 	DNS,               // dns.go
 	SNMP,              // snmp.go
 	TFTP,              // tftp.go

@@ -1,0 +1,140 @@
+package scan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/portreach/portreach/probes"
+	"github.com/portreach/portreach/results"
+)
+
+// Reasons of the endpoint-mapper check (results.Result.Reason on 135/tcp).
+const (
+	ReasonEPMListed  = "epm-listed"  // the endpoint mapper listed its endpoints
+	ReasonEPMRefused = "epm-refused" // it spoke DCE/RPC but refused us (bind_nak, fault)
+	ReasonEPMError   = "epm-error"   // the exchange failed (malformed reply, timeout, reset)
+)
+
+// ProbeEPM is the Probe name of every result the endpoint-mapper check produces.
+const ProbeEPM = "epm"
+
+// PortKind says whether a registered port lies in a Windows dynamic RPC range
+// (protocols.md §11): 49152–65535 since Vista/2008, 1025–5000 before; anything
+// else was fixed by configuration (NTDS TCP/IP Port, DCTcpipPort, MSDTC
+// ServerTcpPort, Rpc\Internet Ports …).
+func PortKind(port uint16) string {
+	switch {
+	case port >= 49152:
+		return "dynamic"
+	case port >= 1025 && port <= 5000:
+		return "dynamic (pre-2008 range)"
+	}
+	return "fixed"
+}
+
+// EPMPortDetail is the structured detail of a registered port's result.
+type EPMPortDetail struct {
+	Kind       string               `json:"kind"` // PortKind
+	Interfaces []probes.RPCEndpoint `json:"interfaces"`
+}
+
+// Summary lists the interfaces: "registered (dynamic): Netlogon (MS-NRPC)".
+func (d *EPMPortDetail) Summary() string {
+	return "registered (" + d.Kind + "): " + epmLabels(d.Interfaces, false)
+}
+
+// EPMSummary is the structured detail of the endpoint mapper's own result.
+type EPMSummary struct {
+	*EPMResult
+	Error string `json:"error,omitempty"`
+}
+
+// Summary is "53 entries, 14 interfaces on 4 TCP ports" or the refusal.
+func (d *EPMSummary) Summary() string {
+	if d.Error != "" {
+		return d.Error
+	}
+	s := fmt.Sprintf("%d entries, %d endpoints on %d TCP ports", d.Entries, len(d.Endpoints), len(d.TCPPorts()))
+	if d.Truncated {
+		s += " (truncated)"
+	}
+	return s
+}
+
+// epmLabels joins interface labels; short cuts UUIDs of named interfaces to their
+// first group, as in "MSDTC (906b0ce0-…)".
+func epmLabels(eps []probes.RPCEndpoint, short bool) string {
+	var parts []string
+	seen := map[probes.UUID]bool{}
+	for _, e := range eps {
+		if seen[e.Interface] {
+			continue
+		}
+		seen[e.Interface] = true
+		l := e.Label()
+		if short && e.Name != "" {
+			l = e.Name + " (" + e.Interface.String()[:8] + "-…)"
+		}
+		parts = append(parts, l)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// EPMLabels is how reports name the interfaces behind a port: "MSDTC
+// (906b0ce0-…), LSA (MS-LSAD/LSAT) (12345778-…)"; unnamed interfaces keep their
+// whole UUID.
+func EPMLabels(eps []probes.RPCEndpoint) string { return epmLabels(eps, true) }
+
+// epmCheck runs a dynamic-rpc plan entry: 135/tcp is tested like any port; if it
+// is open the endpoint mapper is asked for its endpoints, and every TCP port it
+// registered (other than 135 itself) is tested and reported with the interfaces
+// behind it, so a verdict says which services a firewall breaks.
+func (r *run) epmCheck(ctx context.Context, h *host, p Port) {
+	res := r.tcp(ctx, h, probes.EPMPort)
+	res.Probe = ProbeEPM
+	if res.State != results.Open {
+		res.Detail = "endpoint mapper unreachable: the registered RPC ports cannot be listed"
+		r.emit(h, h.name, withCheck(res, p.Check))
+		return
+	}
+	r.slots <- struct{}{}
+	c := EPMClient{Timeout: max(10*time.Second, 4*r.timeout)}
+	er, err := c.Lookup(ctx, netip.AddrPortFrom(h.addr, probes.EPMPort))
+	<-r.slots
+	sum := &EPMSummary{EPMResult: er}
+	if er == nil {
+		sum.EPMResult = &EPMResult{Addr: netip.AddrPortFrom(h.addr, probes.EPMPort)}
+	}
+	var rpcErr *probes.RPCError
+	switch {
+	case err == nil:
+		res.Reason = ReasonEPMListed
+	case errors.As(err, &rpcErr):
+		res.Reason, sum.Error = ReasonEPMRefused, err.Error()
+	default:
+		res.Reason, sum.Error = ReasonEPMError, err.Error()
+	}
+	res.Detail, res.Details = sum.Summary(), sum
+	r.emit(h, h.name, withCheck(res, p.Check))
+
+	var wg sync.WaitGroup
+	for _, ep := range sum.TCPPorts() {
+		if ep.Port == probes.EPMPort {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pr := r.tcp(ctx, h, ep.Port)
+			d := &EPMPortDetail{Kind: PortKind(ep.Port), Interfaces: ep.Interfaces}
+			pr.Probe, pr.Under, pr.Detail, pr.Details = ProbeEPM, EPMLabels(ep.Interfaces), d.Summary(), d
+			r.emit(h, h.name, withCheck(pr, p.Check))
+		}()
+	}
+	wg.Wait()
+}

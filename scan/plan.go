@@ -1,0 +1,59 @@
+package scan
+
+import (
+	"iter"
+	"net/netip"
+
+	"github.com/portreach/portreach/results"
+)
+
+// Plan is what to scan: plain data, built and checked before anything is sent.
+type Plan struct {
+	// Targets yields the hosts to scan. It is consumed once, as the scan goes, so a
+	// /16 is never held in memory.
+	Targets iter.Seq[Target]
+	// Ports are scanned on every target, in order.
+	Ports []Port
+}
+
+// Target is one host. Name is what the user wrote (a host name, an address, or an
+// address from a range); Addr is the address to probe. When Addr is the zero
+// value, the scanner resolves Name once and reports the address it used.
+type Target struct {
+	Name string
+	Addr netip.Addr
+}
+
+// Kinds of Port.
+const (
+	KindPort       = ""            // test every port from Lo to Hi
+	KindDynamicRPC = "dynamic-rpc" // ask the RPC endpoint mapper on 135/tcp which ports are in use, then test those
+)
+
+// Port is a port, or a range of ports, to test on every target.
+type Port struct {
+	Proto  results.Proto
+	Lo, Hi uint16 // inclusive; Hi == 0 means Hi = Lo
+	// Probe names the UDP probe to send; "" means the default probe for the port.
+	Probe string
+	// Kind is KindPort or KindDynamicRPC.
+	Kind string
+	// Check, when set, is copied into every result of this entry.
+	Check *results.Check
+}
+
+func (p Port) hi() uint16 {
+	if p.Hi < p.Lo {
+		return p.Lo
+	}
+	return p.Hi
+}
+
+// Count is how many results a Port yields per target (one per port; one for an IP
+// protocol or a dynamic-RPC entry before the endpoint mapper is asked).
+func (p Port) Count() int {
+	if p.Kind == KindDynamicRPC || (p.Proto != results.TCP && p.Proto != results.UDP) {
+		return 1
+	}
+	return int(p.hi()) - int(p.Lo) + 1
+}

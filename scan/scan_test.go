@@ -1,0 +1,293 @@
+package scan
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/net/dns/dnsmessage"
+
+	"github.com/portreach/portreach/results"
+)
+
+var loopback = netip.MustParseAddr("127.0.0.1")
+
+// collect runs a scan of one target and returns its results keyed by proto/port.
+func collect(t *testing.T, s *Scanner, ctx context.Context, addr netip.Addr, ports ...Port) map[string]results.Result {
+	t.Helper()
+	var mu sync.Mutex
+	got := map[string]results.Result{}
+	plan := Plan{Targets: slices.Values([]Target{{Name: addr.String(), Addr: addr}}), Ports: ports}
+	err := s.Scan(ctx, plan, func(r results.Result) {
+		mu.Lock()
+		defer mu.Unlock()
+		got[key(r.Proto, r.Port)] = r
+	})
+	if err != nil && ctx.Err() == nil {
+		t.Fatalf("Scan: %v", err)
+	}
+	return got
+}
+
+func key(p results.Proto, port uint16) string { return string(p) + "/" + strconv.Itoa(int(port)) }
+
+// freePort returns a port with nothing listening: bound, then released.
+func freeTCPPort(t *testing.T) uint16 {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return uint16(p)
+}
+
+func freeUDPPort(t *testing.T) uint16 {
+	t.Helper()
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.LocalAddr().(*net.UDPAddr).Port
+	c.Close()
+	return uint16(p)
+}
+
+func TestTCPOpenClosed(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	open := uint16(l.Addr().(*net.TCPAddr).Port)
+	closed := freeTCPPort(t)
+	got := collect(t, &Scanner{}, context.Background(), loopback,
+		Port{Proto: results.TCP, Lo: open}, Port{Proto: results.TCP, Lo: closed})
+	if r := got[key(results.TCP, open)]; r.State != results.Open || r.Reason != ReasonSynAck || r.RTT <= 0 || r.Attempts != 1 {
+		t.Errorf("open port: %+v", r)
+	}
+	if r := got[key(results.TCP, closed)]; r.State != results.Closed || r.Reason != ReasonConnRefused || r.Attempts != 1 {
+		t.Errorf("closed port: %+v", r)
+	}
+}
+
+func TestTCPIPv6(t *testing.T) {
+	l, err := net.Listen("tcp", "[::1]:0")
+	if err != nil {
+		t.Skip("no IPv6 loopback:", err)
+	}
+	defer l.Close()
+	open := uint16(l.Addr().(*net.TCPAddr).Port)
+	got := collect(t, &Scanner{}, context.Background(), netip.IPv6Loopback(), Port{Proto: results.TCP, Lo: open})
+	if r := got[key(results.TCP, open)]; r.State != results.Open || r.Addr != netip.IPv6Loopback() {
+		t.Errorf("open IPv6 port: %+v", r)
+	}
+}
+
+func TestSelfConnectDetected(t *testing.T) {
+	port := freeTCPPort(t)
+	addr := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: int(port)}
+	d := net.Dialer{LocalAddr: addr, Timeout: time.Second}
+	c, err := d.Dial("tcp", addr.String()) // TCP simultaneous open with itself
+	if err != nil {
+		t.Skip("kernel refused a self-connect:", err)
+	}
+	defer c.Close()
+	if !isSelfConnect(c) {
+		t.Fatalf("self-connect %v -> %v not detected", c.LocalAddr(), c.RemoteAddr())
+	}
+}
+
+// dnsServer answers each question with REFUSED, echoing the ID, or, when wrongID
+// is set, with an ID that matches nothing.
+func dnsServer(t *testing.T, wrongID bool) uint16 {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 1500)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			var m dnsmessage.Message
+			if m.Unpack(buf[:n]) != nil {
+				continue
+			}
+			m.Header.Response, m.Header.RCode = true, dnsmessage.RCodeRefused
+			if wrongID {
+				m.Header.ID ^= 0x5a5a
+			}
+			b, _ := m.Pack()
+			pc.WriteTo(b, from)
+		}
+	}()
+	return uint16(pc.LocalAddr().(*net.UDPAddr).Port)
+}
+
+func silentUDP(t *testing.T) uint16 {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	return uint16(pc.LocalAddr().(*net.UDPAddr).Port)
+}
+
+func TestUDPStates(t *testing.T) {
+	good := dnsServer(t, false)
+	wrong := dnsServer(t, true)
+	silent := silentUDP(t)
+	closed := freeUDPPort(t)
+	s := &Scanner{Timeout: 400 * time.Millisecond}
+	got := collect(t, s, context.Background(), loopback,
+		Port{Proto: results.UDP, Lo: good, Probe: "dns"},
+		Port{Proto: results.UDP, Lo: wrong, Probe: "dns"},
+		Port{Proto: results.UDP, Lo: silent, Probe: "dns"},
+		Port{Proto: results.UDP, Lo: closed, Probe: "dns"})
+	if r := got[key(results.UDP, good)]; r.State != results.Open || r.Reason != ReasonUDPResponse || r.Probe != "dns" || r.Details == nil || r.Detail == "" {
+		t.Errorf("answering DNS server: %+v", r)
+	}
+	if r := got[key(results.UDP, wrong)]; r.State != results.OpenFiltered {
+		t.Errorf("server replying with a wrong ID must not count as open: %+v", r)
+	}
+	if r := got[key(results.UDP, silent)]; r.State != results.OpenFiltered || r.Reason != ReasonNoResponse || r.Attempts != 3 {
+		// 1 + Retries side by side, then one paced re-probe: the closed port
+		// showed that this host sends ICMP errors, so silence may be rate limiting.
+		t.Errorf("silent port: %+v", r)
+	}
+	if r := got[key(results.UDP, closed)]; r.State != results.Closed || r.Reason != ReasonPortUnreach {
+		t.Errorf("closed port: %+v", r)
+	}
+}
+
+func TestUDPWithoutProbe(t *testing.T) {
+	closed := freeUDPPort(t)
+	silent := silentUDP(t)
+	got := collect(t, &Scanner{Timeout: 300 * time.Millisecond, Retries: -1}, context.Background(), loopback,
+		Port{Proto: results.UDP, Lo: closed}, Port{Proto: results.UDP, Lo: silent})
+	if r := got[key(results.UDP, closed)]; r.State != results.Closed {
+		t.Errorf("closed port without a probe: %+v", r)
+	}
+	if r := got[key(results.UDP, silent)]; r.State != results.OpenFiltered || r.Detail == "" || r.Attempts != 2 {
+		t.Errorf("silent port without a probe: %+v", r)
+	}
+}
+
+func TestIPProtocolNotTested(t *testing.T) {
+	c := &results.Check{Profiles: []string{"rras"}, Expect: results.ExpectOpen}
+	got := collect(t, &Scanner{}, context.Background(), loopback, Port{Proto: "gre", Check: c})
+	r := got[key("gre", 0)]
+	if r.State != results.NotTested || r.Reason != ReasonIPProto || r.Check != c {
+		t.Errorf("GRE entry: %+v", r)
+	}
+}
+
+func TestCancelMidScan(t *testing.T) {
+	var ports []Port
+	for range 5 {
+		ports = append(ports, Port{Proto: results.UDP, Lo: silentUDP(t), Probe: "dns"})
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	open := uint16(l.Addr().(*net.TCPAddr).Port)
+	ports = append(ports, Port{Proto: results.TCP, Lo: open})
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	s := &Scanner{Timeout: 10 * time.Second}
+	var got []results.Result
+	err = s.Scan(ctx, Plan{Targets: slices.Values([]Target{{Name: "lo", Addr: loopback}}), Ports: ports},
+		func(r results.Result) { got = append(got, r) })
+	if err != context.Canceled {
+		t.Fatalf("Scan returned %v, want context.Canceled", err)
+	}
+	if len(got) != len(ports) {
+		t.Fatalf("got %d results, want one per port (%d): %+v", len(got), len(ports), got)
+	}
+	for _, r := range got {
+		switch {
+		case r.Proto == results.TCP && r.State != results.Open:
+			t.Errorf("measured TCP port lost: %+v", r)
+		case r.Proto == results.UDP && (r.State != results.Unknown || r.Reason != ReasonInterrupted):
+			t.Errorf("unfinished UDP port: %+v", r)
+		}
+	}
+}
+
+func TestMaxTimeReason(t *testing.T) {
+	port := silentUDP(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	got := collect(t, &Scanner{Timeout: 5 * time.Second}, ctx, loopback, Port{Proto: results.UDP, Lo: port, Probe: "dns"})
+	if r := got[key(results.UDP, port)]; r.State != results.Unknown || r.Reason != ReasonMaxTime {
+		t.Errorf("port cut off by the deadline: %+v", r)
+	}
+}
+
+func TestResolveFailureIsPerTarget(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	open := uint16(l.Addr().(*net.TCPAddr).Port)
+	// .invalid never resolves (RFC 6761 §6.4); the resolver answers that locally
+	// or from the system's configuration, and no scan traffic leaves loopback.
+	targets := []Target{{Name: "no-such-host.invalid"}, {Name: "127.0.0.1", Addr: loopback}}
+	var got []results.Result
+	err = (&Scanner{}).Scan(context.Background(), Plan{Targets: slices.Values(targets), Ports: []Port{{Proto: results.TCP, Lo: open}}},
+		func(r results.Result) { got = append(got, r) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sawErr, sawOpen bool
+	for _, r := range got {
+		sawErr = sawErr || r.Target == "no-such-host.invalid" && r.State == results.Error && r.Reason == ReasonResolve
+		sawOpen = sawOpen || r.Target == "127.0.0.1" && r.State == results.Open
+	}
+	if !sawErr || !sawOpen {
+		t.Fatalf("want a per-target error and the other target scanned: %+v", got)
+	}
+}
+
+func TestEstimator(t *testing.T) {
+	e := estimator{ceiling: time.Second}
+	if e.timeout() != time.Second {
+		t.Fatalf("timeout before any sample = %v, want the ceiling", e.timeout())
+	}
+	for range 20 {
+		e.observe(200 * time.Microsecond)
+	}
+	if got := e.timeout(); got != rttFloor {
+		t.Errorf("fast host: timeout %v, want the floor %v", got, rttFloor)
+	}
+	for range 20 {
+		e.observe(300 * time.Millisecond)
+	}
+	if got := e.timeout(); got <= 300*time.Millisecond || got > time.Second {
+		t.Errorf("slow host: timeout %v, want above the RTT and at most the ceiling", got)
+	}
+}

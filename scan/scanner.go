@@ -1,0 +1,366 @@
+package scan
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/portreach/portreach/probes"
+	"github.com/portreach/portreach/results"
+)
+
+// Scanner runs plans. Its zero value is ready to use with the defaults each field
+// documents. A Scanner is safe for concurrent use: Scan does not modify it.
+type Scanner struct {
+	// Timeout is the longest wait for an answer to one attempt, and the ceiling
+	// of every host's adaptive timeout. Zero means 1s.
+	Timeout time.Duration
+	// Retries is how many more attempts a silent port gets. Zero means 1;
+	// negative means none.
+	Retries int
+	// Rate caps connection attempts and datagrams per second across the scan.
+	// Zero means no cap.
+	Rate int
+	// Concurrency caps sockets in use at once. Zero means a value sized from the
+	// process's file-descriptor limit (at most 4096).
+	Concurrency int
+	// PerHost caps sockets in use at once towards one host, so that one slow host
+	// cannot take every slot. Zero means min(1024, Concurrency).
+	PerHost int
+	// UDPPace is the spacing of the re-probes sent, one at a time, to a host that
+	// has shown it sends ICMP errors but left some ports silent: Linux sends about
+	// one ICMP error a second to a peer after a burst of six (icmp_ratelimit), so
+	// faster re-probes would call closed ports open|filtered. Zero means 1.1s.
+	UDPPace time.Duration
+	// Probes holds settings for the UDP probes (SNMP community). Zero is fine.
+	Probes probes.Options
+	// Resolver resolves host names. Nil means net.DefaultResolver.
+	Resolver *net.Resolver
+}
+
+// run is one Scan call's state.
+type run struct {
+	*Scanner
+	timeout  time.Duration
+	retries  int
+	perHost  int
+	udpPace  time.Duration
+	opts     probes.Options
+	pace     *pacer
+	slots    chan struct{}
+	dialer   net.Dialer
+	out      chan<- results.Result
+	bufs     sync.Pool
+	pressure atomic.Int64 // transient local shortages waited out
+}
+
+// host is one target's shared state during a scan.
+type host struct {
+	name     string
+	addr     netip.Addr
+	est      estimator
+	answered atomic.Bool // an answer has come (SYN-ACK, RST, UDP reply)
+	icmpSeen atomic.Bool // the path sends ICMP errors for this host
+
+	mu          sync.Mutex
+	lastUDPSend time.Time
+}
+
+func (h *host) observe(rtt time.Duration) {
+	h.est.observe(rtt)
+	h.answered.Store(true)
+}
+
+func (h *host) noteUDPSend(t time.Time) {
+	h.mu.Lock()
+	if t.After(h.lastUDPSend) {
+		h.lastUDPSend = t
+	}
+	h.mu.Unlock()
+}
+
+// Scan tests every port of the plan on every target and calls emit once per
+// result, from one goroutine at a time, as results are reached (follow-up ports
+// that a reply revealed included). When ctx ends, sending stops at once, the
+// ports already started are reported as results.Unknown with reason
+// "interrupted" (or "max-time" when ctx's deadline passed), and Scan returns
+// ctx's error after the last emit; targets not yet reached are not reported.
+// Closed and filtered ports are results, not errors: Scan returns an error only
+// for a plan it cannot run.
+func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)) error {
+	if s == nil {
+		s = &Scanner{}
+	}
+	for _, p := range plan.Ports {
+		if p.Probe != "" {
+			if _, ok := probes.ByName(p.Probe); !ok {
+				return fmt.Errorf("scan: unknown UDP probe %q", p.Probe)
+			}
+		}
+	}
+	if plan.Targets == nil {
+		return nil
+	}
+	out := make(chan results.Result, 1024)
+	r := &run{
+		Scanner: s,
+		timeout: s.Timeout,
+		retries: s.Retries,
+		perHost: s.PerHost,
+		udpPace: s.UDPPace,
+		opts:    s.Probes,
+		pace:    newPacer(s.Rate),
+		out:     out,
+	}
+	r.bufs.New = func() any { b := make([]byte, 64*1024); return &b }
+	if r.timeout <= 0 {
+		r.timeout = time.Second
+	}
+	switch {
+	case r.retries == 0:
+		r.retries = 1
+	case r.retries < 0:
+		r.retries = 0
+	}
+	conc := s.Concurrency
+	if conc <= 0 {
+		conc = defaultConcurrency()
+	}
+	r.slots = make(chan struct{}, conc)
+	if r.perHost <= 0 {
+		r.perHost = min(1024, conc)
+	}
+	if r.udpPace <= 0 {
+		r.udpPace = 1100 * time.Millisecond
+	}
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for res := range out {
+			emit(res)
+		}
+	}()
+
+	// Hosts run side by side, as many as the socket budget allows given each
+	// host's own cap, so that a scan of many hosts with few ports still fills it.
+	perPlan := 0
+	for _, p := range plan.Ports {
+		perPlan += p.Count()
+	}
+	hosts := min(max(conc/max(1, min(perPlan, r.perHost)), 4), 1024)
+	var g errgroup.Group
+	g.SetLimit(hosts)
+	for t := range plan.Targets {
+		if ctx.Err() != nil {
+			break
+		}
+		g.Go(func() error {
+			r.scanHost(ctx, t, plan.Ports)
+			return nil
+		})
+	}
+	_ = g.Wait()
+	close(out)
+	<-done
+	return ctx.Err()
+}
+
+func (r *run) emit(h *host, target string, res results.Result) {
+	res.Target = target
+	if h != nil {
+		res.Addr = h.addr
+	}
+	if res.Time.IsZero() {
+		res.Time = time.Now().UTC()
+	}
+	r.out <- res
+}
+
+func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
+	addr := t.Addr
+	if !addr.IsValid() {
+		a, err := r.resolve(ctx, t.Name)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			r.emit(nil, t.Name, results.Result{State: results.Error, Reason: ReasonResolve, Detail: err.Error()})
+			return
+		}
+		addr = a
+	}
+	h := &host{name: t.Name, addr: addr.Unmap()}
+	h.est.ceiling = r.timeout
+	if err := preflight(h.addr); err != nil {
+		r.emit(h, t.Name, results.Result{State: results.Error, Reason: ReasonNoRoute, Detail: err.Error()})
+		return
+	}
+
+	var g errgroup.Group
+	g.SetLimit(r.perHost)
+	var udp []*udpJob
+	var udpChecks []*results.Check
+	for _, p := range ports {
+		switch {
+		case p.Kind == KindDynamicRPC:
+			g.Go(func() error { r.dynamicRPC(ctx, h, p); return nil })
+		case p.Proto == results.TCP:
+			for port := int(p.Lo); port <= int(p.hi()); port++ {
+				if ctx.Err() != nil {
+					r.emit(h, t.Name, withCheck(results.Result{Proto: results.TCP, Port: uint16(port),
+						State: results.Unknown, Reason: stopReason(ctx)}, p.Check))
+					continue
+				}
+				g.Go(func() error {
+					res := r.tcp(ctx, h, uint16(port))
+					r.emit(h, t.Name, withCheck(res, p.Check))
+					return nil
+				})
+			}
+		case p.Proto == results.UDP:
+			for port := int(p.Lo); port <= int(p.hi()); port++ {
+				j, err := r.newUDPJob(h, p, uint16(port))
+				if err != nil {
+					r.emit(h, t.Name, withCheck(results.Result{Proto: results.UDP, Port: uint16(port),
+						State: results.Error, Reason: "probe-error", Detail: err.Error()}, p.Check))
+					continue
+				}
+				udp = append(udp, j)
+				udpChecks = append(udpChecks, p.Check)
+			}
+		default:
+			r.emit(h, t.Name, withCheck(results.Result{Proto: p.Proto, State: results.NotTested,
+				Reason: ReasonIPProto, Detail: "IP protocol " + string(p.Proto) + " needs raw sockets; test it with a packet capture at the far end"}, p.Check))
+		}
+	}
+	if len(udp) > 0 {
+		r.scanUDP(ctx, h, &g, udp)
+		for i, j := range udp {
+			r.emit(h, t.Name, withCheck(j.result, udpChecks[i]))
+			r.followUps(ctx, h, &g, j)
+		}
+	}
+	_ = g.Wait()
+}
+
+// scanUDP runs a host's UDP exchanges in two phases. First every port gets its
+// attempts side by side. Then, if the host has shown that it sends ICMP errors,
+// the ports still silent are probed again one at a time, UDPPace apart, because
+// their silence may only mean the host's ICMP rate limit swallowed the port
+// unreachable. Ports silent after both phases are open|filtered.
+func (r *run) scanUDP(ctx context.Context, h *host, g *errgroup.Group, jobs []*udpJob) {
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Add(1)
+		g.Go(func() error {
+			defer wg.Done()
+			r.slots <- struct{}{}
+			defer func() { <-r.slots }()
+			for a := 0; a <= r.retries && !j.done && !stopped(ctx); a++ {
+				r.udpAttempt(ctx, h, j)
+			}
+			return nil
+		})
+	}
+	wg.Wait()
+	if h.icmpSeen.Load() {
+		for _, j := range jobs {
+			if j.done || stopped(ctx) {
+				continue
+			}
+			h.mu.Lock()
+			at := h.lastUDPSend.Add(r.udpPace)
+			h.mu.Unlock()
+			if sleepUntil(ctx, at) != nil {
+				break
+			}
+			r.slots <- struct{}{}
+			r.udpAttempt(ctx, h, j)
+			<-r.slots
+		}
+	}
+	for _, j := range jobs {
+		if j.sock != nil {
+			j.sock.close()
+		}
+		if !j.done {
+			if stopped(ctx) {
+				j.result.State, j.result.Reason = results.Unknown, stopReason(ctx)
+			} else {
+				j.finishSilent()
+			}
+		}
+	}
+}
+
+// followUps tests the TCP ports a reply revealed (SQL Browser's instances), on the
+// scanned address only: never on an address taken from the reply.
+func (r *run) followUps(ctx context.Context, h *host, g *errgroup.Group, j *udpJob) {
+	fu, ok := j.result.Details.(probes.FollowUpper)
+	if !ok || j.result.State != results.Open {
+		return
+	}
+	for _, f := range fu.FollowUps() {
+		if f.Port == 0 {
+			continue
+		}
+		g.Go(func() error {
+			res := r.tcp(ctx, h, f.Port)
+			res.Under = f.Label
+			res.Probe = j.result.Probe
+			r.emit(h, h.name, res)
+			return nil
+		})
+	}
+}
+
+func withCheck(r results.Result, c *results.Check) results.Result {
+	r.Check = c
+	return r
+}
+
+func (r *run) resolve(ctx context.Context, name string) (netip.Addr, error) {
+	res := r.Resolver
+	if res == nil {
+		res = net.DefaultResolver
+	}
+	addrs, err := res.LookupNetIP(ctx, "ip", name)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	if len(addrs) == 0 {
+		return netip.Addr{}, fmt.Errorf("%s: no addresses", name)
+	}
+	return addrs[0].Unmap(), nil
+}
+
+// preflight asks the kernel for a route to addr without sending anything (a UDP
+// connect only binds and routes), so an IPv6 target on a machine without IPv6, or
+// an unroutable network, is one clear per-target error rather than a wall of
+// per-port failures.
+func preflight(addr netip.Addr) error {
+	network := "udp4"
+	if addr.Is6() {
+		network = "udp6"
+	}
+	c, err := net.DialUDP(network, nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(addr, 9)))
+	if err != nil {
+		return fmt.Errorf("no route to %s from this machine: %w", addr, unwrapSyscall(err))
+	}
+	c.Close()
+	return nil
+}
+
+func unwrapSyscall(err error) error {
+	if oe, ok := err.(*net.OpError); ok && oe.Err != nil {
+		return oe.Err
+	}
+	return err
+}

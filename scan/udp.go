@@ -1,0 +1,209 @@
+package scan
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/netip"
+	"syscall"
+	"time"
+
+	"github.com/portreach/portreach/probes"
+	"github.com/portreach/portreach/results"
+)
+
+// udpFloor is the least time a UDP probe waits for an answer: a service's reply
+// comes from user space and may lag well behind the kernel's RSTs that set the
+// host's round-trip estimate.
+const udpFloor = 300 * time.Millisecond
+
+// icmpReply is an ICMP error about one of our datagrams, decoded to a verdict.
+type icmpReply struct {
+	state  results.State
+	reason string
+	from   netip.Addr // who sent the ICMP error (the target or a router)
+}
+
+// udpSocket is the per-OS part of a UDP exchange.
+type udpSocket interface {
+	send(b []byte) error
+	// recv waits until deadline for a datagram or an ICMP error; a timeout is
+	// returned as an error that classify calls no-response.
+	recv(buf []byte, deadline time.Time) (n int, from netip.AddrPort, icmp *icmpReply, err error)
+	// interrupt makes a blocked recv return at once.
+	interrupt()
+	close() error
+}
+
+// udpJob is one UDP port's exchange: its probe, its query (kept across attempts so
+// that a late answer to an early attempt still counts) and what it has learned.
+type udpJob struct {
+	port   uint16
+	probe  *probes.Probe // nil: no probe knows this port
+	query  probes.Query
+	sock   udpSocket
+	result results.Result
+	done   bool
+}
+
+func (s *run) newUDPJob(h *host, p Port, port uint16) (*udpJob, error) {
+	j := &udpJob{port: port}
+	j.result = results.Result{Proto: results.UDP, Port: port}
+	var ok bool
+	if p.Probe != "" {
+		if j.probe, ok = probes.ByName(p.Probe); !ok {
+			return nil, fmt.Errorf("unknown UDP probe %q", p.Probe)
+		}
+	} else if j.probe, ok = probes.ForPort(port); !ok {
+		j.probe = nil
+	}
+	if j.probe != nil {
+		q, err := j.probe.New(rand.Reader, s.opts)
+		if err != nil {
+			return nil, fmt.Errorf("probe %s: %w", j.probe.Name, err)
+		}
+		j.query = q
+		j.result.Probe = j.probe.Name
+	}
+	return j, nil
+}
+
+func (j *udpJob) packets() [][]byte {
+	if j.query == nil {
+		// No protocol is known for this port. An empty datagram cannot prove the
+		// port open, but it still draws an ICMP port unreachable from a closed one.
+		return [][]byte{{}}
+	}
+	return j.query.Packets()
+}
+
+func (j *udpJob) anySource() bool { return j.probe != nil && j.probe.AnySource }
+
+func (j *udpJob) wait(h *host) time.Duration {
+	w := max(h.est.timeout(), udpFloor)
+	if j.probe != nil && j.probe.MinWait > w {
+		w = j.probe.MinWait
+	}
+	return w
+}
+
+// attempt sends the job's datagrams once and listens for an answer for one window.
+// It returns true when the port is decided.
+func (s *run) udpAttempt(ctx context.Context, h *host, j *udpJob) bool {
+	target := netip.AddrPortFrom(h.addr, j.port)
+	if j.sock == nil {
+		sock, err := s.openUDP(ctx, target, j.anySource())
+		if err != nil {
+			j.result.State, j.result.Reason = results.Error, err.Error()
+			j.done = true
+			return true
+		}
+		j.sock = sock
+	}
+	if s.pace.wait(ctx) != nil {
+		return false
+	}
+	start := time.Now()
+	h.noteUDPSend(start)
+	for _, b := range j.packets() {
+		if err := j.sock.send(b); err != nil {
+			if s.udpError(h, j, err, nil, time.Since(start)) {
+				return true
+			}
+		}
+	}
+	j.result.Attempts++
+	deadline := start.Add(j.wait(h))
+	buf := s.bufs.Get().(*[]byte)
+	defer s.bufs.Put(buf)
+	// Cancelling a blocked read: move its deadline to now.
+	defer context.AfterFunc(ctx, j.sock.interrupt)()
+	for {
+		if stopped(ctx) {
+			return false
+		}
+		n, from, icmp, err := j.sock.recv(*buf, earliest(ctx, deadline))
+		if stopped(ctx) {
+			return false
+		}
+		rtt := time.Since(start)
+		if err != nil || icmp != nil {
+			if s.udpError(h, j, err, icmp, rtt) {
+				return true
+			}
+			if o := classify(err); !o.final || time.Now().After(deadline) {
+				return false // window over: silent so far
+			}
+			continue
+		}
+		if !j.anySource() && from != target {
+			continue // someone else's datagram
+		}
+		if j.query == nil {
+			j.result.State, j.result.Reason, j.result.RTT = results.Open, ReasonUDPResponse, rtt
+			j.result.Detail = fmt.Sprintf("%d-byte reply (no probe knows this port)", n)
+			h.observe(rtt)
+			j.done = true
+			return true
+		}
+		d, err := j.query.Match((*buf)[:n])
+		if errors.Is(err, probes.ErrNotMine) || err != nil {
+			continue // stale, foreign or garbled: never evidence of an open port
+		}
+		j.result.State, j.result.Reason, j.result.RTT = results.Open, ReasonUDPResponse, rtt
+		j.result.Details = d
+		j.result.Detail = d.Summary()
+		if from.Addr() != h.addr || (j.anySource() && from.Port() != j.port) {
+			j.result.Detail += fmt.Sprintf(" (reply from %s)", from)
+		}
+		h.observe(rtt)
+		j.done = true
+		return true
+	}
+}
+
+// udpError decides a job from an ICMP error (or the bare errno a socket without
+// extended errors gives). It returns false for errors that decide nothing.
+func (s *run) udpError(h *host, j *udpJob, err error, icmp *icmpReply, rtt time.Duration) bool {
+	if icmp == nil && err != nil {
+		switch {
+		case isErrno(err, syscall.ECONNREFUSED), isErrno(err, syscall.ECONNRESET):
+			icmp = &icmpReply{state: results.Closed, reason: ReasonPortUnreach}
+		default:
+			if o := classify(err); o.final {
+				icmp = &icmpReply{state: o.state, reason: o.reason}
+			}
+		}
+	}
+	if icmp == nil {
+		return false
+	}
+	h.icmpSeen.Store(true)
+	j.result.State, j.result.Reason, j.result.RTT = icmp.state, icmp.reason, rtt
+	if icmp.from.IsValid() && icmp.from != h.addr {
+		j.result.Detail = "ICMP from " + icmp.from.String()
+	}
+	if icmp.state == results.Closed {
+		h.observe(rtt)
+	}
+	j.done = true
+	return true
+}
+
+func (j *udpJob) finishSilent() {
+	j.result.State, j.result.Reason = results.OpenFiltered, ReasonNoResponse
+	switch {
+	case j.probe == nil:
+		j.result.Detail = "no probe for this port: an empty datagram cannot prove it open"
+	case j.probe.Silence != "":
+		j.result.Detail = j.probe.Silence
+	}
+}
+
+func earliest(ctx context.Context, t time.Time) time.Time {
+	if d, ok := ctx.Deadline(); ok && d.Before(t) {
+		return d
+	}
+	return t
+}

@@ -1,0 +1,80 @@
+//go:build !linux
+
+package scan
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"sync/atomic"
+	"time"
+)
+
+// Elsewhere there is no portable way to read ICMP codes. A connected socket still
+// learns port unreachable (as ECONNREFUSED, or WSAECONNRESET on Windows) but drops
+// replies from other ports, so probes whose services answer from elsewhere use an
+// unconnected socket and give up closed-port detection.
+type plainUDP struct {
+	conn      *net.UDPConn
+	target    netip.AddrPort
+	connected bool
+	stop      atomic.Bool
+}
+
+func (s *run) openUDP(ctx context.Context, target netip.AddrPort, anySource bool) (udpSocket, error) {
+	network := "udp4"
+	if target.Addr().Is6() {
+		network = "udp6"
+	}
+	backoff := 5 * time.Millisecond
+	for {
+		var c *net.UDPConn
+		var err error
+		if anySource {
+			c, err = net.ListenUDP(network, nil)
+		} else {
+			c, err = net.DialUDP(network, nil, net.UDPAddrFromAddrPort(target))
+		}
+		if err == nil {
+			return &plainUDP{conn: c, target: target, connected: !anySource}, nil
+		}
+		if !transient(err) {
+			return nil, err
+		}
+		s.pressure.Add(1)
+		if sleepUntil(ctx, time.Now().Add(backoff)) != nil {
+			return nil, ctx.Err()
+		}
+		backoff = min(backoff*2, time.Second)
+	}
+}
+
+func (u *plainUDP) send(b []byte) error {
+	if u.connected {
+		_, err := u.conn.Write(b)
+		return err
+	}
+	_, err := u.conn.WriteToUDPAddrPort(b, u.target)
+	return err
+}
+
+func (u *plainUDP) close() error { return u.conn.Close() }
+
+func (u *plainUDP) interrupt() {
+	u.stop.Store(true)
+	_ = u.conn.SetReadDeadline(time.Now())
+}
+
+func (u *plainUDP) recv(buf []byte, deadline time.Time) (int, netip.AddrPort, *icmpReply, error) {
+	if err := u.conn.SetReadDeadline(deadline); err != nil {
+		return 0, netip.AddrPort{}, nil, err
+	}
+	if u.stop.Load() { // interrupted before the deadline above was set
+		_ = u.conn.SetReadDeadline(time.Now())
+	}
+	n, from, err := u.conn.ReadFromUDPAddrPort(buf)
+	if err != nil {
+		return 0, netip.AddrPort{}, nil, err
+	}
+	return n, netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), nil, nil
+}

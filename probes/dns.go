@@ -222,3 +222,6 @@ func dnsRCodeName(r dnsmessage.RCode) string {
 	}
 	return "RCODE" + strconv.Itoa(int(r))
 }
+
+// Complete reports whether both questions have been answered (see Completer).
+func (q *dnsQuery) Complete() bool { return q.got.RootNS != nil && q.got.VersionBind != nil }

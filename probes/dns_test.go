@@ -187,3 +187,18 @@ func FuzzDNSMatch(f *testing.F) {
 		}
 	})
 }
+
+func TestDNSComplete(t *testing.T) {
+	r := readHexReplies(t, "dns-dnsmasq.hex")
+	q, _ := newDNSQueryIDs(0x1234, 0x1236)
+	var c Completer = q
+	if c.Complete() {
+		t.Fatal("complete before any reply")
+	}
+	if _, err := q.Match(r[1]); err != nil || c.Complete() {
+		t.Fatalf("after version.bind only: err %v, complete %v", err, c.Complete())
+	}
+	if _, err := q.Match(r[0]); err != nil || !c.Complete() {
+		t.Fatalf("after both: err %v, complete %v", err, c.Complete())
+	}
+}

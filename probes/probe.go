@@ -54,6 +54,17 @@ type Query interface {
 	Match(reply []byte) (Detail, error)
 }
 
+// Completer is implemented by queries whose datagrams draw several replies that
+// together make one detail: DNS asks two questions, SNMP sends three requests,
+// an SSDP search draws one reply per device and service type. Their Match merges
+// every reply so far into the detail it returns. After a match, a scanner should
+// keep reading (within the attempt's wait) until Complete reports true, and keep
+// the last detail; a query that does not implement Completer is complete at its
+// first match.
+type Completer interface {
+	Complete() bool
+}
+
 // Detail is what a matched reply says. Concrete types are JSON-encodable structs.
 type Detail interface {
 	// Summary is one short line for tables: `REFUSED, version "9.18.49"`.

@@ -555,3 +555,10 @@ func snmpErrorStatus(s int64) string {
 	}
 	return "error-status " + strconv.FormatInt(s, 10)
 }
+
+// Complete reports whether the v3 discovery and at least one community request
+// have been answered (see Completer). With a wrong community the second never
+// comes, so the scanner waits out the attempt: that silence is the answer.
+func (q *snmpQuery) Complete() bool {
+	return q.got.Engine != nil && (containsString(q.got.Versions, "v2c") || containsString(q.got.Versions, "v1"))
+}

@@ -245,3 +245,36 @@ func FuzzSNMPMatch(f *testing.F) {
 		}
 	})
 }
+
+func TestSNMPComplete(t *testing.T) {
+	for _, tc := range []struct {
+		file  string
+		after []bool // Complete() after each reply
+	}{
+		{"snmp-net-snmp.hex", []bool{false, true, true}},
+		{"snmp-net-snmp-wrongcommunity.hex", []bool{false}}, // the community requests never answer
+		{"snmp-net-snmp-noview.hex", []bool{false, true, true}},
+	} {
+		q := newSNMPQueryIDs(0x4a69, 0x37f0, 0x12345677, 0x12345678, "public")
+		var c Completer = q
+		for i, r := range readHexReplies(t, tc.file) {
+			if _, err := q.Match(r); err != nil {
+				t.Fatal(err)
+			}
+			if c.Complete() != tc.after[i] {
+				t.Errorf("%s: Complete() after reply %d = %v", tc.file, i, !tc.after[i])
+			}
+		}
+	}
+	// Community answer first, v3 later: complete only once both are in.
+	r := readHexReplies(t, "snmp-net-snmp.hex")
+	q := newSNMPQueryIDs(0x4a69, 0x37f0, 0x12345677, 0x12345678, "public")
+	q.Match(r[2])
+	if q.Complete() {
+		t.Error("complete without the v3 report")
+	}
+	q.Match(r[0])
+	if !q.Complete() {
+		t.Error("not complete with v1 and v3")
+	}
+}

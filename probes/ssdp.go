@@ -152,3 +152,8 @@ func ssdpLine(b []byte) (line, rest []byte, ok bool) {
 	}
 	return bytes.TrimSuffix(b[:i], []byte("\r")), b[i+1:], true
 }
+
+// Complete is always false (see Completer): a search has no end marker, and every
+// device and service type at the target answers on its own after a random delay
+// of up to MX seconds, so the scanner collects until the attempt's wait ends.
+func (q *ssdpQuery) Complete() bool { return false }

@@ -128,3 +128,13 @@ func FuzzSSDPMatch(f *testing.F) {
 		}
 	})
 }
+
+func TestSSDPNeverComplete(t *testing.T) {
+	q := &ssdpQuery{}
+	var c Completer = q
+	for _, r := range readHexReplies(t, "ssdp-minissdpd.hex") {
+		if _, err := q.Match(r); err != nil || c.Complete() {
+			t.Fatalf("err %v, complete %v: a search has no last reply", err, c.Complete())
+		}
+	}
+}

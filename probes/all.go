@@ -13,9 +13,11 @@ var all = []*Probe{
 	TFTP,              // tftp.go
 	SSDP,              // ssdp.go
 	Kerberos, Kpasswd, // kerberos.go
-	CLDAP,  // cldap.go
-	NTP,    // ntp.go
-	NBStat, // nbstat.go
+	CLDAP,      // cldap.go
+	NTP,        // ntp.go
+	NBStat,     // nbstat.go
+	SQLBrowser, // sqlbrowser.go
+	MSMQ,       // msmq.go
 }
 
 // All returns every probe.

@@ -22,6 +22,9 @@ type Plan struct {
 type Target struct {
 	Name string
 	Addr netip.Addr
+	// Ports, when set, replace the plan's ports for this target: profiles whose
+	// destination roles map to other hosts check different ports on each.
+	Ports []Port
 }
 
 // Kinds of Port.
@@ -40,6 +43,10 @@ type Port struct {
 	Kind string
 	// Check, when set, is copied into every result of this entry.
 	Check *results.Check
+	// Why, when set, says why the entry cannot be tested (ports negotiated per
+	// session, say): it is reported NotTested with Why as the reason, and nothing
+	// is sent.
+	Why string
 }
 
 func (p Port) hi() uint16 {
@@ -52,7 +59,7 @@ func (p Port) hi() uint16 {
 // Count is how many results a Port yields per target (one per port; one for an IP
 // protocol or a dynamic-RPC entry before the endpoint mapper is asked).
 func (p Port) Count() int {
-	if p.Kind == KindDynamicRPC || (p.Proto != results.TCP && p.Proto != results.UDP) {
+	if p.Kind == KindDynamicRPC || p.Why != "" || (p.Proto != results.TCP && p.Proto != results.UDP) {
 		return 1
 	}
 	return int(p.hi()) - int(p.Lo) + 1

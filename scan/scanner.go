@@ -161,8 +161,12 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 		if ctx.Err() != nil {
 			break
 		}
+		ports := plan.Ports
+		if t.Ports != nil {
+			ports = t.Ports
+		}
 		g.Go(func() error {
-			r.scanHost(ctx, t, plan.Ports)
+			r.scanHost(ctx, t, ports)
 			return nil
 		})
 	}
@@ -209,6 +213,8 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 	var udpChecks []*results.Check
 	for _, p := range ports {
 		switch {
+		case p.Why != "":
+			r.emit(h, t.Name, withCheck(results.Result{Proto: p.Proto, Port: p.Lo, State: results.NotTested, Reason: p.Why}, p.Check))
 		case p.Kind == KindDynamicRPC:
 			g.Go(func() error { r.dynamicRPC(ctx, h, p); return nil })
 		case p.Proto == results.TCP:

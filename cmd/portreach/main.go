@@ -1,0 +1,103 @@
+// Command portreach tells whether the network ports a Windows, Active Directory,
+// Exchange, SQL Server or BizTalk server role needs are reachable from here: open,
+// closed, filtered or open|filtered, port by port, with the reason, the round-trip
+// time and, for UDP, what the service said.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+)
+
+// Exit statuses, documented in usage and README.md.
+const (
+	exitOK          = 0   // every expectation held (or none was set)
+	exitFailed      = 1   // an expectation failed: a required port not open, a must-be-closed port open
+	exitUsage       = 2   // bad flags, targets, ports, profiles or files; nothing useful was scanned
+	exitIncomplete  = 3   // --max-time was reached: unfinished ports are reported as unknown
+	exitLocked      = 4   // another run holds the --lock file
+	exitInterrupted = 130 // Ctrl-C or SIGTERM: what was measured is reported, the rest marked unknown
+)
+
+const usage = `portreach: are the ports a server role needs reachable from here?
+
+Usage:
+  portreach scan [flags] TARGET...    test ports or role profiles on hosts
+  portreach profiles [WORD]           list the role profiles (Exchange, AD, SQL, BizTalk …)
+  portreach profiles show NAME        every port of a profile, with its source document
+  portreach rpc [flags] HOST...       list RPC endpoints (135/tcp) and test their ports
+  portreach version                   print the version
+  portreach help [COMMAND]            this text, or a command's flags
+
+Examples:
+  portreach scan --profile "Domain controller" dc01.example.com
+  portreach scan --profile exchange-2016-mailbox -f json -o mail01.json mail01
+  portreach scan -p T:135,445,50000-50200,U:53,88,123,389 198.18.1.0/28
+  portreach scan --profile biztalk-send-server --role sql=sql01 --role smtp=mail01
+  portreach rpc --range 50000-50200 sql01
+
+States: open (a service answered), closed (the host refused: RST or ICMP port
+unreachable), filtered (dropped, or refused by an ICMP unreachable other than
+port unreachable), open|filtered (UDP silence: open but silent, or dropped),
+not-tested (IP protocols such as GRE/ESP/AH, ports negotiated per session),
+skipped (a destination role you did not map), error (the target did not resolve
+or cannot be routed), unknown (the run stopped before the port finished).
+
+Exit status: 0 all expectations held; 1 an expectation failed; 2 bad input;
+3 --max-time reached; 4 another run holds the --lock file; 130 interrupted.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	// The first Ctrl-C or SIGTERM cancels the scan, which then reports what it
+	// measured; a second one ends the process the default way.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	context.AfterFunc(ctx, stop)
+
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "scan":
+		return runScan(ctx, rest, stdin, stdout, stderr)
+	case "profiles", "profile":
+		return runProfiles(rest, stdout, stderr)
+	case "rpc":
+		return runRPC(ctx, rest, stdout, stderr)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "portreach", version())
+		return exitOK
+	case "help", "-h", "-help", "--help":
+		if len(rest) > 0 && rest[0] != "help" {
+			return run([]string{rest[0], "--help"}, stdin, stdout, stderr)
+		}
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "portreach: unknown command %q (try: portreach help)\n", cmd)
+	return exitUsage
+}
+
+// buildVersion is set at link time (-ldflags "-X main.buildVersion=v1.2.3").
+var buildVersion string
+
+func version() string {
+	if buildVersion != "" {
+		return buildVersion
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}

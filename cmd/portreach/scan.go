@@ -1,0 +1,507 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/portreach/portreach/probes"
+	"github.com/portreach/portreach/profiles"
+	"github.com/portreach/portreach/results"
+	"github.com/portreach/portreach/scan"
+)
+
+const scanUsage = `Usage:
+  portreach scan [flags] TARGET...
+
+Test, from this machine, whether the ports a server role needs are reachable on
+each TARGET, and say why: open (syn-ack, or a UDP reply the probe recognised),
+closed (conn-refused, port-unreachable), filtered (no-response, admin-prohibited,
+host-unreachable …) or open|filtered (UDP silence).
+
+Name the ports with a role profile (--profile; see "portreach profiles"), with
+-p, or both. UDP ports get a real request of their protocol (DNS, SNMP, NetBIOS,
+SQL Browser, CLDAP, Kerberos, NTP, IKE …): an empty datagram proves nothing.
+
+TARGET is an IPv4 or IPv6 address, a host name (resolved once; the address used
+is reported), a CIDR block (198.18.0.0/24) or an octet range (198.18.1.1-20).
+
+Examples:
+  portreach scan --profile "Domain controller" dc01
+  portreach scan --profile exchange-2016-mailbox,exchange-2016-edge mail01 edge01
+  portreach scan -p T:135,445,50000-50200,U:53,161,1434 198.18.1.10
+  portreach scan -p 1-1024 --expect closed -iL dmz-hosts.txt
+  portreach scan --profile biztalk-send-server --role sql=sql01 --role smtp=mail01
+  portreach scan --plan go-live.json -f json -o report.json
+
+Output: a table grouped by host on a terminal, JSON Lines (one result per line,
+streamed as ports finish) when standard output is a pipe or file; -f chooses.
+-o writes a file instead, atomically; repeat it for several (-o table:- prints to
+standard output, -o json:last.json -o csv:ports.csv write files).
+
+Exit status: 0 every expectation held (or none was set); 1 an expectation failed
+(a required port not open, a must-be-closed port open, a target that did not
+resolve); 2 bad input; 3 --max-time reached; 130 interrupted (what was measured
+is still reported, unfinished ports as unknown).
+
+Flags:
+`
+
+// listFlag is a repeatable flag; values may also be comma-separated when split is set.
+type listFlag struct {
+	vals  []string
+	split bool
+}
+
+func (l *listFlag) String() string { return strings.Join(l.vals, ",") }
+func (l *listFlag) Set(s string) error {
+	if l.split {
+		for _, v := range strings.Split(s, ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				l.vals = append(l.vals, v)
+			}
+		}
+		return nil
+	}
+	l.vals = append(l.vals, s)
+	return nil
+}
+
+// parseInterleaved lets flags follow targets ("portreach scan host -p 80"), as
+// users of nmap expect; "--" ends flags.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			return append(pos, rest...), nil // after "--", everything is positional
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+type scanCmd struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+
+	ports, format, expect, community string
+	profileNames, profileFiles       listFlag
+	roles, outputs, excludes         listFlag
+	targetFiles, excludeFiles        listFlag
+	planFile                         string
+	maxHosts                         int
+	timeout, maxTime                 time.Duration
+	retries, rate, concurrency       int
+	perHost                          int
+	quiet, verbose, noColor          bool
+	noProgress                       bool
+}
+
+func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &scanCmd{stdin: stdin, stdout: stdout, stderr: stderr}
+	c.profileNames.split, c.excludes.split = true, true
+	fs := flag.NewFlagSet("portreach scan", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&c.ports, "p", "", "ports: `LIST` such as T:135,445,50000-50200,U:53,161 (bare numbers are TCP; - is 1-65535)")
+	fs.StringVar(&c.ports, "ports", "", "same as -p")
+	fs.Var(&c.profileNames, "profile", "role profile `NAME` (slug, name or alias; repeatable or comma-separated)")
+	fs.Var(&c.profileFiles, "profile-file", "add your own profiles from `FILE` (JSON, the schema of profiles/data)")
+	fs.Var(&c.roles, "role", "map a destination role to a host: `ROLE=HOST` (repeatable), e.g. sql=sql01")
+	fs.StringVar(&c.planFile, "plan", "", "go-live checklist `FILE` (JSON): profiles, targets and role mappings")
+	fs.Var(&c.targetFiles, "iL", "read targets from `FILE`, one or more a line; - is standard input")
+	fs.Var(&c.excludes, "exclude", "leave out `ADDRS`: addresses, CIDR blocks or ranges, comma-separated")
+	fs.Var(&c.excludeFiles, "exclude-file", "leave out the addresses listed in `FILE`")
+	fs.IntVar(&c.maxHosts, "max-hosts", 65536, "refuse target sets larger than `N` hosts")
+	fs.StringVar(&c.expect, "expect", "", "for -p ports: `STATE` they must be in (open or closed); a profile sets its own")
+	fs.StringVar(&c.format, "f", "", "output `FORMAT`: table, json, jsonl or csv (default: table on a terminal, jsonl otherwise)")
+	fs.StringVar(&c.format, "format", "", "same as -f")
+	fs.Var(&c.outputs, "o", "write to `FILE` instead of standard output (FORMAT:FILE sets its format; repeatable)")
+	fs.Var(&c.outputs, "output", "same as -o")
+	fs.DurationVar(&c.timeout, "timeout", time.Second, "longest wait for one answer; hosts that answer get a shorter, adaptive one")
+	fs.IntVar(&c.retries, "retries", 1, "further attempts for a silent port (0 for none)")
+	fs.IntVar(&c.rate, "rate", 0, "at most `N` connection attempts and datagrams a second (0: no limit)")
+	fs.IntVar(&c.concurrency, "concurrency", 0, "sockets open at once (0: sized from the file-descriptor limit)")
+	fs.IntVar(&c.perHost, "per-host", 0, "sockets open at once towards one host (0: min(1024, concurrency))")
+	fs.DurationVar(&c.maxTime, "max-time", 0, "stop the whole run after `DURATION`; unfinished ports are reported unknown (exit 3)")
+	fs.StringVar(&c.community, "snmp-community", "public", "SNMP v1/v2c community for the sysDescr request")
+	fs.BoolVar(&c.quiet, "q", false, "quiet: print nothing when every expectation holds, only the failures otherwise")
+	fs.BoolVar(&c.quiet, "quiet", false, "same as -q")
+	fs.BoolVar(&c.verbose, "v", false, "table: one row per port, and the purpose and source of every checked port")
+	fs.BoolVar(&c.noColor, "no-color", false, "no colours in the table (also when NO_COLOR is set)")
+	fs.BoolVar(&c.noProgress, "no-progress", false, "no progress bar on standard error")
+
+	pos, err := parseInterleaved(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(stdout, scanUsage)
+		fs.SetOutput(stdout)
+		fs.PrintDefaults()
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "portreach scan: %v (see portreach scan --help)\n", err)
+		return exitUsage
+	}
+	code, err := c.run(ctx, pos)
+	if err != nil {
+		fmt.Fprintf(stderr, "portreach scan: %v\n", err)
+	}
+	return code
+}
+
+// usageError marks input errors: exit 2.
+type usageError struct{ error }
+
+func bad(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
+
+func (c *scanCmd) run(ctx context.Context, pos []string) (int, error) {
+	plan, skipped, hostCount, err := c.plan(pos)
+	if err != nil {
+		return exitUsage, err
+	}
+	outs, err := c.outputsList()
+	if err != nil {
+		return exitUsage, err
+	}
+
+	s := &scan.Scanner{
+		Timeout:     c.timeout,
+		Retries:     c.retries,
+		Rate:        c.rate,
+		Concurrency: c.concurrency,
+		PerHost:     c.perHost,
+		Probes:      probes.Options{SNMPCommunity: c.community},
+	}
+	if c.retries == 0 {
+		s.Retries = -1
+	}
+	runCtx := ctx
+	if c.maxTime > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, c.maxTime)
+		defer cancel()
+	}
+
+	rep := &results.Report{
+		Tool:    results.Tool{Name: "portreach", Version: version()},
+		Started: time.Now().UTC(),
+		Command: append([]string{"portreach", "scan"}, os.Args[min(2, len(os.Args)):]...),
+	}
+	rep.Results = append(rep.Results, skipped...)
+
+	stream, err := c.openStreams(outs)
+	if err != nil {
+		return exitUsage, err
+	}
+	for _, r := range skipped {
+		stream.write(r)
+	}
+	bar := c.progress(outs, hostCount*planCount(plan))
+	scanErr := s.Scan(runCtx, plan, func(r results.Result) {
+		rep.Results = append(rep.Results, r)
+		stream.write(r)
+		bar.add(1)
+	})
+	bar.finish()
+	rep.Finished = time.Now().UTC()
+	switch {
+	case scanErr == nil:
+	case ctx.Err() != nil:
+		rep.Interrupted = true
+	case runCtx.Err() != nil:
+		rep.Incomplete = true
+	default:
+		stream.abort()
+		return exitUsage, scanErr
+	}
+
+	failed := results.Failed(rep.Results)
+	if err := c.writeOutputs(outs, stream, rep, failed); err != nil {
+		return exitUsage, err
+	}
+	switch {
+	case rep.Interrupted:
+		fmt.Fprintln(c.stderr, "portreach scan: interrupted; unfinished ports are reported as unknown")
+		return exitInterrupted, nil
+	case rep.Incomplete:
+		fmt.Fprintf(c.stderr, "portreach scan: --max-time %s reached; unfinished ports are reported as unknown\n", c.maxTime)
+		return exitIncomplete, nil
+	case len(failed) > 0:
+		return exitFailed, nil
+	}
+	return exitOK, nil
+}
+
+func planCount(p scan.Plan) int {
+	n := 0
+	for _, port := range p.Ports {
+		n += port.Count()
+	}
+	return max(n, 1)
+}
+
+// plan turns targets, ports, profiles and roles into a scan plan, plus skipped
+// results for destination roles nobody mapped, and the number of hosts.
+func (c *scanCmd) plan(pos []string) (scan.Plan, []results.Result, int, error) {
+	var plan scan.Plan
+	var targets scan.Targets
+	if err := targets.Add(pos...); err != nil {
+		return plan, nil, 0, bad("%v", err)
+	}
+	for _, f := range c.targetFiles.vals {
+		if err := readListFile(c.stdin, f, targets.Add); err != nil {
+			return plan, nil, 0, err
+		}
+	}
+	if err := targets.Exclude(c.excludes.vals...); err != nil {
+		return plan, nil, 0, bad("--exclude: %v", err)
+	}
+	for _, f := range c.excludeFiles.vals {
+		if err := readListFile(c.stdin, f, targets.Exclude); err != nil {
+			return plan, nil, 0, err
+		}
+	}
+
+	var adhoc []scan.Port
+	if c.ports != "" {
+		ps, err := scan.ParsePorts(c.ports)
+		if err != nil {
+			return plan, nil, 0, bad("-p: %v", err)
+		}
+		var check *results.Check
+		switch c.expect {
+		case "":
+		case "open":
+			check = &results.Check{Expect: results.ExpectOpen, Purpose: "--expect open"}
+		case "closed":
+			check = &results.Check{Expect: results.ExpectClosed, Purpose: "--expect closed"}
+		default:
+			return plan, nil, 0, bad("--expect %q: want open or closed", c.expect)
+		}
+		for i := range ps {
+			ps[i].Check = check
+		}
+		adhoc = ps
+	} else if c.expect != "" {
+		return plan, nil, 0, bad("--expect applies to -p ports; profiles set their own expectations")
+	}
+
+	own, roleHosts, skipped, err := c.profilePorts()
+	if err != nil {
+		return plan, nil, 0, err
+	}
+	plan.Ports = append(own, adhoc...)
+	if len(plan.Ports) == 0 && len(roleHosts) == 0 {
+		return plan, nil, 0, bad("no ports to test: give -p LIST or --profile NAME (see portreach profiles)")
+	}
+	if targets.Len() == 0 && len(plan.Ports) > 0 {
+		return plan, nil, 0, bad("no targets: give TARGET arguments or -iL FILE")
+	}
+	n := targets.Count(c.maxHosts)
+	if n+len(roleHosts) > c.maxHosts {
+		return plan, nil, 0, bad("more than %d target hosts; narrow the targets or raise --max-hosts", c.maxHosts)
+	}
+	if len(plan.Ports) == 0 {
+		n = 0
+	}
+	all := targets.All()
+	if len(plan.Ports) == 0 {
+		all = func(func(scan.Target) bool) {}
+	}
+	plan.Targets = concatTargets(all, slices.Values(roleHosts))
+	return plan, skipped, n + len(roleHosts), nil
+}
+
+func concatTargets(a, b iter.Seq[scan.Target]) iter.Seq[scan.Target] {
+	return func(yield func(scan.Target) bool) {
+		for t := range a {
+			if !yield(t) {
+				return
+			}
+		}
+		for t := range b {
+			if !yield(t) {
+				return
+			}
+		}
+	}
+}
+
+func readListFile(stdin io.Reader, name string, add func(...string) error) error {
+	if name == "-" {
+		if err := scan.ReadList(stdin, "standard input", add); err != nil {
+			return bad("%v", err)
+		}
+		return nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return bad("%v", err)
+	}
+	defer f.Close()
+	if err := scan.ReadList(f, name, add); err != nil {
+		return bad("%v", err)
+	}
+	return nil
+}
+
+// profilePorts resolves --profile, --profile-file, --plan and --role into the ports
+// checked on the targets themselves, one target per mapped destination role host
+// (with that role's ports), and skipped results for unmapped roles.
+func (c *scanCmd) profilePorts() ([]scan.Port, []scan.Target, []results.Result, error) {
+	if len(c.profileNames.vals) == 0 && c.planFile == "" {
+		if len(c.roles.vals) > 0 || len(c.profileFiles.vals) > 0 {
+			return nil, nil, nil, bad("--role and --profile-file need --profile NAME")
+		}
+		return nil, nil, nil, nil
+	}
+	cat, err := profiles.Load()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	for _, f := range c.profileFiles.vals {
+		if err := cat.AddFile(f); err != nil {
+			return nil, nil, nil, bad("%v", err)
+		}
+	}
+	roles := map[string]string{}
+	for _, r := range c.roles.vals {
+		k, v, ok := strings.Cut(r, "=")
+		if !ok || k == "" || v == "" {
+			return nil, nil, nil, bad("--role %q: want ROLE=HOST, e.g. --role sql=sql01", r)
+		}
+		if prev, dup := roles[k]; dup && prev != v {
+			return nil, nil, nil, bad("--role %s given twice (%s and %s)", k, prev, v)
+		}
+		roles[k] = v
+	}
+	var ps []*profiles.Profile
+	for _, name := range c.profileNames.vals {
+		p, err := cat.Lookup(name)
+		if err != nil {
+			return nil, nil, nil, bad("--profile: %v", err)
+		}
+		ps = append(ps, p)
+	}
+	if c.planFile != "" {
+		if len(ps) > 0 {
+			return nil, nil, nil, bad("--plan and --profile cannot be combined: put the profiles in the plan")
+		}
+		return c.planPorts(cat)
+	}
+	return mergeProfiles(cat, roles, ps)
+}
+
+func mergeProfiles(cat *profiles.Catalog, roles map[string]string, ps []*profiles.Profile) ([]scan.Port, []scan.Target, []results.Result, error) {
+	entries, unmapped, err := cat.Merge(roles, ps...)
+	if err != nil {
+		return nil, nil, nil, bad("%v", err)
+	}
+	var own []scan.Port
+	byHost := map[string][]scan.Port{}
+	var hosts []string
+	for _, e := range entries {
+		p := entryPort(e)
+		if e.Host == "" {
+			own = append(own, p)
+			continue
+		}
+		if _, seen := byHost[e.Host]; !seen {
+			hosts = append(hosts, e.Host)
+		}
+		byHost[e.Host] = append(byHost[e.Host], p)
+	}
+	var targets []scan.Target
+	for _, h := range hosts {
+		var ts scan.Targets
+		if err := ts.Add(h); err != nil {
+			return nil, nil, nil, bad("--role: %v", err)
+		}
+		for t := range ts.All() {
+			t.Ports = byHost[h]
+			targets = append(targets, t)
+		}
+	}
+	var skipped []results.Result
+	for _, u := range unmapped {
+		e := u.Entry
+		skipped = append(skipped, results.Result{
+			Target: "role " + e.Role,
+			Proto:  e.Proto,
+			Port:   e.Port.Lo,
+			State:  results.Skipped,
+			Reason: "role-unmapped",
+			Detail: "destination role " + e.Role + " is not mapped: add " + u.Flag,
+			Check:  e.Check(),
+			Time:   time.Now().UTC(),
+		})
+	}
+	return own, targets, skipped, nil
+}
+
+// planPorts runs a plan file: each item's profiles on its targets and roles.
+func (c *scanCmd) planPorts(cat *profiles.Catalog) ([]scan.Port, []scan.Target, []results.Result, error) {
+	f, err := os.Open(c.planFile)
+	if err != nil {
+		return nil, nil, nil, bad("--plan: %v", err)
+	}
+	defer f.Close()
+	pl, err := profiles.ParsePlan(f, c.planFile)
+	if err != nil {
+		return nil, nil, nil, bad("%v", err)
+	}
+	items, err := cat.AddPlan(pl)
+	if err != nil {
+		return nil, nil, nil, bad("%v", err)
+	}
+	var targets []scan.Target
+	var skipped []results.Result
+	for i, ps := range items {
+		it := pl.Items[i]
+		own, roleTargets, sk, err := mergeProfiles(cat, it.Roles, ps)
+		if err != nil {
+			return nil, nil, nil, bad("%s: %v", it.Pos, err)
+		}
+		var ts scan.Targets
+		if err := ts.Add(it.Targets...); err != nil {
+			return nil, nil, nil, bad("%s: %v", it.Pos, err)
+		}
+		if len(own) > 0 && ts.Len() == 0 {
+			return nil, nil, nil, bad("%s: profiles check the targets' own ports, but the item lists no targets", it.Pos)
+		}
+		for t := range ts.All() {
+			t.Ports = own
+			targets = append(targets, t)
+		}
+		targets = append(targets, roleTargets...)
+		skipped = append(skipped, sk...)
+	}
+	return nil, targets, skipped, nil
+}
+
+// entryPort maps a merged profile entry to the scanner's plan entry.
+func entryPort(e profiles.Entry) scan.Port {
+	p := scan.Port{Proto: e.Proto, Lo: e.Port.Lo, Hi: e.Port.Hi, Probe: e.Probe, Check: e.Check()}
+	switch {
+	case e.Kind == profiles.DynamicRPC:
+		// The endpoint mapper is asked on 135; the entry's range, if any, is what
+		// the documents say RPC was restricted to.
+		p.Kind, p.Lo, p.Hi = scan.KindDynamicRPC, 0, 0
+	case !e.Testable():
+		p.Why = e.Why()
+	}
+	return p
+}

@@ -119,15 +119,19 @@ func (s *run) udpAttempt(ctx context.Context, h *host, j *udpJob) bool {
 	defer s.bufs.Put(buf)
 	// Cancelling a blocked read: move its deadline to now.
 	defer context.AfterFunc(ctx, j.sock.interrupt)()
+	var fromNote string // where the first matching reply came from, if unexpected
 	for {
 		if stopped(ctx) {
-			return false
+			return j.done
 		}
 		n, from, icmp, err := j.sock.recv(*buf, earliest(ctx, deadline))
 		if stopped(ctx) {
-			return false
+			return j.done
 		}
 		rtt := time.Since(start)
+		if j.done && (err != nil || icmp != nil) {
+			return true // collecting the rest of an answered exchange: window over
+		}
 		if err != nil || icmp != nil {
 			if s.udpError(h, j, err, icmp, rtt) {
 				return true
@@ -151,14 +155,21 @@ func (s *run) udpAttempt(ctx context.Context, h *host, j *udpJob) bool {
 		if errors.Is(err, probes.ErrNotMine) || err != nil {
 			continue // stale, foreign or garbled: never evidence of an open port
 		}
-		j.result.State, j.result.Reason, j.result.RTT = results.Open, ReasonUDPResponse, rtt
-		j.result.Details = d
-		j.result.Detail = d.Summary()
-		if from.Addr() != h.addr || (j.anySource() && from.Port() != j.port) {
-			j.result.Detail += fmt.Sprintf(" (reply from %s)", from)
+		if !j.done {
+			j.result.State, j.result.Reason, j.result.RTT = results.Open, ReasonUDPResponse, rtt
+			h.observe(rtt)
+			if from.Addr() != h.addr || (j.anySource() && from.Port() != j.port) {
+				fromNote = fmt.Sprintf(" (reply from %s)", from)
+			}
 		}
-		h.observe(rtt)
+		j.result.Details = d
+		j.result.Detail = d.Summary() + fromNote
 		j.done = true
+		// DNS, SNMP and SSDP draw several replies whose details merge: keep
+		// reading until the exchange is complete or the window ends.
+		if c, ok := j.query.(probes.Completer); ok && !c.Complete() {
+			continue
+		}
 		return true
 	}
 }

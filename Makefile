@@ -1,0 +1,46 @@
+# portreach: `make run` builds and scans this machine's loopback; `make test` installs
+# what the tests need (Debian packages for the test daemons, as root) and runs them.
+GO      ?= go
+BIN     ?= bin/portreach
+PKGS    ?= ./...
+
+.PHONY: build run test test-deps unit vet fuzz bench profiles-md clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/portreach
+
+run: build
+	./$(BIN) scan -f table -p T:22,25,53,80,88,135,389,443,445,1433,3389,5985,U:53,88,123,137,161,389,1434 127.0.0.1
+
+test-deps:
+	./scripts/test-deps.sh
+
+vet:
+	@test -z "$$(gofmt -l . | tee /dev/stderr)" || { echo "gofmt needed on the files above"; exit 1; }
+	$(GO) vet $(PKGS)
+	GOOS=windows $(GO) build $(PKGS)
+
+# Unit and integration tests (integration tests build network-namespace test hosts
+# in 198.18.0.0/15 and need root; without it they skip, except under CI=true).
+test: test-deps vet
+	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+
+unit:
+	$(GO) test -short -count=1 $(PKGS)
+
+# Each parser's fuzz target for FUZZTIME (default 60s).
+FUZZTIME ?= 60s
+fuzz:
+	@for pkg in ./probes ./results ./profiles; do \
+	  for f in $$($(GO) test -list 'Fuzz.*' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -parallel 1 $$pkg || exit 1; \
+	  done; done
+
+bench: build
+	./scripts/bench.sh
+
+profiles-md:
+	$(GO) generate ./profiles
+
+clean:
+	rm -rf bin

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -93,9 +94,11 @@ func EPMLabels(eps []probes.RPCEndpoint) string { return epmLabels(eps, true) }
 // epmCheck runs a dynamic-rpc plan entry: 135/tcp is tested like any port; if it
 // is open the endpoint mapper is asked for its endpoints, and every TCP port it
 // registered (other than 135 itself) is tested and reported with the interfaces
-// behind it, so a verdict says which services a firewall breaks.
+// behind it, so a verdict says which services a firewall breaks. The endpoint
+// mapper is asked on p.Lo, 135 when zero (tests run fake mappers elsewhere).
 func (r *run) epmCheck(ctx context.Context, h *host, p Port) {
-	res := r.tcp(ctx, h, probes.EPMPort)
+	epmPort := cmp.Or(p.Lo, probes.EPMPort)
+	res := r.tcp(ctx, h, epmPort)
 	res.Probe = ProbeEPM
 	if res.State != results.Open {
 		res.Detail = "endpoint mapper unreachable: the registered RPC ports cannot be listed"
@@ -104,11 +107,11 @@ func (r *run) epmCheck(ctx context.Context, h *host, p Port) {
 	}
 	r.slots <- struct{}{}
 	c := EPMClient{Timeout: max(10*time.Second, 4*r.timeout)}
-	er, err := c.Lookup(ctx, netip.AddrPortFrom(h.addr, probes.EPMPort))
+	er, err := c.Lookup(ctx, netip.AddrPortFrom(h.addr, epmPort))
 	<-r.slots
 	sum := &EPMSummary{EPMResult: er}
 	if er == nil {
-		sum.EPMResult = &EPMResult{Addr: netip.AddrPortFrom(h.addr, probes.EPMPort)}
+		sum.EPMResult = &EPMResult{Addr: netip.AddrPortFrom(h.addr, epmPort)}
 	}
 	var rpcErr *probes.RPCError
 	switch {
@@ -124,8 +127,8 @@ func (r *run) epmCheck(ctx context.Context, h *host, p Port) {
 
 	var wg sync.WaitGroup
 	for _, ep := range sum.TCPPorts() {
-		if ep.Port == probes.EPMPort {
-			continue
+		if ep.Port == probes.EPMPort || ep.Port == epmPort {
+			continue // the endpoint mapper's own port, reported above
 		}
 		wg.Add(1)
 		go func() {

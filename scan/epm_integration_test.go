@@ -10,12 +10,14 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/portreach/portreach/internal/testnet"
 	"github.com/portreach/portreach/probes"
+	"github.com/portreach/portreach/results"
 )
 
 var epmCapture = flag.Bool("epm-capture", false, "write the Samba endpoint mapper exchanges to probes/testdata")
@@ -175,4 +177,69 @@ go test ./scan -run TestEPMSambaIntegration -epm-capture (%s).
 		writeCapture(t, "epm-samba-lookup2.hex", fmt.Sprintf(note2, 2), stream2)
 	}
 
+	// Block one registered port and one port of a declared range inside the host:
+	// a scan with a dynamic-rpc entry must report the blocked registered port
+	// filtered with the interfaces behind it, the others open, and the range port
+	// by port.
+	var blocked EPMPort
+	for _, p := range ports {
+		if p.Port >= 49152 {
+			blocked = p
+		}
+	}
+	if blocked.Port == 0 {
+		t.Fatalf("no dynamic port registered: %+v", ports)
+	}
+	h.NFT(t, fmt.Sprintf(`table inet epmtest {
+	chain input {
+		type filter hook input priority 0; policy accept;
+		tcp dport { %d, 49150 } drop
+	}
+}`, blocked.Port))
+	check := &results.Check{Profiles: []string{"ad-dc"}, Service: "RPC dynamic ports", Expect: results.ExpectOpen}
+	plan := Plan{
+		Targets: slices.Values([]Target{{Name: "dc", Addr: h.Addr}}),
+		Ports: []Port{
+			{Proto: results.TCP, Lo: 135, Kind: KindDynamicRPC, Check: check},
+			{Proto: results.TCP, Lo: 49148, Hi: 49151},
+		},
+	}
+	var got []results.Result
+	if err := (&Scanner{Timeout: 500 * time.Millisecond}).Scan(t.Context(), plan, func(r results.Result) { got = append(got, r) }); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[uint16]bool{}
+	for _, r := range got {
+		t.Logf("%d/%s %s %s probe=%q under=%q detail=%q", r.Port, r.Proto, r.State, r.Reason, r.Probe, r.Under, r.Detail)
+		switch {
+		case r.Probe == ProbeEPM && r.Port == 135:
+			if r.State != results.Open || r.Reason != ReasonEPMListed || !r.Met() {
+				t.Errorf("endpoint mapper: %+v", r)
+			}
+		case r.Probe == ProbeEPM && r.Port == blocked.Port:
+			seen[r.Port] = true
+			if r.State != results.Filtered || r.Met() || r.Under != EPMLabels(blocked.Interfaces) ||
+				!strings.Contains(r.Detail, blocked.Interfaces[0].Name) {
+				t.Errorf("blocked registered port: %+v", r)
+			}
+		case r.Probe == ProbeEPM && r.Port >= 49152:
+			seen[r.Port] = true
+			if r.State != results.Open {
+				t.Errorf("registered port %d (%s): %s", r.Port, r.Under, r.State)
+			}
+		case r.Probe == "" && r.Port >= 49148 && r.Port <= 49151:
+			want := results.Closed
+			if r.Port == 49150 {
+				want = results.Filtered
+			}
+			if r.State != want {
+				t.Errorf("range port %d: %s, want %s", r.Port, r.State, want)
+			}
+		}
+	}
+	for _, p := range ports {
+		if p.Port >= 49152 && !seen[p.Port] {
+			t.Errorf("registered port %d not reported", p.Port)
+		}
+	}
 }

@@ -1,0 +1,332 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/portreach/portreach/probes"
+	"github.com/portreach/portreach/results"
+	"github.com/portreach/portreach/scan"
+)
+
+const rpcUsage = `Usage:
+  portreach rpc [flags] HOST...
+
+Ask the RPC endpoint mapper on 135/tcp of each HOST which interfaces are
+registered on which ports (what "portqry -e 135" dumps), then test from here
+whether every registered TCP port is reachable, and name the services behind the
+ports that are not: "MSDTC (906b0ce0-…) registered on 50012/tcp: filtered".
+
+MSDTC, AD replication, Exchange, MSMQ, FRS/DFSR and Certificate Services listen
+on ports the RPC runtime allocates (49152-65535 since Windows Server 2008,
+1025-5000 before) unless they are fixed by configuration; a firewall that opens
+135 but not those ports breaks them.
+
+With --range LO-HI, the range configured under HKLM\SOFTWARE\Microsoft\Rpc\Internet
+(Ports) or for DTC, registered ports outside it are reported (a misconfiguration:
+the firewall rule for the range will not cover them) and every port of the range is
+tested, with runs of alike ports compressed ("50000-50010 open (11)").
+
+Exit status: 0 when the endpoint mapper answered and every registered TCP port is
+open; 1 otherwise; 2 for bad usage.
+
+Flags:
+`
+
+// runRPC implements "portreach rpc".
+func runRPC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("portreach rpc", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("f", "table", "output `format`: table, json, jsonl or csv")
+	rangeSpec := fs.String("range", "", "the configured RPC port range `LO-HI` (e.g. 50000-50200): report registered ports outside it and test it")
+	timeout := fs.Duration("timeout", time.Second, "longest wait for one connection attempt")
+	retries := fs.Int("retries", 1, "further attempts for a silent port")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), rpcUsage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stdout)
+			fs.Usage()
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(stderr, "portreach rpc: no HOST given")
+		fs.Usage()
+		return 2
+	}
+	switch *format {
+	case "table", "json", "jsonl", "csv":
+	default:
+		fmt.Fprintf(stderr, "portreach rpc: unknown format %q (want table, json, jsonl or csv)\n", *format)
+		return 2
+	}
+	var rng *[2]uint16
+	if *rangeSpec != "" {
+		r, err := parseRPCRange(*rangeSpec)
+		if err != nil {
+			fmt.Fprintf(stderr, "portreach rpc: --range: %v\n", err)
+			return 2
+		}
+		rng = &r
+	}
+	var targets scan.Targets
+	if err := targets.Add(fs.Args()...); err != nil {
+		fmt.Fprintf(stderr, "portreach rpc: %v\n", err)
+		return 2
+	}
+
+	plan := scan.Plan{Targets: targets.All(), Ports: []scan.Port{{Proto: results.TCP, Lo: probes.EPMPort, Kind: scan.KindDynamicRPC}}}
+	if rng != nil {
+		plan.Ports = append(plan.Ports, scan.Port{Proto: results.TCP, Lo: rng[0], Hi: rng[1]})
+	}
+	rep := &results.Report{Tool: results.Tool{Name: "portreach", Version: "devel"},
+		Command: append([]string{"portreach", "rpc"}, args...), Started: time.Now().UTC()}
+	var jsonl *results.JSONLWriter
+	if *format == "jsonl" {
+		jsonl = results.NewJSONLWriter(stdout)
+	}
+	var writeErr error
+	s := &scan.Scanner{Timeout: *timeout, Retries: *retries}
+	err := s.Scan(ctx, plan, func(r results.Result) {
+		rep.Results = append(rep.Results, r)
+		if jsonl != nil && writeErr == nil {
+			writeErr = jsonl.Write(r)
+		}
+	})
+	rep.Finished = time.Now().UTC()
+	if err != nil {
+		if ctx.Err() == nil {
+			fmt.Fprintf(stderr, "portreach rpc: %v\n", err)
+			return 2
+		}
+		rep.Interrupted = true
+	}
+	switch *format {
+	case "json":
+		writeErr = results.WriteJSON(stdout, rep)
+	case "csv":
+		writeErr = results.WriteCSV(stdout, rep.Results)
+	case "table":
+		writeErr = writeRPCTable(stdout, rep.Results, rng)
+	}
+	if writeErr != nil {
+		fmt.Fprintf(stderr, "portreach rpc: %v\n", writeErr)
+		return 2
+	}
+	if rep.Interrupted || !rpcAllOpen(rep.Results) {
+		return 1
+	}
+	return 0
+}
+
+// parseRPCRange parses "LO-HI" (or a single port).
+func parseRPCRange(s string) ([2]uint16, error) {
+	lo, hi, found := strings.Cut(s, "-")
+	if !found {
+		hi = lo
+	}
+	a, err1 := strconv.ParseUint(strings.TrimSpace(lo), 10, 16)
+	b, err2 := strconv.ParseUint(strings.TrimSpace(hi), 10, 16)
+	if err1 != nil || err2 != nil || a == 0 || b < a {
+		return [2]uint16{}, fmt.Errorf("%q is not a port range LO-HI with 1 <= LO <= HI <= 65535", s)
+	}
+	return [2]uint16{uint16(a), uint16(b)}, nil
+}
+
+// rpcAllOpen reports whether the endpoint mapper listed its endpoints and every
+// registered port is open.
+func rpcAllOpen(rs []results.Result) bool {
+	listed := 0
+	for _, r := range rs {
+		if r.Probe != scan.ProbeEPM {
+			continue
+		}
+		if r.State != results.Open {
+			return false
+		}
+		if r.Port == probes.EPMPort {
+			if r.Reason != scan.ReasonEPMListed {
+				return false
+			}
+			listed++
+		}
+	}
+	return listed > 0
+}
+
+// rpcHost is one host's results, split by role.
+type rpcHost struct {
+	name       string
+	epm        *results.Result   // 135/tcp
+	registered []results.Result  // ports the endpoint mapper handed out
+	ranged     []results.Result  // ports of --range
+	other      []results.Result  // target errors
+}
+
+func groupRPC(rs []results.Result) []*rpcHost {
+	rs = slices.Clone(rs)
+	results.Sort(rs)
+	var hosts []*rpcHost
+	index := map[string]*rpcHost{}
+	for i := range rs {
+		r := &rs[i]
+		key := r.Target + "\x00" + r.Addr.String()
+		h := index[key]
+		if h == nil {
+			name := r.Addr.String()
+			if !r.Addr.IsValid() {
+				name = r.Target
+			} else if r.Target != "" && r.Target != name {
+				name += " (" + r.Target + ")"
+			}
+			h = &rpcHost{name: name}
+			index[key] = h
+			hosts = append(hosts, h)
+		}
+		switch {
+		case r.Probe == scan.ProbeEPM && r.Port == probes.EPMPort:
+			h.epm = r
+		case r.Probe == scan.ProbeEPM:
+			h.registered = append(h.registered, *r)
+		case r.Proto == results.TCP && r.Port != 0:
+			h.ranged = append(h.ranged, *r)
+		default:
+			h.other = append(h.other, *r)
+		}
+	}
+	for _, h := range hosts {
+		slices.SortFunc(h.registered, func(a, b results.Result) int { return cmp.Compare(a.Port, b.Port) })
+		slices.SortFunc(h.ranged, func(a, b results.Result) int { return cmp.Compare(a.Port, b.Port) })
+	}
+	return hosts
+}
+
+// writeRPCTable prints, per host: the endpoint mapper's answer, the registered
+// endpoints by TCP port, the reachability of each registered port, and with a
+// range, the registered ports outside it and the range's compressed summary.
+func writeRPCTable(w io.Writer, rs []results.Result, rng *[2]uint16) error {
+	var b strings.Builder
+	for i, h := range groupRPC(rs) {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		writeRPCHost(&b, h, rng)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeRPCHost(b *strings.Builder, h *rpcHost, rng *[2]uint16) {
+	fmt.Fprintf(b, "%s\n", h.name)
+	for _, r := range h.other {
+		fmt.Fprintf(b, "  %s: %s\n", r.State, r.Detail)
+	}
+	if h.epm == nil {
+		return
+	}
+	fmt.Fprintf(b, "  endpoint mapper 135/tcp: %s (%s)", h.epm.State, h.epm.Reason)
+	if h.epm.Detail != "" {
+		fmt.Fprintf(b, ": %s", h.epm.Detail)
+	}
+	b.WriteByte('\n')
+	sum, _ := h.epm.Details.(*scan.EPMSummary)
+	if sum == nil || sum.EPMResult == nil {
+		return
+	}
+
+	if ports := sum.TCPPorts(); len(ports) > 0 {
+		b.WriteString("\n  Registered endpoints by TCP port:\n")
+		tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
+		for _, p := range ports {
+			for j, e := range p.Interfaces {
+				port := ""
+				if j == 0 {
+					port = fmt.Sprintf("%d/tcp (%s)", p.Port, scan.PortKind(p.Port))
+				}
+				ann := ""
+				if e.Annotation != "" {
+					ann = strconv.Quote(e.Annotation)
+				}
+				fmt.Fprintf(tw, "    %s\t%s\tv%s\t%s\t%s\n", port, e.Label(), e.Version, e.Protocol, ann)
+			}
+		}
+		tw.Flush()
+	}
+	var local []string
+	for _, e := range sum.Endpoints {
+		if e.Port == 0 {
+			local = append(local, e.Protocol+" "+e.Endpoint)
+		}
+	}
+	if len(local) > 0 {
+		slices.Sort(local)
+		local = slices.Compact(local)
+		fmt.Fprintf(b, "  (%d more endpoints on named pipes or local RPC, not reachable through TCP ports: see -f json)\n", len(local))
+	}
+
+	if len(h.registered) > 0 {
+		b.WriteString("\n  Reachability from here:\n")
+		for _, r := range h.registered {
+			fmt.Fprintf(b, "    %s registered on %d/tcp: %s", r.Under, r.Port, r.State)
+			if r.State != results.Open {
+				fmt.Fprintf(b, " (%s)", r.Reason)
+			}
+			b.WriteByte('\n')
+		}
+	}
+
+	if rng == nil {
+		return
+	}
+	fmt.Fprintf(b, "\n  Configured range %d-%d:\n", rng[0], rng[1])
+	var outside []string
+	for _, p := range sum.TCPPorts() {
+		if p.Port == probes.EPMPort || (p.Port >= rng[0] && p.Port <= rng[1]) {
+			continue
+		}
+		outside = append(outside, fmt.Sprintf("%d/tcp (%s): %s", p.Port, scan.PortKind(p.Port), scan.EPMLabels(p.Interfaces)))
+	}
+	if len(outside) == 0 {
+		b.WriteString("    every registered port is inside the range\n")
+	} else {
+		b.WriteString("    registered outside the range (the range's firewall rule does not cover them):\n")
+		for _, o := range outside {
+			fmt.Fprintf(b, "      %s\n", o)
+		}
+	}
+	if len(h.ranged) > 0 {
+		fmt.Fprintf(b, "    %s\n", summarizeRange(h.ranged))
+	}
+}
+
+// summarizeRange compresses consecutive ports with the same state:
+// "50000-50010 open (11), 50011-50100 closed (90), 50101-50200 filtered (100)".
+func summarizeRange(rs []results.Result) string {
+	var parts []string
+	for i := 0; i < len(rs); {
+		j := i
+		for j+1 < len(rs) && rs[j+1].State == rs[i].State && rs[j+1].Port == rs[j].Port+1 {
+			j++
+		}
+		span := strconv.Itoa(int(rs[i].Port))
+		if j > i {
+			span += "-" + strconv.Itoa(int(rs[j].Port))
+		}
+		parts = append(parts, fmt.Sprintf("%s %s (%d)", span, rs[i].State, j-i+1))
+		i = j + 1
+	}
+	return strings.Join(parts, ", ")
+}

@@ -78,19 +78,21 @@ var SNMPTrap = &Probe{
 	},
 }
 
-// DHCP probes a DHCP server (67/udp). RFC 2131 §4.3.5 has the server send its
-// DHCPACK to a DHCPINFORM at ciaddr, port 68 (or to a relay's giaddr, port 67),
-// never to the sender's port, and every other message type reserves or releases
-// addresses. The probe sends a DHCPINFORM, the one message without side effects;
-// it cannot fill in ciaddr because the scanner, not the probe, picks the source
-// address, so most servers drop it. A server that answers the source port anyway
-// (some embedded ones do) is recognised by our xid.
+// DHCP probes a DHCP server (67/udp) with a DHCPINFORM (RFC 2131 §4.4.3), the one
+// client message that neither reserves nor releases an address. An INFORM must
+// name the client's address in ciaddr, and the probe cannot: the scanner, not the
+// probe, picks the source address. With ciaddr 0.0.0.0 servers drop it (dnsmasq
+// 2.90 did, see testdata/dhcp_dnsmasq_silence.txt), and filling in any other
+// address would make an RFC 2131 §4.3.5 server send its DHCPACK to that address's
+// port 68, a bystander. A server that answers anyway is recognised by our xid
+// (dnsmasq answers an INFORM with ciaddr set at the sender's port, so the probe
+// could become a real one if the scanner told it its source address).
 var DHCP = &Probe{
 	Name:  "dhcp",
 	Ports: []uint16{67},
-	Silence: "a DHCP server sends its answer to port 68 of the client (RFC 2131 §4.1), " +
-		"which the scanner cannot listen on, and ignores INFORMs from subnets it " +
-		"has no scope for; silence is expected from a listening server",
+	Silence: "a DHCP server ignores a DHCPINFORM without the client's address (ciaddr), " +
+		"which the probe cannot know, and answers others at the client's port 68 " +
+		"(RFC 2131 §4.3.5); silence is expected from a listening server",
 	AnySource: true,
 	New: func(rnd io.Reader, _ Options) (Query, error) {
 		var r [10]byte // xid, then the low bytes of the client hardware address

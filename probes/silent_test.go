@@ -128,37 +128,34 @@ func TestSNMPTrapMatchCapture(t *testing.T) {
 	}
 }
 
-// silentDHCPReply is a DHCPACK laid out by hand from RFC 2131 §2 and RFC 2132:
-// no daemon answers a DHCPINFORM at the sender's port (see
-// testdata/dhcp_dnsmasq_silence.txt), so there is no capture to use.
-func silentDHCPReply(xid uint32) []byte {
-	b := make([]byte, 236)
-	b[0], b[1], b[2] = 2, 1, 6
-	binary.BigEndian.PutUint32(b[4:8], xid)
-	b = append(b, silentDHCPMagic...)
-	b = append(b, 53, 1, 5, 0, 54, 4, 198, 18, 0, 2, 1, 4, 255, 255, 255, 0, 255)
-	return b
-}
-
 func TestDHCPMatch(t *testing.T) {
-	r := silentDHCPReply(7)
-	det, err := silentMatchDHCP(r, 7)
+	r := ikeCapture(t, "dhcp_dnsmasq_ack.hex")
+	const xid = 0xb998c92b // from the capture note
+	det, err := silentMatchDHCP(r, xid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := det.Summary(); got != "DHCPACK from 198.18.0.2" {
+	if got := det.Summary(); got != "DHCPACK from 198.19.213.2" {
 		t.Errorf("summary %q", got)
 	}
-	if _, err := silentMatchDHCP(r, 8); !errors.Is(err, ErrNotMine) {
+	if _, err := silentMatchDHCP(r, xid+1); !errors.Is(err, ErrNotMine) {
 		t.Errorf("other xid: %v", err)
 	}
-	bad := append([]byte(nil), r...)
-	bad[len(bad)-6] = 200 // option 1's length overruns
-	if _, err := silentMatchDHCP(bad, 7); err == nil || errors.Is(err, ErrNotMine) {
-		t.Errorf("overrunning option: %v", err)
+	// Our own request reflected is a BOOTREQUEST.
+	if _, err := silentMatchDHCP(silentDHCPInform(xid, [6]byte{2}), xid); !errors.Is(err, ErrNotMine) {
+		t.Errorf("BOOTREQUEST: %v", err)
 	}
-	for i := range r {
-		if _, err := silentMatchDHCP(r[:i], 7); err == nil && i < 240 {
+	// Options after the magic cookie: 53 (3 bytes), 54 (6), 1 (6), then 28.
+	bad := append([]byte(nil), r...)
+	if bad[240+3+6] != 1 {
+		t.Fatalf("capture layout changed: option %d", bad[240+3+6])
+	}
+	bad = bad[:240+3+6+6+2] // option 28 says 4 bytes, none follow
+	if _, err := silentMatchDHCP(bad, xid); err == nil || errors.Is(err, ErrNotMine) {
+		t.Errorf("overrunning option: %v, want a parse error", err)
+	}
+	for i := 0; i < 240; i++ {
+		if _, err := silentMatchDHCP(r[:i], xid); err == nil {
 			t.Fatalf("truncated to %d bytes: accepted", i)
 		}
 	}
@@ -215,7 +212,7 @@ func TestNetBIOSDgmMatch(t *testing.T) {
 
 func FuzzSilentMatch(f *testing.F) {
 	f.Add(ikeCapture(f, "snmptrap_snmpd_response.hex"))
-	f.Add(silentDHCPReply(0))
+	f.Add(ikeCapture(f, "dhcp_dnsmasq_ack.hex"))
 	f.Add(silentLLMNRReply(0, "portreach-00"))
 	f.Add([]byte{0x13, 0x02, 0, 0, 0, 0, 0, 0, 0, 138, 0x82})
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -168,6 +168,14 @@ func (s *run) udpAttempt(ctx context.Context, h *host, j *udpJob) bool {
 		// DNS, SNMP and SSDP draw several replies whose details merge: keep
 		// reading until the exchange is complete or the window ends.
 		if c, ok := j.query.(probes.Completer); ok && !c.Complete() {
+			// The rest usually follows within a round trip; a half that never
+			// comes (SNMP v2c with a wrong community) must not cost the whole
+			// window, unless the protocol itself takes time (SSDP's MX delay).
+			if j.probe.MinWait == 0 {
+				if soon := time.Now().Add(max(4*rtt, 250*time.Millisecond)); soon.Before(deadline) {
+					deadline = soon
+				}
+			}
 			continue
 		}
 		return true

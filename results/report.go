@@ -39,13 +39,16 @@ type Report struct {
 // Host summarises the results for one host: one target as given and the address
 // it was probed at (a CIDR or range target yields one Host per address).
 type Host struct {
-	Target  string        `json:"target"`
-	Addr    netip.Addr    `json:"address"` // invalid when the target did not resolve
-	Verdict Verdict       `json:"verdict"`
-	Ports   int           `json:"ports"`  // results for this host
-	Checks  int           `json:"checks"` // results with an expectation of open or closed
-	Failed  int           `json:"failed"` // results that fail their expectation (see Fails)
-	States  map[State]int `json:"states"` // results per state; states with none are absent
+	Target  string     `json:"target"`
+	Addr    netip.Addr `json:"address"` // invalid when the target did not resolve
+	Verdict Verdict    `json:"verdict"`
+	Ports   int        `json:"ports"`  // results for this host
+	Checks  int        `json:"checks"` // results with an expectation of open or closed
+	Failed  int        `json:"failed"` // results that fail their expectation (see Fails)
+	// Untested counts checks that could not be verified and do not fail the run:
+	// IP protocols (not-tested) and unmapped roles (skipped).
+	Untested int           `json:"untested"`
+	States   map[State]int `json:"states"` // results per state; states with none are absent
 }
 
 // Name is how tables title the host: the address, followed by the target in
@@ -78,8 +81,11 @@ func Summarize(rs []Result) []Host {
 		h.States[r.State]++
 		if Checked(r) {
 			h.Checks++
-			if Fails(r) {
+			switch {
+			case Fails(r):
 				h.Failed++
+			case r.State == NotTested || r.State == Skipped:
+				h.Untested++
 			}
 		}
 	}

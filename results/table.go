@@ -126,7 +126,11 @@ func (p *tablePrinter) host(h *Host, rs []Result) {
 	case VerdictFail:
 		title += "  " + p.paint(ansiRed, "FAIL") + fmt.Sprintf("  %d of %d checks failed", h.Failed, h.Checks)
 	case VerdictPass:
-		title += "  " + p.paint(ansiGreen, "PASS") + fmt.Sprintf("  %d %s met", h.Checks, plural(h.Checks, "check", "checks"))
+		met := h.Checks - h.Untested
+		title += "  " + p.paint(ansiGreen, "PASS") + fmt.Sprintf("  %d %s met", met, plural(met, "check", "checks"))
+	}
+	if h.Untested > 0 {
+		title += fmt.Sprintf(", %d not tested", h.Untested)
 	}
 	p.out.WriteString(title + "\n")
 
@@ -374,20 +378,26 @@ func (p *tablePrinter) footer(rep *Report, rs []Result, hosts []Host) {
 		fmt.Fprintf(p.out, "Stopped at --max-time: %d %s did not finish (state unknown).\n", unknown, plural(unknown, "port", "ports"))
 	}
 	v := Overall(rs)
-	var checks, failed, failedHosts int
+	var checks, failed, untested, failedHosts int
 	for _, h := range hosts {
 		checks += h.Checks
 		failed += h.Failed
+		untested += h.Untested
 		if h.Verdict == VerdictFail {
 			failedHosts++
 		}
 	}
 	hs := fmt.Sprintf("%d %s", len(hosts), plural(len(hosts), "host", "hosts"))
+	var nt string
+	if untested > 0 {
+		nt = fmt.Sprintf(" (%d not tested)", untested)
+	}
 	switch v {
 	case VerdictFail:
-		fmt.Fprintf(p.out, "%s: %d of %d checks failed on %d of %s.\n", p.paint(ansiRed, "FAIL"), failed, checks, failedHosts, hs)
+		fmt.Fprintf(p.out, "%s: %d of %d checks failed on %d of %s%s.\n", p.paint(ansiRed, "FAIL"), failed, checks, failedHosts, hs, nt)
 	case VerdictPass:
-		fmt.Fprintf(p.out, "%s: all %d %s met on %s.\n", p.paint(ansiGreen, "PASS"), checks, plural(checks, "check", "checks"), hs)
+		met := checks - untested
+		fmt.Fprintf(p.out, "%s: %d %s met on %s%s.\n", p.paint(ansiGreen, "PASS"), met, plural(met, "check", "checks"), hs, nt)
 	default:
 		fmt.Fprintf(p.out, "%s, %d %s, nothing expected.\n", hs, len(rs), plural(len(rs), "port", "ports"))
 	}

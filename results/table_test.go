@@ -195,3 +195,22 @@ func TestFormatRTT(t *testing.T) {
 		t.Errorf("rttRange = %q", got)
 	}
 }
+
+func TestTablePassWithUntested(t *testing.T) {
+	a := netip.MustParseAddr("198.18.1.5")
+	need := &Check{Profiles: []string{"p"}, Expect: ExpectOpen}
+	rep := &Report{Results: []Result{
+		{Target: "198.18.1.5", Addr: a, Proto: TCP, Port: 443, State: Open, Reason: "syn-ack", Check: need},
+		{Target: "198.18.1.5", Addr: a, Proto: "gre", State: NotTested, Reason: "ip-protocol", Check: need},
+	}}
+	out := table(t, rep, TableOptions{})
+	for _, want := range []string{
+		"198.18.1.5  PASS  1 check met, 1 not tested\n",
+		"PASS: 1 check met on 1 host (1 not tested).\n",
+		"untested: must be open",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+}

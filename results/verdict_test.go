@@ -72,7 +72,7 @@ func TestSummarize(t *testing.T) {
 	}
 	mail := hosts[1]
 	if mail.Verdict != VerdictFail || mail.Checks != 11 || mail.Failed != 3 || mail.Ports != 117 ||
-		mail.States[Filtered] != 101 || mail.States[Unknown] != 1 || mail.States[Error] != 0 {
+		mail.Untested != 2 || mail.States[Filtered] != 101 || mail.States[Unknown] != 1 || mail.States[Error] != 0 {
 		t.Errorf("mail01 summary %+v", mail)
 	}
 	if hosts[2].Verdict != VerdictNone || hosts[2].Checks != 0 {

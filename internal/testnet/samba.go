@@ -40,9 +40,12 @@ var sambaPackages = []string{"samba", "samba-ad-provision", "samba-dsdb-modules"
 // to talk to others (winbindd, dnsupdate, ntp_signd) are not started; the host has
 // no default route anyway.
 //
+// Options are extra smb.conf [global] lines, such as
+// "rpc server dynamic port range = 50000-50200".
+//
 // Provisioning takes about five seconds. It is done per call because the host
 // address is written into the directory's DNS records and smb.conf.
-func StartSambaDC(t testing.TB, h *Host) *SambaDC {
+func StartSambaDC(t testing.TB, h *Host, options ...string) *SambaDC {
 	t.Helper()
 	var missing []string
 	for _, tool := range []string{"samba", "samba-tool"} {
@@ -84,7 +87,7 @@ func StartSambaDC(t testing.TB, h *Host) *SambaDC {
 	if err != nil {
 		t.Fatal(err)
 	}
-	extra := strings.Join([]string{
+	extra := strings.Join(append([]string{
 		"server services = -winbindd -dnsupdate -ntp_signd",
 		"dns forwarder =",
 		"pid directory = " + filepath.Join(dir, "run"),
@@ -92,7 +95,7 @@ func StartSambaDC(t testing.TB, h *Host) *SambaDC {
 		"log level = 0",
 		"winbindd socket directory = " + filepath.Join(dir, "winbindd"),
 		"ntp signd socket directory = " + filepath.Join(dir, "ntp_signd"),
-	}, "\n\t")
+	}, options...), "\n\t")
 	s := strings.Replace(string(conf), "[global]\n", "[global]\n\t"+extra+"\n", 1)
 	if err := os.WriteFile(dc.Conf, []byte(s), 0o644); err != nil {
 		t.Fatal(err)

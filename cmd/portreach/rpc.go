@@ -170,10 +170,10 @@ func rpcAllOpen(rs []results.Result) bool {
 // rpcHost is one host's results, split by role.
 type rpcHost struct {
 	name       string
-	epm        *results.Result   // 135/tcp
-	registered []results.Result  // ports the endpoint mapper handed out
-	ranged     []results.Result  // ports of --range
-	other      []results.Result  // target errors
+	epm        *results.Result  // 135/tcp
+	registered []results.Result // ports the endpoint mapper handed out
+	ranged     []results.Result // ports of --range
+	other      []results.Result // target errors
 }
 
 func groupRPC(rs []results.Result) []*rpcHost {

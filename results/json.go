@@ -81,6 +81,7 @@ type VersionError struct {
 	Got int // the document's schema_version
 }
 
+// Error says which version the document has and what to do about it.
 func (e *VersionError) Error() string {
 	if e.Got > SchemaVersion {
 		return fmt.Sprintf("report has schema_version %d, newer than this portreach reads (%d): upgrade portreach to read it", e.Got, SchemaVersion)

@@ -8,6 +8,7 @@ var all = []*Probe{
 	L2TP,               // l2tp.go
 	RADIUS, RADIUSAcct, // radius.go
 	NetBIOSDgm, SNMPTrap, DHCP, LLMNR, WINS, MADCAP, // silent.go
+	Echo, Discard, Daytime, QOTD, Chargen, // simple.go
 	DNS,               // dns.go
 	SNMP,              // snmp.go
 	TFTP,              // tftp.go

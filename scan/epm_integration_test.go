@@ -108,6 +108,23 @@ func TestEPMSambaIntegration(t *testing.T) {
 	addr := netip.AddrPortFrom(h.Addr, probes.EPMPort)
 	res := waitRegistered(t, addr)
 
+	// The same DC answers the CLDAP Netlogon ping (389/udp) through the scanner.
+	var cl []results.Result
+	cplan := Plan{Targets: slices.Values([]Target{{Name: "dc", Addr: h.Addr}}),
+		Ports: []Port{{Proto: results.UDP, Lo: 389, Probe: "cldap"}}}
+	if err := (&Scanner{Timeout: 2 * time.Second}).Scan(t.Context(), cplan, func(r results.Result) { cl = append(cl, r) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(cl) != 1 || cl[0].State != results.Open || cl[0].Probe != "cldap" {
+		t.Fatalf("CLDAP: %+v", cl)
+	}
+	nl, ok := cl[0].Details.(*probes.CLDAPDetail)
+	if !ok || nl.Netlogon == nil || nl.Netlogon.DNSDomain != "lab.example" || nl.Netlogon.NetBIOSDomain != dc.Domain ||
+		nl.Netlogon.DNSHost != "labdc.lab.example" || nl.Netlogon.Flags&0x125 != 0x125 { // PDC, GC, KDC, WRITABLE
+		t.Errorf("CLDAP details %#v", cl[0].Details)
+	}
+	t.Logf("CLDAP: %s", cl[0].Detail)
+
 	ports := res.TCPPorts()
 	for _, p := range ports {
 		var names []string

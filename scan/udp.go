@@ -27,7 +27,8 @@ type icmpReply struct {
 
 // udpSocket is the per-OS part of a UDP exchange.
 type udpSocket interface {
-	send(b []byte) error
+	// send sends one datagram; a pending ICMP error may come back instead.
+	send(b []byte) (*icmpReply, error)
 	// recv waits until deadline for a datagram or an ICMP error; a timeout is
 	// returned as an error that classify calls no-response.
 	recv(buf []byte, deadline time.Time) (n int, from netip.AddrPort, icmp *icmpReply, err error)
@@ -106,14 +107,15 @@ func (s *run) udpAttempt(ctx context.Context, h *host, j *udpJob) bool {
 	}
 	start := time.Now()
 	h.noteUDPSend(start)
+	j.result.Attempts++
 	for _, b := range j.packets() {
-		if err := j.sock.send(b); err != nil {
-			if s.udpError(h, j, err, nil, time.Since(start)) {
+		// An ICMP error for an earlier datagram can surface on a later send.
+		if icmp, err := j.sock.send(b); err != nil || icmp != nil {
+			if s.udpError(h, j, err, icmp, time.Since(start)) {
 				return true
 			}
 		}
 	}
-	j.result.Attempts++
 	deadline := start.Add(j.wait(h))
 	buf := s.bufs.Get().(*[]byte)
 	defer s.bufs.Put(buf)

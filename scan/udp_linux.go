@@ -72,9 +72,14 @@ func (u *linuxUDP) enableRecvErr() error {
 	return serr
 }
 
-func (u *linuxUDP) send(b []byte) error {
+func (u *linuxUDP) send(b []byte) (*icmpReply, error) {
 	_, err := u.conn.WriteToUDPAddrPort(b, u.target)
-	return err
+	if err != nil && !transient(err) {
+		if icmp := u.readErrQueue(); icmp != nil {
+			return icmp, nil
+		}
+	}
+	return nil, err
 }
 
 func (u *linuxUDP) close() error { return u.conn.Close() }

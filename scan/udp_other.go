@@ -49,13 +49,13 @@ func (s *run) openUDP(ctx context.Context, target netip.AddrPort, anySource bool
 	}
 }
 
-func (u *plainUDP) send(b []byte) error {
+func (u *plainUDP) send(b []byte) (*icmpReply, error) {
 	if u.connected {
 		_, err := u.conn.Write(b)
-		return err
+		return nil, err
 	}
 	_, err := u.conn.WriteToUDPAddrPort(b, u.target)
-	return err
+	return nil, err
 }
 
 func (u *plainUDP) close() error { return u.conn.Close() }

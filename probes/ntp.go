@@ -74,7 +74,11 @@ func (d *NTPDetail) Summary() string {
 	if d.Leap == 3 || d.Stratum == 0 || d.Stratum >= 16 {
 		b.WriteString(", unsynchronised")
 	}
-	fmt.Fprintf(&b, ", offset %+.3fs", d.OffsetSeconds)
+	off := math.Round(d.OffsetSeconds*1000) / 1000
+	if off == 0 {
+		off = 0 // no "-0.000s"
+	}
+	fmt.Fprintf(&b, ", offset %+.3fs", off)
 	return b.String()
 }
 

@@ -103,6 +103,8 @@ func TestNTPHeaderVariants(t *testing.T) {
 			func(d *NTPDetail) bool { return d.RefID == "GPS" }},
 		{"unsynchronised", edit(func(b []byte) { b[0] = 0xe4; b[1] = 0; copy(b[12:], "\x00\x00\x00\x00") }), "stratum 0, unsynchronised, offset +0.038s",
 			func(d *NTPDetail) bool { return d.Leap == 3 && d.KissCode == "" }},
+		{"offset rounds to zero", edit(func(b []byte) { copy(b[40:], []byte{0xee, 0xae, 0xf9, 0xfc, 0xff, 0xff, 0, 0}) }), "stratum 10, refid 127.127.1.1, offset +0.000s",
+			func(d *NTPDetail) bool { return d.OffsetSeconds < 0 && d.OffsetSeconds > -0.001 }},
 		{"v3 reply", edit(func(b []byte) { b[0] = 0x1c }), "stratum 10, refid 127.127.1.1, offset +0.038s",
 			func(d *NTPDetail) bool { return d.Version == 3 }},
 	} {

@@ -9,6 +9,7 @@ var all = []*Probe{
 	RADIUS, RADIUSAcct, // radius.go
 	NetBIOSDgm, SNMPTrap, DHCP, LLMNR, WINS, MADCAP, // silent.go
 	Echo, Discard, Daytime, QOTD, Chargen, // simple.go
+	TCPOnly, MSRPCUDP, MMS, MSMQUDP, MSTheater, SMSRemote, Cluster, BINL, RTP, // silent_ports.go
 	DNS,               // dns.go
 	SNMP,              // snmp.go
 	TFTP,              // tftp.go

@@ -62,7 +62,8 @@ func hexOf(s string) string {
 }
 
 func TestSilentProbesDescribeSilence(t *testing.T) {
-	for _, p := range []*Probe{NetBIOSDgm, SNMPTrap, DHCP, LLMNR, WINS, MADCAP} {
+	for _, p := range []*Probe{NetBIOSDgm, SNMPTrap, DHCP, LLMNR, WINS, MADCAP,
+		TCPOnly, MSRPCUDP, MMS, MSMQUDP, MSTheater, SMSRemote, Cluster, BINL, RTP} {
 		if p.Silence == "" || len(p.Ports) == 0 {
 			t.Errorf("%s: needs ports and a silence explanation", p.Name)
 		}

@@ -231,7 +231,7 @@ func (q *kerberosQuery) Match(reply []byte) (Detail, error) {
 	var d *KerberosDetail
 	switch msg[0] {
 	case krbTagError:
-		d, err = parseKRBError(msg)
+		d, err = parseKRBError(msg, q.kpasswd)
 	case krbTagASRep:
 		d, err = parseASRep(msg)
 	default:
@@ -277,7 +277,9 @@ func kerberosUnframe(reply []byte, kpasswd bool) (msg []byte, framed bool, err e
 }
 
 // parseKRBError decodes KRB-ERROR ::= [APPLICATION 30] SEQUENCE (RFC 4120 §5.9.1).
-func parseKRBError(msg []byte) (*KerberosDetail, error) {
+// kpasswd says the error answers a kpasswd request, whose e-data holds an RFC 3244
+// result.
+func parseKRBError(msg []byte, kpasswd bool) (*KerberosDetail, error) {
 	fields, err := krbFields(msg, krbTagError, krbMsgError)
 	if err != nil {
 		return nil, err
@@ -327,11 +329,14 @@ func parseKRBError(msg []byte) (*KerberosDetail, error) {
 			return nil, fmt.Errorf("kerberos: e-text: %w", err)
 		}
 	}
-	if e, ok := fields[12]; ok && d.Service == "kadmin/changepw" {
+	if e, ok := fields[12]; ok && (kpasswd || d.Service == "kadmin/changepw") {
 		// RFC 3244 §2: a kpasswd server's KRB-ERROR carries the result code and
 		// string in e-data. KDCs put METHOD-DATA there instead, so only read it
-		// when the error names the change-password service.
-		if t, err := krbOnly(e, berTagOctetString); err == nil && len(t.Value) >= 2 {
+		// in answer to a kpasswd request or when the error names the
+		// change-password service.
+		// Result codes are small (0–7 in RFC 3244, a few more in the set-password
+		// draft); a large one means e-data is something else, such as METHOD-DATA.
+		if t, err := krbOnly(e, berTagOctetString); err == nil && len(t.Value) >= 2 && t.Value[0] == 0 {
 			rc := int(binary.BigEndian.Uint16(t.Value))
 			d.KpasswdResult = &rc
 			d.KpasswdResultText = kpasswdResultText(rc, t.Value[2:])

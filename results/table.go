@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // TableOptions controls the human-readable table. The zero value is plain text
@@ -121,13 +123,13 @@ type entry struct {
 }
 
 func (p *tablePrinter) host(h *Host, rs []Result) {
-	title := h.Name()
+	title := printable(h.Name())
 	switch h.Verdict {
 	case VerdictFail:
-		title += "  " + p.paint(ansiRed, "FAIL") + fmt.Sprintf("  %d of %d checks failed", h.Failed, h.Checks)
+		title += "  " + p.paint(verdictColor(h.Verdict), "FAIL") + fmt.Sprintf("  %d of %d checks failed", h.Failed, h.Checks)
 	case VerdictPass:
 		met := h.Checks - h.Untested
-		title += "  " + p.paint(ansiGreen, "PASS") + fmt.Sprintf("  %d %s met", met, plural(met, "check", "checks"))
+		title += "  " + p.paint(verdictColor(h.Verdict), "PASS") + fmt.Sprintf("  %d %s met", met, plural(met, "check", "checks"))
 	}
 	if h.Untested > 0 {
 		title += fmt.Sprintf(", %d not tested", h.Untested)
@@ -166,17 +168,17 @@ func (p *tablePrinter) host(h *Host, rs []Result) {
 	// In colour mode every cell of the STATE and CHECK columns is painted, blank
 	// ones too, so that all carry the same invisible width.
 	row := func(port, stateColor, stateText, reason, rtt, check, checkColor, detail string) {
-		cells := []string{"  " + port, p.paint(stateColor, stateText), reason, rtt}
+		cells := []string{"  " + port, p.paint(stateColor, stateText), printable(reason), rtt}
 		if checks {
 			cells = append(cells, p.paint(checkColor, check))
 		}
-		cells = append(cells, detail)
+		cells = append(cells, printable(detail))
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	row("PORT", ansiDefault, "STATE", "REASON", "RTT", "CHECK", ansiDefault, "DETAIL")
 	// A continuation row: text in the DETAIL column, the other columns blank, so
 	// tabwriter keeps one alignment for the whole block.
-	note := func(indent, s string) { row("", ansiDefault, "", "", "", "", ansiDefault, indent+s) }
+	note := func(s string) { row("", ansiDefault, "", "", "", "", ansiDefault, s) }
 	for _, e := range entries {
 		r := e.first
 		port := PortName(r.Proto, r.Port)
@@ -192,7 +194,7 @@ func (p *tablePrinter) host(h *Host, rs []Result) {
 		row(port, stateColor(r.State), r.State.String(), reason, rttRange(e.minRTT, e.maxRTT), check, cc, detailCell(r, false))
 		if r.Check != nil && (p.opt.Verbose || Fails(r)) {
 			for _, s := range checkNotes(r.Check) {
-				note("", s)
+				note(s)
 			}
 		}
 		for _, c := range e.children {
@@ -200,7 +202,7 @@ func (p *tablePrinter) host(h *Host, rs []Result) {
 			row("  `- "+PortName(c.Proto, c.Port), stateColor(c.State), c.State.String(), c.Reason, rttRange(c.RTT, c.RTT), check, cc, detailCell(c, true))
 			if c.Check != nil && (p.opt.Verbose || Fails(c)) {
 				for _, s := range checkNotes(c.Check) {
-					note("", s)
+					note(s)
 				}
 			}
 		}
@@ -314,6 +316,30 @@ func checkNotes(c *Check) []string {
 		out = append(out, "source: "+sourcesText(c.Sources))
 	}
 	return out
+}
+
+// printable makes text from the network or from users safe for a terminal and for
+// tabwriter: a reply can carry tabs and line breaks (SNMP sysDescr often ends in
+// CR LF) that would break the columns, and escape sequences that would drive the
+// reader's terminal. Line breaks and tabs become spaces; other control
+// characters are shown as \xNN, and bytes that are not UTF-8 (a raw 0x9b is CSI
+// to some terminals) as U+FFFD.
+func printable(s string) string {
+	if utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			b.WriteByte(' ')
+		case unicode.IsControl(r):
+			fmt.Fprintf(&b, "\\x%02x", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // formatRTT prints a round-trip time with two or three significant digits.

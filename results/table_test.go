@@ -214,3 +214,30 @@ func TestTablePassWithUntested(t *testing.T) {
 		}
 	}
 }
+
+// Text from replies and users cannot break the columns or reach the terminal as
+// escape sequences.
+func TestTableNeutralisesControlCharacters(t *testing.T) {
+	a := netip.MustParseAddr("198.18.1.7")
+	rep := &Report{Results: []Result{
+		{Target: "evil\x1b]0;pwned\x07", Addr: a, Proto: UDP, Port: 161, State: Open, Reason: "udp-response", Probe: "snmp",
+			Detail: "Linux gw\r\n\x1b[2Jcleared\tcell\u009b"},
+		{Target: "raw", Addr: a, Proto: UDP, Port: 162, State: Open, Reason: "udp-response", Detail: "csi\x9b"},
+	}}
+	for _, color := range []bool{false, true} {
+		out := table(t, rep, TableOptions{Color: color})
+		plain := ansi.ReplaceAllString(out, "")
+		if strings.ContainsAny(plain, "\x1b\x07\t\r\u009b") || strings.Contains(plain, "\x9b") {
+			t.Errorf("control characters reach the output: %q", plain)
+		}
+		if !strings.Contains(plain, `snmp  Linux gw  \x1b[2Jcleared cell\x9b`) || !strings.Contains(plain, `(evil\x1b]0;pwned\x07)`) {
+			t.Errorf("text not shown escaped: %q", plain)
+		}
+		if !strings.Contains(plain, "csi\ufffd") {
+			t.Errorf("a raw C1 byte is not replaced: %q", plain)
+		}
+		if n := strings.Count(plain, "\n"); n != 11 {
+			t.Errorf("%d lines, want 11: %q", n, plain)
+		}
+	}
+}

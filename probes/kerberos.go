@@ -112,12 +112,10 @@ type KerberosDetail struct {
 	KpasswdResultText string `json:"kpasswd_result_text,omitempty"`
 }
 
-// Summary reads `C_PRINCIPAL_UNKNOWN (6), realm "LAB.EXAMPLE", clock +2s`.
+// Summary reads `C_PRINCIPAL_UNKNOWN (6), realm "LAB.EXAMPLE", clock +2s`; the
+// probe name beside it in reports says whether it came from a KDC or kpasswd.
 func (d *KerberosDetail) Summary() string {
 	var b strings.Builder
-	if d.Kpasswd {
-		b.WriteString("kpasswd ")
-	}
 	switch {
 	case d.Message == "AS-REP":
 		b.WriteString("AS-REP")

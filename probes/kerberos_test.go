@@ -161,7 +161,7 @@ func TestKerberosCaptured(t *testing.T) {
 				Realm: "PROBE.TEST", Service: "kadmin/changepw",
 				KpasswdResultText: "AUTHERROR: Failed reading application request"},
 			kdcTime: "2026-11-23T17:43:11Z",
-			summary: `kpasswd GENERIC (60), realm "PROBE.TEST", clock -6m0s (beyond the 5m Kerberos tolerance)`,
+			summary: `GENERIC (60), realm "PROBE.TEST", clock -6m0s (beyond the 5m Kerberos tolerance)`,
 		},
 	} {
 		t.Run(tc.file, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -51,7 +52,7 @@ type NBStatName struct {
 	// Suffix is the 16th byte, the service type: 0x00 workstation or domain,
 	// 0x03 messenger, 0x20 file server, 0x1b domain master browser, 0x1c domain
 	// controllers, 0x1d master browser, 0x1e browser elections.
-	Suffix int `json:"suffix"`
+	Suffix NBSuffix `json:"suffix"`
 	// Group is set for a group name (a domain or workgroup), clear for a unique one.
 	Group bool `json:"group"`
 	// NodeType is B, P, M or H (RFC 1002 §4.2.18; H is Microsoft's hybrid).
@@ -64,7 +65,27 @@ type NBStatName struct {
 }
 
 // String renders the name as nbtstat does: `LABDC<20>`.
-func (n NBStatName) String() string { return fmt.Sprintf("%s<%02X>", n.Name, n.Suffix) }
+func (n NBStatName) String() string { return n.Name + "<" + n.Suffix.String() + ">" }
+
+// NBSuffix is a NetBIOS name suffix. It is written in hex, as nbtstat and every
+// Microsoft document write it ("1C"), in text and JSON alike.
+type NBSuffix byte
+
+// String is the suffix as two upper-case hex digits.
+func (s NBSuffix) String() string { return fmt.Sprintf("%02X", byte(s)) }
+
+// MarshalText writes the two hex digits.
+func (s NBSuffix) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText reads two hex digits.
+func (s *NBSuffix) UnmarshalText(b []byte) error {
+	v, err := strconv.ParseUint(string(b), 16, 8)
+	if err != nil || len(b) != 2 {
+		return fmt.Errorf("nbstat: suffix %q is not two hex digits", b)
+	}
+	*s = NBSuffix(v)
+	return nil
+}
 
 // NBStatDetail is what a node status response says.
 type NBStatDetail struct {
@@ -192,7 +213,7 @@ func (q *nbstatQuery) Match(reply []byte) (Detail, error) {
 		f := binary.BigEndian.Uint16(e[16:])
 		d.Names = append(d.Names, NBStatName{
 			Name:          nbnsNameText(e[:15]),
-			Suffix:        int(e[15]),
+			Suffix:        NBSuffix(e[15]),
 			Group:         f&0x8000 != 0,
 			NodeType:      [...]string{"B", "P", "M", "H"}[f>>13&3],
 			Deregistering: f&0x1000 != 0,
@@ -213,7 +234,7 @@ func (q *nbstatQuery) Match(reply []byte) (Detail, error) {
 // Names in conflict or being released are not held and say nothing.
 func (d *NBStatDetail) describe() {
 	var unique20, group1bc string
-	has := map[int]bool{}
+	has := map[NBSuffix]bool{}
 	for _, n := range d.Names {
 		if n.Conflict || n.Deregistering {
 			continue
@@ -237,7 +258,7 @@ func (d *NBStatDetail) describe() {
 		d.Domain = group1bc
 	}
 	for _, r := range []struct {
-		suffix int
+		suffix NBSuffix
 		role   string
 	}{
 		{0x1c, "domain controller"},

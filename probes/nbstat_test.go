@@ -3,6 +3,7 @@ package probes
 import (
 	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -171,4 +172,24 @@ func FuzzNBStatMatch(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestNBSuffixText(t *testing.T) {
+	b, err := json.Marshal(NBStatName{Name: "LAB", Suffix: 0x1c, Group: true, NodeType: "H", Active: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"name":"LAB","suffix":"1C","group":true,"node_type":"H","active":true}`; string(b) != want {
+		t.Errorf("JSON %s, want %s", b, want)
+	}
+	var n NBStatName
+	if err := json.Unmarshal(b, &n); err != nil || n.Suffix != 0x1c {
+		t.Errorf("round trip: %+v %v", n, err)
+	}
+	for _, bad := range []string{`"1"`, `"1CC"`, `"zz"`, `28`} {
+		var s NBSuffix
+		if err := json.Unmarshal([]byte(bad), &s); err == nil {
+			t.Errorf("suffix %s accepted as %v", bad, s)
+		}
+	}
 }

@@ -21,7 +21,8 @@ var CSVHeader = []string{
 // nothing answered, time when the port never finished, and the check columns
 // (profiles, service, expect, met, source) when the result answers no profile
 // entry. met is "true" or "false" by Fails, so an unfinished port that had to be
-// open or closed is "false". Lists (profiles, source) are joined with "; ", a
+// open or closed is "false"; it is empty for optional entries and for checks
+// that could not be tested (not-tested, skipped), which neither pass nor fail. Lists (profiles, source) are joined with "; ", a
 // source as "document § section".
 func WriteCSV(w io.Writer, rs []Result) error {
 	sorted := append([]Result(nil), rs...)
@@ -58,7 +59,7 @@ func csvRow(r *Result) []string {
 		profiles = strings.Join(c.Profiles, "; ")
 		service = c.Service
 		expect = string(c.Expect)
-		if Checked(r) {
+		if Checked(r) && r.State != NotTested && r.State != Skipped {
 			met = strconv.FormatBool(!Fails(r))
 		}
 		source = sourcesText(c.Sources)

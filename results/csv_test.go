@@ -49,6 +49,8 @@ func TestCSVParsesBack(t *testing.T) {
 		{"mail01", "88", "time", ""},
 		{"mail01", "88", "rtt_ms", ""},
 		{"mail01", "445", "met", ""}, // optional
+		{"mail01", "389", "met", ""}, // skipped: neither met nor failed
+		{"mail01", "", "met", ""},    // gre, not tested
 		{"mail01", "445", "service", "SMB"},
 		{"mail01", "389", "source", "ad-ports.md § Table 1; kb179442.md"},
 		{"mail01", "1433", "under", "instance MSSQLSERVER"},

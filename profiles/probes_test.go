@@ -1,0 +1,41 @@
+package profiles_test
+
+import (
+	"testing"
+
+	"github.com/portreach/portreach/probes"
+	"github.com/portreach/portreach/profiles"
+	"github.com/portreach/portreach/results"
+)
+
+// TestUDPEntriesHaveProbes: every UDP port that any profile names gets a real
+// request, or a probe that documents why no request can make it answer. A probe
+// a profile names must exist. (An external test package: profiles itself does
+// not import probes.)
+func TestUDPEntriesHaveProbes(t *testing.T) {
+	cat, err := profiles.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range cat.Profiles() {
+		for _, e := range p.Entries {
+			if e.Probe != "" {
+				if _, ok := probes.ByName(e.Probe); !ok {
+					t.Errorf("%s %s: probe %q does not exist", p.Slug, e.Label(), e.Probe)
+				}
+				continue
+			}
+			// UDP dynamic-rpc (ncadg_ip_udp) endpoints are learned from the
+			// endpoint mapper, not probed by port.
+			if e.Proto != results.UDP || !e.Testable() || e.Kind == profiles.DynamicRPC {
+				continue
+			}
+			for port := int(e.Port.Lo); port <= int(e.Port.Hi); port++ {
+				if _, ok := probes.ForPort(uint16(port)); !ok {
+					t.Errorf("%s %s: no probe for %d/udp (add one, or a silent probe explaining why none can elicit a reply)", p.Slug, e.Label(), port)
+					break
+				}
+			}
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -59,21 +60,37 @@ type node struct {
 
 // source is one file being decoded.
 type source struct {
-	name string
-	data []byte
-	errs []error
+	name  string
+	data  []byte
+	errs  []error
+	nl    []int64 // offsets of the newlines, computed on first use
+	nlSet bool
 }
+
+// maxErrors caps the errors reported for one file: past it, the rest is noise.
+const maxErrors = 20
 
 // line turns a byte offset into a 1-based line number.
 func (s *source) line(off int64) int {
-	if off > int64(len(s.data)) {
-		off = int64(len(s.data))
+	if !s.nlSet {
+		for i, b := range s.data {
+			if b == '\n' {
+				s.nl = append(s.nl, int64(i))
+			}
+		}
+		s.nlSet = true
 	}
-	return 1 + bytes.Count(s.data[:off], []byte{'\n'})
+	n, _ := slices.BinarySearch(s.nl, off)
+	return 1 + n
 }
 
 func (s *source) errorf(off int64, format string, args ...any) {
-	s.errs = append(s.errs, &Error{File: s.name, Line: s.line(off), Msg: fmt.Sprintf(format, args...)})
+	switch {
+	case len(s.errs) < maxErrors:
+		s.errs = append(s.errs, &Error{File: s.name, Line: s.line(off), Msg: fmt.Sprintf(format, args...)})
+	case len(s.errs) == maxErrors:
+		s.errs = append(s.errs, &Error{File: s.name, Line: s.line(off), Msg: "too many errors"})
+	}
 }
 
 func (s *source) err() error { return errors.Join(s.errs...) }

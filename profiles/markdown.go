@@ -22,6 +22,10 @@ func (c *Catalog) WriteMarkdown(w io.Writer) error {
 	p("reachable. Entries with a role are checked on the host mapped with `--role ROLE=HOST`; unmapped\n")
 	p("roles are reported as skipped. `dynamic-rpc` entries are checked through the RPC endpoint mapper;\n")
 	p("`negotiated` ports and IP protocols (gre, esp, ah) are reported not-tested.\n\n")
+	p("Your own profiles (`--profile-file FILE`, or the `profiles` list of a plan file) use the same\n")
+	p("schema, checked as strictly: an unknown field, a bad port or a dangling include is an error\n")
+	p("naming file and line.\n\n")
+	p("```json\n%s```\n\n", schemaExample)
 	p("| Profile | Name | Product | Entries | Includes |\n|---|---|---|---|---|\n")
 	for _, q := range c.profiles {
 		entries, _ := c.Resolve(q)
@@ -59,6 +63,32 @@ func (c *Catalog) WriteMarkdown(w io.Writer) error {
 	}
 	return b.Flush()
 }
+
+// schemaExample shows every field of a profile file.
+const schemaExample = `{
+  "profiles": [
+    {
+      "slug": "contoso-app",
+      "name": "Contoso app server",
+      "aliases": ["contoso"],
+      "description": "Line-of-business app: HTTPS for clients, SQL Server behind it.",
+      "product": "Contoso",
+      "version": "4",
+      "include": ["web-server-iis"],
+      "roles": [{"key": "sql", "description": "The app's database server"}],
+      "entries": [
+        {"proto": "tcp", "port": 8443, "service": "HTTPS", "purpose": "API clients", "expect": "open"},
+        {"proto": "tcp", "port": 1433, "service": "SQL Server", "purpose": "App database",
+         "expect": "open", "role": "sql", "source": {"document": "design.docx", "section": "3.2"}},
+        {"proto": "udp", "port": 161, "service": "SNMP", "purpose": "Monitoring", "probe": "snmp",
+         "expect": "optional", "note": "Only where monitoring is enabled"},
+        {"proto": "tcp", "kind": "dynamic-rpc", "service": "DTC", "purpose": "Transactions", "expect": "open"},
+        {"proto": "tcp", "port": 23, "service": "Telnet", "purpose": "Hardening", "expect": "closed"}
+      ]
+    }
+  ]
+}
+`
 
 // srcText renders a source as "document, section".
 func srcText(s results.Source) string {

@@ -128,16 +128,11 @@ func joinAny[T ~string](xs []T) string {
 // offsetOf turns a Pos of this source back into an offset at the start of its line,
 // for errors found after decoding.
 func (s *source) offsetOf(p Pos) int64 {
-	line := 1
-	for i, b := range s.data {
-		if line == p.Line {
-			return int64(i)
-		}
-		if b == '\n' {
-			line++
-		}
+	s.line(0) // fills s.nl
+	if p.Line <= 1 || len(s.nl) == 0 {
+		return 0
 	}
-	return int64(len(s.data))
+	return s.nl[min(p.Line-2, len(s.nl)-1)] + 1
 }
 
 // add joins profiles to the catalogue after checking what single files cannot:

@@ -21,6 +21,7 @@ type Error struct {
 	Msg  string
 }
 
+// Error renders "file:line: message", the form editors and terminals link to.
 func (e *Error) Error() string { return e.File + ":" + strconv.Itoa(e.Line) + ": " + e.Msg }
 
 // Strict decoding. encoding/json's DisallowUnknownFields names an unknown field but
@@ -84,6 +85,7 @@ func (s *source) line(off int64) int {
 	return 1 + n
 }
 
+// errorf records an error at offset off, up to maxErrors.
 func (s *source) errorf(off int64, format string, args ...any) {
 	switch {
 	case len(s.errs) < maxErrors:
@@ -93,6 +95,7 @@ func (s *source) errorf(off int64, format string, args ...any) {
 	}
 }
 
+// err joins the recorded errors; nil when there are none.
 func (s *source) err() error { return errors.Join(s.errs...) }
 
 // start returns the offset of the next token at or after off: the decoder's
@@ -136,6 +139,7 @@ func (s *source) parse() (*node, error) {
 	return n, nil
 }
 
+// value reads one JSON value, recursively, remembering where each starts.
 func (s *source) value(dec *json.Decoder) (*node, error) {
 	off := s.start(dec.InputOffset())
 	tok, err := dec.Token()

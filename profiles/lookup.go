@@ -29,6 +29,7 @@ type UnknownError struct {
 	Similar []*Profile // closest profiles first; may be empty
 }
 
+// Error names the unknown profile and suggests the similar ones.
 func (e *UnknownError) Error() string {
 	msg := fmt.Sprintf("unknown profile %q", e.Name)
 	if len(e.Similar) == 0 {

@@ -159,6 +159,7 @@ type Pos struct {
 	Line int
 }
 
+// String renders "file:line", or "" when the position is unknown.
 func (p Pos) String() string {
 	if p.File == "" {
 		return ""

@@ -28,8 +28,9 @@ type EPMClient struct {
 	MaxEnts uint32
 	// MaxCalls bounds the ept_lookup calls of one iteration, so that a server that
 	// keeps returning a live handle cannot keep us forever; 0 means 64 (32,000
-	// entries at 500 a call). When it is reached the handle is released with
-	// ept_lookup_handle_free and the result has Truncated set.
+	// entries at 500 a call). When it is reached, or the replies exceed 4 MiB, the
+	// handle is released with ept_lookup_handle_free and the result has Truncated
+	// set.
 	MaxCalls int
 	// Dialer dials the TCP connection; nil means a zero net.Dialer.
 	Dialer *net.Dialer
@@ -134,8 +135,9 @@ func (c *EPMClient) exchange(conn net.Conn, res *EPMResult) error {
 	}
 
 	var handle probes.EPMHandle
+	total := 0 // stub bytes kept: the entries alias them
 	for {
-		if res.Calls == maxCalls {
+		if res.Calls == maxCalls || total > epmMaxTotal {
 			res.Truncated = true
 			callID++
 			return freeHandle(conn, buf, callID, handle)
@@ -153,6 +155,7 @@ func (c *EPMClient) exchange(conn net.Conn, res *EPMResult) error {
 		if err != nil {
 			return fmt.Errorf("epm ept_lookup: %w", err)
 		}
+		total += len(stub)
 		res.Entries += len(rep.Entries)
 		res.raw = append(res.raw, rep.Entries...)
 		if rep.Done() {
@@ -164,6 +167,10 @@ func (c *EPMClient) exchange(conn net.Conn, res *EPMResult) error {
 		handle = rep.Handle
 	}
 }
+
+// epmMaxTotal bounds the response bytes one iteration keeps, whatever MaxCalls
+// says: a large Windows server registers a few hundred entries, about 100 KB.
+const epmMaxTotal = 4 << 20
 
 // freeHandle releases a lookup handle we stop using (ept_lookup_handle_free, opnum
 // 4), so that the server does not keep the iteration state until the connection

@@ -334,3 +334,52 @@ func TestEPMClientHostileServers(t *testing.T) {
 		}
 	})
 }
+
+// A server whose replies are huge (each within MaxStub, but endless) is cut off
+// once the kept bytes pass epmMaxTotal, and the handle is released.
+func TestEPMClientTotalBound(t *testing.T) {
+	bindAck, calls := loadEPMCapture(t, "epm-samba-lookup500.hex")
+	hdr := calls[0][0][:24] // a response header to copy
+	stub := make([]byte, probes.MaxStub-4096)
+	copy(stub, calls[0][0][24:44]) // a live handle; num_ents 0, empty array, status 0, then padding
+	f := newFakeEPM(t, func(n int, pdu []byte) []byte {
+		if n == 0 {
+			return withCallID(bindAck, callID(pdu))
+		}
+		if binary.LittleEndian.Uint16(pdu[22:]) == 4 {
+			b := withCallID(hdr, callID(pdu))
+			b[3] = 0x03
+			b = append(b, make([]byte, 24)...)
+			binary.LittleEndian.PutUint16(b[8:], uint16(len(b)))
+			return b
+		}
+		var out []byte
+		for off := 0; off < len(stub); off += probes.MaxFrag - 24 {
+			end := min(off+probes.MaxFrag-24, len(stub))
+			b := withCallID(hdr, callID(pdu))
+			b[3] = 0
+			if off == 0 {
+				b[3] |= 0x01
+			}
+			if end == len(stub) {
+				b[3] |= 0x02
+			}
+			b = append(b, stub[off:end]...)
+			binary.LittleEndian.PutUint16(b[8:], uint16(len(b)))
+			out = append(out, b...)
+		}
+		return out
+	})
+	res, err := LookupEndpoints(t.Context(), f.addr(), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Truncated || res.Calls != epmMaxTotal/len(stub)+1 {
+		t.Errorf("truncated %v after %d calls", res.Truncated, res.Calls)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.opnums[len(f.opnums)-1] != 4 {
+		t.Errorf("handle not released: opnums %v", f.opnums)
+	}
+}

@@ -10,17 +10,17 @@ import (
 	"time"
 )
 
-//go:embed schema/report-v1.schema.json
-var schemaV1 []byte
+//go:embed schema/report-v2.schema.json
+var schemaCurrent []byte
 
 // JSONSchema returns the JSON Schema (draft 2020-12) of the report WriteJSON writes,
 // for users who validate reports in their own pipelines. Its "$defs/result" also
 // describes one line of JSONL output.
-func JSONSchema() []byte { return bytes.Clone(schemaV1) }
+func JSONSchema() []byte { return bytes.Clone(schemaCurrent) }
 
-// compiledV1 is the shipped schema, compiled once; ReadJSON checks every document
-// against it before decoding.
-var compiledV1 = sync.OnceValues(func() (*schemaNode, error) { return compileSchema(schemaV1) })
+// compiledSchema is the shipped schema of SchemaVersion, compiled once; ReadJSON
+// checks every document against it before decoding.
+var compiledSchema = sync.OnceValues(func() (*schemaNode, error) { return compileSchema(schemaCurrent) })
 
 // reportJSON is the wire form of a Report: field order is the document's order.
 type reportJSON struct {
@@ -32,6 +32,7 @@ type reportJSON struct {
 	Interrupted   bool      `json:"interrupted"`
 	Incomplete    bool      `json:"incomplete"`
 	Verdict       Verdict   `json:"verdict"`
+	Drift         *Drift    `json:"drift,omitempty"`
 	Hosts         []Host    `json:"hosts"`
 	Results       []Result  `json:"results"`
 }
@@ -66,6 +67,7 @@ func WriteJSON(w io.Writer, rep *Report) error {
 		Interrupted:   rep.Interrupted,
 		Incomplete:    rep.Incomplete,
 		Verdict:       Overall(rs),
+		Drift:         rep.Drift,
 		Hosts:         hosts,
 		Results:       rs,
 	}
@@ -85,6 +87,9 @@ type VersionError struct {
 func (e *VersionError) Error() string {
 	if e.Got > SchemaVersion {
 		return fmt.Sprintf("report has schema_version %d, newer than this portreach reads (%d): upgrade portreach to read it", e.Got, SchemaVersion)
+	}
+	if e.Got >= 1 {
+		return fmt.Sprintf("report has schema_version %d, older than this portreach reads (%d): write it anew with this version (portreach scan … -f json, without --baseline)", e.Got, SchemaVersion)
 	}
 	return fmt.Sprintf("report has schema_version %d, which this portreach does not read (it reads %d)", e.Got, SchemaVersion)
 }
@@ -123,7 +128,7 @@ func ReadJSON(r io.Reader) (*Report, error) {
 	if ver != SchemaVersion {
 		return nil, &VersionError{Got: int(ver)}
 	}
-	schema, err := compiledV1()
+	schema, err := compiledSchema()
 	if err != nil {
 		return nil, fmt.Errorf("results: built-in schema: %w", err)
 	}
@@ -145,5 +150,6 @@ func ReadJSON(r io.Reader) (*Report, error) {
 		Interrupted:   doc.Interrupted,
 		Incomplete:    doc.Incomplete,
 		Results:       doc.Results,
+		Drift:         doc.Drift,
 	}, nil
 }

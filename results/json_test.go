@@ -95,16 +95,16 @@ func TestReadJSONRefuses(t *testing.T) {
 		{"string version", `{"schema_version": "1"}`, "schema_version is a string, not a number"},
 		{"fractional version", `{"schema_version": 1.5}`, "schema_version 1.5 is not an integer"},
 		{"future version", `{"schema_version": 99, "anything": "goes"}`,
-			"report has schema_version 99, newer than this portreach reads (1): upgrade portreach to read it"},
-		{"version zero", `{"schema_version": 0}`, "report has schema_version 0, which this portreach does not read (it reads 1)"},
-		{"future version in full doc", goldenDoc(t, `"schema_version": 1`, `"schema_version": 99`), "schema_version 99, newer"},
+			"report has schema_version 99, newer than this portreach reads (2): upgrade portreach to read it"},
+		{"version zero", `{"schema_version": 0}`, "report has schema_version 0, which this portreach does not read (it reads 2)"},
+		{"future version in full doc", goldenDoc(t, `"schema_version": 2`, `"schema_version": 99`), "schema_version 99, newer"},
 		{"trailing data", goldenDoc(t, "\n", "\n") + "{}", "not a JSON document: data after the end of the JSON document"},
 		{"unknown state", goldenDoc(t, `"state": "open"`, `"state": "opne"`),
-			`report does not match schema version 1: results[1].state: "opne" is not one of "unknown", "open"`},
+			`report does not match schema version 2: results[1].state: "opne" is not one of "unknown", "open"`},
 		{"unknown field", goldenDoc(t, `"interrupted": true`, `"interrupted": true, "intrerupted": false`),
-			"report does not match schema version 1: intrerupted: unknown field"},
+			"report does not match schema version 2: intrerupted: unknown field"},
 		{"missing field", goldenDoc(t, `"reason": "no-such-host",`, ""),
-			`report does not match schema version 1: results[0]: required field "reason" is missing`},
+			`report does not match schema version 2: results[0]: required field "reason" is missing`},
 		{"port out of range", goldenDoc(t, `"port": 25,`, `"port": 70000,`), "results[1].port: 70000 is more than 65535"},
 		{"port not integer", goldenDoc(t, `"port": 25,`, `"port": 25.5,`), "results[1].port: a number where integer is expected"},
 		{"local time", goldenDoc(t, `"started": "2026-11-23T17:00:00Z"`, `"started": "2026-11-23T18:00:00+01:00"`),
@@ -127,9 +127,20 @@ func TestReadJSONRefuses(t *testing.T) {
 }
 
 func TestReadJSONVersionError(t *testing.T) {
-	_, err := ReadJSON(strings.NewReader(`{"schema_version": 2}`))
+	_, err := ReadJSON(strings.NewReader(`{"schema_version": 3}`))
 	var ve *VersionError
-	if !errors.As(err, &ve) || ve.Got != 2 {
-		t.Fatalf("error %v is not a VersionError for version 2", err)
+	if !errors.As(err, &ve) || ve.Got != 3 {
+		t.Fatalf("error %v is not a VersionError for version 3", err)
+	}
+}
+
+// A version 1 report (before drift existed) is refused with advice, never read
+// as if it were version 2: the schema version says how to read a document.
+func TestReadJSONRefusesVersion1(t *testing.T) {
+	doc := goldenDoc(t, `"schema_version": 2`, `"schema_version": 1`)
+	_, err := ReadJSON(strings.NewReader(doc))
+	want := "report has schema_version 1, older than this portreach reads (2): write it anew with this version"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want %q", err, want)
 	}
 }

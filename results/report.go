@@ -9,7 +9,9 @@ import (
 // SchemaVersion is the version of the JSON report format this package writes and
 // the only one ReadJSON accepts. It changes whenever a field is added, removed or
 // changes meaning, together with a new schema file under schema/.
-const SchemaVersion = 1
+//
+// Version 2 added the optional "drift" section (a comparison with a baseline).
+const SchemaVersion = 2
 
 // Tool names the program that wrote a report.
 type Tool struct {
@@ -34,6 +36,9 @@ type Report struct {
 	// Incomplete means the run hit its --max-time bound; unfinished ports as above.
 	Incomplete bool
 	Results    []Result
+	// Drift is the comparison with a baseline report (--baseline); nil when the
+	// run was not compared with one.
+	Drift *Drift
 }
 
 // Host summarises the results for one host: one target as given and the address

@@ -11,7 +11,7 @@ import (
 
 func compiled(t *testing.T) *schemaNode {
 	t.Helper()
-	s, err := compiledV1()
+	s, err := compiledSchema()
 	if err != nil {
 		t.Fatalf("the shipped schema does not compile: %v", err)
 	}

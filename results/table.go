@@ -33,8 +33,10 @@ type TableOptions struct {
 // consecutive ports alike in protocol, state, reason and check, with no probe
 // detail, are compressed into one range row ("50101-50200/tcp  filtered
 // no-response (100)"). Follow-ups appear under the port whose reply revealed
-// them. Each block ends with a count of ports per state; the table ends with
-// the run's verdict and whether it finished.
+// them. Each block ends with a count of ports per state. When the run was
+// compared with a baseline, a block of changes follows, one per line, with
+// regressions marked. The table ends with the run's verdict and whether it
+// finished.
 func WriteTable(w io.Writer, rep *Report, opt TableOptions) error {
 	rs := append([]Result(nil), rep.Results...)
 	Sort(rs)
@@ -49,6 +51,12 @@ func WriteTable(w io.Writer, rep *Report, opt TableOptions) error {
 		}
 		p.host(h, rs[i:i+h.Ports])
 		i += h.Ports
+	}
+	if rep.Drift != nil {
+		if len(hosts) > 0 {
+			buf.WriteByte('\n')
+		}
+		p.drift(rep.Drift)
 	}
 	p.footer(rep, rs, hosts)
 	return writeTrimmed(w, buf.Bytes())
@@ -427,4 +435,34 @@ func (p *tablePrinter) footer(rep *Report, rs []Result, hosts []Host) {
 	default:
 		fmt.Fprintf(p.out, "%s, %d %s, nothing expected.\n", hs, len(rs), plural(len(rs), "port", "ports"))
 	}
+}
+
+// drift writes the changes since the baseline: one line per change, its host,
+// its port and what changed; "REGRESSION" marks expectations that held then and
+// fail now.
+func (p *tablePrinter) drift(d *Drift) {
+	when := d.Baseline.Finished.UTC().Format(time.RFC3339)
+	if len(d.Changes) == 0 {
+		fmt.Fprintf(p.out, "No changes since the baseline of %s.\n", when)
+		return
+	}
+	fmt.Fprintf(p.out, "%d %s since the baseline of %s:\n", len(d.Changes), plural(len(d.Changes), "change", "changes"), when)
+	tw := tabwriter.NewWriter(p.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  HOST\tPORT\tCHANGE\t")
+	for i := range d.Changes {
+		c := &d.Changes[i]
+		mark := ""
+		if c.Regression {
+			mark = p.paint(ansiRed, "REGRESSION")
+			if c.Check != nil && c.Check.Expect != ExpectNone {
+				mark += ": must be " + string(c.Check.Expect)
+			}
+		}
+		where := c.Where()
+		if where == "" {
+			where = "-"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.HostName(), where, c.Text(), mark)
+	}
+	tw.Flush()
 }

@@ -345,6 +345,7 @@ func parseKRBError(msg []byte, kpasswd bool) (*KerberosDetail, error) {
 
 // kpasswdResultText names a result code and appends its string when printable.
 func kpasswdResultText(rc int, s []byte) string {
+	s = []byte(strings.TrimRight(string(s), "\r\n\x00 ")) // Samba ends it with a newline
 	name := "result " + strconv.Itoa(rc)
 	if rc < len(kpasswdResults) {
 		name = kpasswdResults[rc]

@@ -45,6 +45,7 @@ var kerberosCaptures = []string{
 	"kerberos_mit_preauth_required.hex",
 	"kerberos_mit_as_rep.hex",
 	"kerberos_kpasswd_mit_malformed.hex",
+	"kerberos_kpasswd_samba_ad.hex",
 	"samba-kerberos.hex",
 }
 
@@ -113,11 +114,12 @@ func TestKerberosCaptured(t *testing.T) {
 		return v
 	}
 	for _, tc := range []struct {
-		file    string
-		kpasswd bool // which query receives it
-		want    KerberosDetail
-		kdcTime string
-		summary string
+		file       string
+		kpasswd    bool // which query receives it
+		want       KerberosDetail
+		kdcTime    string
+		summary    string
+		wantResult int // RFC 3244 result code in a kpasswd reply
 	}{
 		{
 			file: "kerberos_mit_null_client.hex",
@@ -160,8 +162,17 @@ func TestKerberosCaptured(t *testing.T) {
 			want: KerberosDetail{Message: "KRB-ERROR", Kpasswd: true, ErrorCode: 60, ErrorName: "GENERIC",
 				Realm: "PROBE.TEST", Service: "kadmin/changepw",
 				KpasswdResultText: "AUTHERROR: Failed reading application request"},
-			kdcTime: "2026-11-23T17:43:11Z",
-			summary: `GENERIC (60), realm "PROBE.TEST", clock -6m0s (beyond the 5m Kerberos tolerance)`,
+			kdcTime:    "2026-11-23T17:43:11Z",
+			wantResult: 3,
+			summary:    `GENERIC (60), realm "PROBE.TEST", clock -6m0s (beyond the 5m Kerberos tolerance)`,
+		},
+		{
+			file: "kerberos_kpasswd_samba_ad.hex", kpasswd: true,
+			want: KerberosDetail{Message: "KRB-ERROR", Kpasswd: true, ErrorCode: 2, ErrorName: "SERVICE_EXP",
+				Realm: "LAB.EXAMPLE", Service: "kadmin/changepw",
+				KpasswdResultText: "HARDERROR: gensec_update failed - NT_STATUS_LOGON_FAILURE"},
+			kdcTime:    "2026-11-23T18:02:47.874078Z",
+			wantResult: 2,
 		},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
@@ -208,8 +219,8 @@ func TestKerberosCaptured(t *testing.T) {
 				got.EText != tc.want.EText || got.KpasswdResultText != tc.want.KpasswdResultText {
 				t.Errorf("detail\n got %+v\nwant %+v", *got, tc.want)
 			}
-			if tc.kpasswd && (got.KpasswdResult == nil || *got.KpasswdResult != 3) {
-				t.Errorf("kpasswd result %v, want 3", got.KpasswdResult)
+			if tc.kpasswd && (got.KpasswdResult == nil || *got.KpasswdResult != tc.wantResult) {
+				t.Errorf("kpasswd result %v, want %d", got.KpasswdResult, tc.wantResult)
 			}
 			if tc.summary != "" && d.Summary() != tc.summary {
 				t.Errorf("summary %q, want %q", d.Summary(), tc.summary)

@@ -106,7 +106,7 @@ var dsFlags = []struct {
 	{0x1, "PDC"}, {0x4, "GC"}, {0x8, "LDAP"}, {0x10, "DS"}, {0x20, "KDC"},
 	{0x40, "TIMESERV"}, {0x80, "CLOSEST"}, {0x100, "WRITABLE"}, {0x200, "GOOD_TIMESERV"},
 	{0x400, "NDNC"}, {0x800, "RODC"}, {0x1000, "FULL_SECRET"}, {0x2000, "WS"},
-	{0x4000, "DS_8"}, {0x8000, "DS_9"}, {0x10000, "DS_10"},
+	{0x4000, "DS_8"}, {0x8000, "DS_9"}, {0x10000, "DS_10"}, {0x20000, "KEY_LIST"},
 	{0x20000000, "DNS_CONTROLLER"}, {0x40000000, "DNS_DOMAIN"}, {0x80000000, "DNS_FOREST"},
 }
 

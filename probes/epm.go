@@ -306,7 +306,7 @@ func ParseBindReply(pdu []byte, callID uint32) (*BindAck, error) {
 // It refuses authenticated PDUs (we never ask for auth), a foreign call_id, and a
 // total beyond MaxStub. The zero value is not usable; set CallID.
 type Reassembler struct {
-	CallID uint32
+	CallID uint32 // the call every fragment must carry
 	stub   []byte
 	done   bool
 	frags  int

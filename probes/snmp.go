@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -253,7 +254,7 @@ func (q *snmpQuery) Match(reply []byte) (Detail, error) {
 	default:
 		return nil, ErrNotMine
 	}
-	if !containsString(q.got.Versions, name) {
+	if !slices.Contains(q.got.Versions, name) {
 		q.got.Versions = append(q.got.Versions, name)
 	}
 	d := q.got
@@ -263,15 +264,6 @@ func (q *snmpQuery) Match(reply []byte) (Detail, error) {
 		d.Engine = &e
 	}
 	return &d, nil
-}
-
-func containsString(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // matchV3 reads an SNMPv3Message (RFC 3412 §6) after its version field.
@@ -560,5 +552,5 @@ func snmpErrorStatus(s int64) string {
 // have been answered (see Completer). With a wrong community the second never
 // comes, so the scanner waits out the attempt: that silence is the answer.
 func (q *snmpQuery) Complete() bool {
-	return q.got.Engine != nil && (containsString(q.got.Versions, "v2c") || containsString(q.got.Versions, "v1"))
+	return q.got.Engine != nil && (slices.Contains(q.got.Versions, "v2c") || slices.Contains(q.got.Versions, "v1"))
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -136,7 +137,7 @@ func (q *ssdpQuery) Match(reply []byte) (Detail, error) {
 		q.got.Server, q.got.Location, q.got.USN, q.got.ST = server, location, usn, st
 	}
 	q.got.Replies++
-	if st != "" && len(q.got.Services) < ssdpMaxServices && !containsString(q.got.Services, st) {
+	if st != "" && len(q.got.Services) < ssdpMaxServices && !slices.Contains(q.got.Services, st) {
 		q.got.Services = append(q.got.Services, st)
 	}
 	d := q.got

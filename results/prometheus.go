@@ -1,5 +1,15 @@
 package results
 
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+)
+
 // Metric and label names of the Prometheus text format, shared by the textfile
 // output (WritePrometheus, for node_exporter's textfile collector) and by any
 // exporter that serves the same results over HTTP, so that dashboards and alerts
@@ -69,3 +79,164 @@ const (
 	// LabelKind is a drift kind's name (DriftKind.String).
 	LabelKind = "kind"
 )
+
+// MetricHelp is the HELP text of each metric above.
+var MetricHelp = map[string]string{
+	MetricPortState:         "Port state from the latest portreach run: 1 for the state the port is in, 0 for the others.",
+	MetricPortUp:            "1 when the port is open (a service answered), else 0.",
+	MetricPortRTT:           "Round-trip time of the answer that decided the port's state, in seconds.",
+	MetricExpectationFailed: "1 when the port fails what its profile entry requires (open or closed), else 0.",
+	MetricHostFailed:        "1 when the host has at least one failed expectation, else 0.",
+	MetricRunFailed:         "1 when at least one expectation failed in the latest run, else 0.",
+	MetricRunIncomplete:     "1 when the latest run stopped (interrupted or --max-time) before every port finished, else 0.",
+	MetricLastRun:           "When the latest portreach run finished, as a Unix time in seconds.",
+	MetricRunDuration:       "How long the latest portreach run took, in seconds.",
+	MetricDriftChanges:      "Differences from the baseline report in the latest run, by kind.",
+}
+
+// WritePrometheus writes rep in the Prometheus text exposition format (version
+// 0.0.4), for node_exporter's textfile collector: one HELP and TYPE line per
+// metric family, then its samples; no sample timestamps (the collector refuses
+// them; the scrape time is the sample time and MetricLastRun says when the run
+// was). Every metric is a gauge.
+//
+// A port reported twice for one host (a profile entry and a port a reply
+// revealed, such as SQL Server's 1433) is written once, with the first result's
+// state and the profiles of both, since a series must be unique.
+//
+// Cardinality: MetricPortState has one series per port and state, so a scan of
+// N ports writes 8×N of them; textfile exports suit audits of role profiles,
+// not sweeps of every port.
+func WritePrometheus(w io.Writer, rep *Report) error {
+	rs := slices.Clone(rep.Results)
+	Sort(rs)
+	type port struct {
+		r        *Result
+		profiles []string
+	}
+	var ports []*port
+	seen := map[[4]string]*port{}
+	for i := range rs {
+		r := &rs[i]
+		k := [4]string{r.Target, addrLabel(r.Addr), portLabel(r), string(r.Proto)}
+		var profs []string
+		if r.Check != nil {
+			profs = r.Check.Profiles
+		}
+		if p := seen[k]; p != nil {
+			p.profiles = append(p.profiles, profs...)
+			continue
+		}
+		p := &port{r: r, profiles: slices.Clone(profs)}
+		seen[k] = p
+		ports = append(ports, p)
+	}
+	labels := func(p *port) []string {
+		slices.Sort(p.profiles)
+		p.profiles = slices.Compact(p.profiles)
+		return []string{LabelHost, p.r.Target, LabelAddress, addrLabel(p.r.Addr), LabelPort, portLabel(p.r),
+			LabelProto, string(p.r.Proto), LabelProfile, strings.Join(p.profiles, ",")}
+	}
+
+	bw := bufio.NewWriter(w)
+	pw := &promWriter{w: bw}
+	pw.family(MetricPortState)
+	for _, p := range ports {
+		for _, s := range States {
+			pw.sample(MetricPortState, append(labels(p), LabelState, s.String()), boolValue(p.r.State == s))
+		}
+	}
+	pw.family(MetricPortUp)
+	for _, p := range ports {
+		pw.sample(MetricPortUp, labels(p), boolValue(p.r.State == Open))
+	}
+	pw.family(MetricPortRTT)
+	for _, p := range ports {
+		if p.r.RTT > 0 {
+			pw.sample(MetricPortRTT, labels(p), p.r.RTT.Seconds())
+		}
+	}
+	pw.family(MetricExpectationFailed)
+	for _, p := range ports {
+		if Checked(p.r) {
+			pw.sample(MetricExpectationFailed, append(labels(p), LabelExpect, string(p.r.Check.Expect)), boolValue(Fails(p.r)))
+		}
+	}
+	pw.family(MetricHostFailed)
+	for _, h := range Summarize(rs) {
+		pw.sample(MetricHostFailed, []string{LabelHost, h.Target, LabelAddress, addrLabel(h.Addr)}, boolValue(h.Verdict == VerdictFail))
+	}
+	pw.family(MetricRunFailed)
+	pw.sample(MetricRunFailed, nil, boolValue(Overall(rs) == VerdictFail))
+	pw.family(MetricRunIncomplete)
+	pw.sample(MetricRunIncomplete, nil, boolValue(rep.Interrupted || rep.Incomplete))
+	pw.family(MetricLastRun)
+	pw.sample(MetricLastRun, nil, float64(rep.Finished.UnixMicro())/1e6)
+	pw.family(MetricRunDuration)
+	pw.sample(MetricRunDuration, nil, max(0, rep.Finished.Sub(rep.Started).Seconds()))
+	if rep.Drift != nil {
+		pw.family(MetricDriftChanges)
+		n := map[DriftKind]int{}
+		for _, c := range rep.Drift.Changes {
+			n[c.Kind]++
+		}
+		for _, k := range DriftKinds {
+			pw.sample(MetricDriftChanges, []string{LabelKind, string(k)}, float64(n[k]))
+		}
+	}
+	return bw.Flush()
+}
+
+func addrLabel(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+func portLabel(r *Result) string {
+	if r.Port == 0 {
+		return ""
+	}
+	return strconv.Itoa(int(r.Port))
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+type promWriter struct{ w *bufio.Writer }
+
+// family writes a metric family's HELP and TYPE lines. HELP text escapes
+// backslash and newline (exposition format 0.0.4).
+func (p *promWriter) family(name string) {
+	help := strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(MetricHelp[name])
+	fmt.Fprintf(p.w, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name)
+}
+
+// sample writes one sample; labels alternate names and values. Label values
+// escape backslash, double quote and newline.
+func (p *promWriter) sample(name string, labels []string, v float64) {
+	p.w.WriteString(name)
+	if len(labels) > 0 {
+		p.w.WriteByte('{')
+		for i := 0; i < len(labels); i += 2 {
+			if i > 0 {
+				p.w.WriteByte(',')
+			}
+			p.w.WriteString(labels[i])
+			p.w.WriteString(`="`)
+			p.w.WriteString(labelEscaper.Replace(labels[i+1]))
+			p.w.WriteByte('"')
+		}
+		p.w.WriteByte('}')
+	}
+	p.w.WriteByte(' ')
+	p.w.WriteString(strconv.FormatFloat(v, 'f', -1, 64))
+	p.w.WriteByte('\n')
+}
+
+var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)

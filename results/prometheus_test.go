@@ -1,0 +1,175 @@
+package results
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"os/exec"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestGoldenPrometheus(t *testing.T) {
+	rep := fixtureReport()
+	// Without the run of 100 filtered ports: the golden file stays readable.
+	rep.Results = slices.DeleteFunc(rep.Results, func(r Result) bool { return r.Port > 50100 })
+	rep.Drift = Diff(fixtureReport(), rep)
+	var b bytes.Buffer
+	if err := WritePrometheus(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "metrics.prom.golden", b.Bytes())
+}
+
+// promtool (Debian package prometheus) parses the output with Prometheus's own
+// text parser and lints it against the naming conventions. It is required
+// under CI=true.
+func TestPrometheusPromtool(t *testing.T) {
+	path, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("promtool not found: install the prometheus package (.ci/packages.txt)")
+		}
+		t.Skip("promtool not installed (Debian package prometheus)")
+	}
+	rep := fixtureReport()
+	rep.Drift = Diff(fixtureReport(), rep)
+	// Label values that need escaping.
+	rep.Results = append(rep.Results, Result{Target: `we"ird\name` + "\nx", Proto: UDP, Port: 9, State: OpenFiltered, Reason: "no-response"})
+	for _, r := range []*Report{rep, {}} {
+		var b bytes.Buffer
+		if err := WritePrometheus(&b, r); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(path, "check", "metrics")
+		cmd.Stdin = bytes.NewReader(b.Bytes())
+		out, err := cmd.CombinedOutput()
+		if err != nil || len(bytes.TrimSpace(out)) > 0 {
+			t.Errorf("promtool check metrics: %v\n%s\n--- input ---\n%s", err, out, b.Bytes())
+		}
+	}
+}
+
+var (
+	promSample = regexp.MustCompile(`^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$`)
+	promLabel  = regexp.MustCompile(`^([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)",?`)
+)
+
+// What node_exporter's textfile collector needs beyond syntax: every series
+// unique (it refuses the whole file otherwise), no timestamps, every family
+// announced once by HELP and TYPE before its samples, names from the exported
+// constants only, and values that make sense.
+func TestPrometheusSeries(t *testing.T) {
+	rep := fixtureReport()
+	// The SQL default instance's port, also a profile entry: one series.
+	dup := rep.Results[1]
+	dup.Under, dup.Check = "instance MSSQLSERVER", &Check{Profiles: []string{"sql"}, Expect: ExpectOpen}
+	rep.Results = append(rep.Results, dup)
+	var b bytes.Buffer
+	if err := WritePrometheus(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for name := range MetricHelp {
+		known[name] = true
+	}
+	series := map[string]string{}
+	announced := map[string]int{}
+	var family string
+	sc := bufio.NewScanner(&b)
+	for sc.Scan() {
+		line := sc.Text()
+		if rest, ok := strings.CutPrefix(line, "# HELP "); ok {
+			family, _, _ = strings.Cut(rest, " ")
+			announced[family]++
+			continue
+		}
+		if rest, ok := strings.CutPrefix(line, "# TYPE "); ok {
+			if rest != family+" gauge" {
+				t.Errorf("TYPE line %q after HELP of %s", line, family)
+			}
+			continue
+		}
+		m := promSample.FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("not a sample line (or a timestamp follows the value): %q", line)
+		}
+		if m[1] != family || !known[m[1]] {
+			t.Errorf("sample %q outside its family %s, or an unknown name", line, family)
+		}
+		if _, err := strconv.ParseFloat(m[4], 64); err != nil {
+			t.Errorf("value of %q: %v", line, err)
+		}
+		labels := map[string]string{}
+		for rest := m[3]; rest != ""; {
+			lm := promLabel.FindStringSubmatch(rest)
+			if lm == nil {
+				t.Fatalf("bad labels in %q", line)
+			}
+			labels[lm[1]] = lm[2]
+			rest = rest[len(lm[0]):]
+		}
+		key := m[1]
+		if m[3] != "" {
+			key += "{" + m[3] + "}"
+		}
+		if prev, dup := series[key]; dup {
+			t.Errorf("duplicate series %s (values %s and %s)", key, prev, m[4])
+		}
+		series[key] = m[4]
+		if m[1] == MetricPortState && m[4] != "0" && m[4] != "1" {
+			t.Errorf("port state is neither 0 nor 1: %q", line)
+		}
+	}
+	for name, n := range announced {
+		if n != 1 {
+			t.Errorf("%s announced %d times", name, n)
+		}
+	}
+	want := map[string]string{
+		`portreach_port_up{host="mail01",address="198.18.1.2",port="25",proto="tcp",profile="exchange-mailbox,sql"}`:                          "1",
+		`portreach_port_state{host="mail01",address="198.18.1.2",port="443",proto="tcp",profile="exchange-mailbox",state="filtered"}`:         "1",
+		`portreach_port_state{host="mail01",address="198.18.1.2",port="443",proto="tcp",profile="exchange-mailbox",state="open"}`:             "0",
+		`portreach_expectation_failed{host="mail01",address="198.18.1.2",port="3389",proto="tcp",profile="hardening",expect="closed"}`:        "1",
+		`portreach_expectation_failed{host="mail01",address="198.18.1.2",port="25",proto="tcp",profile="exchange-mailbox,sql",expect="open"}`: "0",
+		`portreach_port_rtt_seconds{host="mail01",address="198.18.1.2",port="25",proto="tcp",profile="exchange-mailbox,sql"}`:                 "0.000412",
+		`portreach_port_up{host="mail01",address="198.18.1.2",port="",proto="gre",profile="exchange-mailbox"}`:                                "0",
+		`portreach_port_state{host="nosuch.invalid",address="",port="",proto="",profile="",state="error"}`:                                    "1",
+		`portreach_host_failed{host="mail01",address="198.18.1.2"}`:                                                                           "1",
+		`portreach_host_failed{host="2001:db8::10",address="2001:db8::10"}`:                                                                   "0",
+		`portreach_run_failed`:                 "1",
+		`portreach_run_incomplete`:             "1",
+		`portreach_last_run_timestamp_seconds`: "1795453205.25",
+		`portreach_run_duration_seconds`:       "5.25",
+	}
+	for k, v := range want {
+		if got, ok := series[k]; !ok || got != v {
+			t.Errorf("%s = %q (present %v), want %q", k, got, ok, v)
+		}
+	}
+	if rep.Finished.UnixNano() != time.Date(2026, 11, 23, 17, 0, 5, 250e6, time.UTC).UnixNano() {
+		t.Fatal("fixture changed")
+	}
+	if _, ok := series[`portreach_drift_changes{kind="state"}`]; ok {
+		t.Error("drift metrics without a baseline")
+	}
+	// Per port, exactly one state is 1.
+	ones := map[string]int{}
+	for k, v := range series {
+		if strings.HasPrefix(k, MetricPortState+"{") && v == "1" {
+			ones[regexp.MustCompile(`,state="[^"]*"`).ReplaceAllString(k, "")]++
+		}
+	}
+	for k, n := range ones {
+		if n != 1 {
+			t.Errorf("%s: %d states are 1", k, n)
+		}
+	}
+	if n := len(ones); n != len(rep.Results)-1 {
+		t.Errorf("%d ports with a state, want %d", n, len(rep.Results)-1)
+	}
+}

@@ -211,6 +211,12 @@ func FuzzBER(f *testing.F) {
 	f.Add([]byte{0x30, 0x80, 0x00, 0x00})
 	f.Add([]byte{0x1f, 0xff, 0xff, 0x7f, 0x00})
 	f.Add([]byte{0x30, 0x84, 0x00, 0x00, 0x00, 0x02, 0x05, 0x00})
+	// Real BER from net-snmp (testdata/snmp-*.hex), including long-form lengths.
+	for _, file := range []string{"snmp-net-snmp.hex", "snmp-net-snmp-textengine.hex", "snmp-net-snmp-noview.hex"} {
+		for _, r := range readHexReplies(f, file) {
+			f.Add(r)
+		}
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var walk func(r berReader)
 		walk = func(r berReader) {

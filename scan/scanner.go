@@ -320,6 +320,7 @@ func (r *run) followUps(ctx context.Context, h *host, g *errgroup.Group, j *udpJ
 		g.Go(func() error {
 			res := r.tcp(ctx, h, f.Port)
 			res.Under = f.Label
+			res.Via = results.PortName(results.UDP, j.port)
 			res.Probe = j.result.Probe
 			r.emit(h, h.name, res)
 			return nil

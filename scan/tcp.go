@@ -16,14 +16,17 @@ type dialResult struct {
 	attempts int // dials that reached the network (transient local failures excluded)
 }
 
-// tcp tests one TCP port with a connect scan. Attempt k starts k·T/2 after the
-// first while the port is still silent, and each attempt waits up to T, the host's
-// current timeout: a retry goes out only for a silent port, yet a whole dropped
-// port costs 1.5·T with one retry rather than 2·T.
+// tcp tests one TCP port with a connect scan. T is the host's current timeout.
+// Attempt k starts k·T/2 after the first while the port is still silent, and the
+// port is given up at max(T, (retries+1)·T/2): a retry goes out only for a silent
+// port, each attempt has at least T/2 to be answered (T is the configured 1 s, or
+// SRTT + 4·RTTVAR once the host has answered, so T/2 is still many round trips),
+// and a dropped port costs T with the default single retry rather than 2·T.
 func (s *run) tcp(ctx context.Context, h *host, port uint16) results.Result {
 	r := results.Result{Proto: results.TCP, Port: port}
 	ap := netip.AddrPortFrom(h.addr, port)
 	T := h.est.timeout()
+	giveUp := time.Now().Add(max(T, time.Duration(s.retries+1)*T/2))
 	ch := make(chan dialResult, s.retries+1)
 	actx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -33,7 +36,8 @@ func (s *run) tcp(ctx context.Context, h *host, port uint16) results.Result {
 			return false
 		}
 		pending++
-		go func() { ch <- s.dialOnce(actx, ap, T) }()
+		window := max(time.Until(giveUp), T/2)
+		go func() { ch <- s.dialOnce(actx, ap, window) }()
 		return true
 	}
 	if !launch() {

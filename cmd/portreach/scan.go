@@ -144,6 +144,13 @@ func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.BoolVar(&c.noColor, "no-color", false, "no colours in the table (also when NO_COLOR is set)")
 	fs.BoolVar(&c.noProgress, "no-progress", false, "no progress bar on standard error")
 
+	// nmap's "-p-" (every port) reads as an unknown flag "p-" to package flag.
+	args = slices.Clone(args)
+	for i, a := range args {
+		if a == "-p-" || a == "--p-" {
+			args[i] = "-p=-"
+		}
+	}
 	pos, err := parseInterleaved(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(stdout, scanUsage)

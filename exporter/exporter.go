@@ -1,0 +1,420 @@
+// Package exporter serves portreach's checks to Prometheus in the multi-target
+// exporter pattern that blackbox_exporter made familiar: Prometheus scrapes
+// /probe?target=HOST&profile=SLUG, the exporter scans the whole role profile
+// against that host, from where the exporter runs, and answers with one series
+// per port. Prometheus brings the scheduling, storage, alerting and federation;
+// several exporters, one per network segment, show reachability from each.
+//
+// The package owns the HTTP handlers (/probe, /metrics for the exporter's own
+// health, and a small HTML page), the metrics, the target allow-list and the
+// limit on simultaneous probes. Scanning is the scan package's; turning profiles
+// into ports is the caller's Merger, so that a probe checks exactly what
+// "portreach scan --profile" checks.
+package exporter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/portreach/portreach/profiles"
+	"github.com/portreach/portreach/results"
+	"github.com/portreach/portreach/scan"
+)
+
+// DefaultPort is the exporter's default TCP port, 9469. Prometheus keeps a list
+// of default ports so that exporters on one machine do not collide (the
+// "default port allocations" page of its wiki, 9100 onwards); docs/exporter.md
+// says how this one was chosen.
+const DefaultPort = 9469
+
+// ScrapeTimeoutHeader is the header in which Prometheus (since 1.x) tells a
+// target how many seconds it will wait for the scrape: the scrape_timeout of the
+// job, as a decimal number.
+const ScrapeTimeoutHeader = "X-Prometheus-Scrape-Timeout-Seconds"
+
+// Merger turns the profiles of a probe and its role mappings into the ports
+// checked on the target itself, one target per mapped destination-role host
+// (with that role's ports), and skipped results for destination roles the probe
+// left unmapped. portreach's command passes the function its scan command uses.
+type Merger func(cat *profiles.Catalog, roles map[string]string, ps []*profiles.Profile) (own []scan.Port, roleTargets []scan.Target, skipped []results.Result, err error)
+
+// Config configures an Exporter. Zero values mean the defaults each field names.
+type Config struct {
+	// Catalog holds the profiles that probes may name. Nil means only ports=
+	// probes are possible.
+	Catalog *profiles.Catalog
+	// Merge turns profiles into ports; required when Catalog is set.
+	Merge Merger
+	// Allow is the set of networks targets and role hosts may be in. Its zero
+	// value refuses every probe.
+	Allow AllowList
+	// Scanner is the template of every probe's scanner (timeout, retries, rate,
+	// sockets, resolver); it is copied, never modified. A probe's timeout=
+	// overrides Timeout.
+	Scanner scan.Scanner
+	// MaxProbes caps probes scanning at once across all scrapes. A probe that
+	// finds every slot taken waits at most half of its time bound, then gets 503.
+	// Zero means 4.
+	MaxProbes int
+	// MaxPorts caps the ports one probe may test (profile entries and ports=
+	// together). Zero means 4096.
+	MaxPorts int
+	// MaxTime bounds a probe whose request carries no scrape timeout header, and
+	// caps the bound the header gives. Zero means 30s.
+	MaxTime time.Duration
+	// TimeoutOffset is kept free of the scrape timeout for the answer to travel
+	// back: a probe's scan ends TimeoutOffset (at most a tenth of the scrape
+	// timeout) before Prometheus would give up. Zero means 500ms.
+	TimeoutOffset time.Duration
+	// History is how many recent probes the page lists. Zero means 20.
+	History int
+	// Version is shown on the page and in portreach_exporter_build_info.
+	Version string
+	// Logger receives one line per probe (debug level) and per refused or failed
+	// probe (info or warn). Nil means no logging.
+	Logger *slog.Logger
+}
+
+// Exporter serves the probe, metrics and page handlers. Build it with New; it is
+// safe for concurrent use.
+type Exporter struct {
+	cfg     Config
+	slots   chan struct{}
+	self    *selfMetrics
+	history *history
+	page    *template.Template
+	log     *slog.Logger
+}
+
+// New checks cfg and builds an Exporter.
+func New(cfg Config) (*Exporter, error) {
+	if cfg.Catalog != nil && cfg.Merge == nil {
+		return nil, errors.New("exporter: a Catalog needs a Merge function")
+	}
+	if cfg.MaxProbes <= 0 {
+		cfg.MaxProbes = 4
+	}
+	if cfg.MaxPorts <= 0 {
+		cfg.MaxPorts = 4096
+	}
+	if cfg.MaxTime <= 0 {
+		cfg.MaxTime = 30 * time.Second
+	}
+	if cfg.TimeoutOffset <= 0 {
+		cfg.TimeoutOffset = 500 * time.Millisecond
+	}
+	if cfg.History <= 0 {
+		cfg.History = 20
+	}
+	if cfg.Version == "" {
+		cfg.Version = "devel"
+	}
+	self, err := newSelfMetrics(cfg)
+	if err != nil {
+		return nil, err
+	}
+	page, err := parsePage()
+	if err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Exporter{
+		cfg:     cfg,
+		slots:   make(chan struct{}, cfg.MaxProbes),
+		self:    self,
+		history: newHistory(cfg.History),
+		page:    page,
+		log:     log,
+	}, nil
+}
+
+// Handler serves / (the page), /probe and /metrics.
+func (e *Exporter) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/probe", e.ServeProbe)
+	mux.Handle("/metrics", e.MetricsHandler())
+	mux.HandleFunc("/{$}", e.ServePage)
+	return mux
+}
+
+// MetricsHandler serves the exporter's own metrics: Go runtime and process
+// statistics, probes served by outcome, probes in flight, probe durations.
+func (e *Exporter) MetricsHandler() http.Handler {
+	return promhttp.InstrumentMetricHandler(e.self.reg, promhttp.HandlerFor(e.self.reg, promhttp.HandlerOpts{}))
+}
+
+// Outcomes of a /probe request, the values of portreach_exporter_probes_total's
+// outcome label.
+const (
+	outcomeSuccess  = "success"     // scanned; every expectation held
+	outcomeFailure  = "failure"     // scanned; an expectation failed, a host did not resolve, or the bound cut the scan short
+	outcomeBad      = "bad_request" // 400: bad parameters
+	outcomeRefused  = "refused"     // 403: a target outside the allow-list
+	outcomeBusy     = "busy"        // 503: every probe slot stayed taken
+	outcomeCanceled = "canceled"    // the client went away before the scan finished
+	outcomeError    = "error"       // 500: a plan the scanner could not run
+)
+
+var outcomes = []string{outcomeSuccess, outcomeFailure, outcomeBad, outcomeRefused, outcomeBusy, outcomeCanceled, outcomeError}
+
+// refused is a target outside the allow-list: 403.
+type refused struct{ msg string }
+
+func (e *refused) Error() string { return e.msg }
+
+// ServeProbe runs one probe: one scan of the request's profiles (and ports)
+// against its target, bounded by the scrape timeout, answered in the Prometheus
+// exposition format.
+func (e *Exporter) ServeProbe(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &probeRecord{Time: start.UTC(), Query: r.URL.RawQuery, Target: r.URL.Query().Get(paramTarget),
+		Profile: strings.Join(r.URL.Query()[paramProfile], ",")}
+	status, outcome, msg := e.probe(w, r, start, rec)
+	rec.Duration = time.Since(start)
+	rec.Status, rec.Outcome, rec.Message = status, outcome, msg
+	e.self.probes.WithLabelValues(outcome).Inc()
+	if status == http.StatusOK {
+		e.self.duration.Observe(rec.Duration.Seconds())
+	}
+	e.history.add(rec)
+	level := slog.LevelDebug
+	switch {
+	case status >= 500:
+		level = slog.LevelWarn
+	case status != http.StatusOK:
+		level = slog.LevelInfo
+	}
+	e.log.Log(r.Context(), level, "probe", "query", r.URL.RawQuery, "remote", r.RemoteAddr,
+		"status", status, "outcome", outcome, "duration", rec.Duration.Round(time.Millisecond), "msg", msg)
+}
+
+func (e *Exporter) probe(w http.ResponseWriter, r *http.Request, start time.Time, rec *probeRecord) (status int, outcome, msg string) {
+	fail := func(status int, outcome string, err error) (int, string, string) {
+		msg := err.Error()
+		if status == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "1")
+		}
+		http.Error(w, "portreach: "+msg, status)
+		return status, outcome, msg
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		return fail(http.StatusMethodNotAllowed, outcomeBad, fmt.Errorf("method %s: use GET", r.Method))
+	}
+	req, err := parseProbe(r.URL.Query(), e.cfg.Catalog)
+	if err != nil {
+		return fail(http.StatusBadRequest, outcomeBad, err)
+	}
+	bound, err := e.bound(r.Header)
+	if err != nil {
+		return fail(http.StatusBadRequest, outcomeBad, err)
+	}
+	deadline := start.Add(bound)
+	ctx, cancel := context.WithDeadline(r.Context(), deadline)
+	defer cancel()
+
+	plan, early, err := e.plan(ctx, req)
+	if err != nil {
+		var b *badRequest
+		var f *refused
+		switch {
+		case errors.As(err, &b):
+			return fail(http.StatusBadRequest, outcomeBad, err)
+		case errors.As(err, &f):
+			return fail(http.StatusForbidden, outcomeRefused, err)
+		case r.Context().Err() != nil:
+			return 0, outcomeCanceled, "client went away"
+		}
+		return fail(http.StatusInternalServerError, outcomeError, err)
+	}
+
+	// Wait for a slot for at most half the bound: a probe that starts later
+	// would have too little time left to be worth running.
+	wait, cancelWait := context.WithDeadline(ctx, start.Add(bound/2))
+	select {
+	case e.slots <- struct{}{}:
+		cancelWait()
+	case <-wait.Done():
+		cancelWait()
+		if r.Context().Err() != nil {
+			return 0, outcomeCanceled, "client went away"
+		}
+		return fail(http.StatusServiceUnavailable, outcomeBusy,
+			fmt.Errorf("busy: %d probes already running (--max-probes); none finished within %s", e.cfg.MaxProbes, (bound / 2).Round(time.Millisecond)))
+	}
+	e.self.inFlight.Inc()
+	s := e.cfg.Scanner // a copy: the template is shared by every probe
+	if req.timeout > 0 {
+		s.Timeout = req.timeout
+	}
+	res := early
+	scanErr := s.Scan(ctx, plan, func(r results.Result) { res = append(res, r) })
+	e.self.inFlight.Dec()
+	<-e.slots
+	switch {
+	case r.Context().Err() != nil:
+		return 0, outcomeCanceled, "client went away"
+	case scanErr != nil && ctx.Err() == nil:
+		return fail(http.StatusInternalServerError, outcomeError, scanErr)
+	}
+	incomplete := ctx.Err() != nil
+	elapsed := time.Since(start)
+
+	results.Sort(res)
+	success := probeSucceeded(res, incomplete)
+	reg, err := probeRegistry(res, probeSummary{
+		success:    success,
+		incomplete: incomplete,
+		duration:   elapsed,
+		bound:      bound,
+	})
+	if err != nil {
+		return fail(http.StatusInternalServerError, outcomeError, err)
+	}
+	rec.setResults(res, success, incomplete)
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+	if success {
+		return http.StatusOK, outcomeSuccess, ""
+	}
+	return http.StatusOK, outcomeFailure, rec.Summary
+}
+
+// bound is how long a probe may take: the scrape timeout Prometheus announces,
+// less a margin for the answer to travel back, and never more than MaxTime.
+func (e *Exporter) bound(h http.Header) (time.Duration, error) {
+	v := h.Get(ScrapeTimeoutHeader)
+	if v == "" {
+		return e.cfg.MaxTime, nil
+	}
+	secs, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if err != nil || math.IsNaN(secs) || math.IsInf(secs, 0) || secs <= 0 {
+		return 0, bad("%s %q: want a positive number of seconds", ScrapeTimeoutHeader, v)
+	}
+	t := time.Duration(secs * float64(time.Second))
+	margin := min(e.cfg.TimeoutOffset, t/10)
+	return min(t-margin, e.cfg.MaxTime), nil
+}
+
+// plan builds the scan of a probe: the target and every role host resolved once
+// and checked against the allow-list, so that the address checked is the address
+// scanned (a name whose DNS answer changes between a check and a connect — DNS
+// rebinding — cannot steer the scan elsewhere). It returns results reached before
+// scanning: unmapped roles (skipped) and names that did not resolve (error).
+func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []results.Result, error) {
+	var plan scan.Plan
+	var early []results.Result
+	own := req.ports
+	var roleTargets []scan.Target
+	if len(req.profiles) > 0 {
+		p, rt, skipped, err := e.cfg.Merge(e.cfg.Catalog, req.roles, req.profiles)
+		if err != nil {
+			return plan, nil, bad("%v", err)
+		}
+		own = append(p, req.ports...)
+		roleTargets, early = rt, skipped
+	}
+	plan.Ports = own
+
+	var targets []scan.Target
+	if len(own) > 0 {
+		targets = append(targets, req.target)
+	}
+	targets = append(targets, roleTargets...)
+	n := 0
+	for _, t := range targets {
+		ports := t.Ports
+		if ports == nil {
+			ports = own
+		}
+		for _, p := range ports {
+			n += p.Count()
+		}
+	}
+	if n > e.cfg.MaxPorts {
+		return plan, nil, bad("%d ports to test; this exporter allows at most %d a probe (--max-ports)", n, e.cfg.MaxPorts)
+	}
+
+	var scanned []scan.Target
+	for _, t := range targets {
+		if !t.Addr.IsValid() {
+			addr, err := e.resolve(ctx, t.Name)
+			var f *refused
+			switch {
+			case errors.As(err, &f):
+				return plan, nil, err
+			case err != nil:
+				if ctx.Err() != nil {
+					return plan, nil, ctx.Err()
+				}
+				early = append(early, results.Result{Target: t.Name, State: results.Error,
+					Reason: scan.ReasonResolve, Detail: err.Error(), Time: time.Now().UTC()})
+				continue
+			}
+			t.Addr = addr
+		}
+		if !e.cfg.Allow.Allows(t.Addr) {
+			return plan, nil, &refused{fmt.Sprintf("target %s is not in the allow-list (%s); start portreach serve with --allow to permit its network", t.Addr, e.cfg.Allow)}
+		}
+		scanned = append(scanned, t)
+	}
+	plan.Targets = slices.Values(scanned)
+	return plan, early, nil
+}
+
+// resolve looks a name up once and returns the first address the allow-list
+// permits, in the resolver's order (the scanner's own choice is the first).
+func (e *Exporter) resolve(ctx context.Context, name string) (netip.Addr, error) {
+	res := e.cfg.Scanner.Resolver
+	if res == nil {
+		res = net.DefaultResolver
+	}
+	addrs, err := res.LookupNetIP(ctx, "ip", name)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	if len(addrs) == 0 {
+		return netip.Addr{}, fmt.Errorf("%s: no addresses", name)
+	}
+	for _, a := range addrs {
+		if a = a.Unmap(); e.cfg.Allow.Allows(a) {
+			return a, nil
+		}
+	}
+	s := make([]string, len(addrs))
+	for i, a := range addrs {
+		s[i] = a.Unmap().String()
+	}
+	return netip.Addr{}, &refused{fmt.Sprintf("target %s resolves to %s, not in the allow-list (%s); start portreach serve with --allow to permit its network",
+		name, strings.Join(s, ", "), e.cfg.Allow)}
+}
+
+// probeSucceeded is the whole probe's verdict: every expectation held (see
+// results.Fails), every host resolved and could be routed to, and the scan
+// finished within its bound.
+func probeSucceeded(rs []results.Result, incomplete bool) bool {
+	if incomplete {
+		return false
+	}
+	for i := range rs {
+		if results.Fails(&rs[i]) || (rs[i].State == results.Error && rs[i].Check == nil) {
+			return false
+		}
+	}
+	return true
+}

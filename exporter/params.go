@@ -1,0 +1,224 @@
+package exporter
+
+import (
+	"fmt"
+	"math"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/portreach/portreach/profiles"
+	"github.com/portreach/portreach/results"
+	"github.com/portreach/portreach/scan"
+)
+
+// The query parameters of /probe. Prometheus sends the ones a scrape job's
+// params or relabelling set (__param_target, __param_profile); the page's form
+// sends them all, empty ones included, so an empty value counts as absent.
+const (
+	paramTarget  = "target"  // the host whose ports are checked: one address or name
+	paramProfile = "profile" // profile slug, name or alias; repeatable or comma-separated
+	paramPorts   = "ports"   // extra ports: T:135,445,U:53 (scan.ParsePorts)
+	paramRole    = "role"    // ROLE=HOST for profiles with destination roles; repeatable or comma-separated
+	paramTimeout = "timeout" // longest wait for one answer: 2s, 500ms, or seconds (1.5)
+	paramExpect  = "expect"  // for ports= ports: open or closed
+)
+
+var knownParams = []string{paramTarget, paramProfile, paramPorts, paramRole, paramTimeout, paramExpect}
+
+// maxAnswerTimeout caps timeout=: a scrape is bounded by its scrape timeout
+// anyway, and a minute of waiting per port is never what an operator meant.
+const maxAnswerTimeout = time.Minute
+
+// probeRequest is a parsed /probe query.
+type probeRequest struct {
+	target   scan.Target // Addr is set for an address, zero for a name to resolve
+	profiles []*profiles.Profile
+	ports    []scan.Port       // ad-hoc ports, checked on the target
+	roles    map[string]string // destination role → host
+	timeout  time.Duration     // 0: the exporter's default
+}
+
+// badRequest is an error in the request itself: 400, with the message as body.
+type badRequest struct{ msg string }
+
+func (e *badRequest) Error() string { return e.msg }
+
+func bad(format string, a ...any) error { return &badRequest{fmt.Sprintf(format, a...)} }
+
+// parseProbe checks a /probe query strictly: unknown parameters (a typo such as
+// "profle") and repeated single-valued ones are errors, so that a scrape config
+// mistake shows up as a failed scrape with a message rather than as a probe of
+// something else.
+func parseProbe(q url.Values, cat *profiles.Catalog) (*probeRequest, error) {
+	var unknown []string
+	for k := range q {
+		if !slices.Contains(knownParams, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		return nil, bad("unknown parameter %q (known: %s)", unknown[0], strings.Join(knownParams, ", "))
+	}
+	single := func(name string) (string, error) {
+		var vals []string
+		for _, v := range q[name] {
+			if v = strings.TrimSpace(v); v != "" {
+				vals = append(vals, v)
+			}
+		}
+		if len(vals) > 1 {
+			return "", bad("%s given %d times; give it once", name, len(vals))
+		}
+		if len(vals) == 0 {
+			return "", nil
+		}
+		return vals[0], nil
+	}
+	list := func(name string) []string {
+		var out []string
+		for _, v := range q[name] {
+			for _, item := range strings.Split(v, ",") {
+				if item = strings.TrimSpace(item); item != "" {
+					out = append(out, item)
+				}
+			}
+		}
+		return out
+	}
+
+	req := &probeRequest{}
+	target, err := single(paramTarget)
+	if err != nil {
+		return nil, err
+	}
+	if target == "" {
+		return nil, bad("missing target: /probe?target=HOST&profile=SLUG")
+	}
+	if req.target, err = oneHost(paramTarget, target); err != nil {
+		return nil, err
+	}
+
+	for _, name := range list(paramProfile) {
+		if cat == nil {
+			return nil, bad("profile %q: this exporter has no profiles", name)
+		}
+		p, err := cat.Lookup(name)
+		if err != nil {
+			return nil, bad("profile: %v", err)
+		}
+		if !slices.Contains(req.profiles, p) {
+			req.profiles = append(req.profiles, p)
+		}
+	}
+
+	ports, err := single(paramPorts)
+	if err != nil {
+		return nil, err
+	}
+	if ports != "" {
+		if req.ports, err = scan.ParsePorts(ports); err != nil {
+			return nil, bad("ports: %v", err)
+		}
+	}
+	expect, err := single(paramExpect)
+	if err != nil {
+		return nil, err
+	}
+	var check *results.Check
+	switch expect {
+	case "":
+	case "open":
+		check = &results.Check{Expect: results.ExpectOpen, Purpose: "expect=open"}
+	case "closed":
+		check = &results.Check{Expect: results.ExpectClosed, Purpose: "expect=closed"}
+	default:
+		return nil, bad("expect %q: want open or closed", expect)
+	}
+	if check != nil && len(req.ports) == 0 {
+		return nil, bad("expect applies to ports= ports; profiles set their own expectations")
+	}
+	for i := range req.ports {
+		req.ports[i].Check = check
+	}
+
+	for _, r := range list(paramRole) {
+		k, v, ok := strings.Cut(r, "=")
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if !ok || k == "" || v == "" {
+			return nil, bad("role %q: want ROLE=HOST, e.g. role=sql=sql01", r)
+		}
+		if _, err := oneHost("role "+k, v); err != nil {
+			return nil, err
+		}
+		if req.roles == nil {
+			req.roles = map[string]string{}
+		}
+		if prev, dup := req.roles[k]; dup && prev != v {
+			return nil, bad("role %s given twice (%s and %s)", k, prev, v)
+		}
+		req.roles[k] = v
+	}
+	if len(req.roles) > 0 && len(req.profiles) == 0 {
+		return nil, bad("role needs a profile with destination roles")
+	}
+	if len(req.profiles) == 0 && len(req.ports) == 0 {
+		return nil, bad("nothing to probe: give profile=SLUG or ports=LIST (T:135,445,U:53)")
+	}
+
+	timeout, err := single(paramTimeout)
+	if err != nil {
+		return nil, err
+	}
+	if timeout != "" {
+		if req.timeout, err = parseSeconds(timeout); err != nil {
+			return nil, bad("timeout %q: %v", timeout, err)
+		}
+		if req.timeout > maxAnswerTimeout {
+			return nil, bad("timeout %q: at most %s", timeout, maxAnswerTimeout)
+		}
+	}
+	return req, nil
+}
+
+// oneHost parses a target or role host: one address or one host name. Networks
+// and ranges are refused: one probe is one host, and Prometheus scrapes each host
+// as its own target (and the allow-list is checked host by host).
+func oneHost(what, s string) (scan.Target, error) {
+	if strings.Count(s, ":") == 1 && !strings.HasPrefix(s, "[") {
+		return scan.Target{}, bad("%s %q: give the host alone; ports come from the profile or ports=", what, s)
+	}
+	var ts scan.Targets
+	if err := ts.Add(s); err != nil {
+		return scan.Target{}, bad("%s: %v", what, err)
+	}
+	if ts.Count(1) != 1 {
+		return scan.Target{}, bad("%s %q: one host per probe, not a network or range (scrape each host as its own target)", what, s)
+	}
+	for t := range ts.All() {
+		return t, nil
+	}
+	return scan.Target{}, bad("%s %q: no host", what, s)
+}
+
+// parseSeconds parses a Go duration ("2s", "500ms") or a number of seconds
+// ("1.5"), the form Prometheus uses for its own timeouts in headers.
+func parseSeconds(s string) (time.Duration, error) {
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		if math.IsNaN(f) || math.IsInf(f, 0) || f <= 0 || f > 1e6 {
+			return 0, fmt.Errorf("want a positive duration")
+		}
+		return time.Duration(f * float64(time.Second)), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("want a duration such as 2s, 500ms or 1.5")
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("want a positive duration")
+	}
+	return d, nil
+}

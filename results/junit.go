@@ -1,0 +1,209 @@
+package results
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// JUnit XML, as CI servers read it (Jenkins, GitLab, Azure DevOps): a go-live
+// check shown as a test report. There is no formal standard; the structure
+// follows the schema Jenkins' xunit plugin validates against (junit-10.xsd),
+// which the other readers accept too. results/testdata/junit.xsd states its
+// constraints and the tests validate the output against it.
+
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Time       string          `xml:"time,attr"`
+	Timestamp  string          `xml:"timestamp,attr"`
+	Properties []junitProperty `xml:"properties>property,omitempty"`
+	Cases      []junitCase     `xml:"testcase"`
+	SystemOut  string          `xml:"system-out,omitempty"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitMessage `xml:"failure,omitempty"`
+	Error     *junitMessage `xml:"error,omitempty"`
+	Skipped   *junitMessage `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitMessage struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// WriteJUnit writes rep as JUnit XML: one test suite per host (in Sort order),
+// one test case per checked entry of that host (an expectation of open or
+// closed, see Checked), and one for a target that failed (did not resolve).
+// Optional entries and ad-hoc ports check nothing and are left out.
+//
+//   - A check that fails is a <failure> whose message says what was expected
+//     and what was found ("443/tcp is filtered (no-response): must be open")
+//     and whose text gives the purpose, role, source documents, state, reason
+//     and probe detail;
+//   - a port the run never finished (state unknown) and a target that failed
+//     are <error>s: the test could not run, rather than ran and failed;
+//   - not-tested and skipped entries are <skipped>, with the reason.
+//
+// Test case names are "PORT/PROTO SERVICE" (and what revealed a follow-up);
+// the class name is the profiles' slugs, so that CI servers group entries by
+// profile. Times are the answer's round-trip time in seconds, timestamps
+// RFC 3339 in UTC. With drift, each host's changes go to its <system-out>.
+func WriteJUnit(w io.Writer, rep *Report) error {
+	rs := slices.Clone(rep.Results)
+	Sort(rs)
+	hosts := Summarize(rs)
+	doc := junitSuites{Name: "portreach", Time: seconds(rep.Finished.Sub(rep.Started))}
+	stamp := rep.Started.UTC().Format(time.RFC3339)
+	i := 0
+	for _, h := range hosts {
+		hrs := rs[i : i+h.Ports]
+		i += h.Ports
+		s := junitSuite{Name: h.Name(), Time: "0", Timestamp: stamp}
+		s.Properties = append(s.Properties, junitProperty{"target", h.Target})
+		if h.Addr.IsValid() {
+			s.Properties = append(s.Properties, junitProperty{"address", h.Addr.String()})
+		}
+		var total time.Duration
+		for j := range hrs {
+			r := &hrs[j]
+			if !Checked(r) && r.State != Error {
+				continue
+			}
+			c := junitCase{Name: caseName(r), Classname: "ports", Time: seconds(r.RTT)}
+			if r.Check != nil && len(r.Check.Profiles) > 0 {
+				c.Classname = strings.Join(r.Check.Profiles, ",")
+			}
+			total += r.RTT
+			switch {
+			case r.State == Error:
+				c.Error = &junitMessage{Message: fmt.Sprintf("target failed: %s", r.Reason), Type: r.Reason, Text: caseText(r)}
+				s.Errors++
+			case r.State == Unknown && Fails(r):
+				c.Error = &junitMessage{Message: fmt.Sprintf("%s did not finish (%s)", PortName(r.Proto, r.Port), r.Reason), Type: "unfinished", Text: caseText(r)}
+				s.Errors++
+			case Fails(r):
+				c.Failure = &junitMessage{
+					Message: fmt.Sprintf("%s is %s (%s): must be %s", PortName(r.Proto, r.Port), r.State, r.Reason, r.Check.Expect),
+					Type:    "expect-" + string(r.Check.Expect),
+					Text:    caseText(r),
+				}
+				s.Failures++
+			case r.State == NotTested || r.State == Skipped:
+				c.Skipped = &junitMessage{Message: fmt.Sprintf("%s: %s", r.State, r.Reason), Type: r.State.String(), Text: caseText(r)}
+				s.Skipped++
+			default:
+				c.SystemOut = caseText(r)
+			}
+			s.Cases = append(s.Cases, c)
+		}
+		s.Tests = len(s.Cases)
+		s.Time = seconds(total)
+		if rep.Drift != nil {
+			var lines []string
+			for k := range rep.Drift.Changes {
+				ch := &rep.Drift.Changes[k]
+				if ch.Target == h.Target && ch.Addr == h.Addr {
+					line := strings.TrimSpace(ch.Where() + " " + ch.Text())
+					if ch.Regression {
+						line += " (regression)"
+					}
+					lines = append(lines, line)
+				}
+			}
+			if len(lines) > 0 {
+				s.SystemOut = "changes since the baseline:\n" + strings.Join(lines, "\n") + "\n"
+			}
+		}
+		doc.Tests += s.Tests
+		doc.Failures += s.Failures
+		doc.Errors += s.Errors
+		doc.Suites = append(doc.Suites, s)
+	}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	if err := enc.Close(); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+// caseName is "443/tcp HTTPS", "49733/tcp instance SQLEXPRESS", or the target
+// for a target that failed.
+func caseName(r *Result) string {
+	if r.State == Error && r.Port == 0 && r.Proto == "" {
+		return r.Target
+	}
+	parts := []string{PortName(r.Proto, r.Port)}
+	if r.Under != "" {
+		parts = append(parts, r.Under)
+	}
+	if r.Check != nil && r.Check.Service != "" {
+		parts = append(parts, r.Check.Service)
+	}
+	if r.Check != nil && r.Check.Role != "" {
+		parts = append(parts, "(role "+r.Check.Role+")")
+	}
+	return strings.Join(parts, " ")
+}
+
+// caseText is the body of a failure or skip: why the port matters, who says
+// so, and what was found.
+func caseText(r *Result) string {
+	var lines []string
+	if r.Check != nil {
+		lines = append(lines, checkNotes(r.Check)...)
+		if r.Check.Expect != ExpectNone {
+			lines = append(lines, "expected: "+string(r.Check.Expect))
+		}
+	}
+	lines = append(lines, "state: "+r.State.String(), "reason: "+r.Reason)
+	if r.Probe != "" || r.Detail != "" {
+		lines = append(lines, "detail: "+strings.TrimSpace(r.Probe+" "+r.Detail))
+	}
+	if !r.Time.IsZero() {
+		lines = append(lines, "time: "+r.Time.UTC().Format(time.RFC3339Nano))
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+// seconds renders a duration as JUnit's time attribute: decimal seconds,
+// never negative, never an exponent.
+func seconds(d time.Duration) string {
+	return strconv.FormatFloat(max(0, d.Seconds()), 'f', -1, 64)
+}

@@ -95,6 +95,9 @@ func StartSambaDC(t testing.TB, h *Host, options ...string) *SambaDC {
 		"log level = 0",
 		"winbindd socket directory = " + filepath.Join(dir, "winbindd"),
 		"ntp signd socket directory = " + filepath.Join(dir, "ntp_signd"),
+		// Defaults under /run/samba would be shared by concurrent test DCs.
+		"ncalrpc dir = " + filepath.Join(dir, "ncalrpc"),
+		"usershare path = " + filepath.Join(dir, "usershares"),
 	}, options...), "\n\t")
 	s := strings.Replace(string(conf), "[global]\n", "[global]\n\t"+extra+"\n", 1)
 	if err := os.WriteFile(dc.Conf, []byte(s), 0o644); err != nil {

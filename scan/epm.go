@@ -45,7 +45,7 @@ type EPMResult struct {
 	Calls     int                  `json:"calls"`                // ept_lookup calls made
 	Truncated bool                 `json:"truncated,omitempty"`  // stopped at MaxCalls
 	Bind      *probes.BindAck      `json:"-"`
-	raw       []probes.EPMEntry
+	raw       []probes.EPMEntry // entries of the exchange in progress
 }
 
 // LookupEndpoints asks the endpoint mapper at addr for every registered endpoint,
@@ -91,6 +91,7 @@ func (c *EPMClient) Lookup(ctx context.Context, addr netip.AddrPort) (*EPMResult
 		}
 	}
 	res.Endpoints, res.BadTowers = probes.RPCEndpoints(res.raw)
+	res.raw = nil // the entries alias up to epmMaxTotal of reply bytes; results outlive them
 	return res, err
 }
 

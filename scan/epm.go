@@ -45,7 +45,7 @@ type EPMResult struct {
 	Calls     int                  `json:"calls"`                // ept_lookup calls made
 	Truncated bool                 `json:"truncated,omitempty"`  // stopped at MaxCalls
 	Bind      *probes.BindAck      `json:"-"`
-	raw       []probes.EPMEntry // entries of the exchange in progress
+	raw       []probes.EPMEntry    // entries of the exchange in progress
 }
 
 // LookupEndpoints asks the endpoint mapper at addr for every registered endpoint,

@@ -194,8 +194,8 @@ func newKpasswdQuery(_ io.Reader, _ Options) (Query, error) {
 }
 
 // kerberosASReq builds AS-REQ ::= [APPLICATION 10] KDC-REQ (RFC 4120 §5.4.1) with
-// kdc-options forwardable, renewable-ok… (0x40810010, as MIT's kinit sends), no
-// cname, sname krbtgt/REALM, till kerberosTill and etypes AES256, AES128, RC4
+// kdc-options forwardable, renewable, canonicalize and renewable-ok (0x40810010:
+// bits 1, 8, 15 and 27, RFC 4120 §5.4.1 and RFC 6806 §11), no cname, sname krbtgt/REALM, till kerberosTill and etypes AES256, AES128, RC4
 // (18, 17, 23, RFC 3962 and RFC 4757), which every KDC since Windows 2008 knows.
 func kerberosASReq(realm string, nonce uint32) []byte {
 	ctx := func(n byte, v []byte) []byte { return berEncode(berClassContext|berConstructed|n, v) }

@@ -14,7 +14,7 @@ import (
 )
 
 // formats are the output formats, in the order --help lists them.
-var formats = []string{"table", "json", "jsonl", "csv"}
+var formats = []string{"table", "json", "jsonl", "csv", "junit", "prometheus"}
 
 // output is one -o destination.
 type output struct {
@@ -95,6 +95,10 @@ func render(w io.Writer, format string, rep *results.Report, table results.Table
 		return results.WriteJSON(w, rep)
 	case "csv":
 		return results.WriteCSV(w, rep.Results)
+	case "junit":
+		return results.WriteJUnit(w, rep)
+	case "prometheus":
+		return results.WritePrometheus(w, rep)
 	case "jsonl":
 		j := results.NewJSONLWriter(w)
 		rs := slices.Clone(rep.Results)

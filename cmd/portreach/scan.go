@@ -42,14 +42,27 @@ Examples:
   portreach scan --plan go-live.json -f json -o report.json
 
 Output: a table grouped by host on a terminal, JSON Lines (one result per line,
-streamed as ports finish) when standard output is a pipe or file; -f chooses.
--o writes a file instead, atomically; repeat it for several (-o table:- prints to
-standard output, -o json:last.json -o csv:ports.csv write files).
+streamed as ports finish) when standard output is a pipe or file; -f chooses
+(table, json, jsonl, csv, junit, prometheus). -o writes a file instead,
+atomically; repeat it for several (-o table:- prints to standard output,
+-o json:last.json -o junit:report.xml -o prometheus:/var/lib/node_exporter/portreach.prom
+write files).
 
-Exit status: 0 every expectation held (or none was set); 1 an expectation failed
-(a required port not open, a must-be-closed port open, a target that did not
-resolve); 2 bad input; 3 --max-time reached; 130 interrupted (what was measured
-is still reported, unfinished ports as unknown).
+Scheduled audits (see docs/audits.md): --baseline FILE compares the run with an
+earlier JSON report and lists what changed (ports that changed state, appeared,
+disappeared or moved, hosts, expectations, probe details such as a SQL
+instance's port or a DC's flags); --update-baseline then replaces FILE with this
+run. --fail-on chooses what exits 1: expect (default: an expectation fails),
+regression (an expectation that held in the baseline fails), state-change,
+any-change, none; comma-separated for several. With --quiet nothing is printed
+unless the run fails or something changed. --lock FILE keeps two runs from
+overlapping.
+
+Exit status: 0 the run passed by --fail-on (by default: every expectation held,
+or none was set); 1 it failed (by default: a required port not open, a
+must-be-closed port open, a target that did not resolve); 2 bad input; 3
+--max-time reached; 4 another run holds the --lock file; 130 interrupted (what
+was measured is still reported, unfinished ports as unknown).
 
 Flags:
 `
@@ -109,6 +122,8 @@ type scanCmd struct {
 	perHost                          int
 	quiet, verbose, noColor          bool
 	noProgress                       bool
+	baseline, failOn, lock           string
+	updateBaseline                   bool
 }
 
 func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -127,7 +142,7 @@ func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.Var(&c.excludeFiles, "exclude-file", "leave out the addresses listed in `FILE`")
 	fs.IntVar(&c.maxHosts, "max-hosts", 65536, "refuse target sets larger than `N` hosts")
 	fs.StringVar(&c.expect, "expect", "", "for -p ports: `STATE` they must be in (open or closed); a profile sets its own")
-	fs.StringVar(&c.format, "f", "", "output `FORMAT`: table, json, jsonl or csv (default: table on a terminal, jsonl otherwise)")
+	fs.StringVar(&c.format, "f", "", "output `FORMAT`: table, json, jsonl, csv, junit or prometheus (default: table on a terminal, jsonl otherwise)")
 	fs.StringVar(&c.format, "format", "", "same as -f")
 	fs.Var(&c.outputs, "o", "write to `FILE` instead of standard output (FORMAT:FILE sets its format; repeatable)")
 	fs.Var(&c.outputs, "output", "same as -o")
@@ -138,11 +153,15 @@ func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.IntVar(&c.perHost, "per-host", 0, "sockets open at once towards one host (0: min(1024, concurrency))")
 	fs.DurationVar(&c.maxTime, "max-time", 0, "stop the whole run after `DURATION`; unfinished ports are reported unknown (exit 3)")
 	fs.StringVar(&c.community, "snmp-community", "public", "SNMP v1/v2c community for the sysDescr request")
-	fs.BoolVar(&c.quiet, "q", false, "quiet: print nothing when every expectation holds, only the failures otherwise")
+	fs.BoolVar(&c.quiet, "q", false, "quiet: print nothing unless the run fails (see --fail-on) or differs from --baseline; then only the failures and changes")
 	fs.BoolVar(&c.quiet, "quiet", false, "same as -q")
 	fs.BoolVar(&c.verbose, "v", false, "table: one row per port, and the purpose and source of every checked port")
 	fs.BoolVar(&c.noColor, "no-color", false, "no colours in the table (also when NO_COLOR is set)")
 	fs.BoolVar(&c.noProgress, "no-progress", false, "no progress bar on standard error")
+	fs.StringVar(&c.baseline, "baseline", "", "compare with the JSON report in `FILE` (from -f json) and report what changed")
+	fs.BoolVar(&c.updateBaseline, "update-baseline", false, "after comparing, replace the --baseline file with this run (atomically; only when the run finished)")
+	fs.StringVar(&c.failOn, "fail-on", failExpect, "what exits 1: `LIST` of expect, regression, state-change, any-change or none")
+	fs.StringVar(&c.lock, "lock", "", "hold a lock on `FILE` while running; if another run holds it, exit 4 at once")
 
 	// nmap's "-p-" (every port) reads as an unknown flag "p-" to package flag.
 	args = slices.Clone(args)
@@ -182,6 +201,30 @@ func (c *scanCmd) run(ctx context.Context, pos []string) (int, error) {
 	outs, err := c.outputsList()
 	if err != nil {
 		return exitUsage, err
+	}
+	if c.updateBaseline && c.baseline == "" {
+		return exitUsage, bad("--update-baseline needs --baseline FILE")
+	}
+	failOn, err := parseFailOn(c.failOn, c.baseline != "")
+	if err != nil {
+		return exitUsage, err
+	}
+	if c.lock != "" {
+		l, err := acquireLock(c.lock)
+		if errors.Is(err, errLocked) {
+			return exitLocked, fmt.Errorf("--lock %s: another portreach run holds it (%v); not scanning", c.lock, err)
+		}
+		if err != nil {
+			return exitUsage, bad("--lock: %v", err)
+		}
+		defer l.release()
+	}
+	var baseline *results.Report
+	if c.baseline != "" {
+		// After the lock: the run holding it may be replacing the baseline.
+		if baseline, err = c.loadBaseline(); err != nil {
+			return exitUsage, err
+		}
 	}
 
 	s := &scan.Scanner{
@@ -235,21 +278,46 @@ func (c *scanCmd) run(ctx context.Context, pos []string) (int, error) {
 		return exitUsage, scanErr
 	}
 
-	failed := results.Failed(rep.Results)
-	if err := c.writeOutputs(outs, stream, rep, failed); err != nil {
-		return exitUsage, err
+	if baseline != nil {
+		rep.Drift = results.Diff(baseline, rep)
+		rep.Drift.Baseline.File = c.baseline
 	}
+	failed := results.Failed(rep.Results)
+	fails, _ := runFails(failOn, failed, rep.Drift)
+	code := exitOK
 	switch {
 	case rep.Interrupted:
-		fmt.Fprintln(c.stderr, "portreach scan: interrupted; unfinished ports are reported as unknown")
-		return exitInterrupted, nil
+		code = exitInterrupted
 	case rep.Incomplete:
-		fmt.Fprintf(c.stderr, "portreach scan: --max-time %s reached; unfinished ports are reported as unknown\n", c.maxTime)
-		return exitIncomplete, nil
-	case len(failed) > 0:
-		return exitFailed, nil
+		code = exitIncomplete
+	case fails:
+		code = exitFailed
 	}
-	return exitOK, nil
+	// Under --quiet, standard output gets something only when the run did not
+	// pass or something changed: then the failures and the changes.
+	var quietRep *results.Report
+	if code != exitOK || (rep.Drift != nil && len(rep.Drift.Changes) > 0) {
+		q := *rep
+		q.Results = failed
+		quietRep = &q
+	}
+	if err := c.writeOutputs(outs, stream, rep, quietRep); err != nil {
+		return exitUsage, err
+	}
+	if c.updateBaseline {
+		if rep.Interrupted || rep.Incomplete {
+			fmt.Fprintf(c.stderr, "portreach scan: --baseline %s not updated: the run did not finish\n", c.baseline)
+		} else if err := writeBaseline(c.baseline, rep); err != nil {
+			return exitUsage, err
+		}
+	}
+	switch code {
+	case exitInterrupted:
+		fmt.Fprintln(c.stderr, "portreach scan: interrupted; unfinished ports are reported as unknown")
+	case exitIncomplete:
+		fmt.Fprintf(c.stderr, "portreach scan: --max-time %s reached; unfinished ports are reported as unknown\n", c.maxTime)
+	}
+	return code, nil
 }
 
 func planCount(p scan.Plan) int {

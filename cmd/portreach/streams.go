@@ -87,24 +87,22 @@ func (s *streams) abort() {
 }
 
 // writeOutputs renders the whole-report formats and commits every file. With
-// --quiet, standard output gets nothing when every expectation held and only the
-// failing results otherwise.
-func (c *scanCmd) writeOutputs(outs []output, st *streams, rep *results.Report, failed []results.Result) error {
+// --quiet, standard output gets quietRep (the failing results and the drift),
+// or nothing when quietRep is nil; files always get the whole report.
+func (c *scanCmd) writeOutputs(outs []output, st *streams, rep, quietRep *results.Report) error {
 	if st.err != nil {
 		st.abort()
 		return fmt.Errorf("writing results: %w", st.err)
 	}
 	table := results.TableOptions{Verbose: c.verbose}
-	quietRep := *rep
-	quietRep.Results = failed
 	for _, o := range outs {
 		if o.path == "-" {
 			r := rep
 			if c.quiet {
-				if len(failed) == 0 && !rep.Interrupted && !rep.Incomplete {
+				if quietRep == nil {
 					continue
 				}
-				r = &quietRep
+				r = quietRep
 			} else if o.format == "jsonl" {
 				continue // already streamed
 			}

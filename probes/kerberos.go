@@ -128,7 +128,9 @@ func (d *KerberosDetail) Summary() string {
 		fmt.Fprintf(&b, ", realm %q", d.Realm)
 	}
 	if d.KDCTime != nil {
-		skew := time.Duration(d.ClockSkewSeconds * float64(time.Second)).Round(time.Second)
+		// Truncated, not rounded: stime has whole seconds, and kpasswd servers
+		// send susec 0, so a clock in step would otherwise show as -1s.
+		skew := time.Duration(d.ClockSkewSeconds * float64(time.Second)).Truncate(time.Second)
 		sign := "+"
 		if skew < 0 {
 			sign = "-"

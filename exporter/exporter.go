@@ -256,7 +256,7 @@ func (e *Exporter) probe(w http.ResponseWriter, r *http.Request, start time.Time
 			return 0, outcomeCanceled, "client went away"
 		}
 		return fail(http.StatusServiceUnavailable, outcomeBusy,
-			fmt.Errorf("busy: %d probes already running (--max-probes); none finished within %s", e.cfg.MaxProbes, (bound / 2).Round(time.Millisecond)))
+			fmt.Errorf("busy: %d probes already running (--max-probes); none finished within %s", e.cfg.MaxProbes, (bound/2).Round(time.Millisecond)))
 	}
 	e.self.inFlight.Inc()
 	s := e.cfg.Scanner // a copy: the template is shared by every probe
@@ -270,10 +270,13 @@ func (e *Exporter) probe(w http.ResponseWriter, r *http.Request, start time.Time
 	switch {
 	case r.Context().Err() != nil:
 		return 0, outcomeCanceled, "client went away"
-	case scanErr != nil && ctx.Err() == nil:
+	case scanErr != nil && !errors.Is(scanErr, context.DeadlineExceeded):
 		return fail(http.StatusInternalServerError, outcomeError, scanErr)
 	}
-	incomplete := ctx.Err() != nil
+	// The scanner reports ports it could not finish as unknown; it may end at
+	// the deadline before the context's timer has fired.
+	incomplete := scanErr != nil || !time.Now().Before(deadline) ||
+		slices.ContainsFunc(res, func(r results.Result) bool { return r.State == results.Unknown })
 	elapsed := time.Since(start)
 
 	results.Sort(res)

@@ -1,0 +1,386 @@
+package exporter
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portreach/portreach/results"
+	"github.com/portreach/portreach/scan"
+)
+
+func newServer(t *testing.T, cfg Config) (*Exporter, *httptest.Server) {
+	t.Helper()
+	if cfg.Scanner.Timeout == 0 {
+		cfg.Scanner.Timeout = 300 * time.Millisecond
+	}
+	e, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e.Handler())
+	t.Cleanup(srv.Close)
+	return e, srv
+}
+
+func allow(t *testing.T, specs ...string) AllowList {
+	t.Helper()
+	a, err := ParseAllowList(specs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func portLabels(host, addr string, port uint16, proto string) map[string]string {
+	return map[string]string{results.LabelHost: host, results.LabelAddress: addr,
+		results.LabelPort: strconv.Itoa(int(port)), results.LabelProto: proto}
+}
+
+func with(m map[string]string, k, v string) map[string]string {
+	out := map[string]string{k: v}
+	for a, b := range m {
+		out[a] = b
+	}
+	return out
+}
+
+// TestProbePorts: one scrape of two loopback ports, one listening, one not,
+// both required open, parsed with Prometheus's text parser.
+func TestProbePorts(t *testing.T) {
+	_, srv := newServer(t, Config{Allow: allow(t, "127.0.0.0/8")})
+	open, closed := listenTCP(t), closedTCP(t)
+	q := fmt.Sprintf("/probe?target=127.0.0.1&ports=T:%d,%d&expect=open", open, closed)
+	s := get(t, context.Background(), srv, q, "5")
+	if s.status != http.StatusOK {
+		t.Fatalf("status %d: %s", s.status, s.body)
+	}
+	o := portLabels("127.0.0.1", "127.0.0.1", open, "tcp")
+	c := portLabels("127.0.0.1", "127.0.0.1", closed, "tcp")
+	for _, st := range results.States {
+		want := 0.0
+		if st == results.Open {
+			want = 1
+		}
+		if got := s.value(t, results.MetricPortState, with(o, results.LabelState, st.String())); got != want {
+			t.Errorf("open port: state %s = %v, want %v", st, got, want)
+		}
+	}
+	if got := s.value(t, results.MetricPortState, with(c, results.LabelState, "closed")); got != 1 {
+		t.Errorf("closed port: state closed = %v", got)
+	}
+	checks := []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{results.MetricPortUp, o, 1},
+		{results.MetricPortUp, c, 0},
+		{results.MetricExpectationFailed, with(o, results.LabelExpect, "open"), 0},
+		{results.MetricExpectationFailed, with(c, results.LabelExpect, "open"), 1},
+		{results.MetricHostFailed, map[string]string{results.LabelHost: "127.0.0.1"}, 1},
+		{MetricProbeSuccess, nil, 0},
+		{results.MetricRunIncomplete, nil, 0},
+		{MetricProbeTimeout, nil, 4.5}, // 5s less the 0.5s offset
+	}
+	for _, c := range checks {
+		if got := s.value(t, c.name, c.labels); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
+		}
+	}
+	if rtt := s.value(t, results.MetricPortRTT, o); rtt <= 0 {
+		t.Errorf("open port rtt %v", rtt)
+	}
+	if d := s.value(t, MetricProbeDuration, nil); d <= 0 || d > 4.5 {
+		t.Errorf("probe duration %v, want within (0, 4.5]", d)
+	}
+
+	s = get(t, context.Background(), srv, fmt.Sprintf("/probe?target=127.0.0.1&ports=%d&expect=open", open), "")
+	if got := s.value(t, MetricProbeSuccess, nil); got != 1 {
+		t.Errorf("open port alone: probe success %v\n%s", got, s.body)
+	}
+	if got := s.value(t, MetricProbeTimeout, nil); got != 30 {
+		t.Errorf("without the header the bound is MaxTime's default: %v", got)
+	}
+}
+
+// TestAllowList: nothing is scanned outside the allow-list, including role hosts
+// and names whose address is outside it.
+func TestAllowList(t *testing.T) {
+	open := listenTCP(t)
+	dns, res := startDNS(t, map[string][][]netip.Addr{
+		"outside.test.": {{netip.MustParseAddr("127.0.0.2")}},
+		"mixed.test.":   {{netip.MustParseAddr("127.0.0.2"), netip.MustParseAddr("127.0.0.1")}},
+	})
+	cases := []struct {
+		name   string
+		allow  []string
+		target string
+		status int
+		msg    string
+	}{
+		{"default refuses everything", nil, "127.0.0.1", 403,
+			"portreach: target 127.0.0.1 is not in the allow-list (nothing); start portreach serve with --allow to permit its network\n"},
+		{"other network", []string{"198.18.0.0/15"}, "127.0.0.1", 403,
+			"portreach: target 127.0.0.1 is not in the allow-list (198.18.0.0/15); start portreach serve with --allow to permit its network\n"},
+		{"neighbour address", []string{"127.0.0.1"}, "127.0.0.2", 403,
+			"portreach: target 127.0.0.2 is not in the allow-list (127.0.0.1/32); start portreach serve with --allow to permit its network\n"},
+		{"IPv6 loopback, IPv4 allowed", []string{"127.0.0.0/8"}, "::1", 403,
+			"portreach: target ::1 is not in the allow-list (127.0.0.0/8); start portreach serve with --allow to permit its network\n"},
+		{"IPv4-mapped counts as IPv4", []string{"127.0.0.1"}, "::ffff:127.0.0.1", 200, ""},
+		{"name resolving outside", []string{"127.0.0.1"}, "outside.test", 403,
+			"portreach: target outside.test resolves to 127.0.0.2, not in the allow-list (127.0.0.1/32); start portreach serve with --allow to permit its network\n"},
+		{"name with one allowed address", []string{"127.0.0.1"}, "mixed.test", 200, ""},
+		{"allowed", []string{"127.0.0.0/8"}, "127.0.0.1", 200, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, srv := newServer(t, Config{Allow: allow(t, c.allow...), Scanner: scan.Scanner{Resolver: res}})
+			s := get(t, context.Background(), srv, fmt.Sprintf("/probe?target=%s&ports=%d", url.QueryEscape(c.target), open), "")
+			if s.status != c.status || (c.msg != "" && s.body != c.msg) {
+				t.Fatalf("status %d %q, want %d %q", s.status, s.body, c.status, c.msg)
+			}
+			if c.status == 200 {
+				if got := s.value(t, results.MetricPortUp, map[string]string{results.LabelAddress: "127.0.0.1"}); got != 1 {
+					t.Errorf("port up %v", got)
+				}
+			}
+		})
+	}
+	if n := dns.lookups("mixed.test."); n != 1 {
+		t.Errorf("mixed.test looked up %d times, want once", n)
+	}
+}
+
+// TestResolveOnce: a name is resolved once and the address the allow-list
+// checked is the address scanned, even when the name's next answer (DNS
+// rebinding) points elsewhere.
+func TestResolveOnce(t *testing.T) {
+	open := listenTCP(t)
+	dns, res := startDNS(t, map[string][][]netip.Addr{
+		"rebind.test.": {{netip.MustParseAddr("127.0.0.1")}, {netip.MustParseAddr("127.0.0.3")}},
+	})
+	_, srv := newServer(t, Config{Allow: allow(t, "127.0.0.1/32"), Scanner: scan.Scanner{Resolver: res}})
+	s := get(t, context.Background(), srv, fmt.Sprintf("/probe?target=rebind.test&ports=%d", open), "")
+	if s.status != 200 {
+		t.Fatalf("status %d: %s", s.status, s.body)
+	}
+	if got := s.value(t, results.MetricPortUp, portLabels("rebind.test", "127.0.0.1", open, "tcp")); got != 1 {
+		t.Errorf("port up %v", got)
+	}
+	if n := dns.lookups("rebind.test."); n != 1 {
+		t.Errorf("rebind.test looked up %d times, want once", n)
+	}
+	// The next answer is outside the allow-list: refused, not scanned.
+	s = get(t, context.Background(), srv, fmt.Sprintf("/probe?target=rebind.test&ports=%d", open), "")
+	if s.status != 403 || !strings.Contains(s.body, "resolves to 127.0.0.3") {
+		t.Errorf("second probe: %d %q", s.status, s.body)
+	}
+}
+
+// TestUnresolvable: a name that does not resolve is a failed probe (success 0,
+// an error series for the host), not a failed scrape.
+func TestUnresolvable(t *testing.T) {
+	_, res := startDNS(t, map[string][][]netip.Addr{})
+	_, srv := newServer(t, Config{Allow: allow(t, "127.0.0.0/8"), Scanner: scan.Scanner{Resolver: res}})
+	s := get(t, context.Background(), srv, "/probe?target=nosuch.test&ports=80", "")
+	if s.status != 200 {
+		t.Fatalf("status %d: %s", s.status, s.body)
+	}
+	if got := s.value(t, MetricProbeSuccess, nil); got != 0 {
+		t.Errorf("probe success %v", got)
+	}
+	if got := s.value(t, results.MetricPortState, map[string]string{results.LabelHost: "nosuch.test", results.LabelState: "error"}); got != 1 {
+		t.Errorf("error state %v", got)
+	}
+	if got := s.value(t, results.MetricHostFailed, map[string]string{results.LabelHost: "nosuch.test"}); got != 1 {
+		t.Errorf("host failed %v", got)
+	}
+}
+
+// TestBadRequests: every malformed request gets 400 and a message that says
+// what to fix.
+func TestBadRequests(t *testing.T) {
+	_, srv := newServer(t, Config{Allow: allow(t, "127.0.0.0/8"), MaxPorts: 100})
+	cases := []struct{ query, header, msg string }{
+		{"", "", "missing target: /probe?target=HOST&profile=SLUG"},
+		{"target=127.0.0.1", "", "nothing to probe: give profile=SLUG or ports=LIST (T:135,445,U:53)"},
+		{"target=127.0.0.1&profle=dc", "", `unknown parameter "profle" (known: target, profile, ports, role, timeout, expect)`},
+		{"target=127.0.0.1&target=127.0.0.2&ports=1", "", "target given 2 times; give it once"},
+		{"target=127.0.0.0/24&ports=1", "", `target "127.0.0.0/24": one host per probe, not a network or range (scrape each host as its own target)`},
+		{"target=127.0.0.1-5&ports=1", "", `target "127.0.0.1-5": one host per probe, not a network or range (scrape each host as its own target)`},
+		{"target=dc01:389&ports=1", "", `target "dc01:389": give the host alone; ports come from the profile or ports=`},
+		{"target=bad_host!&ports=1", "", `target: target "bad_host!": `},
+		{"target=127.0.0.1&ports=T:99999", "", `ports: port list "T:99999": `},
+		{"target=127.0.0.1&ports=X:1", "", `ports: port list "X:1": unknown protocol prefix "X:" (use T: for TCP or U: for UDP)`},
+		{"target=127.0.0.1&ports=1-200", "", "200 ports to test; this exporter allows at most 100 a probe (--max-ports)"},
+		{"target=127.0.0.1&ports=1&expect=up", "", `expect "up": want open or closed`},
+		{"target=127.0.0.1&profile=domain-controller", "", `profile "domain-controller": this exporter has no profiles`},
+		{"target=127.0.0.1&ports=1&role=sql=127.0.0.1", "", "role needs a profile with destination roles"},
+		{"target=127.0.0.1&ports=1&role=sql", "", `role "sql": want ROLE=HOST, e.g. role=sql=sql01`},
+		{"target=127.0.0.1&ports=1&timeout=fast", "", `timeout "fast": want a duration such as 2s, 500ms or 1.5`},
+		{"target=127.0.0.1&ports=1&timeout=-1", "", `timeout "-1": want a positive duration`},
+		{"target=127.0.0.1&ports=1&timeout=2m", "", `timeout "2m": at most 1m0s`},
+		{"target=127.0.0.1&ports=1", "ten", `X-Prometheus-Scrape-Timeout-Seconds "ten": want a positive number of seconds`},
+		{"target=127.0.0.1&ports=1", "0", `X-Prometheus-Scrape-Timeout-Seconds "0": want a positive number of seconds`},
+	}
+	for _, c := range cases {
+		s := get(t, context.Background(), srv, "/probe?"+c.query, c.header)
+		if s.status != http.StatusBadRequest || !strings.HasPrefix(s.body, "portreach: "+c.msg) {
+			t.Errorf("%s: %d %q, want 400 %q", c.query, s.status, s.body, c.msg)
+		}
+	}
+	resp, err := srv.Client().Post(srv.URL+"/probe?target=127.0.0.1&ports=1", "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Errorf("POST: %d", resp.StatusCode)
+	}
+	m := get(t, context.Background(), srv, "/metrics", "")
+	if got := m.value(t, metricProbesTotal, map[string]string{"outcome": outcomeBad}); got != float64(len(cases)+1) {
+		t.Errorf("bad requests counted %v, want %d", got, len(cases)+1)
+	}
+}
+
+// TestScrapeTimeoutHeader: a probe whose ports would keep the scan waiting
+// for 10s (a silent UDP port, 5s timeout, one retry) ends within the bound the
+// scrape timeout header gives, and says it was cut short.
+func TestScrapeTimeoutHeader(t *testing.T) {
+	_, srv := newServer(t, Config{Allow: allow(t, "127.0.0.0/8")})
+	silent := silentUDP(t)
+	s := get(t, context.Background(), srv, fmt.Sprintf("/probe?target=127.0.0.1&ports=U:%d&timeout=5s", silent), "1.5")
+	if s.status != 200 {
+		t.Fatalf("status %d: %s", s.status, s.body)
+	}
+	if got := s.value(t, MetricProbeTimeout, nil); got != 1.35 { // 1.5s less a tenth (under the 0.5s offset)
+		t.Errorf("bound %v, want 1.35", got)
+	}
+	if d := s.value(t, MetricProbeDuration, nil); d > 1.5 {
+		t.Errorf("probe took %vs, beyond the 1.5s scrape timeout", d)
+	}
+	if got := s.value(t, results.MetricRunIncomplete, nil); got != 1 {
+		t.Errorf("incomplete %v", got)
+	}
+	if got := s.value(t, results.MetricPortState, with(portLabels("127.0.0.1", "127.0.0.1", silent, "udp"), results.LabelState, "unknown")); got != 1 {
+		t.Errorf("silent port not unknown\n%s", s.body)
+	}
+	if got := s.value(t, MetricProbeSuccess, nil); got != 0 {
+		t.Errorf("probe success %v for a scan cut short", got)
+	}
+}
+
+// TestBusy: with every slot taken, a probe waits half its bound and gets 503; a
+// client that goes away cancels its scan.
+func TestBusy(t *testing.T) {
+	_, srv := newServer(t, Config{Allow: allow(t, "127.0.0.0/8"), MaxProbes: 1})
+	silent := silentUDP(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	first := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/probe?target=127.0.0.1&ports=U:%d&timeout=20s", srv.URL, silent), nil)
+		resp, err := srv.Client().Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		first <- err
+	}()
+	for i := 0; ; i++ {
+		m := get(t, context.Background(), srv, "/metrics", "")
+		if m.value(t, metricInFlight, nil) == 1 {
+			break
+		}
+		if i == 1000 {
+			t.Fatal("first probe never started")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s := get(t, context.Background(), srv, "/probe?target=127.0.0.1&ports=1", "0.4")
+	if s.status != http.StatusServiceUnavailable || s.body != "portreach: busy: 1 probes already running (--max-probes); none finished within 180ms\n" {
+		t.Errorf("second probe: %d %q", s.status, s.body)
+	}
+	cancel()
+	if err := <-first; err == nil {
+		t.Error("first probe answered after its client went away")
+	}
+	for i := 0; ; i++ {
+		m := get(t, context.Background(), srv, "/metrics", "")
+		if m.value(t, metricProbesTotal, map[string]string{"outcome": outcomeCanceled}) == 1 {
+			if got := m.value(t, metricProbesTotal, map[string]string{"outcome": outcomeBusy}); got != 1 {
+				t.Errorf("busy counted %v", got)
+			}
+			if got := m.value(t, metricInFlight, nil); got != 0 {
+				t.Errorf("in flight %v after the scan was canceled", got)
+			}
+			break
+		}
+		if i == 1000 {
+			t.Fatal("canceled probe never counted")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestMetrics: the exporter's own metrics include the Go runtime and count
+// probes by outcome.
+func TestMetrics(t *testing.T) {
+	_, srv := newServer(t, Config{Allow: allow(t, "127.0.0.0/8", "2001:db8::/32")})
+	open := listenTCP(t)
+	get(t, context.Background(), srv, fmt.Sprintf("/probe?target=127.0.0.1&ports=%d&expect=open", open), "")
+	get(t, context.Background(), srv, fmt.Sprintf("/probe?target=127.0.0.1&ports=%d&expect=closed", open), "")
+	get(t, context.Background(), srv, "/probe?target=198.18.0.1&ports=1", "")
+	m := get(t, context.Background(), srv, "/metrics", "")
+	for outcome, want := range map[string]float64{outcomeSuccess: 1, outcomeFailure: 1, outcomeRefused: 1, outcomeBusy: 0, outcomeError: 0} {
+		if got := m.value(t, metricProbesTotal, map[string]string{"outcome": outcome}); got != want {
+			t.Errorf("probes %s = %v, want %v", outcome, got, want)
+		}
+	}
+	if got := m.value(t, metricAllowPrefixes, nil); got != 2 {
+		t.Errorf("allowed networks %v", got)
+	}
+	if got := m.value(t, "go_goroutines", nil); got < 1 {
+		t.Errorf("go_goroutines %v", got)
+	}
+	if f := m.fams[metricProbeSeconds]; f == nil || f.GetMetric()[0].GetHistogram().GetSampleCount() != 2 {
+		t.Errorf("duration histogram: %v", f)
+	}
+}
+
+// TestPage: the page lists the latest probes, escaping what came from the
+// request, with a link that runs the probe again.
+func TestPage(t *testing.T) {
+	_, srv := newServer(t, Config{Allow: allow(t, "127.0.0.0/8")})
+	open := listenTCP(t)
+	get(t, context.Background(), srv, fmt.Sprintf("/probe?target=127.0.0.1&ports=%d&expect=open", open), "")
+	get(t, context.Background(), srv, "/probe?target="+url.QueryEscape(`<b>"x"</b>`)+"&ports=1", "")
+	p := get(t, context.Background(), srv, "/", "")
+	if p.status != 200 {
+		t.Fatalf("page: %d", p.status)
+	}
+	for _, want := range []string{
+		`<a href="/probe?target=127.0.0.1&amp;ports=` + strconv.Itoa(int(open)) + `&amp;expect=open">again</a>`,
+		`<span class="ok">success</span>`,
+		`1 open`,
+		`<td>` + strconv.Itoa(int(open)) + `/tcp</td><td>open</td><td>syn-ack</td>`,
+		`<td>&lt;b&gt;&#34;x&#34;&lt;/b&gt;</td>`,
+		`bad_request (400)`,
+	} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(p.body, `<b>"x"`) {
+		t.Error("page echoes markup from a request")
+	}
+	if nf := get(t, context.Background(), srv, "/nothing", ""); nf.status != 404 {
+		t.Errorf("/nothing: %d", nf.status)
+	}
+}

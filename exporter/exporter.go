@@ -40,6 +40,9 @@ import (
 // says how this one was chosen.
 const DefaultPort = 9469
 
+// renderCost is the time reserved, per port, for rendering a probe's answer.
+const renderCost = 200 * time.Microsecond
+
 // ScrapeTimeoutHeader is the header in which Prometheus (since 1.x) tells a
 // target how many seconds it will wait for the scrape: the scrape_timeout of the
 // job, as a decimal number.
@@ -229,7 +232,7 @@ func (e *Exporter) probe(w http.ResponseWriter, r *http.Request, start time.Time
 	ctx, cancel := context.WithDeadline(r.Context(), deadline)
 	defer cancel()
 
-	plan, early, err := e.plan(ctx, req)
+	plan, early, nports, err := e.plan(ctx, req)
 	if err != nil {
 		var b *badRequest
 		var f *refused
@@ -258,6 +261,11 @@ func (e *Exporter) probe(w http.ResponseWriter, r *http.Request, start time.Time
 		return fail(http.StatusServiceUnavailable, outcomeBusy,
 			fmt.Errorf("busy: %d probes already running (--max-probes); none finished within %s", e.cfg.MaxProbes, (bound/2).Round(time.Millisecond)))
 	}
+	// Rendering the answer takes time too (about 0.1-0.2 ms a port on a busy
+	// machine: eight state series each); the scan ends early enough to leave it.
+	deadline = deadline.Add(-min(time.Duration(nports)*renderCost, bound/4))
+	ctx, cancelScan := context.WithDeadline(ctx, deadline)
+	defer cancelScan()
 	e.self.inFlight.Inc()
 	s := e.cfg.Scanner // a copy: the template is shared by every probe
 	if req.timeout > 0 {
@@ -319,7 +327,7 @@ func (e *Exporter) bound(h http.Header) (time.Duration, error) {
 // scanned (a name whose DNS answer changes between a check and a connect — DNS
 // rebinding — cannot steer the scan elsewhere). It returns results reached before
 // scanning: unmapped roles (skipped) and names that did not resolve (error).
-func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []results.Result, error) {
+func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []results.Result, int, error) {
 	var plan scan.Plan
 	var early []results.Result
 	own := req.ports
@@ -327,7 +335,7 @@ func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []re
 	if len(req.profiles) > 0 {
 		p, rt, skipped, err := e.cfg.Merge(e.cfg.Catalog, req.roles, req.profiles)
 		if err != nil {
-			return plan, nil, bad("%v", err)
+			return plan, nil, 0, bad("%v", err)
 		}
 		own = append(p, req.ports...)
 		roleTargets, early = rt, skipped
@@ -350,7 +358,7 @@ func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []re
 		}
 	}
 	if n > e.cfg.MaxPorts {
-		return plan, nil, bad("%d ports to test; this exporter allows at most %d a probe (--max-ports)", n, e.cfg.MaxPorts)
+		return plan, nil, 0, bad("%d ports to test; this exporter allows at most %d a probe (--max-ports)", n, e.cfg.MaxPorts)
 	}
 
 	var scanned []scan.Target
@@ -360,10 +368,10 @@ func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []re
 			var f *refused
 			switch {
 			case errors.As(err, &f):
-				return plan, nil, err
+				return plan, nil, 0, err
 			case err != nil:
 				if ctx.Err() != nil {
-					return plan, nil, ctx.Err()
+					return plan, nil, 0, ctx.Err()
 				}
 				early = append(early, results.Result{Target: t.Name, State: results.Error,
 					Reason: scan.ReasonResolve, Detail: err.Error(), Time: time.Now().UTC()})
@@ -372,12 +380,12 @@ func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []re
 			t.Addr = addr
 		}
 		if !e.cfg.Allow.Allows(t.Addr) {
-			return plan, nil, &refused{fmt.Sprintf("target %s is not in the allow-list (%s); start portreach serve with --allow to permit its network", t.Addr, e.cfg.Allow)}
+			return plan, nil, 0, &refused{fmt.Sprintf("target %s is not in the allow-list (%s); start portreach serve with --allow to permit its network", t.Addr, e.cfg.Allow)}
 		}
 		scanned = append(scanned, t)
 	}
 	plan.Targets = slices.Values(scanned)
-	return plan, early, nil
+	return plan, early, n, nil
 }
 
 // resolve looks a name up once and returns the first address the allow-list

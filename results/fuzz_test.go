@@ -19,6 +19,11 @@ func FuzzReadJSON(f *testing.F) {
 	}
 	f.Add(golden)
 	f.Add(golden[:len(golden)/2])
+	drift, err := os.ReadFile(filepath.Join("testdata", "report-drift.json.golden"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(drift)
 	var empty bytes.Buffer
 	if err := WriteJSON(&empty, &Report{Results: []Result{{}}}); err != nil {
 		f.Fatal(err)
@@ -60,6 +65,24 @@ func FuzzReadJSON(f *testing.F) {
 			}
 		}
 		if err := WriteCSV(io.Discard, rep.Results); err != nil {
+			t.Fatal(err)
+		}
+		// As a baseline: compared with itself nothing changed, and compared
+		// with an empty run every host is gone.
+		if d := Diff(rep, rep); len(d.Changes) != 0 {
+			t.Fatalf("a report differs from itself: %+v", d.Changes)
+		}
+		d := Diff(rep, &Report{})
+		for _, c := range d.Changes {
+			if c.Kind != DriftHostRemoved {
+				t.Fatalf("against an empty run: %+v", c)
+			}
+		}
+		rep.Drift = Diff(&Report{}, rep)
+		if err := WriteJUnit(io.Discard, rep); err != nil {
+			t.Fatal(err)
+		}
+		if err := WritePrometheus(io.Discard, rep); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -28,6 +28,7 @@ const (
 	ReasonResolve         = "resolve-failed"    // the host name did not resolve
 	ReasonNoRoute         = "no-route"          // this machine cannot reach the address family or network at all
 	ReasonIPProto         = "ip-protocol"       // an IP protocol (GRE, ESP, AH) needs raw sockets to test
+	ReasonSelfConnect     = "self-connect"      // a loopback connect met itself: nothing listens
 )
 
 // outcome is what one attempt learned.

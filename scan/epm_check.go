@@ -98,7 +98,7 @@ func EPMLabels(eps []probes.RPCEndpoint) string { return epmLabels(eps, true) }
 // mapper is asked on p.Lo, 135 when zero (tests run fake mappers elsewhere).
 func (r *run) epmCheck(ctx context.Context, h *host, p Port) {
 	epmPort := cmp.Or(p.Lo, probes.EPMPort)
-	res := r.tcp(ctx, h, epmPort)
+	res := r.tcp(ctx, h, epmPort, nil)
 	res.Probe = ProbeEPM
 	if res.State != results.Open {
 		res.Detail = "endpoint mapper unreachable: the registered RPC ports cannot be listed"
@@ -133,7 +133,7 @@ func (r *run) epmCheck(ctx context.Context, h *host, p Port) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			pr := r.tcp(ctx, h, ep.Port)
+			pr := r.tcp(ctx, h, ep.Port, nil)
 			d := &EPMPortDetail{Kind: PortKind(ep.Port), Interfaces: ep.Interfaces}
 			pr.Probe, pr.Under, pr.Detail, pr.Details = ProbeEPM, EPMLabels(ep.Interfaces), d.Summary(), d
 			r.emit(h, h.name, withCheck(pr, p.Check))

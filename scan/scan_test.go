@@ -37,7 +37,7 @@ func collect(t *testing.T, s *Scanner, ctx context.Context, addr netip.Addr, por
 func key(p results.Proto, port uint16) string { return string(p) + "/" + strconv.Itoa(int(port)) }
 
 // freePort returns a port with nothing listening: bound, then released.
-func freeTCPPort(t *testing.T) uint16 {
+func freeTCPPort(t testing.TB) uint16 {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

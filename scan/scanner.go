@@ -31,7 +31,9 @@ type Scanner struct {
 	// process's file-descriptor limit (at most 4096).
 	Concurrency int
 	// PerHost caps sockets in use at once towards one host, so that one slow host
-	// cannot take every slot. Zero means min(1024, Concurrency).
+	// cannot take every slot. Zero means min(1024, Concurrency). Apart from this
+	// cap, at most 128 attempts younger than 50 ms run towards one host at once
+	// (see freshCap), so ports that answer at once are not probed in bursts.
 	PerHost int
 	// UDPPace is the spacing of the re-probes sent, one at a time, to a host that
 	// has shown it sends ICMP errors but left some ports silent: Linux sends about
@@ -65,6 +67,7 @@ type host struct {
 	name     string
 	addr     netip.Addr
 	est      estimator
+	fresh    freshGate   // caps connection attempts in their first moments
 	answered atomic.Bool // an answer has come (SYN-ACK, RST, UDP reply)
 	icmpSeen atomic.Bool // the path sends ICMP errors for this host
 
@@ -200,7 +203,7 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 		}
 		addr = a
 	}
-	h := &host{name: t.Name, addr: addr.Unmap()}
+	h := &host{name: t.Name, addr: addr.Unmap(), fresh: newFreshGate()}
 	h.est.ceiling = r.timeout
 	if err := preflight(h.addr); err != nil {
 		r.emit(h, t.Name, results.Result{State: results.Error, Reason: ReasonNoRoute, Detail: err.Error()})
@@ -211,6 +214,8 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 	g.SetLimit(r.perHost)
 	var udp []*udpJob
 	var udpChecks []*results.Check
+	var tcp []Port
+	tcpCount := 0
 	for _, p := range ports {
 		switch {
 		case p.Why != "":
@@ -218,18 +223,8 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 		case p.Kind == KindDynamicRPC:
 			g.Go(func() error { r.dynamicRPC(ctx, h, p); return nil })
 		case p.Proto == results.TCP:
-			for port := int(p.Lo); port <= int(p.hi()); port++ {
-				if ctx.Err() != nil {
-					r.emit(h, t.Name, withCheck(results.Result{Proto: results.TCP, Port: uint16(port),
-						State: results.Unknown, Reason: stopReason(ctx)}, p.Check))
-					continue
-				}
-				g.Go(func() error {
-					res := r.tcp(ctx, h, uint16(port))
-					r.emit(h, t.Name, withCheck(res, p.Check))
-					return nil
-				})
-			}
+			tcp = append(tcp, p)
+			tcpCount += p.Count()
 		case p.Proto == results.UDP:
 			for port := int(p.Lo); port <= int(p.hi()); port++ {
 				j, err := r.newUDPJob(h, p, uint16(port))
@@ -246,6 +241,9 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 				Reason: ReasonIPProto, Detail: "IP protocol " + string(p.Proto) + " needs raw sockets; test it with a packet capture at the far end"}, p.Check))
 		}
 	}
+	if tcpCount > 0 {
+		r.scanTCP(ctx, h, &g, tcp, tcpCount)
+	}
 	if len(udp) > 0 {
 		r.scanUDP(ctx, h, &g, udp)
 		for i, j := range udp {
@@ -254,6 +252,57 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 		}
 	}
 	_ = g.Wait()
+}
+
+// scanTCP runs a host's TCP ports on at most PerHost long-lived workers, started
+// only when every worker is busy: ports that answer at once keep a small pool
+// busy (about freshCap workers), while dropped ports, which wait out their
+// timeouts, get as many workers as PerHost allows. A goroutine per port would
+// pay for growing a fresh stack through the dial path 65535 times in a full
+// scan; a full pool from the start would hold 1024 grown stacks for nothing.
+func (r *run) scanTCP(ctx context.Context, h *host, g *errgroup.Group, ports []Port, n int) {
+	type job struct {
+		port    uint16
+		check   *results.Check
+		release func() // the first attempt's place at the host's fresh gate
+	}
+	jobs := make(chan job)
+	work := func(j job) {
+		for {
+			r.emit(h, h.name, withCheck(r.tcp(ctx, h, j.port, j.release), j.check))
+			var ok bool
+			if j, ok = <-jobs; !ok {
+				return
+			}
+		}
+	}
+	workers := 0
+	for _, p := range ports {
+		for port := int(p.Lo); port <= int(p.hi()); port++ {
+			var release func()
+			if !stopped(ctx) {
+				release = h.fresh.take(ctx)
+			}
+			if stopped(ctx) {
+				release()
+				r.emit(h, h.name, withCheck(results.Result{Proto: results.TCP, Port: uint16(port),
+					State: results.Unknown, Reason: stopReason(ctx)}, p.Check))
+				continue
+			}
+			j := job{uint16(port), p.Check, release}
+			select {
+			case jobs <- j: // an idle worker took it
+			default:
+				if workers < min(n, r.perHost) {
+					workers++
+					g.Go(func() error { work(j); return nil })
+				} else {
+					jobs <- j
+				}
+			}
+		}
+	}
+	close(jobs)
 }
 
 // scanUDP runs a host's UDP exchanges in two phases. First every port gets its
@@ -318,7 +367,7 @@ func (r *run) followUps(ctx context.Context, h *host, g *errgroup.Group, j *udpJ
 			continue
 		}
 		g.Go(func() error {
-			res := r.tcp(ctx, h, f.Port)
+			res := r.tcp(ctx, h, f.Port, nil)
 			res.Under = f.Label
 			res.Via = results.PortName(results.UDP, j.port)
 			res.Probe = j.result.Probe

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/portreach/portreach/results"
@@ -22,103 +23,132 @@ type dialResult struct {
 // port, each attempt has at least T/2 to be answered (T is the configured 1 s, or
 // SRTT + 4·RTTVAR once the host has answered, so T/2 is still many round trips),
 // and a dropped port costs T with the default single retry rather than 2·T.
-func (s *run) tcp(ctx context.Context, h *host, port uint16) results.Result {
+//
+// The first attempt runs on the calling goroutine; retries are started by a
+// timer, so the common case (an answer within T/2) spawns nothing.
+func (s *run) tcp(ctx context.Context, h *host, port uint16, release func()) results.Result {
 	r := results.Result{Proto: results.TCP, Port: port}
 	ap := netip.AddrPortFrom(h.addr, port)
 	T := h.est.timeout()
-	giveUp := time.Now().Add(max(T, time.Duration(s.retries+1)*T/2))
-	ch := make(chan dialResult, s.retries+1)
-	actx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	pending := 0
-	launch := func() bool {
-		if s.pace.wait(ctx) != nil {
-			return false
+	start := time.Now()
+	giveUp := start.Add(max(T, time.Duration(s.retries+1)*T/2))
+	window := func() time.Duration { return max(time.Until(giveUp), T/2) }
+	if s.pace.wait(ctx) != nil {
+		if release != nil {
+			release()
 		}
-		pending++
-		window := max(time.Until(giveUp), T/2)
-		go func() { ch <- s.dialOnce(actx, ap, window) }()
-		return true
-	}
-	if !launch() {
 		r.State, r.Reason = results.Unknown, stopReason(ctx)
 		return r
 	}
-	next := time.NewTimer(T / 2)
-	defer next.Stop()
-	launched := 1
-	selfConnects := 0
-	var best outcome
-	best.state, best.reason = results.Filtered, ReasonNoResponse
-	for pending > 0 {
-		select {
-		case <-next.C:
-			if launched <= s.retries && launch() {
-				launched++
-				next.Reset(T / 2)
-			}
-			continue
-		case d := <-ch:
-			pending--
-			r.Attempts += d.attempts
-			if d.conn != nil {
-				if isSelfConnect(d.conn) {
-					// A loopback connect can meet itself (TCP simultaneous open)
-					// when the kernel picks the target port as the source port:
-					// that is not a listener. Try again with another source port.
-					closeNow(d.conn)
-					if selfConnects++; selfConnects < 3 && launch() {
-						continue
-					}
-					best = outcome{results.Closed, "self-connect", true}
-					break
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	ch := make(chan dialResult, s.retries)
+	var wg sync.WaitGroup
+	var timer *time.Timer
+	if s.retries > 0 {
+		wg.Add(1)
+		timer = time.AfterFunc(T/2, func() {
+			defer wg.Done()
+			for k := 1; k <= s.retries; k++ {
+				if k > 1 && sleepUntil(actx, start.Add(time.Duration(k)*T/2)) != nil {
+					return
 				}
-				closeNow(d.conn)
-			}
-			o := classify(d.err)
-			if o.final {
-				best = o
-				r.RTT = d.rtt
-				if o.state == results.Open || o.state == results.Closed {
-					h.est.observe(d.rtt)
-					h.answered.Store(true)
+				if s.pace.wait(actx) != nil {
+					return
 				}
+				wg.Add(1)
+				go func() { defer wg.Done(); ch <- s.dialOnce(actx, h, ap, window(), nil) }()
 			}
-		}
-		if best.final {
+		})
+		go func() { wg.Wait(); close(ch) }()
+	} else {
+		close(ch)
+	}
+
+	best := s.judge(h, &r, s.dialOnce(actx, h, ap, window(), release))
+	for !best.final {
+		d, ok := <-ch
+		if !ok {
 			break
 		}
+		best = s.judge(h, &r, d)
 	}
-	if pending > 0 {
-		cancel()
-		go func(n int) { // late attempts: close whatever they opened
-			for range n {
-				if d := <-ch; d.conn != nil {
-					closeNow(d.conn)
-				}
+	cancel()
+	if timer != nil && timer.Stop() {
+		wg.Done() // the retries never started
+	}
+	go func() { // late attempts: close whatever they opened
+		for d := range ch {
+			if d.conn != nil {
+				closeNow(d.conn)
 			}
-		}(pending)
-	}
+		}
+	}()
+
 	if !best.final && stopped(ctx) {
 		r.State, r.Reason = results.Unknown, stopReason(ctx)
 		return r
+	}
+	if !best.final && T < s.timeout {
+		// Silent within a window learnt from this host's quick answers. Before
+		// calling it filtered, give it the full configured timeout once: a burst
+		// of probes can overflow a queue on the path (or this machine can be slow
+		// to notice the answer), and one dropped port among answering ones is
+		// exactly what a firewall rule looks like, so it must be checked.
+		best = s.judge(h, &r, s.dialOnce(ctx, h, ap, s.timeout, nil))
+		if !best.final && stopped(ctx) {
+			r.State, r.Reason = results.Unknown, stopReason(ctx)
+			return r
+		}
 	}
 	r.State, r.Reason = best.state, best.reason
 	return r
 }
 
+// judge turns one attempt into an outcome, records it in r and feeds the host's
+// round-trip estimate. A loopback connect that met itself (TCP simultaneous open,
+// when the kernel picks the target port as the source port; the kernel never
+// picks a port a listener holds) is closed, never open.
+func (s *run) judge(h *host, r *results.Result, d dialResult) outcome {
+	r.Attempts += d.attempts
+	if d.conn != nil {
+		self := isSelfConnect(d.conn)
+		closeNow(d.conn)
+		if self {
+			r.RTT = d.rtt
+			return outcome{results.Closed, ReasonSelfConnect, true}
+		}
+	}
+	o := classify(d.err)
+	if o.final {
+		r.RTT = d.rtt
+		if o.state == results.Open || o.state == results.Closed {
+			h.observe(d.rtt)
+		}
+	}
+	return o
+}
+
 // dialOnce makes one connection attempt with its own window. Local shortages
 // (out of descriptors or ephemeral ports) are waited out with backoff and never
 // become a verdict; the window starts again once a socket could be made.
-func (s *run) dialOnce(ctx context.Context, ap netip.AddrPort, window time.Duration) dialResult {
+// release, when not nil, is a place at the host's fresh gate already taken for
+// this attempt.
+func (s *run) dialOnce(ctx context.Context, h *host, ap netip.AddrPort, window time.Duration, release func()) dialResult {
 	backoff := 5 * time.Millisecond
 	for {
 		s.slots <- struct{}{}
+		if release == nil {
+			release = h.fresh.take(ctx)
+		}
 		dctx, cancel := context.WithTimeout(ctx, window)
 		start := time.Now()
 		c, err := s.dialer.DialContext(dctx, "tcp", ap.String())
 		rtt := time.Since(start)
 		cancel()
+		release()
+		release = nil
 		<-s.slots
 		if err != nil && transient(err) && ctx.Err() == nil {
 			s.pressure.Add(1)

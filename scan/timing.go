@@ -96,3 +96,40 @@ func sleepUntil(ctx context.Context, at time.Time) error {
 		return nil
 	}
 }
+
+// Fresh connection attempts towards one host are capped apart from the sockets
+// open towards it: up to freshCap attempts younger than freshAge. An attempt that
+// is answered, or that has waited freshAge, gives its place to the next. Silent
+// (dropped) ports therefore wait side by side in their hundreds at no cost, while
+// a run of ports that answer at once (RSTs) is sent at the pace the answers come
+// back, not in bursts of a thousand SYNs that overflow queues on the path (seen:
+// the veth backlog of a test host dropping SYNs and RSTs, which would make closed
+// ports look filtered).
+const (
+	freshCap = 128
+	freshAge = 50 * time.Millisecond
+)
+
+type freshGate chan struct{}
+
+func newFreshGate() freshGate { return make(freshGate, freshCap) }
+
+// take waits for a place and returns the function that gives it back; the place
+// is given back after freshAge anyway. A nil gate does not limit.
+func (g freshGate) take(ctx context.Context) (release func()) {
+	if g == nil {
+		return func() {}
+	}
+	select {
+	case g <- struct{}{}:
+	case <-ctx.Done():
+		return func() {}
+	}
+	var once sync.Once
+	free := func() { once.Do(func() { <-g }) }
+	t := time.AfterFunc(freshAge, free)
+	return func() {
+		t.Stop()
+		free()
+	}
+}

@@ -347,6 +347,18 @@ func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []re
 		targets = append(targets, req.target)
 	}
 	targets = append(targets, roleTargets...)
+	if len(targets) == 0 {
+		// Every port is on a destination role and none is mapped: a scrape that
+		// tests nothing would report success forever.
+		var roles []string
+		for _, r := range early {
+			if r.Check != nil && !slices.Contains(roles, r.Check.Role) {
+				roles = append(roles, r.Check.Role)
+			}
+		}
+		return plan, nil, 0, bad("nothing to test: the profile's ports are on destination roles (%s); map them with role=ROLE=HOST",
+			strings.Join(roles, ", "))
+	}
 	n := 0
 	for _, t := range targets {
 		ports := t.Ports

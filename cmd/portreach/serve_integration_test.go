@@ -88,7 +88,13 @@ func TestServeEndToEnd(t *testing.T) {
 	bin := buildServeBin(t)
 	stderr := startProcess(t, bin, "serve", "--listen", "127.0.0.1:0", "--allow", h.Addr.String()+"/32", "--timeout", "500ms")
 	addr := readListenAddr(t, stderr)
-	go io.Copy(io.Discard, stderr)
+	logs := make(chan string, 1)
+	go func() { b, _ := io.ReadAll(stderr); logs <- string(b) }()
+	defer func() {
+		if t.Failed() {
+			t.Logf("portreach serve's standard error:\n%s", drain(logs))
+		}
+	}()
 	base := "http://" + addr
 	target := h.Addr.String()
 

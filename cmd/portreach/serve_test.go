@@ -214,8 +214,15 @@ func TestServeRoles(t *testing.T) {
 	}
 
 	s = scrapeURL(t, base, "")
-	if got := s.value(t, results.MetricPortState, plus(port("role dc", results.TCP, 389), results.LabelState, "skipped")); got != 1 {
-		t.Errorf("unmapped role: skipped = %v\n%s", got, s.body)
+	if s.status != 400 || s.body != "portreach: nothing to test: the profile's ports are on destination roles (dc); map them with role=ROLE=HOST\n" {
+		t.Errorf("no role mapped: %d %q", s.status, s.body)
+	}
+	s = scrapeURL(t, srv.URL+"/probe?target=127.0.0.1&profile=biztalk-send-server&role=sql=127.0.0.1", "")
+	if got := s.value(t, results.MetricPortState, plus(port("127.0.0.1", results.TCP, 1433), results.LabelState, "closed")); got != 1 {
+		t.Errorf("mapped role sql: 1433/tcp closed = %v\n%s", got, s.body)
+	}
+	if got := s.value(t, results.MetricPortState, plus(port("role smtp", results.TCP, 25), results.LabelState, "skipped")); got != 1 {
+		t.Errorf("unmapped role smtp: 25/tcp skipped = %v\n%s", got, s.body)
 	}
 
 	s = scrapeURL(t, base+"&role=dc=127.0.0.9", "")

@@ -499,3 +499,62 @@ func TestAuditJSONHasDrift(t *testing.T) {
 		t.Errorf("drift %+v, want port 2 added", doc.Drift.Changes)
 	}
 }
+
+// A SQL Server instance that came back on another port: the stand-in SQL
+// Browser ([MC-SQLR]) announces SQLEXPRESS on 49733, then on 49800 beside a
+// new instance. The drift report names the moved port (the follow-up keyed by
+// its instance) and the changed Browser details; only --fail-on state-change or
+// any-change fails for it, since the new port is open.
+func TestAuditSQLInstanceMoved(t *testing.T) {
+	testnet.Require(t)
+	h := testnet.NewHost(t)
+	host := h.Addr.String()
+	dir := t.TempDir()
+	base := filepath.Join(dir, "sql.json")
+	scanArgs := []string{"scan", "-p", "U:1434", "--timeout", "500ms", "--retries", "1"}
+
+	t.Run("before", func(t *testing.T) {
+		testnet.StartSQLBrowser(t, h, []testnet.SQLInstance{
+			{Server: "SQL01", Name: "SQLEXPRESS", Version: "16.0.1000.6", TCPPort: 49733},
+		})
+		testnet.ServeTCP(t, h, 49733)
+		code, _, errOut := runBin(t, append(scanArgs, "-o", "json:"+base, host)...)
+		if code != exitOK {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+	})
+	t.Run("after", func(t *testing.T) {
+		testnet.StartSQLBrowser(t, h, []testnet.SQLInstance{
+			{Server: "SQL01", Name: "SQLEXPRESS", Version: "16.0.1000.6", TCPPort: 49800},
+			{Server: "SQL01", Name: "REPORTING", Version: "16.0.1000.6", Pipe: `\\SQL01\pipe\MSSQL$REPORTING\sql\query`},
+		})
+		testnet.ServeTCP(t, h, 49800)
+		out := filepath.Join(dir, "now.json")
+		code, table, errOut := runBin(t, append(scanArgs, "--baseline", base, "--fail-on", "regression", "-o", "json:"+out, "-o", "table:-", host)...)
+		if code != exitOK {
+			t.Fatalf("--fail-on regression: exit %d (nothing got worse)\n%s\n%s", code, table, errOut)
+		}
+		for _, want := range []string{
+			"3 changes since the baseline of ",
+			"49800/tcp instance SQLEXPRESS  moved from 49733/tcp",
+			"sqlbrowser instances[SQLEXPRESS].tcp_port: 49733 → 49800",
+			"sqlbrowser instances[].name: gained REPORTING",
+		} {
+			if !strings.Contains(table, want) {
+				t.Errorf("table lacks %q:\n%s", want, table)
+			}
+		}
+		rep := readReport(t, out)
+		var kinds []string
+		for _, c := range rep.Drift.Changes {
+			kinds = append(kinds, string(c.Kind)+" "+c.Path)
+		}
+		if want := "port-moved ,detail instances[SQLEXPRESS].tcp_port,detail instances[].name"; strings.Join(kinds, ",") != want {
+			t.Errorf("drift kinds %q, want %q", strings.Join(kinds, ","), want)
+		}
+		code, _, _ = runBin(t, append(scanArgs, "--baseline", base, "--fail-on", "state-change", "-f", "json", host)...)
+		if code != exitFailed {
+			t.Errorf("--fail-on state-change: exit %d, want 1 for the moved port", code)
+		}
+	})
+}

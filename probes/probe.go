@@ -32,10 +32,15 @@ type Probe struct {
 	// Silence explains why a listening service may stay silent (RADIUS drops unknown
 	// clients, SNMP drops a wrong community); shown with open|filtered verdicts.
 	Silence string
-	// AnySource means replies may come from another source port or address of the
-	// target (TFTP, L2TP, SQL Browser on clusters): the scanner must read them on an
+	// AnySource means replies may come from another source port of the target
+	// (TFTP answers from a new port, L2TP may): the scanner must read them on an
 	// unconnected socket and match by address and protocol fields.
 	AnySource bool
+	// AnyAddress means replies may also come from another address of the target
+	// (SQL Browser on a failover cluster answers from the node's address, not the
+	// virtual one, KB944390). Only probes whose replies are specific enough to be
+	// told from stray traffic should set it; it implies AnySource.
+	AnyAddress bool
 	// MinWait is the least time a listening service may take to answer (SSDP's MX
 	// delay, RADIUS's reject delay); the scanner waits at least this long.
 	MinWait time.Duration

@@ -19,11 +19,12 @@ import (
 // comes from the node's own address instead of the virtual one (KB944390), hence
 // AnySource.
 var SQLBrowser = &Probe{
-	Name:      "sqlbrowser",
-	Ports:     []uint16{1434},
-	AnySource: true,
-	Silence:   "SQL Server Browser stays silent when there is no visible instance to describe (hidden instances are omitted)",
-	New:       newSQLBrowserQuery,
+	Name:       "sqlbrowser",
+	Ports:      []uint16{1434},
+	AnySource:  true,
+	AnyAddress: true,
+	Silence:    "SQL Server Browser stays silent when there is no visible instance to describe (hidden instances are omitted)",
+	New:        newSQLBrowserQuery,
 }
 
 const (

@@ -79,7 +79,9 @@ func (j *udpJob) packets() [][]byte {
 	return j.query.Packets()
 }
 
-func (j *udpJob) anySource() bool { return j.probe != nil && j.probe.AnySource }
+func (j *udpJob) anySource() bool { return j.probe != nil && (j.probe.AnySource || j.probe.AnyAddress) }
+
+func (j *udpJob) anyAddress() bool { return j.probe != nil && j.probe.AnyAddress }
 
 func (j *udpJob) wait(h *host) time.Duration {
 	w := max(h.est.timeout(), udpFloor)
@@ -143,7 +145,7 @@ func (s *run) udpAttempt(ctx context.Context, h *host, j *udpJob) bool {
 			}
 			continue
 		}
-		if !j.anySource() && from != target {
+		if !j.anySource() && from != target || !j.anyAddress() && from.Addr() != h.addr {
 			continue // someone else's datagram
 		}
 		if j.query == nil {

@@ -73,6 +73,7 @@ func (a AllowList) Allows(addr netip.Addr) bool {
 	return false
 }
 
+// String lists the networks as --allow takes them, or says "nothing".
 func (a AllowList) String() string {
 	if len(a.prefixes) == 0 {
 		return "nothing"

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/netip"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -199,9 +200,16 @@ func TestDiff(t *testing.T) {
 		},
 		{
 			name: "a DNS version that appeared",
-			base: []Result{withDetails(dr("h", driftA, UDP, 53, Open), "dns", map[string]any{"rcode": "NOERROR"})},
-			cur:  []Result{withDetails(dr("h", driftA, UDP, 53, Open), "dns", map[string]any{"rcode": "NOERROR", "version": "9.18.49"})},
+			base: []Result{withDetails(dr("h", driftA, UDP, 53, Open), "dns", map[string]any{"root_ns": map[string]any{"rcode": "NOERROR"}})},
+			cur: []Result{withDetails(dr("h", driftA, UDP, 53, Open), "dns", map[string]any{"root_ns": map[string]any{"rcode": "NOERROR"},
+				"version": "9.18.49"})},
 			want: []change{{DriftDetail, "53/udp", "dns version: (none) → 9.18.49", false, nil, "9.18.49"}},
+		},
+		{
+			name: "a DNS server that now refuses",
+			base: []Result{withDetails(dr("h", driftA, UDP, 53, Open), "dns", map[string]any{"root_ns": map[string]any{"rcode": "NOERROR", "answers": float64(13)}})},
+			cur:  []Result{withDetails(dr("h", driftA, UDP, 53, Open), "dns", map[string]any{"root_ns": map[string]any{"rcode": "REFUSED", "answers": float64(0)}})},
+			want: []change{{DriftDetail, "53/udp", "dns root_ns.rcode: NOERROR → REFUSED", false, "NOERROR", "REFUSED"}},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -310,5 +318,35 @@ func TestDriftValuesAreJSON(t *testing.T) {
 	want := `{"baseline":{"started":"0001-01-01T00:00:00Z","finished":"0001-01-01T00:00:00Z"},"changes":[{"kind":"state","target":"h","address":"198.18.7.2","proto":"tcp","port":1,"before":"open","after":"closed","regression":false}]}`
 	if string(b) != want {
 		t.Errorf("got  %s\nwant %s", b, want)
+	}
+}
+
+// The schema lists exactly the drift kinds the Go type has, in order.
+func TestSchemaDriftKinds(t *testing.T) {
+	var got []string
+	for _, v := range compiled(t).defs["change"].props["kind"].enum {
+		got = append(got, v.(string))
+	}
+	var want []string
+	for _, k := range DriftKinds {
+		want = append(want, string(k))
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("schema kinds %q, Go kinds %q", got, want)
+	}
+}
+
+// Every DetailRule names a probe the scanner has and a path walkPath reads.
+func TestDriftDetailsRules(t *testing.T) {
+	re := regexp.MustCompile(`^[a-z_]+(\[[a-z_]*\])?(\.[a-z_]+(\[[a-z_]*\])?)*$`)
+	seen := map[string]bool{}
+	for _, r := range DriftDetails {
+		if !re.MatchString(r.Path) || r.Probe == "" || r.Why == "" {
+			t.Errorf("bad rule %+v", r)
+		}
+		if seen[r.Probe+" "+r.Path] {
+			t.Errorf("rule %s %s twice", r.Probe, r.Path)
+		}
+		seen[r.Probe+" "+r.Path] = true
 	}
 }

@@ -369,7 +369,7 @@ func TestPage(t *testing.T) {
 		`<a href="/probe?target=127.0.0.1&amp;ports=` + strconv.Itoa(int(open)) + `&amp;expect=open">again</a>`,
 		`<span class="ok">success</span>`,
 		`1 open`,
-		`<td>` + strconv.Itoa(int(open)) + `/tcp</td><td>open</td><td>syn-ack</td>`,
+		`<td class="n">` + strconv.Itoa(int(open)) + `/tcp</td><td>open</td><td>syn-ack</td>`,
 		`<td>&lt;b&gt;&#34;x&#34;&lt;/b&gt;</td>`,
 		`bad_request (400)`,
 	} {

@@ -105,7 +105,7 @@ type portKey struct {
 	host, addr, proto, port string
 }
 
-func labelsOf(r *results.Result) (portKey, string) {
+func keyOf(r *results.Result) portKey {
 	k := portKey{host: r.Target, proto: string(r.Proto)}
 	if r.Addr.IsValid() {
 		k.addr = r.Addr.String()
@@ -113,13 +113,7 @@ func labelsOf(r *results.Result) (portKey, string) {
 	if r.Port != 0 {
 		k.port = strconv.Itoa(int(r.Port))
 	}
-	var profile string
-	if r.Check != nil {
-		ps := slices.Clone(r.Check.Profiles)
-		slices.Sort(ps)
-		profile = strings.Join(slices.Compact(ps), ",")
-	}
-	return k, profile
+	return k
 }
 
 // probeRegistry renders one probe's results: for every port its state (one 0/1
@@ -130,23 +124,23 @@ func probeRegistry(rs []results.Result, sum probeSummary) (*prometheus.Registry,
 	portLabels := []string{results.LabelHost, results.LabelAddress, results.LabelPort, results.LabelProto, results.LabelProfile}
 	state := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: results.MetricPortState,
-		Help: "1 for the state the port is in (open, closed, filtered, open|filtered, not-tested, skipped, error, unknown), 0 for the others.",
+		Help: results.MetricHelp[results.MetricPortState],
 	}, append(slices.Clone(portLabels), results.LabelState))
 	up := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: results.MetricPortUp,
-		Help: "1 when the port is open (a service answered), else 0.",
+		Help: results.MetricHelp[results.MetricPortUp],
 	}, portLabels)
 	rtt := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: results.MetricPortRTT,
-		Help: "Round-trip time of the answer that decided the port's state, in seconds; absent when nothing answered.",
+		Help: results.MetricHelp[results.MetricPortRTT],
 	}, portLabels)
 	failed := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: results.MetricExpectationFailed,
-		Help: "1 when the port fails what its profile entry requires (open or closed), else 0; only for checked ports.",
+		Help: results.MetricHelp[results.MetricExpectationFailed],
 	}, append(slices.Clone(portLabels), results.LabelExpect))
 	hostFailed := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: results.MetricHostFailed,
-		Help: "1 when the host has a failed expectation or did not resolve, else 0.",
+		Help: results.MetricHelp[results.MetricHostFailed],
 	}, []string{results.LabelHost, results.LabelAddress})
 	success := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: MetricProbeSuccess,
@@ -162,34 +156,39 @@ func probeRegistry(rs []results.Result, sum probeSummary) (*prometheus.Registry,
 	})
 	incomplete := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: results.MetricRunIncomplete,
-		Help: "1 when the time bound cut the scan short: unfinished ports are in state unknown.",
+		Help: results.MetricHelp[results.MetricRunIncomplete],
 	})
 
-	seen := map[portKey]int{}
-	hosts := map[[2]string]bool{}
-	var hostOrder [][2]string
+	// A port reported twice for one host (a profile entry and a port a reply
+	// revealed) makes one series: the first result in results.Sort order, with
+	// the profiles of both, as the textfile output (results.WritePrometheus)
+	// writes it.
+	type port struct {
+		r        *results.Result
+		key      portKey
+		profiles []string
+	}
+	var ports []*port
+	seen := map[portKey]*port{}
 	for i := range rs {
 		r := &rs[i]
-		k, _ := labelsOf(r)
-		if j, dup := seen[k]; dup && (rs[j].Check != nil || r.Check == nil) {
-			continue // the profile's own entry wins over a follow-up of the same port
+		k := keyOf(r)
+		var profs []string
+		if r.Check != nil {
+			profs = r.Check.Profiles
 		}
-		seen[k] = i
-		h := [2]string{k.host, k.addr}
-		if _, ok := hosts[h]; !ok {
-			hostOrder = append(hostOrder, h)
+		if p := seen[k]; p != nil {
+			p.profiles = append(p.profiles, profs...)
+			continue
 		}
-		hosts[h] = hosts[h] || results.Fails(r) || (r.State == results.Error && r.Check == nil)
+		p := &port{r: r, key: k, profiles: slices.Clone(profs)}
+		seen[k] = p
+		ports = append(ports, p)
 	}
-	idx := make([]int, 0, len(seen))
-	for _, i := range seen {
-		idx = append(idx, i)
-	}
-	slices.Sort(idx)
-	for _, i := range idx {
-		r := &rs[i]
-		k, profile := labelsOf(r)
-		lv := []string{k.host, k.addr, k.port, k.proto, profile}
+	for _, p := range ports {
+		slices.Sort(p.profiles)
+		lv := []string{p.key.host, p.key.addr, p.key.port, p.key.proto, strings.Join(slices.Compact(p.profiles), ",")}
+		r := p.r
 		for _, s := range results.States {
 			state.WithLabelValues(append(slices.Clone(lv), s.String())...).Set(b2f(r.State == s))
 		}
@@ -201,8 +200,12 @@ func probeRegistry(rs []results.Result, sum probeSummary) (*prometheus.Registry,
 			failed.WithLabelValues(append(lv, string(r.Check.Expect))...).Set(b2f(results.Fails(r)))
 		}
 	}
-	for _, h := range hostOrder {
-		hostFailed.WithLabelValues(h[0], h[1]).Set(b2f(hosts[h]))
+	for _, h := range results.Summarize(rs) {
+		addr := ""
+		if h.Addr.IsValid() {
+			addr = h.Addr.String()
+		}
+		hostFailed.WithLabelValues(h.Target, addr).Set(b2f(h.Verdict == results.VerdictFail))
 	}
 	success.Set(b2f(sum.success))
 	duration.Set(sum.duration.Seconds())

@@ -42,11 +42,18 @@ func PortKind(port uint16) string {
 type EPMPortDetail struct {
 	Kind       string               `json:"kind"` // PortKind
 	Interfaces []probes.RPCEndpoint `json:"interfaces"`
+	// OutsideRange is the declared RPC range ("50000-50200") when the port lies
+	// outside it: a firewall rule for the range will not cover this port.
+	OutsideRange string `json:"outside_range,omitempty"`
 }
 
 // Summary lists the interfaces: "registered (dynamic): Netlogon (MS-NRPC)".
 func (d *EPMPortDetail) Summary() string {
-	return "registered (" + d.Kind + "): " + epmLabels(d.Interfaces, false)
+	s := "registered (" + d.Kind + "): " + epmLabels(d.Interfaces, false)
+	if d.OutsideRange != "" {
+		s += "; outside the declared RPC range " + d.OutsideRange
+	}
+	return s
 }
 
 // EPMSummary is the structured detail of the endpoint mapper's own result.
@@ -95,9 +102,10 @@ func EPMLabels(eps []probes.RPCEndpoint) string { return epmLabels(eps, true) }
 // is open the endpoint mapper is asked for its endpoints, and every TCP port it
 // registered (other than 135 itself) is tested and reported with the interfaces
 // behind it, so a verdict says which services a firewall breaks. The endpoint
-// mapper is asked on p.Lo, 135 when zero (tests run fake mappers elsewhere).
+// mapper is asked on p.EPM, 135 when zero (tests run fake mappers elsewhere).
+// A registered port outside the declared range p.Lo-p.Hi is pointed out.
 func (r *run) epmCheck(ctx context.Context, h *host, p Port) {
-	epmPort := cmp.Or(p.Lo, probes.EPMPort)
+	epmPort := cmp.Or(p.EPM, probes.EPMPort)
 	res := r.tcp(ctx, h, epmPort, nil)
 	res.Probe = ProbeEPM
 	if res.State != results.Open {
@@ -135,6 +143,9 @@ func (r *run) epmCheck(ctx context.Context, h *host, p Port) {
 			defer wg.Done()
 			pr := r.tcp(ctx, h, ep.Port, nil)
 			d := &EPMPortDetail{Kind: PortKind(ep.Port), Interfaces: ep.Interfaces}
+			if p.Lo != 0 && (ep.Port < p.Lo || ep.Port > p.hi()) {
+				d.OutsideRange = fmt.Sprintf("%d-%d", p.Lo, p.hi())
+			}
 			pr.Probe, pr.Under, pr.Detail, pr.Details = ProbeEPM, EPMLabels(ep.Interfaces), d.Summary(), d
 			r.emit(h, h.name, withCheck(pr, p.Check))
 		}()

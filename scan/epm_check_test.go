@@ -22,7 +22,7 @@ func TestEPMCheckThroughScanner(t *testing.T) {
 	check := &results.Check{Profiles: []string{"test"}, Expect: results.ExpectOpen}
 	plan := Plan{
 		Targets: slices.Values([]Target{{Name: "dc", Addr: f.addr().Addr()}}),
-		Ports:   []Port{{Proto: results.TCP, Lo: f.addr().Port(), Kind: KindDynamicRPC, Check: check}},
+		Ports:   []Port{{Proto: results.TCP, EPM: f.addr().Port(), Kind: KindDynamicRPC, Check: check}},
 	}
 	var got []results.Result
 	s := &Scanner{Timeout: 2 * time.Second}

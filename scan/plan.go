@@ -39,8 +39,13 @@ type Port struct {
 	Lo, Hi uint16 // inclusive; Hi == 0 means Hi = Lo
 	// Probe names the UDP probe to send; "" means the default probe for the port.
 	Probe string
-	// Kind is KindPort or KindDynamicRPC.
+	// Kind is KindPort or KindDynamicRPC. For KindDynamicRPC, Lo-Hi is the range
+	// the RPC runtime was restricted to (Rpc\Internet Ports, BizTalk's
+	// 50000-50200), 0 when none was declared: registered ports outside it are
+	// pointed out, since a firewall rule for the range will not cover them.
 	Kind string
+	// EPM is the endpoint mapper's port for KindDynamicRPC; 0 means 135.
+	EPM uint16
 	// Check, when set, is copied into every result of this entry.
 	Check *results.Check
 	// Why, when set, says why the entry cannot be tested (ports negotiated per

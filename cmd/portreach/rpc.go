@@ -88,8 +88,9 @@ func runRPC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	plan := scan.Plan{Targets: targets.All(), Ports: []scan.Port{{Proto: results.TCP, Lo: probes.EPMPort, Kind: scan.KindDynamicRPC}}}
+	plan := scan.Plan{Targets: targets.All(), Ports: []scan.Port{{Proto: results.TCP, Kind: scan.KindDynamicRPC}}}
 	if rng != nil {
+		plan.Ports[0].Lo, plan.Ports[0].Hi = rng[0], rng[1] // registered ports outside it are pointed out
 		plan.Ports = append(plan.Ports, scan.Port{Proto: results.TCP, Lo: rng[0], Hi: rng[1]})
 	}
 	rep := &results.Report{Tool: results.Tool{Name: "portreach", Version: "devel"},

@@ -573,8 +573,9 @@ func entryPort(e profiles.Entry) scan.Port {
 	switch {
 	case e.Kind == profiles.DynamicRPC:
 		// The endpoint mapper is asked on 135; the entry's range, if any, is what
-		// the documents say RPC was restricted to.
-		p.Kind, p.Lo, p.Hi = scan.KindDynamicRPC, 0, 0
+		// the documents say RPC was restricted to, and registered ports outside
+		// it are pointed out.
+		p.Kind = scan.KindDynamicRPC
 	case !e.Testable():
 		p.Why = e.Why()
 	}

@@ -350,3 +350,49 @@ func TestDriftDetailsRules(t *testing.T) {
 		seen[r.Probe+" "+r.Path] = true
 	}
 }
+
+// --quiet's table: only failing hosts and entries, but the verdict and the
+// changes of the whole run.
+func TestTableOnlyFailing(t *testing.T) {
+	rep := fixtureReport()
+	var full, quiet bytes.Buffer
+	if err := WriteTable(&full, rep, TableOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteTable(&quiet, rep, TableOptions{OnlyFailing: true}); err != nil {
+		t.Fatal(err)
+	}
+	lastLine := func(s string) string {
+		lines := strings.Split(strings.TrimSpace(s), "\n")
+		return lines[len(lines)-1]
+	}
+	if lastLine(quiet.String()) != lastLine(full.String()) {
+		t.Errorf("verdict %q, want the whole run's %q", lastLine(quiet.String()), lastLine(full.String()))
+	}
+	for _, want := range []string{"198.18.1.2 (mail01)  FAIL  3 of 11 checks failed", "443/tcp", "3389/tcp", "88/tcp"} {
+		if !strings.Contains(quiet.String(), want) {
+			t.Errorf("quiet table lacks %q:\n%s", want, quiet.String())
+		}
+	}
+	for _, unwanted := range []string{"25/tcp", "2001:db8::10", "50101", "nosuch.invalid"} {
+		if strings.Contains(quiet.String(), unwanted) {
+			t.Errorf("quiet table shows %q:\n%s", unwanted, quiet.String())
+		}
+	}
+
+	// Nothing fails, something changed: the changes and the verdict only.
+	pass := &Report{Results: []Result{withExpect(dr("h", driftA, TCP, 443, Open), ExpectOpen)}}
+	pass.Drift = Diff(&Report{Results: []Result{withExpect(dr("h", driftA, TCP, 443, Filtered), ExpectOpen)}}, pass)
+	quiet.Reset()
+	if err := WriteTable(&quiet, pass, TableOptions{OnlyFailing: true}); err != nil {
+		t.Fatal(err)
+	}
+	want := "1 change since the baseline of 0001-01-01T00:00:00Z:\n" +
+		"  HOST            PORT     CHANGE\n" +
+		"  198.18.7.2 (h)  443/tcp  filtered → open\n" +
+		"\n" +
+		"PASS: 1 check met on 1 host.\n"
+	if quiet.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", quiet.String(), want)
+	}
+}

@@ -24,6 +24,10 @@ type TableOptions struct {
 	// into ranges, and the purpose and source of every checked entry, not only of
 	// the failing ones.
 	Verbose bool
+	// OnlyFailing shows only the hosts that have failing entries, and of them
+	// only the failing entries (for --quiet); the hosts' titles, the changes
+	// since a baseline and the final verdict still describe the whole run.
+	OnlyFailing bool
 }
 
 // WriteTable writes rep for people: one block per host (in Sort order) titled with
@@ -46,14 +50,27 @@ func WriteTable(w io.Writer, rep *Report, opt TableOptions) error {
 	i := 0
 	for hi := range hosts {
 		h := &hosts[hi]
-		if hi > 0 {
+		hrs := rs[i : i+h.Ports]
+		i += h.Ports
+		if opt.OnlyFailing {
+			if h.Failed == 0 {
+				continue
+			}
+			var failing []Result
+			for j := range hrs {
+				if Fails(&hrs[j]) {
+					failing = append(failing, hrs[j])
+				}
+			}
+			hrs = failing
+		}
+		if buf.Len() > 0 {
 			buf.WriteByte('\n')
 		}
-		p.host(h, rs[i:i+h.Ports])
-		i += h.Ports
+		p.host(h, hrs)
 	}
 	if rep.Drift != nil {
-		if len(hosts) > 0 {
+		if buf.Len() > 0 {
 			buf.WriteByte('\n')
 		}
 		p.drift(rep.Drift)
@@ -402,7 +419,7 @@ func (p *tablePrinter) footer(rep *Report, rs []Result, hosts []Host) {
 			unknown++
 		}
 	}
-	if len(hosts) > 0 {
+	if p.out.Len() > 0 {
 		p.out.WriteByte('\n')
 	}
 	if rep.Interrupted {

@@ -87,8 +87,10 @@ func (s *streams) abort() {
 }
 
 // writeOutputs renders the whole-report formats and commits every file. With
-// --quiet, standard output gets quietRep (the failing results and the drift),
-// or nothing when quietRep is nil; files always get the whole report.
+// --quiet, standard output gets nothing when quietRep is nil; otherwise a table
+// of the failing entries, the changes and the whole run's verdict, or in the
+// other formats quietRep (the failing results and the drift). Files always get
+// the whole report.
 func (c *scanCmd) writeOutputs(outs []output, st *streams, rep, quietRep *results.Report) error {
 	if st.err != nil {
 		st.abort()
@@ -98,15 +100,21 @@ func (c *scanCmd) writeOutputs(outs []output, st *streams, rep, quietRep *result
 	for _, o := range outs {
 		if o.path == "-" {
 			r := rep
+			t := table
 			if c.quiet {
 				if quietRep == nil {
 					continue
 				}
-				r = quietRep
+				// The table shows the failing entries with the whole run's
+				// verdict; the machine formats get the failing results.
+				if o.format == "table" {
+					t.OnlyFailing = true
+				} else {
+					r = quietRep
+				}
 			} else if o.format == "jsonl" {
 				continue // already streamed
 			}
-			t := table
 			t.Color = isTerminal(c.stdout) && !c.noColor && os.Getenv("NO_COLOR") == ""
 			if err := render(c.stdout, o.format, r, t); err != nil {
 				return fmt.Errorf("writing results: %w", err)

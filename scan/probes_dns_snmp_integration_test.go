@@ -7,13 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/netip"
-	"os"
-	"os/exec"
-	"os/user"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"testing"
 	"time"
 
@@ -42,76 +37,6 @@ func TestUDPCompleterMergesReplies(t *testing.T) {
 	}
 }
 
-// udpiNeed skips (or fails under CI=true) when a daemon is not installed.
-func udpiNeed(t *testing.T, bins ...string) {
-	t.Helper()
-	for _, b := range bins {
-		if _, err := exec.LookPath(b); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s not installed (CI=true: not skipping)", b)
-			}
-			t.Skipf("%s not installed", b)
-		}
-	}
-}
-
-// udpiDir is a temporary directory that daemons dropping privileges can read,
-// owned by owner when it is not "".
-func udpiDir(t *testing.T, owner string) string {
-	t.Helper()
-	d := t.TempDir()
-	for p := d; p != os.TempDir() && p != "/"; p = filepath.Dir(p) {
-		if err := os.Chmod(p, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if owner != "" {
-		u, err := user.Lookup(owner)
-		if err != nil {
-			t.Fatalf("user %s: %v", owner, err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		if err := os.Chown(d, uid, gid); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return d
-}
-
-func udpiWrite(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func udpiScan(t *testing.T, s *Scanner, addr netip.Addr, ports ...Port) map[string]results.Result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	if s.Timeout == 0 {
-		s.Timeout = 2 * time.Second
-	}
-	if s.Retries == 0 {
-		s.Retries = 2
-	}
-	return collect(t, s, ctx, addr, ports...)
-}
-
-// udpiGet returns one port's result and checks its state and probe.
-func udpiGet(t *testing.T, got map[string]results.Result, port uint16, probe string, want results.State) results.Result {
-	t.Helper()
-	r, ok := got[key(results.UDP, port)]
-	if !ok {
-		t.Fatalf("no result for %d/udp", port)
-	}
-	if r.State != want || r.Probe != probe {
-		t.Fatalf("%d/udp: %v (%s) probe %q detail %q, want %v with probe %q", port, r.State, r.Reason, r.Probe, r.Detail, want, probe)
-	}
-	return r
-}
-
 func udpiMatch(t *testing.T, what, pattern, s string) {
 	t.Helper()
 	if !regexp.MustCompile(pattern).MatchString(s) {
@@ -124,18 +49,18 @@ func udpiMatch(t *testing.T, what, pattern, s string) {
 // listener is closed.
 func TestDNSDaemonsIntegration(t *testing.T) {
 	testnet.Require(t)
-	udpiNeed(t, "dnsmasq", "named")
+	testnet.Need(t, "dnsmasq", "named")
 	// Directories first: cleanups run last-in first-out, so the daemons are
 	// stopped before their directories are removed.
-	dm := udpiDir(t, "")
-	bind := udpiDir(t, "bind")
+	dm := testnet.Dir(t, "")
+	bind := testnet.Dir(t, "bind")
 	h := testnet.NewHost(t)
 	h.Start(t, "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
 		"--no-poll", "--user=root", "--bind-interfaces", "--listen-address="+h.Addr.String(), "--port=53",
 		"--pid-file="+filepath.Join(dm, "dnsmasq.pid"), "--log-facility=-")
 
 	conf := filepath.Join(bind, "named.conf")
-	udpiWrite(t, conf, fmt.Sprintf(`options {
+	testnet.WriteFile(t, conf, fmt.Sprintf(`options {
 	directory "%s";
 	pid-file none;
 	listen-on port 5300 { %s; };
@@ -151,24 +76,24 @@ controls { };
 	h.WaitUDP(t, 53)
 	h.WaitUDP(t, 5300)
 
-	got := udpiScan(t, &Scanner{}, h.Addr,
+	got := scanDaemon(t, &Scanner{}, h.Addr,
 		Port{Proto: results.UDP, Lo: 53},
 		Port{Proto: results.UDP, Lo: 5300, Probe: "dns"},
 		Port{Proto: results.UDP, Lo: 5301, Probe: "dns"})
 
-	r := udpiGet(t, got, 53, "dns", results.Open)
+	r := expectResult(t, got, results.UDP, 53, "dns", "", results.Open)
 	udpiMatch(t, "dnsmasq summary", `^REFUSED, version "dnsmasq-[0-9.]+"$`, r.Detail)
 	if d, ok := r.Details.(*probes.DNSDetail); !ok || d.VersionBind == nil || !d.VersionBind.Authoritative || d.OpenResolver {
 		t.Errorf("dnsmasq details %#v", r.Details)
 	}
 
-	r = udpiGet(t, got, 5300, "dns", results.Open)
+	r = expectResult(t, got, results.UDP, 5300, "dns", "", results.Open)
 	udpiMatch(t, "BIND summary", `^REFUSED, version "9\.[0-9]+\.[0-9]+`, r.Detail)
 	if d, ok := r.Details.(*probes.DNSDetail); !ok || d.RootNS == nil || d.RootNS.RecursionAvailable || d.OpenResolver {
 		t.Errorf("BIND details %#v", r.Details)
 	}
 
-	r = udpiGet(t, got, 5301, "dns", results.Closed)
+	r = expectResult(t, got, results.UDP, 5301, "dns", "", results.Closed)
 	if r.Reason != ReasonPortUnreach {
 		t.Errorf("5301/udp reason %q, want %q", r.Reason, ReasonPortUnreach)
 	}
@@ -179,11 +104,11 @@ controls { };
 // still proves the port open; a port with no agent is closed.
 func TestSNMPNetSNMPIntegration(t *testing.T) {
 	testnet.Require(t)
-	udpiNeed(t, "snmpd")
-	dir := udpiDir(t, "") // before the host: see TestDNSDaemonsIntegration
+	testnet.Need(t, "snmpd")
+	dir := testnet.Dir(t, "") // before the host: see TestDNSDaemonsIntegration
 	h := testnet.NewHost(t)
 	conf := filepath.Join(dir, "snmpd.conf")
-	udpiWrite(t, conf, fmt.Sprintf(`agentAddress udp:%s:161
+	testnet.WriteFile(t, conf, fmt.Sprintf(`agentAddress udp:%s:161
 sysDescr portreach integration agent
 rocommunity labcommunity %s
 `, h.Addr, h.Peer))
@@ -191,10 +116,10 @@ rocommunity labcommunity %s
 		"snmpd", "-f", "-Lo", "-C", "-c", conf, "-p", filepath.Join(dir, "snmpd.pid"))
 	h.WaitUDP(t, 161)
 
-	got := udpiScan(t, &Scanner{Probes: probes.Options{SNMPCommunity: "labcommunity"}}, h.Addr,
+	got := scanDaemon(t, &Scanner{Probes: probes.Options{SNMPCommunity: "labcommunity"}}, h.Addr,
 		Port{Proto: results.UDP, Lo: 161},
 		Port{Proto: results.UDP, Lo: 1161, Probe: "snmp"})
-	r := udpiGet(t, got, 161, "snmp", results.Open)
+	r := expectResult(t, got, results.UDP, 161, "snmp", "", results.Open)
 	d, ok := r.Details.(*probes.SNMPDetail)
 	if !ok || d.Engine == nil {
 		t.Fatalf("details %#v: want an SNMPv3 engine", r.Details)
@@ -206,12 +131,12 @@ rocommunity labcommunity %s
 		t.Errorf("sysDescr %q", d.SysDescr)
 	}
 	udpiMatch(t, "summary", `^"portreach integration agent", engine net-snmp \(8072\), boots [0-9]+, up [0-9]`, r.Detail)
-	udpiGet(t, got, 1161, "snmp", results.Closed)
+	expectResult(t, got, results.UDP, 1161, "snmp", "", results.Closed)
 
 	// The default community ("public") is wrong here: the agent drops the v1/v2c
 	// requests without a word, and the v3 discovery alone shows the port open.
-	got = udpiScan(t, &Scanner{}, h.Addr, Port{Proto: results.UDP, Lo: 161})
-	r = udpiGet(t, got, 161, "snmp", results.Open)
+	got = scanDaemon(t, &Scanner{}, h.Addr, Port{Proto: results.UDP, Lo: 161})
+	r = expectResult(t, got, results.UDP, 161, "snmp", "", results.Open)
 	if d, ok := r.Details.(*probes.SNMPDetail); !ok || d.Engine == nil || d.SysDescr != "" || len(d.Versions) != 1 {
 		t.Errorf("wrong community: details %#v, want the v3 engine only", r.Details)
 	}
@@ -221,29 +146,29 @@ rocommunity labcommunity %s
 // with ERROR 1 from a new port; a port with no server is closed.
 func TestTFTPHPAIntegration(t *testing.T) {
 	testnet.Require(t)
-	udpiNeed(t, "in.tftpd")
-	root := udpiDir(t, "")
+	testnet.Need(t, "in.tftpd")
+	root := testnet.Dir(t, "")
 	h := testnet.NewHost(t)
 	h.Start(t, "in.tftpd", "-L", "-a", h.Addr.String()+":69", "-s", root)
 	h.WaitUDP(t, 69)
 
-	got := udpiScan(t, &Scanner{}, h.Addr, Port{Proto: results.UDP, Lo: 69}, Port{Proto: results.UDP, Lo: 6969, Probe: "tftp"})
-	r := udpiGet(t, got, 69, "tftp", results.Open)
+	got := scanDaemon(t, &Scanner{}, h.Addr, Port{Proto: results.UDP, Lo: 69}, Port{Proto: results.UDP, Lo: 6969, Probe: "tftp"})
+	r := expectResult(t, got, results.UDP, 69, "tftp", "", results.Open)
 	d, ok := r.Details.(*probes.TFTPDetail)
 	if !ok || d.ErrorCode != 1 || d.FileExists {
 		t.Errorf("details %#v: want ERROR 1", r.Details)
 	}
 	// The reply came from the server's new transfer port, and the result says so.
 	udpiMatch(t, "summary", `^ERROR 1 File not found \(reply from 198\.1[89]\.[0-9.]+:[0-9]+\)$`, r.Detail)
-	udpiGet(t, got, 6969, "tftp", results.Closed)
+	expectResult(t, got, results.UDP, 6969, "tftp", "", results.Closed)
 }
 
 // TestSSDPMiniSSDPDIntegration: minissdpd answers an M-SEARCH for the services a
 // UPnP daemon registered with it (registered here over its control socket).
 func TestSSDPMiniSSDPDIntegration(t *testing.T) {
 	testnet.Require(t)
-	udpiNeed(t, "minissdpd")
-	dir := udpiDir(t, "")
+	testnet.Need(t, "minissdpd")
+	dir := testnet.Dir(t, "")
 	h := testnet.NewHost(t)
 	sock := filepath.Join(dir, "minissdpd.sock")
 	h.Start(t, "minissdpd", "-d", "-i", h.Dev, "-s", sock, "-p", filepath.Join(dir, "minissdpd.pid"))
@@ -255,8 +180,8 @@ func TestSSDPMiniSSDPDIntegration(t *testing.T) {
 
 	udpiWaitSSDP(t, sock, 2)
 
-	got := udpiScan(t, &Scanner{}, h.Addr, Port{Proto: results.UDP, Lo: 1900})
-	r := udpiGet(t, got, 1900, "ssdp", results.Open)
+	got := scanDaemon(t, &Scanner{}, h.Addr, Port{Proto: results.UDP, Lo: 1900})
+	r := expectResult(t, got, results.UDP, 1900, "ssdp", "", results.Open)
 	d, ok := r.Details.(*probes.SSDPDetail)
 	if !ok || d.Server != "Debian/12 UPnP/1.1 portreach-test/1.0" || d.Location != location || len(d.Services) != 2 {
 		t.Errorf("details %#v: want both registered services", r.Details)

@@ -3,9 +3,7 @@
 package scan
 
 import (
-	"context"
 	"fmt"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,73 +23,17 @@ import (
 // packages: strongswan-charon, strongswan-swanctl, libstrongswan-standard-plugins
 // (3DES for the IKEv1 proposal), xl2tpd, freeradius (.ci/packages.txt).
 
-// ikl2Need skips (or fails under CI=true) when a daemon is not installed.
-func ikl2Need(t *testing.T, paths ...string) {
-	t.Helper()
-	for _, p := range paths {
-		if _, err := exec.LookPath(p); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s not installed (CI=true: not skipping)", p)
-			}
-			t.Skipf("%s not installed", p)
-		}
-	}
-}
-
-// ikl2Dir is a temporary directory that daemons dropping privileges can read.
-func ikl2Dir(t *testing.T) string {
-	d := t.TempDir()
-	for p := d; p != os.TempDir() && p != "/"; p = filepath.Dir(p) {
-		if err := os.Chmod(p, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return d
-}
-
-func ikl2Write(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func ikl2Scan(t *testing.T, addr netip.Addr, ports ...Port) map[string]results.Result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	s := &Scanner{Timeout: 2 * time.Second, Retries: 2}
-	return collect(t, s, ctx, addr, ports...)
-}
-
-func ikl2UDP(port uint16, probe string) Port {
-	return Port{Proto: results.UDP, Lo: port, Probe: probe}
-}
-
-// ikl2Expect checks a result's state and probe.
-func ikl2Expect(t *testing.T, got map[string]results.Result, port uint16, probe string, want results.State) results.Result {
-	t.Helper()
-	r, ok := got[key(results.UDP, port)]
-	if !ok {
-		t.Fatalf("no result for %d/udp", port)
-	}
-	if r.State != want || r.Probe != probe {
-		t.Fatalf("%d/udp: %v (%s) probe %q detail %q, want %v with probe %q", port, r.State, r.Reason, r.Probe, r.Detail, want, probe)
-	}
-	return r
-}
-
 const ikl2Charon = "/usr/lib/ipsec/charon"
 
 // TestIKEStrongSwanIntegration: IKE on 500 and NAT-T on 4500 answer with a full
 // SA_INIT or Main Mode reply carrying strongSwan's vendor ID; 1701 is closed.
 func TestIKEStrongSwanIntegration(t *testing.T) {
 	testnet.Require(t)
-	ikl2Need(t, ikl2Charon, "swanctl", "unshare")
+	testnet.Need(t, ikl2Charon, "swanctl", "unshare")
 	h := testnet.NewHost(t)
-	dir := ikl2Dir(t)
+	dir := testnet.Dir(t, "")
 	vici := filepath.Join(dir, "charon.vici")
-	ikl2Write(t, filepath.Join(dir, "strongswan.conf"), fmt.Sprintf(`charon {
+	testnet.WriteFile(t, filepath.Join(dir, "strongswan.conf"), fmt.Sprintf(`charon {
 	load_modular = yes
 	port = 500
 	port_nat_t = 4500
@@ -113,7 +55,7 @@ func TestIKEStrongSwanIntegration(t *testing.T) {
 	}
 }
 `, vici))
-	ikl2Write(t, filepath.Join(dir, "swanctl.conf"), fmt.Sprintf(`connections {
+	testnet.WriteFile(t, filepath.Join(dir, "swanctl.conf"), fmt.Sprintf(`connections {
 	probe {
 		version = 0
 		local_addrs = %s
@@ -157,12 +99,12 @@ secrets {
 		time.Sleep(100 * time.Millisecond)
 	}
 
-	got := ikl2Scan(t, h.Addr, ikl2UDP(500, ""), ikl2UDP(4500, ""), ikl2UDP(1701, ""))
+	got := scanDaemon(t, nil, h.Addr, udpPort(500, ""), udpPort(4500, ""), udpPort(1701, ""))
 	for _, c := range []struct {
 		port  uint16
 		probe string
 	}{{500, "ike"}, {4500, "ike-natt"}} {
-		r := ikl2Expect(t, got, c.port, c.probe, results.Open)
+		r := expectResult(t, got, results.UDP, c.port, c.probe, "", results.Open)
 		d, ok := r.Details.(*probes.IKEDetail)
 		if !ok {
 			t.Fatalf("%d/udp details %T", c.port, r.Details)
@@ -176,17 +118,17 @@ secrets {
 		}
 		t.Logf("%d/udp: %s", c.port, r.Detail)
 	}
-	ikl2Expect(t, got, 1701, "l2tp", results.Closed)
+	expectResult(t, got, results.UDP, 1701, "l2tp", "", results.Closed)
 }
 
 // TestL2TPXl2tpdIntegration: xl2tpd answers the SCCRQ with an SCCRP naming itself.
 func TestL2TPXl2tpdIntegration(t *testing.T) {
 	testnet.Require(t)
-	ikl2Need(t, "xl2tpd")
+	testnet.Need(t, "xl2tpd")
 	h := testnet.NewHost(t)
-	dir := ikl2Dir(t)
+	dir := testnet.Dir(t, "")
 	conf := filepath.Join(dir, "xl2tpd.conf")
-	ikl2Write(t, conf, fmt.Sprintf(`[global]
+	testnet.WriteFile(t, conf, fmt.Sprintf(`[global]
 listen-addr = %s
 port = 1701
 
@@ -199,8 +141,8 @@ require authentication = no
 	h.Start(t, "xl2tpd", "-D", "-c", conf, "-p", filepath.Join(dir, "xl2tpd.pid"), "-C", filepath.Join(dir, "control"))
 	h.WaitUDP(t, 1701)
 
-	got := ikl2Scan(t, h.Addr, ikl2UDP(1701, ""), ikl2UDP(500, ""))
-	r := ikl2Expect(t, got, 1701, "l2tp", results.Open)
+	got := scanDaemon(t, nil, h.Addr, udpPort(1701, ""), udpPort(500, ""))
+	r := expectResult(t, got, results.UDP, 1701, "l2tp", "", results.Open)
 	d, ok := r.Details.(*probes.L2TPDetail)
 	if !ok {
 		t.Fatalf("details %T", r.Details)
@@ -209,7 +151,7 @@ require authentication = no
 		t.Errorf("detail %q, want an SCCRP from lns.lab.example by xelerance.com", r.Detail)
 	}
 	t.Logf("1701/udp: %s", r.Detail)
-	ikl2Expect(t, got, 500, "ike", results.Closed)
+	expectResult(t, got, results.UDP, 500, "ike", "", results.Closed)
 }
 
 // TestRADIUSFreeRADIUSIntegration: a RADIUS server that does not know the scanner
@@ -219,11 +161,11 @@ require authentication = no
 // and a port without a server is closed.
 func TestRADIUSFreeRADIUSIntegration(t *testing.T) {
 	testnet.Require(t)
-	ikl2Need(t, "freeradius")
+	testnet.Need(t, "freeradius")
 	for _, known := range []bool{false, true} {
 		t.Run(fmt.Sprintf("client=%v", known), func(t *testing.T) {
 			h := testnet.NewHost(t)
-			dir := ikl2Dir(t)
+			dir := testnet.Dir(t, "")
 			raddb := filepath.Join(dir, "raddb")
 			if out, err := exec.Command("cp", "-a", "/etc/freeradius/3.0", raddb).CombinedOutput(); err != nil {
 				t.Fatalf("copy /etc/freeradius/3.0: %v\n%s", err, out)
@@ -236,7 +178,7 @@ func TestRADIUSFreeRADIUSIntegration(t *testing.T) {
 				t.Fatal(err)
 			}
 			b = regexp.MustCompile(`(?m)^\s*(user|group)\s*=.*$`).ReplaceAll(b, nil)
-			ikl2Write(t, rc, string(b))
+			testnet.WriteFile(t, rc, string(b))
 			if known {
 				f, err := os.OpenFile(filepath.Join(raddb, "clients.conf"), os.O_APPEND|os.O_WRONLY, 0)
 				if err != nil {
@@ -251,25 +193,25 @@ func TestRADIUSFreeRADIUSIntegration(t *testing.T) {
 			h.WaitUDP(t, 1812)
 			h.WaitUDP(t, 1813)
 
-			got := ikl2Scan(t, h.Addr, ikl2UDP(1812, ""), ikl2UDP(1813, ""), ikl2UDP(1645, ""))
+			got := scanDaemon(t, nil, h.Addr, udpPort(1812, ""), udpPort(1813, ""), udpPort(1645, ""))
 			if known {
-				r := ikl2Expect(t, got, 1812, "radius", results.Open)
+				r := expectResult(t, got, results.UDP, 1812, "radius", "", results.Open)
 				d, ok := r.Details.(*probes.RADIUSDetail)
 				if !ok || d.Code != 3 || !d.Unverified {
 					t.Errorf("1812/udp: %q (%T), want an unverified Access-Reject", r.Detail, r.Details)
 				}
 				t.Logf("1812/udp: %s", r.Detail)
 			} else {
-				r := ikl2Expect(t, got, 1812, "radius", results.OpenFiltered)
+				r := expectResult(t, got, results.UDP, 1812, "radius", "", results.OpenFiltered)
 				if r.Detail != probes.RADIUS.Silence || !strings.Contains(r.Detail, "RFC 2865") {
 					t.Errorf("1812/udp detail %q, want the RADIUS silence note", r.Detail)
 				}
 			}
-			r := ikl2Expect(t, got, 1813, "radius-acct", results.OpenFiltered)
+			r := expectResult(t, got, results.UDP, 1813, "radius-acct", "", results.OpenFiltered)
 			if r.Detail != probes.RADIUSAcct.Silence {
 				t.Errorf("1813/udp detail %q, want the accounting silence note", r.Detail)
 			}
-			ikl2Expect(t, got, 1645, "radius", results.Closed)
+			expectResult(t, got, results.UDP, 1645, "radius", "", results.Closed)
 		})
 	}
 }

@@ -3,9 +3,7 @@
 package scan
 
 import (
-	"context"
 	"fmt"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,72 +22,16 @@ import (
 // Browser has no Debian implementation, so its test runs the [MC-SQLR] stand-in
 // of internal/testnet. Debian packages are listed in .ci/packages.txt.
 
-// kntNeed skips (or fails under CI=true) when a daemon is not installed.
-func kntNeed(t *testing.T, paths ...string) {
-	t.Helper()
-	for _, p := range paths {
-		if _, err := exec.LookPath(p); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s not installed (CI=true: not skipping)", p)
-			}
-			t.Skipf("%s not installed", p)
-		}
-	}
-}
-
-// kntDir is a temporary directory readable by daemons that drop privileges
-// (chronyd runs as _chrony).
-func kntDir(t *testing.T) string {
-	d := t.TempDir()
-	for p := d; p != os.TempDir() && p != "/"; p = filepath.Dir(p) {
-		if err := os.Chmod(p, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return d
-}
-
-func kntWrite(t *testing.T, path, text string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func kntScan(t *testing.T, addr netip.Addr, ports ...Port) map[string]results.Result {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	s := &Scanner{Timeout: 2 * time.Second, Retries: 2}
-	return collect(t, s, ctx, addr, ports...)
-}
-
-// kntResult returns the result for a port and checks its state, probe and, for
-// follow-ups, what revealed it.
-func kntResult(t *testing.T, got map[string]results.Result, proto results.Proto, port uint16, probe, under string, want results.State) results.Result {
-	t.Helper()
-	r, ok := got[key(proto, port)]
-	if !ok {
-		t.Fatalf("no result for %d/%s; have %v", port, proto, got)
-	}
-	if r.State != want || r.Probe != probe || r.Under != under {
-		t.Fatalf("%d/%s: %v (%s) probe %q under %q detail %q, want %v with probe %q under %q",
-			port, proto, r.State, r.Reason, r.Probe, r.Under, r.Detail, want, probe, under)
-	}
-	t.Logf("%d/%s %v (%s) %s", port, proto, r.State, r.Reason, r.Detail)
-	return r
-}
-
 // TestKerberosMITIntegration: MIT krb5kdc answers the AS-REQ on 88 with
 // C_PRINCIPAL_UNKNOWN for the probe's realm; kadmind's kpasswd service answers
 // the RFC 3244 frame on 464 with a framed KRB-ERROR naming its own realm.
 func TestKerberosMITIntegration(t *testing.T) {
 	testnet.Require(t)
-	kntNeed(t, "krb5kdc", "kadmind", "kdb5_util")
+	testnet.Need(t, "krb5kdc", "kadmind", "kdb5_util")
 	h := testnet.NewHost(t)
-	dir := kntDir(t)
+	dir := testnet.Dir(t, "")
 	const realm = "PORTREACH.TEST"
-	kntWrite(t, filepath.Join(dir, "krb5.conf"), fmt.Sprintf(`[libdefaults]
+	testnet.WriteFile(t, filepath.Join(dir, "krb5.conf"), fmt.Sprintf(`[libdefaults]
 	default_realm = %[1]s
 	dns_lookup_kdc = false
 	dns_lookup_realm = false
@@ -99,7 +41,7 @@ func TestKerberosMITIntegration(t *testing.T) {
 		admin_server = %[2]s
 	}
 `, realm, h.Addr))
-	kntWrite(t, filepath.Join(dir, "kdc.conf"), fmt.Sprintf(`[kdcdefaults]
+	testnet.WriteFile(t, filepath.Join(dir, "kdc.conf"), fmt.Sprintf(`[kdcdefaults]
 	kdc_ports = 88
 	kdc_tcp_ports = 88
 [realms]
@@ -114,7 +56,7 @@ func TestKerberosMITIntegration(t *testing.T) {
 	kdc = FILE:%[2]s/kdc.log
 	admin_server = FILE:%[2]s/kadmind.log
 `, realm, dir))
-	kntWrite(t, filepath.Join(dir, "kadm5.acl"), "*/admin@"+realm+" *\n")
+	testnet.WriteFile(t, filepath.Join(dir, "kadm5.acl"), "*/admin@"+realm+" *\n")
 	t.Setenv("KRB5_CONFIG", filepath.Join(dir, "krb5.conf"))
 	t.Setenv("KRB5_KDC_PROFILE", filepath.Join(dir, "kdc.conf"))
 	if out, err := exec.Command("kdb5_util", "create", "-s", "-r", realm, "-P", "throwaway-master-key").CombinedOutput(); err != nil {
@@ -125,9 +67,9 @@ func TestKerberosMITIntegration(t *testing.T) {
 	h.WaitUDP(t, 88)
 	h.WaitUDP(t, 464)
 
-	got := kntScan(t, h.Addr, Port{Proto: results.UDP, Lo: 88}, Port{Proto: results.UDP, Lo: 464})
+	got := scanDaemon(t, nil, h.Addr, Port{Proto: results.UDP, Lo: 88}, Port{Proto: results.UDP, Lo: 464})
 
-	r := kntResult(t, got, results.UDP, 88, "kerberos", "", results.Open)
+	r := expectResult(t, got, results.UDP, 88, "kerberos", "", results.Open)
 	d, ok := r.Details.(*probes.KerberosDetail)
 	if !ok || d.Message != "KRB-ERROR" || d.ErrorCode != 6 || d.Realm != "PROBE.INVALID" || d.Kpasswd || d.KDCTime == nil {
 		t.Errorf("88/udp details %#v", r.Details)
@@ -135,7 +77,7 @@ func TestKerberosMITIntegration(t *testing.T) {
 	if r.Detail == "" {
 		t.Error("88/udp: no summary")
 	}
-	r = kntResult(t, got, results.UDP, 464, "kpasswd", "", results.Open)
+	r = expectResult(t, got, results.UDP, 464, "kpasswd", "", results.Open)
 	d, ok = r.Details.(*probes.KerberosDetail)
 	if !ok || !d.Kpasswd || d.Realm != realm || d.Service != "kadmin/changepw" || d.KpasswdResult == nil {
 		t.Errorf("464/udp details %#v", r.Details)
@@ -147,12 +89,12 @@ func TestKerberosMITIntegration(t *testing.T) {
 // host, is closed.
 func TestNTPChronyIntegration(t *testing.T) {
 	testnet.Require(t)
-	kntNeed(t, "chronyd")
+	testnet.Need(t, "chronyd")
 	h := testnet.NewHost(t)
-	dir := kntDir(t)
+	dir := testnet.Dir(t, "")
 	// No server or pool lines: chronyd talks to nobody. bindcmdaddress / turns
 	// off the command socket so instances in parallel tests do not collide.
-	kntWrite(t, filepath.Join(dir, "chrony.conf"), fmt.Sprintf(`local stratum 10
+	testnet.WriteFile(t, filepath.Join(dir, "chrony.conf"), fmt.Sprintf(`local stratum 10
 allow 198.18.0.0/15
 bindaddress %s
 port 123
@@ -163,29 +105,29 @@ pidfile %s/chronyd.pid
 	h.Start(t, "chronyd", "-f", filepath.Join(dir, "chrony.conf"), "-x", "-d")
 	h.WaitUDP(t, 123)
 
-	got := kntScan(t, h.Addr, Port{Proto: results.UDP, Lo: 123}, Port{Proto: results.UDP, Lo: 464})
-	r := kntResult(t, got, results.UDP, 123, "ntp", "", results.Open)
+	got := scanDaemon(t, nil, h.Addr, Port{Proto: results.UDP, Lo: 123}, Port{Proto: results.UDP, Lo: 464})
+	r := expectResult(t, got, results.UDP, 123, "ntp", "", results.Open)
 	d, ok := r.Details.(*probes.NTPDetail)
 	if !ok || d.Stratum != 10 || d.RefID != "127.127.1.1" || d.Version != 4 || d.KissCode != "" || d.ServerTime.IsZero() {
 		t.Errorf("123/udp details %#v", r.Details)
 	}
-	kntResult(t, got, results.UDP, 464, "kpasswd", "", results.Closed)
+	expectResult(t, got, results.UDP, 464, "kpasswd", "", results.Closed)
 }
 
 // TestNBStatNmbdIntegration: Samba's nmbd, standalone, answers the node status
 // query with its names once it has registered them.
 func TestNBStatNmbdIntegration(t *testing.T) {
 	testnet.Require(t)
-	kntNeed(t, "nmbd")
+	testnet.Need(t, "nmbd")
 	h := testnet.NewHost(t)
-	dir := kntDir(t)
+	dir := testnet.Dir(t, "")
 	for _, sub := range []string{"lock", "state", "cache", "pid", "private", "log"} {
 		if err := os.Mkdir(filepath.Join(dir, sub), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
 	conf := filepath.Join(dir, "smb.conf")
-	kntWrite(t, conf, fmt.Sprintf(`[global]
+	testnet.WriteFile(t, conf, fmt.Sprintf(`[global]
 	workgroup = PROBEWG
 	netbios name = PROBEHOST
 	server role = standalone server
@@ -209,8 +151,8 @@ func TestNBStatNmbdIntegration(t *testing.T) {
 	var r results.Result
 	var d *probes.NBStatDetail
 	for deadline := time.Now().Add(90 * time.Second); ; {
-		got := kntScan(t, h.Addr, Port{Proto: results.UDP, Lo: 137})
-		r = kntResult(t, got, results.UDP, 137, "nbstat", "", results.Open)
+		got := scanDaemon(t, nil, h.Addr, Port{Proto: results.UDP, Lo: 137})
+		r = expectResult(t, got, results.UDP, 137, "nbstat", "", results.Open)
 		d, _ = r.Details.(*probes.NBStatDetail)
 		if d != nil && d.ComputerName == "PROBEHOST" && slices.Contains(d.Roles, "file service") || time.Now().After(deadline) {
 			break
@@ -234,12 +176,12 @@ func TestSQLBrowserStandInIntegration(t *testing.T) {
 	})
 	testnet.ServeTCP(t, h, 49733)
 
-	got := kntScan(t, h.Addr, Port{Proto: results.UDP, Lo: 1434})
-	r := kntResult(t, got, results.UDP, 1434, "sqlbrowser", "", results.Open)
+	got := scanDaemon(t, nil, h.Addr, Port{Proto: results.UDP, Lo: 1434})
+	r := expectResult(t, got, results.UDP, 1434, "sqlbrowser", "", results.Open)
 	d, ok := r.Details.(*probes.SQLBrowserDetail)
 	if !ok || len(d.Instances) != 2 || d.Instances[0].Name != "MSSQLSERVER" || d.Instances[1].TCPPort != 49733 {
 		t.Errorf("1434/udp details %#v", r.Details)
 	}
-	kntResult(t, got, results.TCP, 49733, "sqlbrowser", "instance SQLEXPRESS", results.Open)
-	kntResult(t, got, results.TCP, 1433, "sqlbrowser", "instance MSSQLSERVER", results.Closed)
+	expectResult(t, got, results.TCP, 49733, "sqlbrowser", "instance SQLEXPRESS", results.Open)
+	expectResult(t, got, results.TCP, 1433, "sqlbrowser", "instance MSSQLSERVER", results.Closed)
 }

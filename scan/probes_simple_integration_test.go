@@ -20,22 +20,22 @@ import (
 // closed. Debian package: openbsd-inetd.
 func TestSimpleServicesInetdIntegration(t *testing.T) {
 	testnet.Require(t)
-	ikl2Need(t, "/usr/sbin/inetd")
+	testnet.Need(t, "/usr/sbin/inetd")
 	h := testnet.NewHost(t)
-	dir := ikl2Dir(t)
+	dir := testnet.Dir(t, "")
 	conf := filepath.Join(dir, "inetd.conf")
 	var b strings.Builder
 	for _, s := range []string{"echo", "discard", "daytime", "chargen"} {
 		fmt.Fprintf(&b, "%s dgram udp wait root internal\n", s)
 	}
-	ikl2Write(t, conf, b.String())
+	testnet.WriteFile(t, conf, b.String())
 	// -d keeps inetd in the foreground; -i skips its PID file.
 	h.Start(t, "/usr/sbin/inetd", "-d", "-i", conf)
 	for _, p := range []uint16{7, 9, 13, 19} {
 		h.WaitUDP(t, p)
 	}
 
-	got := ikl2Scan(t, h.Addr, ikl2UDP(7, ""), ikl2UDP(9, ""), ikl2UDP(13, ""), ikl2UDP(17, ""), ikl2UDP(19, ""))
+	got := scanDaemon(t, nil, h.Addr, udpPort(7, ""), udpPort(9, ""), udpPort(13, ""), udpPort(17, ""), udpPort(19, ""))
 	for _, c := range []struct {
 		port  uint16
 		probe string
@@ -45,18 +45,18 @@ func TestSimpleServicesInetdIntegration(t *testing.T) {
 		{13, "daytime", func(d *probes.SimpleDetail) bool { return d.Text != "" }},
 		{19, "chargen", func(d *probes.SimpleDetail) bool { return d.Bytes > 0 && d.Text == "" }},
 	} {
-		r := ikl2Expect(t, got, c.port, c.probe, results.Open)
+		r := expectResult(t, got, results.UDP, c.port, c.probe, "", results.Open)
 		d, ok := r.Details.(*probes.SimpleDetail)
 		if !ok || !c.check(d) {
 			t.Errorf("%d/udp: %q (%T %+v)", c.port, r.Detail, r.Details, r.Details)
 		}
 		t.Logf("%d/udp: %s", c.port, r.Detail)
 	}
-	r := ikl2Expect(t, got, 9, "discard", results.OpenFiltered)
+	r := expectResult(t, got, results.UDP, 9, "discard", "", results.OpenFiltered)
 	if r.Detail != probes.Discard.Silence {
 		t.Errorf("9/udp detail %q, want the discard note", r.Detail)
 	}
-	ikl2Expect(t, got, 17, "qotd", results.Closed)
+	expectResult(t, got, results.UDP, 17, "qotd", "", results.Closed)
 }
 
 // TestDHCPDnsmasqIntegration: dnsmasq, serving DHCP on the host's link, ignores the
@@ -65,13 +65,13 @@ func TestSimpleServicesInetdIntegration(t *testing.T) {
 // Debian package: dnsmasq.
 func TestDHCPDnsmasqIntegration(t *testing.T) {
 	testnet.Require(t)
-	ikl2Need(t, "dnsmasq")
+	testnet.Need(t, "dnsmasq")
 	for _, listening := range []bool{true, false} {
 		t.Run(fmt.Sprintf("listening=%v", listening), func(t *testing.T) {
 			h := testnet.NewHost(t)
 			want := results.Closed
 			if listening {
-				dir := ikl2Dir(t)
+				dir := testnet.Dir(t, "")
 				// The host's /30 has room for the scanner's address only; a
 				// static-only range keeps dnsmasq from leasing anything.
 				h.Start(t, "dnsmasq", "--no-daemon", "--conf-file=/dev/null", "--port=0",
@@ -82,8 +82,8 @@ func TestDHCPDnsmasqIntegration(t *testing.T) {
 				h.WaitUDP(t, 67)
 				want = results.OpenFiltered
 			}
-			got := ikl2Scan(t, h.Addr, ikl2UDP(67, ""))
-			r := ikl2Expect(t, got, 67, "dhcp", want)
+			got := scanDaemon(t, nil, h.Addr, udpPort(67, ""))
+			r := expectResult(t, got, results.UDP, 67, "dhcp", "", want)
 			if listening && r.Detail != probes.DHCP.Silence {
 				t.Errorf("67/udp detail %q, want the DHCP note", r.Detail)
 			}

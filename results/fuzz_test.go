@@ -59,7 +59,7 @@ func FuzzReadJSON(f *testing.F) {
 		if !bytes.Equal(first.Bytes(), second.Bytes()) {
 			t.Fatalf("write/read is not stable:\n%s\n---\n%s", first.Bytes(), second.Bytes())
 		}
-		for _, opt := range []TableOptions{{}, {Verbose: true, Color: true}} {
+		for _, opt := range []TableOptions{{}, {Verbose: true, Color: true}, {OnlyFailing: true}} {
 			if err := WriteTable(io.Discard, rep, opt); err != nil {
 				t.Fatal(err)
 			}

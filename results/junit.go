@@ -105,7 +105,11 @@ func WriteJUnit(w io.Writer, rep *Report) error {
 			total += r.RTT
 			switch {
 			case r.State == Error:
-				c.Error = &junitMessage{Message: fmt.Sprintf("target failed: %s", r.Reason), Type: r.Reason, Text: caseText(r)}
+				msg := fmt.Sprintf("%s could not be tested: %s", PortName(r.Proto, r.Port), r.Reason)
+				if r.Proto == "" && r.Port == 0 {
+					msg = "target failed: " + r.Reason
+				}
+				c.Error = &junitMessage{Message: msg, Type: r.Reason, Text: caseText(r)}
 				s.Errors++
 			case r.State == Unknown && Fails(r):
 				c.Error = &junitMessage{Message: fmt.Sprintf("%s did not finish (%s)", PortName(r.Proto, r.Port), r.Reason), Type: "unfinished", Text: caseText(r)}

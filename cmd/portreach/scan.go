@@ -45,8 +45,8 @@ Output: a table grouped by host on a terminal, JSON Lines (one result per line,
 streamed as ports finish) when standard output is a pipe or file; -f chooses
 (table, json, jsonl, csv, junit, prometheus). -o writes a file instead,
 atomically; repeat it for several (-o table:- prints to standard output,
--o json:last.json -o junit:report.xml -o prometheus:/var/lib/node_exporter/portreach.prom
-write files).
+-o json:last.json -o junit:report.xml
+-o prometheus:/var/lib/prometheus/node-exporter/portreach.prom write files).
 
 Scheduled audits (see docs/audits.md): --baseline FILE compares the run with an
 earlier JSON report and lists what changed (ports that changed state, appeared,
@@ -60,9 +60,9 @@ overlapping.
 
 Exit status: 0 the run passed by --fail-on (by default: every expectation held,
 or none was set); 1 it failed (by default: a required port not open, a
-must-be-closed port open, a target that did not resolve); 2 bad input; 3
---max-time reached; 4 another run holds the --lock file; 130 interrupted (what
-was measured is still reported, unfinished ports as unknown).
+must-be-closed port open); 2 bad input; 3 --max-time reached; 4 another run
+holds the --lock file; 130 interrupted (what was measured is still reported,
+unfinished ports as unknown).
 
 Flags:
 `

@@ -238,9 +238,26 @@ func TestAuditCron(t *testing.T) {
 	}
 
 	// Nothing changed: silence, exit 0, and the outputs say so.
-	code, out, errOut = runBin(t, args("--update-baseline", "--quiet")...)
+	csvOut, jsonlOut := filepath.Join(dir, "ports.csv"), filepath.Join(dir, "ports.jsonl")
+	code, out, errOut = runBin(t, args("--update-baseline", "--quiet", "-o", "csv:"+csvOut, "-o", "jsonl:"+jsonlOut)...)
 	if code != exitOK || out != "" || errOut != "" {
 		t.Fatalf("unchanged run: exit %d\nstdout %q\nstderr %q", code, out, errOut)
+	}
+	// Times in UTC in every machine format, although TZ says otherwise.
+	for _, f := range []string{csvOut, jsonlOut} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if times := regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)`).FindAllStringSubmatch(string(b), -1); len(times) != 3 {
+			t.Errorf("%s: %d times, want 3:\n%s", f, len(times), b)
+		} else {
+			for _, m := range times {
+				if m[2] != "Z" {
+					t.Errorf("%s: time %s is not UTC", f, m[0])
+				}
+			}
+		}
 	}
 	if d := readReport(t, base).Drift; d == nil || len(d.Changes) != 0 || d.Baseline.File != base {
 		t.Fatalf("unchanged run's drift: %+v", d)

@@ -32,6 +32,12 @@ type Probe struct {
 	// Silence explains why a listening service may stay silent (RADIUS drops unknown
 	// clients, SNMP drops a wrong community); shown with open|filtered verdicts.
 	Silence string
+	// Mute means no request the scanner can send makes a listening service
+	// answer (NetBIOS datagrams, SNMP traps, RADIUS to an unknown client): the
+	// probe's datagram only draws ICMP port unreachable from a closed port, and
+	// silence is the expected result of an open one, which a required port's
+	// check cannot fail on.
+	Mute bool
 	// AnySource means replies may come from another source port of the target
 	// (TFTP answers from a new port, L2TP may): the scanner must read them on an
 	// unconnected socket and match by address and protocol fields.

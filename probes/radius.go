@@ -21,6 +21,7 @@ import (
 // (FreeRADIUS: 1 s by default), hence MinWait.
 var RADIUS = &Probe{
 	Name:  "radius",
+	Mute:  true,
 	Ports: []uint16{1812, 1645},
 	Silence: "RFC 2865 §2: a RADIUS server silently discards requests from clients it " +
 		"shares no secret with, and BlastRADIUS-hardened servers also drop requests " +
@@ -50,6 +51,7 @@ var RADIUS = &Probe{
 // ICMP port unreachable gives a firm answer, closed.
 var RADIUSAcct = &Probe{
 	Name:  "radius-acct",
+	Mute:  true,
 	Ports: []uint16{1813, 1646},
 	Silence: "RFC 5997 §3 / RFC 2866 §4.1: accounting requests are authenticated with the " +
 		"shared secret, which the scanner lacks, so the server silently discards them; " +

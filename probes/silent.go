@@ -28,6 +28,7 @@ import (
 // response (or a DATAGRAM ERROR) carrying our DGM_ID proves the port open.
 var NetBIOSDgm = &Probe{
 	Name:  "netbios-dgm",
+	Mute:  true,
 	Ports: []uint16{138},
 	Silence: "NetBIOS datagram service (RFC 1002 §4.4) never answers a datagram; " +
 		"Windows and Samba ignore the NBDD query, so only ICMP can show the port closed",
@@ -57,6 +58,7 @@ const silentNetBIOSName = "PORTREACH"
 // listen on 162 answers it.
 var SNMPTrap = &Probe{
 	Name:  "snmptrap",
+	Mute:  true,
 	Ports: []uint16{162},
 	Silence: "a trap receiver never answers traps and drops other PDUs (RFC 3413 §3.4); " +
 		"only an InformRequest gets a reply, and the probe does not send one because " +
@@ -89,6 +91,7 @@ var SNMPTrap = &Probe{
 // could become a real one if the scanner told it its source address).
 var DHCP = &Probe{
 	Name:  "dhcp",
+	Mute:  true,
 	Ports: []uint16{67},
 	Silence: "a DHCP server ignores a DHCPINFORM without the client's address (ciaddr), " +
 		"which the probe cannot know, and answers others at the client's port 68 " +
@@ -117,6 +120,7 @@ var DHCP = &Probe{
 // answers anyway is recognised by the query ID and question.
 var LLMNR = &Probe{
 	Name:  "llmnr",
+	Mute:  true,
 	Ports: []uint16{5355},
 	Silence: "an LLMNR responder answers only for its own names (RFC 4795 §2.1) and " +
 		"Windows only on the local link; the probe cannot know the target's name",
@@ -141,6 +145,7 @@ var LLMNR = &Probe{
 // draw ICMP port unreachable from a host where the port is closed.
 var WINS = &Probe{
 	Name:  "wins",
+	Mute:  true,
 	Ports: []uint16{42},
 	Silence: "WINS replication uses TCP 42 and the WINS name service is 137/udp; " +
 		"nothing answers on 42/udp, so only ICMP can show the port closed",
@@ -156,6 +161,7 @@ var WINS = &Probe{
 // to draw ICMP port unreachable from a host where the port is closed.
 var MADCAP = &Probe{
 	Name:  "madcap",
+	Mute:  true,
 	Ports: []uint16{2535},
 	Silence: "MADCAP (RFC 2730) servers answer only lease requests for configured " +
 		"multicast scopes; the probe sends none, so only ICMP can show the port closed",

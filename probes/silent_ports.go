@@ -16,6 +16,7 @@ func silentNone(name string, silence string, ports ...uint16) *Probe {
 		Name:    name,
 		Ports:   ports,
 		Silence: silence,
+		Mute:    true,
 		New: func(io.Reader, Options) (Query, error) {
 			return &silentQuery{packet: []byte{}, match: silentNever}, nil
 		},

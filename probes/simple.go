@@ -52,6 +52,7 @@ var Chargen = &Probe{
 // host where the port is closed.
 var Discard = &Probe{
 	Name:    "discard",
+	Mute:    true,
 	Ports:   []uint16{9},
 	Silence: "the Discard protocol (RFC 863) never answers; only ICMP can show the port closed",
 	New:     func(rnd io.Reader, _ Options) (Query, error) { return newSimpleQuery(rnd, "discard") },

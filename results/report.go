@@ -89,7 +89,7 @@ func Summarize(rs []Result) []Host {
 			switch {
 			case Fails(r):
 				h.Failed++
-			case r.State == NotTested || r.State == Skipped:
+			case Unverifiable(r):
 				h.Untested++
 			}
 		}

@@ -296,7 +296,7 @@ func (p *tablePrinter) checkCell(r *Result) (string, string) {
 		return "optional", ansiDefault
 	case Fails(r):
 		return "FAIL: must be " + string(c.Expect), ansiRed
-	case r.State == NotTested || r.State == Skipped:
+	case Unverifiable(r):
 		return "untested: must be " + string(c.Expect), ansiYellow
 	}
 	return "ok: must be " + string(c.Expect), ansiGreen

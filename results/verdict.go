@@ -28,6 +28,10 @@ func Checked(r *Result) bool {
 //     Skipped (the user chose not to test that destination) never fail: they are
 //     reported with their state so that nobody mistakes them for a pass, but the
 //     scanner cannot do better and a run must be able to pass without them;
+//   - open|filtered from a probe whose protocol never answers the scanner
+//     (reason ReasonNoReplyExpected: NetBIOS datagrams, SNMP traps, RADIUS from
+//     an unknown client) cannot fail "must be open" either: silence is what a
+//     listening service gives, and ICMP would have shown a closed port;
 //   - otherwise the result fails when Met is false.
 func Fails(r *Result) bool {
 	if !Checked(r) {
@@ -36,10 +40,30 @@ func Fails(r *Result) bool {
 	switch r.State {
 	case Unknown, Error:
 		return true
-	case NotTested, Skipped:
+	}
+	if Unverifiable(r) {
 		return false
 	}
 	return !r.Met()
+}
+
+// ReasonNoReplyExpected is the reason of an open|filtered port whose probe's
+// protocol never answers the scanner: the port is not closed (no ICMP port
+// unreachable came), and more cannot be known from here.
+const ReasonNoReplyExpected = "no-reply-expected"
+
+// Unverifiable reports whether r is a check the scanner could not verify either
+// way: not tested (IP protocols, negotiated ports), skipped (unmapped roles), or
+// silent by the nature of its protocol. Such checks never fail a run; tables
+// and summaries count them apart so that nobody mistakes them for a pass.
+func Unverifiable(r *Result) bool {
+	switch r.State {
+	case NotTested, Skipped:
+		return true
+	case OpenFiltered:
+		return r.Reason == ReasonNoReplyExpected
+	}
+	return false
 }
 
 // Failed returns the results that fail their expectation (see Fails), in their

@@ -79,3 +79,15 @@ func TestSummarize(t *testing.T) {
 		t.Errorf("unchecked host summary %+v", hosts[2])
 	}
 }
+
+func TestUnverifiableNeverFails(t *testing.T) {
+	open := &Check{Expect: ExpectOpen}
+	mute := Result{State: OpenFiltered, Reason: ReasonNoReplyExpected, Check: open}
+	silent := Result{State: OpenFiltered, Reason: "no-response", Check: open}
+	if Fails(&mute) || !Unverifiable(&mute) {
+		t.Errorf("open|filtered from a mute protocol: Fails=%v Unverifiable=%v", Fails(&mute), Unverifiable(&mute))
+	}
+	if !Fails(&silent) || Unverifiable(&silent) {
+		t.Errorf("open|filtered from a silent service that should answer must fail a required check")
+	}
+}

@@ -291,3 +291,14 @@ func TestEstimator(t *testing.T) {
 		t.Errorf("slow host: timeout %v, want above the RTT and at most the ceiling", got)
 	}
 }
+
+// A probe whose protocol never answers (NetBIOS datagrams) leaves a listening
+// port open|filtered with a reason that says silence was expected.
+func TestMuteProbeSilence(t *testing.T) {
+	port := silentUDP(t)
+	got := collect(t, &Scanner{Timeout: 200 * time.Millisecond, Retries: -1}, context.Background(), loopback,
+		Port{Proto: results.UDP, Lo: port, Probe: "netbios-dgm"})
+	if r := got[key(results.UDP, port)]; r.State != results.OpenFiltered || r.Reason != results.ReasonNoReplyExpected || r.Detail == "" {
+		t.Errorf("silent NetBIOS datagram port: %+v", r)
+	}
+}

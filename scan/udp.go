@@ -216,6 +216,9 @@ func (s *run) udpError(h *host, j *udpJob, err error, icmp *icmpReply, rtt time.
 
 func (j *udpJob) finishSilent() {
 	j.result.State, j.result.Reason = results.OpenFiltered, ReasonNoResponse
+	if j.probe != nil && j.probe.Mute {
+		j.result.Reason = results.ReasonNoReplyExpected
+	}
 	switch {
 	case j.probe == nil:
 		j.result.Detail = "no probe for this port: an empty datagram cannot prove it open"

@@ -40,6 +40,9 @@ import (
 // says how this one was chosen.
 const DefaultPort = 9469
 
+// minScrapeTimeout is the shortest scrape timeout accepted.
+const minScrapeTimeout = 10 * time.Millisecond
+
 // renderCost is the time reserved, per port, for rendering a probe's answer.
 const renderCost = 200 * time.Microsecond
 
@@ -317,7 +320,10 @@ func (e *Exporter) bound(h http.Header) (time.Duration, error) {
 	if err != nil || math.IsNaN(secs) || math.IsInf(secs, 0) || secs <= 0 {
 		return 0, bad("%s %q: want a positive number of seconds", ScrapeTimeoutHeader, v)
 	}
-	t := time.Duration(secs * float64(time.Second))
+	t := time.Duration(min(secs, 1e6) * float64(time.Second)) // no overflow; MaxTime caps it anyway
+	if t < minScrapeTimeout {
+		return 0, bad("%s %q: shorter than %s, too short for any scan", ScrapeTimeoutHeader, v, minScrapeTimeout)
+	}
 	margin := min(e.cfg.TimeoutOffset, t/10)
 	return min(t-margin, e.cfg.MaxTime), nil
 }

@@ -230,6 +230,8 @@ func TestBadRequests(t *testing.T) {
 		{"target=127.0.0.1&ports=1&timeout=fast", "", `timeout "fast": want a duration such as 2s, 500ms or 1.5`},
 		{"target=127.0.0.1&ports=1&timeout=-1", "", `timeout "-1": want a positive duration`},
 		{"target=127.0.0.1&ports=1&timeout=2m", "", `timeout "2m": at most 1m0s`},
+		{"target=127.0.0.1&profile=" + strings.Repeat("x", 1025), "", "profile: longer than 1024 bytes"},
+		{"target=127.0.0.1&ports=1", "0.005", `X-Prometheus-Scrape-Timeout-Seconds "0.005": shorter than 10ms, too short for any scan`},
 		{"target=127.0.0.1&ports=1", "ten", `X-Prometheus-Scrape-Timeout-Seconds "ten": want a positive number of seconds`},
 		{"target=127.0.0.1&ports=1", "0", `X-Prometheus-Scrape-Timeout-Seconds "0": want a positive number of seconds`},
 	}

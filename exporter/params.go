@@ -28,6 +28,10 @@ const (
 
 var knownParams = []string{paramTarget, paramProfile, paramPorts, paramRole, paramTimeout, paramExpect}
 
+// maxParamLen caps a parameter's value: a profile name is looked up against
+// every name by edit distance, which a megabyte-long name would make costly.
+const maxParamLen = 1024
+
 // maxAnswerTimeout caps timeout=: a scrape is bounded by its scrape timeout
 // anyway, and a minute of waiting per port is never what an operator meant.
 const maxAnswerTimeout = time.Minute
@@ -62,6 +66,13 @@ func parseProbe(q url.Values, cat *profiles.Catalog) (*probeRequest, error) {
 	if len(unknown) > 0 {
 		slices.Sort(unknown)
 		return nil, bad("unknown parameter %q (known: %s)", unknown[0], strings.Join(knownParams, ", "))
+	}
+	for k, vs := range q {
+		for _, v := range vs {
+			if len(v) > maxParamLen {
+				return nil, bad("%s: longer than %d bytes", k, maxParamLen)
+			}
+		}
 	}
 	single := func(name string) (string, error) {
 		var vals []string

@@ -47,9 +47,10 @@ type EPMPortDetail struct {
 	OutsideRange string `json:"outside_range,omitempty"`
 }
 
-// Summary lists the interfaces: "registered (dynamic): Netlogon (MS-NRPC)".
+// Summary says how the port was registered, "registered (dynamic)"; the
+// interfaces behind it are the result's Under, so tables do not print them twice.
 func (d *EPMPortDetail) Summary() string {
-	s := "registered (" + d.Kind + "): " + epmLabels(d.Interfaces, false)
+	s := "registered (" + d.Kind + ")"
 	if d.OutsideRange != "" {
 		s += "; outside the declared RPC range " + d.OutsideRange
 	}

@@ -236,7 +236,7 @@ go test ./scan -run TestEPMSambaIntegration -epm-capture (%s).
 		case r.Probe == ProbeEPM && r.Port == blocked.Port:
 			seen[r.Port] = true
 			if r.State != results.Filtered || r.Met() || r.Under != EPMLabels(blocked.Interfaces) ||
-				!strings.Contains(r.Detail, blocked.Interfaces[0].Name) {
+				!strings.Contains(r.Under, blocked.Interfaces[0].Name) || r.Detail != "registered (dynamic)" {
 				t.Errorf("blocked registered port: %+v", r)
 			}
 		case r.Probe == ProbeEPM && r.Port >= 49152:

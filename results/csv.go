@@ -72,12 +72,18 @@ func csvRow(r *Result) []string {
 }
 
 // sourcesText renders citations for one-line formats: "document § section; …".
+//
+// A document named again right after itself is not repeated: "001.txt § Net
+// Logon; § Server".
 func sourcesText(ss []Source) string {
 	parts := make([]string, 0, len(ss))
-	for _, s := range ss {
-		if s.Section == "" {
+	for i, s := range ss {
+		switch {
+		case s.Section == "":
 			parts = append(parts, s.Document)
-		} else {
+		case i > 0 && ss[i-1].Document == s.Document && ss[i-1].Section != "":
+			parts = append(parts, "§ "+s.Section)
+		default:
 			parts = append(parts, s.Document+" § "+s.Section)
 		}
 	}

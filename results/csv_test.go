@@ -68,3 +68,14 @@ func TestCSVParsesBack(t *testing.T) {
 		}
 	}
 }
+
+func TestSourcesTextGroupsDocuments(t *testing.T) {
+	got := sourcesText([]Source{
+		{Document: "001.txt", Section: "Net Logon"}, {Document: "001.txt", Section: "Server"},
+		{Document: "003.txt", Section: "LDAP 389"}, {Document: "003.txt"},
+	})
+	want := "001.txt § Net Logon; § Server; 003.txt § LDAP 389; 003.txt"
+	if got != want {
+		t.Errorf("sourcesText = %q, want %q", got, want)
+	}
+}

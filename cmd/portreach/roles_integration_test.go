@@ -3,7 +3,7 @@
 package main
 
 import (
-		"strconv"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -90,4 +90,3 @@ func decodeReport(t *testing.T, out string) *results.Report {
 	}
 	return rep
 }
-

@@ -5,7 +5,6 @@ package scan
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,29 +15,15 @@ import (
 	"github.com/portreach/portreach/results"
 )
 
-// startListener runs TestHelperListener inside h and waits for its ports.
+// startListener serves TCP ports (accept and close) and DNS ports (REFUSED)
+// inside h.
 func startListener(t *testing.T, h *testnet.Host, tcp, dns []uint16) {
 	t.Helper()
-	join := func(ps []uint16) string {
-		var s []string
-		for _, p := range ps {
-			s = append(s, strconv.Itoa(int(p)))
-		}
-		return strings.Join(s, ",")
-	}
-	args := []string{"-test.run=^TestHelperListener$", "--"}
-	if len(tcp) > 0 {
-		args = append(args, "tcp:"+join(tcp))
-	}
-	if len(dns) > 0 {
-		args = append(args, "dns:"+join(dns))
-	}
-	h.Start(t, os.Args[0], args...)
 	for _, p := range tcp {
-		h.WaitTCP(t, p)
+		testnet.ServeTCP(t, h, p)
 	}
 	for _, p := range dns {
-		h.WaitUDP(t, p)
+		testnet.ServeUDP(t, h, p, dnsRefused)
 	}
 }
 

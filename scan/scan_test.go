@@ -129,16 +129,13 @@ func dnsServer(t *testing.T, wrongID bool) uint16 {
 			if err != nil {
 				return
 			}
-			var m dnsmessage.Message
-			if m.Unpack(buf[:n]) != nil {
-				continue
+			b := dnsRefused(buf[:n])
+			if b != nil && wrongID {
+				b[0] ^= 0x5a // the ID's first byte
 			}
-			m.Header.Response, m.Header.RCode = true, dnsmessage.RCodeRefused
-			if wrongID {
-				m.Header.ID ^= 0x5a5a
+			if b != nil {
+				pc.WriteTo(b, from)
 			}
-			b, _ := m.Pack()
-			pc.WriteTo(b, from)
 		}
 	}()
 	return uint16(pc.LocalAddr().(*net.UDPAddr).Port)
@@ -301,4 +298,19 @@ func TestMuteProbeSilence(t *testing.T) {
 	if r := got[key(results.UDP, port)]; r.State != results.OpenFiltered || r.Reason != results.ReasonNoReplyExpected || r.Detail == "" {
 		t.Errorf("silent NetBIOS datagram port: %+v", r)
 	}
+}
+
+// dnsRefused answers a DNS question with REFUSED, echoing its ID: a minimal DNS
+// server for test hosts.
+func dnsRefused(req []byte) []byte {
+	var m dnsmessage.Message
+	if m.Unpack(req) != nil {
+		return nil
+	}
+	m.Header.Response, m.Header.RCode = true, dnsmessage.RCodeRefused
+	b, err := m.Pack()
+	if err != nil {
+		return nil
+	}
+	return b
 }

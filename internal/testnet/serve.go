@@ -1,0 +1,100 @@
+//go:build linux
+
+package testnet
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// ServeTCP accepts and closes connections on a TCP port at h.Addr until the test
+// ends, so the port scans open: a stand-in for a service such as a SQL instance.
+func ServeTCP(t testing.TB, h *Host, port uint16) {
+	t.Helper()
+	var l net.Listener
+	err := h.inNetns(func() error {
+		var err error
+		l, err = net.Listen("tcp4", netip.AddrPortFrom(h.Addr, port).String())
+		return err
+	})
+	if err != nil {
+		t.Fatalf("testnet %s: listen on %d/tcp: %v", h.Name, port, err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { l.Close(); <-done })
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+}
+
+// ServeUDP answers datagrams on a UDP port at h.Addr with reply(request) until
+// the test ends; a nil reply sends nothing.
+func ServeUDP(t testing.TB, h *Host, port uint16, reply func([]byte) []byte) {
+	t.Helper()
+	var pc net.PacketConn
+	err := h.inNetns(func() error {
+		var err error
+		pc, err = net.ListenPacket("udp4", netip.AddrPortFrom(h.Addr, port).String())
+		return err
+	})
+	if err != nil {
+		t.Fatalf("testnet %s: listen on %d/udp: %v", h.Name, port, err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { pc.Close(); <-done })
+	go func() {
+		defer close(done)
+		buf := make([]byte, 65536)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if b := reply(buf[:n]); b != nil {
+				pc.WriteTo(b, from)
+			}
+		}
+	}()
+}
+
+// inNetns runs fn on an OS thread that has joined h's network namespace, so the
+// sockets fn creates live there (a socket keeps the namespace it was created in).
+// The thread is never unlocked: it exits with the goroutine instead of going back
+// to the scheduler with the wrong namespace.
+func (h *Host) inNetns(fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		ns, err := os.Open(filepath.Join("/run/netns", h.Name))
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer ns.Close()
+		if err := unix.Setns(int(ns.Fd()), unix.CLONE_NEWNET); err != nil {
+			errc <- fmt.Errorf("setns %s: %w", h.Name, err)
+			return
+		}
+		errc <- fn()
+	}()
+	err := <-errc
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("namespace %s: %w", h.Name, err)
+	}
+	return err
+}

@@ -279,7 +279,7 @@ func (r *run) scanTCP(ctx context.Context, h *host, g *errgroup.Group, ports []P
 	workers := 0
 	for _, p := range ports {
 		for port := int(p.Lo); port <= int(p.hi()); port++ {
-			var release func()
+			release := func() {}
 			if !stopped(ctx) {
 				release = h.fresh.take(ctx)
 			}

@@ -67,7 +67,7 @@ func (s *run) tcp(ctx context.Context, h *host, port uint16, release func()) res
 	}
 
 	best := s.judge(h, &r, s.dialOnce(actx, h, ap, window(), release))
-	for !best.final {
+	for !best.final && !stopped(ctx) {
 		d, ok := <-ch
 		if !ok {
 			break

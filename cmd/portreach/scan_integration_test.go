@@ -1,0 +1,191 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/net/dns/dnsmessage"
+
+	"github.com/portreach/portreach/internal/testnet"
+	"github.com/portreach/portreach/results"
+)
+
+func dnsRefused(req []byte) []byte {
+	var m dnsmessage.Message
+	if m.Unpack(req) != nil {
+		return nil
+	}
+	m.Header.Response, m.Header.RCode = true, dnsmessage.RCodeRefused
+	b, _ := m.Pack()
+	return b
+}
+
+// TestScanFormats is issue 2's acceptance run: -p T:22,80,443,U:53 against a
+// test host gives the right verdict, reason and RTT in all four formats.
+func TestScanFormats(t *testing.T) {
+	h := testnet.NewHost(t)
+	testnet.ServeTCP(t, h, 22)
+	testnet.ServeTCP(t, h, 80)
+	testnet.ServeUDP(t, h, 53, dnsRefused)
+	addr := h.Addr.String()
+	want := map[string][2]string{ // port/proto -> state, reason
+		"22/tcp": {"open", "syn-ack"}, "80/tcp": {"open", "syn-ack"},
+		"443/tcp": {"closed", "conn-refused"}, "53/udp": {"open", "udp-response"},
+	}
+	check := func(format, key, state, reason, rtt string) {
+		t.Helper()
+		w, ok := want[key]
+		if !ok {
+			t.Errorf("%s: unexpected row %s", format, key)
+			return
+		}
+		if state != w[0] || reason != w[1] || rtt == "" || rtt == "0" {
+			t.Errorf("%s: %s = %s %s rtt %q, want %s %s with an RTT", format, key, state, reason, rtt, w[0], w[1])
+		}
+	}
+	scan := func(format string) string {
+		code, out, errOut := runBin(t, "scan", "-p", "T:22,80,443,U:53", "-f", format, addr)
+		if code != exitOK {
+			t.Fatalf("-f %s: exit %d\n%s", format, code, errOut)
+		}
+		return out
+	}
+
+	rep := decodeReport(t, scan("json"))
+	if len(rep.Results) != 4 {
+		t.Errorf("json: %d results", len(rep.Results))
+	}
+	for _, r := range rep.Results {
+		check("json", results.PortName(r.Proto, r.Port), r.State.String(), r.Reason, r.RTT.String())
+		if r.Port == 53 && !strings.Contains(r.Detail, "REFUSED") {
+			t.Errorf("json: DNS detail %q", r.Detail)
+		}
+	}
+
+	sc := bufio.NewScanner(strings.NewReader(scan("jsonl")))
+	n := 0
+	for sc.Scan() {
+		var r results.Result
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("jsonl line %q: %v", sc.Text(), err)
+		}
+		check("jsonl", results.PortName(r.Proto, r.Port), r.State.String(), r.Reason, r.RTT.String())
+		n++
+	}
+	if n != 4 {
+		t.Errorf("jsonl: %d lines", n)
+	}
+
+	rows, err := csv.NewReader(strings.NewReader(scan("csv"))).ReadAll()
+	if err != nil || len(rows) != 5 {
+		t.Fatalf("csv: %v, %d rows", err, len(rows))
+	}
+	col := map[string]int{}
+	for i, name := range rows[0] {
+		col[name] = i
+	}
+	for _, row := range rows[1:] {
+		check("csv", row[col["port"]]+"/"+row[col["proto"]], row[col["state"]], row[col["reason"]], row[col["rtt_ms"]])
+	}
+
+	table := scan("table")
+	for key, w := range want {
+		if !regexpFind(table, `(?m)^\s+`+key+`\s+`+w[0]+`\s+`+w[1]+`\s+[0-9.]+m?s`) {
+			t.Errorf("table: no row %q %s %s with an RTT:\n%s", key, w[0], w[1], table)
+		}
+	}
+}
+
+// TestScanInterrupted: SIGINT mid-scan stops at once, still writes what was
+// measured, marks the rest unknown (interrupted) and exits 130.
+func TestScanInterrupted(t *testing.T) {
+	h := testnet.NewHost(t)
+	testnet.ServeTCP(t, h, 22)
+	h.NFT(t, `table inet fw {
+	chain in {
+		type filter hook input priority 0;
+		tcp dport 1000-1999 drop
+	}
+}`)
+	cmd := exec.Command(portreachBin(t), "scan", "-p", "22,1000-1999", "--timeout", "60s", "-f", "json", h.Addr.String())
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	stopped := time.Since(start)
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit: %v, want %d\n%s", err, exitInterrupted, errOut.String())
+	}
+	rep := decodeReport(t, out.String())
+	if !rep.Interrupted {
+		t.Error("report not marked interrupted")
+	}
+	var open, unknown int
+	for _, r := range rep.Results {
+		switch {
+		case r.Port == 22 && r.State == results.Open:
+			open++
+		case r.State == results.Unknown && r.Reason == "interrupted":
+			unknown++
+		default:
+			t.Errorf("unexpected result %+v", r)
+		}
+	}
+	if open != 1 || unknown != 1000 {
+		t.Errorf("open %d (want 1), unknown %d (want 1000)", open, unknown)
+	}
+	// Not a speed target: the ports in flight wait up to 60 s for an answer, and a
+	// run that honoured the signal only when they timed out would take 30 s or more.
+	if stopped > 20*time.Second {
+		t.Errorf("stopped %v after SIGINT: waited for in-flight timeouts", stopped)
+	}
+}
+
+// TestScanIPv6Unavailable runs portreach inside a namespace without IPv6: an IPv6
+// target is one clear per-target error, and the IPv4 target is still scanned.
+func TestScanIPv6Unavailable(t *testing.T) {
+	h := testnet.NewHost(t)
+	h.Exec(t, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1")
+	h.Exec(t, "sysctl", "-q", "-w", "net.ipv6.conf.lo.disable_ipv6=1")
+	cmd := h.Command(portreachBin(t), "scan", "-p", "9", "-f", "jsonl", "::1", "127.0.0.1")
+	cmd.Env = append(os.Environ(), "NO_COLOR=1")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("exit: %v", err)
+	}
+	var v6, v4 bool
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		var r results.Result
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("%q: %v", line, err)
+		}
+		switch r.Target {
+		case "::1":
+			v6 = r.State == results.Error && r.Reason == "no-route" && strings.Contains(r.Detail, "::1")
+		case "127.0.0.1":
+			v4 = r.State == results.Closed
+		}
+	}
+	if !v6 || !v4 {
+		t.Errorf("want ::1 error no-route and 127.0.0.1 closed, got:\n%s", out)
+	}
+}
+
+func regexpFind(s, pattern string) bool { return regexp.MustCompile(pattern).MatchString(s) }

@@ -71,7 +71,9 @@ type junitMessage struct {
 //     and probe detail;
 //   - a port the run never finished (state unknown) and a target that failed
 //     are <error>s: the test could not run, rather than ran and failed;
-//   - not-tested and skipped entries are <skipped>, with the reason.
+//   - checks that cannot be verified from here (see Unverifiable: not-tested,
+//     skipped, and silence from a protocol that never answers) are <skipped>,
+//     with the state and reason.
 //
 // Test case names are "PORT/PROTO SERVICE" (and what revealed a follow-up);
 // the class name is the profiles' slugs, so that CI servers group entries by
@@ -121,7 +123,7 @@ func WriteJUnit(w io.Writer, rep *Report) error {
 					Text:    caseText(r),
 				}
 				s.Failures++
-			case r.State == NotTested || r.State == Skipped:
+			case Unverifiable(r):
 				c.Skipped = &junitMessage{Message: fmt.Sprintf("%s: %s", r.State, r.Reason), Type: r.State.String(), Text: caseText(r)}
 				s.Skipped++
 			default:

@@ -16,6 +16,9 @@ func junitFixture() *Report {
 	rep.Drift = Diff(fixtureReport(), rep)
 	rep.Drift.Changes = append(rep.Drift.Changes, Change{Kind: DriftState, Target: "mail01", Addr: rep.Results[0].Addr,
 		Proto: TCP, Port: 443, Before: "open", After: "filtered", Regression: true})
+	// Silence from a protocol that never answers the scanner.
+	rep.Results = append(rep.Results, Result{Target: "mail01", Addr: rep.Results[0].Addr, Proto: UDP, Port: 138, State: OpenFiltered,
+		Reason: ReasonNoReplyExpected, Probe: "netbios-dgm", Check: &Check{Profiles: []string{"ad-member"}, Service: "NetBIOS datagram", Expect: ExpectOpen}})
 	// A probe that could not be sent.
 	rep.Results = append(rep.Results, Result{Target: "mail01", Addr: rep.Results[0].Addr, Proto: UDP, Port: 88, State: Error,
 		Reason: "probe-error", Detail: "probe kerberos: no such realm", Check: &Check{Profiles: []string{"ad-member"}, Service: "Kerberos", Expect: ExpectOpen}})
@@ -253,6 +256,9 @@ func TestJUnitContent(t *testing.T) {
 	}
 	if c := cases["198.18.1.2 (mail01) | 389/tcp LDAP (role dc)"]; len(c.Skipped) != 1 || c.Skipped[0].Type != "skipped" {
 		t.Errorf("unmapped role is not skipped: %+v", c)
+	}
+	if c := cases["198.18.1.2 (mail01) | 138/udp NetBIOS datagram"]; len(c.Skipped) != 1 || c.Skipped[0].Message != "open|filtered: "+ReasonNoReplyExpected {
+		t.Errorf("unverifiable silence is not skipped: %+v", c)
 	}
 	if c := cases["198.18.1.2 (mail01) | 88/udp Kerberos"]; len(c.Error) != 1 || c.Error[0].Message != "88/udp could not be tested: probe-error" {
 		t.Errorf("port error: %+v", c)

@@ -48,7 +48,7 @@ func freeTCPPort(t testing.TB) uint16 {
 	return uint16(p)
 }
 
-func freeUDPPort(t *testing.T) uint16 {
+func freeUDPPort(t testing.TB) uint16 {
 	t.Helper()
 	c, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {

@@ -259,9 +259,18 @@ func (c *scanCmd) run(ctx context.Context, pos []string) (int, error) {
 	for _, r := range skipped {
 		stream.write(r)
 	}
+	// A run whose every output is streamed JSONL, with no baseline, needs to
+	// remember only the failures (for the exit status and --quiet): a full port
+	// range then costs no memory per port.
+	keepAll := c.baseline != "" || c.updateBaseline
+	for _, o := range outs {
+		keepAll = keepAll || o.format != "jsonl"
+	}
 	bar := c.progress(outs, hostCount*planCount(plan))
 	scanErr := s.Scan(runCtx, plan, func(r results.Result) {
-		rep.Results = append(rep.Results, r)
+		if keepAll || results.Fails(&r) {
+			rep.Results = append(rep.Results, r)
+		}
 		stream.write(r)
 		bar.add(1)
 	})

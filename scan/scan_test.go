@@ -255,14 +255,16 @@ func TestResolveFailureIsPerTarget(t *testing.T) {
 	// or from the system's configuration, and no scan traffic leaves loopback.
 	targets := []Target{{Name: "no-such-host.invalid"}, {Name: "127.0.0.1", Addr: loopback}}
 	var got []results.Result
-	err = (&Scanner{}).Scan(context.Background(), Plan{Targets: slices.Values(targets), Ports: []Port{{Proto: results.TCP, Lo: open}}},
+	required := &results.Check{Profiles: []string{"p"}, Expect: results.ExpectOpen}
+	err = (&Scanner{}).Scan(context.Background(), Plan{Targets: slices.Values(targets), Ports: []Port{{Proto: results.TCP, Lo: open, Check: required}}},
 		func(r results.Result) { got = append(got, r) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	var sawErr, sawOpen bool
 	for _, r := range got {
-		sawErr = sawErr || r.Target == "no-such-host.invalid" && r.State == results.Error && r.Reason == ReasonResolve
+		// The error stands for the target's checks: it fails the run.
+		sawErr = sawErr || r.Target == "no-such-host.invalid" && r.State == results.Error && r.Reason == ReasonResolve && results.Fails(&r)
 		sawOpen = sawOpen || r.Target == "127.0.0.1" && r.State == results.Open
 	}
 	if !sawErr || !sawOpen {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -198,7 +199,7 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 			if ctx.Err() != nil {
 				return
 			}
-			r.emit(nil, t.Name, results.Result{State: results.Error, Reason: ReasonResolve, Detail: err.Error()})
+			r.emit(nil, t.Name, withCheck(results.Result{State: results.Error, Reason: ReasonResolve, Detail: err.Error()}, targetCheck(ports)))
 			return
 		}
 		addr = a
@@ -206,7 +207,7 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 	h := &host{name: t.Name, addr: addr.Unmap(), fresh: newFreshGate()}
 	h.est.ceiling = r.timeout
 	if err := preflight(h.addr); err != nil {
-		r.emit(h, t.Name, results.Result{State: results.Error, Reason: ReasonNoRoute, Detail: err.Error()})
+		r.emit(h, t.Name, withCheck(results.Result{State: results.Error, Reason: ReasonNoRoute, Detail: err.Error()}, targetCheck(ports)))
 		return
 	}
 
@@ -375,6 +376,29 @@ func (r *run) followUps(ctx context.Context, h *host, g *errgroup.Group, j *udpJ
 			return nil
 		})
 	}
+}
+
+// targetCheck is the check carried by the one error result of a target that
+// could not be scanned at all (its name did not resolve, no route): it stands for
+// every check planned on the target, so a profile scan of a mistyped host name
+// fails instead of passing with nothing tested. Nil when nothing was expected.
+func targetCheck(ports []Port) *results.Check {
+	var c *results.Check
+	for _, p := range ports {
+		pc := p.Check
+		if pc == nil || pc.Expect != results.ExpectOpen && pc.Expect != results.ExpectClosed {
+			continue
+		}
+		if c == nil {
+			c = &results.Check{Expect: pc.Expect, Purpose: "every check planned on this target: it must resolve and be routable"}
+		}
+		for _, prof := range pc.Profiles {
+			if !slices.Contains(c.Profiles, prof) {
+				c.Profiles = append(c.Profiles, prof)
+			}
+		}
+	}
+	return c
 }
 
 func withCheck(r results.Result, c *results.Check) results.Result {

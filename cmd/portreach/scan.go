@@ -60,7 +60,7 @@ overlapping.
 
 Exit status: 0 the run passed by --fail-on (by default: every expectation held,
 or none was set); 1 it failed (by default: a required port not open, a
-must-be-closed port open); 2 bad input; 3 --max-time reached; 4 another run
+must-be-closed port open, a profiled target that did not resolve); 2 bad input; 3 --max-time reached; 4 another run
 holds the --lock file; 130 interrupted (what was measured is still reported,
 unfinished ports as unknown).
 

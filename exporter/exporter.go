@@ -189,8 +189,12 @@ func (e *refused) Error() string { return e.msg }
 // exposition format.
 func (e *Exporter) ServeProbe(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	rec := &probeRecord{Time: start.UTC(), Query: r.URL.RawQuery, Target: r.URL.Query().Get(paramTarget),
+	rec := &probeRecord{Time: start.UTC(), Target: r.URL.Query().Get(paramTarget),
 		Profile: strings.Join(r.URL.Query()[paramProfile], ",")}
+	if len(r.URL.RawQuery) <= maxQuery {
+		rec.Query = r.URL.RawQuery
+	}
+	rec.Target, rec.Profile = clip(rec.Target), clip(rec.Profile)
 	status, outcome, msg := e.probe(w, r, start, rec)
 	rec.Duration = time.Since(start)
 	rec.Status, rec.Outcome, rec.Message = status, outcome, msg
@@ -309,6 +313,14 @@ func (e *Exporter) probe(w http.ResponseWriter, r *http.Request, start time.Time
 	return http.StatusOK, outcomeFailure, rec.Summary
 }
 
+// clip shortens what the page shows of a parameter.
+func clip(s string) string {
+	if len(s) > 128 {
+		return strings.ToValidUTF8(s[:128], "") + "…"
+	}
+	return s
+}
+
 // bound is how long a probe may take: the scrape timeout Prometheus announces,
 // less a margin for the answer to travel back, and never more than MaxTime.
 func (e *Exporter) bound(h http.Header) (time.Duration, error) {
@@ -396,6 +408,11 @@ func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []re
 				continue
 			}
 			t.Addr = addr
+		}
+		if a := t.Addr.Unmap(); a.IsUnspecified() || a.IsMulticast() {
+			// 0.0.0.0 and :: reach this machine itself, whatever network they
+			// seem to be in; a multicast group is not a host.
+			return plan, nil, 0, bad("target %s: not a host address", t.Addr)
 		}
 		if !e.cfg.Allow.Allows(t.Addr) {
 			return plan, nil, 0, &refused{fmt.Sprintf("target %s is not in the allow-list (%s); start portreach serve with --allow to permit its network", t.Addr, e.cfg.Allow)}

@@ -52,6 +52,9 @@ type probeRecord struct {
 // the link into another scheme; html/template still escapes it for the attribute.
 func (p *probeRecord) Again() template.URL { return template.URL("/probe?" + p.Query) }
 
+// maxQuery caps the query a history entry keeps; a longer one gets no link.
+const maxQuery = 2048
+
 // pageRow is one port of a probe, as the page shows it.
 type pageRow struct {
 	Host, Address, Port, State, Reason, RTT, Expect, Service, Detail string

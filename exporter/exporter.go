@@ -400,9 +400,10 @@ func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []re
 			case errors.As(err, &f):
 				return plan, nil, 0, err
 			case err != nil:
-				if ctx.Err() != nil {
-					return plan, nil, 0, ctx.Err()
+				if errors.Is(ctx.Err(), context.Canceled) {
+					return plan, nil, 0, ctx.Err() // the client went away
 				}
+				// Not resolved, or not within the probe's bound: the answer says so.
 				early = append(early, results.Result{Target: t.Name, State: results.Error,
 					Reason: scan.ReasonResolve, Detail: err.Error(), Time: time.Now().UTC()})
 				continue

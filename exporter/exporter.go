@@ -254,34 +254,34 @@ func (e *Exporter) probe(w http.ResponseWriter, r *http.Request, start time.Time
 		return fail(http.StatusInternalServerError, outcomeError, err)
 	}
 
-	// Wait for a slot for at most half the bound: a probe that starts later
-	// would have too little time left to be worth running.
-	wait, cancelWait := context.WithDeadline(ctx, start.Add(bound/2))
-	select {
-	case e.slots <- struct{}{}:
-		cancelWait()
-	case <-wait.Done():
-		cancelWait()
-		if r.Context().Err() != nil {
-			return 0, outcomeCanceled, "client went away"
-		}
-		return fail(http.StatusServiceUnavailable, outcomeBusy,
-			fmt.Errorf("busy: %d probes already running (--max-probes); none finished within %s", e.cfg.MaxProbes, (bound/2).Round(time.Millisecond)))
-	}
-	// Rendering the answer takes time too (about 0.1-0.2 ms a port on a busy
-	// machine: eight state series each); the scan ends early enough to leave it.
-	deadline = deadline.Add(-min(time.Duration(nports)*renderCost, bound/4))
-	ctx, cancelScan := context.WithDeadline(ctx, deadline)
-	defer cancelScan()
-	e.self.inFlight.Inc()
-	s := e.cfg.Scanner // a copy: the template is shared by every probe
-	if req.timeout > 0 {
-		s.Timeout = req.timeout
-	}
 	res := early
-	scanErr := s.Scan(ctx, plan, func(r results.Result) { res = append(res, r) })
-	e.self.inFlight.Dec()
-	<-e.slots
+	var scanErr error
+	if ctx.Err() == nil {
+		// Wait for a slot for at most half the bound: a probe that starts later
+		// would have too little time left to be worth running.
+		if !e.acquire(ctx, start.Add(bound/2)) {
+			if r.Context().Err() != nil {
+				return 0, outcomeCanceled, "client went away"
+			}
+			return fail(http.StatusServiceUnavailable, outcomeBusy,
+				fmt.Errorf("busy: %d probes already running (--max-probes); none finished within %s", e.cfg.MaxProbes, (bound/2).Round(time.Millisecond)))
+		}
+		// Rendering the answer takes time too (about 0.1-0.2 ms a port on a busy
+		// machine: eight state series each); the scan ends early enough to leave it.
+		deadline = deadline.Add(-min(time.Duration(nports)*renderCost, bound/4))
+		ctx, cancelScan := context.WithDeadline(ctx, deadline)
+		defer cancelScan()
+		e.self.inFlight.Inc()
+		s := e.cfg.Scanner // a copy: the template is shared by every probe
+		if req.timeout > 0 {
+			s.Timeout = req.timeout
+		}
+		scanErr = s.Scan(ctx, plan, func(r results.Result) { res = append(res, r) })
+		e.self.inFlight.Dec()
+		<-e.slots
+	} else {
+		scanErr = ctx.Err() // name resolution used up the bound
+	}
 	switch {
 	case r.Context().Err() != nil:
 		return 0, outcomeCanceled, "client went away"
@@ -319,6 +319,24 @@ func clip(s string) string {
 		return strings.ToValidUTF8(s[:128], "") + "…"
 	}
 	return s
+}
+
+// acquire takes a probe slot, waiting for one no later than until; it reports
+// whether it got one. A free slot is taken even when ctx has just ended.
+func (e *Exporter) acquire(ctx context.Context, until time.Time) bool {
+	select {
+	case e.slots <- struct{}{}:
+		return true
+	default:
+	}
+	wait, cancel := context.WithDeadline(ctx, until)
+	defer cancel()
+	select {
+	case e.slots <- struct{}{}:
+		return true
+	case <-wait.Done():
+		return false
+	}
 }
 
 // bound is how long a probe may take: the scrape timeout Prometheus announces,

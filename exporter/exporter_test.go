@@ -200,6 +200,21 @@ func TestUnresolvable(t *testing.T) {
 	if got := s.value(t, results.MetricPortState, map[string]string{results.LabelHost: "nosuch.test", results.LabelState: "error"}); got != 1 {
 		t.Errorf("error state %v", got)
 	}
+	// A lookup that the DNS server never answers ends with the probe's bound.
+	s = get(t, context.Background(), srv, "/probe?target=silent.test&ports=80", "0.5")
+	if s.status != 200 {
+		t.Fatalf("silent DNS: status %d: %s", s.status, s.body)
+	}
+	if got := s.value(t, results.MetricPortState, map[string]string{results.LabelHost: "silent.test", results.LabelState: "error"}); got != 1 {
+		t.Errorf("silent DNS: error state %v", got)
+	}
+	if d := s.value(t, MetricProbeDuration, nil); d > 0.5 {
+		t.Errorf("silent DNS: probe took %vs, beyond the 0.5s scrape timeout", d)
+	}
+	if got := s.value(t, results.MetricRunIncomplete, nil); got != 1 {
+		t.Errorf("silent DNS: incomplete %v", got)
+	}
+	s = get(t, context.Background(), srv, "/probe?target=nosuch.test&ports=80", "")
 	// As in the textfile output, host_failed counts failed expectations only;
 	// the error state and probe_success carry the failed lookup.
 	if got := s.value(t, results.MetricHostFailed, map[string]string{results.LabelHost: "nosuch.test"}); got != 0 {

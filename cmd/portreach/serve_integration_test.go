@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,21 +21,6 @@ import (
 	"github.com/portreach/portreach/internal/testnet"
 	"github.com/portreach/portreach/results"
 )
-
-// buildServeBin builds the portreach command into dir: the end-to-end test runs
-// the binary an operator would, as its own process.
-func buildServeBin(t *testing.T) string {
-	t.Helper()
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	bin := filepath.Join(t.TempDir(), "portreach")
-	if out, err := exec.Command(goBin, "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // startProcess starts a daemon on this machine (not in a test host), stopped by
 // PID when the test ends; its standard error goes to the returned reader.
@@ -85,7 +69,7 @@ func TestServeEndToEnd(t *testing.T) {
 	// rate limit so a profile's worth of them is decided at once.
 	h.Exec(t, "sysctl", "-qw", "net.ipv4.icmp_ratelimit=0")
 
-	bin := buildServeBin(t)
+	bin := portreachBin(t)
 	stderr := startProcess(t, bin, "serve", "--listen", "127.0.0.1:0", "--allow", h.Addr.String()+"/32", "--timeout", "500ms")
 	addr := readListenAddr(t, stderr)
 	logs := make(chan string, 1)

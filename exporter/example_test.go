@@ -12,8 +12,7 @@ import (
 )
 
 // An exporter that may scan only the loopback network, asked to check that a
-// port is open; with a Catalog and the portreach command's Merge function it
-// would take profile= too.
+// port is open; with a Catalog it would take profile= too.
 func Example() {
 	l, _ := net.Listen("tcp4", "127.0.0.1:0") // something listening
 	defer l.Close()

@@ -8,8 +8,8 @@
 // The package owns the HTTP handlers (/probe, /metrics for the exporter's own
 // health, and a small HTML page), the metrics, the target allow-list and the
 // limit on simultaneous probes. Scanning is the scan package's; turning profiles
-// into ports is the caller's Merger, so that a probe checks exactly what
-// "portreach scan --profile" checks.
+// into ports is package checklist's, as for "portreach scan --profile", so that a
+// probe checks exactly what the command checks.
 package exporter
 
 import (
@@ -29,6 +29,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/portreach/portreach/checklist"
 	"github.com/portreach/portreach/profiles"
 	"github.com/portreach/portreach/results"
 	"github.com/portreach/portreach/scan"
@@ -51,19 +52,11 @@ const renderCost = 200 * time.Microsecond
 // job, as a decimal number.
 const ScrapeTimeoutHeader = "X-Prometheus-Scrape-Timeout-Seconds"
 
-// Merger turns the profiles of a probe and its role mappings into the ports
-// checked on the target itself, one target per mapped destination-role host
-// (with that role's ports), and skipped results for destination roles the probe
-// left unmapped. portreach's command passes the function its scan command uses.
-type Merger func(cat *profiles.Catalog, roles map[string]string, ps []*profiles.Profile) (own []scan.Port, roleTargets []scan.Target, skipped []results.Result, err error)
-
 // Config configures an Exporter. Zero values mean the defaults each field names.
 type Config struct {
 	// Catalog holds the profiles that probes may name. Nil means only ports=
 	// probes are possible.
 	Catalog *profiles.Catalog
-	// Merge turns profiles into ports; required when Catalog is set.
-	Merge Merger
 	// Allow is the set of networks targets and role hosts may be in. Its zero
 	// value refuses every probe.
 	Allow AllowList
@@ -107,9 +100,6 @@ type Exporter struct {
 
 // New checks cfg and builds an Exporter.
 func New(cfg Config) (*Exporter, error) {
-	if cfg.Catalog != nil && cfg.Merge == nil {
-		return nil, errors.New("exporter: a Catalog needs a Merge function")
-	}
 	if cfg.MaxProbes <= 0 {
 		cfg.MaxProbes = 4
 	}
@@ -369,12 +359,12 @@ func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []re
 	own := req.ports
 	var roleTargets []scan.Target
 	if len(req.profiles) > 0 {
-		p, rt, skipped, err := e.cfg.Merge(e.cfg.Catalog, req.roles, req.profiles)
+		cl, err := checklist.Build(e.cfg.Catalog, req.roles, req.profiles...)
 		if err != nil {
 			return plan, nil, 0, bad("%v", err)
 		}
-		own = append(p, req.ports...)
-		roleTargets, early = rt, skipped
+		own = append(cl.Own, req.ports...)
+		roleTargets, early = cl.Roles, cl.Skipped
 	}
 	plan.Ports = own
 

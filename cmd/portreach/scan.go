@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portreach/portreach/checklist"
 	"github.com/portreach/portreach/probes"
 	"github.com/portreach/portreach/profiles"
 	"github.com/portreach/portreach/results"
@@ -489,51 +490,13 @@ func (c *scanCmd) profilePorts() ([]scan.Port, []scan.Target, []results.Result, 
 	return mergeProfiles(cat, roles, ps)
 }
 
+// mergeProfiles is checklist.Build with the CLI's error wording.
 func mergeProfiles(cat *profiles.Catalog, roles map[string]string, ps []*profiles.Profile) ([]scan.Port, []scan.Target, []results.Result, error) {
-	entries, unmapped, err := cat.Merge(roles, ps...)
+	pl, err := checklist.Build(cat, roles, ps...)
 	if err != nil {
 		return nil, nil, nil, bad("%v", err)
 	}
-	var own []scan.Port
-	byHost := map[string][]scan.Port{}
-	var hosts []string
-	for _, e := range entries {
-		p := entryPort(e)
-		if e.Host == "" {
-			own = append(own, p)
-			continue
-		}
-		if _, seen := byHost[e.Host]; !seen {
-			hosts = append(hosts, e.Host)
-		}
-		byHost[e.Host] = append(byHost[e.Host], p)
-	}
-	var targets []scan.Target
-	for _, h := range hosts {
-		var ts scan.Targets
-		if err := ts.Add(h); err != nil {
-			return nil, nil, nil, bad("--role: %v", err)
-		}
-		for t := range ts.All() {
-			t.Ports = byHost[h]
-			targets = append(targets, t)
-		}
-	}
-	var skipped []results.Result
-	for _, u := range unmapped {
-		e := u.Entry
-		skipped = append(skipped, results.Result{
-			Target: "role " + e.Role,
-			Proto:  e.Proto,
-			Port:   e.Port.Lo,
-			State:  results.Skipped,
-			Reason: "role-unmapped",
-			Detail: "destination role " + e.Role + " is not mapped: add " + u.Flag,
-			Check:  e.Check(),
-			Time:   time.Now().UTC(),
-		})
-	}
-	return own, targets, skipped, nil
+	return pl.Own, pl.Roles, pl.Skipped, nil
 }
 
 // planPorts runs a plan file: each item's profiles on its targets and roles.
@@ -574,19 +537,4 @@ func (c *scanCmd) planPorts(cat *profiles.Catalog) ([]scan.Port, []scan.Target, 
 		skipped = append(skipped, sk...)
 	}
 	return nil, targets, skipped, nil
-}
-
-// entryPort maps a merged profile entry to the scanner's plan entry.
-func entryPort(e profiles.Entry) scan.Port {
-	p := scan.Port{Proto: e.Proto, Lo: e.Port.Lo, Hi: e.Port.Hi, Probe: e.Probe, Check: e.Check()}
-	switch {
-	case e.Kind == profiles.DynamicRPC:
-		// The endpoint mapper is asked on 135; the entry's range, if any, is what
-		// the documents say RPC was restricted to, and registered ports outside
-		// it are pointed out.
-		p.Kind = scan.KindDynamicRPC
-	case !e.Testable():
-		p.Why = e.Why()
-	}
-	return p
 }

@@ -111,7 +111,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	exp, err := exporter.New(exporter.Config{
 		Catalog:       cat,
-		Merge:         mergeProfiles,
 		Allow:         allowList,
 		Scanner:       s,
 		MaxProbes:     *maxProbes,

@@ -118,7 +118,7 @@ func profileExporter(t *testing.T, allow ...string) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := exporter.New(exporter.Config{Catalog: cat, Merge: mergeProfiles, Allow: a,
+	e, err := exporter.New(exporter.Config{Catalog: cat, Allow: a,
 		Scanner: scan.Scanner{Timeout: 300 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)

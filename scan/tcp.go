@@ -136,30 +136,29 @@ func (s *run) judge(h *host, r *results.Result, d dialResult) outcome {
 // release, when not nil, is a place at the host's fresh gate already taken for
 // this attempt.
 func (s *run) dialOnce(ctx context.Context, h *host, ap netip.AddrPort, window time.Duration, release func()) dialResult {
-	backoff := 5 * time.Millisecond
-	for {
+	var d dialResult
+	err := s.waitOut(ctx, func() error {
 		s.slots <- struct{}{}
+		defer func() { <-s.slots }()
 		if release == nil {
 			release = h.fresh.take(ctx)
 		}
 		dctx, cancel := context.WithTimeout(ctx, window)
 		start := time.Now()
 		c, err := s.dialer.DialContext(dctx, "tcp", ap.String())
-		rtt := time.Since(start)
+		d = dialResult{conn: c, err: err, rtt: time.Since(start), attempts: 1}
 		cancel()
 		release()
 		release = nil
-		<-s.slots
-		if err != nil && transient(err) && ctx.Err() == nil {
-			s.pressure.Add(1)
-			if sleepUntil(ctx, time.Now().Add(backoff)) != nil {
-				return dialResult{err: ctx.Err()}
-			}
-			backoff = min(backoff*2, time.Second)
-			continue
+		if ctx.Err() != nil {
+			return nil // cancelled: whatever the error, nothing to wait out
 		}
-		return dialResult{conn: c, err: err, rtt: rtt, attempts: 1}
+		return err
+	})
+	if d.err != nil && transient(d.err) {
+		return dialResult{err: err} // cancelled while waiting out a shortage: no attempt made
 	}
+	return d
 }
 
 func isSelfConnect(c net.Conn) bool {

@@ -233,3 +233,28 @@ func earliest(ctx context.Context, t time.Time) time.Time {
 	}
 	return t
 }
+
+func udpNetwork(target netip.AddrPort) string {
+	if target.Addr().Is6() {
+		return "udp6"
+	}
+	return "udp4"
+}
+
+// waitOut runs open until it succeeds or fails for a reason other than a local
+// shortage (descriptors, ports, buffers), which it waits out with backoff: a
+// shortage here is never a port's verdict.
+func (s *run) waitOut(ctx context.Context, open func() error) error {
+	backoff := 5 * time.Millisecond
+	for {
+		err := open()
+		if err == nil || !transient(err) {
+			return err
+		}
+		s.pressure.Add(1)
+		if sleepUntil(ctx, time.Now().Add(backoff)) != nil {
+			return ctx.Err()
+		}
+		backoff = min(backoff*2, time.Second)
+	}
+}

@@ -27,30 +27,20 @@ type linuxUDP struct {
 }
 
 func (s *run) openUDP(ctx context.Context, target netip.AddrPort, _ bool) (udpSocket, error) {
-	network := "udp4"
-	if target.Addr().Is6() {
-		network = "udp6"
+	var c *net.UDPConn
+	err := s.waitOut(ctx, func() (err error) {
+		c, err = net.ListenUDP(udpNetwork(target), nil)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
-	backoff := 5 * time.Millisecond
-	for {
-		c, err := net.ListenUDP(network, nil)
-		if err == nil {
-			sock := &linuxUDP{conn: c, target: target}
-			if err := sock.enableRecvErr(); err != nil {
-				c.Close()
-				return nil, err
-			}
-			return sock, nil
-		}
-		if !transient(err) {
-			return nil, err
-		}
-		s.pressure.Add(1)
-		if sleepUntil(ctx, time.Now().Add(backoff)) != nil {
-			return nil, ctx.Err()
-		}
-		backoff = min(backoff*2, time.Second)
+	sock := &linuxUDP{conn: c, target: target}
+	if err := sock.enableRecvErr(); err != nil {
+		c.Close()
+		return nil, err
 	}
+	return sock, nil
 }
 
 func (u *linuxUDP) enableRecvErr() error {

@@ -22,31 +22,19 @@ type plainUDP struct {
 }
 
 func (s *run) openUDP(ctx context.Context, target netip.AddrPort, anySource bool) (udpSocket, error) {
-	network := "udp4"
-	if target.Addr().Is6() {
-		network = "udp6"
-	}
-	backoff := 5 * time.Millisecond
-	for {
-		var c *net.UDPConn
-		var err error
+	var c *net.UDPConn
+	err := s.waitOut(ctx, func() (err error) {
 		if anySource {
-			c, err = net.ListenUDP(network, nil)
+			c, err = net.ListenUDP(udpNetwork(target), nil)
 		} else {
-			c, err = net.DialUDP(network, nil, net.UDPAddrFromAddrPort(target))
+			c, err = net.DialUDP(udpNetwork(target), nil, net.UDPAddrFromAddrPort(target))
 		}
-		if err == nil {
-			return &plainUDP{conn: c, target: target, connected: !anySource}, nil
-		}
-		if !transient(err) {
-			return nil, err
-		}
-		s.pressure.Add(1)
-		if sleepUntil(ctx, time.Now().Add(backoff)) != nil {
-			return nil, ctx.Err()
-		}
-		backoff = min(backoff*2, time.Second)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return &plainUDP{conn: c, target: target, connected: !anySource}, nil
 }
 
 func (u *plainUDP) send(b []byte) (*icmpReply, error) {

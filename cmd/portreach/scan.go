@@ -347,7 +347,7 @@ func (c *scanCmd) plan(pos []string) (scan.Plan, []results.Result, int, error) {
 		return plan, nil, 0, bad("%v", err)
 	}
 	for _, f := range c.targetFiles.vals {
-		if err := readListFile(c.stdin, f, targets.Add); err != nil {
+		if err := readListFile(c.stdin, "-iL", f, targets.Add); err != nil {
 			return plan, nil, 0, err
 		}
 	}
@@ -355,7 +355,7 @@ func (c *scanCmd) plan(pos []string) (scan.Plan, []results.Result, int, error) {
 		return plan, nil, 0, bad("--exclude: %v", err)
 	}
 	for _, f := range c.excludeFiles.vals {
-		if err := readListFile(c.stdin, f, targets.Exclude); err != nil {
+		if err := readListFile(c.stdin, "--exclude-file", f, targets.Exclude); err != nil {
 			return plan, nil, 0, err
 		}
 	}
@@ -425,16 +425,16 @@ func concatTargets(a, b iter.Seq[scan.Target]) iter.Seq[scan.Target] {
 	}
 }
 
-func readListFile(stdin io.Reader, name string, add func(...string) error) error {
+func readListFile(stdin io.Reader, flag, name string, add func(...string) error) error {
 	if name == "-" {
 		if err := scan.ReadList(stdin, "standard input", add); err != nil {
-			return bad("%v", err)
+			return bad("%s: %v", flag, err)
 		}
 		return nil
 	}
 	f, err := os.Open(name)
 	if err != nil {
-		return bad("%v", err)
+		return bad("%s: %v", flag, err)
 	}
 	defer f.Close()
 	if err := scan.ReadList(f, name, add); err != nil {

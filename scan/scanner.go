@@ -50,17 +50,16 @@ type Scanner struct {
 // run is one Scan call's state.
 type run struct {
 	*Scanner
-	timeout  time.Duration
-	retries  int
-	perHost  int
-	udpPace  time.Duration
-	opts     probes.Options
-	pace     *pacer
-	slots    chan struct{}
-	dialer   net.Dialer
-	out      chan<- results.Result
-	bufs     sync.Pool
-	pressure atomic.Int64 // transient local shortages waited out
+	timeout time.Duration
+	retries int
+	perHost int
+	udpPace time.Duration
+	opts    probes.Options
+	pace    *pacer
+	slots   chan struct{}
+	dialer  net.Dialer
+	out     chan<- results.Result
+	bufs    sync.Pool
 }
 
 // host is one target's shared state during a scan.
@@ -69,16 +68,10 @@ type host struct {
 	addr     netip.Addr
 	est      estimator
 	fresh    freshGate   // caps connection attempts in their first moments
-	answered atomic.Bool // an answer has come (SYN-ACK, RST, UDP reply)
 	icmpSeen atomic.Bool // the path sends ICMP errors for this host
 
 	mu          sync.Mutex
 	lastUDPSend time.Time
-}
-
-func (h *host) observe(rtt time.Duration) {
-	h.est.observe(rtt)
-	h.answered.Store(true)
 }
 
 func (h *host) noteUDPSend(t time.Time) {

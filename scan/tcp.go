@@ -124,7 +124,7 @@ func (s *run) judge(h *host, r *results.Result, d dialResult) outcome {
 	if o.final {
 		r.RTT = d.rtt
 		if o.state == results.Open || o.state == results.Closed {
-			h.observe(d.rtt)
+			h.est.observe(d.rtt)
 		}
 	}
 	return o

@@ -151,7 +151,7 @@ func (s *run) udpAttempt(ctx context.Context, h *host, j *udpJob) bool {
 		if j.query == nil {
 			j.result.State, j.result.Reason, j.result.RTT = results.Open, ReasonUDPResponse, rtt
 			j.result.Detail = fmt.Sprintf("%d-byte reply (no probe knows this port)", n)
-			h.observe(rtt)
+			h.est.observe(rtt)
 			j.done = true
 			return true
 		}
@@ -161,7 +161,7 @@ func (s *run) udpAttempt(ctx context.Context, h *host, j *udpJob) bool {
 		}
 		if !j.done {
 			j.result.State, j.result.Reason, j.result.RTT = results.Open, ReasonUDPResponse, rtt
-			h.observe(rtt)
+			h.est.observe(rtt)
 			if from.Addr() != h.addr || (j.anySource() && from.Port() != j.port) {
 				fromNote = fmt.Sprintf(" (reply from %s)", from)
 			}
@@ -208,7 +208,7 @@ func (s *run) udpError(h *host, j *udpJob, err error, icmp *icmpReply, rtt time.
 		j.result.Detail = "ICMP from " + icmp.from.String()
 	}
 	if icmp.state == results.Closed {
-		h.observe(rtt)
+		h.est.observe(rtt)
 	}
 	j.done = true
 	return true
@@ -251,7 +251,6 @@ func (s *run) waitOut(ctx context.Context, open func() error) error {
 		if err == nil || !transient(err) {
 			return err
 		}
-		s.pressure.Add(1)
 		if sleepUntil(ctx, time.Now().Add(backoff)) != nil {
 			return ctx.Err()
 		}

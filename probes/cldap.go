@@ -26,24 +26,39 @@ var CLDAP = &Probe{
 	New:     newCLDAPQuery,
 }
 
-// cldapQuery is one LDAP ping.
+// cldapQuery is one LDAP ping, and optionally a rootDSE search under its own
+// message ID. Replies to both merge into one detail.
 type cldapQuery struct {
-	id     int64
-	packet []byte
+	id      int64
+	packet  []byte
+	rootID  int64 // 0: no rootDSE search
+	root    []byte
+	d       CLDAPDetail
+	pinged  bool // the ping's SearchResultDone came
+	rooted  bool // the rootDSE search's SearchResultDone came
+	matched bool
 }
 
-func newCLDAPQuery(rnd io.Reader, _ Options) (Query, error) {
-	var b [4]byte
-	if _, err := io.ReadFull(rnd, b[:]); err != nil {
+func newCLDAPQuery(rnd io.Reader, opt Options) (Query, error) {
+	b := make([]byte, 4, 8)
+	if opt.CLDAPRootDSE {
+		b = b[:8]
+	}
+	if _, err := io.ReadFull(rnd, b); err != nil {
 		return nil, fmt.Errorf("cldap: random message ID: %w", err)
 	}
 	// messageID is INTEGER (0..maxInt) (RFC 4511 §4.1.1); 0 is avoided because some
 	// servers treat it as "no ID".
-	id := int64(binary.BigEndian.Uint32(b[:]) & 0x7fffffff)
-	if id == 0 {
-		id = 1
+	msgID := func(b []byte) int64 { return max(1, int64(binary.BigEndian.Uint32(b)&0x7fffffff)) }
+	q := newCLDAPQueryID(msgID(b[:4]))
+	if opt.CLDAPRootDSE {
+		q.rootID = msgID(b[4:8])
+		if q.rootID == q.id {
+			q.rootID = q.id%0x7fffffff + 1
+		}
+		q.root = cldapRootDSESearch(q.rootID)
 	}
-	return newCLDAPQueryID(id), nil
+	return q, nil
 }
 
 // newCLDAPQueryID builds the ping with a fixed message ID, for byte-exact tests.
@@ -65,7 +80,29 @@ func newCLDAPQueryID(id int64) *cldapQuery {
 	return &cldapQuery{id: id, packet: berEncode(berTagSequence, berInt(id), search)}
 }
 
-func (q *cldapQuery) Packets() [][]byte { return [][]byte{q.packet} }
+// cldapRootDSESearch is protocols.md §5's rootDSE search: base "", scope base,
+// (objectClass=*), every attribute.
+func cldapRootDSESearch(id int64) []byte {
+	return berEncode(berTagSequence, berInt(id),
+		berEncode(0x63,
+			berOctets(berTagOctetString, nil),
+			berIntTagged(berTagEnumerated, 0),
+			berIntTagged(berTagEnumerated, 0),
+			berInt(0), berInt(0), berBool(false),
+			berOctets(0x87, []byte("objectClass")), // present filter
+			berEncode(berTagSequence)))
+}
+
+func (q *cldapQuery) Packets() [][]byte {
+	if q.root != nil {
+		return [][]byte{q.packet, q.root}
+	}
+	return [][]byte{q.packet}
+}
+
+// Complete reports whether the ping, and the rootDSE search if one was sent,
+// have been answered to the end (their SearchResultDone came).
+func (q *cldapQuery) Complete() bool { return q.pinged && (q.root == nil || q.rooted) }
 
 // CLDAPDetail is what a domain controller said to the LDAP ping.
 type CLDAPDetail struct {
@@ -78,6 +115,31 @@ type CLDAPDetail struct {
 	Netlogon *NetlogonResponse `json:"netlogon,omitempty"`
 	// NetlogonError says why a Netlogon value did not decode, if one did not.
 	NetlogonError string `json:"netlogon_error,omitempty"`
+	// RootDSE holds the rootDSE attributes an administrator reads (naming
+	// contexts, functional levels, currentTime …), when the search was asked
+	// for (Options.CLDAPRootDSE) and answered.
+	RootDSE map[string][]string `json:"root_dse,omitempty"`
+}
+
+// rootDSEKeep are the rootDSE attributes kept, by lower-case name; the rest
+// (supportedControl, supportedCapabilities …) are long lists of OIDs.
+var rootDSEKeep = map[string]string{}
+
+func init() {
+	for _, a := range []string{"defaultNamingContext", "rootDomainNamingContext",
+		"configurationNamingContext", "dnsHostName", "serverName", "ldapServiceName",
+		"domainFunctionality", "forestFunctionality", "domainControllerFunctionality",
+		"currentTime", "isGlobalCatalogReady", "isSynchronized", "supportedLDAPVersion",
+		"vendorName", "vendorVersion", "highestCommittedUSN"} {
+		rootDSEKeep[strings.ToLower(a)] = a
+	}
+}
+
+// functionalLevels names the values of domainControllerFunctionality and its
+// siblings ([MS-ADTS] 6.1.4.2, protocols.md §5).
+var functionalLevels = map[string]string{
+	"0": "2000", "1": "2003 interim", "2": "2003", "3": "2008", "4": "2008 R2",
+	"5": "2012", "6": "2012 R2", "7": "2016", "10": "2025",
 }
 
 // NetlogonResponse is a NETLOGON_SAM_LOGON_RESPONSE_EX ([MS-ADTS] 6.3.1.9).
@@ -159,6 +221,13 @@ func (d *CLDAPDetail) Summary() string {
 	if n.Opcode == 25 {
 		parts = append(parts, "user unknown")
 	}
+	if v := d.RootDSE["domainControllerFunctionality"]; len(v) > 0 {
+		level := functionalLevels[v[0]]
+		if level == "" {
+			level = v[0]
+		}
+		parts = append(parts, "DC functional level "+level)
+	}
 	return strings.Join(parts, ", ")
 }
 
@@ -170,8 +239,11 @@ var errCLDAPDone = errors.New("cldap: done")
 // not BER, or carries another message ID, is not ours.
 func (q *cldapQuery) Match(reply []byte) (Detail, error) {
 	r := newBERReader(reply)
-	d := &CLDAPDetail{ResultCode: -1}
-	matched := false
+	d := q.d // merge into a copy, so a datagram that turns out not ours changes nothing
+	if !q.matched {
+		d.ResultCode = -1
+	}
+	matched, pinged, rooted := false, q.pinged, q.rooted
 	for !r.Empty() {
 		msg, err := r.Expect(berTagSequence)
 		if err != nil {
@@ -185,15 +257,16 @@ func (q *cldapQuery) Match(reply []byte) (Detail, error) {
 		if err != nil {
 			break
 		}
-		if id, err := idTLV.Int(); err != nil || id != q.id {
+		id, err := idTLV.Int()
+		if err != nil || id != q.id && (q.rootID == 0 || id != q.rootID) {
 			continue
 		}
 		op, err := body.Next()
 		if err != nil {
 			break
 		}
-		switch op.Ident {
-		case 0x64: // [APPLICATION 4] SearchResultEntry
+		switch {
+		case op.Ident == 0x64 && id == q.id: // [APPLICATION 4] SearchResultEntry
 			matched = true
 			if v, ok := cldapNetlogonValue(op); ok && d.Netlogon == nil {
 				n, err := ParseNetlogonResponse(v)
@@ -203,8 +276,11 @@ func (q *cldapQuery) Match(reply []byte) (Detail, error) {
 					d.Netlogon, d.NetlogonError = n, ""
 				}
 			}
-		case 0x65: // [APPLICATION 5] SearchResultDone: LDAPResult
+		case op.Ident == 0x64: // the rootDSE entry
 			matched = true
+			d.RootDSE = cldapAttributes(op, rootDSEKeep)
+		case op.Ident == 0x65 && id == q.id: // [APPLICATION 5] SearchResultDone: LDAPResult
+			matched, pinged = true, true
 			res, err := op.Children()
 			if err != nil {
 				continue
@@ -219,60 +295,82 @@ func (q *cldapQuery) Match(reply []byte) (Detail, error) {
 					d.Diagnostic = string(diag.Value)
 				}
 			}
+		case op.Ident == 0x65:
+			matched, rooted = true, true
 		}
 	}
 	if !matched {
 		return nil, ErrNotMine
 	}
-	return d, nil
+	q.d, q.matched, q.pinged, q.rooted = d, true, pinged, rooted
+	out := d
+	return &out, nil
 }
 
-// cldapNetlogonValue finds the first value of the attribute "netlogon" (attribute
-// descriptions are case-insensitive, RFC 4512 §2.5) in a SearchResultEntry.
+// cldapNetlogonValue is the first value of the entry's Netlogon attribute.
 func cldapNetlogonValue(entry berTLV) ([]byte, bool) {
-	c, err := entry.Children()
-	if err != nil {
+	v := cldapAttributes(entry, map[string]string{"netlogon": "Netlogon"})["Netlogon"]
+	if len(v) == 0 {
 		return nil, false
 	}
+	return []byte(v[0]), true
+}
+
+// cldapAttributes collects, from a SearchResultEntry, the values of the
+// attributes whose lower-case names keep maps to the names to report them under
+// (attribute descriptions are case-insensitive, RFC 4512 §2.5). A malformed
+// attribute ends the walk: what came before it is kept.
+func cldapAttributes(entry berTLV, keep map[string]string) map[string][]string {
+	out := map[string][]string{}
+	c, err := entry.Children()
+	if err != nil {
+		return out
+	}
 	if _, err := c.Expect(berTagOctetString); err != nil { // objectName
-		return nil, false
+		return out
 	}
 	attrs, err := c.Expect(berTagSequence)
 	if err != nil {
-		return nil, false
+		return out
 	}
 	ar, err := attrs.Children()
 	if err != nil {
-		return nil, false
+		return out
 	}
 	for !ar.Empty() {
 		a, err := ar.Expect(berTagSequence)
 		if err != nil {
-			return nil, false
+			return out
 		}
 		ac, err := a.Children()
 		if err != nil {
-			return nil, false
+			return out
 		}
 		typ, err := ac.Expect(berTagOctetString)
-		if err != nil || !strings.EqualFold(string(typ.Value), "netlogon") {
+		if err != nil {
+			return out
+		}
+		name, ok := keep[strings.ToLower(string(typ.Value))]
+		if !ok {
 			continue
 		}
 		vals, err := ac.Expect(berTagSet)
 		if err != nil {
-			return nil, false
+			return out
 		}
 		vr, err := vals.Children()
 		if err != nil {
-			return nil, false
+			return out
 		}
-		v, err := vr.Expect(berTagOctetString)
-		if err != nil {
-			return nil, false
+		for !vr.Empty() && len(out[name]) < 16 {
+			v, err := vr.Expect(berTagOctetString)
+			if err != nil {
+				break
+			}
+			out[name] = append(out[name], string(v.Value))
 		}
-		return v.Value, true
 	}
-	return nil, false
+	return out
 }
 
 // ParseNetlogonResponse decodes a NETLOGON_SAM_LOGON_RESPONSE_EX ([MS-ADTS]

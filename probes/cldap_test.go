@@ -143,12 +143,14 @@ func jsonString(t *testing.T, v any) string {
 }
 
 func FuzzCLDAPMatch(f *testing.F) {
-	for _, name := range []string{"cldap-samba-netlogon.hex", "cldap-samba-v5ep.hex", "cldap-samba-noentry.hex"} {
+	for _, name := range []string{"cldap-samba-netlogon.hex", "cldap-samba-v5ep.hex", "cldap-samba-noentry.hex", "cldap-samba-rootdse.hex"} {
 		f.Add(epmTestdata(f, name))
 	}
 	f.Fuzz(func(t *testing.T, reply []byte) {
 		for _, id := range []int64{7, 9, 11} {
-			det, err := newCLDAPQueryID(id).Match(reply)
+			q := newCLDAPQueryID(id)
+			q.rootID, q.root = 1, cldapRootDSESearch(1)
+			det, err := q.Match(reply)
 			if err != nil {
 				continue
 			}
@@ -183,4 +185,57 @@ func FuzzParseNetlogonResponse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestCLDAPRootDSERequestBytes(t *testing.T) {
+	want := epmHex(t, `0000  30 25 02 01 01 63 20 04 00 0a 01 00 0a 01 00 02
+0010  01 00 02 01 00 01 01 00 87 0b 6f 62 6a 65 63 74
+0020  43 6c 61 73 73 30 00`)
+	if got := cldapRootDSESearch(1); !bytes.Equal(got, want) {
+		t.Errorf("rootDSE search\n got %x\nwant %x", got, want)
+	}
+	q, err := CLDAP.New(bytes.NewReader([]byte{0, 0, 0, 7, 0, 0, 0, 1}), Options{CLDAPRootDSE: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := q.Packets(); len(p) != 2 || !bytes.Equal(p[1], want) {
+		t.Errorf("packets with the rootDSE option: %x", p)
+	}
+}
+
+// TestCLDAPRootDSESamba merges the ping's and the rootDSE search's replies from a
+// Samba DC into one detail, and is complete only once both have ended.
+func TestCLDAPRootDSESamba(t *testing.T) {
+	q := newCLDAPQueryID(7) // the Netlogon capture answers messageID 7
+	q.rootID, q.root = 1, cldapRootDSESearch(1)
+	if _, err := q.Match(epmTestdata(t, "cldap-samba-rootdse.hex")); err != nil {
+		t.Fatal(err)
+	}
+	if q.Complete() {
+		t.Fatal("complete before the ping's answer")
+	}
+	det, err := q.Match(epmTestdata(t, "cldap-samba-netlogon.hex"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !q.Complete() {
+		t.Fatal("not complete after both answers")
+	}
+	d := det.(*CLDAPDetail)
+	if got := d.RootDSE["defaultNamingContext"]; len(got) != 1 || got[0] != "DC=lab,DC=example" {
+		t.Errorf("defaultNamingContext %q", got)
+	}
+	if d.RootDSE["dnsHostName"] == nil || d.RootDSE["domainControllerFunctionality"] == nil || d.RootDSE["currentTime"] == nil {
+		t.Errorf("rootDSE %v", d.RootDSE)
+	}
+	if _, ok := d.RootDSE["supportedControl"]; ok {
+		t.Errorf("OID lists kept: %v", d.RootDSE)
+	}
+	if s := d.Summary(); !strings.HasPrefix(s, "DC of lab.example (LAB)") || !strings.Contains(s, "DC functional level ") {
+		t.Errorf("summary %q", s)
+	}
+	// Another message ID is not ours, and leaves the merged detail alone.
+	if _, err := newCLDAPQueryID(8).Match(epmTestdata(t, "cldap-samba-rootdse.hex")); !errors.Is(err, ErrNotMine) {
+		t.Errorf("foreign rootDSE reply: %v", err)
+	}
 }

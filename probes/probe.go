@@ -20,6 +20,11 @@ var ErrNotMine = errors.New("probes: datagram does not answer this query")
 type Options struct {
 	// SNMPCommunity is the community for the v1/v2c GetRequest; "" means "public".
 	SNMPCommunity string
+	// CLDAPRootDSE adds a rootDSE search to the CLDAP ping (naming contexts,
+	// functional levels, the DC's clock). Off by default: the reply is kilobytes,
+	// is lost wherever a firewall drops IP fragments, and is what CLDAP reflection
+	// attacks use, so IDSs may flag it.
+	CLDAPRootDSE bool
 }
 
 // Probe describes one UDP protocol probe. Values are immutable and safe for

@@ -125,6 +125,18 @@ func TestEPMSambaIntegration(t *testing.T) {
 	}
 	t.Logf("CLDAP: %s", cl[0].Detail)
 
+	// With the rootDSE option the same probe also reads the rootDSE.
+	cl = nil
+	s := &Scanner{Timeout: 2 * time.Second, Probes: probes.Options{CLDAPRootDSE: true}}
+	if err := s.Scan(t.Context(), cplan, func(r results.Result) { cl = append(cl, r) }); err != nil {
+		t.Fatal(err)
+	}
+	rd, ok := cl[0].Details.(*probes.CLDAPDetail)
+	if !ok || rd.Netlogon == nil || len(rd.RootDSE["defaultNamingContext"]) != 1 ||
+		rd.RootDSE["defaultNamingContext"][0] != "DC=lab,DC=example" || !strings.Contains(cl[0].Detail, "DC functional level") {
+		t.Errorf("CLDAP with rootDSE: %s %#v", cl[0].Detail, cl[0].Details)
+	}
+
 	ports := res.TCPPorts()
 	for _, p := range ports {
 		var names []string

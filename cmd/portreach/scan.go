@@ -113,6 +113,7 @@ type scanCmd struct {
 	stdout, stderr io.Writer
 
 	ports, format, expect, community string
+	rootDSE                          bool
 	profileNames, profileFiles       listFlag
 	roles, outputs, excludes         listFlag
 	targetFiles, excludeFiles        listFlag
@@ -154,6 +155,7 @@ func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.IntVar(&c.perHost, "per-host", 0, "sockets open at once towards one host (0: min(1024, concurrency))")
 	fs.DurationVar(&c.maxTime, "max-time", 0, "stop the whole run after `DURATION`; unfinished ports are reported unknown (exit 3)")
 	fs.StringVar(&c.community, "snmp-community", "public", "SNMP v1/v2c community for the sysDescr request")
+	fs.BoolVar(&c.rootDSE, "cldap-rootdse", false, "CLDAP (389/udp): also read the rootDSE (naming contexts, functional levels, DC clock); a large, fragmented reply")
 	fs.BoolVar(&c.quiet, "q", false, "quiet: print nothing unless the run fails (see --fail-on) or differs from --baseline; then only the failures and changes")
 	fs.BoolVar(&c.quiet, "quiet", false, "same as -q")
 	fs.BoolVar(&c.verbose, "v", false, "table: one row per port, and the purpose and source of every checked port")
@@ -234,7 +236,7 @@ func (c *scanCmd) run(ctx context.Context, pos []string) (int, error) {
 		Rate:        c.rate,
 		Concurrency: c.concurrency,
 		PerHost:     c.perHost,
-		Probes:      probes.Options{SNMPCommunity: c.community},
+		Probes:      probes.Options{SNMPCommunity: c.community, CLDAPRootDSE: c.rootDSE},
 	}
 	if c.retries == 0 {
 		s.Retries = -1

@@ -99,7 +99,7 @@ func Summarize(rs []Result) []Host {
 		switch {
 		case h.Failed > 0:
 			h.Verdict = VerdictFail
-		case h.Checks > 0:
+		case h.Checks > h.Untested: // a pass needs at least one check verified
 			h.Verdict = VerdictPass
 		}
 	}

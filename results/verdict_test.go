@@ -91,3 +91,17 @@ func TestUnverifiableNeverFails(t *testing.T) {
 		t.Errorf("open|filtered from a silent service that should answer must fail a required check")
 	}
 }
+
+// A host whose every check could not be tested has no verdict: nothing passed.
+func TestUntestedOnlyIsNoPass(t *testing.T) {
+	rs := []Result{
+		{Target: "role sql", Port: 1433, Proto: TCP, State: Skipped, Reason: "role-unmapped", Check: &Check{Expect: ExpectOpen}},
+		{Target: "role sql", Port: 135, Proto: TCP, State: Skipped, Reason: "role-unmapped", Check: &Check{Expect: ExpectOpen}},
+	}
+	if h := Summarize(rs); len(h) != 1 || h[0].Verdict != VerdictNone || h[0].Untested != 2 {
+		t.Errorf("hosts %+v, want one with no verdict and 2 untested", h)
+	}
+	if v := Overall(rs); v != VerdictNone {
+		t.Errorf("Overall = %s, want none", v)
+	}
+}

@@ -65,7 +65,8 @@ type DNSDetail struct {
 	OpenResolver bool `json:"open_resolver"`
 }
 
-// Summary is the root-NS response code, then the hints: `REFUSED, version "9.18.49"`.
+// Summary is the root-NS response code, then the hints: `REFUSED, version "9.18.49"`,
+// or `FORMERR, version.bind NXDOMAIN` when the server gives no version.
 func (d *DNSDetail) Summary() string {
 	var parts []string
 	switch {
@@ -77,8 +78,15 @@ func (d *DNSDetail) Summary() string {
 	if d.OpenResolver {
 		parts = append(parts, "recursion available: open resolver?")
 	}
-	if d.Version != "" {
+	switch {
+	case d.Version != "":
 		parts = append(parts, "version "+strconv.Quote(d.Version))
+	case d.RootNS != nil && d.VersionBind != nil && d.VersionBind.RCode == "NOERROR":
+		parts = append(parts, "version hidden")
+	case d.RootNS != nil && d.VersionBind != nil:
+		// No version text: say what the server did instead (Samba answers
+		// NXDOMAIN, Microsoft DNS NOTIMP to upper case), which tells servers apart.
+		parts = append(parts, "version.bind "+d.VersionBind.RCode)
 	}
 	return strings.Join(parts, ", ")
 }

@@ -88,7 +88,7 @@ func TestDNSCaptured(t *testing.T) {
 				VersionBind:  &DNSAnswer{RCode: "NOERROR", Authoritative: true},
 				OpenResolver: true,
 			},
-			summary: `NOERROR, recursion available: open resolver?`,
+			summary: `NOERROR, recursion available: open resolver?, version hidden`,
 		},
 	}
 	for _, tc := range tests {

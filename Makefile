@@ -11,6 +11,8 @@ build:
 
 run: build
 	./$(BIN) scan -f table -p T:22,25,53,80,88,135,389,443,445,1433,3389,5985,U:53,88,123,137,161,389,1434 127.0.0.1
+	@echo
+	@echo "Next: ./$(BIN) profiles (the role profiles), ./$(BIN) scan --help, README.md."
 
 test-deps:
 	./scripts/test-deps.sh

@@ -28,17 +28,9 @@ var RADIUS = &Probe{
 		"without Message-Authenticator; silence is expected from a listening server",
 	MinWait: 2 * time.Second,
 	New: func(rnd io.Reader, _ Options) (Query, error) {
-		var b [17]byte
-		if _, err := io.ReadFull(rnd, b[:]); err != nil {
-			return nil, fmt.Errorf("radius: random: %w", err)
-		}
-		var auth [16]byte
-		copy(auth[:], b[1:])
-		return &radiusQuery{
-			id:     b[0],
-			packet: radiusAccessRequest(b[0], auth, radiusUserName),
-			codes:  []byte{radiusAccessAccept, radiusAccessReject, radiusAccessChallenge},
-		}, nil
+		return newRADIUSQuery(rnd, func(id byte, auth [16]byte) []byte {
+			return radiusAccessRequest(id, auth, radiusUserName)
+		}, radiusAccessAccept, radiusAccessReject, radiusAccessChallenge)
 	},
 }
 
@@ -57,18 +49,21 @@ var RADIUSAcct = &Probe{
 		"shared secret, which the scanner lacks, so the server silently discards them; " +
 		"silence is expected from a listening server",
 	New: func(rnd io.Reader, _ Options) (Query, error) {
-		var b [17]byte
-		if _, err := io.ReadFull(rnd, b[:]); err != nil {
-			return nil, fmt.Errorf("radius: random: %w", err)
-		}
-		var auth [16]byte
-		copy(auth[:], b[1:])
-		return &radiusQuery{
-			id:     b[0],
-			packet: radiusStatusServer(b[0], auth, nil),
-			codes:  []byte{radiusAccountingResponse},
-		}, nil
+		return newRADIUSQuery(rnd, func(id byte, auth [16]byte) []byte {
+			return radiusStatusServer(id, auth, nil)
+		}, radiusAccountingResponse)
 	},
+}
+
+// newRADIUSQuery draws the Identifier and Request Authenticator, builds the
+// request with them and accepts replies with one of codes.
+func newRADIUSQuery(rnd io.Reader, build func(id byte, auth [16]byte) []byte, codes ...byte) (Query, error) {
+	var b [17]byte
+	if _, err := io.ReadFull(rnd, b[:]); err != nil {
+		return nil, fmt.Errorf("radius: random: %w", err)
+	}
+	auth := [16]byte(b[1:])
+	return &radiusQuery{id: b[0], packet: build(b[0], auth), codes: codes}, nil
 }
 
 // radiusUserName identifies the scanner in the server's logs (NPS event 6273 and

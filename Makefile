@@ -18,7 +18,7 @@ test-deps:
 	./scripts/test-deps.sh
 
 vet:
-	@test -z "$$(gofmt -l . | tee /dev/stderr)" || { echo "gofmt needed on the files above"; exit 1; }
+	@out="$$(gofmt -l .)"; if [ -n "$$out" ]; then echo "gofmt needed on:" >&2; echo "$$out" >&2; exit 1; fi
 	$(GO) vet $(PKGS)
 	GOOS=windows $(GO) build $(PKGS)
 

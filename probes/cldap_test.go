@@ -32,7 +32,7 @@ func TestCLDAPRequestBytes(t *testing.T) {
 }
 
 func TestCLDAPSambaNetlogon(t *testing.T) {
-	reply := epmTestdata(t, "cldap-samba-netlogon.hex")
+	reply := capture(t, "cldap-samba-netlogon.hex")
 	if _, err := newCLDAPQueryID(8).Match(reply); !errors.Is(err, ErrNotMine) {
 		t.Errorf("reply to message 7 matched message 8: %v", err)
 	}
@@ -65,7 +65,7 @@ func TestCLDAPSambaNetlogon(t *testing.T) {
 }
 
 func TestCLDAPSambaV5EP(t *testing.T) {
-	det, err := newCLDAPQueryID(11).Match(epmTestdata(t, "cldap-samba-v5ep.hex"))
+	det, err := newCLDAPQueryID(11).Match(capture(t, "cldap-samba-v5ep.hex"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestCLDAPSambaV5EP(t *testing.T) {
 // A server that answers the ping with SearchResultDone and no entry is a CLDAP
 // server that did not answer as a DC: the port is open all the same.
 func TestCLDAPSambaNoEntry(t *testing.T) {
-	reply := epmTestdata(t, "cldap-samba-noentry.hex")
+	reply := capture(t, "cldap-samba-noentry.hex")
 	det, err := newCLDAPQueryID(9).Match(reply)
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +98,7 @@ func TestCLDAPSambaNoEntry(t *testing.T) {
 }
 
 func TestNetlogonNames(t *testing.T) {
-	blob := epmTestdata(t, "cldap-samba-netlogon.hex")
+	blob := capture(t, "cldap-samba-netlogon.hex")
 	v, ok := cldapNetlogonValue(mustEntry(t, blob))
 	if !ok {
 		t.Fatal("no netlogon value")
@@ -144,7 +144,7 @@ func jsonString(t *testing.T, v any) string {
 
 func FuzzCLDAPMatch(f *testing.F) {
 	for _, name := range []string{"cldap-samba-netlogon.hex", "cldap-samba-v5ep.hex", "cldap-samba-noentry.hex", "cldap-samba-rootdse.hex"} {
-		f.Add(epmTestdata(f, name))
+		f.Add(capture(f, name))
 	}
 	f.Fuzz(func(t *testing.T, reply []byte) {
 		for _, id := range []int64{7, 9, 11} {
@@ -164,7 +164,7 @@ func FuzzCLDAPMatch(f *testing.F) {
 
 func FuzzParseNetlogonResponse(f *testing.F) {
 	for _, name := range []string{"cldap-samba-netlogon.hex", "cldap-samba-v5ep.hex"} {
-		reply := epmTestdata(f, name)
+		reply := capture(f, name)
 		r := newBERReader(reply)
 		msg, _ := r.Expect(berTagSequence)
 		c, _ := msg.Children()
@@ -208,13 +208,13 @@ func TestCLDAPRootDSERequestBytes(t *testing.T) {
 func TestCLDAPRootDSESamba(t *testing.T) {
 	q := newCLDAPQueryID(7) // the Netlogon capture answers messageID 7
 	q.rootID, q.root = 1, cldapRootDSESearch(1)
-	if _, err := q.Match(epmTestdata(t, "cldap-samba-rootdse.hex")); err != nil {
+	if _, err := q.Match(capture(t, "cldap-samba-rootdse.hex")); err != nil {
 		t.Fatal(err)
 	}
 	if q.Complete() {
 		t.Fatal("complete before the ping's answer")
 	}
-	det, err := q.Match(epmTestdata(t, "cldap-samba-netlogon.hex"))
+	det, err := q.Match(capture(t, "cldap-samba-netlogon.hex"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func TestCLDAPRootDSESamba(t *testing.T) {
 		t.Errorf("summary %q", s)
 	}
 	// Another message ID is not ours, and leaves the merged detail alone.
-	if _, err := newCLDAPQueryID(8).Match(epmTestdata(t, "cldap-samba-rootdse.hex")); !errors.Is(err, ErrNotMine) {
+	if _, err := newCLDAPQueryID(8).Match(capture(t, "cldap-samba-rootdse.hex")); !errors.Is(err, ErrNotMine) {
 		t.Errorf("foreign rootDSE reply: %v", err)
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -31,26 +29,6 @@ func epmHex(tb testing.TB, dump string) []byte {
 		out = append(out, b...)
 	}
 	return out
-}
-
-// epmTestdata reads a testdata/*.hex capture: '#' lines are notes, the rest is hex.
-func epmTestdata(tb testing.TB, name string) []byte {
-	tb.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var sb strings.Builder
-	for _, l := range strings.Split(string(raw), "\n") {
-		if !strings.HasPrefix(l, "#") {
-			sb.WriteString(strings.TrimSpace(l))
-		}
-	}
-	b, err := hex.DecodeString(sb.String())
-	if err != nil {
-		tb.Fatalf("%s: %v", name, err)
-	}
-	return b
 }
 
 // epmSplit cuts a captured server byte stream into PDUs by frag_length.
@@ -78,7 +56,7 @@ type epmCall struct {
 // epmCalls splits a capture into the bind_ack and the ept_lookup calls.
 func epmCalls(tb testing.TB, name string) (bindAck []byte, calls []epmCall) {
 	tb.Helper()
-	pdus := epmSplit(tb, epmTestdata(tb, name))
+	pdus := epmSplit(tb, capture(tb, name))
 	bindAck = pdus[0]
 	var cur *epmCall
 	var ra *Reassembler
@@ -390,7 +368,7 @@ func TestUUIDRoundTrip(t *testing.T) {
 // epmSeedStubs returns every captured response stub, for the fuzzers' seeds.
 func epmSeedStubs(tb testing.TB) (stubs, towers [][]byte, streams [][]byte) {
 	for _, name := range []string{"epm-samba-lookup500.hex", "epm-samba-lookup2.hex"} {
-		streams = append(streams, epmTestdata(tb, name))
+		streams = append(streams, capture(tb, name))
 		_, calls := epmCalls(tb, name)
 		for _, c := range calls {
 			stubs = append(stubs, c.stub)

@@ -6,32 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 )
-
-// ikeCapture reads a captured datagram from testdata: '#' lines are notes, the
-// rest is hex. The IKE, L2TP, RADIUS and silent-probe tests share it.
-func ikeCapture(tb testing.TB, name string) []byte {
-	tb.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var h strings.Builder
-	for _, line := range strings.Split(string(raw), "\n") {
-		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-			h.WriteString(strings.ReplaceAll(line, " ", ""))
-		}
-	}
-	b, err := hex.DecodeString(h.String())
-	if err != nil {
-		tb.Fatalf("%s: %v", name, err)
-	}
-	return b
-}
 
 func ikeMustHex(tb testing.TB, s string) []byte {
 	tb.Helper()
@@ -190,7 +167,7 @@ var ikeCaptures = []struct {
 func TestIKEMatchCaptures(t *testing.T) {
 	for _, c := range ikeCaptures {
 		t.Run(c.file, func(t *testing.T) {
-			reply := ikeCapture(t, c.file)
+			reply := capture(t, c.file)
 			q := ikeQueryFor(reply, c.natt)
 			det, err := q.Match(reply)
 			if err != nil {
@@ -292,7 +269,7 @@ func TestIKEVendorIDs(t *testing.T) {
 
 func FuzzIKEMatch(f *testing.F) {
 	for _, c := range ikeCaptures {
-		f.Add(ikeCapture(f, c.file), c.natt)
+		f.Add(capture(f, c.file), c.natt)
 	}
 	f.Fuzz(func(t *testing.T, b []byte, natt bool) {
 		// Let the fuzzer reach the payload parser: the query's SPIs are taken from

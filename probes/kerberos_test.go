@@ -4,38 +4,10 @@ import (
 	"bytes"
 	"encoding/hex"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
-
-// readCaptureBlob reads a testdata file holding one datagram whose hex may span
-// several lines; '#' lines are notes on where it was captured.
-func readCaptureBlob(tb testing.TB, name string) []byte {
-	tb.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var h strings.Builder
-	for _, line := range strings.Split(string(raw), "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		h.WriteString(line)
-	}
-	b, err := hex.DecodeString(h.String())
-	if err != nil {
-		tb.Fatalf("%s: %v", name, err)
-	}
-	if len(b) == 0 {
-		tb.Fatalf("%s: no datagram", name)
-	}
-	return b
-}
 
 // kerberosCaptures are the replies captured from real servers (see each file's notes).
 var kerberosCaptures = []string{
@@ -176,7 +148,7 @@ func TestKerberosCaptured(t *testing.T) {
 		},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			reply := readCaptureBlob(t, tc.file)
+			reply := capture(t, tc.file)
 			probe := Kerberos
 			if tc.kpasswd {
 				probe = Kpasswd
@@ -232,7 +204,7 @@ func TestKerberosCaptured(t *testing.T) {
 func TestKerberosMatchRejects(t *testing.T) {
 	krb, _ := Kerberos.New(bytes.NewReader(make([]byte, 4)), Options{})
 	kpw, _ := Kpasswd.New(nil, Options{})
-	framed := readCaptureBlob(t, "kerberos_kpasswd_mit_malformed.hex")
+	framed := capture(t, "kerberos_kpasswd_mit_malformed.hex")
 	asReq := krb.Packets()[0]
 	for _, tc := range []struct {
 		name  string
@@ -253,7 +225,7 @@ func TestKerberosMatchRejects(t *testing.T) {
 		}
 	}
 	// A reply with the right tag that fails to parse is an error, not a detail.
-	bad := readCaptureBlob(t, "kerberos_mit_null_client.hex")
+	bad := capture(t, "kerberos_mit_null_client.hex")
 	bad = append([]byte{}, bad...)
 	bad[8] = 4 // pvno 4
 	if d, err := krb.Match(bad); err == nil || errors.Is(err, ErrNotMine) {
@@ -265,7 +237,7 @@ func TestKerberosTruncated(t *testing.T) {
 	krb, _ := Kerberos.New(bytes.NewReader(make([]byte, 4)), Options{})
 	kpw, _ := Kpasswd.New(nil, Options{})
 	for _, f := range kerberosCaptures {
-		reply := readCaptureBlob(t, f)
+		reply := capture(t, f)
 		for _, q := range []Query{krb, kpw} {
 			for n := 0; n < len(reply); n++ {
 				if d, err := q.Match(reply[:n]); err == nil {
@@ -278,8 +250,8 @@ func TestKerberosTruncated(t *testing.T) {
 
 func FuzzKerberosMatch(f *testing.F) {
 	for _, name := range kerberosCaptures {
-		f.Add(readCaptureBlob(f, name), false)
-		f.Add(readCaptureBlob(f, name), true)
+		f.Add(capture(f, name), false)
+		f.Add(capture(f, name), true)
 	}
 	f.Fuzz(func(t *testing.T, reply []byte, kpasswd bool) {
 		var q Query

@@ -65,7 +65,7 @@ var l2tpCaptures = []struct {
 func TestL2TPMatchCaptures(t *testing.T) {
 	for _, c := range l2tpCaptures {
 		t.Run(c.file, func(t *testing.T) {
-			reply := ikeCapture(t, c.file)
+			reply := capture(t, c.file)
 			q := newL2TPQuery(c.tunnel, l2tpHostName)
 			det, err := q.Match(reply)
 			if err != nil {
@@ -97,7 +97,7 @@ func TestL2TPRejects(t *testing.T) {
 	if _, err := q.Match(q.Packets()[0]); !errors.Is(err, ErrNotMine) {
 		t.Errorf("reflected SCCRQ: %v", err)
 	}
-	sccrp := ikeCapture(t, "l2tp_xl2tpd_sccrp.hex")
+	sccrp := capture(t, "l2tp_xl2tpd_sccrp.hex")
 	binary.BigEndian.PutUint16(sccrp[4:6], 0x1234)
 	if _, err := q.Match(sccrp); err != nil {
 		t.Fatalf("retargeted SCCRP: %v", err)
@@ -138,7 +138,7 @@ func TestL2TPRejects(t *testing.T) {
 
 func FuzzL2TPMatch(f *testing.F) {
 	for _, c := range l2tpCaptures {
-		f.Add(ikeCapture(f, c.file))
+		f.Add(capture(f, c.file))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		// Match whatever tunnel ID the input carries so the AVP parser is reached.

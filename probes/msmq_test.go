@@ -29,7 +29,7 @@ func TestMSMQRequestBytes(t *testing.T) {
 
 func TestMSMQSpecReply(t *testing.T) {
 	q, _ := MSMQ.New(bytes.NewReader(msmqVectorRnd), Options{})
-	reply := readCaptureBlob(t, "msmq_spec_reply.hex")
+	reply := capture(t, "msmq_spec_reply.hex")
 	d, err := q.Match(reply)
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +51,7 @@ func TestMSMQSpecReply(t *testing.T) {
 
 func TestMSMQMatchRejects(t *testing.T) {
 	q, _ := MSMQ.New(bytes.NewReader(msmqVectorRnd), Options{})
-	reply := readCaptureBlob(t, "msmq_spec_reply.hex")
+	reply := capture(t, "msmq_spec_reply.hex")
 	wrongCookie := append([]byte{}, reply...)
 	wrongCookie[7] ^= 0x80
 	wrongSig := append([]byte{}, reply...)
@@ -74,7 +74,7 @@ func TestMSMQMatchRejects(t *testing.T) {
 }
 
 func FuzzMSMQMatch(f *testing.F) {
-	f.Add(readCaptureBlob(f, "msmq_spec_reply.hex"))
+	f.Add(capture(f, "msmq_spec_reply.hex"))
 	f.Fuzz(func(t *testing.T, reply []byte) {
 		q, _ := MSMQ.New(bytes.NewReader(msmqVectorRnd), Options{})
 		d, err := q.Match(reply)

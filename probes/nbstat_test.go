@@ -64,7 +64,7 @@ func TestNBStatCaptured(t *testing.T) {
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			q := newNBStatQueryID(0x80f0)
-			d, err := q.Match(readCaptureBlob(t, tc.file))
+			d, err := q.Match(capture(t, tc.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -90,7 +90,7 @@ func TestNBStatCaptured(t *testing.T) {
 	}
 	// Group flags as Samba sets them on the AD DC: LAB<1C> is a group M-node
 	// name (flags c400), LABDC<00> a unique one (4400).
-	d, _ := newNBStatQueryID(0x80f0).Match(readCaptureBlob(t, "samba-nbstat.hex"))
+	d, _ := newNBStatQueryID(0x80f0).Match(capture(t, "samba-nbstat.hex"))
 	names := d.(*NBStatDetail).Names
 	if n := names[4]; !n.Group || n.Suffix != 0x1c {
 		t.Errorf("LAB<1C>: %#v", n)
@@ -103,7 +103,7 @@ func TestNBStatCaptured(t *testing.T) {
 func TestNBStatPointerNameAndRCode(t *testing.T) {
 	// Built from the nmbd capture: RR_NAME replaced by a compression pointer
 	// (RFC 1002 §4.1.1 allows it; some stacks use it), then a negative response.
-	full := readCaptureBlob(t, "nbstat_nmbd_standalone.hex")
+	full := capture(t, "nbstat_nmbd_standalone.hex")
 	ptr := append(append(append([]byte{}, full[:12]...), 0xc0, 0x0c), full[12+34:]...)
 	d, err := newNBStatQueryID(0x80f0).Match(ptr)
 	if err != nil || d.(*NBStatDetail).ComputerName != "PROBEHOST" {
@@ -117,7 +117,7 @@ func TestNBStatPointerNameAndRCode(t *testing.T) {
 }
 
 func TestNBStatMatchRejects(t *testing.T) {
-	reply := readCaptureBlob(t, "nbstat_nmbd_standalone.hex")
+	reply := capture(t, "nbstat_nmbd_standalone.hex")
 	q := newNBStatQueryID(0x80f0)
 	other := newNBStatQueryID(0x80f1)
 	registration := append([]byte{}, reply...)
@@ -136,7 +136,7 @@ func TestNBStatMatchRejects(t *testing.T) {
 		}
 	}
 	for _, f := range nbstatCaptures {
-		b := readCaptureBlob(t, f)
+		b := capture(t, f)
 		// Anything cut inside the name table is an error; the statistics after it
 		// are optional (only the MAC is read from them).
 		end := 12 + 34 + 10 + 1 + 18*int(b[12+34+10])
@@ -155,7 +155,7 @@ func TestNBStatMatchRejects(t *testing.T) {
 
 func FuzzNBStatMatch(f *testing.F) {
 	for _, name := range nbstatCaptures {
-		f.Add(readCaptureBlob(f, name))
+		f.Add(capture(f, name))
 	}
 	f.Fuzz(func(t *testing.T, reply []byte) {
 		d, err := newNBStatQueryID(0x80f0).Match(reply)

@@ -54,7 +54,7 @@ func TestNTPCaptured(t *testing.T) {
 		{"ntp_chrony_ratelimit.hex", "c54f234b71b152f5", "2026-11-23T17:44:57.467468Z"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			reply := readCaptureBlob(t, tc.file)
+			reply := capture(t, tc.file)
 			st, err := time.Parse(time.RFC3339Nano, tc.serverTime)
 			if err != nil {
 				t.Fatal(err)
@@ -84,7 +84,7 @@ func TestNTPCaptured(t *testing.T) {
 // Variants built from the chrony capture by editing header fields: chrony 4.3 sends
 // no Kiss-o'-Death for rate limiting and the lab has no stratum-1 clock.
 func TestNTPHeaderVariants(t *testing.T) {
-	base := readCaptureBlob(t, "ntp_chrony_local_stratum10.hex")
+	base := capture(t, "ntp_chrony_local_stratum10.hex")
 	edit := func(f func(b []byte)) []byte {
 		b := append([]byte{}, base...)
 		f(b)
@@ -121,7 +121,7 @@ func TestNTPHeaderVariants(t *testing.T) {
 }
 
 func TestNTPMatchRejects(t *testing.T) {
-	base := readCaptureBlob(t, "ntp_chrony_local_stratum10.hex")
+	base := capture(t, "ntp_chrony_local_stratum10.hex")
 	q := newNTPTestQuery(t, ntpVectorXmt, time.Now())
 	wrongOrigin := append([]byte{}, base...)
 	wrongOrigin[31] ^= 1
@@ -162,8 +162,8 @@ func TestNTPTimeEras(t *testing.T) {
 }
 
 func FuzzNTPMatch(f *testing.F) {
-	f.Add(readCaptureBlob(f, "ntp_chrony_local_stratum10.hex"))
-	f.Add(readCaptureBlob(f, "ntp_chrony_ratelimit.hex"))
+	f.Add(capture(f, "ntp_chrony_local_stratum10.hex"))
+	f.Add(capture(f, "ntp_chrony_ratelimit.hex"))
 	now := time.Date(2026, 11, 23, 17, 44, 29, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, reply []byte) {
 		q := newNTPTestQuery(t, ntpVectorXmt, now)

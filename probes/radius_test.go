@@ -91,7 +91,7 @@ func TestRADIUSMatchCaptures(t *testing.T) {
 		{RADIUSAcct, "radius-acct_freeradius_response.hex", "Accounting-Response", 5},
 	} {
 		t.Run(c.file, func(t *testing.T) {
-			reply := ikeCapture(t, c.file)
+			reply := capture(t, c.file)
 			seq := append([]byte{reply[1]}, make([]byte, 16)...)
 			q, err := c.probe.New(bytes.NewReader(seq), Options{})
 			if err != nil {
@@ -129,7 +129,7 @@ func TestRADIUSRejects(t *testing.T) {
 	if _, err := q.Match(q.Packets()[0]); !errors.Is(err, ErrNotMine) {
 		t.Errorf("reflected request: %v", err)
 	}
-	reject := ikeCapture(t, "radius_freeradius_reject.hex")
+	reject := capture(t, "radius_freeradius_reject.hex")
 	reject[1] = 0
 	// An Accounting-Response does not answer an Access-Request.
 	acct := append([]byte(nil), reject...)
@@ -160,8 +160,8 @@ func TestRADIUSRejects(t *testing.T) {
 }
 
 func FuzzRADIUSMatch(f *testing.F) {
-	f.Add(ikeCapture(f, "radius_freeradius_reject.hex"))
-	f.Add(ikeCapture(f, "radius-acct_freeradius_response.hex"))
+	f.Add(capture(f, "radius_freeradius_reject.hex"))
+	f.Add(capture(f, "radius-acct_freeradius_response.hex"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) < 2 {
 			return

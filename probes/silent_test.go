@@ -101,7 +101,7 @@ func TestSNMPTrapCommunity(t *testing.T) {
 
 // TestSNMPTrapMatchCapture decodes net-snmp snmpd's answer on the trap port.
 func TestSNMPTrapMatchCapture(t *testing.T) {
-	reply := ikeCapture(t, "snmptrap_snmpd_response.hex")
+	reply := capture(t, "snmptrap_snmpd_response.hex")
 	const reqID = 0x7f3a7f78 // from the capture note
 	det, err := silentMatchSNMP(reply, reqID)
 	if err != nil {
@@ -130,7 +130,7 @@ func TestSNMPTrapMatchCapture(t *testing.T) {
 }
 
 func TestDHCPMatch(t *testing.T) {
-	r := ikeCapture(t, "dhcp_dnsmasq_ack.hex")
+	r := capture(t, "dhcp_dnsmasq_ack.hex")
 	const xid = 0xb998c92b // from the capture note
 	det, err := silentMatchDHCP(r, xid)
 	if err != nil {
@@ -212,8 +212,8 @@ func TestNetBIOSDgmMatch(t *testing.T) {
 }
 
 func FuzzSilentMatch(f *testing.F) {
-	f.Add(ikeCapture(f, "snmptrap_snmpd_response.hex"))
-	f.Add(ikeCapture(f, "dhcp_dnsmasq_ack.hex"))
+	f.Add(capture(f, "snmptrap_snmpd_response.hex"))
+	f.Add(capture(f, "dhcp_dnsmasq_ack.hex"))
 	f.Add(silentLLMNRReply(0, "portreach-00"))
 	f.Add([]byte{0x13, 0x02, 0, 0, 0, 0, 0, 0, 0, 138, 0x82})
 	f.Fuzz(func(t *testing.T, b []byte) {

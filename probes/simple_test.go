@@ -27,7 +27,7 @@ func TestSimpleRequestBytes(t *testing.T) {
 }
 
 func TestSimpleMatchCaptures(t *testing.T) {
-	echo := ikeCapture(t, "echo_inetd.hex")
+	echo := capture(t, "echo_inetd.hex")
 	// The echo reply is our request; rebuild the query that sent it.
 	q := &simpleQuery{service: "echo", packet: echo}
 	det, err := q.Match(echo)
@@ -45,7 +45,7 @@ func TestSimpleMatchCaptures(t *testing.T) {
 		{"daytime", "daytime_inetd.hex", `"Mon Nov 23 17:56:55 2026"`},
 		{"chargen", "chargen_inetd.hex", "74 characters"},
 	} {
-		reply := ikeCapture(t, c.file)
+		reply := capture(t, c.file)
 		q := &simpleQuery{service: c.service, packet: simpleRequest([8]byte{})}
 		det, err := q.Match(reply)
 		if err != nil {
@@ -81,7 +81,7 @@ func TestSimpleMatchCaptures(t *testing.T) {
 
 func FuzzSimpleMatch(f *testing.F) {
 	for _, name := range []string{"echo_inetd.hex", "daytime_inetd.hex", "chargen_inetd.hex"} {
-		f.Add(ikeCapture(f, name))
+		f.Add(capture(f, name))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, s := range []string{"echo", "discard", "daytime", "qotd", "chargen"} {

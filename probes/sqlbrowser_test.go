@@ -63,7 +63,7 @@ func TestSQLBrowserSpecReplies(t *testing.T) {
 		},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			d, err := q.Match(readCaptureBlob(t, tc.file))
+			d, err := q.Match(capture(t, tc.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -132,7 +132,7 @@ func TestSQLBrowserMatchRejects(t *testing.T) {
 		}
 	}
 	for _, f := range sqlBrowserSeeds {
-		b := readCaptureBlob(t, f)
+		b := capture(t, f)
 		// Cut before the first ServerName value: not an instance yet.
 		for n := 0; n < 3+len("ServerName;"); n++ {
 			if d, err := q.Match(b[:n]); err == nil {
@@ -149,7 +149,7 @@ func TestSQLBrowserMatchRejects(t *testing.T) {
 
 func FuzzSQLBrowserMatch(f *testing.F) {
 	for _, name := range sqlBrowserSeeds {
-		f.Add(readCaptureBlob(f, name))
+		f.Add(capture(f, name))
 	}
 	f.Fuzz(func(t *testing.T, reply []byte) {
 		q, _ := SQLBrowser.New(nil, Options{})

@@ -1,0 +1,33 @@
+package probes
+
+import (
+	"encoding/hex"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// capture reads one captured datagram (or byte stream) from testdata: '#' lines
+// are the notes on where and how it was captured, the rest is hex, spaces allowed.
+func capture(tb testing.TB, name string) []byte {
+	tb.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var h strings.Builder
+	for _, line := range strings.Split(string(raw), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			h.WriteString(strings.ReplaceAll(line, " ", ""))
+		}
+	}
+	b, err := hex.DecodeString(h.String())
+	if err != nil {
+		tb.Fatalf("%s: %v", name, err)
+	}
+	if len(b) == 0 {
+		tb.Fatalf("%s: no bytes", name)
+	}
+	return b
+}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"slices"
@@ -29,21 +28,7 @@ func TestFDExhaustion(t *testing.T) {
 	}
 	var open []string
 	for range 5 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		go func() {
-			for {
-				c, err := l.Accept()
-				if err != nil {
-					return
-				}
-				c.Close()
-			}
-		}()
-		open = append(open, strconv.Itoa(l.Addr().(*net.TCPAddr).Port))
+		open = append(open, strconv.Itoa(int(openTCP(t))))
 	}
 	// Closed ports: bound and released here, so nothing listens on them.
 	var closed []string

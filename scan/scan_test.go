@@ -59,12 +59,15 @@ func freeUDPPort(t testing.TB) uint16 {
 	return uint16(p)
 }
 
-func TestTCPOpenClosed(t *testing.T) {
+// openTCP listens on a loopback port (accepting and closing) until the test ends
+// and returns the port.
+func openTCP(t testing.TB) uint16 {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	t.Cleanup(func() { l.Close() })
 	go func() {
 		for {
 			c, err := l.Accept()
@@ -74,7 +77,11 @@ func TestTCPOpenClosed(t *testing.T) {
 			c.Close()
 		}
 	}()
-	open := uint16(l.Addr().(*net.TCPAddr).Port)
+	return uint16(l.Addr().(*net.TCPAddr).Port)
+}
+
+func TestTCPOpenClosed(t *testing.T) {
+	open := openTCP(t)
 	closed := freeTCPPort(t)
 	got := collect(t, &Scanner{}, context.Background(), loopback,
 		Port{Proto: results.TCP, Lo: open}, Port{Proto: results.TCP, Lo: closed})
@@ -205,18 +212,13 @@ func TestCancelMidScan(t *testing.T) {
 	for range 5 {
 		ports = append(ports, Port{Proto: results.UDP, Lo: silentUDP(t), Probe: "dns"})
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	open := uint16(l.Addr().(*net.TCPAddr).Port)
+	open := openTCP(t)
 	ports = append(ports, Port{Proto: results.TCP, Lo: open})
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(300*time.Millisecond, cancel)
 	s := &Scanner{Timeout: 10 * time.Second}
 	var got []results.Result
-	err = s.Scan(ctx, Plan{Targets: slices.Values([]Target{{Name: "lo", Addr: loopback}}), Ports: ports},
+	err := s.Scan(ctx, Plan{Targets: slices.Values([]Target{{Name: "lo", Addr: loopback}}), Ports: ports},
 		func(r results.Result) { got = append(got, r) })
 	if err != context.Canceled {
 		t.Fatalf("Scan returned %v, want context.Canceled", err)
@@ -245,18 +247,13 @@ func TestMaxTimeReason(t *testing.T) {
 }
 
 func TestResolveFailureIsPerTarget(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	open := uint16(l.Addr().(*net.TCPAddr).Port)
+	open := openTCP(t)
 	// .invalid never resolves (RFC 6761 §6.4); the resolver answers that locally
 	// or from the system's configuration, and no scan traffic leaves loopback.
 	targets := []Target{{Name: "no-such-host.invalid"}, {Name: "127.0.0.1", Addr: loopback}}
 	var got []results.Result
 	required := &results.Check{Profiles: []string{"p"}, Expect: results.ExpectOpen}
-	err = (&Scanner{}).Scan(context.Background(), Plan{Targets: slices.Values(targets), Ports: []Port{{Proto: results.TCP, Lo: open, Check: required}}},
+	err := (&Scanner{}).Scan(context.Background(), Plan{Targets: slices.Values(targets), Ports: []Port{{Proto: results.TCP, Lo: open, Check: required}}},
 		func(r results.Result) { got = append(got, r) })
 	if err != nil {
 		t.Fatal(err)

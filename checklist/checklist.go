@@ -22,9 +22,6 @@ type Plan struct {
 	Skipped []results.Result // entries of unmapped roles, reported skipped
 }
 
-// ReasonRoleUnmapped is the reason of a skipped entry whose role was not mapped.
-const ReasonRoleUnmapped = "role-unmapped"
-
 // Build merges the profiles (profiles.Catalog.Merge: includes resolved, entries
 // de-duplicated, strictest expectation kept) and splits the entries by where
 // they are checked. roles maps destination role keys to hosts.
@@ -65,7 +62,7 @@ func Build(cat *profiles.Catalog, roles map[string]string, ps ...*profiles.Profi
 			Proto:  e.Proto,
 			Port:   e.Port.Lo,
 			State:  results.Skipped,
-			Reason: ReasonRoleUnmapped,
+			Reason: results.ReasonRoleUnmapped,
 			Detail: "destination role " + e.Role + " is not mapped: add " + u.Flag,
 			Check:  e.Check(),
 			Time:   now,

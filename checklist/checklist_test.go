@@ -55,7 +55,7 @@ func TestBuildRoles(t *testing.T) {
 		t.Errorf("sql host: no dynamic-rpc entry with the 50000-50200 range: %+v", ports["198.18.0.14"])
 	}
 	for _, r := range pl.Skipped {
-		if r.State != results.Skipped || r.Reason != ReasonRoleUnmapped ||
+		if r.State != results.Skipped || r.Reason != results.ReasonRoleUnmapped ||
 			!strings.Contains(r.Detail, "--role "+r.Check.Role+"=HOST") || r.Check.Role == "smtp" || r.Check.Role == "sql" {
 			t.Errorf("skipped %+v", r)
 		}

@@ -413,7 +413,7 @@ func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []re
 				}
 				// Not resolved, or not within the probe's bound: the answer says so.
 				early = append(early, results.Result{Target: t.Name, State: results.Error,
-					Reason: scan.ReasonResolve, Detail: err.Error(), Time: time.Now().UTC()})
+					Reason: results.ReasonResolveFailed, Detail: err.Error(), Time: time.Now().UTC()})
 				continue
 			}
 			t.Addr = addr

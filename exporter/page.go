@@ -76,7 +76,7 @@ func (p *probeRecord) setResults(rs []results.Result, success, incomplete bool) 
 			p.MoreRows++
 			continue
 		}
-		row := pageRow{Host: r.Target, State: r.State.String(), Reason: r.Reason, Detail: r.Detail, Failed: f}
+		row := pageRow{Host: r.Target, State: r.State.String(), Reason: string(r.Reason), Detail: r.Detail, Failed: f}
 		if r.Addr.IsValid() {
 			row.Address = r.Addr.String()
 		}

@@ -189,12 +189,12 @@ func (e *Entry) Testable() bool {
 
 // Why explains why an entry is not testable, for a not-tested result's reason.
 // It returns "" for testable entries.
-func (e *Entry) Why() string {
+func (e *Entry) Why() results.Reason {
 	switch {
 	case e.Proto != results.TCP && e.Proto != results.UDP:
-		return "ip-protocol-needs-raw-socket"
+		return results.ReasonIPProto
 	case e.Kind == Negotiated:
-		return "port-negotiated-per-session"
+		return results.ReasonNegotiated
 	}
 	return ""
 }

@@ -65,7 +65,7 @@ func csvRow(r *Result) []string {
 		source = sourcesText(c.Sources)
 	}
 	return []string{
-		r.Target, addr, string(r.Proto), port, r.State.String(), r.Reason, rtt,
+		r.Target, addr, string(r.Proto), port, r.State.String(), string(r.Reason), rtt,
 		strconv.Itoa(r.Attempts), r.Probe, r.Detail, r.Under, profiles, service,
 		expect, met, source, at,
 	}

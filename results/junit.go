@@ -109,9 +109,9 @@ func WriteJUnit(w io.Writer, rep *Report) error {
 			case r.State == Error:
 				msg := fmt.Sprintf("%s could not be tested: %s", PortName(r.Proto, r.Port), r.Reason)
 				if r.Proto == "" && r.Port == 0 {
-					msg = "target failed: " + r.Reason
+					msg = "target failed: " + string(r.Reason)
 				}
-				c.Error = &junitMessage{Message: msg, Type: r.Reason, Text: caseText(r)}
+				c.Error = &junitMessage{Message: msg, Type: string(r.Reason), Text: caseText(r)}
 				s.Errors++
 			case r.State == Unknown && Fails(r):
 				c.Error = &junitMessage{Message: fmt.Sprintf("%s did not finish (%s)", PortName(r.Proto, r.Port), r.Reason), Type: "unfinished", Text: caseText(r)}
@@ -198,7 +198,7 @@ func caseText(r *Result) string {
 			lines = append(lines, "expected: "+string(r.Check.Expect))
 		}
 	}
-	lines = append(lines, "state: "+r.State.String(), "reason: "+r.Reason)
+	lines = append(lines, "state: "+r.State.String(), "reason: "+string(r.Reason))
 	if r.Probe != "" || r.Detail != "" {
 		lines = append(lines, "detail: "+strings.TrimSpace(r.Probe+" "+r.Detail))
 	}

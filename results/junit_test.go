@@ -257,7 +257,7 @@ func TestJUnitContent(t *testing.T) {
 	if c := cases["198.18.1.2 (mail01) | 389/tcp LDAP (role dc)"]; len(c.Skipped) != 1 || c.Skipped[0].Type != "skipped" {
 		t.Errorf("unmapped role is not skipped: %+v", c)
 	}
-	if c := cases["198.18.1.2 (mail01) | 138/udp NetBIOS datagram"]; len(c.Skipped) != 1 || c.Skipped[0].Message != "open|filtered: "+ReasonNoReplyExpected {
+	if c := cases["198.18.1.2 (mail01) | 138/udp NetBIOS datagram"]; len(c.Skipped) != 1 || c.Skipped[0].Message != "open|filtered: "+string(ReasonNoReplyExpected) {
 		t.Errorf("unverifiable silence is not skipped: %+v", c)
 	}
 	if c := cases["198.18.1.2 (mail01) | 88/udp Kerberos"]; len(c.Error) != 1 || c.Error[0].Message != "88/udp could not be tested: probe-error" {

@@ -53,7 +53,7 @@ type Result struct {
 	Proto    Proto         `json:"proto"`             //
 	Port     uint16        `json:"port"`              // 0 for IP protocols and target errors
 	State    State         `json:"state"`             //
-	Reason   string        `json:"reason"`            // short, machine-readable: syn-ack, conn-refused, no-response, ...
+	Reason   Reason        `json:"reason"`            // why it got its state (reason.go: the vocabulary)
 	RTT      time.Duration `json:"-"`                 // round-trip time of the deciding answer; 0 when there was none
 	Attempts int           `json:"attempts"`          // packets or connection attempts sent
 	Probe    string        `json:"probe,omitempty"`   // UDP probe (or "epm") that produced the verdict

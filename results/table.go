@@ -207,7 +207,7 @@ func (p *tablePrinter) host(h *Host, rs []Result) {
 	for _, e := range entries {
 		r := e.first
 		port := PortName(r.Proto, r.Port)
-		reason := r.Reason
+		reason := string(r.Reason)
 		if e.n > 1 {
 			port = strconv.Itoa(int(r.Port)) + "-" + PortName(r.Proto, e.last.Port)
 			reason += " (" + strconv.Itoa(e.n) + ")"
@@ -224,7 +224,7 @@ func (p *tablePrinter) host(h *Host, rs []Result) {
 		}
 		for _, c := range e.children {
 			check, cc := p.checkCell(c)
-			row("  `- "+PortName(c.Proto, c.Port), stateColor(c.State), c.State.String(), c.Reason, rttRange(c.RTT, c.RTT), check, cc, detailCell(c, true))
+			row("  `- "+PortName(c.Proto, c.Port), stateColor(c.State), c.State.String(), string(c.Reason), rttRange(c.RTT, c.RTT), check, cc, detailCell(c, true))
 			if c.Check != nil && (p.opt.Verbose || Fails(c)) {
 				for _, s := range checkNotes(c.Check) {
 					note(s)

@@ -47,11 +47,6 @@ func Fails(r *Result) bool {
 	return !r.Met()
 }
 
-// ReasonNoReplyExpected is the reason of an open|filtered port whose probe's
-// protocol never answers the scanner: the port is not closed (no ICMP port
-// unreachable came), and more cannot be known from here.
-const ReasonNoReplyExpected = "no-reply-expected"
-
 // Unverifiable reports whether r is a check the scanner could not verify either
 // way: not tested (IP protocols, negotiated ports), skipped (unmapped roles), or
 // silent by the nature of its protocol. Such checks never fail a run; tables

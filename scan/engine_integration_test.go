@@ -29,7 +29,7 @@ func startListener(t *testing.T, h *testnet.Host, tcp, dns []uint16) {
 
 type want struct {
 	state  results.State
-	reason string
+	reason results.Reason
 }
 
 func scanHostPorts(t *testing.T, s *Scanner, h *testnet.Host, ports []Port) map[string]results.Result {
@@ -78,16 +78,16 @@ func TestEngineStates(t *testing.T) {
 	}
 	got := scanHostPorts(t, &Scanner{}, h, ports)
 	check(t, got, map[string]want{
-		"tcp/22":   {results.Open, ReasonSynAck},
-		"tcp/80":   {results.Open, ReasonSynAck},
-		"tcp/443":  {results.Closed, ReasonConnRefused},
-		"tcp/8080": {results.Filtered, ReasonNoResponse},
-		"tcp/8443": {results.Filtered, ReasonHostUnreach}, // TCP sees only EHOSTUNREACH for code 13
-		"udp/53":   {results.Open, ReasonUDPResponse},
-		"udp/54":   {results.Closed, ReasonPortUnreach},
-		"udp/55":   {results.OpenFiltered, ReasonNoResponse},
-		"udp/56":   {results.Filtered, ReasonAdminProhibited},
-		"udp/57":   {results.Filtered, ReasonHostUnreach},
+		"tcp/22":   {results.Open, results.ReasonSynAck},
+		"tcp/80":   {results.Open, results.ReasonSynAck},
+		"tcp/443":  {results.Closed, results.ReasonConnRefused},
+		"tcp/8080": {results.Filtered, results.ReasonNoResponse},
+		"tcp/8443": {results.Filtered, results.ReasonHostUnreach}, // TCP sees only EHOSTUNREACH for code 13
+		"udp/53":   {results.Open, results.ReasonUDPResponse},
+		"udp/54":   {results.Closed, results.ReasonPortUnreach},
+		"udp/55":   {results.OpenFiltered, results.ReasonNoResponse},
+		"udp/56":   {results.Filtered, results.ReasonAdminProhibited},
+		"udp/57":   {results.Filtered, results.ReasonHostUnreach},
 	})
 	if r := got["tcp/22"]; r.RTT <= 0 || r.Addr != h.Addr {
 		t.Errorf("open port without RTT or address: %+v", r)
@@ -110,7 +110,7 @@ func TestUDPClosedUnderICMPRateLimit(t *testing.T) {
 	got := scanHostPorts(t, &Scanner{}, h, ports)
 	wants := map[string]want{}
 	for p := 40001; p <= 40021; p++ {
-		wants["udp/"+strconv.Itoa(p)] = want{results.Closed, ReasonPortUnreach}
+		wants["udp/"+strconv.Itoa(p)] = want{results.Closed, results.ReasonPortUnreach}
 	}
 	check(t, got, wants)
 }
@@ -143,7 +143,7 @@ func TestVerdictsUnderLoss(t *testing.T) {
 		"tcp/445":  {results.Open, ""},
 		"tcp/135":  {results.Closed, ""},
 		"tcp/443":  {results.Closed, ""},
-		"tcp/3389": {results.Filtered, ReasonNoResponse},
+		"tcp/3389": {results.Filtered, results.ReasonNoResponse},
 		"udp/53":   {results.Open, ""},
 		"udp/54":   {results.Closed, ""},
 		"udp/161":  {results.Closed, ""},

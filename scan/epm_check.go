@@ -14,13 +14,6 @@ import (
 	"github.com/portreach/portreach/results"
 )
 
-// Reasons of the endpoint-mapper check (results.Result.Reason on 135/tcp).
-const (
-	ReasonEPMListed  = "epm-listed"  // the endpoint mapper listed its endpoints
-	ReasonEPMRefused = "epm-refused" // it spoke DCE/RPC but refused us (bind_nak, fault)
-	ReasonEPMError   = "epm-error"   // the exchange failed (malformed reply, timeout, reset)
-)
-
 // ProbeEPM is the Probe name of every result the endpoint-mapper check produces.
 const ProbeEPM = "epm"
 
@@ -125,11 +118,11 @@ func (r *run) epmCheck(ctx context.Context, h *host, p Port) {
 	var rpcErr *probes.RPCError
 	switch {
 	case err == nil:
-		res.Reason = ReasonEPMListed
+		res.Reason = results.ReasonEPMListed
 	case errors.As(err, &rpcErr):
-		res.Reason, sum.Error = ReasonEPMRefused, err.Error()
+		res.Reason, sum.Error = results.ReasonEPMRefused, err.Error()
 	default:
-		res.Reason, sum.Error = ReasonEPMError, err.Error()
+		res.Reason, sum.Error = results.ReasonEPMError, err.Error()
 	}
 	res.Detail, res.Details = sum.Summary(), sum
 	r.emit(h, h.name, withCheck(res, p.Check))

@@ -41,7 +41,7 @@ func TestEPMCheckThroughScanner(t *testing.T) {
 			ports[r.Port] = r
 		}
 	}
-	if epm == nil || epm.State != results.Open || epm.Reason != ReasonEPMListed {
+	if epm == nil || epm.State != results.Open || epm.Reason != results.ReasonEPMListed {
 		t.Fatalf("endpoint mapper result %+v", epm)
 	}
 	sum, ok := epm.Details.(*EPMSummary)

@@ -242,7 +242,7 @@ go test ./scan -run TestEPMSambaIntegration -epm-capture (%s).
 		t.Logf("%d/%s %s %s probe=%q under=%q detail=%q", r.Port, r.Proto, r.State, r.Reason, r.Probe, r.Under, r.Detail)
 		switch {
 		case r.Probe == ProbeEPM && r.Port == 135:
-			if r.State != results.Open || r.Reason != ReasonEPMListed || !r.Met() {
+			if r.State != results.Open || r.Reason != results.ReasonEPMListed || !r.Met() {
 				t.Errorf("endpoint mapper: %+v", r)
 			}
 		case r.Probe == ProbeEPM && r.Port == blocked.Port:

@@ -52,7 +52,7 @@ func captureErrQueue(t testing.TB) []byte {
 
 func TestDecodeErrQueueReal(t *testing.T) {
 	r := decodeErrQueue(captureErrQueue(t))
-	if r == nil || r.state != results.Closed || r.reason != ReasonPortUnreach || r.from != loopback {
+	if r == nil || r.state != results.Closed || r.reason != results.ReasonPortUnreach || r.from != loopback {
 		t.Fatalf("decoded %+v, want closed port-unreachable from 127.0.0.1", r)
 	}
 }

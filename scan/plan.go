@@ -51,7 +51,7 @@ type Port struct {
 	// Why, when set, says why the entry cannot be tested (ports negotiated per
 	// session, say): it is reported NotTested with Why as the reason, and nothing
 	// is sent.
-	Why string
+	Why results.Reason
 }
 
 func (p Port) hi() uint16 {

@@ -94,8 +94,8 @@ controls { };
 	}
 
 	r = expectResult(t, got, results.UDP, 5301, "dns", "", results.Closed)
-	if r.Reason != ReasonPortUnreach {
-		t.Errorf("5301/udp reason %q, want %q", r.Reason, ReasonPortUnreach)
+	if r.Reason != results.ReasonPortUnreach {
+		t.Errorf("5301/udp reason %q, want %q", r.Reason, results.ReasonPortUnreach)
 	}
 }
 

@@ -85,10 +85,10 @@ func TestTCPOpenClosed(t *testing.T) {
 	closed := freeTCPPort(t)
 	got := collect(t, &Scanner{}, context.Background(), loopback,
 		Port{Proto: results.TCP, Lo: open}, Port{Proto: results.TCP, Lo: closed})
-	if r := got[key(results.TCP, open)]; r.State != results.Open || r.Reason != ReasonSynAck || r.RTT <= 0 || r.Attempts != 1 {
+	if r := got[key(results.TCP, open)]; r.State != results.Open || r.Reason != results.ReasonSynAck || r.RTT <= 0 || r.Attempts != 1 {
 		t.Errorf("open port: %+v", r)
 	}
-	if r := got[key(results.TCP, closed)]; r.State != results.Closed || r.Reason != ReasonConnRefused || r.Attempts != 1 {
+	if r := got[key(results.TCP, closed)]; r.State != results.Closed || r.Reason != results.ReasonConnRefused || r.Attempts != 1 {
 		t.Errorf("closed port: %+v", r)
 	}
 }
@@ -169,18 +169,18 @@ func TestUDPStates(t *testing.T) {
 		Port{Proto: results.UDP, Lo: wrong, Probe: "dns"},
 		Port{Proto: results.UDP, Lo: silent, Probe: "dns"},
 		Port{Proto: results.UDP, Lo: closed, Probe: "dns"})
-	if r := got[key(results.UDP, good)]; r.State != results.Open || r.Reason != ReasonUDPResponse || r.Probe != "dns" || r.Details == nil || r.Detail == "" {
+	if r := got[key(results.UDP, good)]; r.State != results.Open || r.Reason != results.ReasonUDPResponse || r.Probe != "dns" || r.Details == nil || r.Detail == "" {
 		t.Errorf("answering DNS server: %+v", r)
 	}
 	if r := got[key(results.UDP, wrong)]; r.State != results.OpenFiltered {
 		t.Errorf("server replying with a wrong ID must not count as open: %+v", r)
 	}
-	if r := got[key(results.UDP, silent)]; r.State != results.OpenFiltered || r.Reason != ReasonNoResponse || r.Attempts != 3 {
+	if r := got[key(results.UDP, silent)]; r.State != results.OpenFiltered || r.Reason != results.ReasonNoResponse || r.Attempts != 3 {
 		// 1 + Retries side by side, then one paced re-probe: the closed port
 		// showed that this host sends ICMP errors, so silence may be rate limiting.
 		t.Errorf("silent port: %+v", r)
 	}
-	if r := got[key(results.UDP, closed)]; r.State != results.Closed || r.Reason != ReasonPortUnreach {
+	if r := got[key(results.UDP, closed)]; r.State != results.Closed || r.Reason != results.ReasonPortUnreach {
 		t.Errorf("closed port: %+v", r)
 	}
 }
@@ -202,7 +202,7 @@ func TestIPProtocolNotTested(t *testing.T) {
 	c := &results.Check{Profiles: []string{"rras"}, Expect: results.ExpectOpen}
 	got := collect(t, &Scanner{}, context.Background(), loopback, Port{Proto: "gre", Check: c})
 	r := got[key("gre", 0)]
-	if r.State != results.NotTested || r.Reason != ReasonIPProto || r.Check != c {
+	if r.State != results.NotTested || r.Reason != results.ReasonIPProto || r.Check != c {
 		t.Errorf("GRE entry: %+v", r)
 	}
 }
@@ -230,7 +230,7 @@ func TestCancelMidScan(t *testing.T) {
 		switch {
 		case r.Proto == results.TCP && r.State != results.Open:
 			t.Errorf("measured TCP port lost: %+v", r)
-		case r.Proto == results.UDP && (r.State != results.Unknown || r.Reason != ReasonInterrupted):
+		case r.Proto == results.UDP && (r.State != results.Unknown || r.Reason != results.ReasonInterrupted):
 			t.Errorf("unfinished UDP port: %+v", r)
 		}
 	}
@@ -241,7 +241,7 @@ func TestMaxTimeReason(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	got := collect(t, &Scanner{Timeout: 5 * time.Second}, ctx, loopback, Port{Proto: results.UDP, Lo: port, Probe: "dns"})
-	if r := got[key(results.UDP, port)]; r.State != results.Unknown || r.Reason != ReasonMaxTime {
+	if r := got[key(results.UDP, port)]; r.State != results.Unknown || r.Reason != results.ReasonMaxTime {
 		t.Errorf("port cut off by the deadline: %+v", r)
 	}
 }
@@ -261,7 +261,7 @@ func TestResolveFailureIsPerTarget(t *testing.T) {
 	var sawErr, sawOpen bool
 	for _, r := range got {
 		// The error stands for the target's checks: it fails the run.
-		sawErr = sawErr || r.Target == "no-such-host.invalid" && r.State == results.Error && r.Reason == ReasonResolve && results.Fails(&r)
+		sawErr = sawErr || r.Target == "no-such-host.invalid" && r.State == results.Error && r.Reason == results.ReasonResolveFailed && results.Fails(&r)
 		sawOpen = sawOpen || r.Target == "127.0.0.1" && r.State == results.Open
 	}
 	if !sawErr || !sawOpen {

@@ -192,7 +192,7 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 			if ctx.Err() != nil {
 				return
 			}
-			r.emit(nil, t.Name, withCheck(results.Result{State: results.Error, Reason: ReasonResolve, Detail: err.Error()}, targetCheck(ports)))
+			r.emit(nil, t.Name, withCheck(results.Result{State: results.Error, Reason: results.ReasonResolveFailed, Detail: err.Error()}, targetCheck(ports)))
 			return
 		}
 		addr = a
@@ -200,7 +200,7 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 	h := &host{name: t.Name, addr: addr.Unmap(), fresh: newFreshGate()}
 	h.est.ceiling = r.timeout
 	if err := preflight(h.addr); err != nil {
-		r.emit(h, t.Name, withCheck(results.Result{State: results.Error, Reason: ReasonNoRoute, Detail: err.Error()}, targetCheck(ports)))
+		r.emit(h, t.Name, withCheck(results.Result{State: results.Error, Reason: results.ReasonNoRoute, Detail: err.Error()}, targetCheck(ports)))
 		return
 	}
 
@@ -224,7 +224,7 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 				j, err := r.newUDPJob(h, p, uint16(port))
 				if err != nil {
 					r.emit(h, t.Name, withCheck(results.Result{Proto: results.UDP, Port: uint16(port),
-						State: results.Error, Reason: "probe-error", Detail: err.Error()}, p.Check))
+						State: results.Error, Reason: results.ReasonProbeError, Detail: err.Error()}, p.Check))
 					continue
 				}
 				udp = append(udp, j)
@@ -232,7 +232,7 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 			}
 		default:
 			r.emit(h, t.Name, withCheck(results.Result{Proto: p.Proto, State: results.NotTested,
-				Reason: ReasonIPProto, Detail: "IP protocol " + string(p.Proto) + " needs raw sockets; test it with a packet capture at the far end"}, p.Check))
+				Reason: results.ReasonIPProto, Detail: "IP protocol " + string(p.Proto) + " needs raw sockets; test it with a packet capture at the far end"}, p.Check))
 		}
 	}
 	if tcpCount > 0 {

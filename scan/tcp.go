@@ -117,7 +117,7 @@ func (s *run) judge(h *host, r *results.Result, d dialResult) outcome {
 		closeNow(d.conn)
 		if self {
 			r.RTT = d.rtt
-			return outcome{results.Closed, ReasonSelfConnect, true}
+			return outcome{results.Closed, results.ReasonSelfConnect, true}
 		}
 	}
 	o := classify(d.err)

@@ -21,7 +21,7 @@ const udpFloor = 300 * time.Millisecond
 // icmpReply is an ICMP error about one of our datagrams, decoded to a verdict.
 type icmpReply struct {
 	state  results.State
-	reason string
+	reason results.Reason
 	from   netip.Addr // who sent the ICMP error (the target or a router)
 }
 
@@ -98,7 +98,7 @@ func (s *run) udpAttempt(ctx context.Context, h *host, j *udpJob) bool {
 	if j.sock == nil {
 		sock, err := s.openUDP(ctx, target, j.anySource())
 		if err != nil {
-			j.result.State, j.result.Reason = results.Error, err.Error()
+			j.result.State, j.result.Reason, j.result.Detail = results.Error, results.ReasonLocalError, err.Error()
 			j.done = true
 			return true
 		}
@@ -149,7 +149,7 @@ func (s *run) udpAttempt(ctx context.Context, h *host, j *udpJob) bool {
 			continue // someone else's datagram
 		}
 		if j.query == nil {
-			j.result.State, j.result.Reason, j.result.RTT = results.Open, ReasonUDPResponse, rtt
+			j.result.State, j.result.Reason, j.result.RTT = results.Open, results.ReasonUDPResponse, rtt
 			j.result.Detail = fmt.Sprintf("%d-byte reply (no probe knows this port)", n)
 			h.est.observe(rtt)
 			j.done = true
@@ -160,7 +160,7 @@ func (s *run) udpAttempt(ctx context.Context, h *host, j *udpJob) bool {
 			continue // stale, foreign or garbled: never evidence of an open port
 		}
 		if !j.done {
-			j.result.State, j.result.Reason, j.result.RTT = results.Open, ReasonUDPResponse, rtt
+			j.result.State, j.result.Reason, j.result.RTT = results.Open, results.ReasonUDPResponse, rtt
 			h.est.observe(rtt)
 			if from.Addr() != h.addr || (j.anySource() && from.Port() != j.port) {
 				fromNote = fmt.Sprintf(" (reply from %s)", from)
@@ -192,7 +192,7 @@ func (s *run) udpError(h *host, j *udpJob, err error, icmp *icmpReply, rtt time.
 	if icmp == nil && err != nil {
 		switch {
 		case isErrno(err, syscall.ECONNREFUSED), isErrno(err, syscall.ECONNRESET):
-			icmp = &icmpReply{state: results.Closed, reason: ReasonPortUnreach}
+			icmp = &icmpReply{state: results.Closed, reason: results.ReasonPortUnreach}
 		default:
 			if o := classify(err); o.final {
 				icmp = &icmpReply{state: o.state, reason: o.reason}
@@ -215,7 +215,7 @@ func (s *run) udpError(h *host, j *udpJob, err error, icmp *icmpReply, rtt time.
 }
 
 func (j *udpJob) finishSilent() {
-	j.result.State, j.result.Reason = results.OpenFiltered, ReasonNoResponse
+	j.result.State, j.result.Reason = results.OpenFiltered, results.ReasonNoResponse
 	if j.probe != nil && j.probe.Mute {
 		j.result.Reason = results.ReasonNoReplyExpected
 	}

@@ -194,44 +194,44 @@ func offender(sa []byte) netip.Addr {
 func icmp4Verdict(typ, code uint8) *icmpReply {
 	if typ != 3 {
 		if typ == 11 {
-			return &icmpReply{state: results.Filtered, reason: "ttl-exceeded"}
+			return &icmpReply{state: results.Filtered, reason: results.ReasonTTLExceeded}
 		}
 		return nil
 	}
 	switch code {
 	case 3:
-		return &icmpReply{state: results.Closed, reason: ReasonPortUnreach}
+		return &icmpReply{state: results.Closed, reason: results.ReasonPortUnreach}
 	case 0, 6, 11:
-		return &icmpReply{state: results.Filtered, reason: ReasonNetUnreach}
+		return &icmpReply{state: results.Filtered, reason: results.ReasonNetUnreach}
 	case 1, 7, 12:
-		return &icmpReply{state: results.Filtered, reason: ReasonHostUnreach}
+		return &icmpReply{state: results.Filtered, reason: results.ReasonHostUnreach}
 	case 2:
-		return &icmpReply{state: results.Filtered, reason: ReasonProtoUnreach}
+		return &icmpReply{state: results.Filtered, reason: results.ReasonProtoUnreach}
 	case 9, 10, 13:
-		return &icmpReply{state: results.Filtered, reason: ReasonAdminProhibited}
+		return &icmpReply{state: results.Filtered, reason: results.ReasonAdminProhibited}
 	case 4:
 		return nil // fragmentation needed: path MTU news, not a verdict
 	}
-	return &icmpReply{state: results.Filtered, reason: "icmp-unreachable"}
+	return &icmpReply{state: results.Filtered, reason: results.ReasonICMPUnreach}
 }
 
 // icmp6Verdict maps ICMPv6 destination-unreachable codes (RFC 4443 §3.1).
 func icmp6Verdict(typ, code uint8) *icmpReply {
 	if typ != 1 {
 		if typ == 3 {
-			return &icmpReply{state: results.Filtered, reason: "ttl-exceeded"}
+			return &icmpReply{state: results.Filtered, reason: results.ReasonTTLExceeded}
 		}
 		return nil
 	}
 	switch code {
 	case 4:
-		return &icmpReply{state: results.Closed, reason: ReasonPortUnreach}
+		return &icmpReply{state: results.Closed, reason: results.ReasonPortUnreach}
 	case 0, 2:
-		return &icmpReply{state: results.Filtered, reason: ReasonNetUnreach}
+		return &icmpReply{state: results.Filtered, reason: results.ReasonNetUnreach}
 	case 3:
-		return &icmpReply{state: results.Filtered, reason: ReasonHostUnreach}
+		return &icmpReply{state: results.Filtered, reason: results.ReasonHostUnreach}
 	case 1, 5, 6:
-		return &icmpReply{state: results.Filtered, reason: ReasonAdminProhibited}
+		return &icmpReply{state: results.Filtered, reason: results.ReasonAdminProhibited}
 	}
-	return &icmpReply{state: results.Filtered, reason: "icmp-unreachable"}
+	return &icmpReply{state: results.Filtered, reason: results.ReasonICMPUnreach}
 }

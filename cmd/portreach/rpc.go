@@ -159,7 +159,7 @@ func rpcAllOpen(rs []results.Result) bool {
 			return false
 		}
 		if r.Port == probes.EPMPort {
-			if r.Reason != scan.ReasonEPMListed {
+			if r.Reason != results.ReasonEPMListed {
 				return false
 			}
 			listed++

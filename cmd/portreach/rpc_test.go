@@ -68,7 +68,7 @@ func TestRPCTable(t *testing.T) {
 	pipe := probes.RPCEndpoint{Interface: netlogon.Interface, Version: "1.0", Name: netlogon.Name, Protocol: "ncacn_np", Endpoint: `\pipe\netlogon`}
 	sum := &scan.EPMSummary{EPMResult: &scan.EPMResult{Endpoints: []probes.RPCEndpoint{netlogon, dtc, pipe}, Entries: 3, Calls: 2}}
 	rs := []results.Result{
-		{Target: "dc", Addr: addr, Proto: results.TCP, Port: 135, State: results.Open, Reason: scan.ReasonEPMListed, Probe: scan.ProbeEPM, Detail: sum.Summary(), Details: sum},
+		{Target: "dc", Addr: addr, Proto: results.TCP, Port: 135, State: results.Open, Reason: results.ReasonEPMListed, Probe: scan.ProbeEPM, Detail: sum.Summary(), Details: sum},
 		{Target: "dc", Addr: addr, Proto: results.TCP, Port: 50012, State: results.Filtered, Reason: "no-response", Probe: scan.ProbeEPM, Under: scan.EPMLabels([]probes.RPCEndpoint{dtc})},
 		{Target: "dc", Addr: addr, Proto: results.TCP, Port: 49152, State: results.Open, Reason: "syn-ack", Probe: scan.ProbeEPM, Under: scan.EPMLabels([]probes.RPCEndpoint{netlogon})},
 		{Target: "dc", Addr: addr, Proto: results.TCP, Port: 50000, State: results.Open},

@@ -67,7 +67,7 @@ func TestScanFormats(t *testing.T) {
 		t.Errorf("json: %d results", len(rep.Results))
 	}
 	for _, r := range rep.Results {
-		check("json", results.PortName(r.Proto, r.Port), r.State.String(), r.Reason, r.RTT.String())
+		check("json", results.PortName(r.Proto, r.Port), r.State.String(), string(r.Reason), r.RTT.String())
 		if r.Port == 53 && !strings.Contains(r.Detail, "REFUSED") {
 			t.Errorf("json: DNS detail %q", r.Detail)
 		}
@@ -80,7 +80,7 @@ func TestScanFormats(t *testing.T) {
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			t.Fatalf("jsonl line %q: %v", sc.Text(), err)
 		}
-		check("jsonl", results.PortName(r.Proto, r.Port), r.State.String(), r.Reason, r.RTT.String())
+		check("jsonl", results.PortName(r.Proto, r.Port), r.State.String(), string(r.Reason), r.RTT.String())
 		n++
 	}
 	if n != 4 {

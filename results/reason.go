@@ -1,0 +1,112 @@
+package results
+
+// Reason says, in one short, stable, machine-readable word, why a port got its state
+// or why its check came out as it did. Every reason any part of portreach reports is
+// declared here with its one-line meaning (zgrab2's status.go is the model): formats,
+// the exporter's reason label and README's reason table all come from this list, so a
+// consumer can rely on the set being closed. Add a new reason to the constants and to
+// vocabulary below; TestReasonTable keeps README.md's table in step.
+type Reason string
+
+// The vocabulary, grouped by the state each usually comes with; each one's meaning
+// is in vocabulary (and README's reason table).
+const (
+	// open
+	ReasonSynAck      Reason = "syn-ack"
+	ReasonUDPResponse Reason = "udp-response"
+
+	// closed
+	ReasonConnRefused Reason = "conn-refused"
+	ReasonPortUnreach Reason = "port-unreachable"
+	ReasonSelfConnect Reason = "self-connect"
+
+	// filtered, open|filtered
+	ReasonNoResponse      Reason = "no-response"
+	ReasonNoReplyExpected Reason = "no-reply-expected"
+	ReasonAdminProhibited Reason = "admin-prohibited"
+	ReasonHostUnreach     Reason = "host-unreachable"
+	ReasonNetUnreach      Reason = "net-unreachable"
+	ReasonProtoUnreach    Reason = "proto-unreachable"
+	ReasonTTLExceeded     Reason = "ttl-exceeded"
+	ReasonICMPUnreach     Reason = "icmp-unreachable"
+	ReasonLocalFirewall   Reason = "local-firewall"
+
+	// not-tested, skipped
+	ReasonIPProto      Reason = "ip-protocol"
+	ReasonNegotiated   Reason = "port-negotiated-per-session"
+	ReasonRoleUnmapped Reason = "role-unmapped"
+
+	// the RPC endpoint mapper (135/tcp)
+	ReasonEPMListed  Reason = "epm-listed"
+	ReasonEPMRefused Reason = "epm-refused"
+	ReasonEPMError   Reason = "epm-error"
+
+	// error
+	ReasonProbeError    Reason = "probe-error"
+	ReasonLocalError    Reason = "local-error"
+	ReasonResolveFailed Reason = "resolve-failed"
+	ReasonNoRoute       Reason = "no-route"
+
+	// unknown
+	ReasonInterrupted Reason = "interrupted"
+	ReasonMaxTime     Reason = "max-time"
+)
+
+// vocabulary lists every reason with its meaning, in the order README shows them.
+var vocabulary = []struct {
+	reason  Reason
+	meaning string
+}{
+	{ReasonSynAck, "TCP handshake completed"},
+	{ReasonUDPResponse, "a UDP reply the probe matched to its own request"},
+	{ReasonConnRefused, "TCP RST: the host is up and nothing listens"},
+	{ReasonPortUnreach, "ICMP port unreachable: nothing listens on the UDP port"},
+	{ReasonSelfConnect, "a loopback connect met itself: nothing listens"},
+	{ReasonNoResponse, "silence after every attempt"},
+	{ReasonNoReplyExpected, "UDP silence from a protocol that never answers the scanner's request"},
+	{ReasonAdminProhibited, "ICMP communication administratively prohibited: a firewall rejected it"},
+	{ReasonHostUnreach, "ICMP host unreachable (for TCP, anything the kernel reports as EHOSTUNREACH)"},
+	{ReasonNetUnreach, "ICMP network unreachable"},
+	{ReasonProtoUnreach, "ICMP protocol unreachable"},
+	{ReasonTTLExceeded, "ICMP time exceeded: a routing loop or a too-small TTL on the path"},
+	{ReasonICMPUnreach, "an ICMP destination unreachable with a code no other reason names"},
+	{ReasonLocalFirewall, "this machine's own firewall refused to send"},
+	{ReasonIPProto, "an IP protocol (GRE, ESP, AH) needs raw sockets to test"},
+	{ReasonNegotiated, "the port is chosen per session and cannot be named in advance"},
+	{ReasonRoleUnmapped, "the entry's destination role was not mapped to a host"},
+	{ReasonEPMListed, "the RPC endpoint mapper listed its endpoints"},
+	{ReasonEPMRefused, "the endpoint mapper spoke DCE/RPC but refused the lookup (bind_nak, fault)"},
+	{ReasonEPMError, "the endpoint-mapper exchange failed (not DCE/RPC, malformed reply, timeout, reset)"},
+	{ReasonProbeError, "the probe could not build its request"},
+	{ReasonLocalError, "this machine failed to send (a socket error that says nothing about the port)"},
+	{ReasonResolveFailed, "the host name did not resolve"},
+	{ReasonNoRoute, "this machine has no route to the address (or no such address family)"},
+	{ReasonInterrupted, "the run was cancelled before this port finished"},
+	{ReasonMaxTime, "the run's time limit came before this port finished"},
+}
+
+// Reasons returns every reason of the vocabulary, in README's order.
+func Reasons() []Reason {
+	out := make([]Reason, len(vocabulary))
+	for i, v := range vocabulary {
+		out[i] = v.reason
+	}
+	return out
+}
+
+// Meaning returns the reason's one-line meaning, or "" for a reason outside the
+// vocabulary (one read from a report written by another version).
+func (r Reason) Meaning() string {
+	for _, v := range vocabulary {
+		if v.reason == r {
+			return v.meaning
+		}
+	}
+	return ""
+}
+
+// Known reports whether r is in the vocabulary.
+func (r Reason) Known() bool { return r.Meaning() != "" }
+
+// String returns the reason's word.
+func (r Reason) String() string { return string(r) }

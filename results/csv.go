@@ -13,6 +13,7 @@ import (
 var CSVHeader = []string{
 	"target", "address", "proto", "port", "state", "reason", "rtt_ms", "attempts",
 	"probe", "detail", "under", "profiles", "service", "expect", "met", "source", "time",
+	"outcome", "why",
 }
 
 // WriteCSV writes a header row and one row per result, in Sort order (rs is not
@@ -22,8 +23,10 @@ var CSVHeader = []string{
 // (profiles, service, expect, met, source) when the result answers no profile
 // entry. met is "true" or "false" by Fails, so an unfinished port that had to be
 // open or closed is "false"; it is empty for optional entries and for checks
-// that could not be tested (not-tested, skipped), which neither pass nor fail. Lists (profiles, source) are joined with "; ", a
-// source as "document § section".
+// that could not be tested or decided, which neither pass nor fail. outcome and
+// why are Judge's: met, failed, untested or undetermined, and the reason for it;
+// both are empty for a result without a check that can fail. Lists (profiles,
+// source) are joined with "; ", a source as "document § section".
 func WriteCSV(w io.Writer, rs []Result) error {
 	sorted := append([]Result(nil), rs...)
 	Sort(sorted)
@@ -59,15 +62,17 @@ func csvRow(r *Result) []string {
 		profiles = strings.Join(c.Profiles, "; ")
 		service = c.Service
 		expect = string(c.Expect)
-		if Checked(r) && r.State != NotTested && r.State != Skipped {
-			met = strconv.FormatBool(!Fails(r))
-		}
 		source = sourcesText(c.Sources)
+	}
+	o := Judge(r)
+	switch o.Status {
+	case StatusMet, StatusFailed:
+		met = strconv.FormatBool(o.Status == StatusMet)
 	}
 	return []string{
 		r.Target, addr, string(r.Proto), port, r.State.String(), string(r.Reason), rtt,
 		strconv.Itoa(r.Attempts), r.Probe, r.Detail, r.Under, profiles, service,
-		expect, met, source, at,
+		expect, met, source, at, string(o.Status), string(o.Why),
 	}
 }
 

@@ -10,8 +10,15 @@ import (
 	"time"
 )
 
-//go:embed schema/report-v2.schema.json
+//go:embed schema/report-v3.schema.json
 var schemaCurrent []byte
+
+// schemaV2 is the previous version's schema: version 2 reports (baselines
+// written before checks carried their outcome) are still read, each outcome
+// then computed from expect and state as version 2 readers did.
+//
+//go:embed schema/report-v2.schema.json
+var schemaV2 []byte
 
 // JSONSchema returns the JSON Schema (draft 2020-12) of the report WriteJSON writes,
 // for users who validate reports in their own pipelines. Its "$defs/result" also
@@ -19,8 +26,14 @@ var schemaCurrent []byte
 func JSONSchema() []byte { return bytes.Clone(schemaCurrent) }
 
 // compiledSchema is the shipped schema of SchemaVersion, compiled once; ReadJSON
-// checks every document against it before decoding.
+// checks every document of that version against it before decoding.
 var compiledSchema = sync.OnceValues(func() (*schemaNode, error) { return compileSchema(schemaCurrent) })
+
+// compiledSchemaV2 checks version 2 documents.
+var compiledSchemaV2 = sync.OnceValues(func() (*schemaNode, error) { return compileSchema(schemaV2) })
+
+// oldestReadable is the oldest schema version ReadJSON reads.
+const oldestReadable = 2
 
 // reportJSON is the wire form of a Report: field order is the document's order.
 type reportJSON struct {
@@ -45,7 +58,7 @@ func (rep *Report) Hosts() []Host { return Summarize(rep.Results) }
 // document also carries the overall verdict and the per-host summary, derived from
 // the results, for readers such as jq. An empty Tool.Name is written as "portreach".
 func WriteJSON(w io.Writer, rep *Report) error {
-	if rep.SchemaVersion != 0 && rep.SchemaVersion != SchemaVersion {
+	if v := rep.SchemaVersion; v != 0 && (v < oldestReadable || v > SchemaVersion) {
 		return fmt.Errorf("results: cannot write schema version %d, only %d", rep.SchemaVersion, SchemaVersion)
 	}
 	rs := append([]Result{}, rep.Results...)
@@ -88,16 +101,18 @@ func (e *VersionError) Error() string {
 	if e.Got > SchemaVersion {
 		return fmt.Sprintf("report has schema_version %d, newer than this portreach reads (%d): upgrade portreach to read it", e.Got, SchemaVersion)
 	}
-	if e.Got >= 1 {
-		return fmt.Sprintf("report has schema_version %d, older than this portreach reads (%d): write it anew with this version (portreach scan … -f json, without --baseline)", e.Got, SchemaVersion)
+	if e.Got >= 1 && e.Got < oldestReadable {
+		return fmt.Sprintf("report has schema_version %d, older than this portreach reads (%d to %d): write it anew with this version (portreach scan … -f json, without --baseline)", e.Got, oldestReadable, SchemaVersion)
 	}
 	return fmt.Sprintf("report has schema_version %d, which this portreach does not read (it reads %d)", e.Got, SchemaVersion)
 }
 
 // ReadJSON reads a report written by WriteJSON, typically a baseline a user hands
-// in. It never guesses: a document of another schema version is refused with a
-// *VersionError before anything else is read, and the document must match the
-// shipped schema exactly (unknown fields, wrong types, unknown states are errors
+// in. It never guesses: a document of a schema version it does not read is
+// refused with a *VersionError before anything else is read (it reads
+// SchemaVersion and version 2, whose results get their outcomes computed from
+// expect and state), and the document must match that version's shipped schema
+// exactly (unknown fields, wrong types, unknown states are errors
 // naming the offending field, e.g. "results[3].state: …"). Hosts are not read back;
 // Report.Hosts recomputes them from the results.
 func ReadJSON(r io.Reader) (*Report, error) {
@@ -125,21 +140,28 @@ func ReadJSON(r io.Reader) (*Report, error) {
 	if err != nil || ver < -1<<31 || ver > 1<<31-1 {
 		return nil, fmt.Errorf("not a portreach JSON report: schema_version %s is not an integer", show(num))
 	}
-	if ver != SchemaVersion {
+	var schema *schemaNode
+	switch ver {
+	case SchemaVersion:
+		schema, err = compiledSchema()
+	case 2:
+		// Version 3 only added fields, so the version 3 structs read a version 2
+		// document; its outcomes are computed as version 2 readers did.
+		schema, err = compiledSchemaV2()
+	default:
 		return nil, &VersionError{Got: int(ver)}
 	}
-	schema, err := compiledSchema()
 	if err != nil {
 		return nil, fmt.Errorf("results: built-in schema: %w", err)
 	}
 	if err := schema.validate(v, ""); err != nil {
-		return nil, fmt.Errorf("report does not match schema version %d: %w", SchemaVersion, err)
+		return nil, fmt.Errorf("report does not match schema version %d: %w", ver, err)
 	}
 	var doc reportJSON
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("report does not match schema version %d: %w", SchemaVersion, err)
+		return nil, fmt.Errorf("report does not match schema version %d: %w", ver, err)
 	}
 	return &Report{
 		SchemaVersion: doc.SchemaVersion,

@@ -118,11 +118,18 @@ func WriteJUnit(w io.Writer, rep *Report) error {
 				s.Errors++
 			case Fails(r):
 				c.Failure = &junitMessage{
-					Message: fmt.Sprintf("%s is %s (%s): must be %s", PortName(r.Proto, r.Port), r.State, r.Reason, r.Check.Expect),
+					Message: fmt.Sprintf("%s is %s (%s): must be %s", PortName(r.Proto, r.Port), r.State, Judge(r).Why, r.Check.Expect),
 					Type:    "expect-" + string(r.Check.Expect),
 					Text:    caseText(r),
 				}
 				s.Failures++
+			case Judge(r).Status == StatusUndetermined:
+				c.Skipped = &junitMessage{
+					Message: fmt.Sprintf("%s: %s: undetermined, a silent UDP port cannot tell a firewall from a service not installed yet", r.State, r.Reason),
+					Type:    string(StatusUndetermined),
+					Text:    caseText(r),
+				}
+				s.Skipped++
 			case Unverifiable(r):
 				c.Skipped = &junitMessage{Message: fmt.Sprintf("%s: %s", r.State, r.Reason), Type: r.State.String(), Text: caseText(r)}
 				s.Skipped++

@@ -6,12 +6,14 @@ import (
 	"time"
 )
 
-// SchemaVersion is the version of the JSON report format this package writes and
-// the only one ReadJSON accepts. It changes whenever a field is added, removed or
-// changes meaning, together with a new schema file under schema/.
+// SchemaVersion is the version of the JSON report format this package writes.
+// It changes whenever a field is added, removed or changes meaning, together with
+// a new schema file under schema/. ReadJSON reads this version and version 2.
 //
 // Version 2 added the optional "drift" section (a comparison with a baseline).
-const SchemaVersion = 2
+// Version 3 added each check's outcome (Result.Outcome), Host.Undetermined and
+// the expectation "reachable".
+const SchemaVersion = 3
 
 // Tool names the program that wrote a report.
 type Tool struct {
@@ -50,11 +52,18 @@ type Host struct {
 	Ports   int        `json:"ports"`  // results for this host
 	Checks  int        `json:"checks"` // results with an expectation of open or closed
 	Failed  int        `json:"failed"` // results that fail their expectation (see Fails)
-	// Untested counts checks that could not be verified and do not fail the run:
-	// IP protocols (not-tested) and unmapped roles (skipped).
-	Untested int           `json:"untested"`
-	States   map[State]int `json:"states"` // results per state; states with none are absent
+	// Untested counts checks that could not be tested and do not fail the run:
+	// IP protocols (not-tested), unmapped roles (skipped), protocols that never
+	// answer the scanner.
+	Untested int `json:"untested"`
+	// Undetermined counts checks that were tested but whose answer cannot decide
+	// them (UDP silence checked for reachability); they do not fail the run either.
+	Undetermined int           `json:"undetermined"`
+	States       map[State]int `json:"states"` // results per state; states with none are absent
 }
+
+// Met is how many of the host's checks were met.
+func (h *Host) Met() int { return h.Checks - h.Failed - h.Untested - h.Undetermined }
 
 // Name is how tables title the host: the address, followed by the target in
 // parentheses when the user named it differently ("198.18.1.2 (mail01)"); just the
@@ -84,14 +93,18 @@ func Summarize(rs []Result) []Host {
 		h := &hosts[len(hosts)-1]
 		h.Ports++
 		h.States[r.State]++
-		if Checked(r) {
+		switch Judge(r).Status {
+		case StatusMet:
 			h.Checks++
-			switch {
-			case Fails(r):
-				h.Failed++
-			case Unverifiable(r):
-				h.Untested++
-			}
+		case StatusFailed:
+			h.Checks++
+			h.Failed++
+		case StatusUntested:
+			h.Checks++
+			h.Untested++
+		case StatusUndetermined:
+			h.Checks++
+			h.Undetermined++
 		}
 	}
 	for i := range hosts {
@@ -99,7 +112,7 @@ func Summarize(rs []Result) []Host {
 		switch {
 		case h.Failed > 0:
 			h.Verdict = VerdictFail
-		case h.Checks > h.Untested: // a pass needs at least one check verified
+		case h.Met() > 0: // a pass needs at least one check met
 			h.Verdict = VerdictPass
 		}
 	}

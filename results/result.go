@@ -26,6 +26,10 @@ const (
 	ExpectOpen     Expectation = "open"     // required: the run fails unless the port is open
 	ExpectOptional Expectation = "optional" // reported, never fails the run
 	ExpectClosed   Expectation = "closed"   // must not be reachable: the run fails if it is open
+	// ExpectReachable checks the firewall, not the service: the run fails only
+	// when the port is filtered. Open or closed (RST, ICMP port unreachable) means
+	// the packet got through; UDP silence is undetermined (see Judge).
+	ExpectReachable Expectation = "reachable"
 )
 
 // Source cites where a requirement comes from.
@@ -62,35 +66,32 @@ type Result struct {
 	Under    string        `json:"under,omitempty"`   // for follow-ups: what revealed the port ("instance SQLEXPRESS")
 	Via      string        `json:"via,omitempty"`     // for follow-ups: the port whose reply revealed this one ("1434/udp")
 	Check    *Check        `json:"check,omitempty"`   // the profile entry, when scanning profiles
+	Outcome  *Outcome      `json:"outcome,omitempty"` // what became of Check: see Judge; producers set it only with Fail
 	Time     time.Time     `json:"time"`              // when the verdict was reached, UTC
 }
 
-// Met reports whether the result satisfies its expectation. A result without a
-// check, or with an optional one, always does.
-func (r *Result) Met() bool {
-	if r.Check == nil {
-		return true
-	}
-	switch r.Check.Expect {
-	case ExpectOpen:
-		return r.State == Open
-	case ExpectClosed:
-		return r.State != Open
-	}
-	return true
-}
+// Met reports whether the result satisfies its expectation: Judge does not fail
+// it. A result without a check, or with an optional one, always does.
+func (r *Result) Met() bool { return !Fails(r) }
 
 // MarshalJSON writes the RTT in milliseconds and the time in UTC.
 func (r Result) MarshalJSON() ([]byte, error) {
 	type plain Result // no methods: no recursion
 	r.Time = r.Time.UTC()
+	o := Judge(&r)
+	r.Outcome = nil
+	if o.Status != StatusNone {
+		r.Outcome = &o
+	}
 	return json.Marshal(struct {
 		plain
 		RTTms float64 `json:"rtt_ms"`
 	}{plain(r), float64(r.RTT.Microseconds()) / 1000})
 }
 
-// UnmarshalJSON reads what MarshalJSON wrote; Details decode as generic JSON values.
+// UnmarshalJSON reads what MarshalJSON wrote; Details decode as generic JSON
+// values. An outcome that Judge would not compute from the rest (a producer's
+// failure) is kept in Outcome.
 func (r *Result) UnmarshalJSON(b []byte) error {
 	type plain Result
 	var v struct {
@@ -101,6 +102,14 @@ func (r *Result) UnmarshalJSON(b []byte) error {
 		return err
 	}
 	*r = Result(v.plain)
+	if stored := r.Outcome; stored != nil {
+		// Keep only what a producer set: an outcome Judge computes anyway is
+		// not stored, so a result reads back as it was before writing.
+		r.Outcome = nil
+		if Judge(r) != *stored {
+			r.Outcome = stored
+		}
+	}
 	r.RTT = time.Duration(math.Round(v.RTTms * float64(time.Millisecond))) // 0.412 ms is 411999.99… ns in binary
 	return nil
 }

@@ -93,8 +93,15 @@ func TestSchemaEnumsMatchTypes(t *testing.T) {
 	for _, v := range s.defs["check"].props["expect"].enum {
 		expects = append(expects, v.(string))
 	}
-	if want := []string{string(ExpectOpen), string(ExpectOptional), string(ExpectClosed)}; !slices.Equal(expects, want) {
+	if want := []string{string(ExpectOpen), string(ExpectOptional), string(ExpectClosed), string(ExpectReachable)}; !slices.Equal(expects, want) {
 		t.Errorf("schema expectations %q, Go %q", expects, want)
+	}
+	var statuses []string
+	for _, st := range Statuses {
+		statuses = append(statuses, string(st))
+	}
+	if got := enum("status"); !slices.Equal(got, statuses) {
+		t.Errorf("schema statuses %q, Go statuses %q", got, statuses)
 	}
 }
 

@@ -153,11 +153,14 @@ func (p *tablePrinter) host(h *Host, rs []Result) {
 	case VerdictFail:
 		title += "  " + p.paint(verdictColor(h.Verdict), "FAIL") + fmt.Sprintf("  %d of %d checks failed", h.Failed, h.Checks)
 	case VerdictPass:
-		met := h.Checks - h.Untested
+		met := h.Met()
 		title += "  " + p.paint(verdictColor(h.Verdict), "PASS") + fmt.Sprintf("  %d %s met", met, plural(met, "check", "checks"))
 	}
 	if h.Untested > 0 {
 		title += fmt.Sprintf(", %d not tested", h.Untested)
+	}
+	if h.Undetermined > 0 {
+		title += fmt.Sprintf(", %d undetermined", h.Undetermined)
 	}
 	p.out.WriteString(title + "\n")
 
@@ -294,10 +297,14 @@ func (p *tablePrinter) checkCell(r *Result) (string, string) {
 	switch {
 	case !Checked(r):
 		return "optional", ansiDefault
-	case Fails(r):
+	}
+	switch Judge(r).Status {
+	case StatusFailed:
 		return "FAIL: must be " + string(c.Expect), ansiRed
-	case Unverifiable(r):
+	case StatusUntested:
 		return "untested: must be " + string(c.Expect), ansiYellow
+	case StatusUndetermined:
+		return "undetermined: must be " + string(c.Expect), ansiYellow
 	}
 	return "ok: must be " + string(c.Expect), ansiGreen
 }
@@ -429,26 +436,36 @@ func (p *tablePrinter) footer(rep *Report, rs []Result, hosts []Host) {
 		fmt.Fprintf(p.out, "Stopped at --max-time: %d %s did not finish (state unknown).\n", unknown, plural(unknown, "port", "ports"))
 	}
 	v := Overall(rs)
-	var checks, failed, untested, failedHosts int
+	var checks, failed, untested, undetermined, met, failedHosts int
 	for _, h := range hosts {
 		checks += h.Checks
 		failed += h.Failed
 		untested += h.Untested
+		undetermined += h.Undetermined
+		met += h.Met()
 		if h.Verdict == VerdictFail {
 			failedHosts++
 		}
 	}
 	hs := fmt.Sprintf("%d %s", len(hosts), plural(len(hosts), "host", "hosts"))
-	var nt string
+	var apart []string
 	if untested > 0 {
-		nt = fmt.Sprintf(" (%d not tested)", untested)
+		apart = append(apart, fmt.Sprintf("%d not tested", untested))
 	}
-	switch v {
-	case VerdictFail:
+	if undetermined > 0 {
+		apart = append(apart, fmt.Sprintf("%d undetermined: a silent UDP port cannot tell a firewall from a service not installed yet", undetermined))
+	}
+	var nt string
+	if len(apart) > 0 {
+		nt = " (" + strings.Join(apart, "; ") + ")"
+	}
+	switch {
+	case v == VerdictFail:
 		fmt.Fprintf(p.out, "%s: %d of %d checks failed on %d of %s%s.\n", p.paint(ansiRed, "FAIL"), failed, checks, failedHosts, hs, nt)
-	case VerdictPass:
-		met := checks - untested
+	case v == VerdictPass:
 		fmt.Fprintf(p.out, "%s: %d %s met on %s%s.\n", p.paint(ansiGreen, "PASS"), met, plural(met, "check", "checks"), hs, nt)
+	case checks > 0:
+		fmt.Fprintf(p.out, "No verdict: none of %d %s on %s could be decided%s.\n", checks, plural(checks, "check", "checks"), hs, nt)
 	default:
 		fmt.Fprintf(p.out, "%s, %d %s, nothing expected.\n", hs, len(rs), plural(len(rs), "port", "ports"))
 	}

@@ -12,51 +12,31 @@ const (
 )
 
 // Checked reports whether r carries an expectation that can fail the run: a
-// profile entry (or --expect) that requires the port open or closed. Optional
-// entries are reported but never checked.
+// profile entry (or --expect) that requires the port open, closed or reachable.
+// Optional entries are reported but never checked.
 func Checked(r *Result) bool {
-	return r.Check != nil && (r.Check.Expect == ExpectOpen || r.Check.Expect == ExpectClosed)
-}
-
-// Fails reports whether r fails its expectation. It is stricter than Result.Met
-// about what was never measured:
-//
-//   - Unknown (the run was interrupted or hit --max-time before the port finished)
-//     and Error (the target did not resolve) fail any expectation, including
-//     "must be closed": nothing proves the port closed;
-//   - NotTested (IP protocols such as GRE that a socket scan cannot test) and
-//     Skipped (the user chose not to test that destination) never fail: they are
-//     reported with their state so that nobody mistakes them for a pass, but the
-//     scanner cannot do better and a run must be able to pass without them;
-//   - open|filtered from a probe whose protocol never answers the scanner
-//     (reason ReasonNoReplyExpected: NetBIOS datagrams, SNMP traps, RADIUS from
-//     an unknown client) cannot fail "must be open" either: silence is what a
-//     listening service gives, and ICMP would have shown a closed port;
-//   - otherwise the result fails when Met is false.
-func Fails(r *Result) bool {
-	if !Checked(r) {
+	if r.Check == nil {
 		return false
 	}
-	switch r.State {
-	case Unknown, Error:
+	switch r.Check.Expect {
+	case ExpectOpen, ExpectClosed, ExpectReachable:
 		return true
 	}
-	if Unverifiable(r) {
-		return false
-	}
-	return !r.Met()
+	return false
 }
+
+// Fails reports whether r fails its expectation: Judge(r) is StatusFailed.
+func Fails(r *Result) bool { return Judge(r).Status == StatusFailed }
 
 // Unverifiable reports whether r is a check the scanner could not verify either
-// way: not tested (IP protocols, negotiated ports), skipped (unmapped roles), or
-// silent by the nature of its protocol. Such checks never fail a run; tables
-// and summaries count them apart so that nobody mistakes them for a pass.
+// way: untested (IP protocols, negotiated ports, unmapped roles, protocols that
+// are silent by nature) or undetermined (UDP silence checked for reachability).
+// Such checks never fail a run; tables and summaries count them apart so that
+// nobody mistakes them for a pass.
 func Unverifiable(r *Result) bool {
-	switch r.State {
-	case NotTested, Skipped:
+	switch Judge(r).Status {
+	case StatusUntested, StatusUndetermined:
 		return true
-	case OpenFiltered:
-		return r.Reason == ReasonNoReplyExpected
 	}
 	return false
 }
@@ -74,19 +54,16 @@ func Failed(rs []Result) []Result {
 }
 
 // Overall is the verdict of a whole set of results: fail if any result fails,
-// pass if at least one check was verified, none otherwise (nothing expected, or
-// only checks that could not be tested).
+// pass if at least one check was met, none otherwise (nothing expected, or
+// only checks that could not be tested or decided).
 func Overall(rs []Result) Verdict {
 	v := VerdictNone
 	for i := range rs {
-		if !Checked(&rs[i]) {
-			continue
-		}
-		if Fails(&rs[i]) {
+		switch Judge(&rs[i]).Status {
+		case StatusFailed:
 			return VerdictFail
-		}
-		if !Unverifiable(&rs[i]) {
-			v = VerdictPass // a pass needs at least one check verified
+		case StatusMet:
+			v = VerdictPass // a pass needs at least one check met
 		}
 	}
 	return v

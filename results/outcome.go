@@ -1,0 +1,123 @@
+package results
+
+// Status is what became of one check: the answer to "did this port do what its
+// profile entry (or --expect) asked?", written in every format so that a
+// consumer never re-derives it from expect and state.
+type Status string
+
+// The statuses. A result that carries no check that can fail (an ad-hoc port, an
+// optional entry) has StatusNone.
+const (
+	StatusNone Status = ""
+	// StatusMet: the port did what was asked.
+	StatusMet Status = "met"
+	// StatusFailed: it did not, or it was never measured (interrupted, the target
+	// did not resolve), or a producer found the service itself missing (an RPC
+	// interface not registered, a SQL instance the Browser does not list).
+	StatusFailed Status = "failed"
+	// StatusUntested: the scanner could not test it (IP protocols, ports
+	// negotiated per session, unmapped roles, a protocol that never answers).
+	StatusUntested Status = "untested"
+	// StatusUndetermined: tested, but the answer cannot decide the question:
+	// a silent UDP port checked for reachability cannot tell a firewall that drops
+	// from a service that is not installed yet.
+	StatusUndetermined Status = "undetermined"
+)
+
+// Statuses lists the statuses a check can have, in the order summaries count them.
+var Statuses = []Status{StatusMet, StatusFailed, StatusUntested, StatusUndetermined}
+
+// rank orders statuses by how little they prove: a producer's outcome may only
+// make a computed one stricter (see Judge).
+func (s Status) rank() int {
+	switch s {
+	case StatusMet:
+		return 1
+	case StatusUndetermined:
+		return 2
+	case StatusUntested:
+		return 3
+	case StatusFailed:
+		return 4
+	}
+	return 0
+}
+
+// Outcome is what became of a result's check, and why.
+type Outcome struct {
+	Status Status `json:"status"`
+	// Why is the reason for the status: the port's own reason (no-response for a
+	// dropped port, conn-refused for a stopped service, syn-ack for a port that
+	// must be closed but is open), or the reason a producer gave when it set the
+	// outcome itself.
+	Why Reason `json:"why,omitempty"`
+}
+
+// Fail marks r's check failed for a reason its port state cannot show: the port
+// answers, but the service the check asks for is not behind it (an RPC interface
+// the endpoint mapper does not list, a SQL instance the Browser does not know).
+// The failure stands whatever the state; it has effect only when r carries a
+// check that can fail (see Checked).
+func (r *Result) Fail(why Reason) {
+	r.Outcome = &Outcome{Status: StatusFailed, Why: why}
+}
+
+// Judge returns the outcome of r's check. It is StatusNone without a check that
+// can fail; otherwise it is computed from the expectation, the state and the
+// reason:
+//
+//   - unknown (interrupted, --max-time) and error (the target did not resolve)
+//     fail any expectation, "must be closed" included: nothing proves the port
+//     closed;
+//   - not-tested, skipped, and open|filtered from a protocol that never answers
+//     the scanner (ReasonNoReplyExpected) are untested: they never fail a run,
+//     and are counted apart so nobody mistakes them for a pass;
+//   - "open": met when open; "closed": met unless open; "reachable": met when
+//     open or closed (the packet got through), failed when filtered,
+//     undetermined for UDP silence (open|filtered).
+//
+// An outcome a producer set on r (Result.Fail, or one read back from a report)
+// replaces the computed one only when it is stricter (failed over untested over
+// undetermined over met): a check can never pass because something else said so.
+func Judge(r *Result) Outcome {
+	if !Checked(r) {
+		return Outcome{}
+	}
+	o := judgeState(r)
+	if p := r.Outcome; p != nil && p.Status.rank() > o.Status.rank() {
+		o = *p
+	}
+	return o
+}
+
+func judgeState(r *Result) Outcome {
+	why := Reason(r.Reason)
+	switch r.State {
+	case Unknown, Error:
+		return Outcome{StatusFailed, why}
+	case NotTested, Skipped:
+		return Outcome{StatusUntested, why}
+	case OpenFiltered:
+		if why == ReasonNoReplyExpected {
+			return Outcome{StatusUntested, why}
+		}
+	}
+	met := false
+	switch r.Check.Expect {
+	case ExpectOpen:
+		met = r.State == Open
+	case ExpectClosed:
+		met = r.State != Open
+	case ExpectReachable:
+		switch r.State {
+		case Open, Closed:
+			met = true
+		case OpenFiltered:
+			return Outcome{StatusUndetermined, why}
+		}
+	}
+	if met {
+		return Outcome{StatusMet, why}
+	}
+	return Outcome{StatusFailed, why}
+}

@@ -1,0 +1,163 @@
+package results
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestJudge(t *testing.T) {
+	type row struct{ open, closed, reachable Status }
+	m, f, u, d := StatusMet, StatusFailed, StatusUntested, StatusUndetermined
+	cases := map[State]row{
+		Unknown:      {f, f, f},
+		Open:         {m, f, m},
+		Closed:       {f, m, m}, // reachable: the RST or port unreachable got back
+		Filtered:     {f, m, f},
+		OpenFiltered: {f, m, d}, // reachable: a silent UDP port cannot tell a firewall from a missing service
+		NotTested:    {u, u, u},
+		Skipped:      {u, u, u},
+		Error:        {f, f, f},
+	}
+	if len(cases) != len(States) {
+		t.Fatalf("table covers %d states, there are %d", len(cases), len(States))
+	}
+	for s, w := range cases {
+		for e, want := range map[Expectation]Status{ExpectOpen: w.open, ExpectClosed: w.closed, ExpectReachable: w.reachable, ExpectOptional: StatusNone, ExpectNone: StatusNone} {
+			r := Result{State: s, Reason: "because", Check: &Check{Expect: e}}
+			o := Judge(&r)
+			if o.Status != want {
+				t.Errorf("Judge(%v, expect %q) = %q, want %q", s, e, o.Status, want)
+			}
+			if want != StatusNone && o.Why != "because" {
+				t.Errorf("Judge(%v, expect %q).Why = %q, want the port's reason", s, e, o.Why)
+			}
+		}
+		if o := Judge(&Result{State: s}); o != (Outcome{}) {
+			t.Errorf("a result without a check has outcome %+v (%v)", o, s)
+		}
+	}
+	mute := Result{State: OpenFiltered, Reason: ReasonNoReplyExpected, Check: &Check{Expect: ExpectReachable}}
+	if o := Judge(&mute); o.Status != StatusUntested {
+		t.Errorf("open|filtered from a mute protocol, reachable: %q, want untested", o.Status)
+	}
+}
+
+// A producer's outcome can make a check stricter, never let it pass.
+func TestJudgeProducerOutcome(t *testing.T) {
+	open := &Check{Expect: ExpectOpen}
+	r := Result{State: Open, Reason: "syn-ack", Check: open}
+	r.Fail("not-registered")
+	if o := Judge(&r); o != (Outcome{StatusFailed, "not-registered"}) || !Fails(&r) || Overall([]Result{r}) != VerdictFail {
+		t.Errorf("an open port whose service is missing: %+v", o)
+	}
+	for _, st := range []Status{StatusMet, StatusUntested, StatusUndetermined} {
+		r := Result{State: Filtered, Reason: "no-response", Check: open, Outcome: &Outcome{Status: st, Why: "said-so"}}
+		if o := Judge(&r); o != (Outcome{StatusFailed, "no-response"}) {
+			t.Errorf("a filtered required port with a producer's %q: %+v, want failed", st, o)
+		}
+	}
+	opt := Result{State: Open, Check: &Check{Expect: ExpectOptional}}
+	opt.Fail("not-registered")
+	if Fails(&opt) {
+		t.Error("an optional entry failed the run")
+	}
+}
+
+// Hosts count undetermined checks apart; a host with only those has no verdict.
+func TestSummarizeUndetermined(t *testing.T) {
+	reach := &Check{Expect: ExpectReachable}
+	rs := []Result{
+		{Target: "h", Proto: UDP, Port: 500, State: OpenFiltered, Reason: "no-response", Check: reach},
+		{Target: "h", Proto: UDP, Port: 501, State: OpenFiltered, Reason: "no-response", Check: reach},
+	}
+	h := Summarize(rs)[0]
+	if h.Checks != 2 || h.Undetermined != 2 || h.Met() != 0 || h.Verdict != VerdictNone || Overall(rs) != VerdictNone {
+		t.Errorf("undetermined only: %+v", h)
+	}
+	rs = append(rs, Result{Target: "h", Proto: TCP, Port: 22, State: Closed, Reason: "conn-refused", Check: reach})
+	h = Summarize(rs)[0]
+	if h.Checks != 3 || h.Undetermined != 2 || h.Met() != 1 || h.Verdict != VerdictPass {
+		t.Errorf("one closed port and two silent ones, reachable: %+v", h)
+	}
+	var b bytes.Buffer
+	if err := WriteTable(&b, &Report{Results: rs}, TableOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "PASS: 1 check met on 1 host (2 undetermined: a silent UDP port cannot tell a firewall from a service not installed yet)."; !strings.Contains(b.String(), want) {
+		t.Errorf("table lacks %q:\n%s", want, b.String())
+	}
+}
+
+// Every format says each check's outcome, and a producer's failure survives a
+// JSON round trip.
+func TestOutcomeInFormats(t *testing.T) {
+	r := Result{Target: "sql01", Proto: TCP, Port: 1433, State: Open, Reason: "syn-ack", Check: &Check{Expect: ExpectOpen}}
+	r.Fail("instance-not-listed")
+	var b bytes.Buffer
+	if err := NewJSONLWriter(&b).Write(r); err != nil {
+		t.Fatal(err)
+	}
+	if want := `"outcome":{"status":"failed","why":"instance-not-listed"}`; !strings.Contains(b.String(), want) {
+		t.Errorf("JSONL lacks %s: %s", want, b.String())
+	}
+	var back Result
+	if err := json.Unmarshal(b.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	if !Fails(&back) || Judge(&back).Why != "instance-not-listed" {
+		t.Errorf("read back: %+v", back.Outcome)
+	}
+	b.Reset()
+	if err := WriteCSV(&b, []Result{r}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(strings.TrimSpace(b.String()), ",false,,,failed,instance-not-listed") {
+		t.Errorf("CSV row: %s", b.String())
+	}
+}
+
+// A version 2 report (a baseline from before outcomes) reads, and its checks get
+// the outcomes version 2 readers computed.
+func TestReadJSONVersion2(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteJSON(&b, fixtureReport()); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc["schema_version"] = 2
+	for _, h := range doc["hosts"].([]any) {
+		delete(h.(map[string]any), "undetermined")
+	}
+	for _, r := range doc["results"].([]any) {
+		delete(r.(map[string]any), "outcome")
+	}
+	v2, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := ReadJSON(bytes.NewReader(v2))
+	if err != nil {
+		t.Fatalf("version 2 report refused: %v", err)
+	}
+	if got, want := len(Failed(rep.Results)), len(Failed(fixtureResults())); got != want {
+		t.Errorf("%d failed checks read from version 2, want %d", got, want)
+	}
+	var again bytes.Buffer
+	if err := WriteJSON(&again, rep); err != nil {
+		t.Fatalf("a version 2 report read back does not write: %v", err)
+	}
+	if !strings.Contains(again.String(), `"schema_version": 3`) {
+		t.Error("rewritten report is not version 3")
+	}
+	// Version 3 fields in a version 2 document are an error, not a guess.
+	doc["hosts"].([]any)[0].(map[string]any)["undetermined"] = 0
+	v2, _ = json.Marshal(doc)
+	if _, err := ReadJSON(bytes.NewReader(v2)); err == nil || !strings.Contains(err.Error(), "schema version 2: hosts[0].undetermined: unknown field") {
+		t.Errorf("version 2 document with a version 3 field: %v", err)
+	}
+}

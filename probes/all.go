@@ -1,15 +1,19 @@
 package probes
 
 // all is the explicit list of probes: no init() registration, so the set is visible
-// in one place and a test can check that names and default ports are unique.
+// in one place, and TestConformance checks every entry (unique names and ports,
+// matchers that refuse their own request and garbage, drift fields that exist).
 var all = []*Probe{
 	// (entries are added by the probe files' authors, one line each)
 	IKE, IKENATT, // ike.go
 	L2TP,               // l2tp.go
 	RADIUS, RADIUSAcct, // radius.go
-	NetBIOSDgm, SNMPTrap, DHCP, LLMNR, WINS, MADCAP, // silent.go
+	NetBIOSDgm,                            // netbiosdgm.go
+	SNMPTrap,                              // snmptrap.go
+	DHCP,                                  // dhcp.go
+	LLMNR,                                 // llmnr.go
 	Echo, Discard, Daytime, QOTD, Chargen, // simple.go
-	TCPOnly, MSRPCUDP, MMS, MSMQUDP, MSTheater, SMSRemote, Cluster, BINL, RTP, // silent_ports.go
+	WINS, MADCAP, TCPOnly, MSRPCUDP, MMS, MSMQUDP, MSTheater, SMSRemote, Cluster, BINL, RTP, // noreply.go
 	DNS,               // dns.go
 	SNMP,              // snmp.go
 	TFTP,              // tftp.go

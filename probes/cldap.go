@@ -24,6 +24,12 @@ var CLDAP = &Probe{
 	Ports:   []uint16{389},
 	Silence: "only Active Directory domain controllers (Windows or Samba) serve CLDAP; they answer every LDAP ping, so silence means no DC listens or a filter drops 389/udp",
 	New:     newCLDAPQuery,
+	Detail:  (*CLDAPDetail)(nil),
+	Drift: []DriftField{
+		{Path: "netlogon.flag_names[]", Why: "the DC's roles changed ([MS-ADTS] 6.3.1.2): e.g. lost GC, no longer writable, no longer a KDC or time server"},
+		{Path: "netlogon.dns_domain", Why: "the DC answers for another domain"},
+		{Path: "netlogon.dc_site", Why: "the DC moved to another AD site"},
+	},
 }
 
 // cldapQuery is one LDAP ping, and optionally a rootDSE search under its own

@@ -18,9 +18,16 @@ import (
 // FORMERR to unknown EDNS options (DVE-2018-0002). version.bind is sent in lower
 // case because Microsoft DNS answers NOTIMP to VERSION.BIND (recog PR #277).
 var DNS = &Probe{
-	Name:  "dns",
-	Ports: []uint16{53},
-	New:   newDNSQuery,
+	Name:   "dns",
+	Ports:  []uint16{53},
+	New:    newDNSQuery,
+	Detail: (*DNSDetail)(nil),
+	Drift: []DriftField{
+		{Path: "root_ns.rcode", Why: "the server answers the root NS question differently (e.g. REFUSED after an ACL change)"},
+		{Path: "version", Why: "the DNS server software changed (version.bind, RFC 4892)"},
+		{Path: "root_ns.recursion_available", Why: "recursion was turned on or off (the RA bit, RFC 1035 4.1.1)"},
+		{Path: "open_resolver", Why: "the server now resolves for anyone (or no longer does)"},
+	},
 }
 
 // The two questions, with names fixed at compile time.

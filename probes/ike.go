@@ -21,7 +21,8 @@ var IKE = &Probe{
 	Silence: "an IKE responder answers any well-formed IKE_SA_INIT or Main Mode message, " +
 		"even with NO_PROPOSAL_CHOSEN; silence means a filter, a gateway that only " +
 		"accepts source port 500, or rate limiting after repeated probes",
-	New: func(rnd io.Reader, _ Options) (Query, error) { return newIKEQuery(rnd, false) },
+	New:    func(rnd io.Reader, _ Options) (Query, error) { return newIKEQuery(rnd, false) },
+	Detail: (*IKEDetail)(nil),
 }
 
 // IKENATT probes IKE on the NAT-Traversal port 4500/udp. RFC 3948 §2.2 puts a 4-byte
@@ -33,7 +34,8 @@ var IKENATT = &Probe{
 	Ports: []uint16{4500},
 	Silence: "an IKE responder answers any well-formed IKE message behind the non-ESP " +
 		"marker; silence means a filter or a gateway without NAT-T",
-	New: func(rnd io.Reader, _ Options) (Query, error) { return newIKEQuery(rnd, true) },
+	New:    func(rnd io.Reader, _ Options) (Query, error) { return newIKEQuery(rnd, true) },
+	Detail: (*IKEDetail)(nil),
 }
 
 // Field values from RFC 7296 §3 (IKEv2) and RFC 2408 §3 / RFC 2409 Appendix A (IKEv1).

@@ -23,9 +23,13 @@ import (
 // echoes only ctime/cusec, which we do not send. A reply is ours if it comes from the
 // scanned address and port and parses as a KRB-ERROR or AS-REP.
 var Kerberos = &Probe{
-	Name:  "kerberos",
-	Ports: []uint16{88},
-	New:   newKerberosQuery,
+	Name:   "kerberos",
+	Ports:  []uint16{88},
+	New:    newKerberosQuery,
+	Detail: (*KerberosDetail)(nil),
+	Drift: []DriftField{
+		{Path: "realm", Why: "the KDC serves another realm"},
+	},
 }
 
 // Kpasswd probes the Kerberos change-password service (RFC 3244). An AS-REQ is no
@@ -38,9 +42,10 @@ var Kerberos = &Probe{
 // sent to a KDC on 88 is dropped by MIT krb5kdc ("Invalid message type"), so the two
 // ports need two probes.
 var Kpasswd = &Probe{
-	Name:  "kpasswd",
-	Ports: []uint16{464},
-	New:   newKpasswdQuery,
+	Name:   "kpasswd",
+	Ports:  []uint16{464},
+	New:    newKpasswdQuery,
+	Detail: (*KerberosDetail)(nil),
 }
 
 // Constants of the AS-REQ, chosen so the request is byte-identical to the protocols.md

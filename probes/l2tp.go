@@ -34,6 +34,7 @@ var L2TP = &Probe{
 		}
 		return newL2TPQuery(tid, l2tpHostName), nil
 	},
+	Detail: (*L2TPDetail)(nil),
 }
 
 // l2tpHostName is what the SCCRQ calls us, so that a server's log names the scanner.
@@ -184,7 +185,7 @@ func (d *L2TPDetail) avp(typ uint16, val []byte) {
 			d.Error = l2tpErrorNames[ec]
 		}
 		if len(val) > 4 {
-			d.ResultMessage = l2tpText(val[4:])
+			d.ResultMessage = peerText(val[4:])
 		}
 	case l2tpAVPProtocolVersion:
 		if len(val) == 2 {
@@ -195,24 +196,14 @@ func (d *L2TPDetail) avp(typ uint16, val []byte) {
 			d.Firmware = fmt.Sprintf("0x%04x", binary.BigEndian.Uint16(val))
 		}
 	case l2tpAVPHostName:
-		d.HostName = l2tpText(val)
+		d.HostName = peerText(val)
 	case l2tpAVPVendorName:
-		d.VendorName = l2tpText(val)
+		d.VendorName = peerText(val)
 	case l2tpAVPAssignedTunnel:
 		if len(val) == 2 {
 			d.AssignedTunnelID = binary.BigEndian.Uint16(val)
 		}
 	}
-}
-
-// l2tpText makes a peer-supplied string safe to print.
-func l2tpText(b []byte) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == 0xfffd {
-			return -1
-		}
-		return r
-	}, strings.ToValidUTF8(string(b), ""))
 }
 
 // L2TPDetail is what an L2TP control message from the LNS says.

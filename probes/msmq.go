@@ -15,7 +15,8 @@ var MSMQ = &Probe{
 	Ports: []uint16{3527},
 	Silence: `MSMQ 4.0 and later (Windows Vista / Server 2008 onwards) do not answer pings on 3527/udp ` +
 		`unless HKLM\SOFTWARE\Microsoft\MSMQ\Parameters\Security\EnablePingService=1; probe 1801/tcp for MSMQ instead`,
-	New: newMSMQQuery,
+	New:    newMSMQQuery,
+	Detail: (*MSMQDetail)(nil),
 }
 
 const (

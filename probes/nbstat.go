@@ -18,9 +18,14 @@ import (
 // Flags are 0000 (unicast, no recursion), as nmap's nbstat.nse sends; the
 // broadcast bit is pointless towards one host.
 var NBStat = &Probe{
-	Name:  "nbstat",
-	Ports: []uint16{137},
-	New:   newNBStatQuery,
+	Name:   "nbstat",
+	Ports:  []uint16{137},
+	New:    newNBStatQuery,
+	Detail: (*NBStatDetail)(nil),
+	Drift: []DriftField{
+		{Path: "computer_name", Why: "another machine answers at this address"},
+		{Path: "domain", Why: "the machine moved to another domain or workgroup"},
+	},
 }
 
 const (
@@ -34,15 +39,18 @@ const (
 // nbstatWildcard is "*" padded with NULs to 16 bytes, first-level encoded
 // (RFC 1001 §14.1: each half-byte as 'A' + value) and preceded by its length:
 // " CKAAAA…A" (0x20, then 32 letters).
-var nbstatWildcard = func() []byte {
-	raw := make([]byte, 16)
-	raw[0] = '*'
-	enc := []byte{0x20}
+var nbstatWildcard = netbiosName(nil, [16]byte{'*'})
+
+// netbiosName appends a 16-byte NetBIOS name (15 bytes padded, then the suffix)
+// in RFC 1001 §14.1 first-level encoding: each half-byte as 'A' + value, as one
+// 32-byte label, no scope, then the root label.
+func netbiosName(dst []byte, raw [16]byte) []byte {
+	dst = append(dst, 32)
 	for _, c := range raw {
-		enc = append(enc, 'A'+c>>4, 'A'+c&0x0f)
+		dst = append(dst, 'A'+c>>4, 'A'+c&0x0f)
 	}
-	return append(enc, 0) // root label
-}()
+	return append(dst, 0)
+}
 
 // NBStatName is one entry of the node's name table.
 type NBStatName struct {

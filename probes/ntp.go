@@ -18,9 +18,14 @@ import (
 // and private (mode 7, monlist) requests are never sent: they are amplification
 // vectors that IDSs flag.
 var NTP = &Probe{
-	Name:  "ntp",
-	Ports: []uint16{123},
-	New:   newNTPQuery,
+	Name:   "ntp",
+	Ports:  []uint16{123},
+	New:    newNTPQuery,
+	Detail: (*NTPDetail)(nil),
+	Drift: []DriftField{
+		{Path: "stratum", Why: "stratum 16 means unsynchronised (RFC 5905 7.3): clients will not use the server"},
+		{Path: "leap", Why: "leap 3 means the clock is not synchronised (RFC 5905 7.3)"},
+	},
 }
 
 const (

@@ -1,12 +1,10 @@
-// Package probes holds the wire formats of portreach's UDP service probes and of the
-// MS-RPC endpoint mapper: requests built from random transaction IDs, replies matched
-// against them and summarised. It opens no sockets and keeps no clocks; package scan
-// does both.
 package probes
 
 import (
+	"bytes"
 	"errors"
 	"io"
+	"strings"
 	"time"
 )
 
@@ -57,6 +55,27 @@ type Probe struct {
 	MinWait time.Duration
 	// New starts one exchange, drawing every ID, cookie and SPI from rnd.
 	New func(rnd io.Reader, opt Options) (Query, error)
+	// Detail is a nil pointer of the type Match returns (for example
+	// (*DNSDetail)(nil)), so that tests can check Drift's paths against it;
+	// nil for probes that never match.
+	Detail Detail
+	// Drift lists the fields of Detail whose change since a baseline an audit
+	// reports (a new DNS server version, a SQL instance on another port).
+	// Fields that change on every run (clocks, uptimes, counters) must not be
+	// listed: they would drown real changes.
+	Drift []DriftField
+}
+
+// DriftField is one field of a probe's details that drift compares.
+type DriftField struct {
+	// Path is a field path into the JSON form of the details: names separated
+	// by dots; "name[key]" walks into each element of an array of objects,
+	// identified by its field key (instances[name].tcp_port reads as
+	// instances[SQLEXPRESS].tcp_port); "name[]" or "name[].field" collects the
+	// values of an array into a set, compared without regard to order.
+	Path string
+	// Why says what the change means to an administrator.
+	Why string
 }
 
 // Query is one exchange in flight: the datagrams to send and a matcher for replies.
@@ -98,4 +117,34 @@ type FollowUp struct {
 // ever tests them on the address it scanned, never on an address from the reply.
 type FollowUpper interface {
 	FollowUps() []FollowUp
+}
+
+// datagramQuery is one datagram and a matcher for its answer, for probes whose
+// exchange is a single request.
+type datagramQuery struct {
+	packet []byte
+	match  func([]byte) (Detail, error)
+}
+
+// Packets returns the one datagram.
+func (q *datagramQuery) Packets() [][]byte { return [][]byte{q.packet} }
+
+// Match hands the datagram to the protocol's matcher, after dropping our own
+// datagram reflected back.
+func (q *datagramQuery) Match(b []byte) (Detail, error) {
+	if bytes.Equal(b, q.packet) {
+		return nil, ErrNotMine
+	}
+	return q.match(b)
+}
+
+// peerText makes a string a peer sent safe to print: valid UTF-8 without control
+// characters.
+func peerText(b []byte) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == 0xfffd {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(string(b), ""))
 }

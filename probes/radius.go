@@ -32,6 +32,7 @@ var RADIUS = &Probe{
 			return radiusAccessRequest(id, auth, radiusUserName)
 		}, radiusAccessAccept, radiusAccessReject, radiusAccessChallenge)
 	},
+	Detail: (*RADIUSDetail)(nil),
 }
 
 // RADIUSAcct probes a RADIUS accounting server (1813/udp and the legacy 1646/udp)
@@ -53,6 +54,7 @@ var RADIUSAcct = &Probe{
 			return radiusStatusServer(id, auth, nil)
 		}, radiusAccountingResponse)
 	},
+	Detail: (*RADIUSDetail)(nil),
 }
 
 // newRADIUSQuery draws the Identifier and Request Authenticator, builds the
@@ -168,7 +170,7 @@ func radiusParse(b []byte) (*RADIUSDetail, error) {
 		d.Attributes++
 		switch typ {
 		case radiusAttrReplyMessage:
-			d.ReplyMessages = append(d.ReplyMessages, radiusText(val))
+			d.ReplyMessages = append(d.ReplyMessages, peerText(val))
 		case radiusAttrMsgAuth:
 			d.MessageAuthenticator = true
 		case radiusAttrState:
@@ -182,15 +184,6 @@ func radiusParse(b []byte) (*RADIUSDetail, error) {
 		}
 	}
 	return d, nil
-}
-
-func radiusText(b []byte) string {
-	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == 0xfffd {
-			return -1
-		}
-		return r
-	}, strings.ToValidUTF8(string(b), ""))
 }
 
 func radiusCodeName(c byte) string {

@@ -18,33 +18,37 @@ import (
 
 // Echo probes the Echo Protocol (RFC 862): the server sends the datagram back.
 var Echo = &Probe{
-	Name:  "echo",
-	Ports: []uint16{7},
-	New:   func(rnd io.Reader, _ Options) (Query, error) { return newSimpleQuery(rnd, "echo") },
+	Name:   "echo",
+	Ports:  []uint16{7},
+	New:    func(rnd io.Reader, _ Options) (Query, error) { return newSimpleQuery(rnd, "echo") },
+	Detail: (*SimpleDetail)(nil),
 }
 
 // Daytime probes the Daytime Protocol (RFC 867): any datagram is answered with the
 // date and time as text.
 var Daytime = &Probe{
-	Name:  "daytime",
-	Ports: []uint16{13},
-	New:   func(rnd io.Reader, _ Options) (Query, error) { return newSimpleQuery(rnd, "daytime") },
+	Name:   "daytime",
+	Ports:  []uint16{13},
+	New:    func(rnd io.Reader, _ Options) (Query, error) { return newSimpleQuery(rnd, "daytime") },
+	Detail: (*SimpleDetail)(nil),
 }
 
 // QOTD probes the Quote of the Day Protocol (RFC 865): any datagram is answered
 // with a short message of at most 512 characters.
 var QOTD = &Probe{
-	Name:  "qotd",
-	Ports: []uint16{17},
-	New:   func(rnd io.Reader, _ Options) (Query, error) { return newSimpleQuery(rnd, "qotd") },
+	Name:   "qotd",
+	Ports:  []uint16{17},
+	New:    func(rnd io.Reader, _ Options) (Query, error) { return newSimpleQuery(rnd, "qotd") },
+	Detail: (*SimpleDetail)(nil),
 }
 
 // Chargen probes the Character Generator Protocol (RFC 864): any datagram is
 // answered with a random number (0 to 512) of printable characters.
 var Chargen = &Probe{
-	Name:  "chargen",
-	Ports: []uint16{19},
-	New:   func(rnd io.Reader, _ Options) (Query, error) { return newSimpleQuery(rnd, "chargen") },
+	Name:   "chargen",
+	Ports:  []uint16{19},
+	New:    func(rnd io.Reader, _ Options) (Query, error) { return newSimpleQuery(rnd, "chargen") },
+	Detail: (*SimpleDetail)(nil),
 }
 
 // Discard covers the Discard Protocol (RFC 863) on 9/udp, which throws every

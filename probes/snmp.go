@@ -31,7 +31,11 @@ var SNMP = &Probe{
 	Silence: "SNMP agents drop requests with a wrong community without a word (RFC 1157 §4.1; " +
 		"they may log or trap them), and the Windows SNMP service has no SNMPv3 and " +
 		"accepts only localhost by default",
-	New: newSNMPQuery,
+	New:    newSNMPQuery,
+	Detail: (*SNMPDetail)(nil),
+	Drift: []DriftField{
+		{Path: "versions[]", Why: "the SNMP versions accepted changed (v1/v2c communities travel in clear text)"},
+	},
 }
 
 // SNMP versions as encoded in the message's version field (RFC 3584 §2.1).
@@ -155,8 +159,8 @@ func newSNMPQueryIDs(msgID, reqV3, reqV2c, reqV1 int32, community string) *snmpQ
 		reqV1:  reqV1,
 		packets: [][]byte{
 			snmpV3Discovery(msgID, reqV3),
-			snmpGet(snmpV2c, community, reqV2c),
-			snmpGet(snmpV1, community, reqV1),
+			snmpGet(snmpV2c, community, reqV2c, snmpSysDescr0),
+			snmpGet(snmpV1, community, reqV1, snmpSysDescr0),
 		},
 	}
 }
@@ -190,8 +194,8 @@ func snmpV3Discovery(msgID, reqID int32) []byte {
 	)
 }
 
-// snmpGet builds a v1 or v2c GetRequest for sysDescr.0.
-func snmpGet(version int64, community string, reqID int32) []byte {
+// snmpGet builds a v1 or v2c GetRequest for one OID (BER-encoded).
+func snmpGet(version int64, community string, reqID int32, oid []byte) []byte {
 	return berEncode(berTagSequence,
 		berInt(version),
 		berOctets(berTagOctetString, []byte(community)),
@@ -199,7 +203,7 @@ func snmpGet(version int64, community string, reqID int32) []byte {
 			berInt(int64(reqID)),
 			berInt(0), // error-status
 			berInt(0), // error-index
-			berEncode(berTagSequence, berEncode(berTagSequence, snmpSysDescr0, berNull())),
+			berEncode(berTagSequence, berEncode(berTagSequence, oid, berNull())),
 		),
 	)
 }
@@ -211,22 +215,9 @@ func (q *snmpQuery) Packets() [][]byte { return q.packets }
 // SEQUENCE is not mine; one that does but breaks off before its IDs is malformed.
 // Each match returns the merged detail of every reply matched so far.
 func (q *snmpQuery) Match(reply []byte) (Detail, error) {
-	if len(reply) == 0 || reply[0] != berTagSequence {
-		return nil, ErrNotMine
-	}
-	r := newBERReader(reply)
-	msg, err := r.Expect(berTagSequence)
+	version, body, err := snmpOpen(reply)
 	if err != nil {
-		return nil, fmt.Errorf("snmp: %w", err)
-	}
-	body, _ := msg.Children()
-	vt, err := body.Expect(berTagInteger)
-	if err != nil {
-		return nil, fmt.Errorf("snmp: version: %w", err)
-	}
-	version, err := vt.Int()
-	if err != nil {
-		return nil, fmt.Errorf("snmp: version: %w", err)
+		return nil, err
 	}
 	var name string
 	switch version {
@@ -264,6 +255,29 @@ func (q *snmpQuery) Match(reply []byte) (Detail, error) {
 		d.Engine = &e
 	}
 	return &d, nil
+}
+
+// snmpOpen reads an SNMP message's version and returns a reader over the rest.
+// A datagram that does not start as a BER SEQUENCE is not mine; one that does
+// but breaks off before its version is malformed.
+func snmpOpen(reply []byte) (version int64, body berReader, err error) {
+	if len(reply) == 0 || reply[0] != berTagSequence {
+		return 0, berReader{}, ErrNotMine
+	}
+	r := newBERReader(reply)
+	msg, err := r.Expect(berTagSequence)
+	if err != nil {
+		return 0, berReader{}, fmt.Errorf("snmp: %w", err)
+	}
+	body, _ = msg.Children()
+	vt, err := body.Expect(berTagInteger)
+	if err != nil {
+		return 0, berReader{}, fmt.Errorf("snmp: version: %w", err)
+	}
+	if version, err = vt.Int(); err != nil {
+		return 0, berReader{}, fmt.Errorf("snmp: version: %w", err)
+	}
+	return version, body, nil
 }
 
 // matchV3 reads an SNMPv3Message (RFC 3412 §6) after its version field.
@@ -446,22 +460,11 @@ func snmpReportName(oid string) string {
 // matchCommunity reads a v1/v2c message after its version field and returns
 // sysDescr or why it is missing.
 func (q *snmpQuery) matchCommunity(body *berReader, version int64) (descr, descrErr string, err error) {
-	if _, err := body.Expect(berTagOctetString); err != nil {
-		return "", "", fmt.Errorf("snmp: community: %w", err)
-	}
-	pdu, err := body.Next()
-	if err != nil {
-		return "", "", fmt.Errorf("snmp: PDU: %w", err)
-	}
-	if pdu.Ident != snmpGetResponse {
-		// A trap, or our own GetRequest reflected: not an answer.
-		return "", "", ErrNotMine
-	}
 	want := q.reqV2c
 	if version == snmpV1 {
 		want = q.reqV1
 	}
-	reqID, status, vbs, err := snmpPDUHeader(pdu)
+	reqID, status, vbs, err := snmpReadResponse(body)
 	if err != nil {
 		return "", "", err
 	}
@@ -487,6 +490,23 @@ func (q *snmpQuery) matchCommunity(body *berReader, version int64) (descr, descr
 	default:
 		return "", fmt.Sprintf("value of type %#02x", val.Ident), nil
 	}
+}
+
+// snmpReadResponse reads a v1/v2c message after its version field up to the
+// variable bindings of its GetResponse (RFC 3416 §3, RFC 1157 §4.1.4).
+func snmpReadResponse(body *berReader) (reqID, status int64, vbs berReader, err error) {
+	if _, err := body.Expect(berTagOctetString); err != nil {
+		return 0, 0, berReader{}, fmt.Errorf("snmp: community: %w", err)
+	}
+	pdu, err := body.Next()
+	if err != nil {
+		return 0, 0, berReader{}, fmt.Errorf("snmp: PDU: %w", err)
+	}
+	if pdu.Ident != snmpGetResponse {
+		// A trap, or our own GetRequest reflected: not an answer.
+		return 0, 0, berReader{}, ErrNotMine
+	}
+	return snmpPDUHeader(pdu)
 }
 
 // snmpPDUHeader reads request-id, error-status and error-index and returns a reader

@@ -25,6 +25,11 @@ var SQLBrowser = &Probe{
 	AnyAddress: true,
 	Silence:    "SQL Server Browser stays silent when there is no visible instance to describe (hidden instances are omitted)",
 	New:        newSQLBrowserQuery,
+	Detail:     (*SQLBrowserDetail)(nil),
+	Drift: []DriftField{
+		{Path: "instances[].name", Why: "a SQL Server instance appeared or disappeared"},
+		{Path: "instances[name].tcp_port", Why: "a SQL Server instance moved to another TCP port ([MC-SQLR] 2.2.5): rules for the old port no longer apply"},
+	},
 }
 
 const (

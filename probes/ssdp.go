@@ -30,6 +30,7 @@ var SSDP = &Probe{
 	MinWait:   1500 * time.Millisecond,
 	Silence:   "Windows answers SSDP searches only while it hosts a UPnP device (SSDPSRV)",
 	New:       newSSDPQuery,
+	Detail:    (*SSDPDetail)(nil),
 }
 
 // ssdpSearch is the M-SEARCH of protocols.md §9. HOST names the multicast group

@@ -25,6 +25,7 @@ var TFTP = &Probe{
 	Ports:     []uint16{69},
 	AnySource: true,
 	New:       newTFTPQuery,
+	Detail:    (*TFTPDetail)(nil),
 }
 
 // TFTP opcodes, RFC 1350 §5 and RFC 2347 (OACK).

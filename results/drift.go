@@ -42,7 +42,7 @@ const (
 	// DriftExpect: the profile entry now expects something else of the port
 	// (the profile was edited). Before and After are the expectations.
 	DriftExpect DriftKind = "expect"
-	// DriftDetail: a probe detail listed in DriftDetails changed. Path names
+	// DriftDetail: a probe detail named by a DetailRule changed. Path names
 	// the field; Before and After are its values (absent when the field was).
 	DriftDetail DriftKind = "detail"
 )
@@ -96,7 +96,7 @@ type Change struct {
 	Port   uint16     `json:"port,omitempty"`  // this run's port (the baseline's when removed)
 	Under  string     `json:"under,omitempty"` // for ports a reply revealed: what revealed them
 	Probe  string     `json:"probe,omitempty"` // the probe whose detail changed
-	Path   string     `json:"path,omitempty"`  // detail: the field, as listed in DriftDetails
+	Path   string     `json:"path,omitempty"`  // detail: the field, as its DetailRule names it
 	// Before and After are the old and new values; what they hold depends on
 	// Kind (see the constants). Absent means none: the field did not exist.
 	Before any `json:"before,omitempty"`
@@ -111,6 +111,9 @@ type Change struct {
 }
 
 // DetailRule names one probe detail field whose change matters to an audit.
+// The probes declare them (probes.Probe.Drift); package scan lists them all
+// (scan.DriftRules). Fields that change on every run (clocks, uptimes,
+// counters) are never rules: they would drown real changes.
 type DetailRule struct {
 	Probe string // the probe's name (Result.Probe)
 	// Path is a field path into the probe's JSON details: names separated by
@@ -122,34 +125,13 @@ type DetailRule struct {
 	Why  string // what the change means to an administrator
 }
 
-// DriftDetails are the probe details compared with the baseline. The list is
-// short on purpose: details such as clocks, uptimes and counters change on every
-// run and would drown real changes.
-var DriftDetails = []DetailRule{
-	{"sqlbrowser", "instances[].name", "a SQL Server instance appeared or disappeared"},
-	{"sqlbrowser", "instances[name].tcp_port", "a SQL Server instance moved to another TCP port ([MC-SQLR] 2.2.5): rules for the old port no longer apply"},
-	{"cldap", "netlogon.flag_names[]", "the DC's roles changed ([MS-ADTS] 6.3.1.2): e.g. lost GC, no longer writable, no longer a KDC or time server"},
-	{"cldap", "netlogon.dns_domain", "the DC answers for another domain"},
-	{"cldap", "netlogon.dc_site", "the DC moved to another AD site"},
-	{"ntp", "stratum", "stratum 16 means unsynchronised (RFC 5905 7.3): clients will not use the server"},
-	{"ntp", "leap", "leap 3 means the clock is not synchronised (RFC 5905 7.3)"},
-	{"dns", "root_ns.rcode", "the server answers the root NS question differently (e.g. REFUSED after an ACL change)"},
-	{"dns", "version", "the DNS server software changed (version.bind, RFC 4892)"},
-	{"dns", "root_ns.recursion_available", "recursion was turned on or off (the RA bit, RFC 1035 4.1.1)"},
-	{"dns", "open_resolver", "the server now resolves for anyone (or no longer does)"},
-	{"snmp", "versions[]", "the SNMP versions accepted changed (v1/v2c communities travel in clear text)"},
-	{"kerberos", "realm", "the KDC serves another realm"},
-	{"nbstat", "computer_name", "another machine answers at this address"},
-	{"nbstat", "domain", "the machine moved to another domain or workgroup"},
-}
-
 // Diff compares a run with its baseline. It is pure: both reports are read,
 // neither is modified. Hosts are matched by target and address (a named target
 // whose only address changed is matched by name, with an address change);
 // ports within a host by protocol and port, and ports a reply revealed (those
 // with Under set) by protocol, probe and Under, so that a SQL instance that
 // moved is one port-moved change rather than a port removed and another added.
-func Diff(base, cur *Report) *Drift {
+func Diff(base, cur *Report, rules []DetailRule) *Drift {
 	d := &Drift{
 		Baseline: BaselineRef{Started: base.Started.UTC(), Finished: base.Finished.UTC()},
 		Changes:  []Change{},
@@ -191,7 +173,7 @@ func Diff(base, cur *Report) *Drift {
 			d.Changes = append(d.Changes, Change{Kind: DriftAddress, Target: k.target, Addr: k.addr,
 				Before: ok.addr.String(), After: k.addr.String()})
 		}
-		d.Changes = append(d.Changes, diffPorts(k, oldHosts.byKey[ok], rs)...)
+		d.Changes = append(d.Changes, diffPorts(rules, k, oldHosts.byKey[ok], rs)...)
 	}
 	for _, k := range oldHosts.order {
 		if !usedOld[k] {
@@ -244,7 +226,7 @@ func keyOf(r *Result) portKey {
 	return portKey{proto: r.Proto, port: r.Port}
 }
 
-func diffPorts(h hostKey, old, cur []Result) []Change {
+func diffPorts(rules []DetailRule, h hostKey, old, cur []Result) []Change {
 	var out []Change
 	oldBy := map[portKey][]*Result{}
 	var oldOrder []portKey
@@ -267,7 +249,7 @@ func diffPorts(h hostKey, old, cur []Result) []Change {
 	for _, k := range curOrder {
 		pairs, added, removed := pairPorts(oldBy[k], curBy[k])
 		for _, p := range pairs {
-			out = append(out, diffPort(h, p[0], p[1])...)
+			out = append(out, diffPort(rules, h, p[0], p[1])...)
 		}
 		for _, r := range added {
 			out = append(out, portChange(DriftPortAdded, h, r, nil, r.State.String(), Fails(r)))
@@ -325,7 +307,7 @@ func portChange(kind DriftKind, h hostKey, r *Result, before, after any, regress
 }
 
 // diffPort compares one port's two results.
-func diffPort(h hostKey, o, c *Result) []Change {
+func diffPort(rules []DetailRule, h hostKey, o, c *Result) []Change {
 	var out []Change
 	regression := Fails(c) && !Fails(o)
 	if o.Port != c.Port {
@@ -340,7 +322,7 @@ func diffPort(h hostKey, o, c *Result) []Change {
 		out = append(out, portChange(DriftExpect, h, c, nonEmpty(string(oe)), nonEmpty(string(ce)), regression))
 	}
 	if o.Probe == c.Probe && o.Probe != "" && o.Details != nil && c.Details != nil {
-		out = append(out, diffDetails(h, c, o.Details, c.Details)...)
+		out = append(out, diffDetails(rules, h, c, o.Details, c.Details)...)
 	}
 	return out
 }
@@ -360,10 +342,10 @@ func nonEmpty(s string) any {
 	return s
 }
 
-func diffDetails(h hostKey, c *Result, oldDetails, curDetails any) []Change {
+func diffDetails(rules []DetailRule, h hostKey, c *Result, oldDetails, curDetails any) []Change {
 	ov, cv := genericJSON(oldDetails), genericJSON(curDetails)
 	var out []Change
-	for _, rule := range DriftDetails {
+	for _, rule := range rules {
 		if rule.Probe != c.Probe {
 			continue
 		}

@@ -69,16 +69,16 @@ func FuzzReadJSON(f *testing.F) {
 		}
 		// As a baseline: compared with itself nothing changed, and compared
 		// with an empty run every host is gone.
-		if d := Diff(rep, rep); len(d.Changes) != 0 {
+		if d := Diff(rep, rep, testDriftRules); len(d.Changes) != 0 {
 			t.Fatalf("a report differs from itself: %+v", d.Changes)
 		}
-		d := Diff(rep, &Report{})
+		d := Diff(rep, &Report{}, testDriftRules)
 		for _, c := range d.Changes {
 			if c.Kind != DriftHostRemoved {
 				t.Fatalf("against an empty run: %+v", c)
 			}
 		}
-		rep.Drift = Diff(&Report{}, rep)
+		rep.Drift = Diff(&Report{}, rep, testDriftRules)
 		if err := WriteJUnit(io.Discard, rep); err != nil {
 			t.Fatal(err)
 		}

@@ -13,7 +13,7 @@ import (
 
 func junitFixture() *Report {
 	rep := fixtureReport()
-	rep.Drift = Diff(fixtureReport(), rep)
+	rep.Drift = Diff(fixtureReport(), rep, testDriftRules)
 	rep.Drift.Changes = append(rep.Drift.Changes, Change{Kind: DriftState, Target: "mail01", Addr: rep.Results[0].Addr,
 		Proto: TCP, Port: 443, Before: "open", After: "filtered", Regression: true})
 	// Silence from a protocol that never answers the scanner.

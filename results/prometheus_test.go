@@ -17,7 +17,7 @@ func TestGoldenPrometheus(t *testing.T) {
 	rep := fixtureReport()
 	// Without the run of 100 filtered ports: the golden file stays readable.
 	rep.Results = slices.DeleteFunc(rep.Results, func(r Result) bool { return r.Port > 50100 })
-	rep.Drift = Diff(fixtureReport(), rep)
+	rep.Drift = Diff(fixtureReport(), rep, testDriftRules)
 	var b bytes.Buffer
 	if err := WritePrometheus(&b, rep); err != nil {
 		t.Fatal(err)
@@ -37,7 +37,7 @@ func TestPrometheusPromtool(t *testing.T) {
 		t.Skip("promtool not installed (Debian package prometheus)")
 	}
 	rep := fixtureReport()
-	rep.Drift = Diff(fixtureReport(), rep)
+	rep.Drift = Diff(fixtureReport(), rep, testDriftRules)
 	// Label values that need escaping.
 	rep.Results = append(rep.Results, Result{Target: `we"ird\name` + "\nx", Proto: UDP, Port: 9, State: OpenFiltered, Reason: "no-response"})
 	for _, r := range []*Report{rep, {}} {

@@ -1,83 +1,11 @@
 package main
 
 import (
-	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/portreach/portreach/probes"
 	"github.com/portreach/portreach/results"
 )
-
-// Every field results.DriftDetails compares exists in the probe's details, by
-// its JSON name: a renamed field would otherwise silently stop being compared.
-// (results cannot import probes, so the check lives here.)
-func TestDriftDetailsMatchProbes(t *testing.T) {
-	details := map[string]any{
-		"sqlbrowser": probes.SQLBrowserDetail{},
-		"cldap":      probes.CLDAPDetail{},
-		"ntp":        probes.NTPDetail{},
-		"dns":        probes.DNSDetail{},
-		"snmp":       probes.SNMPDetail{},
-		"kerberos":   probes.KerberosDetail{},
-		"nbstat":     probes.NBStatDetail{},
-	}
-	for _, rule := range results.DriftDetails {
-		if _, ok := probes.ByName(rule.Probe); !ok {
-			t.Errorf("rule %s %s: no such probe", rule.Probe, rule.Path)
-			continue
-		}
-		d, ok := details[rule.Probe]
-		if !ok {
-			t.Errorf("rule %s %s: add the probe's detail type to this test", rule.Probe, rule.Path)
-			continue
-		}
-		typ := reflect.TypeOf(d)
-		for _, seg := range strings.Split(rule.Path, ".") {
-			name, sel, hasSel := strings.Cut(seg, "[")
-			sel = strings.TrimSuffix(sel, "]")
-			f, ok := jsonField(typ, name)
-			if !ok {
-				t.Errorf("rule %s %s: %s has no JSON field %q", rule.Probe, rule.Path, typ, name)
-				break
-			}
-			typ = deref(f.Type)
-			if hasSel {
-				if typ.Kind() != reflect.Slice {
-					t.Errorf("rule %s %s: %s is not an array", rule.Probe, rule.Path, name)
-					break
-				}
-				typ = deref(typ.Elem())
-				if sel != "" {
-					if _, ok := jsonField(typ, sel); !ok {
-						t.Errorf("rule %s %s: elements of %s have no key field %q", rule.Probe, rule.Path, name, sel)
-						break
-					}
-				}
-			}
-		}
-	}
-}
-
-func deref(t reflect.Type) reflect.Type {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	return t
-}
-
-func jsonField(t reflect.Type, name string) (reflect.StructField, bool) {
-	if t.Kind() != reflect.Struct {
-		return reflect.StructField{}, false
-	}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if tag, _, _ := strings.Cut(f.Tag.Get("json"), ","); tag == name {
-			return f, true
-		}
-	}
-	return reflect.StructField{}, false
-}
 
 func TestParseFailOn(t *testing.T) {
 	for _, tc := range []struct {

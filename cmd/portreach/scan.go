@@ -291,7 +291,7 @@ func (c *scanCmd) run(ctx context.Context, pos []string) (int, error) {
 	}
 
 	if baseline != nil {
-		rep.Drift = results.Diff(baseline, rep)
+		rep.Drift = results.Diff(baseline, rep, scan.DriftRules())
 		rep.Drift.Baseline.File = c.baseline
 	}
 	failed := results.Failed(rep.Results)

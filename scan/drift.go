@@ -1,0 +1,18 @@
+package scan
+
+import (
+	"github.com/portreach/portreach/probes"
+	"github.com/portreach/portreach/results"
+)
+
+// DriftRules lists the probe details that drift compares with a baseline, as
+// each probe declares them (probes.Probe.Drift), for results.Diff.
+func DriftRules() []results.DetailRule {
+	var rules []results.DetailRule
+	for _, p := range probes.All() {
+		for _, f := range p.Drift {
+			rules = append(rules, results.DetailRule{Probe: p.Name, Path: f.Path, Why: f.Why})
+		}
+	}
+	return rules
+}

@@ -1,0 +1,15 @@
+package scan
+
+import "testing"
+
+func TestDriftRules(t *testing.T) {
+	seen := map[string]bool{}
+	for _, r := range DriftRules() {
+		seen[r.Probe+" "+r.Path] = true
+	}
+	for _, want := range []string{"sqlbrowser instances[name].tcp_port", "dns version", "nbstat computer_name"} {
+		if !seen[want] {
+			t.Errorf("no rule %q", want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package probes
 
 import (
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,4 +31,21 @@ func capture(tb testing.TB, name string) []byte {
 		tb.Fatalf("%s: no bytes", name)
 	}
 	return b
+}
+
+// fuzzDetail runs one matcher on fuzz input: a detail comes without an error
+// and summarises and encodes without failing.
+func fuzzDetail(t *testing.T, match func([]byte) (Detail, error), b []byte) {
+	t.Helper()
+	d, err := match(b)
+	if err != nil {
+		if d != nil {
+			t.Fatal("detail with error")
+		}
+		return
+	}
+	_ = d.Summary()
+	if _, err := json.Marshal(d); err != nil {
+		t.Fatal(err)
+	}
 }

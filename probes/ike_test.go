@@ -283,16 +283,6 @@ func FuzzIKEMatch(f *testing.F) {
 			copy(q.spi2[:], msg[:8])
 			copy(q.spi1[:], msg[:8])
 		}
-		d, err := q.Match(b)
-		if err != nil {
-			if d != nil {
-				t.Fatal("detail with error")
-			}
-			return
-		}
-		_ = d.Summary()
-		if _, err := json.Marshal(d); err != nil {
-			t.Fatal(err)
-		}
+		fuzzDetail(t, q.Match, b)
 	})
 }

@@ -146,16 +146,6 @@ func FuzzL2TPMatch(f *testing.F) {
 		if len(b) >= 6 {
 			tunnel = binary.BigEndian.Uint16(b[4:6])
 		}
-		d, err := newL2TPQuery(tunnel, l2tpHostName).Match(b)
-		if err != nil {
-			if d != nil {
-				t.Fatal("detail with error")
-			}
-			return
-		}
-		_ = d.Summary()
-		if _, err := json.Marshal(d); err != nil {
-			t.Fatal(err)
-		}
+		fuzzDetail(t, newL2TPQuery(tunnel, l2tpHostName).Match, b)
 	})
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -49,21 +48,4 @@ func FuzzNBDDMatch(f *testing.F) {
 		}
 		fuzzDetail(t, func(b []byte) (Detail, error) { return nbddMatch(b, id) }, b)
 	})
-}
-
-// fuzzDetail runs one matcher on fuzz input: a detail comes without an error
-// and summarises and encodes without failing.
-func fuzzDetail(t *testing.T, match func([]byte) (Detail, error), b []byte) {
-	t.Helper()
-	d, err := match(b)
-	if err != nil {
-		if d != nil {
-			t.Fatal("detail with error")
-		}
-		return
-	}
-	_ = d.Summary()
-	if _, err := json.Marshal(d); err != nil {
-		t.Fatal(err)
-	}
 }

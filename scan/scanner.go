@@ -16,6 +16,10 @@ import (
 	"github.com/portreach/portreach/results"
 )
 
+// MaxConcurrency is the most sockets a scan is meant to hold open at once: the
+// ceiling of the default Concurrency and of what the command line accepts.
+const MaxConcurrency = 4096
+
 // Scanner runs plans. Its zero value is ready to use with the defaults each field
 // documents. A Scanner is safe for concurrent use: Scan does not modify it.
 type Scanner struct {
@@ -29,7 +33,7 @@ type Scanner struct {
 	// Zero means no cap.
 	Rate int
 	// Concurrency caps sockets in use at once. Zero means a value sized from the
-	// process's file-descriptor limit (at most 4096).
+	// process's file-descriptor limit (at most MaxConcurrency).
 	Concurrency int
 	// PerHost caps sockets in use at once towards one host, so that one slow host
 	// cannot take every slot. Zero means min(1024, Concurrency). Apart from this

@@ -3,8 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -38,54 +36,58 @@ tested, with runs of alike ports compressed ("50000-50010 open (11)").
 
 Exit status: 0 when the endpoint mapper answered and every registered TCP port is
 open; 1 otherwise; 2 for bad usage.
-
-Flags:
 `
+
+// rpcCmd holds rpc's flags.
+type rpcCmd struct {
+	format, rangeSpec string
+	scanner           scannerFlags
+}
+
+// rpcFlags defines rpc's flags, by help topic.
+func rpcFlags(c *rpcCmd) *cmdFlags {
+	f := newCmdFlags("portreach rpc", rpcUsage)
+	f.Group(groupPorts)
+	f.StringVar(&c.rangeSpec, "range", "", "the configured RPC port range `LO-HI` (e.g. 50000-50200): report registered ports outside it and test it")
+	f.Group(groupTiming)
+	c.scanner.addTiming(f)
+	f.Group(groupOutput)
+	f.StringVar(&c.format, "format", "table", "output `FORMAT`: table, json, jsonl or csv")
+	f.Short("f", "format")
+	return f
+}
 
 // runRPC implements "portreach rpc".
 func runRPC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("portreach rpc", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	format := fs.String("f", "table", "output `format`: table, json, jsonl or csv")
-	rangeSpec := fs.String("range", "", "the configured RPC port range `LO-HI` (e.g. 50000-50200): report registered ports outside it and test it")
-	timeout := fs.Duration("timeout", time.Second, "longest wait for one connection attempt")
-	retries := fs.Int("retries", 1, "further attempts for a silent port")
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), rpcUsage)
-		fs.PrintDefaults()
+	c := &rpcCmd{}
+	f := rpcFlags(c)
+	hosts, code, done := f.parseArgs(args, stdout, stderr)
+	if done {
+		return code
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stdout)
-			fs.Usage()
-			return 0
-		}
-		return 2
+	if len(hosts) == 0 {
+		fmt.Fprintln(stderr, "portreach rpc: no HOST given (see portreach rpc --help)")
+		return exitUsage
 	}
-	if fs.NArg() == 0 {
-		fmt.Fprintln(stderr, "portreach rpc: no HOST given")
-		fs.Usage()
-		return 2
-	}
-	switch *format {
+	switch c.format {
 	case "table", "json", "jsonl", "csv":
 	default:
-		fmt.Fprintf(stderr, "portreach rpc: unknown format %q (want table, json, jsonl or csv)\n", *format)
-		return 2
+		fmt.Fprintf(stderr, "portreach rpc: unknown format %q (want table, json, jsonl or csv)\n", c.format)
+		return exitUsage
 	}
 	var rng *[2]uint16
-	if *rangeSpec != "" {
-		r, err := parseRPCRange(*rangeSpec)
+	if c.rangeSpec != "" {
+		r, err := parseRPCRange(c.rangeSpec)
 		if err != nil {
 			fmt.Fprintf(stderr, "portreach rpc: --range: %v\n", err)
-			return 2
+			return exitUsage
 		}
 		rng = &r
 	}
 	var targets scan.Targets
-	if err := targets.Add(fs.Args()...); err != nil {
+	if err := targets.Add(hosts...); err != nil {
 		fmt.Fprintf(stderr, "portreach rpc: %v\n", err)
-		return 2
+		return exitUsage
 	}
 
 	plan := scan.Plan{Targets: targets.All(), Ports: []scan.Port{{Proto: results.TCP, Kind: scan.KindDynamicRPC}}}
@@ -93,14 +95,14 @@ func runRPC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		plan.Ports[0].Lo, plan.Ports[0].Hi = rng[0], rng[1] // registered ports outside it are pointed out
 		plan.Ports = append(plan.Ports, scan.Port{Proto: results.TCP, Lo: rng[0], Hi: rng[1]})
 	}
-	rep := &results.Report{Tool: results.Tool{Name: "portreach", Version: "devel"},
+	rep := &results.Report{Tool: results.Tool{Name: "portreach", Version: version()},
 		Command: append([]string{"portreach", "rpc"}, args...), Started: time.Now().UTC()}
 	var jsonl *results.JSONLWriter
-	if *format == "jsonl" {
+	if c.format == "jsonl" {
 		jsonl = results.NewJSONLWriter(stdout)
 	}
 	var writeErr error
-	s := &scan.Scanner{Timeout: *timeout, Retries: *retries}
+	s := c.scanner.scanner()
 	err := s.Scan(ctx, plan, func(r results.Result) {
 		rep.Results = append(rep.Results, r)
 		if jsonl != nil && writeErr == nil {
@@ -111,11 +113,11 @@ func runRPC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		if ctx.Err() == nil {
 			fmt.Fprintf(stderr, "portreach rpc: %v\n", err)
-			return 2
+			return exitUsage
 		}
 		rep.Interrupted = true
 	}
-	switch *format {
+	switch c.format {
 	case "json":
 		writeErr = results.WriteJSON(stdout, rep)
 	case "csv":
@@ -125,12 +127,12 @@ func runRPC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if writeErr != nil {
 		fmt.Fprintf(stderr, "portreach rpc: %v\n", writeErr)
-		return 2
+		return exitUsage
 	}
 	if rep.Interrupted || !rpcAllOpen(rep.Results) {
-		return 1
+		return exitFailed
 	}
-	return 0
+	return exitOK
 }
 
 // parseRPCRange parses "LO-HI" (or a single port).

@@ -3,17 +3,16 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"iter"
+	"math"
 	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/portreach/portreach/checklist"
-	"github.com/portreach/portreach/probes"
 	"github.com/portreach/portreach/profiles"
 	"github.com/portreach/portreach/results"
 	"github.com/portreach/portreach/scan"
@@ -64,107 +63,78 @@ or none was set); 1 it failed (by default: a required port not open, a
 must-be-closed port open, a profiled target that did not resolve); 2 bad input; 3 --max-time reached; 4 another run
 holds the --lock file; 130 interrupted (what was measured is still reported,
 unfinished ports as unknown).
-
-Flags:
 `
-
-// listFlag is a repeatable flag; values may also be comma-separated when split is set.
-type listFlag struct {
-	vals  []string
-	split bool
-}
-
-func (l *listFlag) String() string { return strings.Join(l.vals, ",") }
-func (l *listFlag) Set(s string) error {
-	if l.split {
-		for _, v := range strings.Split(s, ",") {
-			if v = strings.TrimSpace(v); v != "" {
-				l.vals = append(l.vals, v)
-			}
-		}
-		return nil
-	}
-	l.vals = append(l.vals, s)
-	return nil
-}
-
-// parseInterleaved lets flags follow targets ("portreach scan host -p 80"), as
-// users of nmap expect; "--" ends flags.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
-			return append(pos, rest...), nil // after "--", everything is positional
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-}
 
 type scanCmd struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 
-	ports, format, expect, community string
-	rootDSE                          bool
-	profileNames, profileFiles       listFlag
-	roles, outputs, excludes         listFlag
-	targetFiles, excludeFiles        listFlag
-	planFile                         string
-	maxHosts                         int
-	timeout, maxTime                 time.Duration
-	retries, rate, concurrency       int
-	perHost                          int
-	quiet, verbose, noColor          bool
-	noProgress                       bool
-	baseline, failOn, lock           string
-	updateBaseline                   bool
+	ports, format, expect      string
+	profileNames, profileFiles listFlag
+	roles, outputs, excludes   listFlag
+	targetFiles, excludeFiles  listFlag
+	planFile                   string
+	maxHosts                   int
+	maxTime                    time.Duration
+	scanner                    scannerFlags
+	quiet, verbose, noColor    bool
+	noProgress                 bool
+	baseline, failOn, lock     string
+	updateBaseline             bool
+}
+
+// scanFlags defines scan's flags, by help topic.
+func scanFlags(c *scanCmd) *cmdFlags {
+	c.profileNames.split, c.excludes.split = true, true
+	f := newCmdFlags("portreach scan", scanUsage)
+
+	f.Group(groupTargets)
+	f.Var(&c.targetFiles, "iL", "read targets from `FILE`, one or more a line; - is standard input")
+	f.Var(&c.excludes, "exclude", "leave out `ADDRS`: addresses, CIDR blocks or ranges, comma-separated")
+	f.Var(&c.excludeFiles, "exclude-file", "leave out the addresses listed in `FILE`")
+	f.IntVar(&c.maxHosts, "max-hosts", 65536, "refuse target sets larger than `N` hosts")
+	f.Limit("max-hosts", 1, math.MaxInt64, "")
+
+	f.Group(groupPorts)
+	f.StringVar(&c.ports, "ports", "", "ports: `LIST` such as T:135,445,50000-50200,U:53,161 (bare numbers are TCP; - is 1-65535)")
+	f.Short("p", "ports")
+	f.Var(&c.profileNames, "profile", "role profile `NAME` (slug, name or alias; repeatable or comma-separated)")
+	f.Var(&c.profileFiles, "profile-file", "add your own profiles from `FILE` (JSON, the schema of profiles/data)")
+	f.Var(&c.roles, "role", "map a destination role to a host: `ROLE=HOST` (repeatable), e.g. sql=sql01")
+	f.StringVar(&c.planFile, "plan", "", "go-live checklist `FILE` (JSON): profiles, targets and role mappings")
+	f.StringVar(&c.expect, "expect", "", "for -p ports: `STATE` they must be in (open or closed); a profile sets its own")
+
+	f.Group(groupTiming)
+	c.scanner.addTiming(f)
+	f.DurationVar(&c.maxTime, "max-time", 0, "stop the whole run after `DURATION`; unfinished ports are reported unknown (exit 3); by default no limit")
+	f.Limit("max-time", 1, math.MaxInt64, "leave it out for no limit")
+
+	f.Group(groupProbes)
+	c.scanner.addProbes(f)
+
+	f.Group(groupOutput)
+	f.StringVar(&c.format, "format", "", "output `FORMAT`: table, json, jsonl, csv, junit or prometheus (default: table on a terminal, jsonl otherwise)")
+	f.Short("f", "format")
+	f.Var(&c.outputs, "output", "write to `FILE` instead of standard output (FORMAT:FILE sets its format; repeatable)")
+	f.Short("o", "output")
+	f.BoolVar(&c.quiet, "quiet", false, "print nothing unless the run fails (see --fail-on) or differs from --baseline; then only the failures and changes")
+	f.Short("q", "quiet")
+	f.BoolVar(&c.verbose, "verbose", false, "table: one row per port, and the purpose and source of every checked port")
+	f.Short("v", "verbose")
+	f.BoolVar(&c.noColor, "no-color", false, "no colours in the table (also when NO_COLOR is set)")
+	f.BoolVar(&c.noProgress, "no-progress", false, "no progress bar on standard error")
+
+	f.Group(groupAudits)
+	f.StringVar(&c.baseline, "baseline", "", "compare with the JSON report in `FILE` (from -f json) and report what changed")
+	f.BoolVar(&c.updateBaseline, "update-baseline", false, "after comparing, replace the --baseline file with this run (atomically; only when the run finished)")
+	f.StringVar(&c.failOn, "fail-on", failExpect, "what exits 1: `LIST` of expect, regression, state-change, any-change or none")
+	f.StringVar(&c.lock, "lock", "", "hold a lock on `FILE` while running; if another run holds it, exit 4 at once")
+	return f
 }
 
 func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	c := &scanCmd{stdin: stdin, stdout: stdout, stderr: stderr}
-	c.profileNames.split, c.excludes.split = true, true
-	fs := flag.NewFlagSet("portreach scan", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&c.ports, "p", "", "ports: `LIST` such as T:135,445,50000-50200,U:53,161 (bare numbers are TCP; - is 1-65535)")
-	fs.StringVar(&c.ports, "ports", "", "same as -p")
-	fs.Var(&c.profileNames, "profile", "role profile `NAME` (slug, name or alias; repeatable or comma-separated)")
-	fs.Var(&c.profileFiles, "profile-file", "add your own profiles from `FILE` (JSON, the schema of profiles/data)")
-	fs.Var(&c.roles, "role", "map a destination role to a host: `ROLE=HOST` (repeatable), e.g. sql=sql01")
-	fs.StringVar(&c.planFile, "plan", "", "go-live checklist `FILE` (JSON): profiles, targets and role mappings")
-	fs.Var(&c.targetFiles, "iL", "read targets from `FILE`, one or more a line; - is standard input")
-	fs.Var(&c.excludes, "exclude", "leave out `ADDRS`: addresses, CIDR blocks or ranges, comma-separated")
-	fs.Var(&c.excludeFiles, "exclude-file", "leave out the addresses listed in `FILE`")
-	fs.IntVar(&c.maxHosts, "max-hosts", 65536, "refuse target sets larger than `N` hosts")
-	fs.StringVar(&c.expect, "expect", "", "for -p ports: `STATE` they must be in (open or closed); a profile sets its own")
-	fs.StringVar(&c.format, "f", "", "output `FORMAT`: table, json, jsonl, csv, junit or prometheus (default: table on a terminal, jsonl otherwise)")
-	fs.StringVar(&c.format, "format", "", "same as -f")
-	fs.Var(&c.outputs, "o", "write to `FILE` instead of standard output (FORMAT:FILE sets its format; repeatable)")
-	fs.Var(&c.outputs, "output", "same as -o")
-	fs.DurationVar(&c.timeout, "timeout", time.Second, "longest wait for one answer; hosts that answer get a shorter, adaptive one")
-	fs.IntVar(&c.retries, "retries", 1, "further attempts for a silent port (0 for none)")
-	fs.IntVar(&c.rate, "rate", 0, "at most `N` connection attempts and datagrams a second (0: no limit)")
-	fs.IntVar(&c.concurrency, "concurrency", 0, "sockets open at once (0: sized from the file-descriptor limit)")
-	fs.IntVar(&c.perHost, "per-host", 0, "sockets open at once towards one host (0: min(1024, concurrency))")
-	fs.DurationVar(&c.maxTime, "max-time", 0, "stop the whole run after `DURATION`; unfinished ports are reported unknown (exit 3)")
-	fs.StringVar(&c.community, "snmp-community", "public", "SNMP v1/v2c community for the sysDescr request")
-	fs.BoolVar(&c.rootDSE, "cldap-rootdse", false, "CLDAP (389/udp): also read the rootDSE (naming contexts, functional levels, DC clock); a large, fragmented reply")
-	fs.BoolVar(&c.quiet, "q", false, "quiet: print nothing unless the run fails (see --fail-on) or differs from --baseline; then only the failures and changes")
-	fs.BoolVar(&c.quiet, "quiet", false, "same as -q")
-	fs.BoolVar(&c.verbose, "v", false, "table: one row per port, and the purpose and source of every checked port")
-	fs.BoolVar(&c.noColor, "no-color", false, "no colours in the table (also when NO_COLOR is set)")
-	fs.BoolVar(&c.noProgress, "no-progress", false, "no progress bar on standard error")
-	fs.StringVar(&c.baseline, "baseline", "", "compare with the JSON report in `FILE` (from -f json) and report what changed")
-	fs.BoolVar(&c.updateBaseline, "update-baseline", false, "after comparing, replace the --baseline file with this run (atomically; only when the run finished)")
-	fs.StringVar(&c.failOn, "fail-on", failExpect, "what exits 1: `LIST` of expect, regression, state-change, any-change or none")
-	fs.StringVar(&c.lock, "lock", "", "hold a lock on `FILE` while running; if another run holds it, exit 4 at once")
+	f := scanFlags(c)
 
 	// nmap's "-p-" (every port) reads as an unknown flag "p-" to package flag.
 	args = slices.Clone(args)
@@ -173,16 +143,9 @@ func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			args[i] = "-p=-"
 		}
 	}
-	pos, err := parseInterleaved(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(stdout, scanUsage)
-		fs.SetOutput(stdout)
-		fs.PrintDefaults()
-		return exitOK
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "portreach scan: %v (see portreach scan --help)\n", err)
-		return exitUsage
+	pos, code, done := f.parseArgs(args, stdout, stderr)
+	if done {
+		return code
 	}
 	code, err := c.run(ctx, pos)
 	if err != nil {
@@ -230,17 +193,7 @@ func (c *scanCmd) run(ctx context.Context, pos []string) (int, error) {
 		}
 	}
 
-	s := &scan.Scanner{
-		Timeout:     c.timeout,
-		Retries:     c.retries,
-		Rate:        c.rate,
-		Concurrency: c.concurrency,
-		PerHost:     c.perHost,
-		Probes:      probes.Options{SNMPCommunity: c.community, CLDAPRootDSE: c.rootDSE},
-	}
-	if c.retries == 0 {
-		s.Retries = -1
-	}
+	s := c.scanner.scanner()
 	runCtx := ctx
 	if c.maxTime > 0 {
 		var cancel context.CancelFunc

@@ -2,20 +2,17 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/portreach/portreach/exporter"
-	"github.com/portreach/portreach/probes"
 	"github.com/portreach/portreach/profiles"
-	"github.com/portreach/portreach/scan"
 )
 
 const serveUsage = `Usage:
@@ -39,46 +36,65 @@ less --timeout-offset, bounds each scan. /metrics is the exporter's own health;
 Targets must be in a network given with --allow (repeatable): without one,
 every probe is refused. Host names are resolved once and the address checked is
 the address scanned. See docs/exporter.md for scrape configs and alerts.
-
-Flags:
 `
+
+// serveCmd holds serve's flags.
+type serveCmd struct {
+	listen                       string
+	allow, profileFiles          listFlag
+	maxProbes, maxPorts, history int
+	maxTime, offset              time.Duration
+	verbose                      bool
+	scanner                      scannerFlags
+}
+
+// serveFlags defines serve's flags, by help topic.
+func serveFlags(c *serveCmd) *cmdFlags {
+	c.allow.split = true
+	c.scanner.perProbe = true
+	c.scanner.concurrency = 256
+	f := newCmdFlags("portreach serve", serveUsage)
+
+	f.Group(groupServe)
+	f.StringVar(&c.listen, "listen", ":"+strconv.Itoa(exporter.DefaultPort), "listen on `ADDR` (host:port; :PORT for every address)")
+	f.Var(&c.allow, "allow", "scan only targets in `CIDR` (repeatable or comma-separated; an address is one host)")
+	f.IntVar(&c.maxProbes, "max-probes", 4, "`N` probes scanning at once across all scrapes; more wait, then get 503")
+	f.Limit("max-probes", 1, math.MaxInt64, "")
+	f.IntVar(&c.maxPorts, "max-ports", 4096, "refuse probes of more than `N` ports")
+	f.Limit("max-ports", 1, math.MaxInt64, "")
+	f.IntVar(&c.history, "history", 20, "`N` probes the page lists")
+	f.Limit("history", 1, math.MaxInt64, "")
+	f.BoolVar(&c.verbose, "verbose", false, "log every probe on standard error, not only refused and failed ones")
+	f.Short("v", "verbose")
+
+	f.Group(groupPorts)
+	f.Var(&c.profileFiles, "profile-file", "add your own profiles from `FILE` (JSON, the schema of profiles/data)")
+
+	f.Group(groupTiming)
+	c.scanner.addTiming(f)
+	f.DurationVar(&c.maxTime, "max-time", 30*time.Second, "`DURATION` bounding a probe without a scrape timeout header, and cap of the header's")
+	f.Limit("max-time", 1, math.MaxInt64, "")
+	f.DurationVar(&c.offset, "timeout-offset", 500*time.Millisecond, "`DURATION` kept free of the scrape timeout (at most a tenth of it)")
+	f.Limit("timeout-offset", 0, math.MaxInt64, "")
+
+	f.Group(groupProbes)
+	c.scanner.addProbes(f)
+	return f
+}
 
 // runServe implements "portreach serve".
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("portreach serve", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	allow := listFlag{split: true}
-	var profileFiles listFlag
-	listen := fs.String("listen", ":"+strconv.Itoa(exporter.DefaultPort), "listen on `ADDR` (host:port; :PORT for every address)")
-	fs.Var(&allow, "allow", "scan only targets in `CIDR` (repeatable or comma-separated; an address is one host)")
-	maxProbes := fs.Int("max-probes", 4, "probes scanning at once across all scrapes; more wait, then get 503")
-	maxPorts := fs.Int("max-ports", 4096, "refuse probes of more than `N` ports")
-	maxTime := fs.Duration("max-time", 30*time.Second, "bound of a probe without a scrape timeout header, and cap of the header's")
-	offset := fs.Duration("timeout-offset", 500*time.Millisecond, "margin kept free of the scrape timeout (at most a tenth of it)")
-	timeout := fs.Duration("timeout", time.Second, "longest wait for one answer (a probe's timeout= overrides it)")
-	retries := fs.Int("retries", 1, "further attempts for a silent port (0 for none)")
-	rate := fs.Int("rate", 0, "per probe, at most `N` connection attempts and datagrams a second (0: no limit)")
-	concurrency := fs.Int("concurrency", 256, "per probe, sockets open at once")
-	perHost := fs.Int("per-host", 0, "per probe, sockets open at once towards one host (0: min(1024, concurrency))")
-	community := fs.String("snmp-community", "public", "SNMP v1/v2c community for the sysDescr request")
-	fs.Var(&profileFiles, "profile-file", "add your own profiles from `FILE` (JSON, the schema of profiles/data)")
-	history := fs.Int("history", 20, "probes the page lists")
-	verbose := fs.Bool("v", false, "log every probe on standard error, not only refused and failed ones")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fmt.Fprint(stdout, serveUsage)
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			return exitOK
-		}
-		fmt.Fprintf(stderr, "portreach serve: %v (see portreach serve --help)\n", err)
+	c := &serveCmd{}
+	f := serveFlags(c)
+	pos, code, quit := f.parseArgs(args, stdout, stderr)
+	if quit {
+		return code
+	}
+	if len(pos) > 0 {
+		fmt.Fprintf(stderr, "portreach serve: unexpected argument %q: targets come with each scrape (/probe?target=HOST)\n", pos[0])
 		return exitUsage
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "portreach serve: unexpected argument %q: targets come with each scrape (/probe?target=HOST)\n", fs.Arg(0))
-		return exitUsage
-	}
-	allowList, err := exporter.ParseAllowList(allow.vals...)
+	allowList, err := exporter.ParseAllowList(c.allow.vals...)
 	if err != nil {
 		fmt.Fprintf(stderr, "portreach serve: --%v\n", err)
 		return exitUsage
@@ -88,36 +104,25 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "portreach serve: %v\n", err)
 		return exitUsage
 	}
-	for _, f := range profileFiles.vals {
+	for _, f := range c.profileFiles.vals {
 		if err := cat.AddFile(f); err != nil {
 			fmt.Fprintf(stderr, "portreach serve: %v\n", err)
 			return exitUsage
 		}
 	}
 	level := slog.LevelInfo
-	if *verbose {
+	if c.verbose {
 		level = slog.LevelDebug
-	}
-	s := scan.Scanner{
-		Timeout:     *timeout,
-		Retries:     *retries,
-		Rate:        *rate,
-		Concurrency: *concurrency,
-		PerHost:     *perHost,
-		Probes:      probes.Options{SNMPCommunity: *community},
-	}
-	if *retries == 0 {
-		s.Retries = -1
 	}
 	exp, err := exporter.New(exporter.Config{
 		Catalog:       cat,
 		Allow:         allowList,
-		Scanner:       s,
-		MaxProbes:     *maxProbes,
-		MaxPorts:      *maxPorts,
-		MaxTime:       *maxTime,
-		TimeoutOffset: *offset,
-		History:       *history,
+		Scanner:       c.scanner.scanner(),
+		MaxProbes:     c.maxProbes,
+		MaxPorts:      c.maxPorts,
+		MaxTime:       c.maxTime,
+		TimeoutOffset: c.offset,
+		History:       c.history,
 		Version:       version(),
 		Logger:        slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 	})
@@ -126,7 +131,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return exitUsage
 	}
 
-	l, err := net.Listen("tcp", *listen)
+	l, err := net.Listen("tcp", c.listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "portreach serve: %v\n", err)
 		return exitUsage

@@ -300,7 +300,7 @@ func TestServeUsage(t *testing.T) {
 		{[]string{"--allow", "198.18.1.7/24"}, exitUsage, "portreach serve: --allow \"198.18.1.7/24\": host bits set; write 198.18.1.0/24 for the network or 198.18.1.7/32 for the host\n"},
 		{[]string{"198.18.1.7"}, exitUsage, "portreach serve: unexpected argument \"198.18.1.7\": targets come with each scrape (/probe?target=HOST)\n"},
 		{[]string{"--listen", "127.0.0.1:99999"}, exitUsage, "portreach serve: listen tcp: address 99999: invalid port\n"},
-		{[]string{"--nope"}, exitUsage, "portreach serve: flag provided but not defined: -nope (see portreach serve --help)\n"},
+		{[]string{"--nope"}, exitUsage, "portreach serve: unknown flag --nope (see portreach serve --help)\n"},
 	}
 	for _, c := range cases {
 		var stdout, stderr strings.Builder

@@ -1,0 +1,387 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/portreach/portreach/probes"
+	"github.com/portreach/portreach/scan"
+)
+
+// cmdFlags is one command's flags: Go's flag package parses them; cmdFlags adds
+// what it lacks: help grouped by topic with the --long spelling the README uses
+// and short forms beside long ones, flags after positional arguments, and limits
+// checked once for every command.
+//
+// To add a flag: define it with the usual FlagSet method after the Group call
+// of the topic it belongs to (that is the only line needed); give it a short
+// form with Short, and bounds with Limit, on the lines after it.
+type cmdFlags struct {
+	*flag.FlagSet
+	header string // help text printed before the flags
+
+	groups []string          // help topics, in order
+	order  []string          // long names, in the order defined
+	group  map[string]string // long name -> its topic
+	short  map[string]string // long name -> its short form
+	alias  map[string]bool   // short forms (listed beside their long form)
+	limits map[string]limit
+	cur    string
+}
+
+// limit is the range a numeric flag accepts when it is given.
+type limit struct {
+	lo, hi int64  // durations in nanoseconds
+	hint   string // appended to the error, e.g. what leaving the flag out means
+}
+
+func newCmdFlags(name, header string) *cmdFlags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors get one line and a hint; --help gets the text on stdout
+	fs.Usage = func() {}
+	return &cmdFlags{FlagSet: fs, header: header, group: map[string]string{},
+		short: map[string]string{}, alias: map[string]bool{}, limits: map[string]limit{}}
+}
+
+// Var, StringVar, IntVar, BoolVar and DurationVar define a flag as package
+// flag's do, and list it in the help under the current topic, in this order.
+func (f *cmdFlags) Var(v flag.Value, name, usage string) {
+	f.FlagSet.Var(v, name, usage)
+	f.defined(name)
+}
+
+func (f *cmdFlags) StringVar(p *string, name, value, usage string) {
+	f.FlagSet.StringVar(p, name, value, usage)
+	f.defined(name)
+}
+
+func (f *cmdFlags) IntVar(p *int, name string, value int, usage string) {
+	f.FlagSet.IntVar(p, name, value, usage)
+	f.defined(name)
+}
+
+func (f *cmdFlags) BoolVar(p *bool, name string, value bool, usage string) {
+	f.FlagSet.BoolVar(p, name, value, usage)
+	f.defined(name)
+}
+
+func (f *cmdFlags) DurationVar(p *time.Duration, name string, value time.Duration, usage string) {
+	f.FlagSet.DurationVar(p, name, value, usage)
+	f.defined(name)
+}
+
+func (f *cmdFlags) defined(name string) {
+	f.order = append(f.order, name)
+	f.group[name] = f.cur
+}
+
+// Group starts a help topic: the flags defined after it, up to the next Group,
+// are listed under title.
+func (f *cmdFlags) Group(title string) {
+	f.assign()
+	f.cur = title
+	f.groups = append(f.groups, title)
+}
+
+// assign puts flags defined through the embedded FlagSet since the last Group
+// under the current topic.
+func (f *cmdFlags) assign() {
+	f.VisitAll(func(fl *flag.Flag) {
+		if _, ok := f.group[fl.Name]; !ok && !f.alias[fl.Name] {
+			f.defined(fl.Name)
+		}
+	})
+}
+
+// Short adds -s as another spelling of the flag long.
+func (f *cmdFlags) Short(s, long string) {
+	fl := f.Lookup(long)
+	f.FlagSet.Var(fl.Value, s, "same as --"+long)
+	f.short[long] = s
+	f.alias[s] = true
+}
+
+// Limit makes Parse refuse a value of the integer or duration flag name outside
+// lo..hi when the flag is given; the default is not checked, so a default of 0
+// can mean "none" or "automatic" while an explicit 0 is refused.
+func (f *cmdFlags) Limit(name string, lo, hi int64, hint string) {
+	f.limits[name] = limit{lo, hi, hint}
+}
+
+// Parse parses args, flags and positional arguments in any order ("portreach scan
+// host -p 80", as users of nmap expect; "--" ends flags), then checks the limits.
+// It returns the positional arguments, or flag.ErrHelp for -h and --help.
+func (f *cmdFlags) Parse(args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := f.FlagSet.Parse(args); err != nil {
+			return nil, flagError(err)
+		}
+		rest := f.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			pos = append(pos, rest...) // after "--", everything is positional
+			break
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+	var err error
+	f.Visit(func(fl *flag.Flag) {
+		if err == nil {
+			err = f.check(fl)
+		}
+	})
+	return pos, err
+}
+
+// flagError rewrites package flag's errors with the --long spelling.
+func flagError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return fmt.Errorf("unknown flag %s", dash(name))
+	}
+	if rest, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return fmt.Errorf("%s needs a value", dash(rest))
+	}
+	if i := strings.Index(msg, " for flag -"); i > 0 && strings.HasPrefix(msg, "invalid value ") {
+		name, why, _ := strings.Cut(msg[i+len(" for flag -"):], ": ")
+		return fmt.Errorf("%s %s: %s", dash(name), msg[len("invalid value "):i], why)
+	}
+	return err
+}
+
+// dash spells a flag as the help does: -p, -iL, --timeout.
+func dash(name string) string {
+	if len(name) <= 2 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+// check applies fl's limit, if it has one.
+func (f *cmdFlags) check(fl *flag.Flag) error {
+	name := fl.Name
+	if f.alias[name] {
+		for long, s := range f.short {
+			if s == name {
+				name = long
+			}
+		}
+	}
+	l, ok := f.limits[name]
+	if !ok {
+		return nil
+	}
+	var v int64
+	var want string
+	switch x := fl.Value.(flag.Getter).Get().(type) {
+	case int:
+		v = int64(x)
+		switch {
+		case l.hi == math.MaxInt64:
+			want = fmt.Sprintf("%d or more", l.lo)
+		default:
+			want = fmt.Sprintf("%d to %d", l.lo, l.hi)
+		}
+	case time.Duration:
+		v = int64(x)
+		switch {
+		case l.hi != math.MaxInt64:
+			want = fmt.Sprintf("%s to %s", time.Duration(l.lo), time.Duration(l.hi))
+		case l.lo == 1:
+			want = "a duration above zero"
+		default:
+			want = fmt.Sprintf("%s or more", time.Duration(l.lo))
+		}
+	default:
+		return fmt.Errorf("%s: limit on a flag that is not a number", dash(name)) // a programming error, caught by the tests
+	}
+	if v >= l.lo && v <= l.hi {
+		return nil
+	}
+	if l.hint != "" {
+		want += " (" + l.hint + ")"
+	}
+	return fmt.Errorf("%s %s: want %s", dash(name), fl.Value, want)
+}
+
+// parseArgs parses args for a command's run function: on -h or --help it prints
+// the help to stdout, on bad flags one line to stderr, and returns done with the
+// exit status.
+func (f *cmdFlags) parseArgs(args []string, stdout, stderr io.Writer) (pos []string, code int, done bool) {
+	pos, err := f.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		f.printHelp(stdout)
+		return nil, exitOK, true
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v (see %s --help)\n", f.Name(), err, f.Name())
+		return nil, exitUsage, true
+	}
+	return pos, exitOK, false
+}
+
+// printHelp writes the header, then the flags by topic:
+//
+//	Timing:
+//	  --timeout DURATION
+//	        longest wait for one answer (default 1s)
+func (f *cmdFlags) printHelp(w io.Writer) {
+	f.assign()
+	var b strings.Builder
+	b.WriteString(f.header)
+	for _, g := range f.groups {
+		fmt.Fprintf(&b, "\n%s:\n", g)
+		for _, name := range f.order {
+			fl := f.Lookup(name)
+			if f.group[name] != g {
+				continue
+			}
+			arg, usage := flag.UnquoteUsage(fl)
+			b.WriteString("  ")
+			if s, ok := f.short[fl.Name]; ok {
+				b.WriteString(dash(s) + ", ")
+			}
+			b.WriteString(dash(fl.Name))
+			if arg != "" {
+				b.WriteString(" " + arg)
+			}
+			b.WriteString("\n        " + usage)
+			if showDefault(fl) {
+				fmt.Fprintf(&b, " (default %s)", fl.DefValue)
+			}
+			b.WriteByte('\n')
+		}
+	}
+	io.WriteString(w, b.String())
+}
+
+// showDefault leaves out zero and empty defaults, as package flag does.
+func showDefault(fl *flag.Flag) bool {
+	switch fl.DefValue {
+	case "", "0", "0s", "false":
+		return false
+	}
+	return true
+}
+
+// listFlag is a repeatable flag; values may also be comma-separated when split is set.
+type listFlag struct {
+	vals  []string
+	split bool
+}
+
+func (l *listFlag) String() string { return strings.Join(l.vals, ",") }
+func (l *listFlag) Set(s string) error {
+	if l.split {
+		for _, v := range strings.Split(s, ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				l.vals = append(l.vals, v)
+			}
+		}
+		return nil
+	}
+	l.vals = append(l.vals, s)
+	return nil
+}
+
+// Help topics, in the order commands list them.
+const (
+	groupTargets = "Targets"
+	groupPorts   = "Ports and profiles"
+	groupTiming  = "Timing and load"
+	groupProbes  = "Probes"
+	groupOutput  = "Output"
+	groupAudits  = "Audits"
+	groupServe   = "Exporter"
+)
+
+// Bounds of the scanner's flags, shared by scan, rpc and serve.
+const (
+	// maxRetries bounds --retries: each attempt of a port is remembered until the
+	// port finishes, so a huge count would exhaust memory, and past a few
+	// attempts a silent port is dropped, not lossy (nmap stops at 10).
+	maxRetries = 10
+)
+
+// scannerFlags are the scanning engine's flags, defined once for scan, rpc and
+// serve. Set a field before addTiming to change its default (serve's
+// concurrency is per probe, 256).
+//
+// To add a scanner flag: a field here, one line in addTiming (every command) or
+// addProbes (scan and serve) with a Limit beside it if it is a number, and its
+// use in scanner. TestScannerFlagErrors lists the errors.
+type scannerFlags struct {
+	timeout     time.Duration
+	retries     int
+	rate        int
+	concurrency int
+	perHost     int
+	community   string
+	rootDSE     bool
+	perProbe    bool // serve: limits apply to each probe
+}
+
+// addTiming defines --timeout, --retries, --rate, --concurrency and --per-host.
+func (s *scannerFlags) addTiming(f *cmdFlags) {
+	per := ""
+	if s.perProbe {
+		per = "per probe, "
+	}
+	if s.timeout == 0 {
+		s.timeout = time.Second
+	}
+	if s.retries == 0 {
+		s.retries = 1
+	}
+	conc := fmt.Sprintf("%s`N` sockets open at once (at most %d)", per, scan.MaxConcurrency)
+	if s.concurrency == 0 {
+		conc += "; by default sized from the file-descriptor limit"
+	}
+	f.DurationVar(&s.timeout, "timeout", s.timeout, "longest `DURATION` to wait for one answer; hosts that answer get a shorter, adaptive one")
+	f.Limit("timeout", 1, math.MaxInt64, "")
+	f.IntVar(&s.retries, "retries", s.retries, "`N` further attempts for a silent port (0 for none)")
+	f.Limit("retries", 0, maxRetries, "")
+	f.IntVar(&s.rate, "rate", s.rate, per+"at most `N` connection attempts and datagrams a second; by default no limit")
+	f.Limit("rate", 1, math.MaxInt64, "leave it out for no limit")
+	f.IntVar(&s.concurrency, "concurrency", s.concurrency, conc)
+	f.Limit("concurrency", 1, scan.MaxConcurrency, "")
+	f.IntVar(&s.perHost, "per-host", s.perHost, per+"`N` sockets open at once towards one host; by default min(1024, concurrency)")
+	f.Limit("per-host", 1, scan.MaxConcurrency, "")
+}
+
+// addProbes defines the UDP probes' settings.
+func (s *scannerFlags) addProbes(f *cmdFlags) {
+	if s.community == "" {
+		s.community = "public"
+	}
+	f.StringVar(&s.community, "snmp-community", s.community, "SNMP v1/v2c `COMMUNITY` for the sysDescr request")
+	f.BoolVar(&s.rootDSE, "cldap-rootdse", s.rootDSE, "CLDAP (389/udp): also read the rootDSE (naming contexts, functional levels, DC clock); a large, fragmented reply")
+}
+
+// scanner is the Scanner the flags describe.
+func (s *scannerFlags) scanner() scan.Scanner {
+	sc := scan.Scanner{
+		Timeout:     s.timeout,
+		Retries:     s.retries,
+		Rate:        s.rate,
+		Concurrency: s.concurrency,
+		PerHost:     s.perHost,
+		Probes:      probes.Options{SNMPCommunity: s.community, CLDAPRootDSE: s.rootDSE},
+	}
+	if s.retries == 0 {
+		sc.Retries = -1 // the Scanner's zero means its default
+	}
+	return sc
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"flag"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portreach/portreach/scan"
+)
+
+// commandFlags builds each scanning command's flag set, as its run function does.
+func commandFlags() map[string]func() (*cmdFlags, *scannerFlags) {
+	return map[string]func() (*cmdFlags, *scannerFlags){
+		"scan":  func() (*cmdFlags, *scannerFlags) { c := &scanCmd{}; return scanFlags(c), &c.scanner },
+		"rpc":   func() (*cmdFlags, *scannerFlags) { c := &rpcCmd{}; return rpcFlags(c), &c.scanner },
+		"serve": func() (*cmdFlags, *scannerFlags) { c := &serveCmd{}; return serveFlags(c), &c.scanner },
+	}
+}
+
+// The scanner's flags are refused alike by scan, rpc and serve, with the same
+// words, before anything is scanned or served.
+func TestScannerFlagErrors(t *testing.T) {
+	shared := []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"--timeout", "0"}, "--timeout 0s: want a duration above zero"},
+		{[]string{"--timeout", "-1s"}, "--timeout -1s: want a duration above zero"},
+		{[]string{"--timeout", "soon"}, `--timeout "soon": parse error`},
+		{[]string{"--retries", "-1"}, "--retries -1: want 0 to 10"},
+		{[]string{"--retries", "1000000000"}, "--retries 1000000000: want 0 to 10"},
+		{[]string{"--retries", "99999999999999999999"}, `--retries "99999999999999999999": value out of range`},
+		{[]string{"--rate", "0"}, "--rate 0: want 1 or more (leave it out for no limit)"},
+		{[]string{"--rate", "-5"}, "--rate -5: want 1 or more (leave it out for no limit)"},
+		{[]string{"--concurrency", "0"}, "--concurrency 0: want 1 to 4096"},
+		{[]string{"--concurrency", "-1"}, "--concurrency -1: want 1 to 4096"},
+		{[]string{"--concurrency", "100000"}, "--concurrency 100000: want 1 to 4096"},
+		{[]string{"--per-host", "0"}, "--per-host 0: want 1 to 4096"},
+		{[]string{"--per-host=5000"}, "--per-host 5000: want 1 to 4096"},
+		{[]string{"--timeout"}, "--timeout needs a value"},
+		{[]string{"--nope"}, "unknown flag --nope"},
+		{[]string{"-x"}, "unknown flag -x"},
+	}
+	own := map[string][]struct {
+		args []string
+		err  string
+	}{
+		"scan": {
+			{[]string{"--max-time", "0s"}, "--max-time 0s: want a duration above zero (leave it out for no limit)"},
+			{[]string{"--max-time", "-1m"}, "--max-time -1m0s: want a duration above zero (leave it out for no limit)"},
+			{[]string{"--max-hosts", "0"}, "--max-hosts 0: want 1 or more"},
+			{[]string{"-p", "80", "--max-hosts", "-3"}, "--max-hosts -3: want 1 or more"},
+		},
+		"serve": {
+			{[]string{"--max-time", "0s"}, "--max-time 0s: want a duration above zero"},
+			{[]string{"--timeout-offset", "-1s"}, "--timeout-offset -1s: want 0s or more"},
+			{[]string{"--max-probes", "0"}, "--max-probes 0: want 1 or more"},
+			{[]string{"--max-ports", "-1"}, "--max-ports -1: want 1 or more"},
+			{[]string{"--history", "0"}, "--history 0: want 1 or more"},
+		},
+	}
+	for _, cmd := range []string{"scan", "rpc", "serve"} {
+		cases := append(shared, own[cmd]...)
+		for _, c := range cases {
+			// A host first: rpc and scan take flags after it.
+			args := append([]string{cmd, "198.18.0.1"}, c.args...)
+			if cmd == "serve" {
+				args = append([]string{cmd}, c.args...)
+			}
+			var stdout, stderr strings.Builder
+			code := run(args, nil, &stdout, &stderr)
+			want := "portreach " + cmd + ": " + c.err + " (see portreach " + cmd + " --help)\n"
+			if code != exitUsage || stderr.String() != want || stdout.Len() != 0 {
+				t.Errorf("%q: exit %d, stderr %q, stdout %q\nwant exit %d, stderr %q", args, code, stderr.String(), stdout.String(), exitUsage, want)
+			}
+		}
+	}
+}
+
+// The flags reach the Scanner the same way from every command: --retries 0
+// means no retry (the Scanner's zero would mean its default of one).
+func TestScannerFlagsApply(t *testing.T) {
+	for cmd, build := range commandFlags() {
+		f, s := build()
+		pos, err := f.Parse([]string{"198.18.0.1", "--timeout", "250ms", "--retries", "0", "--rate", "100", "198.18.0.2",
+			"--concurrency", "4096", "--per-host", "8"})
+		if err != nil {
+			t.Fatalf("%s: %v", cmd, err)
+		}
+		if len(pos) != 2 || pos[0] != "198.18.0.1" || pos[1] != "198.18.0.2" {
+			t.Errorf("%s: positional %q", cmd, pos)
+		}
+		got := s.scanner()
+		if got.Timeout != 250*time.Millisecond || got.Retries != -1 || got.Rate != 100 || got.Concurrency != scan.MaxConcurrency || got.PerHost != 8 {
+			t.Errorf("%s: %+v", cmd, got)
+		}
+
+		f, s = build()
+		if _, err := f.Parse(nil); err != nil {
+			t.Fatalf("%s: %v", cmd, err)
+		}
+		got = s.scanner()
+		wantConc := 0 // sized from the descriptor limit
+		if cmd == "serve" {
+			wantConc = 256
+		}
+		if got.Timeout != time.Second || got.Retries != 1 || got.Rate != 0 || got.Concurrency != wantConc || got.PerHost != 0 {
+			t.Errorf("%s defaults: %+v", cmd, got)
+		}
+	}
+}
+
+// "--" ends the flags; a later "-p" is a target (and refused as one).
+func TestParseDoubleDash(t *testing.T) {
+	f := rpcFlags(&rpcCmd{})
+	pos, err := f.Parse([]string{"-f", "json", "--", "-weird", "--timeout"})
+	if err != nil || strings.Join(pos, " ") != "-weird --timeout" {
+		t.Errorf("got %q, %v", pos, err)
+	}
+}
+
+// Every flag sits under a help topic; every limit is on a number; the help
+// spells long flags with two dashes and puts the short form beside the long.
+func TestFlagHelp(t *testing.T) {
+	for cmd, build := range commandFlags() {
+		f, _ := build()
+		f.VisitAll(func(fl *flag.Flag) {
+			if !f.alias[fl.Name] && f.group[fl.Name] == "" {
+				t.Errorf("%s: --%s is defined before any Group", cmd, fl.Name)
+			}
+		})
+		for name := range f.limits {
+			fl := f.Lookup(name)
+			if fl == nil {
+				t.Errorf("%s: limit on undefined flag %s", cmd, name)
+				continue
+			}
+			switch fl.Value.(flag.Getter).Get().(type) {
+			case int, time.Duration:
+			default:
+				t.Errorf("%s: limit on %s, which is not an int or a duration", cmd, name)
+			}
+		}
+		var b strings.Builder
+		f.printHelp(&b)
+		help := b.String()
+		wants := []string{"\nTiming and load:\n  --timeout DURATION\n", "  --retries N\n"}
+		if cmd != "serve" {
+			wants = append(wants, "\nOutput:\n  -f, --format FORMAT\n")
+		}
+		for _, want := range wants {
+			if !strings.Contains(help, want) {
+				t.Errorf("%s help lacks %q:\n%s", cmd, want, help)
+			}
+		}
+		for _, line := range strings.Split(help, "\n") {
+			if strings.HasPrefix(line, "  -") && !strings.HasPrefix(line, "  --") && strings.IndexByte(line, ' ') > 0 {
+				name := strings.Fields(line)[0]
+				if n := strings.TrimSuffix(strings.TrimPrefix(name, "-"), ","); len(n) > 2 {
+					t.Errorf("%s help: %q has one dash", cmd, line)
+				}
+			}
+		}
+	}
+}
+
+// rpc takes its flags after the host, as scan does, and its help is printed once.
+func TestRPCFlagsAfterHost(t *testing.T) {
+	c := &rpcCmd{}
+	pos, err := rpcFlags(c).Parse([]string{"dc01", "-f", "json", "--range", "50000-50200"})
+	if err != nil || len(pos) != 1 || pos[0] != "dc01" || c.format != "json" || c.rangeSpec != "50000-50200" {
+		t.Errorf("got %q %v, format %q range %q", pos, err, c.format, c.rangeSpec)
+	}
+	var stdout, stderr strings.Builder
+	if code := run([]string{"help", "rpc"}, nil, &stdout, &stderr); code != exitOK ||
+		strings.Count(stdout.String(), "Usage:") != 1 || stderr.Len() != 0 {
+		t.Errorf("help rpc: exit %d, %d usages, stderr %q", code, strings.Count(stdout.String(), "Usage:"), stderr.String())
+	}
+}

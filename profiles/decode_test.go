@@ -82,6 +82,12 @@ func TestDecodeErrors(t *testing.T) {
 			`t.json:3: profile "test-role" includes "nope", which does not exist`},
 		{"bad slug", strings.Replace(profileFile(goodEntry), `"test-role"`, `"Test Role"`, 1),
 			`t.json:4: slug "Test Role": want lower-case words joined by hyphens (exchange-2016-mailbox)`},
+		{"empty platform", strings.Replace(profileFile(goodEntry), `"product": "Test",`, `"product": "Test", "platforms": ["Windows Server 2022", " "],`, 1),
+			`t.json:7: profile "test-role": empty platform`},
+		{"platform twice", strings.Replace(profileFile(goodEntry), `"product": "Test",`, `"product": "Test", "platforms": ["Windows Server 2022", "Windows Server 2022"],`, 1),
+			`t.json:7: profile "test-role": platform "Windows Server 2022" listed twice`},
+		{"platforms not a list", strings.Replace(profileFile(goodEntry), `"product": "Test",`, `"product": "Test", "platforms": "Windows Server 2022",`, 1),
+			`t.json:7: "platforms": want an array, got a string`},
 		{"name taken", strings.Replace(profileFile(goodEntry), `"Test role"`, `"Domain Controller"`, 1),
 			`t.json:3: profile "test-role": name "Domain Controller" is already used by profile "domain-controller" (profiles/data/windows.json:`},
 	} {

@@ -131,6 +131,7 @@ func (c *Catalog) Search(word string) []*Profile {
 	var out []*Profile
 	for _, p := range c.profiles {
 		hay := append([]string{p.Slug, p.Name, p.Description, p.Product, p.Version}, p.Aliases...)
+		hay = append(hay, p.Platforms...)
 		for i := range p.Entries {
 			hay = append(hay, p.Entries[i].Service)
 		}

@@ -22,19 +22,28 @@ func (c *Catalog) WriteMarkdown(w io.Writer) error {
 	p("reachable. Entries with a role are checked on the host mapped with `--role ROLE=HOST`; unmapped\n")
 	p("roles are reported as skipped. `dynamic-rpc` entries are checked through the RPC endpoint mapper;\n")
 	p("`negotiated` ports and IP protocols (gre, esp, ah) are reported not-tested.\n\n")
+	p("Two generations of profiles: those derived from the seed documents describe the Windows Server\n")
+	p("2003-era roles and Exchange 2000-2019 as those documents do, and cite them by file name; the\n")
+	p("current profiles (Windows Server 2016-2025, SQL Server 2016-2025, Exchange 2019 and Subscription\n")
+	p("Edition) come from Microsoft's current documentation, cite each port by the page's URL and its\n")
+	p("section or table row, and check dynamic RPC in today's default range, 49152-65535. The *For*\n")
+	p("column says which product versions, and which Windows versions, each profile is for.\n\n")
 	p("Your own profiles (`--profile-file FILE`, or the `profiles` list of a plan file) use the same\n")
 	p("schema, checked as strictly: an unknown field, a bad port or a dangling include is an error\n")
 	p("naming file and line.\n\n")
 	p("```json\n%s```\n\n", schemaExample)
-	p("| Profile | Name | Product | Entries | Includes |\n|---|---|---|---|---|\n")
+	p("| Profile | Name | For | Entries | Includes |\n|---|---|---|---|---|\n")
 	for _, q := range c.profiles {
 		entries, _ := c.Resolve(q)
-		p("| [%s](#%s) | %s | %s | %d | %s |\n", q.Slug, q.Slug, cell(q.Name), cell(strings.TrimSpace(q.Product+" "+q.Version)), len(entries), cell(strings.Join(q.Include, ", ")))
+		p("| [%s](#%s) | %s | %s | %d | %s |\n", q.Slug, q.Slug, cell(q.Name), cell(q.AppliesTo()), len(entries), cell(strings.Join(q.Include, ", ")))
 	}
 	for _, q := range c.profiles {
 		p("\n## %s\n\n", q.Slug)
 		p("**%s** — %s\n\n", md(q.Name), md(q.Description))
 		p("- Product: %s\n", md(strings.TrimSpace(q.Product+" "+q.Version)))
+		if len(q.Platforms) > 0 {
+			p("- Runs on: %s\n", md(strings.Join(q.Platforms, ", ")))
+		}
 		if len(q.Aliases) > 0 {
 			p("- Aliases: %s\n", md(strings.Join(q.Aliases, ", ")))
 		}
@@ -74,6 +83,7 @@ const schemaExample = `{
       "description": "Line-of-business app: HTTPS for clients, SQL Server behind it.",
       "product": "Contoso",
       "version": "4",
+      "platforms": ["Windows Server 2022", "Windows Server 2025"],
       "include": ["web-server-iis"],
       "roles": [{"key": "sql", "description": "The app's database server"}],
       "entries": [

@@ -31,17 +31,57 @@ var dataFS embed.FS
 
 // Profile is one server role, service or component: the ports it needs.
 // A Profile belongs to its Catalog and must not be modified.
+//
+// Product and Version say what the profile is for ("SQL Server" "2019/2022");
+// Platforms, when the product is not itself the operating system, the Windows
+// versions it runs on. AppliesTo renders the three together.
 type Profile struct {
 	Slug        string   `json:"slug"`        // stable identifier: "exchange-2016-mailbox"
 	Name        string   `json:"name"`        // display name: "Exchange 2016 Mailbox"
 	Aliases     []string `json:"aliases"`     // other names Lookup accepts: "e2016-mbx"
 	Description string   `json:"description"` // one or two sentences
 	Product     string   `json:"product"`     // "Exchange Server", "Windows Server", …
-	Version     string   `json:"version"`     // "2016"; "" when the profile spans versions
+	Version     string   `json:"version"`     // "2016"; "2016/2019"; "" when the profile spans versions
+	Platforms   []string `json:"platforms"`   // operating systems it runs on, when the product is not one: "Windows Server 2022"
 	Include     []string `json:"include"`     // slugs whose entries and roles this profile adds
 	Roles       []Role   `json:"roles"`       // destination roles other than the scanned host
 	Entries     []Entry  `json:"entries"`     // this profile's own entries, without includes
 	Pos         Pos      `json:"-"`           // where the profile is defined
+}
+
+// AppliesTo says which product versions and platforms the profile is for:
+// "Windows Server 2003", "SQL Server 2019/2022 on Windows Server 2019, Windows
+// Server 2022".
+func (p *Profile) AppliesTo() string {
+	s := strings.TrimSpace(p.Product + " " + p.Version)
+	if len(p.Platforms) > 0 {
+		s += " on " + joinVersions(p.Platforms)
+	}
+	return s
+}
+
+// joinVersions writes versions of one product the way Version does, "Windows
+// Server 2019/2022", and anything else as a comma-separated list.
+func joinVersions(names []string) string {
+	prefix, _, _ := cutLast(names[0])
+	var vers []string
+	for _, n := range names {
+		pre, ver, ok := cutLast(n)
+		if !ok || pre != prefix {
+			return strings.Join(names, ", ")
+		}
+		vers = append(vers, ver)
+	}
+	return prefix + " " + strings.Join(vers, "/")
+}
+
+// cutLast splits "Windows Server 2022" into "Windows Server" and "2022".
+func cutLast(s string) (before, after string, found bool) {
+	i := strings.LastIndexByte(s, ' ')
+	if i < 0 {
+		return s, "", false
+	}
+	return s[:i], s[i+1:], true
 }
 
 // Role is a destination other than the scanned host, for profiles that describe

@@ -41,6 +41,14 @@ func (p *Profile) validate(c *checker) {
 			c.errorf("aliases", "profile %q: empty alias", p.Slug)
 		}
 	}
+	for i, pl := range p.Platforms {
+		switch {
+		case strings.TrimSpace(pl) == "":
+			c.errorf("platforms", "profile %q: empty platform", p.Slug)
+		case slices.Contains(p.Platforms[:i], pl):
+			c.errorf("platforms", "profile %q: platform %q listed twice", p.Slug, pl)
+		}
+	}
 	for _, s := range p.Include {
 		if !slugRE.MatchString(s) {
 			c.errorf("include", "profile %q: include %q is not a slug", p.Slug, s)

@@ -16,11 +16,13 @@ const profilesUsage = `Usage:
   portreach profiles show [--profile-file FILE]... SLUG|NAME
 
 List the built-in profiles (server roles, services and components) with the number
-of ports each checks, or show one profile's ports in full.
+of ports each checks and the product versions and Windows versions each is for, or
+show one profile's ports in full.
 
   portreach profiles                      every profile
-  portreach profiles exchange             profiles whose name, description or a
-                                          service they use mentions "exchange"
+  portreach profiles exchange             profiles whose name, description, versions or
+                                          a service they use mentions "exchange"
+  portreach profiles 2022                 profiles for Windows Server 2022 (or SQL 2022)
   portreach profiles show exchange-2016-mailbox
   portreach profiles show "Domain controller"
                                           a slug, display name or alias, in any case
@@ -113,10 +115,10 @@ func runProfiles(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "SLUG\tNAME\tPORTS")
+	fmt.Fprintln(tw, "SLUG\tNAME\tPORTS\tFOR")
 	for _, p := range ps {
 		entries, _ := c.Resolve(p)
-		fmt.Fprintf(tw, "%s\t%s\t%d\n", p.Slug, p.Name, countChecks(entries))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", p.Slug, p.Name, countChecks(entries), p.AppliesTo())
 	}
 	tw.Flush()
 	return 0
@@ -136,6 +138,9 @@ func showProfile(w io.Writer, c *profiles.Catalog, p *profiles.Profile) {
 	fmt.Fprintf(w, "%s — %s\n", p.Slug, p.Name)
 	fmt.Fprintf(w, "%s\n", p.Description)
 	fmt.Fprintf(w, "Product:  %s\n", strings.TrimSpace(p.Product+" "+p.Version))
+	if len(p.Platforms) > 0 {
+		fmt.Fprintf(w, "Runs on:  %s\n", strings.Join(p.Platforms, ", "))
+	}
 	if len(p.Aliases) > 0 {
 		fmt.Fprintf(w, "Aliases:  %s\n", strings.Join(p.Aliases, ", "))
 	}

@@ -19,13 +19,25 @@ func TestProfilesList(t *testing.T) {
 	if code != 0 || errs != "" {
 		t.Fatalf("code %d, stderr %q", code, errs)
 	}
-	want := "SLUG                               NAME                                        PORTS\n" +
-		"exchange-2016-2019-edge-transport  Exchange 2016/2019 Edge Transport (common)  12\n" +
-		"exchange-2016-2019-mailbox         Exchange 2016/2019 Mailbox (common)         13\n" +
-		"exchange-2016-edge-transport       Exchange 2016 Edge Transport                12\n" +
-		"exchange-2016-mailbox              Exchange 2016 Mailbox                       13\n"
+	want := "SLUG                               NAME                                        PORTS  FOR\n" +
+		"exchange-2016-2019-edge-transport  Exchange 2016/2019 Edge Transport (common)  12     Exchange Server 2016/2019\n" +
+		"exchange-2016-2019-mailbox         Exchange 2016/2019 Mailbox (common)         13     Exchange Server 2016/2019\n" +
+		"exchange-2016-edge-transport       Exchange 2016 Edge Transport                12     Exchange Server 2016\n" +
+		"exchange-2016-mailbox              Exchange 2016 Mailbox                       13     Exchange Server 2016\n"
 	if out != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+	// The current profiles say which product and Windows versions they are for,
+	// and a version finds them.
+	code, out, _ = runP("2025")
+	for _, want := range []string{
+		"ad-dc-2016-2025 ", " Windows Server 2016/2019/2022/2025\n",
+		" SQL Server 2016/2017/2019/2022/2025 on Windows Server 2016/2019/2022/2025\n",
+		" Exchange Server 2019/SE on Windows Server 2019/2022/2025\n",
+	} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("profiles 2025: code %d, output lacks %q:\n%s", code, want, out)
+		}
 	}
 	code, out, _ = runP()
 	if code != 0 || strings.Count(out, "\n") < 100 {
@@ -48,6 +60,23 @@ func TestProfilesShow(t *testing.T) {
 		"note:   IMAP4 is disabled by default.\n",
 		"  udp/53 -> dns       open      DNS: Resolving the next mail hop [probe dns]\n",
 		"source: 004_8fd744a6db91100a.txt, Network ports required for mail flow with Edge Transport servers: EdgeSync synchronization\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("show output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestProfilesShowCurrent(t *testing.T) {
+	code, out, errs := runP("show", "sql-server-ag-listener")
+	if code != 0 || errs != "" {
+		t.Fatalf("code %d, stderr %q", code, errs)
+	}
+	for _, want := range []string{
+		"Product:  SQL Server 2016/2017/2019/2022/2025\n",
+		"Runs on:  Windows Server 2016, Windows Server 2019, Windows Server 2022, Windows Server 2025\n",
+		"  tcp/1433  open      SQL Server: Client connections through the availability group listener\n",
+		"source: https://learn.microsoft.com/en-us/sql/database-engine/availability-groups/windows/availability-group-listener-overview, Listener port\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("show output lacks %q:\n%s", want, out)

@@ -46,40 +46,37 @@ func TestProfilesList(t *testing.T) {
 }
 
 func TestProfilesShow(t *testing.T) {
-	code, out, errs := runP("show", "Exchange 2016 Mailbox")
-	if code != 0 || errs != "" {
-		t.Fatalf("code %d, stderr %q", code, errs)
-	}
-	for _, want := range []string{
-		"exchange-2016-mailbox — Exchange 2016 Mailbox\n",
-		"Includes: exchange-2016-2019-mailbox\n",
-		"  edge      Subscribed Edge Transport server\n",
-		"\n from exchange-2016-2019-mailbox:\n",
-		"  tcp/443             open      HTTPS: Autodiscover, ActiveSync",
-		"  tcp/143             optional  IMAP: IMAP4 clients\n",
-		"note:   IMAP4 is disabled by default.\n",
-		"  udp/53 -> dns       open      DNS: Resolving the next mail hop [probe dns]\n",
-		"source: 004_8fd744a6db91100a.txt, Network ports required for mail flow with Edge Transport servers: EdgeSync synchronization\n",
+	for _, tc := range []struct {
+		name string
+		want []string
+	}{
+		{"Exchange 2016 Mailbox", []string{
+			"exchange-2016-mailbox — Exchange 2016 Mailbox\n",
+			"Includes: exchange-2016-2019-mailbox\n",
+			"  edge      Subscribed Edge Transport server\n",
+			"\n from exchange-2016-2019-mailbox:\n",
+			"  tcp/443             open      HTTPS: Autodiscover, ActiveSync",
+			"  tcp/143             optional  IMAP: IMAP4 clients\n",
+			"note:   IMAP4 is disabled by default.\n",
+			"  udp/53 -> dns       open      DNS: Resolving the next mail hop [probe dns]\n",
+			"source: 004_8fd744a6db91100a.txt, Network ports required for mail flow with Edge Transport servers: EdgeSync synchronization\n",
+		}},
+		// A current profile: product and Windows versions, sources by URL.
+		{"sql-server-ag-listener", []string{
+			"Product:  SQL Server 2016/2017/2019/2022/2025\n",
+			"Runs on:  Windows Server 2016, Windows Server 2019, Windows Server 2022, Windows Server 2025\n",
+			"  tcp/1433  open      SQL Server: Client connections through the availability group listener\n",
+			"source: https://learn.microsoft.com/en-us/sql/database-engine/availability-groups/windows/availability-group-listener-overview, Listener port\n",
+		}},
 	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("show output lacks %q:\n%s", want, out)
+		code, out, errs := runP("show", tc.name)
+		if code != 0 || errs != "" {
+			t.Fatalf("show %s: code %d, stderr %q", tc.name, code, errs)
 		}
-	}
-}
-
-func TestProfilesShowCurrent(t *testing.T) {
-	code, out, errs := runP("show", "sql-server-ag-listener")
-	if code != 0 || errs != "" {
-		t.Fatalf("code %d, stderr %q", code, errs)
-	}
-	for _, want := range []string{
-		"Product:  SQL Server 2016/2017/2019/2022/2025\n",
-		"Runs on:  Windows Server 2016, Windows Server 2019, Windows Server 2022, Windows Server 2025\n",
-		"  tcp/1433  open      SQL Server: Client connections through the availability group listener\n",
-		"source: https://learn.microsoft.com/en-us/sql/database-engine/availability-groups/windows/availability-group-listener-overview, Listener port\n",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("show output lacks %q:\n%s", want, out)
+		for _, want := range tc.want {
+			if !strings.Contains(out, want) {
+				t.Errorf("show %s: output lacks %q:\n%s", tc.name, want, out)
+			}
 		}
 	}
 }

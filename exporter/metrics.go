@@ -142,6 +142,10 @@ func probeRegistry(rs []results.Result, sum probeSummary) (*prometheus.Registry,
 		Name: results.MetricHostFailed,
 		Help: results.MetricHelp[results.MetricHostFailed],
 	}, []string{results.LabelHost, results.LabelAddress})
+	hostSource := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: results.MetricHostSource,
+		Help: results.MetricHelp[results.MetricHostSource],
+	}, []string{results.LabelHost, results.LabelAddress, results.LabelSourceAddress})
 	success := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: MetricProbeSuccess,
 		Help: "1 when every expectation held, every host resolved and the scan finished in time, else 0.",
@@ -206,6 +210,9 @@ func probeRegistry(rs []results.Result, sum probeSummary) (*prometheus.Registry,
 			addr = h.Addr.String()
 		}
 		hostFailed.WithLabelValues(h.Target, addr).Set(b2f(h.Verdict == results.VerdictFail))
+		if h.Source.IsValid() {
+			hostSource.WithLabelValues(h.Target, addr, h.Source.String()).Set(1)
+		}
 	}
 	success.Set(b2f(sum.success))
 	duration.Set(sum.duration.Seconds())
@@ -213,7 +220,7 @@ func probeRegistry(rs []results.Result, sum probeSummary) (*prometheus.Registry,
 	incomplete.Set(b2f(sum.incomplete))
 
 	reg := prometheus.NewRegistry()
-	for _, c := range []prometheus.Collector{state, up, rtt, failed, hostFailed, success, duration, bound, incomplete} {
+	for _, c := range []prometheus.Collector{state, up, rtt, failed, hostFailed, hostSource, success, duration, bound, incomplete} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

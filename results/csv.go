@@ -14,6 +14,7 @@ var CSVHeader = []string{
 	"target", "address", "proto", "port", "state", "reason", "rtt_ms", "attempts",
 	"probe", "detail", "under", "profiles", "service", "expect", "met", "source", "time",
 	"outcome", "why",
+	"source_address",
 }
 
 // WriteCSV writes a header row and one row per result, in Sort order (rs is not
@@ -26,7 +27,8 @@ var CSVHeader = []string{
 // that could not be tested or decided, which neither pass nor fail. outcome and
 // why are Judge's: met, failed, untested or undetermined, and the reason for it;
 // both are empty for a result without a check that can fail. Lists (profiles,
-// source) are joined with "; ", a source as "document § section".
+// source) are joined with "; ", a source as "document § section". source_address is the local
+// address the port was tested from (what the target's firewall sees).
 func WriteCSV(w io.Writer, rs []Result) error {
 	sorted := append([]Result(nil), rs...)
 	Sort(sorted)
@@ -57,7 +59,10 @@ func csvRow(r *Result) []string {
 	if !r.Time.IsZero() {
 		at = r.Time.UTC().Format(time.RFC3339Nano)
 	}
-	var profiles, service, expect, met, source string
+	var profiles, service, expect, met, source, from string
+	if r.Source.IsValid() {
+		from = r.Source.String()
+	}
 	if c := r.Check; c != nil {
 		profiles = strings.Join(c.Profiles, "; ")
 		service = c.Service
@@ -72,7 +77,7 @@ func csvRow(r *Result) []string {
 	return []string{
 		r.Target, addr, string(r.Proto), port, r.State.String(), string(r.Reason), rtt,
 		strconv.Itoa(r.Attempts), r.Probe, r.Detail, r.Under, profiles, service,
-		expect, met, source, at, string(o.Status), string(o.Why),
+		expect, met, source, at, string(o.Status), string(o.Why), from,
 	}
 }
 

@@ -366,7 +366,7 @@ func TestTableOnlyFailing(t *testing.T) {
 	if lastLine(quiet.String()) != lastLine(full.String()) {
 		t.Errorf("verdict %q, want the whole run's %q", lastLine(quiet.String()), lastLine(full.String()))
 	}
-	for _, want := range []string{"198.18.1.2 (mail01)  FAIL  3 of 11 checks failed", "443/tcp", "3389/tcp", "88/tcp"} {
+	for _, want := range []string{"198.18.1.2 (mail01)  from 198.18.0.1  FAIL  3 of 11 checks failed", "443/tcp", "3389/tcp", "88/tcp"} {
 		if !strings.Contains(quiet.String(), want) {
 			t.Errorf("quiet table lacks %q:\n%s", want, quiet.String())
 		}

@@ -79,6 +79,16 @@ func fixtureResults() []Result {
 		Result{Target: "nosuch.invalid", Proto: "", State: Error, Reason: "no-such-host",
 			Detail: "lookup nosuch.invalid: no such host", Time: at(0)},
 	)
+	// Every scanned host carries the local address it was scanned from.
+	src4, src6 := netip.MustParseAddr("198.18.0.1"), netip.MustParseAddr("2001:db8::1")
+	for i := range rs {
+		switch rs[i].Addr {
+		case mail:
+			rs[i].Source = src4
+		case v6:
+			rs[i].Source = src6
+		}
+	}
 	return rs
 }
 

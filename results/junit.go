@@ -94,6 +94,9 @@ func WriteJUnit(w io.Writer, rep *Report) error {
 		if h.Addr.IsValid() {
 			s.Properties = append(s.Properties, junitProperty{"address", h.Addr.String()})
 		}
+		if h.Source.IsValid() {
+			s.Properties = append(s.Properties, junitProperty{"source_address", h.Source.String()})
+		}
 		var total time.Duration
 		for j := range hrs {
 			r := &hrs[j]

@@ -39,6 +39,11 @@ const (
 	// MetricHostFailed is 1 when the host has at least one failed expectation.
 	// Labels: host, address.
 	MetricHostFailed = "portreach_host_failed"
+	// MetricHostSource is always 1; its source_address label is the local
+	// address the host was scanned from, the address its firewall sees (an
+	// "info" metric: join on host and address). Absent for hosts that were not
+	// scanned. Labels: host, address, source_address.
+	MetricHostSource = "portreach_host_source_info"
 	// MetricRunFailed is 1 when the run's verdict is fail (the exit status is 1
 	// or worse), else 0. No labels.
 	MetricRunFailed = "portreach_run_failed"
@@ -76,6 +81,8 @@ const (
 	LabelState = "state"
 	// LabelExpect is the expectation: "open" or "closed".
 	LabelExpect = "expect"
+	// LabelSourceAddress is the local address a host was scanned from.
+	LabelSourceAddress = "source_address"
 	// LabelKind is a drift kind's name (DriftKind.String).
 	LabelKind = "kind"
 )
@@ -87,6 +94,7 @@ var MetricHelp = map[string]string{
 	MetricPortRTT:           "Round-trip time of the answer that decided the port's state, in seconds.",
 	MetricExpectationFailed: "1 when the port fails what its profile entry requires (open or closed), else 0.",
 	MetricHostFailed:        "1 when the host has at least one failed expectation, else 0.",
+	MetricHostSource:        "Always 1: the source_address label is the local address the host was scanned from, as its firewall sees it.",
 	MetricRunFailed:         "1 when at least one expectation failed in the latest run, else 0.",
 	MetricRunIncomplete:     "1 when the latest run stopped (interrupted or --max-time) before every port finished, else 0.",
 	MetricLastRun:           "When the latest portreach run finished, as a Unix time in seconds.",
@@ -165,6 +173,12 @@ func WritePrometheus(w io.Writer, rep *Report) error {
 	pw.family(MetricHostFailed)
 	for _, h := range Summarize(rs) {
 		pw.sample(MetricHostFailed, []string{LabelHost, h.Target, LabelAddress, addrLabel(h.Addr)}, boolValue(h.Verdict == VerdictFail))
+	}
+	pw.family(MetricHostSource)
+	for _, h := range Summarize(rs) {
+		if h.Source.IsValid() {
+			pw.sample(MetricHostSource, []string{LabelHost, h.Target, LabelAddress, addrLabel(h.Addr), LabelSourceAddress, h.Source.String()}, 1)
+		}
 	}
 	pw.family(MetricRunFailed)
 	pw.sample(MetricRunFailed, nil, boolValue(Overall(rs) == VerdictFail))

@@ -12,7 +12,8 @@ import (
 //
 // Version 2 added the optional "drift" section (a comparison with a baseline).
 // Version 3 added each check's outcome (Result.Outcome), Host.Undetermined and
-// the expectation "reachable".
+// the expectation "reachable", and "source_address" to results and
+// hosts: the local address a host was scanned from.
 const SchemaVersion = 3
 
 // Tool names the program that wrote a report.
@@ -46,8 +47,11 @@ type Report struct {
 // Host summarises the results for one host: one target as given and the address
 // it was probed at (a CIDR or range target yields one Host per address).
 type Host struct {
-	Target  string     `json:"target"`
-	Addr    netip.Addr `json:"address"` // invalid when the target did not resolve
+	Target string     `json:"target"`
+	Addr   netip.Addr `json:"address"` // invalid when the target did not resolve
+	// Source is the local address the host was scanned from: the address its
+	// firewall sees. Invalid when the host was not scanned (it did not resolve).
+	Source  netip.Addr `json:"source_address,omitzero"`
 	Verdict Verdict    `json:"verdict"`
 	Ports   int        `json:"ports"`  // results for this host
 	Checks  int        `json:"checks"` // results with an expectation of open or closed
@@ -93,6 +97,9 @@ func Summarize(rs []Result) []Host {
 		h := &hosts[len(hosts)-1]
 		h.Ports++
 		h.States[r.State]++
+		if !h.Source.IsValid() {
+			h.Source = r.Source
+		}
 		switch Judge(r).Status {
 		case StatusMet:
 			h.Checks++

@@ -149,6 +149,9 @@ type entry struct {
 
 func (p *tablePrinter) host(h *Host, rs []Result) {
 	title := printable(h.Name())
+	if h.Source.IsValid() {
+		title += "  from " + h.Source.String()
+	}
 	switch h.Verdict {
 	case VerdictFail:
 		title += "  " + p.paint(verdictColor(h.Verdict), "FAIL") + fmt.Sprintf("  %d of %d checks failed", h.Failed, h.Checks)

@@ -108,7 +108,7 @@ func (r *run) epmCheck(ctx context.Context, h *host, p Port) {
 		return
 	}
 	r.slots <- struct{}{}
-	c := EPMClient{Timeout: max(10*time.Second, 4*r.timeout)}
+	c := EPMClient{Timeout: max(10*time.Second, 4*r.timeout), Dialer: &r.dialer}
 	er, err := c.Lookup(ctx, netip.AddrPortFrom(h.addr, epmPort))
 	<-r.slots
 	sum := &EPMSummary{EPMResult: er}

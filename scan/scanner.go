@@ -49,6 +49,14 @@ type Scanner struct {
 	Probes probes.Options
 	// Resolver resolves host names. Nil means net.DefaultResolver.
 	Resolver *net.Resolver
+	// Source is the local address every TCP connection and UDP datagram is sent
+	// from, for machines with several addresses (a jump server on two networks):
+	// firewall rules are written per source address. It must be an address of
+	// this machine, or Scan returns an error; a target of the other address
+	// family is reported as an error result. The zero value lets the system
+	// choose per target (the address of the route towards it). Either way every
+	// result says, in Result.Source, which address the host was scanned from.
+	Source netip.Addr
 }
 
 // run is one Scan call's state.
@@ -70,6 +78,7 @@ type run struct {
 type host struct {
 	name     string
 	addr     netip.Addr
+	source   netip.Addr // the local address the host is scanned from
 	est      estimator
 	fresh    freshGate   // caps connection attempts in their first moments
 	icmpSeen atomic.Bool // the path sends ICMP errors for this host
@@ -108,6 +117,9 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 	if plan.Targets == nil {
 		return nil
 	}
+	if err := CheckSource(s.Source); err != nil {
+		return err
+	}
 	out := make(chan results.Result, 1024)
 	r := &run{
 		Scanner: s,
@@ -120,6 +132,9 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 		out:     out,
 	}
 	r.bufs.New = func() any { b := make([]byte, 64*1024); return &b }
+	if src := s.Source.Unmap(); src.IsValid() {
+		r.dialer.LocalAddr = &net.TCPAddr{IP: src.AsSlice(), Zone: src.Zone()}
+	}
 	if r.timeout <= 0 {
 		r.timeout = time.Second
 	}
@@ -181,6 +196,7 @@ func (r *run) emit(h *host, target string, res results.Result) {
 	res.Target = target
 	if h != nil {
 		res.Addr = h.addr
+		res.Source = h.source
 	}
 	if res.Time.IsZero() {
 		res.Time = time.Now().UTC()
@@ -203,10 +219,12 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 	}
 	h := &host{name: t.Name, addr: addr.Unmap(), fresh: newFreshGate()}
 	h.est.ceiling = r.timeout
-	if err := preflight(h.addr); err != nil {
+	src, err := preflight(h.addr, r.Source)
+	if err != nil {
 		r.emit(h, t.Name, withCheck(results.Result{State: results.Error, Reason: results.ReasonNoRoute, Detail: err.Error()}, targetCheck(ports)))
 		return
 	}
+	h.source = src
 
 	var g errgroup.Group
 	g.SetLimit(r.perHost)
@@ -421,15 +439,56 @@ func (r *run) resolve(ctx context.Context, name string) (netip.Addr, error) {
 // preflight asks the kernel for a route to addr without sending anything (a UDP
 // connect only binds and routes), so an IPv6 target on a machine without IPv6, or
 // an unroutable network, is one clear per-target error rather than a wall of
-// per-port failures.
-func preflight(addr netip.Addr) error {
+// per-port failures. It returns the local address the kernel bound: the source
+// address of the route (or src, when given), which is what the target's
+// firewall sees.
+func preflight(addr, src netip.Addr) (netip.Addr, error) {
 	network := "udp4"
 	if addr.Is6() {
 		network = "udp6"
 	}
-	c, err := net.DialUDP(network, nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(addr, 9)))
+	src = src.Unmap()
+	if src.IsValid() && src.Is4() != addr.Is4() {
+		return netip.Addr{}, fmt.Errorf("the source address %s cannot reach %s: another address family", src, addr)
+	}
+	c, err := net.DialUDP(network, udpLocal(src), net.UDPAddrFromAddrPort(netip.AddrPortFrom(addr, 9)))
 	if err != nil {
-		return fmt.Errorf("no route to %s from this machine: %w", addr, unwrapSyscall(err))
+		if src.IsValid() {
+			return netip.Addr{}, fmt.Errorf("no route to %s from %s: %w", addr, src, unwrapSyscall(err))
+		}
+		return netip.Addr{}, fmt.Errorf("no route to %s from this machine: %w", addr, unwrapSyscall(err))
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(), nil
+}
+
+// udpLocal is the local address UDP sockets bind to: src with any port, or nil
+// (any address) when src is the zero value.
+func udpLocal(src netip.Addr) *net.UDPAddr {
+	if !src.IsValid() {
+		return nil
+	}
+	return &net.UDPAddr{IP: src.AsSlice(), Zone: src.Zone()}
+}
+
+// CheckSource returns an error unless src is the zero value or an address of
+// this machine, which it tells by binding a UDP socket to it (the system refuses
+// an address it does not own: EADDRNOTAVAIL, WSAEADDRNOTAVAIL).
+func CheckSource(src netip.Addr) error {
+	if !src.IsValid() {
+		return nil
+	}
+	src = src.Unmap()
+	if src.IsUnspecified() || src.IsMulticast() {
+		return fmt.Errorf("scan: source address %s: not a unicast address", src)
+	}
+	network := "udp4"
+	if src.Is6() {
+		network = "udp6"
+	}
+	c, err := net.ListenUDP(network, udpLocal(src))
+	if err != nil {
+		return fmt.Errorf("scan: source address %s is not an address of this machine (%v)", src, unwrapSyscall(err))
 	}
 	c.Close()
 	return nil

@@ -29,7 +29,7 @@ type linuxUDP struct {
 func (s *run) openUDP(ctx context.Context, target netip.AddrPort, _ bool) (udpSocket, error) {
 	var c *net.UDPConn
 	err := s.waitOut(ctx, func() (err error) {
-		c, err = net.ListenUDP(udpNetwork(target), nil)
+		c, err = net.ListenUDP(udpNetwork(target), udpLocal(s.Source))
 		return err
 	})
 	if err != nil {

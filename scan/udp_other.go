@@ -25,9 +25,9 @@ func (s *run) openUDP(ctx context.Context, target netip.AddrPort, anySource bool
 	var c *net.UDPConn
 	err := s.waitOut(ctx, func() (err error) {
 		if anySource {
-			c, err = net.ListenUDP(udpNetwork(target), nil)
+			c, err = net.ListenUDP(udpNetwork(target), udpLocal(s.Source))
 		} else {
-			c, err = net.DialUDP(udpNetwork(target), nil, net.UDPAddrFromAddrPort(target))
+			c, err = net.DialUDP(udpNetwork(target), udpLocal(s.Source), net.UDPAddrFromAddrPort(target))
 		}
 		return err
 	})

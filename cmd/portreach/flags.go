@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -330,7 +331,31 @@ type scannerFlags struct {
 	perHost     int
 	community   string
 	rootDSE     bool
+	source      sourceFlag
 	perProbe    bool // serve: limits apply to each probe
+}
+
+// sourceFlag is --source: an address of this machine, checked when parsed so
+// that a wrong one is refused before anything is sent.
+type sourceFlag struct{ addr netip.Addr }
+
+func (s *sourceFlag) String() string {
+	if !s.addr.IsValid() {
+		return ""
+	}
+	return s.addr.String()
+}
+
+func (s *sourceFlag) Set(v string) error {
+	a, err := netip.ParseAddr(v)
+	if err != nil {
+		return errors.New("not an IP address")
+	}
+	if err := scan.CheckSource(a); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "scan: "))
+	}
+	s.addr = a
+	return nil
 }
 
 // addTiming defines --timeout, --retries, --rate, --concurrency and --per-host.
@@ -359,6 +384,7 @@ func (s *scannerFlags) addTiming(f *cmdFlags) {
 	f.Limit("concurrency", 1, scan.MaxConcurrency, "")
 	f.IntVar(&s.perHost, "per-host", s.perHost, per+"`N` sockets open at once towards one host; by default min(1024, concurrency)")
 	f.Limit("per-host", 1, scan.MaxConcurrency, "")
+	f.Var(&s.source, "source", "send from local `ADDR`, an address of this machine (multi-homed hosts); by default the address of the route towards each target")
 }
 
 // addProbes defines the UDP probes' settings.
@@ -379,6 +405,7 @@ func (s *scannerFlags) scanner() scan.Scanner {
 		Concurrency: s.concurrency,
 		PerHost:     s.perHost,
 		Probes:      probes.Options{SNMPCommunity: s.community, CLDAPRootDSE: s.rootDSE},
+		Source:      s.source.addr,
 	}
 	if s.retries == 0 {
 		sc.Retries = -1 // the Scanner's zero means its default

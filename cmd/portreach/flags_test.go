@@ -39,6 +39,9 @@ func TestScannerFlagErrors(t *testing.T) {
 		{[]string{"--per-host", "0"}, "--per-host 0: want 1 to 4096"},
 		{[]string{"--per-host=5000"}, "--per-host 5000: want 1 to 4096"},
 		{[]string{"--timeout"}, "--timeout needs a value"},
+		{[]string{"--source", "198.18.0"}, `--source "198.18.0": not an IP address`},
+		{[]string{"--source", "192.0.2.1"}, `--source "192.0.2.1": source address 192.0.2.1 is not an address of this machine`},
+		{[]string{"--source", "0.0.0.0"}, `--source "0.0.0.0": source address 0.0.0.0: not a unicast address`},
 		{[]string{"--nope"}, "unknown flag --nope"},
 		{[]string{"-x"}, "unknown flag -x"},
 	}

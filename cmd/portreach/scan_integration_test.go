@@ -66,7 +66,13 @@ func TestScanFormats(t *testing.T) {
 	if len(rep.Results) != 4 {
 		t.Errorf("json: %d results", len(rep.Results))
 	}
+	// Every format says which local address the host was scanned from: this
+	// machine's end of the link, the address the host's firewall sees.
+	from := h.Peer.String()
 	for _, r := range rep.Results {
+		if r.Source != h.Peer {
+			t.Errorf("json: %d/%s scanned from %v, want %s", r.Port, r.Proto, r.Source, from)
+		}
 		check("json", results.PortName(r.Proto, r.Port), r.State.String(), string(r.Reason), r.RTT.String())
 		if r.Port == 53 && !strings.Contains(r.Detail, "REFUSED") {
 			t.Errorf("json: DNS detail %q", r.Detail)
@@ -81,6 +87,9 @@ func TestScanFormats(t *testing.T) {
 			t.Fatalf("jsonl line %q: %v", sc.Text(), err)
 		}
 		check("jsonl", results.PortName(r.Proto, r.Port), r.State.String(), string(r.Reason), r.RTT.String())
+		if r.Source != h.Peer {
+			t.Errorf("jsonl: scanned from %v, want %s", r.Source, from)
+		}
 		n++
 	}
 	if n != 4 {
@@ -97,9 +106,20 @@ func TestScanFormats(t *testing.T) {
 	}
 	for _, row := range rows[1:] {
 		check("csv", row[col["port"]]+"/"+row[col["proto"]], row[col["state"]], row[col["reason"]], row[col["rtt_ms"]])
+		if row[col["source_address"]] != from {
+			t.Errorf("csv: source_address %q, want %s", row[col["source_address"]], from)
+		}
 	}
 
 	table := scan("table")
+	if !strings.Contains(table, addr+"  from "+from) {
+		t.Errorf("table: no host line %q:\n%s", addr+"  from "+from, table)
+	}
+	for _, f := range []string{"junit", "prometheus"} {
+		if out := scan(f); !strings.Contains(out, from) {
+			t.Errorf("%s does not name the source address %s:\n%s", f, from, out)
+		}
+	}
 	for key, w := range want {
 		if !regexpFind(table, `(?m)^\s+`+key+`\s+`+w[0]+`\s+`+w[1]+`\s+[0-9.]+m?s`) {
 			t.Errorf("table: no row %q %s %s with an RTT:\n%s", key, w[0], w[1], table)
@@ -185,6 +205,24 @@ func TestScanIPv6Unavailable(t *testing.T) {
 	}
 	if !v6 || !v4 {
 		t.Errorf("want ::1 error no-route and 127.0.0.1 closed, got:\n%s", out)
+	}
+}
+
+// --source sends from the address given; one that is not this machine's is
+// refused before anything is sent.
+func TestScanSource(t *testing.T) {
+	h := testnet.NewHost(t)
+	testnet.ServeTCP(t, h, 22)
+	code, out, errOut := runBin(t, "scan", "-p", "22", "-f", "json", "--source", h.Peer.String(), h.Addr.String())
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	if rep := decodeReport(t, out); len(rep.Results) != 1 || rep.Results[0].Source != h.Peer || rep.Results[0].State != results.Open {
+		t.Errorf("--source %s: %+v", h.Peer, rep.Results)
+	}
+	code, _, errOut = runBin(t, "scan", "-p", "22", "--source", "192.0.2.1", h.Addr.String())
+	if want := `--source "192.0.2.1": source address 192.0.2.1 is not an address of this machine`; code != exitUsage || !strings.Contains(errOut, want) {
+		t.Errorf("foreign --source: exit %d, stderr %q, want %d and %q", code, errOut, exitUsage, want)
 	}
 }
 

@@ -488,7 +488,8 @@ func CheckSource(src netip.Addr) error {
 	}
 	c, err := net.ListenUDP(network, udpLocal(src))
 	if err != nil {
-		return fmt.Errorf("scan: source address %s is not an address of this machine (%v)", src, unwrapSyscall(err))
+		// With port 0, the only refusal is EADDRNOTAVAIL (WSAEADDRNOTAVAIL).
+		return fmt.Errorf("scan: source address %s is not an address of this machine", src)
 	}
 	c.Close()
 	return nil

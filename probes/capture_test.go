@@ -1,36 +1,18 @@
 package probes
 
 import (
-	"encoding/hex"
 	"encoding/json"
-	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/portreach/portreach/internal/hexdump"
 )
 
-// capture reads one captured datagram (or byte stream) from testdata: '#' lines
-// are the notes on where and how it was captured, the rest is hex, spaces allowed.
+// capture reads one captured datagram (or byte stream) from testdata (see
+// hexdump.File for the format).
 func capture(tb testing.TB, name string) []byte {
 	tb.Helper()
-	raw, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var h strings.Builder
-	for _, line := range strings.Split(string(raw), "\n") {
-		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-			h.WriteString(strings.ReplaceAll(line, " ", ""))
-		}
-	}
-	b, err := hex.DecodeString(h.String())
-	if err != nil {
-		tb.Fatalf("%s: %v", name, err)
-	}
-	if len(b) == 0 {
-		tb.Fatalf("%s: no bytes", name)
-	}
-	return b
+	return hexdump.File(tb, filepath.Join("testdata", name))
 }
 
 // fuzzDetail runs one matcher on fuzz input: a detail comes without an error

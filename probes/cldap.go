@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/portreach/portreach/msrpc"
 )
 
 // CLDAP sends the Netlogon "LDAP ping" ([MS-ADTS] 6.3.3) that Windows clients use
@@ -153,7 +155,7 @@ type NetlogonResponse struct {
 	Opcode          uint16     `json:"opcode"` // 23 response, 25 user unknown
 	Flags           uint32     `json:"flags"`
 	FlagNames       []string   `json:"flag_names"`
-	DomainGUID      UUID       `json:"domain_guid"`
+	DomainGUID      msrpc.UUID `json:"domain_guid"`
 	DNSForest       string     `json:"dns_forest,omitempty"`
 	DNSDomain       string     `json:"dns_domain,omitempty"`
 	DNSHost         string     `json:"dns_host,omitempty"`
@@ -393,7 +395,7 @@ func ParseNetlogonResponse(b []byte) (*NetlogonResponse, error) {
 	}
 	n.Flags = binary.LittleEndian.Uint32(b[4:])
 	n.FlagNames = dsFlagNames(n.Flags)
-	n.DomainGUID = UUIDFromWire(b[8:24])
+	n.DomainGUID = msrpc.UUIDFromWire(b[8:24])
 	off := 24
 	for _, dst := range []*string{&n.DNSForest, &n.DNSDomain, &n.DNSHost, &n.NetBIOSDomain,
 		&n.NetBIOSComputer, &n.User, &n.DCSite, &n.ClientSite} {

@@ -6,10 +6,13 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/portreach/portreach/internal/hexdump"
+	"github.com/portreach/portreach/msrpc"
 )
 
 func TestCLDAPRequestBytes(t *testing.T) {
-	want := epmHex(t, `0000  30 40 02 01 02 63 3b 04 00 0a 01 00 0a 01 00 02
+	want := hexdump.Parse(t, `0000  30 40 02 01 02 63 3b 04 00 0a 01 00 0a 01 00 02
 0010  01 00 02 01 00 01 01 00 a0 1c a3 0d 04 05 4e 74
 0020  56 65 72 04 04 06 00 00 00 a3 0b 04 03 41 41 43
 0030  04 04 00 00 00 00 30 0a 04 08 4e 65 74 6c 6f 67
@@ -49,7 +52,7 @@ func TestCLDAPSambaNetlogon(t *testing.T) {
 		DNSHost: "labdc.lab.example", NetBIOSDomain: "LAB", NetBIOSComputer: "LABDC",
 		DCSite: "Default-First-Site-Name", ClientSite: "Default-First-Site-Name", NtVersion: 5}
 	got := *n
-	got.FlagNames, got.DomainGUID = nil, UUID{}
+	got.FlagNames, got.DomainGUID = nil, msrpc.UUID{}
 	if gj, wj := jsonString(t, got), jsonString(t, want); gj != wj {
 		t.Errorf("netlogon\n got %s\nwant %s", gj, wj)
 	}
@@ -188,7 +191,7 @@ func FuzzParseNetlogonResponse(f *testing.F) {
 }
 
 func TestCLDAPRootDSERequestBytes(t *testing.T) {
-	want := epmHex(t, `0000  30 25 02 01 01 63 20 04 00 0a 01 00 0a 01 00 02
+	want := hexdump.Parse(t, `0000  30 25 02 01 01 63 20 04 00 0a 01 00 0a 01 00 02
 0010  01 00 02 01 00 01 01 00 87 0b 6f 62 6a 65 63 74
 0020  43 6c 61 73 73 30 00`)
 	if got := cldapRootDSESearch(1); !bytes.Equal(got, want) {

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+
+	"github.com/portreach/portreach/msrpc"
 )
 
 // MSMQ sends the Message Queuing ping ([MS-MQQB] §2.1.2 and §2.2.7) that a queue
@@ -34,7 +36,7 @@ const (
 type MSMQDetail struct {
 	// QMGuid is the responding queue manager's GUID, which identifies the MSMQ
 	// installation (it survives address changes).
-	QMGuid UUID `json:"qm_guid"`
+	QMGuid msrpc.UUID `json:"qm_guid"`
 	// Refuse is the RF flag: the queue manager would refuse a session now.
 	Refuse bool `json:"refuse"`
 	// Flags is the whole Flags field, for bits this parser does not name.
@@ -78,7 +80,7 @@ func (q *msmqQuery) Match(reply []byte) (Detail, error) {
 	}
 	flags := binary.LittleEndian.Uint16(reply)
 	return &MSMQDetail{
-		QMGuid: UUIDFromWire(reply[8:24]),
+		QMGuid: msrpc.UUIDFromWire(reply[8:24]),
 		Refuse: flags&msmqFlagRefuse != 0,
 		Flags:  flags,
 	}, nil

@@ -10,31 +10,17 @@ import (
 	"sync"
 	"time"
 
-	"github.com/portreach/portreach/probes"
+	"github.com/portreach/portreach/msrpc"
 	"github.com/portreach/portreach/results"
 )
 
 // ProbeEPM is the Probe name of every result the endpoint-mapper check produces.
 const ProbeEPM = "epm"
 
-// PortKind says whether a registered port lies in a Windows dynamic RPC range
-// (protocols.md §11): 49152–65535 since Vista/2008, 1025–5000 before; anything
-// else was fixed by configuration (NTDS TCP/IP Port, DCTcpipPort, MSDTC
-// ServerTcpPort, Rpc\Internet Ports …).
-func PortKind(port uint16) string {
-	switch {
-	case port >= 49152:
-		return "dynamic"
-	case port >= 1025 && port <= 5000:
-		return "dynamic (pre-2008 range)"
-	}
-	return "fixed"
-}
-
 // EPMPortDetail is the structured detail of a registered port's result.
 type EPMPortDetail struct {
-	Kind       string               `json:"kind"` // PortKind
-	Interfaces []probes.RPCEndpoint `json:"interfaces"`
+	Kind       string           `json:"kind"` // PortKind
+	Interfaces []msrpc.Endpoint `json:"interfaces"`
 	// OutsideRange is the declared RPC range ("50000-50200") when the port lies
 	// outside it: a firewall rule for the range will not cover this port.
 	OutsideRange string `json:"outside_range,omitempty"`
@@ -70,9 +56,9 @@ func (d *EPMSummary) Summary() string {
 
 // epmLabels joins interface labels; short cuts UUIDs of named interfaces to their
 // first group, as in "MSDTC (906b0ce0-…)".
-func epmLabels(eps []probes.RPCEndpoint, short bool) string {
+func epmLabels(eps []msrpc.Endpoint, short bool) string {
 	var parts []string
-	seen := map[probes.UUID]bool{}
+	seen := map[msrpc.UUID]bool{}
 	for _, e := range eps {
 		if seen[e.Interface] {
 			continue
@@ -90,7 +76,7 @@ func epmLabels(eps []probes.RPCEndpoint, short bool) string {
 // EPMLabels is how reports name the interfaces behind a port: "MSDTC
 // (906b0ce0-…), LSA (MS-LSAD/LSAT) (12345778-…)"; unnamed interfaces keep their
 // whole UUID.
-func EPMLabels(eps []probes.RPCEndpoint) string { return epmLabels(eps, true) }
+func EPMLabels(eps []msrpc.Endpoint) string { return epmLabels(eps, true) }
 
 // epmCheck runs a dynamic-rpc plan entry: 135/tcp is tested like any port; if it
 // is open the endpoint mapper is asked for its endpoints, and every TCP port it
@@ -99,7 +85,7 @@ func EPMLabels(eps []probes.RPCEndpoint) string { return epmLabels(eps, true) }
 // mapper is asked on p.EPM, 135 when zero (tests run fake mappers elsewhere).
 // A registered port outside the declared range p.Lo-p.Hi is pointed out.
 func (r *run) epmCheck(ctx context.Context, h *host, p Port) {
-	epmPort := cmp.Or(p.EPM, probes.EPMPort)
+	epmPort := cmp.Or(p.EPM, msrpc.EPMPort)
 	res := r.tcp(ctx, h, epmPort, nil)
 	res.Probe = ProbeEPM
 	if res.State != results.Open {
@@ -112,10 +98,7 @@ func (r *run) epmCheck(ctx context.Context, h *host, p Port) {
 	er, err := c.Lookup(ctx, netip.AddrPortFrom(h.addr, epmPort))
 	<-r.slots
 	sum := &EPMSummary{EPMResult: er}
-	if er == nil {
-		sum.EPMResult = &EPMResult{Addr: netip.AddrPortFrom(h.addr, epmPort)}
-	}
-	var rpcErr *probes.RPCError
+	var rpcErr *msrpc.Error
 	switch {
 	case err == nil:
 		res.Reason = results.ReasonEPMListed
@@ -129,14 +112,14 @@ func (r *run) epmCheck(ctx context.Context, h *host, p Port) {
 
 	var wg sync.WaitGroup
 	for _, ep := range sum.TCPPorts() {
-		if ep.Port == probes.EPMPort || ep.Port == epmPort {
+		if ep.Port == msrpc.EPMPort || ep.Port == epmPort {
 			continue // the endpoint mapper's own port, reported above
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			pr := r.tcp(ctx, h, ep.Port, nil)
-			d := &EPMPortDetail{Kind: PortKind(ep.Port), Interfaces: ep.Interfaces}
+			d := &EPMPortDetail{Kind: msrpc.PortKind(ep.Port), Interfaces: ep.Interfaces}
 			if p.Lo != 0 && (ep.Port < p.Lo || ep.Port > p.hi()) {
 				d.OutsideRange = fmt.Sprintf("%d-%d", p.Lo, p.hi())
 			}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portreach/portreach/probes"
+	"github.com/portreach/portreach/msrpc"
 	"github.com/portreach/portreach/results"
 )
 
@@ -49,7 +49,7 @@ func TestEPMCheckThroughScanner(t *testing.T) {
 		t.Fatalf("details %#v", epm.Details)
 	}
 	for _, p := range sum.TCPPorts() {
-		if p.Port == probes.EPMPort {
+		if p.Port == msrpc.EPMPort {
 			if _, dup := ports[p.Port]; dup {
 				t.Errorf("135 tested again")
 			}
@@ -64,20 +64,11 @@ func TestEPMCheckThroughScanner(t *testing.T) {
 		if !ok || len(d.Interfaces) != len(p.Interfaces) || r.Under != EPMLabels(p.Interfaces) {
 			t.Errorf("port %d: under %q details %#v", p.Port, r.Under, r.Details)
 		}
-		if p.Port == 49152 && !strings.HasPrefix(r.Under, "Netlogon (MS-NRPC) (12345678-") {
+		if p.Port == 49152 && !strings.HasPrefix(r.Under, "Netlogon (12345678-") {
 			t.Errorf("49152 under %q", r.Under)
 		}
 	}
 	if len(ports) != len(sum.TCPPorts())-1 {
 		t.Errorf("%d port results for %d registered ports", len(ports), len(sum.TCPPorts()))
-	}
-}
-
-func TestPortKind(t *testing.T) {
-	for port, want := range map[uint16]string{135: "fixed", 1025: "dynamic (pre-2008 range)", 5000: "dynamic (pre-2008 range)",
-		5001: "fixed", 49151: "fixed", 49152: "dynamic", 65535: "dynamic"} {
-		if got := PortKind(port); got != want {
-			t.Errorf("PortKind(%d) = %q, want %q", port, got, want)
-		}
 	}
 }

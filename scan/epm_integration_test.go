@@ -16,13 +16,14 @@ import (
 	"time"
 
 	"github.com/portreach/portreach/internal/testnet"
+	"github.com/portreach/portreach/msrpc"
 	"github.com/portreach/portreach/probes"
 	"github.com/portreach/portreach/results"
 )
 
-var epmCapture = flag.Bool("epm-capture", false, "write the Samba endpoint mapper exchanges to probes/testdata")
+var epmCapture = flag.Bool("epm-capture", false, "write the Samba endpoint mapper exchanges to msrpc/testdata")
 
-// recorder keeps every byte the server sent, for the captures in probes/testdata.
+// recorder keeps every byte the server sent, for the captures in msrpc/testdata.
 type recorder struct {
 	net.Conn
 	got []byte
@@ -45,12 +46,11 @@ func lookupRecorded(t *testing.T, addr netip.AddrPort, maxEnts uint32) (*EPMResu
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
 	rec := &recorder{Conn: conn}
-	res := &EPMResult{Addr: addr}
-	if err := (&EPMClient{MaxEnts: maxEnts}).exchange(rec, res); err != nil {
+	lr, err := (&msrpc.Client{MaxEnts: maxEnts}).Lookup(rec)
+	if err != nil {
 		t.Fatalf("max_ents %d: %v", maxEnts, err)
 	}
-	res.Endpoints, res.BadTowers = probes.RPCEndpoints(res.raw)
-	return res, rec.got
+	return &EPMResult{Addr: addr, LookupResult: *lr}, rec.got
 }
 
 func writeCapture(t *testing.T, name, note string, b []byte) {
@@ -62,7 +62,7 @@ func writeCapture(t *testing.T, name, note string, b []byte) {
 	for i := 0; i < len(b); i += 32 {
 		sb.WriteString(hex.EncodeToString(b[i:min(i+32, len(b))]) + "\n")
 	}
-	path := filepath.Join("..", "probes", "testdata", name)
+	path := filepath.Join("..", "msrpc", "testdata", name)
 	if err := os.WriteFile(path, []byte(sb.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestEPMSambaIntegration(t *testing.T) {
 	testnet.Require(t)
 	h := testnet.NewHost(t)
 	dc := testnet.StartSambaDC(t, h)
-	addr := netip.AddrPortFrom(h.Addr, probes.EPMPort)
+	addr := netip.AddrPortFrom(h.Addr, msrpc.EPMPort)
 	res := waitRegistered(t, addr)
 
 	// The same DC answers the CLDAP Netlogon ping (389/udp) through the scanner.
@@ -157,19 +157,19 @@ func TestEPMSambaIntegration(t *testing.T) {
 		for _, p := range ports {
 			for _, e := range p.Interfaces {
 				if e.Interface.String() == uuid && e.Version == ver && e.Protocol == "ncacn_ip_tcp" {
-					found = p.Port != 0 && p.Port != probes.EPMPort || found
+					found = p.Port != 0 && p.Port != msrpc.EPMPort || found
 				}
 			}
 		}
 		if !found {
-			t.Errorf("%s v%s (%s) not registered on a TCP port", uuid, ver, probes.InterfaceName(probes.MustParseUUID(uuid)))
+			t.Errorf("%s v%s (%s) not registered on a TCP port", uuid, ver, msrpc.InterfaceName(msrpc.MustParseUUID(uuid)))
 		}
 	}
 	if res.Calls != 2 || res.Truncated || res.BadTowers != 0 {
 		t.Errorf("calls %d truncated %v bad towers %d; want Samba's 2 calls (entries, then an empty reply)", res.Calls, res.Truncated, res.BadTowers)
 	}
 	for _, e := range res.Endpoints {
-		if e.Interface == probes.MustParseUUID("afa8bd80-7d8a-11c9-bef4-08002b102989") {
+		if e.Interface == msrpc.MustParseUUID("afa8bd80-7d8a-11c9-bef4-08002b102989") {
 			t.Errorf("mgmt interface listed: %+v", e)
 		}
 	}
@@ -210,7 +210,7 @@ go test ./scan -run TestEPMSambaIntegration -epm-capture (%s).
 	// a scan with a dynamic-rpc entry must report the blocked registered port
 	// filtered with the interfaces behind it, the others open, and the range port
 	// by port.
-	var blocked EPMPort
+	var blocked msrpc.PortEndpoints
 	for _, p := range ports {
 		if p.Port >= 49152 {
 			blocked = p

@@ -16,14 +16,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portreach/portreach/probes"
+	"github.com/portreach/portreach/msrpc"
 )
 
-// loadEPMCapture reads a captured Samba server stream (probes/testdata) and returns
+// loadEPMCapture reads a captured Samba server stream (msrpc/testdata) and returns
 // its bind_ack and, per ept_lookup call, the response PDUs.
 func loadEPMCapture(t *testing.T, name string) (bindAck []byte, calls [][][]byte) {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join("..", "probes", "testdata", name))
+	raw, err := os.ReadFile(filepath.Join("..", "msrpc", "testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func loadEPMCapture(t *testing.T, name string) (bindAck []byte, calls [][][]byte
 	}
 	var cur [][]byte
 	for len(stream) > 0 {
-		n, err := probes.PDUFragLen(stream)
+		n, err := msrpc.PDUFragLen(stream)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,13 +104,13 @@ func (f *fakeEPM) serve() {
 			defer f.wg.Done()
 			defer c.Close()
 			_ = c.SetDeadline(time.Now().Add(time.Minute))
-			buf := make([]byte, probes.MaxFrag)
+			buf := make([]byte, msrpc.MaxFrag)
 			for n := 0; ; n++ {
-				pdu, err := readPDU(c, buf)
+				pdu, err := msrpc.ReadPDU(c, buf)
 				if err != nil {
 					return
 				}
-				if pdu[2] == probes.PTypeRequest {
+				if pdu[2] == msrpc.PTypeRequest {
 					f.mu.Lock()
 					op := binary.LittleEndian.Uint16(pdu[22:])
 					f.opnums = append(f.opnums, op)
@@ -263,11 +263,11 @@ func TestEPMClientRefusals(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newFakeEPM(t, answer)
 			_, err := LookupEndpoints(t.Context(), f.addr(), 30*time.Second)
-			var re *probes.RPCError
+			var re *msrpc.Error
 			if !errors.As(err, &re) {
-				t.Fatalf("error %v, want an *probes.RPCError", err)
+				t.Fatalf("error %v, want an *msrpc.Error", err)
 			}
-			if name == "fault" && (re.Status != 5 || re.PType != probes.PTypeFault) {
+			if name == "fault" && (re.Status != 5 || re.PType != msrpc.PTypeFault) {
 				t.Errorf("fault %+v", re)
 			}
 		})
@@ -320,7 +320,7 @@ func TestEPMClientHostileServers(t *testing.T) {
 			return b[:16] // a header announcing 64 KiB, then nothing
 		})
 		_, err := LookupEndpoints(t.Context(), f.addr(), 30*time.Second)
-		if !errors.Is(err, probes.ErrRPCMalformed) {
+		if !errors.Is(err, msrpc.ErrMalformed) {
 			t.Errorf("giant fragment: %v", err)
 		}
 	})
@@ -336,11 +336,11 @@ func TestEPMClientHostileServers(t *testing.T) {
 }
 
 // A server whose replies are huge (each within MaxStub, but endless) is cut off
-// once the kept bytes pass epmMaxTotal, and the handle is released.
+// once the kept bytes pass msrpc.MaxLookupBytes, and the handle is released.
 func TestEPMClientTotalBound(t *testing.T) {
 	bindAck, calls := loadEPMCapture(t, "epm-samba-lookup500.hex")
 	hdr := calls[0][0][:24] // a response header to copy
-	stub := make([]byte, probes.MaxStub-4096)
+	stub := make([]byte, msrpc.MaxStub-4096)
 	copy(stub, calls[0][0][24:44]) // a live handle; num_ents 0, empty array, status 0, then padding
 	f := newFakeEPM(t, func(n int, pdu []byte) []byte {
 		if n == 0 {
@@ -354,8 +354,8 @@ func TestEPMClientTotalBound(t *testing.T) {
 			return b
 		}
 		var out []byte
-		for off := 0; off < len(stub); off += probes.MaxFrag - 24 {
-			end := min(off+probes.MaxFrag-24, len(stub))
+		for off := 0; off < len(stub); off += msrpc.MaxFrag - 24 {
+			end := min(off+msrpc.MaxFrag-24, len(stub))
 			b := withCallID(hdr, callID(pdu))
 			b[3] = 0
 			if off == 0 {
@@ -374,7 +374,7 @@ func TestEPMClientTotalBound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Truncated || res.Calls != epmMaxTotal/len(stub)+1 {
+	if !res.Truncated || res.Calls != msrpc.MaxLookupBytes/len(stub)+1 {
 		t.Errorf("truncated %v after %d calls", res.Truncated, res.Calls)
 	}
 	f.mu.Lock()

@@ -237,7 +237,7 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 		case p.Why != "":
 			r.emit(h, t.Name, withCheck(results.Result{Proto: p.Proto, Port: p.Lo, State: results.NotTested, Reason: p.Why}, p.Check))
 		case p.Kind == KindDynamicRPC:
-			g.Go(func() error { r.dynamicRPC(ctx, h, p); return nil })
+			g.Go(func() error { r.epmCheck(ctx, h, p); return nil })
 		case p.Proto == results.TCP:
 			tcp = append(tcp, p)
 			tcpCount += p.Count()

@@ -11,7 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/portreach/portreach/probes"
+	"github.com/portreach/portreach/msrpc"
 	"github.com/portreach/portreach/results"
 	"github.com/portreach/portreach/scan"
 )
@@ -160,7 +160,7 @@ func rpcAllOpen(rs []results.Result) bool {
 		if r.State != results.Open {
 			return false
 		}
-		if r.Port == probes.EPMPort {
+		if r.Port == msrpc.EPMPort {
 			if r.Reason != results.ReasonEPMListed {
 				return false
 			}
@@ -200,7 +200,7 @@ func groupRPC(rs []results.Result) []*rpcHost {
 			hosts = append(hosts, h)
 		}
 		switch {
-		case r.Probe == scan.ProbeEPM && r.Port == probes.EPMPort:
+		case r.Probe == scan.ProbeEPM && r.Port == msrpc.EPMPort:
 			h.epm = r
 		case r.Probe == scan.ProbeEPM:
 			h.registered = append(h.registered, *r)
@@ -257,7 +257,7 @@ func writeRPCHost(b *strings.Builder, h *rpcHost, rng *[2]uint16) {
 			for j, e := range p.Interfaces {
 				port := ""
 				if j == 0 {
-					port = fmt.Sprintf("%d/tcp (%s)", p.Port, scan.PortKind(p.Port))
+					port = fmt.Sprintf("%d/tcp (%s)", p.Port, msrpc.PortKind(p.Port))
 				}
 				ann := ""
 				if e.Annotation != "" {
@@ -297,10 +297,10 @@ func writeRPCHost(b *strings.Builder, h *rpcHost, rng *[2]uint16) {
 	fmt.Fprintf(b, "\n  Configured range %d-%d:\n", rng[0], rng[1])
 	var outside []string
 	for _, p := range sum.TCPPorts() {
-		if p.Port == probes.EPMPort || (p.Port >= rng[0] && p.Port <= rng[1]) {
+		if p.Port == msrpc.EPMPort || (p.Port >= rng[0] && p.Port <= rng[1]) {
 			continue
 		}
-		outside = append(outside, fmt.Sprintf("%d/tcp (%s): %s", p.Port, scan.PortKind(p.Port), scan.EPMLabels(p.Interfaces)))
+		outside = append(outside, fmt.Sprintf("%d/tcp (%s): %s", p.Port, msrpc.PortKind(p.Port), scan.EPMLabels(p.Interfaces)))
 	}
 	if len(outside) == 0 {
 		b.WriteString("    every registered port is inside the range\n")

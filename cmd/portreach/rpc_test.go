@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/portreach/portreach/probes"
+	"github.com/portreach/portreach/msrpc"
 	"github.com/portreach/portreach/results"
 	"github.com/portreach/portreach/scan"
 )
@@ -61,16 +61,16 @@ func TestSummarizeRange(t *testing.T) {
 // reachable; the results are what the scanner emits for a dynamic-rpc entry.
 func TestRPCTable(t *testing.T) {
 	addr := netip.MustParseAddr("198.18.7.2")
-	dtc := probes.RPCEndpoint{Interface: probes.MustParseUUID("906b0ce0-c70b-1067-b317-00dd010662da"), Version: "1.0",
-		Name: probes.InterfaceName(probes.MustParseUUID("906b0ce0-c70b-1067-b317-00dd010662da")), Protocol: "ncacn_ip_tcp", Port: 50012}
-	netlogon := probes.RPCEndpoint{Interface: probes.MustParseUUID("12345678-1234-abcd-ef00-01234567cffb"), Version: "1.0",
-		Name: "Netlogon (MS-NRPC)", Protocol: "ncacn_ip_tcp", Port: 49152, Annotation: "netlogon"}
-	pipe := probes.RPCEndpoint{Interface: netlogon.Interface, Version: "1.0", Name: netlogon.Name, Protocol: "ncacn_np", Endpoint: `\pipe\netlogon`}
-	sum := &scan.EPMSummary{EPMResult: &scan.EPMResult{Endpoints: []probes.RPCEndpoint{netlogon, dtc, pipe}, Entries: 3, Calls: 2}}
+	dtc := msrpc.Endpoint{Interface: msrpc.MustParseUUID("906b0ce0-c70b-1067-b317-00dd010662da"), Version: "1.0",
+		Name: msrpc.InterfaceName(msrpc.MustParseUUID("906b0ce0-c70b-1067-b317-00dd010662da")), Protocol: "ncacn_ip_tcp", Port: 50012}
+	netlogon := msrpc.Endpoint{Interface: msrpc.MustParseUUID("12345678-1234-abcd-ef00-01234567cffb"), Version: "1.0",
+		Name: "Netlogon", Protocol: "ncacn_ip_tcp", Port: 49152, Annotation: "netlogon"}
+	pipe := msrpc.Endpoint{Interface: netlogon.Interface, Version: "1.0", Name: netlogon.Name, Protocol: "ncacn_np", Endpoint: `\pipe\netlogon`}
+	sum := &scan.EPMSummary{EPMResult: &scan.EPMResult{LookupResult: msrpc.LookupResult{Endpoints: []msrpc.Endpoint{netlogon, dtc, pipe}, Entries: 3, Calls: 2}}}
 	rs := []results.Result{
 		{Target: "dc", Addr: addr, Proto: results.TCP, Port: 135, State: results.Open, Reason: results.ReasonEPMListed, Probe: scan.ProbeEPM, Detail: sum.Summary(), Details: sum},
-		{Target: "dc", Addr: addr, Proto: results.TCP, Port: 50012, State: results.Filtered, Reason: "no-response", Probe: scan.ProbeEPM, Under: scan.EPMLabels([]probes.RPCEndpoint{dtc})},
-		{Target: "dc", Addr: addr, Proto: results.TCP, Port: 49152, State: results.Open, Reason: "syn-ack", Probe: scan.ProbeEPM, Under: scan.EPMLabels([]probes.RPCEndpoint{netlogon})},
+		{Target: "dc", Addr: addr, Proto: results.TCP, Port: 50012, State: results.Filtered, Reason: "no-response", Probe: scan.ProbeEPM, Under: scan.EPMLabels([]msrpc.Endpoint{dtc})},
+		{Target: "dc", Addr: addr, Proto: results.TCP, Port: 49152, State: results.Open, Reason: "syn-ack", Probe: scan.ProbeEPM, Under: scan.EPMLabels([]msrpc.Endpoint{netlogon})},
 		{Target: "dc", Addr: addr, Proto: results.TCP, Port: 50000, State: results.Open},
 		{Target: "dc", Addr: addr, Proto: results.TCP, Port: 50001, State: results.Closed},
 		{Target: "dc", Addr: addr, Proto: results.TCP, Port: 50002, State: results.Closed},
@@ -83,12 +83,12 @@ func TestRPCTable(t *testing.T) {
 	for _, want := range []string{
 		"198.18.7.2 (dc)\n",
 		"endpoint mapper 135/tcp: open (epm-listed): 3 entries, 3 endpoints on 2 TCP ports",
-		"49152/tcp (dynamic)  Netlogon (MS-NRPC) (12345678-1234-abcd-ef00-01234567cffb)",
+		"49152/tcp (dynamic)  Netlogon (12345678-1234-abcd-ef00-01234567cffb)",
 		`"netlogon"`,
 		"(1 more endpoints on named pipes or local RPC",
-		"MSDTC (MS-CMPO) (906b0ce0-…) registered on 50012/tcp: filtered (no-response)",
-		"Netlogon (MS-NRPC) (12345678-…) registered on 49152/tcp: open\n",
-		"49152/tcp (dynamic): Netlogon (MS-NRPC) (12345678-…)",
+		"MSDTC (906b0ce0-…) registered on 50012/tcp: filtered (no-response)",
+		"Netlogon (12345678-…) registered on 49152/tcp: open\n",
+		"49152/tcp (dynamic): Netlogon (12345678-…)",
 		"50000 open (1), 50001-50002 closed (2)",
 	} {
 		if !strings.Contains(out, want) {

@@ -1,4 +1,4 @@
-package probes
+package msrpc
 
 import (
 	"cmp"
@@ -261,8 +261,8 @@ func ParseTower(b []byte) (*Tower, error) {
 // would say nothing about which service is behind a port.
 var mgmtInterface = MustParseUUID("afa8bd80-7d8a-11c9-bef4-08002b102989")
 
-// RPCEndpoint is one registered interface on one endpoint, as reported.
-type RPCEndpoint struct {
+// Endpoint is one registered interface on one endpoint, as reported.
+type Endpoint struct {
 	Interface  UUID   `json:"interface"`
 	Version    string `json:"version"`        // "major.minor"
 	Name       string `json:"name,omitempty"` // well-known name, "" when unknown
@@ -271,22 +271,32 @@ type RPCEndpoint struct {
 	Port       uint16 `json:"port,omitempty"`     // TCP/UDP port for the IP protocol sequences
 	Endpoint   string `json:"endpoint,omitempty"` // pipe or LRPC endpoint name
 	Object     *UUID  `json:"object,omitempty"`   // object UUID when not nil
+	Major      uint16 `json:"-"`                  // Version as numbers, for a bind
+	Minor      uint16 `json:"-"`
+}
+
+// Syntax is the registered interface as a bind asks for it: the table's name and
+// specification with the version the server registered.
+func (e Endpoint) Syntax() Interface {
+	i, _ := LookupInterface(e.Interface.String())
+	i.Major, i.Minor = e.Major, e.Minor
+	return i
 }
 
 // Label is how a report names the interface: "MSDTC (906b0ce0-…)" or the bare UUID.
-func (e RPCEndpoint) Label() string {
+func (e Endpoint) Label() string {
 	if e.Name == "" {
 		return e.Interface.String()
 	}
 	return e.Name + " (" + e.Interface.String() + ")"
 }
 
-// RPCEndpoints turns lookup entries into the reportable list: towers decoded, the
+// DecodeEntries turns lookup entries into the reportable list: towers decoded, the
 // mgmt interface and undecodable towers dropped, duplicates (the same interface,
 // version, protocol and endpoint, which servers register once per object or per
 // address) merged, sorted by protocol, port, endpoint, name and UUID. It returns how
 // many towers did not decode, so a report can say so rather than hide them.
-func RPCEndpoints(entries []EPMEntry) (eps []RPCEndpoint, bad int) {
+func DecodeEntries(entries []EPMEntry) (eps []Endpoint, bad int) {
 	type key struct {
 		iface            UUID
 		ver, proto, endp string
@@ -305,9 +315,11 @@ func RPCEndpoints(entries []EPMEntry) (eps []RPCEndpoint, bad int) {
 		if t.Interface == mgmtInterface {
 			continue
 		}
-		ep := RPCEndpoint{
+		ep := Endpoint{
 			Interface:  t.Interface,
 			Version:    fmt.Sprintf("%d.%d", t.VerMajor, t.VerMinor),
+			Major:      t.VerMajor,
+			Minor:      t.VerMinor,
 			Name:       InterfaceName(t.Interface),
 			Annotation: e.Annotation,
 			Protocol:   t.Protocol,
@@ -328,10 +340,48 @@ func RPCEndpoints(entries []EPMEntry) (eps []RPCEndpoint, bad int) {
 		seen[k] = len(eps)
 		eps = append(eps, ep)
 	}
-	slices.SortFunc(eps, func(a, b RPCEndpoint) int {
+	slices.SortFunc(eps, func(a, b Endpoint) int {
 		return cmp.Or(cmp.Compare(a.Protocol, b.Protocol), cmp.Compare(a.Port, b.Port),
 			cmp.Compare(a.Endpoint, b.Endpoint), cmp.Compare(a.Name, b.Name),
 			cmp.Compare(a.Interface.String(), b.Interface.String()), cmp.Compare(a.Version, b.Version))
 	})
 	return eps, bad
+}
+
+// PortEndpoints is one TCP port the endpoint mapper handed out, with the
+// interfaces registered on it.
+type PortEndpoints struct {
+	Port       uint16     `json:"port"`
+	Interfaces []Endpoint `json:"interfaces"`
+}
+
+// TCPPorts groups the ncacn_ip_tcp endpoints (and ncacn_http, which is also a TCP
+// listener) by port, in port order: the ports a firewall must let through.
+func TCPPorts(eps []Endpoint) []PortEndpoints {
+	var ports []PortEndpoints
+	for _, e := range eps {
+		if e.Port == 0 || (e.Protocol != "ncacn_ip_tcp" && e.Protocol != "ncacn_http") {
+			continue
+		}
+		i, found := slices.BinarySearchFunc(ports, e.Port, func(p PortEndpoints, port uint16) int { return int(p.Port) - int(port) })
+		if !found {
+			ports = slices.Insert(ports, i, PortEndpoints{Port: e.Port})
+		}
+		ports[i].Interfaces = append(ports[i].Interfaces, e)
+	}
+	return ports
+}
+
+// PortKind says whether a registered port lies in a Windows dynamic RPC range
+// (protocols.md §11): 49152–65535 since Vista/2008, 1025–5000 before; anything
+// else was fixed by configuration (NTDS TCP/IP Port, DCTcpipPort, MSDTC
+// ServerTcpPort, Rpc\Internet Ports …) or is a well-known endpoint (135, 593).
+func PortKind(port uint16) string {
+	switch {
+	case port >= 49152:
+		return "dynamic"
+	case port >= 1025 && port <= 5000:
+		return "dynamic (pre-2008 range)"
+	}
+	return "fixed"
 }

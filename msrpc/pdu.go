@@ -1,4 +1,4 @@
-package probes
+package msrpc
 
 import (
 	"encoding/binary"
@@ -6,10 +6,8 @@ import (
 	"fmt"
 )
 
-// This file holds the connection-oriented DCE/RPC PDUs that talk to the endpoint
-// mapper on TCP 135 (C706 chapter 12, [MS-RPCE] 2.2.2): bind, bind_ack/bind_nak,
-// request, response and fault. Everything is little-endian because every PDU we send
-// declares drep 10 00 00 00; replies with another data representation are refused
+// This file holds the PDUs (C706 chapter 12, [MS-RPCE] 2.2.2). Everything is
+// little-endian because every PDU we send declares drep 10 00 00 00; replies with another data representation are refused
 // rather than decoded half-right. See protocols.md §10.
 
 // EPMPort is the TCP port of the RPC endpoint mapper.
@@ -31,9 +29,9 @@ const (
 	pfcLastFrag  = 0x02
 )
 
-// RPCHeaderLen is the size of the common PDU header every connection-oriented PDU
+// HeaderLen is the size of the common PDU header every connection-oriented PDU
 // starts with; frag_length sits at offset 8.
-const RPCHeaderLen = 16
+const HeaderLen = 16
 
 // MaxFrag is the largest fragment this client accepts, and the max_recv_frag it
 // offers in its bind: 4280 is what Windows and Samba offer, and C706 §12.6.3.6 forbids
@@ -57,16 +55,12 @@ type EPMHandle [20]byte
 // (Windows clears the handle on the last batch instead of returning 0x16C9A0D6).
 func (h EPMHandle) IsZero() bool { return h == EPMHandle{} }
 
-var (
-	// epmSyntax is the endpoint mapper interface e1af8308-5d1f-11c9-91a4-08002b14a0fa v3.0.
-	epmSyntax = MustParseUUID("e1af8308-5d1f-11c9-91a4-08002b14a0fa")
-	// ndrSyntax is the NDR transfer syntax 8a885d04-1ceb-11c9-9fe8-08002b104860 v2.0.
-	ndrSyntax = MustParseUUID("8a885d04-1ceb-11c9-9fe8-08002b104860")
-)
+// ndrSyntax is the NDR transfer syntax 8a885d04-1ceb-11c9-9fe8-08002b104860 v2.0.
+var ndrSyntax = MustParseUUID("8a885d04-1ceb-11c9-9fe8-08002b104860")
 
 // rpcHeader appends the 16-byte common header; frag_length is patched by finish.
 func rpcHeader(ptype byte, callID uint32) []byte {
-	b := make([]byte, RPCHeaderLen, 72)
+	b := make([]byte, HeaderLen, 72)
 	b[0], b[1], b[2], b[3] = 5, 0, ptype, pfcFirstFrag|pfcLastFrag
 	b[4] = 0x10 // drep: little-endian integers, ASCII, IEEE floats
 	binary.LittleEndian.PutUint32(b[12:], callID)
@@ -80,7 +74,13 @@ func finish(b []byte) []byte {
 
 // EPMBind builds the 72-byte bind PDU that asks for the endpoint mapper interface
 // (v3.0) with the NDR transfer syntax, offering 4280-byte fragments both ways.
-func EPMBind(callID uint32) []byte {
+func EPMBind(callID uint32) []byte { return Bind(callID, EPM) }
+
+// Bind builds a bind PDU (C706 §12.6.4.3, [MS-RPCE] 2.2.2.1) with one
+// presentation context: the interface id with the NDR transfer syntax, no
+// authentication, offering MaxFrag-byte fragments both ways. The server answers
+// with a bind_ack that accepts or rejects the context (ParseBindReply).
+func Bind(callID uint32, id Interface) []byte {
 	b := rpcHeader(PTypeBind, callID)
 	b = binary.LittleEndian.AppendUint16(b, MaxFrag) // max_xmit_frag
 	b = binary.LittleEndian.AppendUint16(b, MaxFrag) // max_recv_frag
@@ -88,8 +88,9 @@ func EPMBind(callID uint32) []byte {
 	b = append(b, 1, 0, 0, 0)                        // n_context_elem + 3 bytes padding
 	b = binary.LittleEndian.AppendUint16(b, 0)       // p_cont_id
 	b = append(b, 1, 0)                              // n_transfer_syn + padding
-	b = epmSyntax.AppendWire(b)
-	b = binary.LittleEndian.AppendUint32(b, 3) // if_version: major 3 (low 16 bits), minor 0
+	b = id.UUID.AppendWire(b)
+	b = binary.LittleEndian.AppendUint16(b, id.Major) // if_version: major in the low 16 bits
+	b = binary.LittleEndian.AppendUint16(b, id.Minor)
 	b = ndrSyntax.AppendWire(b)
 	b = binary.LittleEndian.AppendUint32(b, 2)
 	return finish(b)
@@ -126,14 +127,14 @@ func EPMLookupHandleFree(callID uint32, handle EPMHandle) []byte {
 	return request(callID, 4, handle[:])
 }
 
-// RPCError is a refusal from the RPC server: a bind_nak, a bind_ack that rejected
+// Error is a refusal from the RPC server: a bind_nak, a bind_ack that rejected
 // our presentation context, or a fault. The TCP port is open all the same.
-type RPCError struct {
+type Error struct {
 	PType  uint8  // PTypeBindNak, PTypeBindAck or PTypeFault
 	Status uint32 // reject reason (bind) or fault status
 }
 
-func (e *RPCError) Error() string {
+func (e *Error) Error() string {
 	switch e.PType {
 	case PTypeBindNak:
 		return fmt.Sprintf("rpc bind_nak: reason %d (%s)", e.Status, bindNakReason(e.Status))
@@ -188,18 +189,18 @@ func faultName(s uint32) string {
 	return "unknown"
 }
 
-// ErrRPCMalformed is wrapped by every error about a PDU that does not parse.
-var ErrRPCMalformed = errors.New("probes: malformed DCE/RPC PDU")
+// ErrMalformed is wrapped by every error about a PDU that does not parse.
+var ErrMalformed = errors.New("msrpc: malformed DCE/RPC PDU")
 
 func malformed(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", ErrRPCMalformed, fmt.Sprintf(format, a...))
+	return fmt.Errorf("%w: %s", ErrMalformed, fmt.Sprintf(format, a...))
 }
 
 // PDUFragLen checks a 16-byte common header and returns its frag_length, so that a
 // stream reader knows how much more to read. It refuses anything but DCE/RPC 5.0 with
 // little-endian drep, and fragments shorter than a header or longer than MaxFrag.
 func PDUFragLen(hdr []byte) (int, error) {
-	if len(hdr) < RPCHeaderLen {
+	if len(hdr) < HeaderLen {
 		return 0, malformed("short header (%d bytes)", len(hdr))
 	}
 	if hdr[0] != 5 || hdr[1] != 0 {
@@ -209,8 +210,8 @@ func PDUFragLen(hdr []byte) (int, error) {
 		return 0, malformed("big-endian data representation")
 	}
 	n := int(binary.LittleEndian.Uint16(hdr[8:]))
-	if n < RPCHeaderLen || n > MaxFrag {
-		return 0, malformed("frag_length %d outside %d…%d", n, RPCHeaderLen, MaxFrag)
+	if n < HeaderLen || n > MaxFrag {
+		return 0, malformed("frag_length %d outside %d…%d", n, HeaderLen, MaxFrag)
 	}
 	return n, nil
 }
@@ -232,11 +233,11 @@ func checkPDU(pdu []byte, callID uint32) error {
 
 // faultStatus returns the status of a fault PDU (offset 24, after alloc_hint,
 // p_cont_id, cancel_count and a reserved byte).
-func faultStatus(pdu []byte) (*RPCError, error) {
+func faultStatus(pdu []byte) (*Error, error) {
 	if len(pdu) < 28 {
 		return nil, malformed("fault of %d bytes", len(pdu))
 	}
-	return &RPCError{PType: PTypeFault, Status: binary.LittleEndian.Uint32(pdu[24:])}, nil
+	return &Error{PType: PTypeFault, Status: binary.LittleEndian.Uint32(pdu[24:])}, nil
 }
 
 // BindAck is what the server's bind_ack says about the association.
@@ -248,7 +249,7 @@ type BindAck struct {
 }
 
 // ParseBindReply parses the answer to EPMBind. A bind_nak, a fault or a rejected
-// context comes back as *RPCError: the server spoke DCE/RPC, so the port is open,
+// context comes back as *Error: the server spoke DCE/RPC, so the port is open,
 // but it will not serve the endpoint mapper to us.
 func ParseBindReply(pdu []byte, callID uint32) (*BindAck, error) {
 	if err := checkPDU(pdu, callID); err != nil {
@@ -259,7 +260,7 @@ func ParseBindReply(pdu []byte, callID uint32) (*BindAck, error) {
 		if len(pdu) < 18 {
 			return nil, malformed("bind_nak of %d bytes", len(pdu))
 		}
-		return nil, &RPCError{PType: PTypeBindNak, Status: uint32(binary.LittleEndian.Uint16(pdu[16:]))}
+		return nil, &Error{PType: PTypeBindNak, Status: uint32(binary.LittleEndian.Uint16(pdu[16:]))}
 	case PTypeFault:
 		e, err := faultStatus(pdu)
 		if err != nil {
@@ -296,7 +297,7 @@ func ParseBindReply(pdu []byte, callID uint32) (*BindAck, error) {
 		return nil, malformed("truncated context result")
 	}
 	if res := binary.LittleEndian.Uint16(pdu[off:]); res != 0 {
-		return nil, &RPCError{PType: PTypeBindAck, Status: uint32(binary.LittleEndian.Uint16(pdu[off+2:]))}
+		return nil, &Error{PType: PTypeBindAck, Status: uint32(binary.LittleEndian.Uint16(pdu[off+2:]))}
 	}
 	return ack, nil
 }
@@ -313,7 +314,7 @@ type Reassembler struct {
 }
 
 // Add takes one complete PDU and reports whether the response is complete. A fault
-// PDU ends the call with an *RPCError.
+// PDU ends the call with an *Error.
 func (r *Reassembler) Add(pdu []byte) (bool, error) {
 	if r.done {
 		return true, malformed("fragment after LAST_FRAG")

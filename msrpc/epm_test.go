@@ -1,34 +1,20 @@
-package probes
+package msrpc
 
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/portreach/portreach/internal/hexdump"
 )
 
-// epmHex decodes protocols.md-style dumps: every line may start with an offset
-// column and end with a comment after three spaces; only the hex pairs count.
-func epmHex(tb testing.TB, dump string) []byte {
-	tb.Helper()
-	var out []byte
-	for _, line := range strings.Split(dump, "\n") {
-		if i := strings.Index(line, "   "); i >= 0 {
-			line = line[:i]
-		}
-		f := strings.Fields(line)
-		if len(f) > 0 && len(f[0]) == 4 {
-			f = f[1:] // offset column
-		}
-		b, err := hex.DecodeString(strings.Join(f, ""))
-		if err != nil {
-			tb.Fatalf("bad hex %q: %v", line, err)
-		}
-		out = append(out, b...)
-	}
-	return out
+func epmHex(tb testing.TB, dump string) []byte { return hexdump.Parse(tb, dump) }
+
+func capture(tb testing.TB, name string) []byte {
+	return hexdump.File(tb, filepath.Join("testdata", name))
 }
 
 // epmSplit cuts a captured server byte stream into PDUs by frag_length.
@@ -128,7 +114,7 @@ func TestParseBindReply(t *testing.T) {
 	if err != nil || a.SecAddr != "135" || a.MaxXmit != 4280 || a.AssocGroup != 0xb3c1 {
 		t.Errorf("bind_ack: %+v, %v", a, err)
 	}
-	if _, err := ParseBindReply(ack, 2); !errors.Is(err, ErrRPCMalformed) {
+	if _, err := ParseBindReply(ack, 2); !errors.Is(err, ErrMalformed) {
 		t.Errorf("wrong call_id: %v", err)
 	}
 	captured, _ := epmCalls(t, "epm-samba-lookup500.hex")
@@ -139,7 +125,7 @@ func TestParseBindReply(t *testing.T) {
 
 	rejected := bytes.Clone(ack)
 	rejected[0x24], rejected[0x26] = 2, 1 // provider rejection, abstract syntax not supported
-	var re *RPCError
+	var re *Error
 	if _, err := ParseBindReply(rejected, 1); !errors.As(err, &re) || re.PType != PTypeBindAck || re.Status != 1 ||
 		err.Error() != "rpc bind rejected: reason 1 (abstract syntax not supported)" {
 		t.Errorf("rejected context: %v", err)
@@ -192,7 +178,7 @@ func TestEPMSambaLookup500(t *testing.T) {
 		t.Errorf("final reply: %+v", last)
 	}
 
-	eps, bad := RPCEndpoints(first.Entries)
+	eps, bad := DecodeEntries(first.Entries)
 	if bad != 0 {
 		t.Errorf("%d towers did not decode", bad)
 	}
@@ -205,7 +191,7 @@ func TestEPMSambaLookup500(t *testing.T) {
 			byPort[e.Port] = append(byPort[e.Port], e.Name)
 		}
 	}
-	for _, name := range []string{"Netlogon (MS-NRPC)", "LSA (MS-LSAD/LSAT)", "SAMR (MS-SAMR)", "DRSUAPI AD replication (MS-DRSR)", "Endpoint mapper"} {
+	for _, name := range []string{"Netlogon", "LSA", "SAMR", "DRSUAPI", "Endpoint mapper"} {
 		found := false
 		for _, names := range byPort {
 			for _, n := range names {
@@ -247,8 +233,8 @@ func TestEPMSambaLookup2(t *testing.T) {
 			t.Errorf("call %d: %d entries for max_ents 2", i, len(r.Entries))
 		}
 	}
-	a, _ := RPCEndpoints(all.Entries)
-	b, _ := RPCEndpoints(got)
+	a, _ := DecodeEntries(all.Entries)
+	b, _ := DecodeEntries(got)
 	if len(got) != len(all.Entries) || len(a) != len(b) {
 		t.Errorf("max_ents 2: %d entries/%d endpoints, max_ents 500: %d/%d", len(got), len(b), len(all.Entries), len(a))
 	}
@@ -285,7 +271,7 @@ func TestParseTower(t *testing.T) {
 		tw.Syntax != ndrSyntax || tw.Protocol != "ncacn_ip_tcp" || tw.Port != 49152 || tw.Addr.String() != "0.0.0.0" {
 		t.Errorf("tower: %+v", tw)
 	}
-	if InterfaceName(tw.Interface) != "Netlogon (MS-NRPC)" {
+	if InterfaceName(tw.Interface) != "Netlogon" {
 		t.Errorf("name %q", InterfaceName(tw.Interface))
 	}
 	for i := range len(tower) {
@@ -320,7 +306,7 @@ func TestReassemblerBounds(t *testing.T) {
 			t.Fatalf("fragment %d: %v %v", i, done, err)
 		}
 	}
-	if _, err := r.Add(resp(0, 5, big)); !errors.Is(err, ErrRPCMalformed) {
+	if _, err := r.Add(resp(0, 5, big)); !errors.Is(err, ErrMalformed) {
 		t.Errorf("stub beyond MaxStub accepted: %v (%d bytes)", err, len(r.Stub()))
 	}
 	cases := map[string][]byte{
@@ -331,13 +317,13 @@ func TestReassemblerBounds(t *testing.T) {
 	}
 	for name, pdu := range cases {
 		r := Reassembler{CallID: 5}
-		if _, err := r.Add(pdu); !errors.Is(err, ErrRPCMalformed) {
+		if _, err := r.Add(pdu); !errors.Is(err, ErrMalformed) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
 	hdr := resp(3, 5, nil)
 	binary.LittleEndian.PutUint16(hdr[8:], MaxFrag+1)
-	if _, err := PDUFragLen(hdr); !errors.Is(err, ErrRPCMalformed) {
+	if _, err := PDUFragLen(hdr); !errors.Is(err, ErrMalformed) {
 		t.Errorf("frag_length %d accepted", MaxFrag+1)
 	}
 	r = Reassembler{CallID: 5}
@@ -350,7 +336,8 @@ func TestReassemblerBounds(t *testing.T) {
 }
 
 func TestUUIDRoundTrip(t *testing.T) {
-	for u := range rpcInterfaces {
+	for _, i := range Interfaces {
+		u := i.UUID
 		if UUIDFromWire(u.AppendWire(nil)) != u {
 			t.Errorf("%s does not round-trip", u)
 		}
@@ -397,7 +384,7 @@ func FuzzParseEPMLookup(f *testing.F) {
 		if len(r.Entries)*28 > len(stub) {
 			t.Fatalf("%d entries from %d bytes", len(r.Entries), len(stub))
 		}
-		eps, bad := RPCEndpoints(r.Entries)
+		eps, bad := DecodeEntries(r.Entries)
 		if len(eps)+bad > len(r.Entries) {
 			t.Fatalf("%d endpoints + %d bad from %d entries", len(eps), bad, len(r.Entries))
 		}
@@ -436,7 +423,7 @@ func FuzzEPMResponse(f *testing.F) {
 		_, _ = ParseBindReply(stream[:n], id)
 		stream = stream[n:]
 		var ra *Reassembler
-		for len(stream) >= RPCHeaderLen {
+		for len(stream) >= HeaderLen {
 			n, err := PDUFragLen(stream)
 			if err != nil || n > len(stream) {
 				return
@@ -458,4 +445,13 @@ func FuzzEPMResponse(f *testing.F) {
 			stream = stream[n:]
 		}
 	})
+}
+
+func TestPortKind(t *testing.T) {
+	for port, want := range map[uint16]string{135: "fixed", 1025: "dynamic (pre-2008 range)", 5000: "dynamic (pre-2008 range)",
+		5001: "fixed", 49151: "fixed", 49152: "dynamic", 65535: "dynamic"} {
+		if got := PortKind(port); got != want {
+			t.Errorf("PortKind(%d) = %q, want %q", port, got, want)
+		}
+	}
 }

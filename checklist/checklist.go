@@ -8,6 +8,8 @@ package checklist
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/portreach/portreach/profiles"
@@ -24,9 +26,23 @@ type Plan struct {
 
 // Build merges the profiles (profiles.Catalog.Merge: includes resolved, entries
 // de-duplicated, strictest expectation kept) and splits the entries by where
-// they are checked. roles maps destination role keys to hosts.
+// they are checked. roles maps destination role keys to hosts: "sql01", or
+// "sql01\BTS" when the role is a SQL Server named instance (see
+// requireInstances).
 func Build(cat *profiles.Catalog, roles map[string]string, ps ...*profiles.Profile) (*Plan, error) {
-	entries, unmapped, err := cat.Merge(roles, ps...)
+	hostOf := make(map[string]string, len(roles))
+	instanceOf := map[string]string{}
+	for k, v := range roles {
+		host, inst, err := splitInstance(v)
+		if err != nil {
+			return nil, fmt.Errorf("role %s=%s: %v", k, v, err)
+		}
+		hostOf[k] = host
+		if inst != "" {
+			instanceOf[k] = inst
+		}
+	}
+	entries, unmapped, err := cat.Merge(hostOf, ps...)
 	if err != nil {
 		return nil, err
 	}
@@ -44,6 +60,7 @@ func Build(cat *profiles.Catalog, roles map[string]string, ps ...*profiles.Profi
 		}
 		byHost[e.Host] = append(byHost[e.Host], p)
 	}
+	requireInstances(byHost, entries, instanceOf)
 	for _, h := range hosts {
 		var ts scan.Targets
 		if err := ts.Add(h); err != nil {
@@ -85,3 +102,75 @@ func Port(e profiles.Entry) scan.Port {
 	}
 	return p
 }
+
+// sqlPort is SQL Server's default instance port, the one profiles name.
+const sqlPort = 1433
+
+// requireInstances applies "ROLE=HOST\INSTANCE" mappings. A named instance
+// listens where the SQL Browser (1434/udp) says, not on 1433, so the role's
+// 1433/tcp entries become requirements on the host's Browser port: it must list
+// the instance, and the instance's TCP port is checked with the 1433 entry's
+// check. The Browser port is added to the host's ports (must be open: clients
+// find a named instance through it) unless a profile already checks it. A role
+// with an instance but no 1433 entry requires the instance with a check of its
+// own.
+func requireInstances(byHost map[string][]scan.Port, entries []profiles.Entry, instanceOf map[string]string) {
+	if len(instanceOf) == 0 {
+		return
+	}
+	wants := map[string][]scan.Instance{} // host → required instances
+	browserChecks := map[string]*results.Check{}
+	firstOfRole := map[string]profiles.Entry{}
+	var order, roleKeys []string
+	for _, e := range entries {
+		inst, ok := instanceOf[e.Role]
+		if !ok || e.Host == "" {
+			continue
+		}
+		if _, seen := firstOfRole[e.Role]; !seen {
+			firstOfRole[e.Role] = e
+			roleKeys = append(roleKeys, e.Role)
+		}
+		if _, seen := browserChecks[e.Host]; !seen {
+			order = append(order, e.Host)
+			browserChecks[e.Host] = &results.Check{
+				Profiles: e.Profiles, Service: "SQL Server Browser", Expect: results.ExpectOpen, Role: e.Role,
+				Purpose: "clients find named instance " + inst + " through it",
+			}
+		}
+		if e.Proto == results.TCP && e.Port.Lo == sqlPort && e.Kind != profiles.DynamicRPC {
+			c := e.Check()
+			c.Purpose = strings.TrimSpace(c.Purpose + " (named instance " + inst + ": its own port, from the SQL Browser)")
+			wants[e.Host] = append(wants[e.Host], scan.Instance{Name: inst, Check: c})
+			byHost[e.Host] = slices.DeleteFunc(byHost[e.Host], func(p scan.Port) bool {
+				return p.Proto == results.TCP && p.Lo == sqlPort && p.Kind == scan.KindPort && p.Check != nil && p.Check.Role == e.Role
+			})
+		}
+	}
+	for _, k := range roleKeys {
+		e := firstOfRole[k]
+		if slices.ContainsFunc(wants[e.Host], func(i scan.Instance) bool { return i.Check.Role == k }) {
+			continue
+		}
+		inst := instanceOf[k]
+		wants[e.Host] = append(wants[e.Host], scan.Instance{Name: inst, Check: &results.Check{
+			Profiles: e.Profiles, Service: "SQL Server instance " + inst, Expect: results.ExpectOpen, Role: k,
+			Purpose: "the role's named instance must be listed by the SQL Browser and reachable",
+		}})
+	}
+	for _, h := range order {
+		ports := byHost[h]
+		i := slices.IndexFunc(ports, func(p scan.Port) bool {
+			return p.Proto == results.UDP && p.Lo == sqlBrowserPort && p.Kind == scan.KindPort && p.Why == ""
+		})
+		if i < 0 {
+			ports = append(ports, scan.Port{Proto: results.UDP, Lo: sqlBrowserPort, Probe: "sqlbrowser", Check: browserChecks[h]})
+			i = len(ports) - 1
+		}
+		ports[i].Instances = append(ports[i].Instances, wants[h]...)
+		byHost[h] = ports
+	}
+}
+
+// sqlBrowserPort is the SQL Server Browser's port ([MC-SQLR] §2.1).
+const sqlBrowserPort = 1434

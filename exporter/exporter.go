@@ -363,6 +363,9 @@ func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []re
 		if err != nil {
 			return plan, nil, 0, bad("%v", err)
 		}
+		if req.expect == results.ExpectReachable {
+			cl.Reachable()
+		}
 		own = append(cl.Own, req.ports...)
 		roleTargets, early = cl.Roles, cl.Skipped
 	}

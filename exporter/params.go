@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portreach/portreach/checklist"
 	"github.com/portreach/portreach/profiles"
 	"github.com/portreach/portreach/results"
 	"github.com/portreach/portreach/scan"
@@ -23,7 +24,7 @@ const (
 	paramPorts   = "ports"   // extra ports: T:135,445,U:53 (scan.ParsePorts)
 	paramRole    = "role"    // ROLE=HOST for profiles with destination roles; repeatable or comma-separated
 	paramTimeout = "timeout" // longest wait for one answer: 2s, 500ms, or seconds (1.5)
-	paramExpect  = "expect"  // for ports= ports: open or closed
+	paramExpect  = "expect"  // for ports= ports: open, closed or reachable; reachable also turns profiles' must-be-open entries into must-be-reachable
 )
 
 var knownParams = []string{paramTarget, paramProfile, paramPorts, paramRole, paramTimeout, paramExpect}
@@ -40,9 +41,10 @@ const maxAnswerTimeout = time.Minute
 type probeRequest struct {
 	target   scan.Target // Addr is set for an address, zero for a name to resolve
 	profiles []*profiles.Profile
-	ports    []scan.Port       // ad-hoc ports, checked on the target
-	roles    map[string]string // destination role → host
-	timeout  time.Duration     // 0: the exporter's default
+	ports    []scan.Port         // ad-hoc ports, checked on the target
+	roles    checklist.Roles     // destination role → host (or host\instance)
+	expect   results.Expectation // expect=: for ports= ports; reachable also for the profiles' entries
+	timeout  time.Duration       // 0: the exporter's default
 }
 
 // badRequest is an error in the request itself: 400, with the message as body.
@@ -135,43 +137,37 @@ func parseProbe(q url.Values, cat *profiles.Catalog) (*probeRequest, error) {
 			return nil, bad("ports: %v", err)
 		}
 	}
-	expect, err := single(paramExpect)
+	expectText, err := single(paramExpect)
 	if err != nil {
 		return nil, err
 	}
-	var check *results.Check
-	switch expect {
-	case "":
-	case "open":
-		check = &results.Check{Expect: results.ExpectOpen, Purpose: "expect=open"}
-	case "closed":
-		check = &results.Check{Expect: results.ExpectClosed, Purpose: "expect=closed"}
-	default:
-		return nil, bad("expect %q: want open or closed", expect)
+	expect, err := checklist.ParseExpect(expectText)
+	if err != nil {
+		return nil, bad("expect %v", err)
 	}
-	if check != nil && len(req.ports) == 0 {
-		return nil, bad("expect applies to ports= ports; profiles set their own expectations")
+	if expect != results.ExpectNone && expect != results.ExpectReachable && len(req.ports) == 0 {
+		return nil, bad("expect applies to ports= ports; profiles set their own expectations (expect=reachable turns them into must-be-reachable)")
 	}
+	req.expect = expect
+	check := checklist.ExpectCheck(expect, "expect="+expectText)
 	for i := range req.ports {
 		req.ports[i].Check = check
 	}
 
-	for _, r := range list(paramRole) {
-		k, v, ok := strings.Cut(r, "=")
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		if !ok || k == "" || v == "" {
-			return nil, bad("role %q: want ROLE=HOST, e.g. role=sql=sql01", r)
+	for _, s := range list(paramRole) {
+		r, err := checklist.ParseRole(s)
+		if err != nil {
+			return nil, bad("role %v, e.g. role=sql=sql01 or role=sql=sql01\\BTS", err)
 		}
-		if _, err := oneHost("role "+k, v); err != nil {
+		if _, err := oneHost("role "+r.Key, r.Host); err != nil {
 			return nil, err
 		}
 		if req.roles == nil {
-			req.roles = map[string]string{}
+			req.roles = checklist.Roles{}
 		}
-		if prev, dup := req.roles[k]; dup && prev != v {
-			return nil, bad("role %s given twice (%s and %s)", k, prev, v)
+		if err := req.roles.Add(r); err != nil {
+			return nil, bad("role %v", err)
 		}
-		req.roles[k] = v
 	}
 	if len(req.roles) > 0 && len(req.profiles) == 0 {
 		return nil, bad("role needs a profile with destination roles")

@@ -50,6 +50,10 @@ const (
 	// unknown
 	ReasonInterrupted Reason = "interrupted"
 	ReasonMaxTime     Reason = "max-time"
+
+	// a failed check whose port state cannot show why (Result.Fail)
+	ReasonInstanceNotListed Reason = "instance-not-listed"
+	ReasonInstanceNoTCP     Reason = "instance-no-tcp"
 )
 
 // vocabulary lists every reason with its meaning, in the order README shows them.
@@ -83,6 +87,8 @@ var vocabulary = []struct {
 	{ReasonNoRoute, "this machine has no route to the address (or no such address family)"},
 	{ReasonInterrupted, "the run was cancelled before this port finished"},
 	{ReasonMaxTime, "the run's time limit came before this port finished"},
+	{ReasonInstanceNotListed, "the SQL Browser did not list the required SQL Server instance (stopped, not installed, or the Browser was silent)"},
+	{ReasonInstanceNoTCP, "the SQL Browser lists the required instance with no TCP port: its TCP/IP protocol is off"},
 }
 
 // Reasons returns every reason of the vocabulary, in README's order.

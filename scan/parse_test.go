@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 
@@ -34,7 +35,7 @@ func TestParsePorts(t *testing.T) {
 			continue
 		}
 		for i := range got {
-			if got[i] != tt.want[i] {
+			if !reflect.DeepEqual(got[i], tt.want[i]) {
 				t.Errorf("ParsePorts(%q)[%d] = %+v, want %+v", tt.spec, i, got[i], tt.want[i])
 			}
 		}

@@ -48,10 +48,22 @@ type Port struct {
 	EPM uint16
 	// Check, when set, is copied into every result of this entry.
 	Check *results.Check
+	// Instances, on a SQL Browser port (1434/udp), are the SQL Server named
+	// instances a check requires (--role sql=HOST\INSTANCE): the Browser must list
+	// each, and each one's TCP port is tested with its Check. Without Instances,
+	// a Browser port whose Check must be open or reachable gives that check to
+	// every instance port its reply lists.
+	Instances []Instance
 	// Why, when set, says why the entry cannot be tested (ports negotiated per
 	// session, say): it is reported NotTested with Why as the reason, and nothing
 	// is sent.
 	Why results.Reason
+}
+
+// Instance is a SQL Server named instance that a check requires.
+type Instance struct {
+	Name  string         // as the SQL Browser lists it; compared without regard to case
+	Check *results.Check // the check of the instance's TCP port
 }
 
 func (p Port) hi() uint16 {

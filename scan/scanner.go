@@ -371,28 +371,6 @@ func (r *run) scanUDP(ctx context.Context, h *host, g *errgroup.Group, jobs []*u
 	}
 }
 
-// followUps tests the TCP ports a reply revealed (SQL Browser's instances), on the
-// scanned address only: never on an address taken from the reply.
-func (r *run) followUps(ctx context.Context, h *host, g *errgroup.Group, j *udpJob) {
-	fu, ok := j.result.Details.(probes.FollowUpper)
-	if !ok || j.result.State != results.Open {
-		return
-	}
-	for _, f := range fu.FollowUps() {
-		if f.Port == 0 {
-			continue
-		}
-		g.Go(func() error {
-			res := r.tcp(ctx, h, f.Port, nil)
-			res.Under = f.Label
-			res.Via = results.PortName(results.UDP, j.port)
-			res.Probe = j.result.Probe
-			r.emit(h, h.name, res)
-			return nil
-		})
-	}
-}
-
 // targetCheck is the check carried by the one error result of a target that
 // could not be scanned at all (its name did not resolve, no route): it stands for
 // every check planned on the target, so a profile scan of a mistyped host name
@@ -401,7 +379,7 @@ func targetCheck(ports []Port) *results.Check {
 	var c *results.Check
 	for _, p := range ports {
 		pc := p.Check
-		if pc == nil || pc.Expect != results.ExpectOpen && pc.Expect != results.ExpectClosed {
+		if !results.Checked(&results.Result{Check: pc}) {
 			continue
 		}
 		if c == nil {

@@ -41,6 +41,7 @@ type udpSocket interface {
 // that a late answer to an early attempt still counts) and what it has learned.
 type udpJob struct {
 	port   uint16
+	plan   Port          // the plan entry the port comes from
 	probe  *probes.Probe // nil: no probe knows this port
 	query  probes.Query
 	sock   udpSocket
@@ -49,7 +50,7 @@ type udpJob struct {
 }
 
 func (s *run) newUDPJob(h *host, p Port, port uint16) (*udpJob, error) {
-	j := &udpJob{port: port}
+	j := &udpJob{port: port, plan: p}
 	j.result = results.Result{Proto: results.UDP, Port: port}
 	var ok bool
 	if p.Probe != "" {

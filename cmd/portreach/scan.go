@@ -9,7 +9,6 @@ import (
 	"math"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/portreach/portreach/checklist"
@@ -100,9 +99,9 @@ func scanFlags(c *scanCmd) *cmdFlags {
 	f.Short("p", "ports")
 	f.Var(&c.profileNames, "profile", "role profile `NAME` (slug, name or alias; repeatable or comma-separated)")
 	f.Var(&c.profileFiles, "profile-file", "add your own profiles from `FILE` (JSON, the schema of profiles/data)")
-	f.Var(&c.roles, "role", "map a destination role to a host: `ROLE=HOST` (repeatable), e.g. sql=sql01")
+	f.Var(&c.roles, "role", "map a destination role to a host: `ROLE=HOST` or ROLE=HOST\\INSTANCE for a SQL Server named instance (repeatable), e.g. sql=sql01")
 	f.StringVar(&c.planFile, "plan", "", "go-live checklist `FILE` (JSON): profiles, targets and role mappings")
-	f.StringVar(&c.expect, "expect", "", "for -p ports: `STATE` they must be in (open or closed); a profile sets its own")
+	f.StringVar(&c.expect, "expect", "", "for -p ports: `STATE` they must be in: open, closed, or reachable (the firewall lets it through: open or closed); with profiles, reachable turns every must-be-open entry into must-be-reachable")
 
 	f.Group(groupTiming)
 	c.scanner.addTiming(f)
@@ -315,33 +314,37 @@ func (c *scanCmd) plan(pos []string) (scan.Plan, []results.Result, int, error) {
 		}
 	}
 
+	expect, err := checklist.ParseExpect(c.expect)
+	if err != nil {
+		return plan, nil, 0, bad("--expect %v", err)
+	}
 	var adhoc []scan.Port
 	if c.ports != "" {
 		ps, err := scan.ParsePorts(c.ports)
 		if err != nil {
 			return plan, nil, 0, bad("-p: %v", err)
 		}
-		var check *results.Check
-		switch c.expect {
-		case "":
-		case "open":
-			check = &results.Check{Expect: results.ExpectOpen, Purpose: "--expect open"}
-		case "closed":
-			check = &results.Check{Expect: results.ExpectClosed, Purpose: "--expect closed"}
-		default:
-			return plan, nil, 0, bad("--expect %q: want open or closed", c.expect)
-		}
+		check := checklist.ExpectCheck(expect, "--expect "+c.expect)
 		for i := range ps {
 			ps[i].Check = check
 		}
 		adhoc = ps
-	} else if c.expect != "" {
-		return plan, nil, 0, bad("--expect applies to -p ports; profiles set their own expectations")
 	}
 
 	own, roleHosts, skipped, err := c.profilePorts()
 	if err != nil {
 		return plan, nil, 0, err
+	}
+	switch {
+	case expect == results.ExpectReachable:
+		// Firewall-only validation: every must-be-open entry of the profiles
+		// becomes must-be-reachable.
+		own = checklist.Reachable(own)
+		for i := range roleHosts {
+			roleHosts[i].Ports = checklist.Reachable(roleHosts[i].Ports)
+		}
+	case expect != "" && c.ports == "":
+		return plan, nil, 0, bad("--expect %s applies to -p ports; profiles set their own expectations (--expect reachable turns them into must-be-reachable)", c.expect)
 	}
 	plan.Ports = append(own, adhoc...)
 	if len(plan.Ports) == 0 && len(roleHosts) == 0 {
@@ -417,16 +420,15 @@ func (c *scanCmd) profilePorts() ([]scan.Port, []scan.Target, []results.Result, 
 			return nil, nil, nil, bad("%v", err)
 		}
 	}
-	roles := map[string]string{}
-	for _, r := range c.roles.vals {
-		k, v, ok := strings.Cut(r, "=")
-		if !ok || k == "" || v == "" {
-			return nil, nil, nil, bad("--role %q: want ROLE=HOST, e.g. --role sql=sql01", r)
+	roles := checklist.Roles{}
+	for _, s := range c.roles.vals {
+		r, err := checklist.ParseRole(s)
+		if err != nil {
+			return nil, nil, nil, bad("--role %v, e.g. --role sql=sql01 or --role sql=sql01\\BTS", err)
 		}
-		if prev, dup := roles[k]; dup && prev != v {
-			return nil, nil, nil, bad("--role %s given twice (%s and %s)", k, prev, v)
+		if err := roles.Add(r); err != nil {
+			return nil, nil, nil, bad("--role %v", err)
 		}
-		roles[k] = v
 	}
 	var ps []*profiles.Profile
 	for _, name := range c.profileNames.vals {

@@ -1,0 +1,145 @@
+package checklist
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/portreach/portreach/results"
+	"github.com/portreach/portreach/scan"
+)
+
+// ParseExpect reads the expectation a user gives ad-hoc ports (--expect,
+// expect=): open, closed or reachable. The empty string is no expectation.
+func ParseExpect(s string) (results.Expectation, error) {
+	switch e := results.Expectation(s); e {
+	case results.ExpectNone, results.ExpectOpen, results.ExpectClosed, results.ExpectReachable:
+		return e, nil
+	}
+	return "", fmt.Errorf("%q: want open, closed or reachable", s)
+}
+
+// ExpectCheck is the check that --expect (or expect=) gives ad-hoc ports; nil
+// for no expectation. how says where it came from ("--expect reachable").
+func ExpectCheck(e results.Expectation, how string) *results.Check {
+	if e == results.ExpectNone {
+		return nil
+	}
+	return &results.Check{Expect: e, Purpose: how}
+}
+
+// Reachable turns every must-be-open check of ports into must-be-reachable, for
+// firewall-only validation before the application is installed (--expect
+// reachable with profiles): open or closed then passes, filtered fails.
+// Must-be-closed and optional entries keep their meaning. ports is not
+// modified; the checks are copied.
+func Reachable(ports []scan.Port) []scan.Port {
+	out := make([]scan.Port, len(ports))
+	for i, p := range ports {
+		p.Check = reachableCheck(p.Check)
+		for j := range p.Instances {
+			if j == 0 {
+				p.Instances = append([]scan.Instance(nil), p.Instances...)
+			}
+			p.Instances[j].Check = reachableCheck(p.Instances[j].Check)
+		}
+		out[i] = p
+	}
+	return out
+}
+
+func reachableCheck(c *results.Check) *results.Check {
+	if c == nil || c.Expect != results.ExpectOpen {
+		return c
+	}
+	cp := *c
+	cp.Expect = results.ExpectReachable
+	return &cp
+}
+
+// Reachable applies Reachable to every port the plan checks.
+func (pl *Plan) Reachable() {
+	pl.Own = Reachable(pl.Own)
+	for i := range pl.Roles {
+		pl.Roles[i].Ports = Reachable(pl.Roles[i].Ports)
+	}
+}
+
+// Role is one destination-role mapping as a user writes it: ROLE=HOST, or
+// ROLE=HOST\INSTANCE for a SQL Server named instance that must be there.
+type Role struct {
+	Key      string // the profile's role key: sql, smtp, …
+	Host     string // one host name or address
+	Instance string // a SQL Server instance name the host's SQL Browser must list; "" for none
+}
+
+// String writes the mapping back: "sql=sql01\BTS".
+func (r Role) String() string { return r.Key + "=" + r.Value() }
+
+// Value is the mapping's right-hand side: "sql01" or "sql01\BTS".
+func (r Role) Value() string {
+	if r.Instance == "" {
+		return r.Host
+	}
+	return r.Host + `\` + r.Instance
+}
+
+// ParseRole reads ROLE=HOST or ROLE=HOST\INSTANCE (spaces around the parts are
+// dropped).
+func ParseRole(s string) (Role, error) {
+	k, v, ok := strings.Cut(s, "=")
+	k = strings.TrimSpace(k)
+	if !ok || k == "" || strings.TrimSpace(v) == "" {
+		return Role{}, fmt.Errorf("%q: want ROLE=HOST or ROLE=HOST\\INSTANCE", s)
+	}
+	host, inst, err := splitInstance(v)
+	if err != nil {
+		return Role{}, fmt.Errorf("%q: %v", s, err)
+	}
+	return Role{Key: k, Host: host, Instance: inst}, nil
+}
+
+// splitInstance splits a role's value "HOST" or "HOST\INSTANCE".
+func splitInstance(v string) (host, instance string, err error) {
+	host, instance, named := strings.Cut(strings.TrimSpace(v), `\`)
+	host, instance = strings.TrimSpace(host), strings.TrimSpace(instance)
+	if host == "" {
+		return "", "", fmt.Errorf("no host before the instance name")
+	}
+	if !named {
+		return host, "", nil
+	}
+	if err := checkInstanceName(instance); err != nil {
+		return "", "", err
+	}
+	return host, instance, nil
+}
+
+// checkInstanceName refuses what cannot be a SQL Server instance name: more than
+// 16 characters (setup's limit), spaces, control characters, and the separators
+// a connection string or a second backslash would mean (\ , : ; ' @ /). Other
+// characters are left to the comparison with what the SQL Browser lists, so a
+// valid name is never refused here.
+func checkInstanceName(s string) error {
+	if s == "" || len(s) > 16 {
+		return fmt.Errorf("instance name %q: want 1 to 16 characters", s)
+	}
+	for _, c := range s {
+		if c <= ' ' || c == 0x7f || strings.ContainsRune(`\,:;'@/`, c) {
+			return fmt.Errorf("instance name %q: %q cannot be part of an instance name", s, c)
+		}
+	}
+	return nil
+}
+
+// Roles collects role mappings for Build, refusing a role mapped twice to
+// different hosts.
+type Roles map[string]string
+
+// Add adds one mapping.
+func (rs Roles) Add(r Role) error {
+	if prev, dup := rs[r.Key]; dup && prev != r.Value() {
+		return fmt.Errorf("%s given twice (%s and %s)", r.Key, prev, r.Value())
+	}
+	rs[r.Key] = r.Value()
+	return nil
+}

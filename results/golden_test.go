@@ -76,3 +76,12 @@ func TestGoldenTable(t *testing.T) {
 		})
 	}
 }
+
+func TestGoldenHTML(t *testing.T) {
+	rep := fixtureReport()
+	var b bytes.Buffer
+	if err := WriteHTML(&b, rep, HTMLOptions{Machine: "jump01"}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.html.golden", b.Bytes())
+}

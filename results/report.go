@@ -92,38 +92,54 @@ func Summarize(rs []Result) []Host {
 	for i := range sorted {
 		r := &sorted[i]
 		if n := len(hosts); n == 0 || hosts[n-1].Target != r.Target || hosts[n-1].Addr != r.Addr {
-			hosts = append(hosts, Host{Target: r.Target, Addr: r.Addr, Verdict: VerdictNone, States: map[State]int{}})
+			hosts = append(hosts, newHost(r))
 		}
-		h := &hosts[len(hosts)-1]
-		h.Ports++
-		h.States[r.State]++
-		if !h.Source.IsValid() {
-			h.Source = r.Source
-		}
-		switch Judge(r).Status {
-		case StatusMet:
-			h.Checks++
-		case StatusFailed:
-			h.Checks++
-			h.Failed++
-		case StatusUntested:
-			h.Checks++
-			h.Untested++
-		case StatusUndetermined:
-			h.Checks++
-			h.Undetermined++
-		}
+		hosts[len(hosts)-1].add(r)
 	}
 	for i := range hosts {
-		h := &hosts[i]
-		switch {
-		case h.Failed > 0:
-			h.Verdict = VerdictFail
-		case h.Met() > 0: // a pass needs at least one check met
-			h.Verdict = VerdictPass
-		}
+		hosts[i].decide()
 	}
 	return hosts
+}
+
+// newHost starts the summary of r's host.
+func newHost(r *Result) Host {
+	return Host{Target: r.Target, Addr: r.Addr, Verdict: VerdictNone, States: map[State]int{}}
+}
+
+// add counts r, one of h's results, in h. Summaries are built one result at a
+// time so that streaming formats (HTML) need not keep every result.
+func (h *Host) add(r *Result) {
+	h.Ports++
+	h.States[r.State]++
+	if !h.Source.IsValid() {
+		h.Source = r.Source
+	}
+	switch Judge(r).Status {
+	case StatusMet:
+		h.Checks++
+	case StatusFailed:
+		h.Checks++
+		h.Failed++
+	case StatusUntested:
+		h.Checks++
+		h.Untested++
+	case StatusUndetermined:
+		h.Checks++
+		h.Undetermined++
+	}
+}
+
+// decide sets h's verdict from its counts, once every result was added.
+func (h *Host) decide() {
+	switch {
+	case h.Failed > 0:
+		h.Verdict = VerdictFail
+	case h.Met() > 0: // a pass needs at least one check met
+		h.Verdict = VerdictPass
+	default:
+		h.Verdict = VerdictNone
+	}
 }
 
 // PortName renders a port the way tables, CSV and Via spell it: "443/tcp",

@@ -438,7 +438,22 @@ func (p *tablePrinter) footer(rep *Report, rs []Result, hosts []Host) {
 	if rep.Incomplete {
 		fmt.Fprintf(p.out, "Stopped at --max-time: %d %s did not finish (state unknown).\n", unknown, plural(unknown, "port", "ports"))
 	}
-	v := Overall(rs)
+	v, text := runVerdict(hosts, len(rs))
+	switch v {
+	case VerdictFail:
+		fmt.Fprintf(p.out, "%s: %s.\n", p.paint(ansiRed, "FAIL"), text)
+	case VerdictPass:
+		fmt.Fprintf(p.out, "%s: %s.\n", p.paint(ansiGreen, "PASS"), text)
+	default:
+		fmt.Fprintf(p.out, "%s.\n", text)
+	}
+}
+
+// runVerdict is the verdict of a run whose hosts are summarised in hosts, and
+// the sentence saying why, for a run's last line ("3 of 11 checks failed on 1
+// of 3 hosts (2 not tested)"; without a verdict, the whole sentence).
+func runVerdict(hosts []Host, ports int) (Verdict, string) {
+	v := VerdictNone
 	var checks, failed, untested, undetermined, met, failedHosts int
 	for _, h := range hosts {
 		checks += h.Checks
@@ -446,8 +461,12 @@ func (p *tablePrinter) footer(rep *Report, rs []Result, hosts []Host) {
 		untested += h.Untested
 		undetermined += h.Undetermined
 		met += h.Met()
-		if h.Verdict == VerdictFail {
+		switch {
+		case h.Verdict == VerdictFail:
 			failedHosts++
+			v = VerdictFail
+		case h.Verdict == VerdictPass && v == VerdictNone:
+			v = VerdictPass
 		}
 	}
 	hs := fmt.Sprintf("%d %s", len(hosts), plural(len(hosts), "host", "hosts"))
@@ -464,14 +483,13 @@ func (p *tablePrinter) footer(rep *Report, rs []Result, hosts []Host) {
 	}
 	switch {
 	case v == VerdictFail:
-		fmt.Fprintf(p.out, "%s: %d of %d checks failed on %d of %s%s.\n", p.paint(ansiRed, "FAIL"), failed, checks, failedHosts, hs, nt)
+		return v, fmt.Sprintf("%d of %d checks failed on %d of %s%s", failed, checks, failedHosts, hs, nt)
 	case v == VerdictPass:
-		fmt.Fprintf(p.out, "%s: %d %s met on %s%s.\n", p.paint(ansiGreen, "PASS"), met, plural(met, "check", "checks"), hs, nt)
+		return v, fmt.Sprintf("%d %s met on %s%s", met, plural(met, "check", "checks"), hs, nt)
 	case checks > 0:
-		fmt.Fprintf(p.out, "No verdict: none of %d %s on %s could be decided%s.\n", checks, plural(checks, "check", "checks"), hs, nt)
-	default:
-		fmt.Fprintf(p.out, "%s, %d %s, nothing expected.\n", hs, len(rs), plural(len(rs), "port", "ports"))
+		return v, fmt.Sprintf("No verdict: none of %d %s on %s could be decided%s", checks, plural(checks, "check", "checks"), hs, nt)
 	}
+	return v, fmt.Sprintf("%s, %d %s, nothing expected", hs, ports, plural(ports, "port", "ports"))
 }
 
 // drift writes the changes since the baseline: one line per change, its host,

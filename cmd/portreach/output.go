@@ -14,7 +14,7 @@ import (
 )
 
 // formats are the output formats, in the order --help lists them.
-var formats = []string{"table", "json", "jsonl", "csv", "junit", "prometheus"}
+var formats = []string{"table", "json", "jsonl", "csv", "junit", "prometheus", "html"}
 
 // output is one -o destination.
 type output struct {
@@ -99,6 +99,9 @@ func render(w io.Writer, format string, rep *results.Report, table results.Table
 		return results.WriteJUnit(w, rep)
 	case "prometheus":
 		return results.WritePrometheus(w, rep)
+	case "html":
+		machine, _ := os.Hostname() // the report says where the run went from
+		return results.WriteHTML(w, rep, results.HTMLOptions{Machine: machine})
 	case "jsonl":
 		j := results.NewJSONLWriter(w)
 		rs := slices.Clone(rep.Results)

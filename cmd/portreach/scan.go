@@ -42,9 +42,9 @@ Examples:
 
 Output: a table grouped by host on a terminal, JSON Lines (one result per line,
 streamed as ports finish) when standard output is a pipe or file; -f chooses
-(table, json, jsonl, csv, junit, prometheus). -o writes a file instead,
+(table, json, jsonl, csv, junit, prometheus, html). -o writes a file instead,
 atomically; repeat it for several (-o table:- prints to standard output,
--o json:last.json -o junit:report.xml
+-o json:last.json -o junit:report.xml -o html:go-live.html
 -o prometheus:/var/lib/prometheus/node-exporter/portreach.prom write files).
 
 Scheduled audits (see docs/audits.md): --baseline FILE compares the run with an
@@ -112,7 +112,7 @@ func scanFlags(c *scanCmd) *cmdFlags {
 	c.scanner.addProbes(f)
 
 	f.Group(groupOutput)
-	f.StringVar(&c.format, "format", "", "output `FORMAT`: table, json, jsonl, csv, junit or prometheus (default: table on a terminal, jsonl otherwise)")
+	f.StringVar(&c.format, "format", "", "output `FORMAT`: table, json, jsonl, csv, junit, prometheus or html (default: table on a terminal, jsonl otherwise)")
 	f.Short("f", "format")
 	f.Var(&c.outputs, "output", "write to `FILE` instead of standard output (FORMAT:FILE sets its format; repeatable)")
 	f.Short("o", "output")

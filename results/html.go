@@ -1,0 +1,366 @@
+package results
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The go-live report: one self-contained HTML file (styles inline, no scripts,
+// no fonts or images to fetch) that opens offline from a change ticket and
+// prints as it shows.
+
+//go:embed html.tmpl
+var htmlTemplate string
+
+//go:embed style.css
+var styleSheet string
+
+// StyleSheet is the CSS the HTML report and the exporter's page share, so both
+// look alike and print alike. It is a template.CSS: trusted, written by us.
+func StyleSheet() template.CSS { return template.CSS(styleSheet) }
+
+// htmlPage is parsed once; html/template escapes every value, so targets and
+// reply details (which come from the network) cannot inject markup.
+var htmlPage = template.Must(template.New("report").Parse(htmlTemplate))
+
+// HTMLOptions are what an HTML report says beyond the results.
+type HTMLOptions struct {
+	// Machine names the machine the run went from (its host name). Empty
+	// leaves it out.
+	Machine string
+}
+
+// maxListed caps the rows a host keeps per list (met checks, service replies),
+// so that a sweep of every port cannot make the report, or its memory, grow
+// without bound; the rest are counted and said to be left out.
+const maxListed = 500
+
+// HTMLWriter builds an HTML report from results written one at a time: it keeps
+// per-host counts, the failing and untested checks, and a bounded number of
+// met checks and service replies, never every result. It is not safe for
+// concurrent use.
+type HTMLWriter struct {
+	w     io.Writer
+	opt   HTMLOptions
+	hosts map[htmlKey]*htmlHost
+	ports int
+}
+
+type htmlKey struct {
+	target string
+	addr   netip.Addr
+}
+
+// htmlHost is one host as the report keeps it while results arrive.
+type htmlHost struct {
+	Host
+	failing, untested, met, replies []Result
+	errors                          []Result // the target itself failed (no checks to carry it)
+	moreMet, moreReplies            int
+}
+
+// NewHTMLWriter returns a writer that renders to w on Close.
+func NewHTMLWriter(w io.Writer, opt HTMLOptions) *HTMLWriter {
+	return &HTMLWriter{w: w, opt: opt, hosts: map[htmlKey]*htmlHost{}}
+}
+
+// Write takes one result into the report.
+func (hw *HTMLWriter) Write(r Result) error {
+	k := htmlKey{r.Target, r.Addr}
+	h := hw.hosts[k]
+	if h == nil {
+		h = &htmlHost{Host: newHost(&r)}
+		hw.hosts[k] = h
+	}
+	h.add(&r)
+	hw.ports++
+	switch Judge(&r).Status {
+	case StatusFailed:
+		h.failing = append(h.failing, r)
+	case StatusUntested, StatusUndetermined:
+		h.untested = append(h.untested, r)
+	case StatusMet:
+		h.met, h.moreMet = keep(h.met, h.moreMet, r)
+	}
+	switch {
+	case r.State == Error && !Checked(&r):
+		if len(h.errors) < maxListed {
+			h.errors = append(h.errors, r)
+		}
+	case r.Detail != "" && r.State != Error:
+		h.replies, h.moreReplies = keep(h.replies, h.moreReplies, r)
+	}
+	return nil
+}
+
+func keep(list []Result, more int, r Result) ([]Result, int) {
+	if len(list) >= maxListed {
+		return list, more + 1
+	}
+	return append(list, r), more
+}
+
+// Close renders the report: rep gives the run's command line, times, whether
+// it finished, and the drift; its Results are not read (they were written).
+func (hw *HTMLWriter) Close(rep *Report) error {
+	hs := make([]*htmlHost, 0, len(hw.hosts))
+	for _, h := range hw.hosts {
+		h.decide()
+		hs = append(hs, h)
+	}
+	// Failing hosts first, then passing ones, then those without a verdict;
+	// each in results.Sort order (by address, then target).
+	rank := map[Verdict]int{VerdictFail: 0, VerdictPass: 1, VerdictNone: 2}
+	slices.SortFunc(hs, func(a, b *htmlHost) int {
+		if c := rank[a.Verdict] - rank[b.Verdict]; c != 0 {
+			return c
+		}
+		return compareResults(Result{Target: a.Target, Addr: a.Addr}, Result{Target: b.Target, Addr: b.Addr})
+	})
+	hosts := make([]Host, len(hs))
+	for i, h := range hs {
+		hosts[i] = h.Host
+	}
+	v, text := runVerdict(hosts, hw.ports)
+	d := htmlDoc{
+		CSS:      StyleSheet(),
+		Verdict:  string(v),
+		Label:    verdictLabel(v),
+		Summary:  text,
+		Machine:  hw.opt.Machine,
+		Command:  strings.Join(quoteArgs(rep.Command), " "),
+		Started:  stamp(rep.Started),
+		Finished: stamp(rep.Finished),
+		Tool:     strings.TrimSpace(rep.Tool.Name + " " + rep.Tool.Version),
+		Drift:    rep.Drift,
+	}
+	if d.Tool == "" {
+		d.Tool = "portreach"
+	}
+	if !rep.Started.IsZero() && !rep.Finished.IsZero() {
+		d.Duration = rep.Finished.Sub(rep.Started).Round(time.Millisecond).String()
+	}
+	unknown := 0
+	for _, h := range hs {
+		unknown += h.States[Unknown]
+	}
+	if rep.Interrupted {
+		d.Notes = append(d.Notes, fmt.Sprintf("The run was interrupted: %d %s did not finish (state unknown) and count as failed.", unknown, plural(unknown, "port", "ports")))
+	}
+	if rep.Incomplete {
+		d.Notes = append(d.Notes, fmt.Sprintf("The run reached its time limit (--max-time): %d %s did not finish (state unknown) and count as failed.", unknown, plural(unknown, "port", "ports")))
+	}
+	for _, h := range hs {
+		d.Hosts = append(d.Hosts, h.view())
+	}
+	return htmlPage.Execute(hw.w, d)
+}
+
+// WriteHTML writes rep as a go-live report (see HTMLWriter).
+func WriteHTML(w io.Writer, rep *Report, opt HTMLOptions) error {
+	hw := NewHTMLWriter(w, opt)
+	for _, r := range rep.Results {
+		if err := hw.Write(r); err != nil {
+			return err
+		}
+	}
+	return hw.Close(rep)
+}
+
+// htmlDoc is what the template renders.
+type htmlDoc struct {
+	CSS                                 template.CSS
+	Verdict, Label, Summary             string
+	Notes                               []string
+	Machine, Command, Started, Finished string
+	Duration, Tool                      string
+	Hosts                               []htmlHostView
+	Drift                               *Drift
+}
+
+type htmlHostView struct {
+	Name, Source, Verdict, Label, Summary, States string
+	Errors                                        []string
+	Failing, Untested, Met                        []htmlCheck
+	MoreMet                                       int
+	Replies                                       []htmlReply
+	MoreReplies                                   int
+}
+
+// htmlCheck is one check as the report explains it.
+type htmlCheck struct {
+	Port, Service, Profiles, Purpose, Role, Expect string
+	State, Reason, Meaning, Fix, Detail            string
+	Sources                                        []Source
+	Failed                                         bool
+}
+
+type htmlReply struct {
+	Port, State, Probe, Detail string
+}
+
+func (h *htmlHost) view() htmlHostView {
+	v := htmlHostView{Name: h.Name(), Verdict: string(h.Verdict), Label: verdictLabel(h.Verdict), States: stateCounts(&h.Host),
+		MoreMet: h.moreMet, MoreReplies: h.moreReplies}
+	if h.Source.IsValid() {
+		v.Source = h.Source.String()
+	}
+	switch h.Verdict {
+	case VerdictFail:
+		v.Summary = fmt.Sprintf("%d of %d checks failed", h.Failed, h.Checks)
+	case VerdictPass:
+		v.Summary = fmt.Sprintf("%d %s met", h.Met(), plural(h.Met(), "check", "checks"))
+	case VerdictNone:
+		v.Summary = "nothing checked"
+		if h.Checks > 0 {
+			v.Summary = "no check could be decided"
+		}
+	}
+	if n := h.Untested + h.Undetermined; n > 0 {
+		v.Summary += fmt.Sprintf(", %d not tested or undetermined", n)
+	}
+	for _, l := range []struct {
+		in  []Result
+		out *[]htmlCheck
+	}{{h.failing, &v.Failing}, {h.untested, &v.Untested}, {h.met, &v.Met}} {
+		Sort(l.in)
+		for i := range l.in {
+			*l.out = append(*l.out, checkView(&l.in[i]))
+		}
+	}
+	for _, r := range h.errors {
+		e := "Not scanned: " + string(r.Reason)
+		if m := r.Reason.Meaning(); m != "" {
+			e += " (" + m + ")"
+		}
+		if r.Detail != "" {
+			e += ": " + r.Detail
+		}
+		if fix := remedies[r.Reason]; fix != "" {
+			e += ". " + fix
+		}
+		v.Errors = append(v.Errors, e)
+	}
+	Sort(h.replies)
+	for _, r := range h.replies {
+		port := PortName(r.Proto, r.Port)
+		if r.Under != "" {
+			port += " " + r.Under
+		}
+		v.Replies = append(v.Replies, htmlReply{Port: port, State: r.State.String(), Probe: r.Probe, Detail: r.Detail})
+	}
+	return v
+}
+
+func checkView(r *Result) htmlCheck {
+	o := Judge(r)
+	c := htmlCheck{Port: PortName(r.Proto, r.Port), State: r.State.String(), Reason: string(o.Why),
+		Meaning: o.Why.Meaning(), Fix: Remedy(r), Detail: r.Detail, Failed: o.Status == StatusFailed}
+	if r.Port == 0 && r.Proto == "" {
+		c.Port = "host"
+	}
+	if r.Under != "" {
+		c.Port += " " + r.Under
+	}
+	if k := r.Check; k != nil {
+		c.Service, c.Purpose, c.Role, c.Expect, c.Sources = k.Service, k.Purpose, k.Role, string(k.Expect), k.Sources
+		c.Profiles = strings.Join(k.Profiles, ", ")
+	}
+	return c
+}
+
+// Remedy says, for a check that failed or could not be tested, what usually
+// fixes it, in the words of the person who has to: the reason names the layer
+// (a firewall that drops or rejects, a service that is not listening, a name
+// that does not resolve), the expectation which way it must go. It is ""
+// for a check that was met, and for results without a check.
+func Remedy(r *Result) string {
+	o := Judge(r)
+	if o.Status == StatusNone || o.Status == StatusMet {
+		return ""
+	}
+	if r.Check.Expect == ExpectClosed && r.State == Open {
+		return "A service answers on a port that must be closed: stop or uninstall the service, or block the port in the host's firewall."
+	}
+	if fix, ok := remedies[o.Why]; ok {
+		return fix
+	}
+	switch r.State {
+	case Filtered:
+		return "Something on the path stops the traffic: a firewall (the host's own, or one between) or a router. Allow the port from this machine's address."
+	case Closed:
+		return "The host answered that nothing listens: start the service, or check the port it is configured to use."
+	case Open:
+		return "The port answers, but not with what the check asks for: check that the right service (and instance or interface) runs there."
+	case Unknown:
+		return "The run stopped before this port finished: run it again to the end."
+	}
+	return ""
+}
+
+// remedies are the fixes that follow from a reason alone.
+var remedies = map[Reason]string{
+	ReasonNoResponse: "Nothing answered: a firewall on the path drops the traffic (the host's own firewall, a network firewall, a security group), " +
+		"or the host is down. Allow the port from this machine's address, and check that the host is up.",
+	ReasonAdminProhibited: "A firewall rejected the traffic (ICMP administratively prohibited): add a rule that allows the port from this machine's address.",
+	ReasonConnRefused:     "The host is up and the packet got through, but no service is listening on the port: start the service (portreach local on the server shows what listens), or check the port it is configured to use.",
+	ReasonPortUnreach:     "The host is up and the datagram got through, but no service is listening on the UDP port: start the service, or check the port it is configured to use.",
+	ReasonSelfConnect:     "No service is listening on the port: start the service.",
+	ReasonHostUnreach:     "A router (or this machine) cannot reach the host: check that it is up, its address, and the routes between.",
+	ReasonNetUnreach:      "There is no route to the host's network: check the routes between this machine and the host.",
+	ReasonProtoUnreach:    "The host does not handle the protocol: check that the role is installed on it.",
+	ReasonTTLExceeded:     "The packets loop or die on the way: check the routes between this machine and the host.",
+	ReasonICMPUnreach:     "A device on the path refused the traffic: check the firewalls and routes between.",
+	ReasonLocalFirewall:   "This machine's own firewall refused to send: allow outgoing traffic to the port here.",
+	ReasonNoReplyExpected: "The protocol never answers a scanner, and no ICMP error came, so the port is not closed: confirm on the server (portreach local) that the service listens.",
+	ReasonIPProto:         "An IP protocol cannot be tested with sockets: confirm with a packet capture at the far end, or with the firewall's logs.",
+	ReasonNegotiated:      "The port is chosen per session: test the service itself (a real connection) rather than a port.",
+	ReasonRoleUnmapped:    "Name the host that plays the role (--role ROLE=HOST) to test it.",
+	ReasonEPMRefused:      "The RPC endpoint mapper refused the lookup: check the RPC service's restrictions (RestrictRemoteClients) and that the host is a Windows RPC server.",
+	ReasonEPMError:        "The RPC endpoint mapper did not answer properly: check that the RPC service (RpcSs) runs and that nothing on the path inspects or cuts RPC.",
+	ReasonProbeError:      "portreach could not build the request: report it as a bug.",
+	ReasonLocalError:      "This machine failed to send (out of sockets or memory, or no address): run again with a lower --concurrency.",
+	ReasonResolveFailed:   "The name did not resolve: fix the DNS record (or the hosts file), or give the address.",
+	ReasonNoRoute:         "This machine has no route to the address (or no address of its family): check its network configuration, or use --source.",
+	ReasonInterrupted:     "The run was stopped before the port finished: run it again to the end.",
+	ReasonMaxTime:         "The run's time limit came first: run again with a longer --max-time, or fewer ports.",
+	// Reasons a check's producer gives (RPC interfaces, SQL instances).
+	"not-registered":      "The endpoint mapper does not list the interface: the RPC service behind it is stopped (or not installed). Start it.",
+	"instance-not-listed": "The SQL Server Browser does not list the instance: start the instance (and the SQL Server Browser service), or check its name.",
+}
+
+func verdictLabel(v Verdict) string {
+	switch v {
+	case VerdictFail:
+		return "FAIL"
+	case VerdictPass:
+		return "PASS"
+	}
+	return "NO VERDICT"
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// quoteArgs quotes the arguments a shell would split, so the command line can
+// be run again as shown.
+func quoteArgs(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if a == "" || strings.ContainsAny(a, " \t\n\"'\\$`;&|<>()*?[]{}#~!") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		out[i] = a
+	}
+	return out
+}

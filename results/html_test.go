@@ -1,0 +1,80 @@
+package results
+
+import (
+	"bytes"
+	"net/netip"
+	"strings"
+	"testing"
+)
+
+// The writer keeps counts for every result but lists only a bounded number of
+// met checks and replies per host, and says how many it left out.
+func TestHTMLBounded(t *testing.T) {
+	var b bytes.Buffer
+	hw := NewHTMLWriter(&b, HTMLOptions{})
+	addr := netip.MustParseAddr("198.18.1.2")
+	check := &Check{Expect: ExpectOpen, Purpose: "--expect open"}
+	const n = maxListed + 700
+	for p := 1; p <= n; p++ {
+		if err := hw.Write(Result{Target: "h", Addr: addr, Proto: TCP, Port: uint16(p), State: Open, Reason: ReasonSynAck,
+			Detail: "banner", Check: check}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h := hw.hosts[htmlKey{"h", addr}]
+	if len(h.met) != maxListed || h.moreMet != n-maxListed || len(h.replies) != maxListed || h.Ports != n {
+		t.Fatalf("kept %d met (+%d), %d replies, %d ports", len(h.met), h.moreMet, len(h.replies), h.Ports)
+	}
+	if err := hw.Close(&Report{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"PASS</span> 1200 checks met on 1 host", "700 more checks met, not listed.", "700 more replies, not listed."} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+// Text from the network is escaped: a reply cannot add markup to the report.
+func TestHTMLEscapes(t *testing.T) {
+	var b bytes.Buffer
+	rep := &Report{Command: []string{"portreach", "scan", "<b>"}, Results: []Result{{Target: "<img src=x>", Proto: UDP, Port: 161,
+		State: Open, Reason: ReasonUDPResponse, Probe: "snmp", Detail: `<script>alert(1)</script>`}}}
+	if err := WriteHTML(&b, rep, HTMLOptions{Machine: "<i>"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"<script>", "<img", "<b>", "<i>"} {
+		if strings.Contains(b.String(), bad) {
+			t.Errorf("report contains %q unescaped", bad)
+		}
+	}
+}
+
+// Remedy follows the reason, and the expectation for an open port that must be
+// closed; met checks and results without a check have none.
+func TestRemedy(t *testing.T) {
+	open := &Check{Expect: ExpectOpen}
+	for _, tc := range []struct {
+		r    Result
+		want string
+	}{
+		{Result{State: Filtered, Reason: ReasonNoResponse, Check: open}, "a firewall on the path"},
+		{Result{State: Filtered, Reason: ReasonAdminProhibited, Check: open}, "A firewall rejected"},
+		{Result{State: Closed, Reason: ReasonConnRefused, Check: open}, "no service is listening"},
+		{Result{State: Open, Reason: ReasonSynAck, Check: &Check{Expect: ExpectClosed}}, "stop or uninstall the service"},
+		{Result{State: Error, Reason: ReasonResolveFailed, Check: open}, "did not resolve"},
+		{Result{State: Filtered, Reason: "some-new-reason", Check: open}, "Something on the path"},
+		{Result{State: Open, Reason: ReasonSynAck, Check: open}, ""},
+		{Result{State: Filtered, Reason: ReasonNoResponse}, ""},
+	} {
+		if got := Remedy(&tc.r); (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+			t.Errorf("%v %s expect %v: %q, want %q", tc.r.State, tc.r.Reason, tc.r.Check, got, tc.want)
+		}
+	}
+	// Every reason that can fail a check has a fix of its own.
+	for _, r := range Reasons() {
+		if _, ok := remedies[r]; !ok && r != ReasonSynAck && r != ReasonUDPResponse && r != ReasonEPMListed {
+			t.Errorf("reason %s has no remedy", r)
+		}
+	}
+}

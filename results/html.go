@@ -331,8 +331,9 @@ var remedies = map[Reason]string{
 	ReasonInterrupted:     "The run was stopped before the port finished: run it again to the end.",
 	ReasonMaxTime:         "The run's time limit came first: run again with a longer --max-time, or fewer ports.",
 	// Reasons a check's producer gives (RPC interfaces, SQL instances).
-	"not-registered":      "The endpoint mapper does not list the interface: the RPC service behind it is stopped (or not installed). Start it.",
-	"instance-not-listed": "The SQL Server Browser does not list the instance: start the instance (and the SQL Server Browser service), or check its name.",
+	"not-registered":        "The endpoint mapper does not list the interface: the RPC service behind it is stopped (or not installed). Start it.",
+	ReasonInstanceNotListed: "The SQL Server Browser does not list the instance: start the instance (and the SQL Server Browser service), or check its name.",
+	ReasonInstanceNoTCP:     "The instance does not listen on TCP: enable the TCP/IP protocol in SQL Server Configuration Manager and restart the instance.",
 }
 
 func verdictLabel(v Verdict) string {

@@ -28,7 +28,7 @@ func TestAgreesWithTextfile(t *testing.T) {
 	now := time.Now()
 	rs := []results.Result{
 		{Target: "dc01", Addr: addr, Source: netip.MustParseAddr("198.18.0.1"), Proto: results.TCP, Port: 389, State: results.Open, RTT: 412 * time.Microsecond, Check: dc, Time: now},
-		{Target: "dc01", Addr: addr, Proto: results.TCP, Port: 445, State: results.Filtered, Check: dc, Time: now},
+		{Target: "dc01", Addr: addr, Proto: results.TCP, Port: 445, State: results.Filtered, Reason: results.ReasonNoResponse, Check: dc, Time: now},
 		{Target: "dc01", Addr: addr, Proto: results.UDP, Port: 53, State: results.OpenFiltered, Check: opt, Time: now},
 		{Target: "dc01", Addr: addr, Proto: results.TCP, Port: 23, State: results.Closed, RTT: time.Millisecond, Check: closed, Time: now},
 		{Target: "dc01", Addr: addr, Proto: results.TCP, Port: 1433, State: results.Open, RTT: time.Millisecond, Check: sql, Time: now},
@@ -67,7 +67,7 @@ func TestAgreesWithTextfile(t *testing.T) {
 		}
 		out := map[string]float64{}
 		for _, name := range []string{results.MetricPortState, results.MetricPortUp, results.MetricPortRTT,
-			results.MetricExpectationFailed, results.MetricHostFailed, results.MetricHostSource} {
+			results.MetricExpectationFailed, results.MetricPortReason, results.MetricHostFailed, results.MetricHostSource} {
 			for _, m := range fams[name].GetMetric() {
 				out[seriesKey(name, m)] = m.GetGauge().GetValue() + m.GetUntyped().GetValue()
 			}

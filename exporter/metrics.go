@@ -117,8 +117,9 @@ func keyOf(r *results.Result) portKey {
 }
 
 // probeRegistry renders one probe's results: for every port its state (one 0/1
-// series per state), whether it is up, its round-trip time and, for checked
-// ports, whether its expectation failed; for every host whether it failed; and
+// series per state), whether it is up, its round-trip time, for checked ports
+// whether its expectation failed, and its reason (results.MetricPortReason);
+// for every host whether it failed; and
 // the probe's success, duration and time bound.
 func probeRegistry(rs []results.Result, sum probeSummary) (*prometheus.Registry, error) {
 	portLabels := []string{results.LabelHost, results.LabelAddress, results.LabelPort, results.LabelProto, results.LabelProfile}
@@ -138,6 +139,10 @@ func probeRegistry(rs []results.Result, sum probeSummary) (*prometheus.Registry,
 		Name: results.MetricExpectationFailed,
 		Help: results.MetricHelp[results.MetricExpectationFailed],
 	}, append(slices.Clone(portLabels), results.LabelExpect))
+	reason := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: results.MetricPortReason,
+		Help: results.MetricHelp[results.MetricPortReason],
+	}, append(slices.Clone(portLabels), results.LabelStatus, results.LabelReason))
 	hostFailed := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: results.MetricHostFailed,
 		Help: results.MetricHelp[results.MetricHostFailed],
@@ -201,8 +206,10 @@ func probeRegistry(rs []results.Result, sum probeSummary) (*prometheus.Registry,
 			rtt.WithLabelValues(lv...).Set(r.RTT.Seconds())
 		}
 		if results.Checked(r) {
-			failed.WithLabelValues(append(lv, string(r.Check.Expect))...).Set(b2f(results.Fails(r)))
+			failed.WithLabelValues(append(slices.Clone(lv), string(r.Check.Expect))...).Set(b2f(results.Fails(r)))
 		}
+		status, why := results.ReasonLabels(r)
+		reason.WithLabelValues(append(lv, status, why)...).Set(1)
 	}
 	for _, h := range results.Summarize(rs) {
 		addr := ""
@@ -220,7 +227,7 @@ func probeRegistry(rs []results.Result, sum probeSummary) (*prometheus.Registry,
 	incomplete.Set(b2f(sum.incomplete))
 
 	reg := prometheus.NewRegistry()
-	for _, c := range []prometheus.Collector{state, up, rtt, failed, hostFailed, hostSource, success, duration, bound, incomplete} {
+	for _, c := range []prometheus.Collector{state, up, rtt, failed, reason, hostFailed, hostSource, success, duration, bound, incomplete} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

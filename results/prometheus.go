@@ -36,6 +36,18 @@ const (
 	// requires (see Fails), else 0; present only for checked ports (Checked).
 	// Labels: host, address, port, proto, profile, expect.
 	MetricExpectationFailed = "portreach_expectation_failed"
+	// MetricPortReason is always 1 (an "info" metric: join on the port's
+	// labels). Its reason label says why the port got its state or, for a
+	// checked port, why its check came out as it did (Judge's Why): no-response
+	// or admin-prohibited point at a firewall, conn-refused or port-unreachable
+	// at a service that is not running, instance-not-listed at a SQL instance
+	// that is missing. Its status label is the check's outcome (met, failed,
+	// untested, undetermined; empty for a port without a check). Both come from
+	// fixed vocabularies (Reasons, Statuses; a reason outside the vocabulary is
+	// written "other"), so there is one series per port at any time and the set
+	// of label values is bounded. Labels: host, address, port, proto, profile,
+	// status, reason.
+	MetricPortReason = "portreach_port_reason_info"
 	// MetricHostFailed is 1 when the host has at least one failed expectation.
 	// Labels: host, address.
 	MetricHostFailed = "portreach_host_failed"
@@ -79,8 +91,13 @@ const (
 	LabelProfile = "profile"
 	// LabelState is a state's name as every other format spells it (State.String).
 	LabelState = "state"
-	// LabelExpect is the expectation: "open" or "closed".
+	// LabelExpect is the expectation: "open", "closed" or "reachable".
 	LabelExpect = "expect"
+	// LabelStatus is a check's outcome (Status): met, failed, untested,
+	// undetermined, or empty for a port without a check.
+	LabelStatus = "status"
+	// LabelReason is a reason of the vocabulary (Reasons), or "other".
+	LabelReason = "reason"
 	// LabelSourceAddress is the local address a host was scanned from.
 	LabelSourceAddress = "source_address"
 	// LabelKind is a drift kind's name (DriftKind.String).
@@ -92,7 +109,8 @@ var MetricHelp = map[string]string{
 	MetricPortState:         "Port state from the latest portreach run: 1 for the state the port is in, 0 for the others.",
 	MetricPortUp:            "1 when the port is open (a service answered), else 0.",
 	MetricPortRTT:           "Round-trip time of the answer that decided the port's state, in seconds.",
-	MetricExpectationFailed: "1 when the port fails what its profile entry requires (open or closed), else 0.",
+	MetricExpectationFailed: "1 when the port fails what its profile entry requires (open, closed or reachable), else 0.",
+	MetricPortReason:        "Always 1: the reason label says why the port got its state or its check its outcome (status label), from a fixed vocabulary.",
 	MetricHostFailed:        "1 when the host has at least one failed expectation, else 0.",
 	MetricHostSource:        "Always 1: the source_address label is the local address the host was scanned from, as its firewall sees it.",
 	MetricRunFailed:         "1 when at least one expectation failed in the latest run, else 0.",
@@ -170,6 +188,11 @@ func WritePrometheus(w io.Writer, rep *Report) error {
 			pw.sample(MetricExpectationFailed, append(labels(p), LabelExpect, string(p.r.Check.Expect)), boolValue(Fails(p.r)))
 		}
 	}
+	pw.family(MetricPortReason)
+	for _, p := range ports {
+		status, reason := ReasonLabels(p.r)
+		pw.sample(MetricPortReason, append(labels(p), LabelStatus, status, LabelReason, reason), 1)
+	}
 	pw.family(MetricHostFailed)
 	for _, h := range Summarize(rs) {
 		pw.sample(MetricHostFailed, []string{LabelHost, h.Target, LabelAddress, addrLabel(h.Addr)}, boolValue(h.Verdict == VerdictFail))
@@ -199,6 +222,22 @@ func WritePrometheus(w io.Writer, rep *Report) error {
 		}
 	}
 	return bw.Flush()
+}
+
+// ReasonLabels returns the status and reason labels of r's MetricPortReason
+// series: the check's outcome and its Why, or for a port without a check no
+// status and the port's own reason. A reason outside the vocabulary is "other",
+// so a report from another version cannot widen the label's values.
+func ReasonLabels(r *Result) (status, reason string) {
+	why := r.Reason
+	o := Judge(r)
+	if o.Status != StatusNone {
+		why = o.Why
+	}
+	if !why.Known() {
+		return string(o.Status), "other"
+	}
+	return string(o.Status), string(why)
 }
 
 func addrLabel(a netip.Addr) string {

@@ -173,3 +173,30 @@ func TestPrometheusSeries(t *testing.T) {
 		t.Errorf("%d ports with a state, want %d", n, len(rep.Results)-1)
 	}
 }
+
+// The reason label takes its values from the vocabulary only, and says why a
+// check failed (a producer's reason included), so an alert can tell a firewall
+// from a stopped service.
+func TestReasonLabels(t *testing.T) {
+	open := &Check{Expect: ExpectOpen}
+	missing := Result{State: NotTested, Reason: ReasonInstanceNotListed, Check: open}
+	missing.Fail(ReasonInstanceNotListed)
+	for _, tc := range []struct {
+		r              Result
+		status, reason string
+	}{
+		{Result{State: Filtered, Reason: ReasonNoResponse, Check: open}, "failed", "no-response"},
+		{Result{State: Closed, Reason: ReasonConnRefused, Check: open}, "failed", "conn-refused"},
+		{Result{State: Closed, Reason: ReasonConnRefused, Check: &Check{Expect: ExpectReachable}}, "met", "conn-refused"},
+		{Result{State: OpenFiltered, Reason: ReasonNoResponse, Check: &Check{Expect: ExpectReachable}}, "undetermined", "no-response"},
+		{missing, "failed", "instance-not-listed"},
+		{Result{State: Open, Reason: ReasonSynAck}, "", "syn-ack"},
+		{Result{State: Open, Reason: "made-up"}, "", "other"},
+		{Result{State: Error, Reason: "", Check: open}, "failed", "other"},
+	} {
+		status, reason := ReasonLabels(&tc.r)
+		if status != tc.status || reason != tc.reason {
+			t.Errorf("%+v: status %q reason %q, want %q %q", tc.r, status, reason, tc.status, tc.reason)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portreach/portreach/profiles"
 	"github.com/portreach/portreach/results"
 	"github.com/portreach/portreach/scan"
 )
@@ -409,5 +410,57 @@ func TestPage(t *testing.T) {
 	}
 	if nf := get(t, context.Background(), srv, "/nothing", ""); nf.status != 404 {
 		t.Errorf("/nothing: %d", nf.status)
+	}
+}
+
+// expect=reachable: a closed port passes, and with a profile every must-be-open
+// entry becomes must-be-reachable; the reason series says why each port came
+// out as it did.
+func TestExpectReachable(t *testing.T) {
+	cat, err := profiles.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, srv := newServer(t, Config{Allow: allow(t, "127.0.0.0/8"), Catalog: cat})
+	closed := closedTCP(t)
+	s := get(t, context.Background(), srv, fmt.Sprintf("/probe?target=127.0.0.1&ports=T:%d&expect=reachable", closed), "5")
+	c := portLabels("127.0.0.1", "127.0.0.1", closed, "tcp")
+	if got := s.value(t, results.MetricExpectationFailed, with(c, results.LabelExpect, "reachable")); got != 0 {
+		t.Errorf("closed port, reachable: expectation failed %v\n%s", got, s.body)
+	}
+	if got := s.value(t, results.MetricPortReason, with(with(c, results.LabelStatus, "met"), results.LabelReason, "conn-refused")); got != 1 {
+		t.Errorf("reason series %v\n%s", got, s.body)
+	}
+	if got := s.value(t, MetricProbeSuccess, nil); got != 1 {
+		t.Errorf("probe success %v", got)
+	}
+
+	// The kerberos-kdc profile on loopback, where nothing listens on 88: not
+	// open, yet reachable (RST, port unreachable).
+	s = get(t, context.Background(), srv, "/probe?target=127.0.0.1&profile=kerberos-kdc&expect=reachable", "5")
+	if s.status != http.StatusOK || len(s.series(results.MetricExpectationFailed, map[string]string{results.LabelExpect: "reachable"})) == 0 {
+		t.Fatalf("profile with expect=reachable: %d\n%s", s.status, s.body)
+	}
+	if got := s.value(t, MetricProbeSuccess, nil); got != 1 {
+		t.Errorf("nothing listens, every entry reachable: probe success %v\n%s", got, s.body)
+	}
+	if s := get(t, context.Background(), srv, "/probe?target=127.0.0.1&profile=kerberos-kdc&expect=open", ""); s.status != http.StatusBadRequest {
+		t.Errorf("expect=open with a profile: %d", s.status)
+	}
+}
+
+// role= takes a SQL Server named instance as --role does: HOST\INSTANCE.
+func TestRoleNamedInstance(t *testing.T) {
+	cat, err := profiles.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, _ := url.ParseQuery(`target=127.0.0.1&profile=biztalk-send-server&role=sql=127.0.0.2%5CBTS`)
+	req, err := parseProbe(q, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := req.roles["sql"]; got != `127.0.0.2\BTS` {
+		t.Errorf("role sql = %q", got)
 	}
 }

@@ -163,3 +163,46 @@ func TestReadJSONVersion2(t *testing.T) {
 		t.Errorf("version 2 document with a version 3 field: %v", err)
 	}
 }
+
+// JUnit: an undetermined check is skipped with why, a producer's failure is a
+// failure naming its reason.
+func TestJUnitOutcomes(t *testing.T) {
+	reach := &Check{Expect: ExpectReachable}
+	missing := Result{Target: "sql01", Proto: TCP, State: NotTested, Reason: ReasonInstanceNotListed, Under: "instance BTS", Check: &Check{Expect: ExpectOpen}}
+	missing.Fail(ReasonInstanceNotListed)
+	rep := &Report{Results: []Result{
+		{Target: "sql01", Proto: UDP, Port: 1434, State: OpenFiltered, Reason: ReasonNoResponse, Check: reach},
+		missing,
+	}}
+	var b bytes.Buffer
+	if err := WriteJUnit(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`type="undetermined"`, "a silent UDP port cannot tell a firewall from a service not installed yet",
+		`(instance-not-listed): must be open`,
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("JUnit lacks %q:\n%s", want, b.String())
+		}
+	}
+}
+
+// Drift under --expect reachable: a port that was closed (reachable) and is now
+// dropped is a regression; one that went from closed to open is not.
+func TestDriftReachable(t *testing.T) {
+	reach := &Check{Expect: ExpectReachable}
+	port := func(p uint16, s State) Result {
+		return Result{Target: "sql01", Proto: TCP, Port: p, State: s, Check: reach}
+	}
+	then := &Report{Results: []Result{port(1433, Closed), port(1434, Closed)}}
+	now := &Report{Results: []Result{port(1433, Filtered), port(1434, Open)}}
+	d := Diff(then, now, nil)
+	regressions := map[uint16]bool{}
+	for _, c := range d.Changes {
+		regressions[c.Port] = c.Regression
+	}
+	if len(regressions) != 2 || !regressions[1433] || regressions[1434] {
+		t.Errorf("changes %+v", d.Changes)
+	}
+}

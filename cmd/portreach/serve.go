@@ -26,8 +26,11 @@ and portreach scans every port of the profile on HOST, from this machine, and
 answers with one series per port (state, up, round-trip time, expectation
 failed) and portreach_probe_success for the whole role. Also:
   &ports=T:135,445,U:53   more ports (alone, or added to the profile's)
-  &expect=open|closed     what the ports= ports must be
-  &role=sql=HOST          map a destination role (repeatable)
+  &expect=open|closed|reachable  what the ports= ports must be; reachable
+                          also makes the profile's must-be-open entries
+                          must-be-reachable (firewall-only validation)
+  &role=sql=HOST          map a destination role (repeatable); sql=HOST%5CNAME
+                          requires the SQL Server named instance NAME
   &timeout=2s             longest wait for one answer
 The scrape timeout Prometheus sends (X-Prometheus-Scrape-Timeout-Seconds),
 less --timeout-offset, bounds each scan. /metrics is the exporter's own health;

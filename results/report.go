@@ -143,10 +143,15 @@ func (h *Host) decide() {
 }
 
 // PortName renders a port the way tables, CSV and Via spell it: "443/tcp",
-// "53/udp", and for IP protocols (which have no ports) just the protocol, "gre".
+// "53/udp", for IP protocols (which have no ports) just the protocol, "gre",
+// and for a TCP or UDP check whose port nothing revealed (a required SQL
+// instance the Browser does not list) "?/tcp".
 func PortName(p Proto, port uint16) string {
 	if port == 0 && p != TCP && p != UDP {
 		return string(p)
+	}
+	if port == 0 {
+		return "?/" + string(p)
 	}
 	if p == "" {
 		return strconv.Itoa(int(port))

@@ -14,7 +14,7 @@ import (
 // scanned address only: never on an address taken from the reply. Which of them
 // are checks, and what a required instance the reply does not list gives, is
 // planFollowUps' decision.
-func (r *run) followUps(ctx context.Context, h *host, g *errgroup.Group, j *udpJob) {
+func (r *run) followUps(ctx context.Context, h *host, g *errgroup.Group, j *udpJob, planned []Port) {
 	var fus []probes.FollowUp
 	var instances []probes.SQLInstance
 	if j.result.State == results.Open {
@@ -26,7 +26,7 @@ func (r *run) followUps(ctx context.Context, h *host, g *errgroup.Group, j *udpJ
 		}
 	}
 	via := results.PortName(results.UDP, j.port)
-	tests, missing := planFollowUps(j.plan, j.result, fus, instances)
+	tests, missing := planFollowUps(j.plan, j.result, fus, instances, checkedTCP(planned))
 	for _, m := range missing {
 		m.Via, m.Probe = via, j.result.Probe
 		r.emit(h, h.name, m)
@@ -63,8 +63,10 @@ type followUp struct {
 //   - otherwise, when p's check requires the Browser open or reachable (the
 //     profile requires SQL Server), every instance port becomes a check of that
 //     role with the same expectation: a filtered instance port fails the run;
+//     except a port the plan checks on the host anyway (a profile's 1433), which
+//     would otherwise be counted twice;
 //   - otherwise the ports are tested and reported without a check.
-func planFollowUps(p Port, res results.Result, fus []probes.FollowUp, instances []probes.SQLInstance) ([]followUp, []results.Result) {
+func planFollowUps(p Port, res results.Result, fus []probes.FollowUp, instances []probes.SQLInstance, checked func(uint16) bool) ([]followUp, []results.Result) {
 	var tests []followUp
 	var missing []results.Result
 	covered := map[uint16]bool{}
@@ -94,12 +96,26 @@ func planFollowUps(p Port, res results.Result, fus []probes.FollowUp, instances 
 			continue
 		}
 		fu := followUp{port: f.Port, label: f.Label}
-		if len(p.Instances) == 0 {
+		if len(p.Instances) == 0 && !checked(f.Port) {
 			fu.check = instanceCheck(p.Check, f.Label)
 		}
 		tests = append(tests, fu)
 	}
 	return tests, missing
+}
+
+// checkedTCP reports which TCP ports the plan checks (an expectation that can
+// fail) on the host.
+func checkedTCP(ports []Port) func(uint16) bool {
+	return func(port uint16) bool {
+		for _, p := range ports {
+			if p.Proto == results.TCP && p.Kind == KindPort && p.Why == "" && p.Lo <= port && port <= p.hi() &&
+				results.Checked(&results.Result{Check: p.Check}) {
+				return true
+			}
+		}
+		return false
+	}
 }
 
 // instanceCheck is the check an instance port inherits from a Browser entry

@@ -16,9 +16,10 @@ func TestPlanFollowUps(t *testing.T) {
 		{Name: "PIPES", Pipe: `\\SQL01\pipe\sql\query`},
 	}
 	fus := (&probes.SQLBrowserDetail{Instances: insts}).FollowUps()
+	none := checkedTCP(nil)
 
 	// A profile that requires SQL Server: every instance port is a check.
-	tests, missing := planFollowUps(Port{Proto: results.UDP, Lo: 1434, Check: open}, answered, fus, insts)
+	tests, missing := planFollowUps(Port{Proto: results.UDP, Lo: 1434, Check: open}, answered, fus, insts, none)
 	if len(missing) != 0 || len(tests) != 2 {
 		t.Fatalf("tests %+v, missing %+v", tests, missing)
 	}
@@ -31,9 +32,16 @@ func TestPlanFollowUps(t *testing.T) {
 		t.Error("the Browser's own check was modified")
 	}
 
+	// A port the plan checks anyway (the profile's 1433) is one check, not two.
+	planned := checkedTCP([]Port{{Proto: results.TCP, Lo: 1433, Check: open}, {Proto: results.TCP, Lo: 49733}})
+	tests, _ = planFollowUps(Port{Proto: results.UDP, Lo: 1434, Check: open}, answered, fus, insts, planned)
+	if len(tests) != 2 || tests[0].port != 1433 || tests[0].check != nil || tests[1].check == nil {
+		t.Errorf("with 1433 planned: %+v", tests)
+	}
+
 	// Nothing required of the Browser, or must be closed: the ports are reported, not checked.
 	for _, c := range []*results.Check{nil, {Expect: results.ExpectOptional}, {Expect: results.ExpectClosed}} {
-		tests, _ := planFollowUps(Port{Proto: results.UDP, Lo: 1434, Check: c}, answered, fus, insts)
+		tests, _ := planFollowUps(Port{Proto: results.UDP, Lo: 1434, Check: c}, answered, fus, insts, none)
 		for _, f := range tests {
 			if f.check != nil {
 				t.Errorf("Browser check %+v gave instance %s a check", c, f.label)
@@ -47,7 +55,7 @@ func TestPlanFollowUps(t *testing.T) {
 		return Instance{Name: name, Check: &results.Check{Expect: results.ExpectOpen, Role: "sql", Service: "SQL Server"}}
 	}
 	p := Port{Proto: results.UDP, Lo: 1434, Check: open, Instances: []Instance{need("bts"), need("NOPE"), need("pipes")}}
-	tests, missing = planFollowUps(p, answered, fus, insts)
+	tests, missing = planFollowUps(p, answered, fus, insts, none)
 	if len(tests) != 2 || tests[0].port != 49733 || tests[0].label != "instance BTS" || tests[0].check != p.Instances[0].Check ||
 		tests[1].port != 1433 || tests[1].check != nil {
 		t.Errorf("tests %+v", tests)
@@ -67,7 +75,7 @@ func TestPlanFollowUps(t *testing.T) {
 
 	// A silent Browser: every required instance fails, nothing is tested.
 	silent := results.Result{Proto: results.UDP, Port: 1434, State: results.OpenFiltered, Reason: results.ReasonNoResponse}
-	tests, missing = planFollowUps(p, silent, nil, nil)
+	tests, missing = planFollowUps(p, silent, nil, nil, none)
 	if len(tests) != 0 || len(missing) != 3 || !results.Fails(&missing[0]) {
 		t.Errorf("silent Browser: tests %+v, missing %+v", tests, missing)
 	}

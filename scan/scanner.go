@@ -264,7 +264,7 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 		r.scanUDP(ctx, h, &g, udp)
 		for i, j := range udp {
 			r.emit(h, t.Name, withCheck(j.result, udpChecks[i]))
-			r.followUps(ctx, h, &g, j)
+			r.followUps(ctx, h, &g, j, ports)
 		}
 	}
 	_ = g.Wait()

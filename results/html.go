@@ -332,6 +332,8 @@ var remedies = map[Reason]string{
 	ReasonMaxTime:         "The run's time limit came first: run again with a longer --max-time, or fewer ports.",
 	// Reasons a check's producer gives (RPC interfaces, SQL instances).
 	"not-registered":        "The endpoint mapper does not list the interface: the RPC service behind it is stopped (or not installed). Start it.",
+	ReasonNotListening:      "Start the service on the server, or check the port it is configured to use: nothing listens on it.",
+	ReasonLoopbackOnly:      "The service listens on loopback only: configure it to listen on the server's network address (or all addresses).",
 	ReasonInstanceNotListed: "The SQL Server Browser does not list the instance: start the instance (and the SQL Server Browser service), or check its name.",
 	ReasonInstanceNoTCP:     "The instance does not listen on TCP: enable the TCP/IP protocol in SQL Server Configuration Manager and restart the instance.",
 }

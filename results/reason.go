@@ -54,6 +54,11 @@ const (
 	// a failed check whose port state cannot show why (Result.Fail)
 	ReasonInstanceNotListed Reason = "instance-not-listed"
 	ReasonInstanceNoTCP     Reason = "instance-no-tcp"
+
+	// this machine's own sockets (portreach local)
+	ReasonListening    Reason = "listening"
+	ReasonLoopbackOnly Reason = "loopback-only"
+	ReasonNotListening Reason = "not-listening"
 )
 
 // vocabulary lists every reason with its meaning, in the order README shows them.
@@ -89,6 +94,9 @@ var vocabulary = []struct {
 	{ReasonMaxTime, "the run's time limit came before this port finished"},
 	{ReasonInstanceNotListed, "the SQL Browser did not list the required SQL Server instance (stopped, not installed, or the Browser was silent)"},
 	{ReasonInstanceNoTCP, "the SQL Browser lists the required instance with no TCP port: its TCP/IP protocol is off"},
+	{ReasonListening, "portreach local: a process on this machine listens on the port (TCP) or has it bound (UDP)"},
+	{ReasonLoopbackOnly, "portreach local: the port is bound on loopback addresses only, so other machines cannot reach it"},
+	{ReasonNotListening, "portreach local: no process on this machine listens on the port: the service is not started (a firewall is not the cause)"},
 }
 
 // Reasons returns every reason of the vocabulary, in README's order.

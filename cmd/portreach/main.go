@@ -31,6 +31,7 @@ Usage:
   portreach profiles [WORD]           list the role profiles (Exchange, AD, SQL, BizTalk …)
   portreach profiles show NAME        every port of a profile, with its source document
   portreach rpc [flags] HOST...       list RPC endpoints (135/tcp) and test their ports
+  portreach local [--profile NAME]    on the server: what listens here, checked against a profile
   portreach serve --allow CIDR ...    Prometheus exporter: /probe?target=HOST&profile=SLUG
   portreach version                   print the version
   portreach help [COMMAND]            this text, or a command's flags
@@ -76,6 +77,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runProfiles(rest, stdout, stderr)
 	case "rpc":
 		return runRPC(ctx, rest, stdout, stderr)
+	case "local":
+		return runLocal(ctx, rest, stdout, stderr)
 	case "serve":
 		return runServe(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":

@@ -1,0 +1,92 @@
+//go:build linux
+
+package listeners
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/portreach/portreach/results"
+)
+
+func read() ([]Socket, error) {
+	var out []Socket
+	for _, t := range []struct {
+		file  string
+		proto results.Proto
+	}{{"tcp", results.TCP}, {"tcp6", results.TCP}, {"udp", results.UDP}, {"udp6", results.UDP}} {
+		f, err := os.Open(filepath.Join("/proc/net", t.file))
+		if errors.Is(err, fs.ErrNotExist) && strings.HasSuffix(t.file, "6") {
+			continue // IPv6 disabled
+		}
+		if err != nil {
+			return nil, err
+		}
+		ss, err := ParseProcNet(f, t.proto)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ss...)
+	}
+	owners := socketOwners()
+	for i := range out {
+		if pid, ok := owners[out[i].inode]; ok {
+			out[i].PID = pid
+			out[i].Process = processName(pid)
+		}
+	}
+	return out, nil
+}
+
+// socketOwners maps socket inodes to the processes holding them, from the
+// "socket:[INODE]" links in /proc/PID/fd. Processes that cannot be read (another
+// user's, without privileges; ones that exit meanwhile) are left out.
+func socketOwners() map[uint64]int {
+	owners := map[uint64]int{}
+	procs, err := os.ReadDir("/proc")
+	if err != nil {
+		return owners
+	}
+	for _, p := range procs {
+		pid, err := strconv.Atoi(p.Name())
+		if err != nil {
+			continue
+		}
+		dir := filepath.Join("/proc", p.Name(), "fd")
+		fds, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, fd := range fds {
+			link, err := os.Readlink(filepath.Join(dir, fd.Name()))
+			if err != nil {
+				continue
+			}
+			s, ok := strings.CutPrefix(link, "socket:[")
+			if !ok {
+				continue
+			}
+			if inode, err := strconv.ParseUint(strings.TrimSuffix(s, "]"), 10, 64); err == nil {
+				if _, seen := owners[inode]; !seen {
+					owners[inode] = pid // the first holder; children inherit sockets too
+				}
+			}
+		}
+	}
+	return owners
+}
+
+// processName is the process's command name (/proc/PID/comm, at most 15 bytes),
+// or "" when it cannot be read.
+func processName(pid int) string {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "comm"))
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}

@@ -112,10 +112,7 @@ func scanFlags(c *scanCmd) *cmdFlags {
 	c.scanner.addProbes(f)
 
 	f.Group(groupOutput)
-	f.StringVar(&c.format, "format", "", "output `FORMAT`: table, json, jsonl, csv, junit, prometheus or html (default: table on a terminal, jsonl otherwise)")
-	f.Short("f", "format")
-	f.Var(&c.outputs, "output", "write to `FILE` instead of standard output (FORMAT:FILE sets its format; repeatable)")
-	f.Short("o", "output")
+	c.addOutputs(f)
 	f.BoolVar(&c.quiet, "quiet", false, "print nothing unless the run fails (see --fail-on) or differs from --baseline; then only the failures and changes")
 	f.Short("q", "quiet")
 	f.BoolVar(&c.verbose, "verbose", false, "table: one row per port, and the purpose and source of every checked port")
@@ -129,6 +126,14 @@ func scanFlags(c *scanCmd) *cmdFlags {
 	f.StringVar(&c.failOn, "fail-on", failExpect, "what exits 1: `LIST` of expect, regression, state-change, any-change or none")
 	f.StringVar(&c.lock, "lock", "", "hold a lock on `FILE` while running; if another run holds it, exit 4 at once")
 	return f
+}
+
+// addOutputs defines -f and -o, for scan and local.
+func (c *scanCmd) addOutputs(f *cmdFlags) {
+	f.StringVar(&c.format, "format", "", "output `FORMAT`: table, json, jsonl, csv, junit, prometheus or html (default: table on a terminal, jsonl otherwise)")
+	f.Short("f", "format")
+	f.Var(&c.outputs, "output", "write to `FILE` instead of standard output (FORMAT:FILE sets its format; repeatable)")
+	f.Short("o", "output")
 }
 
 func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {

@@ -189,11 +189,9 @@ func groupRPC(rs []results.Result) []*rpcHost {
 		key := r.Target + "\x00" + r.Addr.String()
 		h := index[key]
 		if h == nil {
-			name := r.Addr.String()
-			if !r.Addr.IsValid() {
-				name = r.Target
-			} else if r.Target != "" && r.Target != name {
-				name += " (" + r.Target + ")"
+			name := (&results.Host{Target: r.Target, Addr: r.Addr}).Name()
+			if r.Source.IsValid() {
+				name += "  from " + r.Source.String() // as the scan table says it
 			}
 			h = &rpcHost{name: name}
 			index[key] = h

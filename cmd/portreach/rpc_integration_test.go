@@ -74,6 +74,7 @@ func TestRPCCommandSamba(t *testing.T) {
 		"Configured range 50000-50200:",
 		"593/tcp (fixed): Endpoint mapper",
 		"50150-50200 filtered (51)",
+		host + "  from " + h.Peer.String(), // the address the host's firewall sees
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q", want)

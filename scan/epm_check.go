@@ -86,7 +86,7 @@ func EPMLabels(eps []msrpc.Endpoint) string { return epmLabels(eps, true) }
 // A registered port outside the declared range p.Lo-p.Hi is pointed out.
 func (r *run) epmCheck(ctx context.Context, h *host, p Port) {
 	epmPort := cmp.Or(p.EPM, msrpc.EPMPort)
-	res := r.tcp(ctx, h, epmPort, nil)
+	res := r.tcp(ctx, h, epmPort)
 	res.Probe = ProbeEPM
 	if res.State != results.Open {
 		res.Detail = "endpoint mapper unreachable: the registered RPC ports cannot be listed"
@@ -118,7 +118,7 @@ func (r *run) epmCheck(ctx context.Context, h *host, p Port) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			pr := r.tcp(ctx, h, ep.Port, nil)
+			pr := r.tcp(ctx, h, ep.Port)
 			d := &EPMPortDetail{Kind: msrpc.PortKind(ep.Port), Interfaces: ep.Interfaces}
 			if p.Lo != 0 && (ep.Port < p.Lo || ep.Port > p.hi()) {
 				d.OutsideRange = fmt.Sprintf("%d-%d", p.Lo, p.hi())

@@ -33,7 +33,7 @@ func (r *run) followUps(ctx context.Context, h *host, g *errgroup.Group, j *udpJ
 	}
 	for _, f := range tests {
 		g.Go(func() error {
-			res := r.tcp(ctx, h, f.port, nil)
+			res := r.tcp(ctx, h, f.port)
 			res.Under = f.label
 			res.Via = via
 			res.Probe = j.result.Probe

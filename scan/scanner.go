@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -70,7 +71,10 @@ type run struct {
 	pace    *pacer
 	slots   chan struct{}
 	dialer  net.Dialer
+	loops   []*loop // the TCP connect engine (loop.go)
 	out     chan<- results.Result
+	// nextLoop spreads hosts over the loops.
+	nextLoop atomic.Uint32
 	bufs    sync.Pool
 }
 
@@ -80,7 +84,6 @@ type host struct {
 	addr     netip.Addr
 	source   netip.Addr // the local address the host is scanned from
 	est      estimator
-	fresh    freshGate   // caps connection attempts in their first moments
 	icmpSeen atomic.Bool // the path sends ICMP errors for this host
 
 	mu          sync.Mutex
@@ -156,6 +159,21 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 		r.udpPace = 1100 * time.Millisecond
 	}
 
+	for range max(1, runtime.GOMAXPROCS(0)) {
+		r.loops = append(r.loops, newLoop(newPoller(r.dialer, s.Source.Unmap())))
+	}
+	defer func() {
+		for _, l := range r.loops {
+			l.stop()
+		}
+	}()
+	stopLoops := context.AfterFunc(ctx, func() {
+		for _, l := range r.loops {
+			l.post(l.stopAll)
+		}
+	})
+	defer stopLoops()
+
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -217,7 +235,7 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 		}
 		addr = a
 	}
-	h := &host{name: t.Name, addr: addr.Unmap(), fresh: newFreshGate()}
+	h := &host{name: t.Name, addr: addr.Unmap()}
 	h.est.ceiling = r.timeout
 	src, err := preflight(h.addr, r.Source)
 	if err != nil {
@@ -257,8 +275,9 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 				Reason: results.ReasonIPProto, Detail: "IP protocol " + string(p.Proto) + " needs raw sockets; test it with a packet capture at the far end"}, p.Check))
 		}
 	}
+	waitTCP := func() {}
 	if tcpCount > 0 {
-		r.scanTCP(ctx, h, &g, tcp, tcpCount)
+		waitTCP = r.startTCP(ctx, h, tcp, tcpCount, func(res results.Result) { r.emit(h, t.Name, res) })
 	}
 	if len(udp) > 0 {
 		r.scanUDP(ctx, h, &g, udp)
@@ -267,58 +286,8 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 			r.followUps(ctx, h, &g, j, ports)
 		}
 	}
+	waitTCP()
 	_ = g.Wait()
-}
-
-// scanTCP runs a host's TCP ports on at most PerHost long-lived workers, started
-// only when every worker is busy: ports that answer at once keep a small pool
-// busy (about freshCap workers), while dropped ports, which wait out their
-// timeouts, get as many workers as PerHost allows. A goroutine per port would
-// pay for growing a fresh stack through the dial path 65535 times in a full
-// scan; a full pool from the start would hold 1024 grown stacks for nothing.
-func (r *run) scanTCP(ctx context.Context, h *host, g *errgroup.Group, ports []Port, n int) {
-	type job struct {
-		port    uint16
-		check   *results.Check
-		release func() // the first attempt's place at the host's fresh gate
-	}
-	jobs := make(chan job)
-	work := func(j job) {
-		for {
-			r.emit(h, h.name, withCheck(r.tcp(ctx, h, j.port, j.release), j.check))
-			var ok bool
-			if j, ok = <-jobs; !ok {
-				return
-			}
-		}
-	}
-	workers := 0
-	for _, p := range ports {
-		for port := int(p.Lo); port <= int(p.hi()); port++ {
-			release := func() {}
-			if !stopped(ctx) {
-				release = h.fresh.take(ctx)
-			}
-			if stopped(ctx) {
-				release()
-				r.emit(h, h.name, withCheck(results.Result{Proto: results.TCP, Port: uint16(port),
-					State: results.Unknown, Reason: stopReason(ctx)}, p.Check))
-				continue
-			}
-			j := job{uint16(port), p.Check, release}
-			select {
-			case jobs <- j: // an idle worker took it
-			default:
-				if workers < min(n, r.perHost) {
-					workers++
-					g.Go(func() error { work(j); return nil })
-				} else {
-					jobs <- j
-				}
-			}
-		}
-	}
-	close(jobs)
 }
 
 // scanUDP runs a host's UDP exchanges in two phases. First every port gets its

@@ -4,161 +4,476 @@ import (
 	"context"
 	"net"
 	"net/netip"
-	"sync"
+	"os"
 	"time"
 
 	"github.com/portreach/portreach/results"
 )
 
-type dialResult struct {
-	conn     net.Conn
-	err      error
-	rtt      time.Duration
-	attempts int // dials that reached the network (transient local failures excluded)
-}
-
-// tcp tests one TCP port with a connect scan. T is the host's current timeout.
+// The TCP connect scan: the policy of one port's attempts (when to retry, how
+// long to wait, what an attempt's end means) lives here, once, for every poller.
+//
+// A port's timeout T is the host's current one (the configured 1 s, or SRTT +
+// 4·RTTVAR once the host has answered, so T/2 is still many round trips).
 // Attempt k starts k·T/2 after the first while the port is still silent, and the
 // port is given up at max(T, (retries+1)·T/2): a retry goes out only for a silent
-// port, each attempt has at least T/2 to be answered (T is the configured 1 s, or
-// SRTT + 4·RTTVAR once the host has answered, so T/2 is still many round trips),
-// and a dropped port costs T with the default single retry rather than 2·T.
-//
-// The first attempt runs on the calling goroutine; retries are started by a
-// timer, so the common case (an answer within T/2) spawns nothing.
-func (s *run) tcp(ctx context.Context, h *host, port uint16, release func()) results.Result {
-	r := results.Result{Proto: results.TCP, Port: port}
-	ap := netip.AddrPortFrom(h.addr, port)
-	T := h.est.timeout()
-	start := time.Now()
-	giveUp := start.Add(max(T, time.Duration(s.retries+1)*T/2))
-	window := func() time.Duration { return max(time.Until(giveUp), T/2) }
-	if s.pace.wait(ctx) != nil {
-		if release != nil {
-			release()
+// port, each attempt has at least T/2 to be answered, and a dropped port costs T
+// with the default single retry rather than 2·T. A port left silent within a
+// window learnt from the host's quick answers gets one more attempt with the full
+// configured timeout before it is called filtered.
+
+// splitAt is the number of a host's TCP ports from which the host is shared
+// among the loops rather than given to one: a full port sweep of one host then
+// uses every processor.
+const splitAt = 256
+
+// tcp tests one TCP port on its own (the endpoint mapper, follow-up ports).
+func (r *run) tcp(ctx context.Context, h *host, port uint16) results.Result {
+	var res results.Result
+	r.startTCP(ctx, h, []Port{{Proto: results.TCP, Lo: port}}, 1, func(x results.Result) { res = x })()
+	return res
+}
+
+// startTCP starts testing a host's TCP ports (n in all) and returns a function
+// that waits until each has been reported through out. out is called from a
+// loop's goroutine, one result at a time per part of the host.
+func (r *run) startTCP(ctx context.Context, h *host, ports []Port, n int, out func(results.Result)) (wait func()) {
+	parts := 1
+	if n >= splitAt {
+		parts = len(r.loops)
+	}
+	first := int(r.nextLoop.Add(1))
+	done := make([]chan struct{}, parts)
+	for k := range parts {
+		l := r.loops[(first+k)%len(r.loops)]
+		sw := &sweep{
+			r: r, ctx: ctx, l: l, h: h, out: out, ports: ports,
+			parts: parts, skip: k, left: (n - k + parts - 1) / parts,
+			perHost:  max(1, r.perHost/parts),
+			freshCap: max(1, freshCap/parts),
+			done:     make(chan struct{}),
 		}
-		r.State, r.Reason = results.Unknown, stopReason(ctx)
-		return r
+		done[k] = sw.done
+		l.post(sw.start)
 	}
-	actx, cancel := context.WithCancel(ctx)
-	defer cancel()
-
-	ch := make(chan dialResult, s.retries)
-	var wg sync.WaitGroup
-	var timer *time.Timer
-	if s.retries > 0 {
-		wg.Add(1)
-		timer = time.AfterFunc(T/2, func() {
-			defer wg.Done()
-			for k := 1; k <= s.retries; k++ {
-				if k > 1 && sleepUntil(actx, start.Add(time.Duration(k)*T/2)) != nil {
-					return
-				}
-				if s.pace.wait(actx) != nil {
-					return
-				}
-				wg.Add(1)
-				go func() { defer wg.Done(); ch <- s.dialOnce(actx, h, ap, window(), nil) }()
-			}
-		})
-		go func() { wg.Wait(); close(ch) }()
-	} else {
-		close(ch)
+	return func() {
+		for _, d := range done {
+			<-d
+		}
 	}
+}
 
-	best := s.judge(h, &r, s.dialOnce(actx, h, ap, window(), release))
-	for !best.final && !stopped(ctx) {
-		d, ok := <-ch
+// sweep is the part of one host's TCP ports that one loop tests. It is used
+// from that loop's goroutine only.
+type sweep struct {
+	r     *run
+	ctx   context.Context
+	l     *loop
+	h     *host
+	out   func(results.Result)
+	ports []Port
+	pi    int  // ports[pi] holds the next port
+	cur   int  // the next port, when inRange
+	inRg  bool // cur is set for ports[pi]
+	parts int  // this sweep takes every parts-th port …
+	skip  int  // … starting after skip more
+
+	perHost  int // ports in progress at once
+	freshCap int // attempts younger than freshAge at once (see freshCap)
+	fresh    int
+
+	active    []*tcpPort
+	queue     []*attempt // waiting for a socket slot or a fresh place
+	left      int        // results still to report
+	isBlocked bool
+	stopped   bool
+	finished  bool
+	done      chan struct{}
+}
+
+func (sw *sweep) start() {
+	if sw.left == 0 {
+		sw.end()
+		return
+	}
+	sw.l.sweeps[sw] = struct{}{}
+	sw.pump()
+}
+
+func (sw *sweep) end() {
+	sw.finished = true
+	delete(sw.l.sweeps, sw)
+	close(sw.done)
+}
+
+// next returns this sweep's next port.
+func (sw *sweep) next() (uint16, *results.Check, bool) {
+	for sw.pi < len(sw.ports) {
+		p := sw.ports[sw.pi]
+		if !sw.inRg {
+			sw.cur, sw.inRg = int(p.Lo)+sw.skip, true
+		}
+		if sw.cur <= int(p.hi()) {
+			port := sw.cur
+			sw.cur += sw.parts
+			return uint16(port), p.Check, true
+		}
+		sw.skip = sw.cur - int(p.hi()) - 1
+		sw.pi++
+		sw.inRg = false
+	}
+	return 0, nil, false
+}
+
+// take takes a socket slot and a fresh place for one attempt, or says why not
+// (and the sweep is pumped again when one is freed).
+func (sw *sweep) take() bool {
+	if sw.fresh >= sw.freshCap {
+		return false
+	}
+	select {
+	case sw.r.slots <- struct{}{}:
+	default:
+		sw.l.block(sw)
+		return false
+	}
+	sw.fresh++
+	return true
+}
+
+// pump starts whatever may start: queued attempts first, then new ports.
+func (sw *sweep) pump() {
+	if sw.stopped || sw.finished {
+		return
+	}
+	if stopped(sw.ctx) {
+		sw.stop()
+		return
+	}
+	now := time.Now()
+	for len(sw.queue) > 0 {
+		a := sw.queue[0]
+		if a.state != queued {
+			sw.queue = sw.queue[1:]
+			continue
+		}
+		if !sw.take() {
+			return
+		}
+		sw.queue[0] = nil
+		sw.queue = sw.queue[1:]
+		a.slot, a.fresh = true, true
+		sw.launch(a, now)
+	}
+	for len(sw.active) < sw.perHost && sw.pi < len(sw.ports) {
+		if !sw.take() {
+			return
+		}
+		port, check, ok := sw.next()
+		if !ok {
+			sw.release(&attempt{slot: true, fresh: true})
+			return
+		}
+		p := &tcpPort{sw: sw, port: port, check: check, idx: len(sw.active)}
+		sw.active = append(sw.active, p)
+		p.begin(now)
+	}
+}
+
+// release gives back what an attempt holds.
+func (sw *sweep) release(a *attempt) {
+	if a.slot {
+		a.slot = false
+		<-sw.r.slots
+		sw.l.freed()
+	}
+	if a.fresh {
+		a.fresh = false
+		sw.fresh--
+	}
+}
+
+// launch starts an attempt that holds a slot and a fresh place, after the
+// scan's pace allows it.
+func (sw *sweep) launch(a *attempt, now time.Time) {
+	if sw.r.pace != nil {
+		if at := sw.r.pace.reserve(); at.After(now) {
+			a.state = pacing
+			sw.l.at(at, timer{a: a})
+			return
+		}
+	}
+	a.fire(now)
+}
+
+// stop reports every port not yet reported as unknown: the run was cancelled or
+// ran out of time.
+func (sw *sweep) stop() {
+	sw.stopped = true
+	reason := stopReason(sw.ctx)
+	for len(sw.active) > 0 {
+		p := sw.active[len(sw.active)-1]
+		p.res.State, p.res.Reason = results.Unknown, reason
+		p.finish()
+	}
+	sw.queue = nil
+	for sw.left > 0 {
+		port, check, ok := sw.next()
 		if !ok {
 			break
 		}
-		best = s.judge(h, &r, d)
+		sw.left--
+		sw.out(withCheck(results.Result{Proto: results.TCP, Port: port, State: results.Unknown, Reason: reason}, check))
 	}
-	cancel()
-	if timer != nil && timer.Stop() {
-		wg.Done() // the retries never started
+	if !sw.finished {
+		sw.end()
 	}
-	go func() { // late attempts: close whatever they opened
-		for d := range ch {
-			if d.conn != nil {
-				closeNow(d.conn)
-			}
-		}
-	}()
+}
 
-	if !best.final && stopped(ctx) {
-		r.State, r.Reason = results.Unknown, stopReason(ctx)
-		return r
+// tcpPort is one port under test.
+type tcpPort struct {
+	sw    *sweep
+	idx   int // in sw.active
+	port  uint16
+	check *results.Check
+	res   results.Result
+
+	T      time.Duration
+	start  time.Time
+	giveUp time.Time
+	sent   int        // attempts of the first round made so far (1 + retries in all)
+	last   bool       // the last attempt, with the configured timeout, was made
+	atts   []*attempt // every attempt not over
+	best   outcome
+	over   bool
+}
+
+// begin makes the port's first attempt, which holds a slot and a fresh place.
+func (p *tcpPort) begin(now time.Time) {
+	r := p.sw.r
+	p.res = results.Result{Proto: results.TCP, Port: p.port}
+	p.T = p.sw.h.est.timeout()
+	p.start = now
+	p.giveUp = now.Add(max(p.T, time.Duration(r.retries+1)*p.T/2))
+	p.sent = 1
+	a := p.attempt(false)
+	a.slot, a.fresh = true, true
+	if r.retries > 0 {
+		p.sw.l.at(p.start.Add(p.T/2), timer{p: p})
 	}
-	if !best.final && T < s.timeout {
+	p.sw.launch(a, now)
+}
+
+func (p *tcpPort) attempt(last bool) *attempt {
+	a := &attempt{p: p, last: last}
+	p.atts = append(p.atts, a)
+	return a
+}
+
+// retry makes the next attempt of the first round, when the port is still
+// silent k·T/2 after the first.
+func (p *tcpPort) retry() {
+	if p.over {
+		return
+	}
+	a := p.attempt(false)
+	p.sent++
+	if p.sent <= p.sw.r.retries {
+		p.sw.l.at(p.start.Add(time.Duration(p.sent)*p.T/2), timer{p: p})
+	}
+	a.state = queued
+	p.sw.queue = append(p.sw.queue, a)
+	p.sw.pump()
+}
+
+// advance decides what the port does after an attempt ended.
+func (p *tcpPort) advance() {
+	if p.over {
+		return
+	}
+	sw := p.sw
+	switch {
+	case p.best.final:
+		p.res.State, p.res.Reason = p.best.state, p.best.reason
+	case len(p.atts) > 0 || !p.last && p.sent <= sw.r.retries:
+		return // attempts still out, or still to come
+	case stopped(sw.ctx):
+		p.res.State, p.res.Reason = results.Unknown, stopReason(sw.ctx)
+	case !p.last && p.T < sw.r.timeout:
 		// Silent within a window learnt from this host's quick answers. Before
 		// calling it filtered, give it the full configured timeout once: a burst
 		// of probes can overflow a queue on the path (or this machine can be slow
 		// to notice the answer), and one dropped port among answering ones is
 		// exactly what a firewall rule looks like, so it must be checked.
-		best = s.judge(h, &r, s.dialOnce(ctx, h, ap, s.timeout, nil))
-		if !best.final && stopped(ctx) {
-			r.State, r.Reason = results.Unknown, stopReason(ctx)
-			return r
-		}
+		p.last = true
+		a := p.attempt(true)
+		a.state = queued
+		sw.queue = append(sw.queue, a)
+		return
+	default:
+		p.res.State, p.res.Reason = p.best.state, p.best.reason
 	}
-	r.State, r.Reason = best.state, best.reason
-	return r
+	p.finish()
 }
 
-// judge turns one attempt into an outcome, records it in r and feeds the host's
-// round-trip estimate. A loopback connect that met itself (TCP simultaneous open,
-// when the kernel picks the target port as the source port; the kernel never
-// picks a port a listener holds) is closed, never open.
-func (s *run) judge(h *host, r *results.Result, d dialResult) outcome {
-	r.Attempts += d.attempts
-	if d.conn != nil {
-		self := isSelfConnect(d.conn)
-		closeNow(d.conn)
-		if self {
-			r.RTT = d.rtt
-			return outcome{results.Closed, results.ReasonSelfConnect, true}
+// finish ends the port's attempts still out and reports it.
+func (p *tcpPort) finish() {
+	sw := p.sw
+	p.over = true
+	for _, a := range p.atts {
+		if a.state == live {
+			sw.l.io.abort(a)
+		}
+		a.state = over
+		sw.release(a)
+	}
+	p.atts = nil
+	last := sw.active[len(sw.active)-1]
+	last.idx = p.idx
+	sw.active[p.idx] = last
+	sw.active[len(sw.active)-1] = nil
+	sw.active = sw.active[:len(sw.active)-1]
+	sw.left--
+	sw.out(withCheck(p.res, p.check))
+	if sw.left == 0 && !sw.finished {
+		sw.end()
+	}
+}
+
+// Attempt states.
+const (
+	queued  = iota // waiting for a socket slot and a fresh place
+	pacing         // holds them, waiting for the scan's pace
+	backoff        // waiting out a local shortage (see waitOut)
+	live           // sent, on the poller
+	over
+)
+
+// attempt is one connection attempt.
+type attempt struct {
+	p      *tcpPort
+	state  uint8
+	last   bool // the port's last attempt, with the configured timeout
+	slot   bool // holds a socket slot
+	fresh  bool // holds a fresh place
+	wait   time.Duration
+	sent   time.Time
+	until  time.Time // the attempt's window ends
+	freshT time.Time // its fresh place is given back
+
+	// The poller's.
+	fd     int
+	seq    uint32
+	cancel context.CancelFunc
+}
+
+func (a *attempt) addrPort() netip.AddrPort {
+	return netip.AddrPortFrom(a.p.sw.h.addr, a.p.port)
+}
+
+// fire sends the attempt. Local shortages (out of descriptors or ephemeral
+// ports) are waited out with backoff and never become a verdict; the window
+// starts again once a socket could be made.
+func (a *attempt) fire(now time.Time) {
+	p := a.p
+	sw := p.sw
+	a.sent = now
+	if err := sw.l.io.connect(a); err != nil {
+		sw.release(a)
+		a.state = backoff
+		a.wait = min(max(2*a.wait, 5*time.Millisecond), time.Second)
+		sw.l.at(now.Add(a.wait), timer{a: a})
+		return
+	}
+	a.state = live
+	window := sw.r.timeout
+	if !a.last {
+		window = max(p.giveUp.Sub(now), p.T/2)
+	}
+	a.until = now.Add(window)
+	a.freshT = now.Add(freshAge)
+	first := a.freshT
+	if a.until.Before(first) {
+		first = a.until
+	}
+	sw.l.at(first, timer{a: a})
+}
+
+// due runs when the attempt's timer comes.
+func (a *attempt) due() {
+	sw := a.p.sw
+	switch a.state {
+	case pacing:
+		a.fire(time.Now())
+	case backoff:
+		a.state = queued
+		sw.queue = append(sw.queue, a)
+		sw.pump()
+	case live:
+		now := time.Now()
+		if a.fresh && !now.Before(a.freshT) {
+			// An attempt unanswered for freshAge gives its place to the next.
+			a.fresh = false
+			sw.fresh--
+		}
+		if now.Before(a.until) {
+			sw.l.at(a.until, timer{a: a})
+			sw.pump()
+			return
+		}
+		sw.l.io.abort(a)
+		a.ended(os.ErrDeadlineExceeded, false)
+	}
+}
+
+// ended judges an attempt that the poller reported or whose window closed.
+func (a *attempt) ended(err error, self bool) {
+	if a.state != live {
+		return
+	}
+	p := a.p
+	sw := p.sw
+	now := time.Now()
+	a.state = over
+	sw.release(a)
+	if err != nil && transient(err) {
+		a.state = backoff
+		a.wait = min(max(2*a.wait, 5*time.Millisecond), time.Second)
+		sw.l.at(now.Add(a.wait), timer{a: a})
+		return
+	}
+	for i, b := range p.atts {
+		if b == a {
+			p.atts[i] = p.atts[len(p.atts)-1]
+			p.atts = p.atts[:len(p.atts)-1]
+			break
 		}
 	}
-	o := classify(d.err)
+	if !p.over {
+		p.best = sw.r.judge(sw.h, &p.res, err, self, now.Sub(a.sent))
+		p.advance()
+	}
+	sw.pump()
+}
+
+// judge turns one attempt's end into an outcome, records it in r and feeds the
+// host's round-trip estimate. A loopback connect that met itself (TCP
+// simultaneous open, when the kernel picks the target port as the source port;
+// the kernel never picks a port a listener holds) is closed, never open.
+func (s *run) judge(h *host, r *results.Result, err error, self bool, rtt time.Duration) outcome {
+	r.Attempts++
+	if self {
+		r.RTT = rtt
+		return outcome{results.Closed, results.ReasonSelfConnect, true}
+	}
+	o := classify(err)
 	if o.final {
-		r.RTT = d.rtt
+		r.RTT = rtt
 		if o.state == results.Open || o.state == results.Closed {
-			h.est.observe(d.rtt)
+			h.est.observe(rtt)
 		}
 	}
 	return o
-}
-
-// dialOnce makes one connection attempt with its own window. Local shortages
-// (out of descriptors or ephemeral ports) are waited out with backoff and never
-// become a verdict; the window starts again once a socket could be made.
-// release, when not nil, is a place at the host's fresh gate already taken for
-// this attempt.
-func (s *run) dialOnce(ctx context.Context, h *host, ap netip.AddrPort, window time.Duration, release func()) dialResult {
-	var d dialResult
-	err := s.waitOut(ctx, func() error {
-		s.slots <- struct{}{}
-		defer func() { <-s.slots }()
-		if release == nil {
-			release = h.fresh.take(ctx)
-		}
-		dctx, cancel := context.WithTimeout(ctx, window)
-		start := time.Now()
-		c, err := s.dialer.DialContext(dctx, "tcp", ap.String())
-		d = dialResult{conn: c, err: err, rtt: time.Since(start), attempts: 1}
-		cancel()
-		release()
-		release = nil
-		if ctx.Err() != nil {
-			return nil // cancelled: whatever the error, nothing to wait out
-		}
-		return err
-	})
-	if d.err != nil && transient(d.err) {
-		return dialResult{err: err} // cancelled while waiting out a shortage: no attempt made
-	}
-	return d
 }
 
 func isSelfConnect(c net.Conn) bool {

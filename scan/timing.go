@@ -71,15 +71,20 @@ func (p *pacer) wait(ctx context.Context) error {
 	if p == nil {
 		return ctx.Err()
 	}
+	return sleepUntil(ctx, p.reserve())
+}
+
+// reserve takes the next send's place and says when it may go.
+func (p *pacer) reserve() time.Time {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	now := time.Now()
 	if p.next.Before(now) {
 		p.next = now
 	}
 	at := p.next
 	p.next = p.next.Add(p.interval)
-	p.mu.Unlock()
-	return sleepUntil(ctx, at)
+	return at
 }
 
 func sleepUntil(ctx context.Context, at time.Time) error {
@@ -109,27 +114,3 @@ const (
 	freshCap = 128
 	freshAge = 50 * time.Millisecond
 )
-
-type freshGate chan struct{}
-
-func newFreshGate() freshGate { return make(freshGate, freshCap) }
-
-// take waits for a place and returns the function that gives it back; the place
-// is given back after freshAge anyway. A nil gate does not limit.
-func (g freshGate) take(ctx context.Context) (release func()) {
-	if g == nil {
-		return func() {}
-	}
-	select {
-	case g <- struct{}{}:
-	case <-ctx.Done():
-		return func() {}
-	}
-	var once sync.Once
-	free := func() { once.Do(func() { <-g }) }
-	t := time.AfterFunc(freshAge, free)
-	return func() {
-		t.Stop()
-		free()
-	}
-}

@@ -1,0 +1,216 @@
+package scan
+
+import (
+	"sync"
+	"time"
+)
+
+// The TCP connect engine is a few event loops (one per processor) that each own
+// a poller, which owns the sockets, and a heap of deadlines, and nothing else:
+// what an answer means is decided by the sweep (sweep.go) through the one
+// classifier, and a port costs a few hundred bytes and no goroutine, timer or
+// channel. Everything a loop runs, it runs on its own goroutine, so the sweeps it
+// drives need no locks.
+
+// poller is the per-OS half of a loop: it makes connection attempts and says
+// when they end. On Linux it is non-blocking sockets in an epoll set
+// (poller_linux.go); elsewhere, or when epoll cannot be had, a net.Dialer per
+// attempt (poller.go). A poller is used from its loop's goroutine only, except
+// wake, which any goroutine may call.
+type poller interface {
+	// connect starts a connection attempt to a.ap. An error means no attempt
+	// was made (a local shortage, see transient); otherwise the attempt's end is
+	// reported by wait, unless abort comes first.
+	connect(a *attempt) error
+	// abort ends an attempt that wait has not reported; it is never reported.
+	abort(a *attempt)
+	// wait blocks until attempts end, wake is called, or until passes (zero:
+	// no bound), and appends the attempts that ended to out.
+	wait(until time.Time, out []completion) []completion
+	// wake makes a blocked wait return.
+	wake()
+	close()
+}
+
+// completion is the end of one attempt: err nil means connected.
+type completion struct {
+	a    *attempt
+	err  error
+	self bool // connected to itself (see judge)
+}
+
+// loop runs one poller, its deadlines and the callbacks posted to it.
+type loop struct {
+	io     poller
+	timers timerHeap
+	ended  []completion
+
+	mu    sync.Mutex
+	inbox []func()
+	quit  bool
+
+	sweeps     map[*sweep]struct{}
+	blocked    []*sweep // waiting for a socket slot
+	retrying   bool     // a retry of the blocked sweeps is scheduled
+	unblocking bool     // … and one at once, for a slot this loop freed
+	exited     chan struct{}
+}
+
+func newLoop(io poller) *loop {
+	l := &loop{io: io, sweeps: map[*sweep]struct{}{}, exited: make(chan struct{})}
+	go l.run()
+	return l
+}
+
+// post runs f on the loop's goroutine.
+func (l *loop) post(f func()) {
+	l.mu.Lock()
+	first := len(l.inbox) == 0
+	l.inbox = append(l.inbox, f)
+	l.mu.Unlock()
+	if first {
+		l.io.wake()
+	}
+}
+
+// stop ends the loop once what was posted before has run.
+func (l *loop) stop() {
+	l.post(func() { l.quit = true })
+	<-l.exited
+	l.io.close()
+}
+
+func (l *loop) run() {
+	defer close(l.exited)
+	var inbox []func()
+	for {
+		until := time.Time{}
+		if len(l.timers) > 0 {
+			until = l.timers[0].at
+		}
+		l.ended = l.io.wait(until, l.ended[:0])
+		for i, c := range l.ended {
+			c.a.ended(c.err, c.self)
+			l.ended[i] = completion{}
+		}
+		now := time.Now()
+		for len(l.timers) > 0 && !l.timers[0].at.After(now) {
+			l.timers.pop().fire()
+		}
+		l.mu.Lock()
+		inbox, l.inbox = l.inbox, inbox[:0]
+		l.mu.Unlock()
+		for i, f := range inbox {
+			f()
+			inbox[i] = nil
+		}
+		if l.quit {
+			return
+		}
+	}
+}
+
+// block remembers a sweep that found no free socket slot. Slots are shared with
+// UDP and with the other loops, which do not say when they free one, so the
+// blocked sweeps are tried again a moment later, and whenever this loop frees one.
+func (l *loop) block(sw *sweep) {
+	if !sw.isBlocked {
+		sw.isBlocked = true
+		l.blocked = append(l.blocked, sw)
+	}
+	if !l.retrying {
+		l.retrying = true
+		l.at(time.Now().Add(2*time.Millisecond), timer{f: func() { l.retrying = false; l.unblock() }})
+	}
+}
+
+// freed runs when this loop gave back a socket slot.
+func (l *loop) freed() {
+	if len(l.blocked) > 0 && !l.unblocking {
+		l.unblocking = true
+		l.at(time.Time{}, timer{f: func() { l.unblocking = false; l.unblock() }})
+	}
+}
+
+// stopAll stops every sweep: the run was cancelled or ran out of time.
+func (l *loop) stopAll() {
+	for sw := range l.sweeps {
+		sw.stop()
+	}
+}
+
+func (l *loop) unblock() {
+	bs := l.blocked
+	l.blocked = nil
+	for _, sw := range bs {
+		sw.isBlocked = false
+		sw.pump()
+	}
+}
+
+// at schedules t.
+func (l *loop) at(when time.Time, t timer) {
+	t.at = when
+	l.timers.push(t)
+}
+
+// timer is one deadline: an attempt's (its window or its place at the fresh
+// gate), a port's next retry, or f.
+type timer struct {
+	at time.Time
+	a  *attempt
+	p  *tcpPort
+	f  func()
+}
+
+func (t timer) fire() {
+	switch {
+	case t.a != nil:
+		t.a.due()
+	case t.p != nil:
+		t.p.retry()
+	default:
+		t.f()
+	}
+}
+
+// timerHeap is a binary min-heap on at.
+type timerHeap []timer
+
+func (h *timerHeap) push(t timer) {
+	*h = append(*h, t)
+	s := *h
+	for i := len(s) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !s[i].at.Before(s[p].at) {
+			break
+		}
+		s[i], s[p] = s[p], s[i]
+		i = p
+	}
+}
+
+func (h *timerHeap) pop() timer {
+	s := *h
+	t := s[0]
+	n := len(s) - 1
+	s[0] = s[n]
+	s[n] = timer{}
+	s = s[:n]
+	for i := 0; ; {
+		c := 2*i + 1
+		if c >= n {
+			break
+		}
+		if c+1 < n && s[c+1].at.Before(s[c].at) {
+			c++
+		}
+		if !s[c].at.Before(s[i].at) {
+			break
+		}
+		s[i], s[c] = s[c], s[i]
+		i = c
+	}
+	*h = s
+	return t
+}

@@ -1,0 +1,212 @@
+package scan
+
+import (
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// newPoller returns the epoll poller, or the portable one (d) when epoll cannot
+// be had. src, when valid, is the address every connection is made from.
+func newPoller(d net.Dialer, src netip.Addr) poller {
+	if !usePortable {
+		if e, err := newEpoll(src); err == nil {
+			return e
+		}
+	}
+	return newDialPoller(d)
+}
+
+// epollPoller makes connection attempts with non-blocking sockets and learns
+// their ends from one epoll set: a connect that completes or fails makes its
+// socket writable (SO_ERROR says which), so an attempt costs a socket, an epoll
+// registration and a few system calls, and nothing on the Go heap but its
+// attempt.
+type epollPoller struct {
+	epfd, evfd int
+	byFD       []*attempt // the live attempt on each descriptor
+	seq        uint32     // tells an attempt from an earlier one on the same descriptor
+	events     [256]unix.EpollEvent
+	ready      []completion // attempts that ended inside connect
+	src        netip.Addr   // bound before each connect, when valid
+}
+
+func newEpoll(src netip.Addr) (*epollPoller, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	evfd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(epfd)
+		return nil, err
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(evfd)}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &ev); err != nil {
+		unix.Close(epfd)
+		unix.Close(evfd)
+		return nil, err
+	}
+	return &epollPoller{epfd: epfd, evfd: evfd, src: src}, nil
+}
+
+func sockaddr(a *attempt) (int, unix.Sockaddr) { return toSockaddr(a.addrPort()) }
+
+func toSockaddr(ap netip.AddrPort) (int, unix.Sockaddr) {
+	if ap.Addr().Is4() {
+		return unix.AF_INET, &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
+	}
+	sa := &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
+	if z := ap.Addr().Zone(); z != "" {
+		if ifi, err := net.InterfaceByName(z); err == nil {
+			sa.ZoneId = uint32(ifi.Index)
+		} else if n, err := strconv.ParseUint(z, 10, 32); err == nil {
+			sa.ZoneId = uint32(n)
+		}
+	}
+	return unix.AF_INET6, sa
+}
+
+func (e *epollPoller) connect(a *attempt) error {
+	a.fd = -1
+	family, sa := sockaddr(a)
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		if transient(err) {
+			return err
+		}
+		e.ready = append(e.ready, completion{a: a, err: os.NewSyscallError("socket", err)})
+		return nil
+	}
+	// SO_LINGER 0: an RST instead of a FIN, so scans leave no TIME_WAIT
+	// sockets behind on either side.
+	_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	if e.src.IsValid() {
+		// IP_BIND_ADDRESS_NO_PORT: the port is chosen at connect, per
+		// destination, so a bound source does not use one port per socket
+		// of the whole ephemeral range.
+		_ = unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)
+		_, local := toSockaddr(netip.AddrPortFrom(e.src, 0))
+		if err := unix.Bind(fd, local); err != nil {
+			unix.Close(fd)
+			if transient(err) {
+				return err
+			}
+			e.ready = append(e.ready, completion{a: a, err: os.NewSyscallError("bind", err)})
+			return nil
+		}
+	}
+	switch err = unix.Connect(fd, sa); err {
+	case unix.EINPROGRESS:
+	case nil:
+		self := isSelf(fd, sa)
+		unix.Close(fd)
+		e.ready = append(e.ready, completion{a: a, self: self})
+		return nil
+	default:
+		unix.Close(fd)
+		if transient(err) {
+			return err
+		}
+		e.ready = append(e.ready, completion{a: a, err: os.NewSyscallError("connect", err)})
+		return nil
+	}
+	e.seq++
+	ev := unix.EpollEvent{Events: unix.EPOLLOUT, Fd: int32(fd), Pad: int32(e.seq)}
+	if err := unix.EpollCtl(e.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		unix.Close(fd)
+		return err
+	}
+	for fd >= len(e.byFD) {
+		e.byFD = append(e.byFD, nil)
+	}
+	e.byFD[fd], a.fd, a.seq = a, fd, e.seq
+	return nil
+}
+
+func (e *epollPoller) abort(a *attempt) {
+	if a.fd >= 0 && a.fd < len(e.byFD) && e.byFD[a.fd] == a {
+		e.byFD[a.fd] = nil
+		unix.Close(a.fd)
+	}
+	a.fd = -1
+}
+
+func (e *epollPoller) wait(until time.Time, out []completion) []completion {
+	timeout := -1
+	if len(e.ready) > 0 {
+		out = append(out, e.ready...)
+		clear(e.ready)
+		e.ready = e.ready[:0]
+		timeout = 0
+	} else if !until.IsZero() {
+		timeout = max(0, int((time.Until(until)+time.Millisecond-1)/time.Millisecond))
+	}
+	n, err := unix.EpollWait(e.epfd, e.events[:], timeout)
+	if err != nil {
+		return out // EINTR
+	}
+	for _, ev := range e.events[:n] {
+		fd := int(ev.Fd)
+		if fd == e.evfd {
+			var b [8]byte
+			_, _ = unix.Read(fd, b[:])
+			continue
+		}
+		if fd >= len(e.byFD) || e.byFD[fd] == nil || e.byFD[fd].seq != uint32(ev.Pad) {
+			continue
+		}
+		a := e.byFD[fd]
+		e.byFD[fd], a.fd = nil, -1
+		var cerr error
+		self := false
+		switch soerr, gerr := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR); {
+		case gerr != nil:
+			cerr = os.NewSyscallError("getsockopt", gerr)
+		case soerr != 0:
+			cerr = os.NewSyscallError("connect", unix.Errno(soerr))
+		default:
+			_, sa := sockaddr(a)
+			self = isSelf(fd, sa)
+		}
+		unix.Close(fd)
+		out = append(out, completion{a: a, err: cerr, self: self})
+	}
+	return out
+}
+
+// isSelf reports a connection whose local end is its remote end (see judge).
+func isSelf(fd int, remote unix.Sockaddr) bool {
+	local, err := unix.Getsockname(fd)
+	if err != nil {
+		return false
+	}
+	switch l := local.(type) {
+	case *unix.SockaddrInet4:
+		r, ok := remote.(*unix.SockaddrInet4)
+		return ok && l.Port == r.Port && l.Addr == r.Addr
+	case *unix.SockaddrInet6:
+		r, ok := remote.(*unix.SockaddrInet6)
+		return ok && l.Port == r.Port && l.Addr == r.Addr
+	}
+	return false
+}
+
+func (e *epollPoller) wake() {
+	one := [8]byte{1}
+	_, _ = unix.Write(e.evfd, one[:]) // little-endian 1; a full counter still wakes
+}
+
+func (e *epollPoller) close() {
+	for fd, a := range e.byFD {
+		if a != nil {
+			unix.Close(fd)
+		}
+	}
+	unix.Close(e.epfd)
+	unix.Close(e.evfd)
+}

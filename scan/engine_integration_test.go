@@ -211,3 +211,46 @@ func addLoss(t *testing.T, h *testnet.Host) {
 	}
 }`)
 }
+
+// TestTCPEngineStatesBothPollers: every TCP verdict from each poller, and a
+// dropped port cut off by the run's time limit reported unknown (max-time).
+func TestTCPEngineStatesBothPollers(t *testing.T) {
+	h := testnet.NewHost(t)
+	startListener(t, h, []uint16{22, 80}, nil)
+	h.NFT(t, `table inet fw {
+	chain in {
+		type filter hook input priority 0;
+		tcp dport 8080 drop
+		tcp dport 8443 reject with icmp type admin-prohibited
+		tcp dport 9000-9999 drop
+	}
+}`)
+	ports, _ := ParsePorts("T:22,80,443,8080,8443")
+	forEachPoller(t, func(t *testing.T) {
+		got := scanHostPorts(t, &Scanner{Timeout: 400 * time.Millisecond, Retries: 2}, h, ports)
+		check(t, got, map[string]want{
+			"tcp/22":   {results.Open, ReasonSynAck},
+			"tcp/80":   {results.Open, ReasonSynAck},
+			"tcp/443":  {results.Closed, ReasonConnRefused},
+			"tcp/8080": {results.Filtered, ReasonNoResponse},
+			"tcp/8443": {results.Filtered, ReasonHostUnreach},
+		})
+		if r := got["tcp/8080"]; r.Attempts < 3 {
+			t.Errorf("dropped port: %d attempts, want 1 + 2 retries at least", r.Attempts)
+		}
+
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		defer cancel()
+		n := 0
+		plan := Plan{Targets: slices.Values([]Target{{Name: h.Addr.String(), Addr: h.Addr}}), Ports: []Port{{Proto: results.TCP, Lo: 9000, Hi: 9999}}}
+		_ = (&Scanner{}).Scan(ctx, plan, func(r results.Result) {
+			n++
+			if r.State != results.Unknown || r.Reason != ReasonMaxTime {
+				t.Errorf("port %d: %s (%s), want unknown (max-time)", r.Port, r.State, r.Reason)
+			}
+		})
+		if n != 1000 {
+			t.Errorf("%d results, want 1000", n)
+		}
+	})
+}

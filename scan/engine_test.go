@@ -1,0 +1,142 @@
+package scan
+
+import (
+	"context"
+	"flag"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/portreach/portreach/results"
+)
+
+// The TCP engine runs on one of two pollers (loop.go); `go test ./scan -args
+// -portable` runs every test on the portable one, and the tests below run on
+// both each time.
+var portable = flag.Bool("portable", false, "run the TCP engine on the portable poller (a net.Dialer per attempt) instead of epoll")
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	// Child processes (TestFDExhaustion) inherit the choice.
+	if *portable {
+		os.Setenv("PORTREACH_TEST_PORTABLE", "1")
+	}
+	usePortable = os.Getenv("PORTREACH_TEST_PORTABLE") != ""
+	os.Exit(m.Run())
+}
+
+// forEachPoller runs f once on each poller.
+func forEachPoller(t *testing.T, f func(t *testing.T)) {
+	was := usePortable
+	defer func() { usePortable = was }()
+	for _, p := range []bool{false, true} {
+		name := "default"
+		if p {
+			name = "portable"
+		}
+		t.Run(name, func(t *testing.T) {
+			usePortable = p
+			f(t)
+		})
+	}
+}
+
+// TestTCPEngineManyPorts: a sweep large enough to be shared among the loops
+// reports every port exactly once, with the right state.
+func TestTCPEngineManyPorts(t *testing.T) {
+	open := map[uint16]bool{}
+	for range 5 {
+		open[openTCP(t)] = true
+	}
+	var ports []Port
+	for p := range open {
+		ports = append(ports, Port{Proto: results.TCP, Lo: p})
+	}
+	for len(ports) < 1000 {
+		ports = append(ports, Port{Proto: results.TCP, Lo: freeTCPPort(t)})
+	}
+	forEachPoller(t, func(t *testing.T) {
+		seen := map[uint16]int{}
+		err := (&Scanner{}).Scan(context.Background(), Plan{Targets: slices.Values([]Target{{Name: "lo", Addr: loopback}}), Ports: ports},
+			func(r results.Result) {
+				seen[r.Port]++
+				want := results.Closed
+				if open[r.Port] {
+					want = results.Open
+				}
+				if r.State != want || r.Attempts != 1 {
+					t.Errorf("port %d: %s (%s, %d attempts), want %s", r.Port, r.State, r.Reason, r.Attempts, want)
+				}
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range ports {
+			if seen[p.Lo] < 1 {
+				t.Errorf("port %d: no result", p.Lo)
+			}
+		}
+	})
+}
+
+// TestTCPEngineSmallBudget: a socket budget far below the ports to test, with a
+// per-host cap and a pace, still reports each port once and right.
+func TestTCPEngineSmallBudget(t *testing.T) {
+	open := openTCP(t)
+	ports := []Port{{Proto: results.TCP, Lo: open}}
+	for range 40 {
+		ports = append(ports, Port{Proto: results.TCP, Lo: freeTCPPort(t)})
+	}
+	forEachPoller(t, func(t *testing.T) {
+		s := &Scanner{Concurrency: 2, PerHost: 1, Rate: 2000}
+		var targets []Target
+		for range 3 {
+			targets = append(targets, Target{Name: "lo", Addr: loopback})
+		}
+		n := 0
+		err := s.Scan(context.Background(), Plan{Targets: slices.Values(targets), Ports: ports}, func(r results.Result) {
+			n++
+			if (r.Port == open) != (r.State == results.Open) || r.State != results.Open && r.State != results.Closed {
+				t.Errorf("port %d: %s (%s)", r.Port, r.State, r.Reason)
+			}
+		})
+		if err != nil || n != 3*len(ports) {
+			t.Errorf("%d results (%v), want %d", n, err, 3*len(ports))
+		}
+	})
+}
+
+// TestTCPEngineCancelled: ports not started when the run is cancelled are
+// reported unknown, once each.
+func TestTCPEngineCancelled(t *testing.T) {
+	ports := []Port{{Proto: results.TCP, Lo: 1, Hi: 3000}}
+	forEachPoller(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		n := 0
+		err := (&Scanner{}).Scan(ctx, Plan{Targets: slices.Values([]Target{{Name: "lo", Addr: loopback}}), Ports: ports}, func(r results.Result) {
+			n++
+		})
+		if err != context.Canceled || n != 0 {
+			t.Errorf("cancelled before the first target: %d results, %v", n, err)
+		}
+		ctx, cancel = context.WithTimeout(context.Background(), time.Millisecond)
+		defer cancel()
+		seen := map[uint16]int{}
+		_ = (&Scanner{Rate: 20000}).Scan(ctx, Plan{Targets: slices.Values([]Target{{Name: "lo", Addr: loopback}}), Ports: ports}, func(r results.Result) {
+			seen[r.Port]++
+			if r.State == results.Unknown && r.Reason != ReasonMaxTime {
+				t.Errorf("port %d: %s (%s)", r.Port, r.State, r.Reason)
+			}
+		})
+		if len(seen) != 3000 {
+			t.Errorf("%d ports reported, want 3000", len(seen))
+		}
+		for p, k := range seen {
+			if k != 1 {
+				t.Errorf("port %d reported %d times", p, k)
+			}
+		}
+	})
+}

@@ -26,6 +26,7 @@ vet:
 # in 198.18.0.0/15 and need root; without it they skip, except under CI=true).
 test: test-deps vet
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+	$(GO) test -race -count=1 -run 'TCP|FD|Cancel|MaxTime|EngineStates|Loss|ManyHosts|EPM' ./scan -args -portable
 
 unit:
 	$(GO) test -short -count=1 $(PKGS)

@@ -229,11 +229,11 @@ func TestTCPEngineStatesBothPollers(t *testing.T) {
 	forEachPoller(t, func(t *testing.T) {
 		got := scanHostPorts(t, &Scanner{Timeout: 400 * time.Millisecond, Retries: 2}, h, ports)
 		check(t, got, map[string]want{
-			"tcp/22":   {results.Open, ReasonSynAck},
-			"tcp/80":   {results.Open, ReasonSynAck},
-			"tcp/443":  {results.Closed, ReasonConnRefused},
-			"tcp/8080": {results.Filtered, ReasonNoResponse},
-			"tcp/8443": {results.Filtered, ReasonHostUnreach},
+			"tcp/22":   {results.Open, results.ReasonSynAck},
+			"tcp/80":   {results.Open, results.ReasonSynAck},
+			"tcp/443":  {results.Closed, results.ReasonConnRefused},
+			"tcp/8080": {results.Filtered, results.ReasonNoResponse},
+			"tcp/8443": {results.Filtered, results.ReasonHostUnreach},
 		})
 		if r := got["tcp/8080"]; r.Attempts < 3 {
 			t.Errorf("dropped port: %d attempts, want 1 + 2 retries at least", r.Attempts)
@@ -245,7 +245,7 @@ func TestTCPEngineStatesBothPollers(t *testing.T) {
 		plan := Plan{Targets: slices.Values([]Target{{Name: h.Addr.String(), Addr: h.Addr}}), Ports: []Port{{Proto: results.TCP, Lo: 9000, Hi: 9999}}}
 		_ = (&Scanner{}).Scan(ctx, plan, func(r results.Result) {
 			n++
-			if r.State != results.Unknown || r.Reason != ReasonMaxTime {
+			if r.State != results.Unknown || r.Reason != results.ReasonMaxTime {
 				t.Errorf("port %d: %s (%s), want unknown (max-time)", r.Port, r.State, r.Reason)
 			}
 		})

@@ -126,7 +126,7 @@ func TestTCPEngineCancelled(t *testing.T) {
 		seen := map[uint16]int{}
 		_ = (&Scanner{Rate: 20000}).Scan(ctx, Plan{Targets: slices.Values([]Target{{Name: "lo", Addr: loopback}}), Ports: ports}, func(r results.Result) {
 			seen[r.Port]++
-			if r.State == results.Unknown && r.Reason != ReasonMaxTime {
+			if r.State == results.Unknown && r.Reason != results.ReasonMaxTime {
 				t.Errorf("port %d: %s (%s)", r.Port, r.State, r.Reason)
 			}
 		})

@@ -73,9 +73,9 @@ type run struct {
 	dialer  net.Dialer
 	loops   []*loop // the TCP connect engine (loop.go)
 	out     chan<- results.Result
+	bufs    sync.Pool
 	// nextLoop spreads hosts over the loops.
 	nextLoop atomic.Uint32
-	bufs    sync.Pool
 }
 
 // host is one target's shared state during a scan.

@@ -82,6 +82,7 @@ func FuzzProbeRequest(f *testing.F) {
 	f.Add("target=198.18.0.1&ports=T:135,445,U:53&expect=open&timeout=1.5", "10")
 	f.Add("target=[2001:db8::1]&profile=DC,sql-server&role=sql=sql01&timeout=500ms", "0.25")
 	f.Add("target=198.18.1.1-20&ports=-", "1e9")
+	f.Add("target=198.18.0.1&profile=biztalk-send-server&role=sql=sql01%5CBTS&expect=reachable", "5")
 	f.Add("target=a:1&profile=&ports=&role=x=&target=", "NaN")
 	cat, err := profiles.Load()
 	if err != nil {

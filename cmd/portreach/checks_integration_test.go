@@ -3,6 +3,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -80,6 +81,16 @@ func TestSQLNamedInstanceRole(t *testing.T) {
 		failed[0].Under != "instance NOPE" || failed[0].Check.Role != "sql" ||
 		!strings.Contains(failed[0].Detail, "does not list instance NOPE (it lists MSSQLSERVER, BTS)") {
 		t.Errorf("unlisted instance: exit %d, failures %+v", code, failed)
+	}
+
+	// The same in a plan file.
+	plan := filepath.Join(t.TempDir(), "plan.json")
+	if err := os.WriteFile(plan, []byte(`{"items": [{"profiles": ["sql-client-test"], "roles": {"sql": "`+h.Addr.String()+`\\NOPE"}}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runBin(t, "scan", "--profile-file", filepath.Join("testdata", "sql-role-profile.json"), "--plan", plan, "-f", "json")
+	if failed := results.Failed(decodeReport(t, out).Results); code != exitFailed || len(failed) != 1 || failed[0].Reason != results.ReasonInstanceNotListed {
+		t.Errorf("plan file, unlisted instance: exit %d, failures %+v\n%s", code, failed, errOut)
 	}
 
 	code, rep, _ = scan(`sql=` + h.Addr.String() + `\BTS`)

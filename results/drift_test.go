@@ -285,6 +285,14 @@ func TestDriftJSONAndTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "table-drift.golden", tb.Bytes())
+	var hb bytes.Buffer
+	if err := WriteHTML(&hb, cur, HTMLOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report-drift.html.golden", hb.Bytes())
+	if !bytes.Contains(hb.Bytes(), []byte(`<td class="n">25/tcp</td><td>open → filtered</td><td><span class="bad">REGRESSION</span></td>`)) {
+		t.Error("the HTML report does not show the regression")
+	}
 	for _, want := range []string{
 		"4 changes since the baseline of 2026-11-23T17:00:05Z:",
 		"25/tcp                         open → filtered       REGRESSION: must be open",

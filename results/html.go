@@ -156,6 +156,13 @@ func (hw *HTMLWriter) Close(rep *Report) error {
 	if rep.Incomplete {
 		d.Notes = append(d.Notes, fmt.Sprintf("The run reached its time limit (--max-time): %d %s did not finish (state unknown) and count as failed.", unknown, plural(unknown, "port", "ports")))
 	}
+	if dr := rep.Drift; dr != nil {
+		n, reg := len(dr.Changes), len(dr.Regressions())
+		d.DriftSummary = fmt.Sprintf("%d %s since the baseline", n, plural(n, "change", "changes"))
+		if reg > 0 {
+			d.DriftSummary += fmt.Sprintf(", %d %s (checks that held then and fail now)", reg, plural(reg, "regression", "regressions"))
+		}
+	}
 	for _, h := range hs {
 		d.Hosts = append(d.Hosts, h.view())
 	}
@@ -182,6 +189,7 @@ type htmlDoc struct {
 	Duration, Tool                      string
 	Hosts                               []htmlHostView
 	Drift                               *Drift
+	DriftSummary                        string
 }
 
 type htmlHostView struct {

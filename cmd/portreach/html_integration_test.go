@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bytes"
 	"html"
 	"io"
 	"os"
@@ -31,8 +32,9 @@ func artifacts(t *testing.T) string {
 
 // chromium renders url in headless Chromium (Debian's chromium package) with
 // everything that would reach the network switched off, keeps a screenshot in
-// shot, and returns the DOM after rendering.
-func chromium(t *testing.T, url, shot string) string {
+// shot (and, when pdf is set, the page as printed), and returns the DOM after
+// rendering.
+func chromium(t *testing.T, url, shot, pdf string) string {
 	t.Helper()
 	bin, err := exec.LookPath("chromium")
 	if err != nil {
@@ -55,6 +57,12 @@ func chromium(t *testing.T, url, shot string) string {
 	run("--screenshot=" + shot)
 	if fi, err := os.Stat(shot); err != nil || fi.Size() == 0 {
 		t.Errorf("no screenshot in %s: %v", shot, err)
+	}
+	if pdf != "" {
+		run("--no-pdf-header-footer", "--print-to-pdf="+pdf)
+		if b, err := os.ReadFile(pdf); err != nil || !bytes.HasPrefix(b, []byte("%PDF-")) {
+			t.Errorf("printing to %s: %v", pdf, err)
+		}
 	}
 	return dom
 }
@@ -79,35 +87,34 @@ func visibleText(dom string) string {
 func TestHTMLReportInBrowser(t *testing.T) {
 	bad, good := testnet.NewHost(t), testnet.NewHost(t)
 	for _, h := range []*testnet.Host{bad, good} {
-		testnet.ServeTCP(t, h, 88)
-		testnet.ServeTCP(t, h, 389)
+		testnet.ServeTCP(t, h, 80)
 	}
-	testnet.ServeTCP(t, good, 445)
+	testnet.ServeTCP(t, good, 443)
 	bad.NFT(t, `table inet fw {
 	chain in {
 		type filter hook input priority 0;
-		tcp dport 445 drop
+		tcp dport 443 drop
 	}
 }`)
 	dir := t.TempDir()
 	report := filepath.Join(dir, "go-live.html")
-	code, _, errOut := runBin(t, "scan", "-p", "T:88,389,445", "--expect", "open", "--timeout", "500ms",
+	// The audit profile: 80 and 443/tcp must be open, 3389/tcp closed.
+	code, _, errOut := runBin(t, "scan", "--profile-file", "testdata/audit-profile.json", "--profile", "audit-test", "--timeout", "500ms",
 		"-o", "html:"+report, "-o", "table:-", bad.Addr.String(), good.Addr.String())
 	if code != exitFailed {
-		t.Fatalf("exit %d, want %d (445 dropped on one host)\n%s", code, exitFailed, errOut)
+		t.Fatalf("exit %d, want %d (443 dropped on one host)\n%s", code, exitFailed, errOut)
 	}
 	b, err := os.ReadFile(report)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Self-contained: nothing to fetch when opened offline.
-	for _, ref := range []string{"src=", "href=", "@import", "url("} {
-		if strings.Contains(string(b), ref) {
-			t.Errorf("the report refers to an external resource (%s)", ref)
-		}
+	if m := regexp.MustCompile(`(src|href)="[^#]|@import|url\(|<script`).Find(b); m != nil {
+		t.Errorf("the report refers to an external resource or runs a script (%s)", m)
 	}
 
-	dom := chromium(t, "file://"+report, filepath.Join(artifacts(t), "go-live-report.png"))
+	dir = artifacts(t)
+	dom := chromium(t, "file://"+report, filepath.Join(dir, "go-live-report.png"), filepath.Join(dir, "go-live-report.pdf"))
 	hosts := map[string]string{}
 	for _, m := range regexp.MustCompile(`<h2>([^<]*) <span class="verdict (\w+)">`).FindAllStringSubmatch(dom, -1) {
 		hosts[strings.TrimSpace(m[1])] = m[2]
@@ -118,12 +125,14 @@ func TestHTMLReportInBrowser(t *testing.T) {
 	text := visibleText(dom)
 	for _, want := range []string{
 		"FAIL 1 of 6 checks failed on 1 of 2 hosts",
-		"445/tcp: must be open, is filtered",
+		"443/tcp HTTPS: must be open, is filtered",
+		"Purpose web clients over TLS",
+		"Required by go-live.md § row 2 (profile audit-test)",
 		"no-response", "silence after every attempt",
 		"a firewall on the path drops the traffic",
 		"Scanned from " + bad.Peer.String(),
 		"Scanned from " + good.Peer.String(),
-		"portreach scan -p T:88,389,445 --expect open",
+		"portreach scan --profile-file testdata/audit-profile.json --profile audit-test",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("rendered report lacks %q:\n%s", want, text)
@@ -148,7 +157,7 @@ func TestExporterPageInBrowser(t *testing.T) {
 		t.Fatalf("probe: status %d\n%s", s.status, s.body)
 	}
 	start := time.Now()
-	dom := chromium(t, base+"/", filepath.Join(artifacts(t), "exporter-page.png"))
+	dom := chromium(t, base+"/", filepath.Join(artifacts(t), "exporter-page.png"), "")
 	t.Logf("rendered in %v", time.Since(start))
 	text := visibleText(dom)
 	for _, want := range []string{"portreach exporter", "Latest probes", h.Addr.String(), "failure", "445/tcp", "closed"} {

@@ -1,5 +1,6 @@
 // Package results owns what a scan reports: the state of a port, the reason for it,
-// and the output formats (table, JSON, JSONL, CSV) that render the same values.
+// and the output formats (table, JSON, JSONL, CSV, JUnit, Prometheus, the HTML
+// go-live report) that render the same values.
 package results
 
 import "fmt"

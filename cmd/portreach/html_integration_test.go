@@ -38,6 +38,9 @@ func chromium(t *testing.T, url, shot, pdf string) string {
 	t.Helper()
 	bin, err := exec.LookPath("chromium")
 	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium not installed: CI installs it from .ci/packages.txt")
+		}
 		t.Skip("chromium not installed (Debian package chromium)")
 	}
 	run := func(extra ...string) []byte {

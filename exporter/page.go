@@ -43,6 +43,7 @@ type probeRecord struct {
 	Success    bool
 	Incomplete bool
 	Summary    string // "12 open, 3 filtered; 1 failed"
+	Source     string // the local address the target was scanned from: what its firewall sees
 	Rows       []pageRow
 	MoreRows   int // rows beyond maxRows, not kept
 }
@@ -68,6 +69,9 @@ func (p *probeRecord) setResults(rs []results.Result, success, incomplete bool) 
 	for i := range rs {
 		r := &rs[i]
 		counts[r.State]++
+		if p.Source == "" && r.Source.IsValid() {
+			p.Source = r.Source.String()
+		}
 		f := results.Fails(r)
 		if f {
 			nfailed++

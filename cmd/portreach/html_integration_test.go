@@ -163,7 +163,7 @@ func TestExporterPageInBrowser(t *testing.T) {
 	dom := chromium(t, base+"/", filepath.Join(artifacts(t), "exporter-page.png"), "")
 	t.Logf("rendered in %v", time.Since(start))
 	text := visibleText(dom)
-	for _, want := range []string{"portreach exporter", "Latest probes", h.Addr.String(), "failure", "445/tcp", "closed"} {
+	for _, want := range []string{"portreach exporter", "Latest probes", h.Addr.String(), "failure", "445/tcp", "closed", "(from " + h.Peer.String() + ")"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("rendered page lacks %q:\n%s", want, text)
 		}

@@ -97,6 +97,13 @@ func Port(e profiles.Entry) scan.Port {
 		// the documents say RPC was restricted to, and registered ports outside
 		// it are pointed out.
 		p.Kind = scan.KindDynamicRPC
+		for _, name := range e.Interfaces {
+			set, err := profiles.InterfaceSet(name)
+			if err != nil {
+				continue // refused when the profile was loaded
+			}
+			p.Interfaces = append(p.Interfaces, set)
+		}
 	case !e.Testable():
 		p.Why = e.Why()
 	}

@@ -385,3 +385,9 @@ func PortKind(port uint16) string {
 	}
 	return "fixed"
 }
+
+// FixedEndpoint reports whether port is one of the RPC runtime's own well-known
+// endpoints, the same on every Windows host whatever the dynamic range: 135 (the
+// endpoint mapper over ncacn_ip_tcp) and 593 (the endpoint mapper over
+// ncacn_http, RPC over HTTP). They are not part of a dynamic-range question.
+func FixedEndpoint(port uint16) bool { return port == EPMPort || port == 593 }

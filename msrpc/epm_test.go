@@ -455,3 +455,87 @@ func TestPortKind(t *testing.T) {
 		}
 	}
 }
+
+// Binds to a Samba AD DC (testdata/bind-samba-*.hex, captured by the scanner's
+// TestRPCInterfacesSamba): its own LSA interface is accepted, an interface it
+// does not serve (MSDTC) is rejected in the bind_ack, abstract syntax not
+// supported.
+func TestParseBindReplySamba(t *testing.T) {
+	ack := capture(t, "bind-samba-ack.hex")
+	id := binary.LittleEndian.Uint32(ack[12:])
+	a, err := ParseBindReply(ack, id)
+	if err != nil || a.MaxRecv != MaxFrag || a.SecAddr == "" {
+		t.Errorf("Samba bind_ack: %+v, %v", a, err)
+	}
+	rej := capture(t, "bind-samba-reject.hex")
+	var re *Error
+	_, err = ParseBindReply(rej, binary.LittleEndian.Uint32(rej[12:]))
+	if !errors.As(err, &re) || re.PType != PTypeBindAck || re.Status != 1 {
+		t.Errorf("Samba rejection: %v", err)
+	}
+}
+
+func TestBindBytes(t *testing.T) {
+	dtc, ok := LookupInterface("msdtc")
+	if !ok || dtc.Major != 1 {
+		t.Fatalf("msdtc: %+v", dtc)
+	}
+	want := epmHex(t, `0000  05 00 0b 03 10 00 00 00 48 00 00 00 07 00 00 00
+0010  b8 10 b8 10 00 00 00 00 01 00 00 00 00 00 01 00
+0020  e0 0c 6b 90 0b c7 67 10 b3 17 00 dd 01 06 62 da   MSDTC UUID (first 3 groups LE)
+0030  01 00 00 00 04 5d 88 8a eb 1c c9 11 9f e8 08 00   v1.0 | NDR UUID
+0040  2b 10 48 60 02 00 00 00                           v2`)
+	if got := Bind(7, dtc); !bytes.Equal(got, want) {
+		t.Errorf("bind\n got %x\nwant %x", got, want)
+	}
+}
+
+func TestLookupInterface(t *testing.T) {
+	keys := map[string]bool{}
+	for _, i := range Interfaces {
+		if i.Name == "" || i.Source == "" || keys[i.Key] {
+			t.Errorf("interface %+v: needs a unique key, a name and a source", i)
+		}
+		keys[i.Key] = true
+		if got, ok := LookupInterface(i.Key); !ok || got.UUID != i.UUID {
+			t.Errorf("LookupInterface(%q) = %+v", i.Key, got)
+		}
+	}
+	for _, s := range []string{"MSDTC", "msdtc", "906B0CE0-C70B-1067-B317-00DD010662DA"} {
+		if i, ok := LookupInterface(s); !ok || i.Key != "msdtc" {
+			t.Errorf("LookupInterface(%q) = %+v", s, i)
+		}
+	}
+	if i, ok := LookupInterface("01234567-89ab-cdef-0123-456789abcdef"); !ok || i.Name != "" {
+		t.Errorf("unknown UUID: %+v %v", i, ok)
+	}
+	if _, ok := LookupInterface("nosuch"); ok {
+		t.Errorf("unknown key accepted")
+	}
+}
+
+// FuzzParseBindReply: seeded with Samba's bind_ack and rejection, and the
+// endpoint mapper's bind_ack.
+func FuzzParseBindReply(f *testing.F) {
+	for _, name := range []string{"bind-samba-ack.hex", "bind-samba-reject.hex"} {
+		f.Add(capture(f, name))
+	}
+	ack, _ := epmCalls(f, "epm-samba-lookup500.hex")
+	f.Add(ack)
+	f.Fuzz(func(t *testing.T, pdu []byte) {
+		if len(pdu) < HeaderLen {
+			return
+		}
+		a, err := ParseBindReply(pdu, binary.LittleEndian.Uint32(pdu[12:]))
+		if (a == nil) == (err == nil) {
+			t.Fatalf("ack %v with error %v", a, err)
+		}
+		var re *Error
+		if err != nil && !errors.As(err, &re) && !errors.Is(err, ErrMalformed) {
+			t.Fatalf("error neither a refusal nor malformed: %v", err)
+		}
+		if err != nil {
+			_ = err.Error()
+		}
+	})
+}

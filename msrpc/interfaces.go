@@ -139,7 +139,7 @@ var Interfaces = []Interface{
 		Spec: "MS-RSP", Source: "[MS-RSP] 1.9 Standards Assignments"},
 	{Key: "w32time", Name: "W32Time", UUID: MustParseUUID("8fb6d884-2388-11d0-8c35-00c04fda2795"), Major: 4, Minor: 1,
 		Spec: "MS-W32T", Source: "[MS-W32T] 1.9 Standards Assignments"},
-	{Key: "efsrpc-lsarpc", Name: "EFSRPC", UUID: MustParseUUID("c681d488-d850-11d0-8c52-00c04fd90f7e"), Major: 1,
+	{Key: "efsrpc-lsarpc", Name: "EFSRPC on lsarpc", UUID: MustParseUUID("c681d488-d850-11d0-8c52-00c04fd90f7e"), Major: 1,
 		Spec: "MS-EFSR", Source: ms + "ms-efsr/1baaad2f-7a84-4238-b113-f32827a39cd2"},
 	{Key: "efsrpc", Name: "EFSRPC", UUID: MustParseUUID("df1941c5-fe89-4e79-bf10-463657acf44d"), Major: 1,
 		Spec: "MS-EFSR", Source: ms + "ms-efsr/1baaad2f-7a84-4238-b113-f32827a39cd2"},
@@ -184,7 +184,12 @@ func LookupInterface(s string) (Interface, bool) {
 		return Interface{UUID: u}, true
 	}
 	for _, i := range Interfaces {
-		if strings.EqualFold(i.Key, s) || strings.EqualFold(i.Name, s) {
+		if strings.EqualFold(i.Key, s) {
+			return i, true
+		}
+	}
+	for _, i := range Interfaces {
+		if strings.EqualFold(i.Name, s) {
 			return i, true
 		}
 	}

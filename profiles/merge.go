@@ -21,7 +21,9 @@ type Unmapped struct {
 // Includes are resolved. Entries are de-duplicated by (role, protocol, port range,
 // kind); a merged entry keeps the first entry's service and purpose, and
 // remembers every requested profile (the profile the user named, not the one
-// included) and every source that asked for it, in order. Notes are joined.
+// included) and every source that asked for it, in order. Notes are joined, and
+// so are the RPC interfaces of dynamic-rpc entries (one endpoint-mapper question
+// answers them all).
 //
 // Expectations combine by strictness: open (required) beats optional, and closed
 // beats optional. An entry one profile requires open and another requires closed
@@ -51,6 +53,7 @@ func (c *Catalog) Merge(roles map[string]string, ps ...*Profile) ([]Entry, []Unm
 			k := key{e.Role, e.Proto, e.Port, e.Kind}
 			i, ok := index[k]
 			if !ok {
+				e.Interfaces = slices.Clone(e.Interfaces)
 				e.Profiles = []string{p.Slug}
 				e.Sources = nil
 				if e.Source.Document != "" {
@@ -69,6 +72,11 @@ func (c *Catalog) Merge(roles map[string]string, ps ...*Profile) ([]Entry, []Unm
 			}
 			if e.Source.Document != "" && !slices.Contains(m.Sources, e.Source) {
 				m.Sources = append(m.Sources, e.Source)
+			}
+			for _, i := range e.Interfaces {
+				if !slices.Contains(m.Interfaces, i) {
+					m.Interfaces = append(m.Interfaces, i)
+				}
 			}
 			if e.Note != "" && !strings.Contains(m.Note, e.Note) {
 				if m.Note != "" {

@@ -21,6 +21,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/portreach/portreach/msrpc"
 	"github.com/portreach/portreach/results"
 )
 
@@ -125,9 +126,14 @@ type Entry struct {
 	Probe   string              `json:"probe"`   // UDP probe name; "" = the probe registered for the port, if any
 	Expect  results.Expectation `json:"expect"`  // open (required), optional or closed
 	Role    string              `json:"role"`    // destination role; "" = the scanned host
-	Note    string              `json:"note"`    // where documents disagree or are ambiguous
-	Source  results.Source      `json:"source"`  // document and section or table row
-	Pos     Pos                 `json:"-"`       // where the entry is defined
+	// Interfaces, for a dynamic-rpc entry, name the RPC interfaces that make up
+	// the service, by msrpc key or UUID ("msdtc", "drsuapi"); "frsrpc|dfsr" means
+	// either one. Each must be registered with the endpoint mapper, reachable and
+	// accept a bind. Empty: any registered port counts (the older meaning).
+	Interfaces []string       `json:"interfaces"`
+	Note       string         `json:"note"`   // where documents disagree or are ambiguous
+	Source     results.Source `json:"source"` // document and section or table row
+	Pos        Pos            `json:"-"`      // where the entry is defined
 
 	// Profile is the slug of the profile that defines the entry.
 	Profile string `json:"-"`
@@ -324,4 +330,20 @@ func (c *Catalog) Resolve(p *Profile) ([]Entry, []Role) {
 	}
 	walk(p)
 	return entries, roles
+}
+
+// InterfaceSet resolves one name of an entry's Interfaces: a key, name or UUID
+// of msrpc's interface table, or alternatives joined by "|" ("frsrpc|dfsr"),
+// any one of which answers for the service. A UUID the table does not know is
+// accepted as it is.
+func InterfaceSet(name string) ([]msrpc.Interface, error) {
+	var set []msrpc.Interface
+	for _, n := range strings.Split(name, "|") {
+		i, ok := msrpc.LookupInterface(n)
+		if !ok {
+			return nil, fmt.Errorf("RPC interface %q: not a UUID nor a known interface key (msdtc, drsuapi, netlogon, …)", n)
+		}
+		set = append(set, i)
+	}
+	return set, nil
 }

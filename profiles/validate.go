@@ -106,6 +106,15 @@ func (e *Entry) validate(c *checker) {
 			c.errorf("probe", "probe name %q: want lower-case words joined by hyphens", e.Probe)
 		}
 	}
+	for _, name := range e.Interfaces {
+		if e.Kind != DynamicRPC {
+			c.errorf("interfaces", "%s: interfaces are for kind %q entries only", e.Label(), DynamicRPC)
+			break
+		}
+		if _, err := InterfaceSet(name); err != nil {
+			c.errorf("interfaces", "%s: %v", e.Label(), err)
+		}
+	}
 	if !c.has("expect") {
 		c.errorf("expect", "expect is required: one of %s", joinAny(expectations))
 	} else if !slices.Contains(expectations, e.Expect) {

@@ -41,6 +41,13 @@ const (
 	ReasonEPMRefused Reason = "epm-refused"
 	ReasonEPMError   Reason = "epm-error"
 
+	// a named RPC interface behind the endpoint mapper
+	ReasonNotRegistered   Reason = "not-registered"
+	ReasonEPMUnreadable   Reason = "epm-unreadable"
+	ReasonRPCBindAck      Reason = "rpc-bind-ack"
+	ReasonRPCBindRejected Reason = "rpc-bind-rejected"
+	ReasonRPCBindError    Reason = "rpc-bind-error"
+
 	// error
 	ReasonProbeError    Reason = "probe-error"
 	ReasonLocalError    Reason = "local-error"
@@ -86,6 +93,11 @@ var vocabulary = []struct {
 	{ReasonEPMListed, "the RPC endpoint mapper listed its endpoints"},
 	{ReasonEPMRefused, "the endpoint mapper spoke DCE/RPC but refused the lookup (bind_nak, fault)"},
 	{ReasonEPMError, "the endpoint-mapper exchange failed (not DCE/RPC, malformed reply, timeout, reset)"},
+	{ReasonNotRegistered, "the endpoint mapper lists no TCP endpoint for the RPC interface: the service is stopped or not installed (for MSDTC: network access is off)"},
+	{ReasonEPMUnreadable, "the endpoint mapper could not be read (135 closed, filtered, not DCE/RPC, refused, malformed), so the RPC interface is unverified"},
+	{ReasonRPCBindAck, "the RPC interface's registered port accepted a DCE/RPC bind to it: the service itself answered"},
+	{ReasonRPCBindRejected, "the registered port spoke DCE/RPC but refused a bind to the interface (bind_nak, abstract syntax rejected): it is not that service"},
+	{ReasonRPCBindError, "the registered port accepted the connection, but the bind got no DCE/RPC answer (reset, timeout, not DCE/RPC)"},
 	{ReasonProbeError, "the probe could not build its request"},
 	{ReasonLocalError, "this machine failed to send (a socket error that says nothing about the port)"},
 	{ReasonResolveFailed, "the host name did not resolve"},

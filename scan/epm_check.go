@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,7 +18,8 @@ import (
 // ProbeEPM is the Probe name of every result the endpoint-mapper check produces.
 const ProbeEPM = "epm"
 
-// EPMPortDetail is the structured detail of a registered port's result.
+// EPMPortDetail is the structured detail of a registered port's result, for an
+// entry that names no interface (any registered port counts).
 type EPMPortDetail struct {
 	Kind       string           `json:"kind"` // PortKind
 	Interfaces []msrpc.Endpoint `json:"interfaces"`
@@ -29,7 +31,7 @@ type EPMPortDetail struct {
 // Summary says how the port was registered, "registered (dynamic)"; the
 // interfaces behind it are the result's Under, so tables do not print them twice.
 func (d *EPMPortDetail) Summary() string {
-	s := "registered (" + d.Kind + ")"
+	s := "registered (" + d.Kind + "); the entry names no RPC interface: any registered port counts"
 	if d.OutsideRange != "" {
 		s += "; outside the declared RPC range " + d.OutsideRange
 	}
@@ -78,42 +80,205 @@ func epmLabels(eps []msrpc.Endpoint, short bool) string {
 // whole UUID.
 func EPMLabels(eps []msrpc.Endpoint) string { return epmLabels(eps, true) }
 
-// epmCheck runs a dynamic-rpc plan entry: 135/tcp is tested like any port; if it
-// is open the endpoint mapper is asked for its endpoints, and every TCP port it
-// registered (other than 135 itself) is tested and reported with the interfaces
-// behind it, so a verdict says which services a firewall breaks. The endpoint
-// mapper is asked on p.EPM, 135 when zero (tests run fake mappers elsewhere).
-// A registered port outside the declared range p.Lo-p.Hi is pointed out.
+// RPCInterfaceDetail is the structured detail of a named interface's result:
+// where the endpoint mapper registered it and what a bind to it answered.
+type RPCInterfaceDetail struct {
+	// Interface is the interface the result is about: the one that was found,
+	// or the first of the set when none was.
+	Interface msrpc.Interface `json:"interface"`
+	// Alternatives are the other interfaces that would have answered for the
+	// same service (FRS or DFSR).
+	Alternatives []msrpc.Interface `json:"alternatives,omitempty"`
+	// Endpoints are every endpoint the endpoint mapper registered for the set,
+	// TCP or not (a service registered on local RPC only is not reachable).
+	Endpoints []msrpc.Endpoint `json:"endpoints,omitempty"`
+	Kind      string           `json:"kind,omitempty"` // msrpc.PortKind of the port tested
+	// OutsideRange is the declared RPC range when the port lies outside it.
+	OutsideRange string `json:"outside_range,omitempty"`
+	// Bind is what a bind to the interface answered: "bind_ack", the refusal,
+	// or the error; "" when the port did not open.
+	Bind string `json:"bind,omitempty"`
+	text string
+}
+
+// Summary is the one-line verdict, as "MSDTC (906b0ce0-…) registered on
+// 50012/tcp: filtered".
+func (d *RPCInterfaceDetail) Summary() string { return d.text }
+
+// epmShare is what the dynamic-rpc entries of one host share.
+type epmShare struct {
+	// check is the check of a fixed entry on the endpoint mapper's own port
+	// (the profiles' "RPC endpoint mapper" row): the endpoint mapper's row
+	// carries it instead of the port being tested twice.
+	check *results.Check
+	// row says that this entry reports the endpoint mapper's row; the host's
+	// other dynamic-rpc entries on the same port do not repeat it.
+	row bool
+	// fixed are the host's fixed TCP entries that carry a check: ports checked by
+	// an entry of their own are not reported again as registered ports (an
+	// ad-hoc range, as rpc --range tests, checks nothing and hides nothing).
+	fixed []Port
+}
+
+// covers reports whether a fixed entry of the host tests the TCP port.
+func (s *epmShare) covers(port uint16) bool {
+	for _, p := range s.fixed {
+		if p.Lo <= port && port <= p.hi() {
+			return true
+		}
+	}
+	return false
+}
+
+// planEPM prepares one host's dynamic-rpc entries so that each port is reported
+// once: a fixed entry on exactly the endpoint mapper's port is folded into the
+// endpoint mapper's row (its check goes there), the first dynamic-rpc entry on
+// each endpoint-mapper port reports that row, and the fixed TCP entries are
+// remembered so that registered ports they test are not reported twice.
+func planEPM(ports []Port) []Port {
+	if !slices.ContainsFunc(ports, func(p Port) bool { return p.Kind == KindDynamicRPC && p.Why == "" }) {
+		return ports
+	}
+	epmPorts := map[uint16]bool{}
+	for _, p := range ports {
+		if p.Kind == KindDynamicRPC && p.Why == "" {
+			epmPorts[cmp.Or(p.EPM, msrpc.EPMPort)] = true
+		}
+	}
+	var fixed []Port
+	folded := map[uint16]*results.Check{}
+	out := make([]Port, 0, len(ports))
+	for _, p := range ports {
+		if p.Kind == KindPort && p.Why == "" && p.Proto == results.TCP {
+			if _, done := folded[p.Lo]; p.hi() == p.Lo && epmPorts[p.Lo] && !done {
+				folded[p.Lo] = p.Check
+				continue
+			}
+			if p.Check != nil {
+				fixed = append(fixed, p)
+			}
+		}
+		out = append(out, p)
+	}
+	rowDone := map[uint16]bool{}
+	for i, p := range out {
+		if p.Kind != KindDynamicRPC || p.Why != "" {
+			continue
+		}
+		port := cmp.Or(p.EPM, msrpc.EPMPort)
+		out[i].epm = &epmShare{check: folded[port], row: !rowDone[port], fixed: fixed}
+		rowDone[port] = true
+	}
+	return out
+}
+
+// epmCheck runs a dynamic-rpc plan entry. The endpoint mapper's port (p.EPM, 135
+// when zero) is tested and, when open, asked for its endpoints; its row carries
+// the endpoint list, and the check of the profiles' own endpoint-mapper entry if
+// there is one. Then, for each interface set the entry names, a row says whether
+// the interface is registered on a TCP port, whether that port is reachable and
+// whether it accepts a bind to the interface. An entry that names no interface
+// keeps the older meaning: every registered TCP port is tested (the endpoint
+// mapper's own and well-known fixed ones aside) and reported with the interfaces
+// behind it. A registered port outside the declared range p.Lo-p.Hi is pointed
+// out. Every row of the entry points back at the endpoint mapper's port (Via).
 func (r *run) epmCheck(ctx context.Context, h *host, p Port) {
+	share := p.epm
+	if share == nil {
+		share = &epmShare{row: true}
+	}
 	epmPort := cmp.Or(p.EPM, msrpc.EPMPort)
 	res := r.tcp(ctx, h, epmPort)
 	res.Probe = ProbeEPM
+	sum := &EPMSummary{EPMResult: &EPMResult{Addr: netip.AddrPortFrom(h.addr, epmPort)}}
 	if res.State != results.Open {
 		res.Detail = "endpoint mapper unreachable: the registered RPC ports cannot be listed"
-		r.emit(h, h.name, withCheck(res, p.Check))
+	} else {
+		r.slots <- struct{}{}
+		c := EPMClient{Timeout: max(10*time.Second, 4*r.timeout), Dialer: &r.dialer}
+		er, err := c.Lookup(ctx, netip.AddrPortFrom(h.addr, epmPort))
+		<-r.slots
+		sum.EPMResult = er
+		var rpcErr *msrpc.Error
+		switch {
+		case err == nil:
+			res.Reason = results.ReasonEPMListed
+		case errors.As(err, &rpcErr):
+			res.Reason, sum.Error = results.ReasonEPMRefused, err.Error()
+		default:
+			res.Reason, sum.Error = results.ReasonEPMError, err.Error()
+		}
+		res.Detail, res.Details = sum.Summary(), sum
+	}
+	listed := res.Reason == results.ReasonEPMListed
+	if share.row {
+		row := withCheck(res, share.check)
+		if !listed && res.State == results.Open {
+			row.Fail(res.Reason) // open, but no endpoint mapper behind it
+		}
+		r.emit(h, h.name, row)
+	}
+
+	via := results.PortName(results.TCP, epmPort)
+	emit := func(x results.Result) {
+		x.Probe, x.Via = ProbeEPM, via
+		if x.Proto == "" {
+			x.Proto = results.TCP
+		}
+		r.emit(h, h.name, withCheck(x, p.Check))
+	}
+	if !listed {
+		// Never a pass: nothing says the services are there.
+		why := res.State.String() + ", " + string(res.Reason)
+		if sum.Error != "" {
+			why = sum.Error
+		}
+		unreadable := fmt.Sprintf("endpoint mapper on %s unreadable (%s)", via, why)
+		var rows []results.Result
+		for _, set := range p.Interfaces {
+			rows = append(rows, results.Result{Under: set.Label(),
+				Detail: unreadable + ": cannot tell whether " + set.Label() + " is registered"})
+		}
+		if len(p.Interfaces) == 0 {
+			rows = append(rows, results.Result{Detail: unreadable + ": the registered RPC ports cannot be listed"})
+		}
+		for _, x := range rows {
+			x.State, x.Reason = res.State, results.ReasonEPMUnreadable
+			x.Fail(results.ReasonEPMUnreadable)
+			emit(x)
+		}
 		return
 	}
-	r.slots <- struct{}{}
-	c := EPMClient{Timeout: max(10*time.Second, 4*r.timeout), Dialer: &r.dialer}
-	er, err := c.Lookup(ctx, netip.AddrPortFrom(h.addr, epmPort))
-	<-r.slots
-	sum := &EPMSummary{EPMResult: er}
-	var rpcErr *msrpc.Error
-	switch {
-	case err == nil:
-		res.Reason = results.ReasonEPMListed
-	case errors.As(err, &rpcErr):
-		res.Reason, sum.Error = results.ReasonEPMRefused, err.Error()
-	default:
-		res.Reason, sum.Error = results.ReasonEPMError, err.Error()
+	if len(p.Interfaces) == 0 {
+		r.registeredPorts(ctx, h, p, share, sum, epmPort, emit)
+		return
 	}
-	res.Detail, res.Details = sum.Summary(), sum
-	r.emit(h, h.name, withCheck(res, p.Check))
-
 	var wg sync.WaitGroup
+	for _, set := range p.Interfaces {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			emit(r.interfaceCheck(ctx, h, p, set, sum.Endpoints))
+		}()
+	}
+	wg.Wait()
+}
+
+// registeredPorts tests every registered TCP port for an entry that names no
+// interface. The endpoint mapper's own port and the well-known fixed endpoints
+// (msrpc.FixedEndpoint: 593 is RPC over HTTP, not a dynamic port) are not part of
+// a dynamic-range question, and ports the host's plan tests as fixed entries are
+// reported there.
+func (r *run) registeredPorts(ctx context.Context, h *host, p Port, share *epmShare, sum *EPMSummary, epmPort uint16, emit func(results.Result)) {
+	var wg sync.WaitGroup
+	n := 0
 	for _, ep := range sum.TCPPorts() {
-		if ep.Port == msrpc.EPMPort || ep.Port == epmPort {
-			continue // the endpoint mapper's own port, reported above
+		if ep.Port == epmPort || msrpc.FixedEndpoint(ep.Port) {
+			continue
+		}
+		n++
+		if share.covers(ep.Port) {
+			continue
 		}
 		wg.Add(1)
 		go func() {
@@ -123,9 +288,114 @@ func (r *run) epmCheck(ctx context.Context, h *host, p Port) {
 			if p.Lo != 0 && (ep.Port < p.Lo || ep.Port > p.hi()) {
 				d.OutsideRange = fmt.Sprintf("%d-%d", p.Lo, p.hi())
 			}
-			pr.Probe, pr.Under, pr.Detail, pr.Details = ProbeEPM, EPMLabels(ep.Interfaces), d.Summary(), d
-			r.emit(h, h.name, withCheck(pr, p.Check))
+			pr.Under, pr.Detail, pr.Details = EPMLabels(ep.Interfaces), d.Summary(), d
+			emit(pr)
 		}()
 	}
 	wg.Wait()
+	if n == 0 {
+		x := results.Result{State: results.Closed, Reason: results.ReasonNotRegistered,
+			Detail: "no dynamic TCP endpoint is registered with the endpoint mapper: no RPC service listens over the network"}
+		x.Fail(results.ReasonNotRegistered)
+		emit(x)
+	}
+}
+
+// interfaceCheck gives one interface set its verdict: registered on a TCP port
+// that is reachable and accepts a bind to the interface, or why not. Each
+// registered port of each interface is tried in order until one binds; the
+// result is that one, or the first failure.
+func (r *run) interfaceCheck(ctx context.Context, h *host, p Port, set InterfaceSet, eps []msrpc.Endpoint) results.Result {
+	d := &RPCInterfaceDetail{Interface: set[0], Alternatives: set[1:]}
+	var other []string // non-TCP protocol sequences the set is registered on
+	type candidate struct {
+		iface msrpc.Interface
+		ep    msrpc.Endpoint
+	}
+	var cands []candidate
+	for _, i := range set {
+		for _, e := range eps {
+			if e.Interface != i.UUID {
+				continue
+			}
+			d.Endpoints = append(d.Endpoints, e)
+			if e.Protocol == "ncacn_ip_tcp" && e.Port != 0 {
+				cands = append(cands, candidate{i, e})
+			} else if !slices.Contains(other, e.Protocol) {
+				other = append(other, e.Protocol)
+			}
+		}
+	}
+	if len(cands) == 0 {
+		d.text = set.Label() + " is not registered with the endpoint mapper on a TCP port: the service is stopped or not installed"
+		if set[0].Key == "msdtc" {
+			d.text += ", or network DTC access is off"
+		}
+		if len(other) > 0 {
+			d.text += " (registered only on " + strings.Join(other, ", ") + ", which a remote client cannot reach over TCP)"
+		}
+		x := results.Result{State: results.Closed, Reason: results.ReasonNotRegistered, Under: set.Label(), Detail: d.text, Details: d}
+		x.Fail(results.ReasonNotRegistered)
+		return x
+	}
+	var first *results.Result
+	for _, c := range cands {
+		x := r.tcp(ctx, h, c.ep.Port)
+		id := c.ep.Syntax()
+		id.Key, id.Spec, id.Source = c.iface.Key, c.iface.Spec, c.iface.Source
+		if id.Name == "" {
+			id.Name = c.iface.Name
+		}
+		dd := *d
+		dd.Interface, dd.Alternatives = id, others(set, c.iface)
+		dd.Kind = msrpc.PortKind(c.ep.Port)
+		if p.Lo != 0 && (c.ep.Port < p.Lo || c.ep.Port > p.hi()) {
+			dd.OutsideRange = fmt.Sprintf("%d-%d", p.Lo, p.hi())
+		}
+		at := fmt.Sprintf("%s registered on %d/tcp", id.Label(), c.ep.Port)
+		if x.State == results.Open {
+			r.slots <- struct{}{}
+			c := EPMClient{Timeout: max(10*time.Second, 4*r.timeout), Dialer: &r.dialer}
+			ack, err := c.Bind(ctx, netip.AddrPortFrom(h.addr, x.Port), id)
+			<-r.slots
+			var rpcErr *msrpc.Error
+			switch {
+			case err == nil:
+				x.Reason, dd.Bind = results.ReasonRPCBindAck, "bind_ack"
+				dd.text = fmt.Sprintf("%s: bound (bind_ack, max frag %d)", at, ack.MaxRecv)
+			case errors.As(err, &rpcErr):
+				x.Reason, dd.Bind = results.ReasonRPCBindRejected, err.Error()
+				dd.text = fmt.Sprintf("%s: %s: the port is not %s", at, err, id.Name)
+				x.Fail(results.ReasonRPCBindRejected)
+			default:
+				x.Reason, dd.Bind = results.ReasonRPCBindError, err.Error()
+				dd.text = fmt.Sprintf("%s: open, but the bind failed: %s", at, err)
+				x.Fail(results.ReasonRPCBindError)
+			}
+		} else {
+			dd.text = fmt.Sprintf("%s: %s", at, x.State)
+		}
+		if dd.OutsideRange != "" {
+			dd.text += "; outside the declared RPC range " + dd.OutsideRange
+		}
+		x.Under, x.Detail, x.Details = id.Label(), dd.text, &dd
+		if x.Reason == results.ReasonRPCBindAck {
+			return x
+		}
+		if first == nil {
+			first = &x
+		}
+	}
+	return *first
+}
+
+// others returns the set without i.
+func others(set InterfaceSet, i msrpc.Interface) []msrpc.Interface {
+	var out []msrpc.Interface
+	for _, j := range set {
+		if j.UUID != i.UUID {
+			out = append(out, j)
+		}
+	}
+	return out
 }

@@ -1,8 +1,12 @@
 package scan
 
 import (
+	"io"
+	"net"
+	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,10 +14,12 @@ import (
 	"github.com/portreach/portreach/results"
 )
 
-// A dynamic-rpc entry yields the endpoint mapper's result, carrying the endpoint
-// list, and one result per registered TCP port, carrying the interfaces behind it.
-// The fake mapper replays the Samba capture, so the registered ports (49152-49154
-// and 593) are tested on 127.0.0.1, where their state depends on this machine:
+// A dynamic-rpc entry that names no interface yields the endpoint mapper's
+// result, carrying the endpoint list (and no check: the plan has no entry for the
+// port itself), and one result per registered dynamic TCP port, carrying the
+// interfaces behind it; 593, RPC over HTTP's fixed endpoint, is not one. The fake
+// mapper replays the Samba capture, so the registered ports (49152-49154) are
+// tested on 127.0.0.1, where their state depends on this machine:
 // only the shape of the results is asserted here; states are asserted against a
 // real Samba in TestEPMSambaIntegration.
 func TestEPMCheckThroughScanner(t *testing.T) {
@@ -32,14 +38,20 @@ func TestEPMCheckThroughScanner(t *testing.T) {
 	var epm *results.Result
 	ports := map[uint16]results.Result{}
 	for _, r := range got {
-		if r.Probe != ProbeEPM || r.Check != check || r.Target != "dc" {
-			t.Errorf("result without the entry's probe, check or target: %+v", r)
+		if r.Probe != ProbeEPM || r.Target != "dc" {
+			t.Errorf("result without the entry's probe or target: %+v", r)
 		}
-		if r.Port == f.addr().Port() {
+		if r.Port == f.addr().Port() && r.Via == "" {
+			if r.Check != nil {
+				t.Errorf("endpoint mapper's row carries the dynamic entry's check: %+v", r)
+			}
 			epm = &r
-		} else {
-			ports[r.Port] = r
+			continue
 		}
+		if r.Check != check || r.Via != results.PortName(results.TCP, f.addr().Port()) {
+			t.Errorf("registered port without the entry's check or via: %+v", r)
+		}
+		ports[r.Port] = r
 	}
 	if epm == nil || epm.State != results.Open || epm.Reason != results.ReasonEPMListed {
 		t.Fatalf("endpoint mapper result %+v", epm)
@@ -49,9 +61,9 @@ func TestEPMCheckThroughScanner(t *testing.T) {
 		t.Fatalf("details %#v", epm.Details)
 	}
 	for _, p := range sum.TCPPorts() {
-		if p.Port == msrpc.EPMPort {
+		if msrpc.FixedEndpoint(p.Port) {
 			if _, dup := ports[p.Port]; dup {
-				t.Errorf("135 tested again")
+				t.Errorf("fixed endpoint %d reported as a registered port", p.Port)
 			}
 			continue
 		}
@@ -68,7 +80,94 @@ func TestEPMCheckThroughScanner(t *testing.T) {
 			t.Errorf("49152 under %q", r.Under)
 		}
 	}
-	if len(ports) != len(sum.TCPPorts())-1 {
+	if len(ports) != len(sum.TCPPorts())-2 { // 135 and 593
 		t.Errorf("%d port results for %d registered ports", len(ports), len(sum.TCPPorts()))
+	}
+}
+
+// badEPM listens on loopback and answers each connection with serve.
+func badEPM(t *testing.T, serve func(net.Conn)) uint16 {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				serve(c)
+			}()
+		}
+	}()
+	return uint16(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// Something that is not an endpoint mapper on its port (an HTTP server, a
+// listener that closes at once, one that never answers, nothing at all): every
+// check of the entry fails with its reason, the endpoint mapper's own check too,
+// and the scan ends (the exchange is bounded by its deadline).
+func TestEPMCheckUnreadable(t *testing.T) {
+	stop := make(chan struct{})
+	t.Cleanup(func() { close(stop) })
+	servers := map[string]uint16{
+		"http": badEPM(t, func(c net.Conn) {
+			_, _ = c.Read(make([]byte, 1024))
+			_, _ = io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+		}),
+		"closes at once": openTCP(t),
+		"never answers": badEPM(t, func(c net.Conn) {
+			go func() { <-stop; c.Close() }()
+			_, _ = io.Copy(io.Discard, c)
+		}),
+		"closed": freeTCPPort(t),
+	}
+	dtc, _ := msrpc.LookupInterface("msdtc")
+	for name, port := range servers {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			epmCheck := &results.Check{Profiles: []string{"rpc"}, Expect: results.ExpectOpen}
+			named := &results.Check{Profiles: []string{"msdtc"}, Expect: results.ExpectOpen}
+			any := &results.Check{Profiles: []string{"fax-service"}, Expect: results.ExpectOpen}
+			plan := Plan{
+				Targets: slices.Values([]Target{{Name: "h", Addr: netip.MustParseAddr("127.0.0.1")}}),
+				Ports: []Port{
+					{Proto: results.TCP, Lo: port, Check: epmCheck},
+					{Proto: results.TCP, Kind: KindDynamicRPC, EPM: port, Interfaces: []InterfaceSet{{dtc}}, Check: named},
+					{Proto: results.TCP, Kind: KindDynamicRPC, EPM: port, Check: any},
+				},
+			}
+			var got []results.Result
+			if err := (&Scanner{Timeout: 200 * time.Millisecond, Retries: 0}).Scan(t.Context(), plan, func(r results.Result) { got = append(got, r) }); err != nil {
+				t.Fatal(err)
+			}
+			checks := map[*results.Check]int{}
+			for _, r := range got {
+				t.Logf("%d/%s %s %s %v %q", r.Port, r.Proto, r.State, r.Reason, results.Judge(&r), r.Detail)
+				checks[r.Check]++
+				if !results.Fails(&r) {
+					t.Errorf("passes: %+v", r)
+				}
+				if r.Check != epmCheck && r.Reason != results.ReasonEPMUnreadable {
+					t.Errorf("reason %q, want %q", r.Reason, results.ReasonEPMUnreadable)
+				}
+			}
+			if checks[epmCheck] != 1 || checks[named] != 1 || checks[any] != 1 {
+				t.Errorf("rows per check: %v", checks)
+			}
+			if results.Overall(got) != results.VerdictFail {
+				t.Errorf("verdict %s", results.Overall(got))
+			}
+		})
 	}
 }

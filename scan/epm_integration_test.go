@@ -4,6 +4,7 @@ package scan
 
 import (
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -241,14 +242,14 @@ go test ./scan -run TestEPMSambaIntegration -epm-capture (%s).
 	for _, r := range got {
 		t.Logf("%d/%s %s %s probe=%q under=%q detail=%q", r.Port, r.Proto, r.State, r.Reason, r.Probe, r.Under, r.Detail)
 		switch {
-		case r.Probe == ProbeEPM && r.Port == 135:
+		case r.Probe == ProbeEPM && r.Port == 135 && r.Via == "":
 			if r.State != results.Open || r.Reason != results.ReasonEPMListed || !r.Met() {
 				t.Errorf("endpoint mapper: %+v", r)
 			}
 		case r.Probe == ProbeEPM && r.Port == blocked.Port:
 			seen[r.Port] = true
 			if r.State != results.Filtered || r.Met() || r.Under != EPMLabels(blocked.Interfaces) ||
-				!strings.Contains(r.Under, blocked.Interfaces[0].Name) || r.Detail != "registered (dynamic)" {
+				!strings.Contains(r.Under, blocked.Interfaces[0].Name) || !strings.HasPrefix(r.Detail, "registered (dynamic)") || r.Via != "135/tcp" {
 				t.Errorf("blocked registered port: %+v", r)
 			}
 		case r.Probe == ProbeEPM && r.Port >= 49152:
@@ -270,5 +271,141 @@ go test ./scan -run TestEPMSambaIntegration -epm-capture (%s).
 		if p.Port >= 49152 && !seen[p.Port] {
 			t.Errorf("registered port %d not reported", p.Port)
 		}
+	}
+}
+
+// bindRecorded binds to id on addr and returns the answer and the server's bytes.
+func bindRecorded(t *testing.T, addr netip.AddrPort, id msrpc.Interface) (*msrpc.BindAck, error, []byte) {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr.String(), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
+	rec := &recorder{Conn: conn}
+	ack, err := (&msrpc.Client{}).Bind(rec, id)
+	return ack, err, rec.got
+}
+
+// Named interfaces against a Samba AD DC: the domain controller's interfaces are
+// registered, reachable and bind; MSDTC is not registered; a UUID Samba does not
+// serve is refused on a port Samba serves; a dropped DRSUAPI port fails the
+// DRSUAPI check and names it. The profiles' own endpoint-mapper entry and the
+// dynamic-rpc entry share one 135/tcp row.
+func TestRPCInterfacesSamba(t *testing.T) {
+	testnet.Require(t)
+	h := testnet.NewHost(t)
+	dc := testnet.StartSambaDC(t, h)
+	addr := netip.AddrPortFrom(h.Addr, msrpc.EPMPort)
+	res := waitRegistered(t, addr)
+	portOf := func(key string) uint16 {
+		i, _ := msrpc.LookupInterface(key)
+		for _, e := range res.Endpoints {
+			if e.Interface == i.UUID && e.Protocol == "ncacn_ip_tcp" {
+				return e.Port
+			}
+		}
+		t.Fatalf("%s not registered on TCP", key)
+		return 0
+	}
+
+	// Samba binds its own interfaces and refuses one it does not serve.
+	lsa, _ := msrpc.LookupInterface("lsarpc")
+	lsaPort := netip.AddrPortFrom(h.Addr, portOf("lsarpc"))
+	ack, err, ackBytes := bindRecorded(t, lsaPort, lsa)
+	if err != nil || ack == nil {
+		t.Fatalf("bind to LSA on %s: %v", lsaPort, err)
+	}
+	dtc, _ := msrpc.LookupInterface("msdtc")
+	_, err, rejBytes := bindRecorded(t, lsaPort, dtc)
+	var re *msrpc.Error
+	if !errors.As(err, &re) {
+		t.Fatalf("bind to MSDTC on Samba's LSA port: %v, want a refusal", err)
+	}
+	t.Logf("MSDTC on %s: %v", lsaPort, err)
+	if *epmCapture {
+		note := fmt.Sprintf(`Server-to-client bytes of one DCE/RPC bind over TCP, captured from %s AD DC
+(Debian bookworm package) in a network namespace at %s by
+go test ./scan -run TestRPCInterfacesSamba -epm-capture (%s).
+%%s`, dc.Version, h.Addr, time.Now().UTC().Format("2006-01-02"))
+		writeCapture(t, "bind-samba-ack.hex", fmt.Sprintf(note, "Bind to LSA 12345778-1234-abcd-ef00-0123456789ab v0.0 on its registered port: bind_ack, context accepted."), ackBytes)
+		writeCapture(t, "bind-samba-reject.hex", fmt.Sprintf(note, "Bind to MSDTC 906b0ce0-c70b-1067-b317-00dd010662da v1.0 on LSA's port: "+err.Error()+"."), rejBytes)
+	}
+
+	drsPort := portOf("drsuapi")
+	epmCheck := &results.Check{Profiles: []string{"rpc"}, Service: "RPC endpoint mapper", Expect: results.ExpectOpen}
+	dynCheck := &results.Check{Profiles: []string{"domain-controller", "msdtc"}, Service: "Dynamic RPC", Expect: results.ExpectOpen}
+	var sets []InterfaceSet
+	for _, k := range []string{"lsarpc", "samr", "netlogon", "drsuapi", "msdtc"} {
+		i, _ := msrpc.LookupInterface(k)
+		sets = append(sets, InterfaceSet{i})
+	}
+	frs, _ := msrpc.LookupInterface("frsrpc")
+	dfsr, _ := msrpc.LookupInterface("dfsr")
+	sets = append(sets, InterfaceSet{frs, dfsr})
+	plan := Plan{
+		Targets: slices.Values([]Target{{Name: "dc", Addr: h.Addr}}),
+		Ports: []Port{
+			{Proto: results.TCP, Lo: 135, Check: epmCheck},
+			{Proto: results.TCP, Kind: KindDynamicRPC, Interfaces: sets, Check: dynCheck},
+		},
+	}
+	scan := func() map[string]results.Result {
+		t.Helper()
+		var got []results.Result
+		if err := (&Scanner{Timeout: 500 * time.Millisecond}).Scan(t.Context(), plan, func(r results.Result) { got = append(got, r) }); err != nil {
+			t.Fatal(err)
+		}
+		rows := map[string]results.Result{}
+		epmRows := 0
+		for _, r := range got {
+			t.Logf("%d/%s %s %s outcome=%v via=%q under=%q detail=%q", r.Port, r.Proto, r.State, r.Reason, results.Judge(&r), r.Via, r.Under, r.Detail)
+			if r.Port == 135 && r.Via == "" {
+				epmRows++
+				if r.Check != epmCheck || r.Reason != results.ReasonEPMListed || results.Fails(&r) {
+					t.Errorf("endpoint mapper row: %+v", r)
+				}
+				continue
+			}
+			if r.Check != dynCheck || r.Via != "135/tcp" {
+				t.Errorf("interface row without the entry's check or via: %+v", r)
+			}
+			rows[strings.Fields(r.Under)[0]] = r
+		}
+		if epmRows != 1 {
+			t.Errorf("%d rows for 135/tcp, want 1", epmRows)
+		}
+		return rows
+	}
+
+	rows := scan()
+	for _, name := range []string{"LSA", "SAMR", "Netlogon", "DRSUAPI"} {
+		r, ok := rows[name]
+		if !ok || r.State != results.Open || r.Reason != results.ReasonRPCBindAck || results.Fails(&r) {
+			t.Errorf("%s: %+v, want open with a bind_ack, met", name, r)
+		}
+	}
+	for _, name := range []string{"MSDTC", "FRS"} {
+		r := rows[name]
+		if r.Reason != results.ReasonNotRegistered || !results.Fails(&r) || results.Judge(&r).Why != results.ReasonNotRegistered {
+			t.Errorf("%s: %+v, want failed, not-registered", name, r)
+		}
+	}
+	if r := rows["MSDTC"]; !strings.Contains(r.Detail, "MSDTC (906b0ce0-…) is not registered") {
+		t.Errorf("MSDTC detail %q", r.Detail)
+	}
+
+	h.NFT(t, fmt.Sprintf(`table inet rpctest {
+	chain input {
+		type filter hook input priority 0; policy accept;
+		tcp dport %d drop
+	}
+}`, drsPort))
+	rows = scan()
+	r := rows["DRSUAPI"]
+	want := fmt.Sprintf("DRSUAPI (e3514235-…) registered on %d/tcp: filtered", drsPort)
+	if r.State != results.Filtered || !results.Fails(&r) || r.Port != drsPort || !strings.HasPrefix(r.Detail, want) {
+		t.Errorf("dropped DRSUAPI port: %+v, want %q", r, want)
 	}
 }

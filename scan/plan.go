@@ -3,9 +3,25 @@ package scan
 import (
 	"iter"
 	"net/netip"
+	"strings"
 
+	"github.com/portreach/portreach/msrpc"
 	"github.com/portreach/portreach/results"
 )
+
+// InterfaceSet is one RPC service a dynamic-rpc entry requires: any one of its
+// interfaces answers for it (SYSVOL replication is FRS on older domain
+// controllers, DFSR on newer ones).
+type InterfaceSet []msrpc.Interface
+
+// Label names the set as reports do: "FRS (f5cc59b4-…) or DFSR (897e2e5f-…)".
+func (s InterfaceSet) Label() string {
+	var parts []string
+	for _, i := range s {
+		parts = append(parts, i.Label())
+	}
+	return strings.Join(parts, " or ")
+}
 
 // Plan is what to scan: plain data, built and checked before anything is sent.
 type Plan struct {
@@ -46,6 +62,11 @@ type Port struct {
 	Kind string
 	// EPM is the endpoint mapper's port for KindDynamicRPC; 0 means 135.
 	EPM uint16
+	// Interfaces, for KindDynamicRPC, are the RPC services the entry stands for:
+	// each must be registered with the endpoint mapper on a TCP port that is
+	// reachable and accepts a bind to it, and each gets a result of its own.
+	// Without Interfaces, every registered TCP port is tested (any service).
+	Interfaces []InterfaceSet
 	// Check, when set, is copied into every result of this entry.
 	Check *results.Check
 	// Instances, on a SQL Browser port (1434/udp), are the SQL Server named
@@ -54,6 +75,9 @@ type Port struct {
 	// a Browser port whose Check must be open or reachable gives that check to
 	// every instance port its reply lists.
 	Instances []Instance
+	// epm, set by planEPM, is how this dynamic-rpc entry shares the endpoint
+	// mapper with the host's other entries.
+	epm *epmShare
 	// Why, when set, says why the entry cannot be tested (ports negotiated per
 	// session, say): it is reported NotTested with Why as the reason, and nothing
 	// is sent.

@@ -250,7 +250,7 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 	var udpChecks []*results.Check
 	var tcp []Port
 	tcpCount := 0
-	for _, p := range ports {
+	for _, p := range planEPM(ports) {
 		switch {
 		case p.Why != "":
 			r.emit(h, t.Name, withCheck(results.Result{Proto: p.Proto, Port: p.Lo, State: results.NotTested, Reason: p.Why}, p.Check))

@@ -34,13 +34,22 @@ With --range LO-HI, the range configured under HKLM\SOFTWARE\Microsoft\Rpc\Inter
 the firewall rule for the range will not cover them) and every port of the range is
 tested, with runs of alike ports compressed ("50000-50010 open (11)").
 
-Exit status: 0 when the endpoint mapper answered and every registered TCP port is
-open; 1 otherwise; 2 for bad usage.
+With --require NAME|UUID (repeatable), the named interface must be registered
+on a TCP port, that port reachable, and a DCE/RPC bind to the interface there
+accepted: "--require msdtc" fails with not-registered on a host whose DTC is not
+installed or has network access off, however open the firewall is. NAME is a key
+of the interface table (msdtc, drsuapi, netlogon, lsarpc, samr, frsrpc, dfsr,
+emsmdb, nspi, rfr, msmq, icpr, clusapi, eventlog6, svcctl, tsch,
+dcom-activation, …; "portreach rpc --require list" prints them all) or a UUID.
+
+Exit status: 0 when the endpoint mapper answered, every registered dynamic TCP
+port is open and every --require interface binds; 1 otherwise; 2 for bad usage.
 `
 
 // rpcCmd holds rpc's flags.
 type rpcCmd struct {
 	format, rangeSpec string
+	require           listFlag
 	scanner           scannerFlags
 }
 
@@ -49,6 +58,7 @@ func rpcFlags(c *rpcCmd) *cmdFlags {
 	f := newCmdFlags("portreach rpc", rpcUsage)
 	f.Group(groupPorts)
 	f.StringVar(&c.rangeSpec, "range", "", "the configured RPC port range `LO-HI` (e.g. 50000-50200): report registered ports outside it and test it")
+	f.Var(&c.require, "require", "the RPC interface `NAME|UUID` must be registered, reachable and bind (msdtc, drsuapi, …; \"list\" lists them); repeatable")
 	f.Group(groupTiming)
 	c.scanner.addTiming(f)
 	f.Group(groupOutput)
@@ -75,6 +85,19 @@ func runRPC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "portreach rpc: unknown format %q (want table, json, jsonl or csv)\n", c.format)
 		return exitUsage
 	}
+	if slices.Contains(c.require.vals, "list") {
+		writeInterfaceList(stdout)
+		return exitOK
+	}
+	var required []scan.InterfaceSet
+	for _, name := range c.require.vals {
+		i, ok := msrpc.LookupInterface(name)
+		if !ok {
+			fmt.Fprintf(stderr, "portreach rpc: --require %q: not a UUID nor a known interface (see --require list)\n", name)
+			return exitUsage
+		}
+		required = append(required, scan.InterfaceSet{i})
+	}
 	var rng *[2]uint16
 	if c.rangeSpec != "" {
 		r, err := parseRPCRange(c.rangeSpec)
@@ -94,6 +117,10 @@ func runRPC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if rng != nil {
 		plan.Ports[0].Lo, plan.Ports[0].Hi = rng[0], rng[1] // registered ports outside it are pointed out
 		plan.Ports = append(plan.Ports, scan.Port{Proto: results.TCP, Lo: rng[0], Hi: rng[1]})
+	}
+	if len(required) > 0 {
+		plan.Ports = append(plan.Ports, scan.Port{Proto: results.TCP, Kind: scan.KindDynamicRPC, Interfaces: required,
+			Check: &results.Check{Profiles: []string{"rpc --require"}, Service: "RPC interface", Expect: results.ExpectOpen}})
 	}
 	rep := &results.Report{Tool: results.Tool{Name: "portreach", Version: version()},
 		Command: append([]string{"portreach", "rpc"}, args...), Started: time.Now().UTC()}
@@ -129,7 +156,7 @@ func runRPC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "portreach rpc: %v\n", writeErr)
 		return exitUsage
 	}
-	if rep.Interrupted || !rpcAllOpen(rep.Results) {
+	if rep.Interrupted || !rpcAllOpen(rep.Results) || results.Overall(rep.Results) == results.VerdictFail {
 		return exitFailed
 	}
 	return exitOK
@@ -150,17 +177,17 @@ func parseRPCRange(s string) ([2]uint16, error) {
 }
 
 // rpcAllOpen reports whether the endpoint mapper listed its endpoints and every
-// registered port is open.
+// registered port is open (the --require interfaces have checks of their own).
 func rpcAllOpen(rs []results.Result) bool {
 	listed := 0
 	for _, r := range rs {
-		if r.Probe != scan.ProbeEPM {
+		if r.Probe != scan.ProbeEPM || r.Check != nil {
 			continue
 		}
 		if r.State != results.Open {
 			return false
 		}
-		if r.Port == msrpc.EPMPort {
+		if r.Via == "" {
 			if r.Reason != results.ReasonEPMListed {
 				return false
 			}
@@ -175,6 +202,7 @@ type rpcHost struct {
 	name       string
 	epm        *results.Result  // 135/tcp
 	registered []results.Result // ports the endpoint mapper handed out
+	required   []results.Result // the --require interfaces
 	ranged     []results.Result // ports of --range
 	other      []results.Result // target errors
 }
@@ -198,8 +226,10 @@ func groupRPC(rs []results.Result) []*rpcHost {
 			hosts = append(hosts, h)
 		}
 		switch {
-		case r.Probe == scan.ProbeEPM && r.Port == msrpc.EPMPort:
+		case r.Probe == scan.ProbeEPM && r.Via == "":
 			h.epm = r
+		case r.Probe == scan.ProbeEPM && r.Check != nil:
+			h.required = append(h.required, *r)
 		case r.Probe == scan.ProbeEPM:
 			h.registered = append(h.registered, *r)
 		case r.Proto == results.TCP && r.Port != 0:
@@ -238,11 +268,12 @@ func writeRPCHost(b *strings.Builder, h *rpcHost, rng *[2]uint16) {
 	if h.epm == nil {
 		return
 	}
-	fmt.Fprintf(b, "  endpoint mapper 135/tcp: %s (%s)", h.epm.State, h.epm.Reason)
+	fmt.Fprintf(b, "  endpoint mapper %s: %s (%s)", results.PortName(h.epm.Proto, h.epm.Port), h.epm.State, h.epm.Reason)
 	if h.epm.Detail != "" {
 		fmt.Fprintf(b, ": %s", h.epm.Detail)
 	}
 	b.WriteByte('\n')
+	writeRequired(b, h.required)
 	sum, _ := h.epm.Details.(*scan.EPMSummary)
 	if sum == nil || sum.EPMResult == nil {
 		return
@@ -281,6 +312,10 @@ func writeRPCHost(b *strings.Builder, h *rpcHost, rng *[2]uint16) {
 	if len(h.registered) > 0 {
 		b.WriteString("\n  Reachability from here:\n")
 		for _, r := range h.registered {
+			if r.Port == 0 {
+				fmt.Fprintf(b, "    %s (%s)\n", r.Detail, r.Reason)
+				continue
+			}
 			fmt.Fprintf(b, "    %s registered on %d/tcp: %s", r.Under, r.Port, r.State)
 			if r.State != results.Open {
 				fmt.Fprintf(b, " (%s)", r.Reason)
@@ -295,7 +330,7 @@ func writeRPCHost(b *strings.Builder, h *rpcHost, rng *[2]uint16) {
 	fmt.Fprintf(b, "\n  Configured range %d-%d:\n", rng[0], rng[1])
 	var outside []string
 	for _, p := range sum.TCPPorts() {
-		if p.Port == msrpc.EPMPort || (p.Port >= rng[0] && p.Port <= rng[1]) {
+		if msrpc.FixedEndpoint(p.Port) || (p.Port >= rng[0] && p.Port <= rng[1]) {
 			continue
 		}
 		outside = append(outside, fmt.Sprintf("%d/tcp (%s): %s", p.Port, msrpc.PortKind(p.Port), scan.EPMLabels(p.Interfaces)))
@@ -330,4 +365,29 @@ func summarizeRange(rs []results.Result) string {
 		i = j + 1
 	}
 	return strings.Join(parts, ", ")
+}
+
+// writeRequired prints the verdict of each --require interface.
+func writeRequired(b *strings.Builder, rs []results.Result) {
+	if len(rs) == 0 {
+		return
+	}
+	b.WriteString("\n  Required interfaces:\n")
+	for _, r := range rs {
+		verdict := "ok  "
+		if results.Fails(&r) {
+			verdict = "FAIL"
+		}
+		fmt.Fprintf(b, "    %s %s (%s)\n", verdict, r.Detail, r.Reason)
+	}
+}
+
+// writeInterfaceList prints the interface table --require takes names from.
+func writeInterfaceList(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KEY\tNAME\tUUID\tVERSION\tSPEC")
+	for _, i := range msrpc.Interfaces {
+		fmt.Fprintf(tw, "%s\t%s\t%s\tv%s\t%s\n", i.Key, i.Name, i.UUID, i.Version(), i.Spec)
+	}
+	tw.Flush()
 }

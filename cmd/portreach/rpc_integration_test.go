@@ -41,10 +41,11 @@ func TestRPCCommandSamba(t *testing.T) {
 			}
 		}
 		if netlogonPort != 0 {
-			// Samba registers the endpoint mapper on 593/tcp (ncacn_http) but does
-			// not listen there, so even the unblocked host is not all open.
-			if code != 1 {
-				t.Errorf("exit %d with 593/tcp registered but closed, want 1", code)
+			// Samba registers the endpoint mapper on 593/tcp (ncacn_http) and does
+			// not listen there; 593 is RPC over HTTP's fixed endpoint, not a
+			// dynamic port, so the unblocked host passes.
+			if code != 0 {
+				t.Errorf("exit %d with every dynamic port open, want 0", code)
 			}
 			break
 		}
@@ -72,12 +73,27 @@ func TestRPCCommandSamba(t *testing.T) {
 		"DRSUAPI (e3514235-4b06-11d1-ab04-00c04fc2dcd2)",
 		"Netlogon (12345678-…) registered on " + strconv.Itoa(int(netlogonPort)) + "/tcp: filtered",
 		"Configured range 50000-50200:",
-		"593/tcp (fixed): Endpoint mapper",
+		"every registered port is inside the range",
 		"50150-50200 filtered (51)",
 		host + "  from " + h.Peer.String(), // the address the host's firewall sees
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q", want)
 		}
+	}
+	if strings.Contains(out, "593/tcp (fixed): Endpoint mapper") || strings.Contains(out, "registered on 593/tcp") {
+		t.Errorf("593/tcp, a fixed endpoint, reported as part of the dynamic range")
+	}
+
+	// --require: the domain controller's interfaces bind, MSDTC is not there.
+	code, out, stderr = runR(host, "--require", "drsuapi", "--require", "lsarpc", "--timeout", "300ms")
+	t.Logf("exit %d\n%s%s", code, out, stderr)
+	if !strings.Contains(out, "ok   DRSUAPI (e3514235-…) registered on ") || !strings.Contains(out, "bound (bind_ack") {
+		t.Errorf("--require drsuapi: no bind_ack in the output")
+	}
+	code, out, stderr = runR(host, "--require", "msdtc", "--timeout", "300ms")
+	t.Logf("exit %d\n%s%s", code, out, stderr)
+	if code != 1 || !strings.Contains(out, "FAIL MSDTC (906b0ce0-…) is not registered") || !strings.Contains(out, "(not-registered)") {
+		t.Errorf("--require msdtc: exit %d, want 1 with not-registered", code)
 	}
 }

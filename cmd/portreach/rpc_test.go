@@ -69,8 +69,8 @@ func TestRPCTable(t *testing.T) {
 	sum := &scan.EPMSummary{EPMResult: &scan.EPMResult{LookupResult: msrpc.LookupResult{Endpoints: []msrpc.Endpoint{netlogon, dtc, pipe}, Entries: 3, Calls: 2}}}
 	rs := []results.Result{
 		{Target: "dc", Addr: addr, Proto: results.TCP, Port: 135, State: results.Open, Reason: results.ReasonEPMListed, Probe: scan.ProbeEPM, Detail: sum.Summary(), Details: sum},
-		{Target: "dc", Addr: addr, Proto: results.TCP, Port: 50012, State: results.Filtered, Reason: "no-response", Probe: scan.ProbeEPM, Under: scan.EPMLabels([]msrpc.Endpoint{dtc})},
-		{Target: "dc", Addr: addr, Proto: results.TCP, Port: 49152, State: results.Open, Reason: "syn-ack", Probe: scan.ProbeEPM, Under: scan.EPMLabels([]msrpc.Endpoint{netlogon})},
+		{Target: "dc", Addr: addr, Proto: results.TCP, Port: 50012, State: results.Filtered, Reason: "no-response", Probe: scan.ProbeEPM, Via: "135/tcp", Under: scan.EPMLabels([]msrpc.Endpoint{dtc})},
+		{Target: "dc", Addr: addr, Proto: results.TCP, Port: 49152, State: results.Open, Reason: "syn-ack", Probe: scan.ProbeEPM, Via: "135/tcp", Under: scan.EPMLabels([]msrpc.Endpoint{netlogon})},
 		{Target: "dc", Addr: addr, Proto: results.TCP, Port: 50000, State: results.Open},
 		{Target: "dc", Addr: addr, Proto: results.TCP, Port: 50001, State: results.Closed},
 		{Target: "dc", Addr: addr, Proto: results.TCP, Port: 50002, State: results.Closed},

@@ -339,7 +339,11 @@ var remedies = map[Reason]string{
 	ReasonInterrupted:     "The run was stopped before the port finished: run it again to the end.",
 	ReasonMaxTime:         "The run's time limit came first: run again with a longer --max-time, or fewer ports.",
 	// Reasons a check's producer gives (RPC interfaces, SQL instances).
-	"not-registered":        "The endpoint mapper does not list the interface: the RPC service behind it is stopped (or not installed). Start it.",
+	ReasonNotRegistered:     "The endpoint mapper does not list the interface on a TCP port: the RPC service behind it is stopped or not installed (for MSDTC: enable Network DTC Access). Start it; no firewall rule fixes this.",
+	ReasonEPMUnreadable:     "The RPC endpoint mapper (135/tcp) could not be read, so the interface is unverified: open 135/tcp from this machine and check that RpcSs answers there.",
+	ReasonRPCBindAck:        "The interface answered a bind on its registered port.",
+	ReasonRPCBindRejected:   "The registered port refused a bind to the interface: another service holds the port, or the registration is stale. Restart the service so it registers again.",
+	ReasonRPCBindError:      "The registered port accepted the connection but gave no DCE/RPC answer: something on the path (an inspecting firewall, a proxy) or another program holds the port.",
 	ReasonNotListening:      "Start the service on the server, or check the port it is configured to use: nothing listens on it.",
 	ReasonLoopbackOnly:      "The service listens on loopback only: configure it to listen on the server's network address (or all addresses).",
 	ReasonInstanceNotListed: "The SQL Server Browser does not list the instance: start the instance (and the SQL Server Browser service), or check its name.",

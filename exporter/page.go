@@ -80,15 +80,16 @@ func (p *probeRecord) setResults(rs []results.Result, success, incomplete bool) 
 			p.MoreRows++
 			continue
 		}
-		row := pageRow{Host: r.Target, State: r.State.String(), Reason: string(r.Reason), Detail: r.Detail, Failed: f}
+		// The reason a check came out as it did (not-registered, instance-not-listed)
+		// says more than the port's own.
+		why := r.Reason
+		if o := results.Judge(r); o.Status != results.StatusNone {
+			why = o.Why
+		}
+		row := pageRow{Host: r.Target, State: r.State.String(), Reason: string(why), Detail: r.Detail, Failed: f,
+			Port: results.PortName(r.Proto, r.Port)}
 		if r.Addr.IsValid() {
 			row.Address = r.Addr.String()
-		}
-		switch {
-		case r.Port != 0:
-			row.Port = fmt.Sprintf("%d/%s", r.Port, r.Proto)
-		default:
-			row.Port = string(r.Proto)
 		}
 		if r.RTT > 0 {
 			row.RTT = strconv.FormatFloat(float64(r.RTT.Microseconds())/1000, 'f', 2, 64) + " ms"

@@ -37,7 +37,8 @@ Examples:
   portreach scan --profile exchange-2016-mailbox,exchange-2016-edge mail01 edge01
   portreach scan -p T:135,445,50000-50200,U:53,161,1434 198.18.1.10
   portreach scan -p 1-1024 --expect closed -iL dmz-hosts.txt
-  portreach scan --profile biztalk-send-server --role sql=sql01 --role smtp=mail01
+  portreach scan --profile sql-server --expect reachable sql01   # the firewall, before SQL Server is installed
+  portreach scan --profile biztalk-send-server --role sql=sql01\BTS --role smtp=mail01
   portreach scan --plan go-live.json -f json -o report.json
 
 Output: a table grouped by host on a terminal, JSON Lines (one result per line,

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -14,12 +15,23 @@ import (
 )
 
 func read() ([]Socket, error) {
+	// /proc/net is /proc/self/net: the network namespace of the process's main
+	// thread. The calling thread's own is what a caller means (they differ when
+	// a program has moved its main thread into another namespace, as test
+	// helpers do), so read /proc/thread-self/net on a locked thread; kernels
+	// before 3.17 lack thread-self.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	dir := "/proc/thread-self/net"
+	if _, err := os.Stat(dir); err != nil {
+		dir = "/proc/net"
+	}
 	var out []Socket
 	for _, t := range []struct {
 		file  string
 		proto results.Proto
 	}{{"tcp", results.TCP}, {"tcp6", results.TCP}, {"udp", results.UDP}, {"udp6", results.UDP}} {
-		f, err := os.Open(filepath.Join("/proc/net", t.file))
+		f, err := os.Open(filepath.Join(dir, t.file))
 		if errors.Is(err, fs.ErrNotExist) && strings.HasSuffix(t.file, "6") {
 			continue // IPv6 disabled
 		}

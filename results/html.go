@@ -93,7 +93,7 @@ func (hw *HTMLWriter) Write(r Result) error {
 		if len(h.errors) < maxListed {
 			h.errors = append(h.errors, r)
 		}
-	case r.Detail != "" && r.State != Error:
+	case (r.Detail != "" || r.Under != "") && r.State != Error:
 		h.replies, h.moreReplies = keep(h.replies, h.moreReplies, r)
 	}
 	return nil
@@ -197,7 +197,7 @@ type htmlHostView struct {
 	Errors                                        []string
 	Failing, Untested, Met                        []htmlCheck
 	MoreMet                                       int
-	Replies                                       []htmlReply
+	Replies                                       []htmlReplies
 	MoreReplies                                   int
 }
 
@@ -211,6 +211,26 @@ type htmlCheck struct {
 
 type htmlReply struct {
 	Port, State, Probe, Detail string
+}
+
+// htmlReplies is one kind of reply, under its own heading.
+type htmlReplies struct {
+	Title string
+	Rows  []htmlReply
+}
+
+type replyKind struct {
+	title string
+	is    func(r *Result) bool
+}
+
+// replyKinds are the headings replies go under, in order, and which results
+// each takes; the last takes the rest.
+var replyKinds = []replyKind{
+	{"RPC endpoints and interfaces", func(r *Result) bool { return r.Probe == "epm" }},
+	{"SQL Server instances", func(r *Result) bool { return r.Probe == "sql-browser" || strings.HasPrefix(r.Under, "instance ") }},
+	{"Certificates and TLS", func(r *Result) bool { return strings.Contains(r.Probe, "tls") }},
+	{"Other replies", func(*Result) bool { return true }},
 }
 
 func (h *htmlHost) view() htmlHostView {
@@ -256,12 +276,21 @@ func (h *htmlHost) view() htmlHostView {
 		v.Errors = append(v.Errors, e)
 	}
 	Sort(h.replies)
-	for _, r := range h.replies {
+	groups := make([]htmlReplies, len(replyKinds))
+	for i := range h.replies {
+		r := &h.replies[i]
 		port := PortName(r.Proto, r.Port)
 		if r.Under != "" {
 			port += " " + r.Under
 		}
-		v.Replies = append(v.Replies, htmlReply{Port: port, State: r.State.String(), Probe: r.Probe, Detail: r.Detail})
+		k := slices.IndexFunc(replyKinds, func(k replyKind) bool { return k.is(r) })
+		groups[k].Title = replyKinds[k].title
+		groups[k].Rows = append(groups[k].Rows, htmlReply{Port: port, State: r.State.String(), Probe: r.Probe, Detail: r.Detail})
+	}
+	for _, g := range groups {
+		if len(g.Rows) > 0 {
+			v.Replies = append(v.Replies, g)
+		}
 	}
 	return v
 }

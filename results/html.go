@@ -36,14 +36,15 @@ type HTMLOptions struct {
 	Machine string
 }
 
-// maxListed caps the rows a host keeps per list (met checks, service replies),
-// so that a sweep of every port cannot make the report, or its memory, grow
-// without bound; the rest are counted and said to be left out.
+// maxListed caps the entries a host keeps per list (failing, untested and met
+// checks, service replies), so that a sweep of every port cannot make the
+// report, or its memory, grow without bound; the rest are counted (the host's
+// summary counts them all) and the report says how many it left out.
 const maxListed = 500
 
 // HTMLWriter builds an HTML report from results written one at a time: it keeps
-// per-host counts, the failing and untested checks, and a bounded number of
-// met checks and service replies, never every result. It is not safe for
+// per-host counts and a bounded number of failing, untested and met checks and
+// of service replies, never every result. It is not safe for
 // concurrent use.
 type HTMLWriter struct {
 	w     io.Writer
@@ -62,6 +63,7 @@ type htmlHost struct {
 	Host
 	failing, untested, met, replies []Result
 	errors                          []Result // the target itself failed (no checks to carry it)
+	moreFailing, moreUntested       int
 	moreMet, moreReplies            int
 }
 
@@ -82,9 +84,9 @@ func (hw *HTMLWriter) Write(r Result) error {
 	hw.ports++
 	switch Judge(&r).Status {
 	case StatusFailed:
-		h.failing = append(h.failing, r)
+		h.failing, h.moreFailing = keep(h.failing, h.moreFailing, r)
 	case StatusUntested, StatusUndetermined:
-		h.untested = append(h.untested, r)
+		h.untested, h.moreUntested = keep(h.untested, h.moreUntested, r)
 	case StatusMet:
 		h.met, h.moreMet = keep(h.met, h.moreMet, r)
 	}
@@ -196,7 +198,7 @@ type htmlHostView struct {
 	Name, Source, Verdict, Label, Summary, States string
 	Errors                                        []string
 	Failing, Untested, Met                        []htmlCheck
-	MoreMet                                       int
+	MoreFailing, MoreUntested, MoreMet            int
 	Replies                                       []htmlReplies
 	MoreReplies                                   int
 }
@@ -235,7 +237,7 @@ var replyKinds = []replyKind{
 
 func (h *htmlHost) view() htmlHostView {
 	v := htmlHostView{Name: h.Name(), Verdict: string(h.Verdict), Label: verdictLabel(h.Verdict), States: stateCounts(&h.Host),
-		MoreMet: h.moreMet, MoreReplies: h.moreReplies}
+		MoreFailing: h.moreFailing, MoreUntested: h.moreUntested, MoreMet: h.moreMet, MoreReplies: h.moreReplies}
 	if h.Source.IsValid() {
 		v.Source = h.Source.String()
 	}

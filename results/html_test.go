@@ -20,15 +20,20 @@ func TestHTMLBounded(t *testing.T) {
 			Detail: "banner", Check: check}); err != nil {
 			t.Fatal(err)
 		}
+		if err := hw.Write(Result{Target: "h", Addr: addr, Proto: UDP, Port: uint16(p), State: Filtered, Reason: ReasonNoResponse, Check: check}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	h := hw.hosts[htmlKey{"h", addr}]
-	if len(h.met) != maxListed || h.moreMet != n-maxListed || len(h.replies) != maxListed || h.Ports != n {
-		t.Fatalf("kept %d met (+%d), %d replies, %d ports", len(h.met), h.moreMet, len(h.replies), h.Ports)
+	if len(h.met) != maxListed || h.moreMet != n-maxListed || len(h.failing) != maxListed || h.moreFailing != n-maxListed ||
+		len(h.replies) != maxListed || h.Ports != 2*n {
+		t.Fatalf("kept %d met (+%d), %d failing (+%d), %d replies, %d ports", len(h.met), h.moreMet, len(h.failing), h.moreFailing, len(h.replies), h.Ports)
 	}
 	if err := hw.Close(&Report{}); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"PASS</span> 1200 checks met on 1 host", "700 more checks met, not listed.", "700 more replies, not listed."} {
+	for _, want := range []string{"FAIL</span> 1200 of 2400 checks failed on 1 of 1 host", "700 more failing checks, not listed",
+		"700 more checks met, not listed.", "700 more replies, not listed."} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report lacks %q", want)
 		}

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/portreach/portreach/results"
 )
 
 // The current profiles (data/current-*.json) describe the Windows Server, SQL
@@ -69,6 +71,11 @@ func TestCurrentProfiles(t *testing.T) {
 			}
 			if e.Kind == DynamicRPC && e.Port != currentRPC {
 				t.Errorf("%s: %s: a current profile's dynamic RPC range is %s, got %q", e.Pos, e.Label(), currentRPC, e.Port)
+			}
+			// The scanner checks named interfaces over TCP: each current TCP
+			// dynamic-rpc entry says which services it stands for.
+			if e.Kind == DynamicRPC && e.Proto == results.TCP && len(e.Interfaces) == 0 {
+				t.Errorf("%s: %s names no RPC interfaces", e.Pos, e.Label())
 			}
 		}
 	}

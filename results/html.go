@@ -207,7 +207,7 @@ type htmlHostView struct {
 type htmlCheck struct {
 	Port, Service, Profiles, Purpose, Role, Expect string
 	State, Reason, Meaning, Fix, Detail            string
-	Sources                                        []Source
+	Sources                                        string // "document § section; § section"
 	Failed                                         bool
 }
 
@@ -302,13 +302,14 @@ func checkView(r *Result) htmlCheck {
 	c := htmlCheck{Port: PortName(r.Proto, r.Port), State: r.State.String(), Reason: string(o.Why),
 		Meaning: o.Why.Meaning(), Fix: Remedy(r), Detail: r.Detail, Failed: o.Status == StatusFailed}
 	if r.Port == 0 && r.Proto == "" {
+		c.Port = "" // a host-level or interface-level result: no port
+	}
+	c.Port = strings.TrimSpace(c.Port + " " + r.Under)
+	if c.Port == "" {
 		c.Port = "host"
 	}
-	if r.Under != "" {
-		c.Port += " " + r.Under
-	}
 	if k := r.Check; k != nil {
-		c.Service, c.Purpose, c.Role, c.Expect, c.Sources = k.Service, k.Purpose, k.Role, string(k.Expect), k.Sources
+		c.Service, c.Purpose, c.Role, c.Expect, c.Sources = k.Service, k.Purpose, k.Role, string(k.Expect), sourcesText(k.Sources)
 		c.Profiles = strings.Join(k.Profiles, ", ")
 	}
 	return c

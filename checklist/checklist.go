@@ -20,7 +20,7 @@ import (
 // Plan is what Build makes of some profiles and role mappings.
 type Plan struct {
 	Own     []scan.Port      // ports checked on the targets the user names
-	Roles   []scan.Target    // one target per mapped destination host, with its ports
+	Roles   scan.Targets     // the mapped destination hosts, each with its role's ports; expanded as iterated
 	Skipped []results.Result // entries of unmapped roles, reported skipped
 }
 
@@ -62,13 +62,8 @@ func Build(cat *profiles.Catalog, roles map[string]string, ps ...*profiles.Profi
 	}
 	requireInstances(byHost, entries, instanceOf)
 	for _, h := range hosts {
-		var ts scan.Targets
-		if err := ts.Add(h); err != nil {
+		if err := pl.Roles.AddPorts(byHost[h], h); err != nil {
 			return nil, fmt.Errorf("role host: %w", err)
-		}
-		for t := range ts.All() {
-			t.Ports = byHost[h]
-			pl.Roles = append(pl.Roles, t)
 		}
 	}
 	now := time.Now().UTC()

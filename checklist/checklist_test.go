@@ -39,7 +39,7 @@ func TestBuildRoles(t *testing.T) {
 		t.Errorf("own ports %+v, want none", pl.Own)
 	}
 	ports := map[string][]scan.Port{}
-	for _, tg := range pl.Roles {
+	for tg := range pl.Roles.All() {
 		ports[tg.Addr.String()] = tg.Ports
 	}
 	if got := ports["198.18.0.25"]; len(got) != 1 || got[0].Lo != 25 || got[0].Check.Role != "smtp" {

@@ -78,6 +78,10 @@ type Config struct {
 	// back: a probe's scan ends TimeoutOffset (at most a tenth of the scrape
 	// timeout) before Prometheus would give up. Zero means 500ms.
 	TimeoutOffset time.Duration
+	// WriteTimeout bounds the writing of a probe's answer, from the end of its
+	// scan: a client that asks and never reads must not hold the answer (tens
+	// of megabytes for thousands of ports) for longer. Zero means 10s.
+	WriteTimeout time.Duration
 	// History is how many recent probes the page lists. Zero means 20.
 	History int
 	// Version is shown on the page and in portreach_exporter_build_info.
@@ -114,6 +118,9 @@ func New(cfg Config) (*Exporter, error) {
 	}
 	if cfg.History <= 0 {
 		cfg.History = 20
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 10 * time.Second
 	}
 	if cfg.Version == "" {
 		cfg.Version = "devel"
@@ -296,6 +303,8 @@ func (e *Exporter) probe(w http.ResponseWriter, r *http.Request, start time.Time
 		return fail(http.StatusInternalServerError, outcomeError, err)
 	}
 	rec.setResults(res, success, incomplete)
+	// Not supported by every ResponseWriter (test recorders): then unbounded.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(e.cfg.WriteTimeout))
 	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
 	if success {
 		return http.StatusOK, outcomeSuccess, ""
@@ -367,7 +376,8 @@ func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []re
 			cl.Reachable()
 		}
 		own = append(cl.Own, req.ports...)
-		roleTargets, early = cl.Roles, cl.Skipped
+		// Role hosts here are single hosts (oneHost): collecting them is cheap.
+		roleTargets, early = slices.Collect(cl.Roles.All()), cl.Skipped
 	}
 	plan.Ports = own
 

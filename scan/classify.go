@@ -36,10 +36,19 @@ func classify(err error) outcome {
 		return outcome{results.Filtered, results.ReasonProtoUnreach, true}
 	}
 	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, os.ErrDeadlineExceeded) ||
+		errors.Is(err, context.DeadlineExceeded) || isErrno(err, syscall.ETIMEDOUT) {
 		return outcome{results.Filtered, results.ReasonNoResponse, false}
 	}
-	return outcome{results.Filtered, results.ReasonNoResponse, false}
+	if errors.Is(err, context.Canceled) || transient(err) {
+		// Cancelled (the caller knows why), or a shortage being waited out:
+		// nothing learned about the port.
+		return outcome{results.Filtered, results.ReasonNoResponse, false}
+	}
+	// Anything else (EINVAL, EBADF, ENOTSOCK, EAFNOSUPPORT …) went wrong on this
+	// machine before the port could answer: never a port state, and never
+	// retried into a "filtered" that would blame a firewall.
+	return outcome{results.Error, results.ReasonLocalError, true}
 }
 
 // transient reports errors that describe this machine, not the port: out of file

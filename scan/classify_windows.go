@@ -21,6 +21,8 @@ var winsock = map[syscall.Errno]syscall.Errno{
 	syscall.ENOBUFS:       windows.WSAENOBUFS,
 	syscall.EADDRINUSE:    windows.WSAEADDRINUSE,
 	syscall.EACCES:        windows.WSAEACCES,
+	syscall.ETIMEDOUT:     windows.WSAETIMEDOUT,
+	syscall.EAFNOSUPPORT:  windows.WSAEAFNOSUPPORT,
 }
 
 func isErrno(err error, errno syscall.Errno) bool {

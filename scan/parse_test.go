@@ -2,6 +2,7 @@ package scan
 
 import (
 	"reflect"
+	"errors"
 	"strings"
 	"testing"
 
@@ -135,5 +136,87 @@ func TestReadList(t *testing.T) {
 	err := ReadList(strings.NewReader("198.18.1.1\n198.18.1.999\n"), "hosts.txt", ts.Add)
 	if err == nil || !strings.HasPrefix(err.Error(), "hosts.txt:2: ") {
 		t.Errorf("ReadList bad line: %v", err)
+	}
+}
+
+// A block excluded whole is stepped over, not walked: "::/0 --exclude ::/0"
+// used to spin for minutes (issue 11 case 5).
+func TestTargetsExcludedBlockStepped(t *testing.T) {
+	var ts Targets
+	if err := ts.Exclude("::/0", "10.0.0.0/8", "198.18.0.0/16"); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.Add("::/0", "0.0.0.0/0", "10-11.0-255.0-255.0-255", "198.18-19.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	if n := ts.Count(3); n != 4 {
+		t.Errorf("Count(3) = %d, want 4", n)
+	}
+	var onlyExcluded Targets
+	_ = onlyExcluded.Exclude("::/0", "0.0.0.0/0")
+	_ = onlyExcluded.Add("::/0", "0.0.0.0/0", "0-255.0-255.0-255.0-255")
+	if n := onlyExcluded.Count(10); n != 0 {
+		t.Errorf("every target excluded: Count = %d", n)
+	}
+	got := names(&onlyExcluded)
+	if len(got) != 0 {
+		t.Errorf("every target excluded: %v", got)
+	}
+	var edge Targets
+	_ = edge.Exclude("ffff:ffff:ffff:ffff::/64")
+	_ = edge.Add("ffff:ffff:ffff:ffff::/63")
+	if n := edge.Count(1); n != 2 {
+		t.Errorf("block below an excluded top of the address space: Count(1) = %d", n)
+	}
+}
+
+// With a limit, targets are counted as they are added: a huge block, a role
+// host block or a long list is refused after the limit's worth of work (issue
+// 11 case 4).
+func TestTargetsLimit(t *testing.T) {
+	var ts Targets
+	_ = ts.Exclude("198.18.0.0/31")
+	if err := ts.SetLimit(4); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.Add("198.18.0.0/30"); err != nil { // two after exclusions
+		t.Fatal(err)
+	}
+	if err := ts.AddPorts([]Port{{Proto: results.TCP, Lo: 1433}}, "198.18.1.1", "sql01.example"); err != nil {
+		t.Fatal(err)
+	}
+	err := ts.Add("::/64")
+	if !errors.Is(err, ErrTooManyHosts) {
+		t.Fatalf("Add(::/64) past the limit: %v", err)
+	}
+	var withPorts int
+	for tg := range ts.All() {
+		if len(tg.Ports) == 1 {
+			withPorts++
+		}
+	}
+	if withPorts != 2 {
+		t.Errorf("%d targets with their own ports, want 2", withPorts)
+	}
+
+	var huge Targets
+	_ = huge.Add("127.0.0.0/8")
+	if err := huge.SetLimit(65536); !errors.Is(err, ErrTooManyHosts) {
+		t.Errorf("SetLimit under what is there: %v", err)
+	}
+	var list Targets
+	_ = list.SetLimit(10)
+	err = ReadList(strings.NewReader(strings.Repeat("198.18.1.1\n", 1000)), "big.txt", list.Add)
+	if !errors.Is(err, ErrTooManyHosts) || !strings.HasPrefix(err.Error(), "big.txt:11: ") {
+		t.Errorf("ReadList past the limit: %v", err)
+	}
+}
+
+func TestReadListLongLine(t *testing.T) {
+	var ts Targets
+	in := "198.18.1.1\n" + strings.Repeat("x", 2<<20) + "\n"
+	err := ReadList(strings.NewReader(in), "hosts.txt", ts.Add)
+	if err == nil || err.Error() != "hosts.txt:2: line longer than 1 MiB" {
+		t.Errorf("long line: %v", err)
 	}
 }

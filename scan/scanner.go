@@ -1,7 +1,9 @@
 package scan
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -9,10 +11,12 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/portreach/portreach/msrpc"
 	"github.com/portreach/portreach/probes"
 	"github.com/portreach/portreach/results"
 )
@@ -28,7 +32,7 @@ type Scanner struct {
 	// of every host's adaptive timeout. Zero means 1s.
 	Timeout time.Duration
 	// Retries is how many more attempts a silent port gets. Zero means 1;
-	// negative means none.
+	// negative means none; more than MaxRetries means MaxRetries.
 	Retries int
 	// Rate caps connection attempts and datagrams per second across the scan.
 	// Zero means no cap.
@@ -59,6 +63,11 @@ type Scanner struct {
 	// result says, in Result.Source, which address the host was scanned from.
 	Source netip.Addr
 }
+
+// MaxRetries is the most further attempts a silent port gets: past ten
+// retries a lost answer is rarer than a port that is really dropped, and every
+// attempt holds a goroutine and a socket while it waits.
+const MaxRetries = 10
 
 // run is one Scan call's state.
 type run struct {
@@ -102,8 +111,8 @@ func (h *host) noteUDPSend(t time.Time) {
 // result, from one goroutine at a time, as results are reached (follow-up ports
 // that a reply revealed included). When ctx ends, sending stops at once, the
 // ports already started are reported as results.Unknown with reason
-// "interrupted" (or "max-time" when ctx's deadline passed), and Scan returns
-// ctx's error after the last emit; targets not yet reached are not reported.
+// "interrupted" (or "max-time" when ctx's deadline passed), as are the ports of
+// targets not yet reached, and Scan returns ctx's error after the last emit.
 // Closed and filtered ports are results, not errors: Scan returns an error only
 // for a plan it cannot run.
 func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)) error {
@@ -147,6 +156,7 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 	case r.retries < 0:
 		r.retries = 0
 	}
+	r.retries = min(r.retries, MaxRetries)
 	conc := s.Concurrency
 	if conc <= 0 {
 		conc = defaultConcurrency()
@@ -192,12 +202,15 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 	var g errgroup.Group
 	g.SetLimit(hosts)
 	for t := range plan.Targets {
-		if ctx.Err() != nil {
-			break
-		}
 		ports := plan.Ports
 		if t.Ports != nil {
 			ports = t.Ports
+		}
+		if stopped(ctx) {
+			// Every planned port is accounted for: a host the run never
+			// reached is reported, port by port, as unknown.
+			r.unstarted(ctx, t, ports)
+			continue
 		}
 		g.Go(func() error {
 			r.scanHost(ctx, t, ports)
@@ -227,7 +240,8 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 	if !addr.IsValid() {
 		a, err := r.resolve(ctx, t.Name)
 		if err != nil {
-			if ctx.Err() != nil {
+			if stopped(ctx) {
+				r.unstarted(ctx, t, ports)
 				return
 			}
 			r.emit(nil, t.Name, withCheck(results.Result{State: results.Error, Reason: results.ReasonResolveFailed, Detail: err.Error()}, targetCheck(ports)))
@@ -237,9 +251,13 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 	}
 	h := &host{name: t.Name, addr: addr.Unmap()}
 	h.est.ceiling = r.timeout
-	src, err := preflight(h.addr, r.Source)
+	src, reason, err := r.preflight(ctx, h.addr, r.Source)
 	if err != nil {
-		r.emit(h, t.Name, withCheck(results.Result{State: results.Error, Reason: results.ReasonNoRoute, Detail: err.Error()}, targetCheck(ports)))
+		if stopped(ctx) {
+			r.unstarted(ctx, t, ports)
+			return
+		}
+		r.emit(h, t.Name, withCheck(results.Result{State: results.Error, Reason: reason, Detail: err.Error()}, targetCheck(ports)))
 		return
 	}
 	h.source = src
@@ -280,9 +298,11 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 		waitTCP = r.startTCP(ctx, h, tcp, tcpCount, func(res results.Result) { r.emit(h, t.Name, res) })
 	}
 	if len(udp) > 0 {
-		r.scanUDP(ctx, h, &g, udp)
 		for i, j := range udp {
-			r.emit(h, t.Name, withCheck(j.result, udpChecks[i]))
+			j.check = udpChecks[i]
+		}
+		r.scanUDP(ctx, h, &g, udp)
+		for _, j := range udp {
 			r.followUps(ctx, h, &g, j, ports)
 		}
 	}
@@ -290,11 +310,48 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 	_ = g.Wait()
 }
 
+// unstarted reports every port planned on a target that the run stopped before
+// reaching: unknown, with the reason the run stopped. Entries that would not
+// have been sent anything keep their not-tested verdict.
+func (r *run) unstarted(ctx context.Context, t Target, ports []Port) {
+	var h *host
+	if t.Addr.IsValid() {
+		h = &host{name: t.Name, addr: t.Addr.Unmap()}
+	}
+	reason := stopReason(ctx)
+	for _, p := range ports {
+		switch {
+		case p.Why != "":
+			r.emit(h, t.Name, withCheck(results.Result{Proto: p.Proto, Port: p.Lo, State: results.NotTested, Reason: p.Why}, p.Check))
+		case p.Kind == KindDynamicRPC:
+			r.emit(h, t.Name, withCheck(results.Result{Proto: results.TCP, Port: cmp.Or(p.EPM, msrpc.EPMPort),
+				Probe: ProbeEPM, State: results.Unknown, Reason: reason}, p.Check))
+		case p.Proto == results.TCP || p.Proto == results.UDP:
+			for port := int(p.Lo); port <= int(p.hi()); port++ {
+				res := results.Result{Proto: p.Proto, Port: uint16(port), State: results.Unknown, Reason: reason}
+				if p.Proto == results.UDP {
+					res.Probe = p.Probe
+					if pr, ok := probes.ForPort(uint16(port)); ok && p.Probe == "" {
+						res.Probe = pr.Name
+					}
+				}
+				r.emit(h, t.Name, withCheck(res, p.Check))
+			}
+		default:
+			r.emit(h, t.Name, withCheck(results.Result{Proto: p.Proto, State: results.NotTested, Reason: results.ReasonIPProto}, p.Check))
+		}
+	}
+}
+
 // scanUDP runs a host's UDP exchanges in two phases. First every port gets its
 // attempts side by side. Then, if the host has shown that it sends ICMP errors,
 // the ports still silent are probed again one at a time, UDPPace apart, because
 // their silence may only mean the host's ICMP rate limit swallowed the port
 // unreachable. Ports silent after both phases are open|filtered.
+//
+// A port's socket lives only while the port holds a slot, so a host's UDP ports
+// may outnumber the descriptors the process may open; a port is reported as
+// soon as it is decided.
 func (r *run) scanUDP(ctx context.Context, h *host, g *errgroup.Group, jobs []*udpJob) {
 	var wg sync.WaitGroup
 	for _, j := range jobs {
@@ -302,9 +359,13 @@ func (r *run) scanUDP(ctx context.Context, h *host, g *errgroup.Group, jobs []*u
 		g.Go(func() error {
 			defer wg.Done()
 			r.slots <- struct{}{}
-			defer func() { <-r.slots }()
 			for a := 0; a <= r.retries && !j.done && !stopped(ctx); a++ {
 				r.udpAttempt(ctx, h, j)
+			}
+			j.closeSock()
+			<-r.slots
+			if j.done {
+				r.emit(h, h.name, withCheck(j.result, j.check))
 			}
 			return nil
 		})
@@ -323,28 +384,39 @@ func (r *run) scanUDP(ctx context.Context, h *host, g *errgroup.Group, jobs []*u
 			}
 			r.slots <- struct{}{}
 			r.udpAttempt(ctx, h, j)
+			j.closeSock()
 			<-r.slots
+			if j.done {
+				r.emit(h, h.name, withCheck(j.result, j.check))
+			}
 		}
 	}
 	for _, j := range jobs {
-		if j.sock != nil {
-			j.sock.close()
+		if j.done {
+			continue
 		}
-		if !j.done {
-			if stopped(ctx) {
-				j.result.State, j.result.Reason = results.Unknown, stopReason(ctx)
-			} else {
-				j.finishSilent()
-			}
+		if stopped(ctx) {
+			j.result.State, j.result.Reason = results.Unknown, stopReason(ctx)
+		} else {
+			j.finishSilent()
 		}
+		r.emit(h, h.name, withCheck(j.result, j.check))
 	}
 }
 
 // targetCheck is the check carried by the one error result of a target that
 // could not be scanned at all (its name did not resolve, no route): it stands for
-// every check planned on the target, so a profile scan of a mistyped host name
-// fails instead of passing with nothing tested. Nil when nothing was expected.
+// every check planned on the target, so a scan of a mistyped host name fails
+// instead of passing with nothing tested. With nothing expected of the ports
+// (a plain -p scan), the target itself was expected: to resolve and be routable.
 func targetCheck(ports []Port) *results.Check {
+	if c := plannedCheck(ports); c != nil {
+		return c
+	}
+	return &results.Check{Expect: results.ExpectOpen, Purpose: "the target must resolve and be routable"}
+}
+
+func plannedCheck(ports []Port) *results.Check {
 	var c *results.Check
 	for _, p := range ports {
 		pc := p.Check
@@ -388,25 +460,50 @@ func (r *run) resolve(ctx context.Context, name string) (netip.Addr, error) {
 // an unroutable network, is one clear per-target error rather than a wall of
 // per-port failures. It returns the local address the kernel bound: the source
 // address of the route (or src, when given), which is what the target's
-// firewall sees.
-func preflight(addr, src netip.Addr) (netip.Addr, error) {
+// firewall sees. A shortage of descriptors or ports is waited out; any other
+// failure is named as what it is, not as a missing route.
+func (r *run) preflight(ctx context.Context, addr, src netip.Addr) (netip.Addr, results.Reason, error) {
 	network := "udp4"
 	if addr.Is6() {
 		network = "udp6"
 	}
 	src = src.Unmap()
 	if src.IsValid() && src.Is4() != addr.Is4() {
-		return netip.Addr{}, fmt.Errorf("the source address %s cannot reach %s: another address family", src, addr)
+		return netip.Addr{}, results.ReasonNoRoute, fmt.Errorf("the source address %s cannot reach %s: another address family", src, addr)
 	}
-	c, err := net.DialUDP(network, udpLocal(src), net.UDPAddrFromAddrPort(netip.AddrPortFrom(addr, 9)))
-	if err != nil {
-		if src.IsValid() {
-			return netip.Addr{}, fmt.Errorf("no route to %s from %s: %w", addr, src, unwrapSyscall(err))
+	var local netip.Addr
+	err := r.waitOut(ctx, func() error {
+		c, err := net.DialUDP(network, udpLocal(src), net.UDPAddrFromAddrPort(netip.AddrPortFrom(addr, 9)))
+		if err == nil {
+			local = c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
+			c.Close()
 		}
-		return netip.Addr{}, fmt.Errorf("no route to %s from this machine: %w", addr, unwrapSyscall(err))
+		return err
+	})
+	if err != nil {
+		reason, err := preflightVerdict(addr, src, unwrapSyscall(err))
+		return netip.Addr{}, reason, err
 	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(), nil
+	return local, "", nil
+}
+
+// preflightVerdict names a failed route check: no route (the network or host is
+// unreachable from here, or the address family is missing), this machine's own
+// firewall, or a local error.
+func preflightVerdict(addr, src netip.Addr, err error) (results.Reason, error) {
+	from := "this machine"
+	if src.IsValid() {
+		from = src.String()
+	}
+	switch {
+	case isErrno(err, syscall.ENETUNREACH), isErrno(err, syscall.EHOSTUNREACH):
+		return results.ReasonNoRoute, fmt.Errorf("no route to %s from %s: %w", addr, from, err)
+	case isErrno(err, syscall.EAFNOSUPPORT), isErrno(err, syscall.EADDRNOTAVAIL) && addr.Is6() && !src.IsValid():
+		return results.ReasonNoRoute, fmt.Errorf("no route to %s: this machine has no IPv6 (%w)", addr, err)
+	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
+		return results.ReasonLocalFirewall, fmt.Errorf("%s: this machine refused to route to it: %w", addr, err)
+	}
+	return results.ReasonLocalError, fmt.Errorf("route check for %s from %s failed on this machine: %w", addr, from, err)
 }
 
 // udpLocal is the local address UDP sockets bind to: src with any port, or nil

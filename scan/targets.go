@@ -2,6 +2,7 @@ package scan
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"iter"
@@ -16,9 +17,15 @@ import (
 // A specification is an IPv4 or IPv6 address ("[::1]" too), a CIDR block
 // ("198.18.0.0/24"), an IPv4 octet range ("198.18.1.1-20", "198.18.1-2.1,5,9-12"),
 // or a host name, resolved once when the scanner reaches it.
+//
+// With a limit (SetLimit), every specification is counted as it is added, so a
+// huge block or list is refused after at most the limit's worth of work and
+// memory.
 type Targets struct {
 	specs    []targetSpec
 	excludes []targetSpec
+	limit    int // 0: none
+	count    int // targets added so far, exclusions removed, when limit > 0
 }
 
 type targetSpec struct {
@@ -26,18 +33,79 @@ type targetSpec struct {
 	host   string       // a name to resolve
 	prefix netip.Prefix // an address or CIDR block (masked)
 	octets [4][][2]int  // an octet range; used when octets[0] != nil
+	ports  []Port       // the targets' own ports (Target.Ports); nil: the plan's
+}
+
+// ErrTooManyHosts is wrapped by the error of an Add that takes the targets past
+// the limit set with SetLimit.
+var ErrTooManyHosts = errors.New("too many target hosts")
+
+// SetLimit makes Add, AddPorts and AddTargets fail with ErrTooManyHosts once the
+// set holds more than n targets after exclusions; it fails so itself when the
+// targets already added are more. Give the exclusions first: targets are
+// counted as they are added.
+func (t *Targets) SetLimit(n int) error {
+	t.limit, t.count = n, 0
+	for i := range t.specs {
+		if t.count += t.specs[i].count(t.excludes, n+1-t.count); t.count > n {
+			return fmt.Errorf("%w: more than %d", ErrTooManyHosts, n)
+		}
+	}
+	return nil
 }
 
 // Add parses and adds target specifications.
-func (t *Targets) Add(specs ...string) error {
+func (t *Targets) Add(specs ...string) error { return t.AddPorts(nil, specs...) }
+
+// AddPorts adds target specifications whose targets are checked on ports
+// instead of the plan's (a destination role's host, a plan item's targets).
+func (t *Targets) AddPorts(ports []Port, specs ...string) error {
 	for _, s := range specs {
 		ts, err := parseTarget(s, true)
 		if err != nil {
 			return err
 		}
-		t.specs = append(t.specs, ts)
+		ts.ports = ports
+		if err := t.add(ts); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// AddTargets adds every specification of o, with its ports.
+func (t *Targets) AddTargets(o *Targets) error {
+	for _, ts := range o.specs {
+		if err := t.add(ts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *Targets) add(ts targetSpec) error {
+	if t.limit > 0 {
+		t.count += ts.count(t.excludes, t.limit+1-t.count)
+		if t.count > t.limit {
+			return fmt.Errorf("%w: more than %d", ErrTooManyHosts, t.limit)
+		}
+	}
+	t.specs = append(t.specs, ts)
+	return nil
+}
+
+// count counts the spec's targets outside excludes, stopping at most.
+func (s *targetSpec) count(excludes []targetSpec, most int) int {
+	if s.host != "" {
+		return 1
+	}
+	n := 0
+	for range s.addrs(excludes) {
+		if n++; n >= most {
+			break
+		}
+	}
+	return n
 }
 
 // Exclude parses and adds exclusions: addresses, CIDR blocks or octet ranges.
@@ -68,7 +136,10 @@ func ReadList(r io.Reader, name string, add func(...string) error) error {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		if errors.Is(err, bufio.ErrTooLong) {
+			return fmt.Errorf("%s:%d: line longer than 1 MiB", name, line+1)
+		}
+		return fmt.Errorf("%s:%d: %w", name, line+1, err)
 	}
 	return nil
 }
@@ -95,16 +166,13 @@ func (t *Targets) All() iter.Seq[Target] {
 	return func(yield func(Target) bool) {
 		for _, s := range t.specs {
 			if s.host != "" {
-				if !yield(Target{Name: s.host}) {
+				if !yield(Target{Name: s.host, Ports: s.ports}) {
 					return
 				}
 				continue
 			}
-			for a := range s.addrs() {
-				if t.excluded(a) {
-					continue
-				}
-				if !yield(Target{Name: a.String(), Addr: a}) {
+			for a := range s.addrs(t.excludes) {
+				if !yield(Target{Name: a.String(), Addr: a, Ports: s.ports}) {
 					return
 				}
 			}
@@ -112,13 +180,24 @@ func (t *Targets) All() iter.Seq[Target] {
 	}
 }
 
-func (t *Targets) excluded(a netip.Addr) bool {
-	for _, e := range t.excludes {
-		if e.contains(a) {
-			return true
+// excludedBy returns the exclusion that holds a, or nil.
+func excludedBy(excludes []targetSpec, a netip.Addr) *targetSpec {
+	for i := range excludes {
+		if excludes[i].contains(a) {
+			return &excludes[i]
 		}
 	}
-	return false
+	return nil
+}
+
+// lastAddr is the highest address of p.
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
 }
 
 func (s *targetSpec) contains(a netip.Addr) bool {
@@ -144,10 +223,19 @@ func (s *targetSpec) contains(a netip.Addr) bool {
 	return true
 }
 
-func (s *targetSpec) addrs() iter.Seq[netip.Addr] {
+// addrs yields the spec's addresses not in excludes. A whole excluded block is
+// stepped over at once, so "::/0 --exclude ::/0" ends at once instead of
+// walking 2^128 addresses.
+func (s *targetSpec) addrs(excludes []targetSpec) iter.Seq[netip.Addr] {
 	return func(yield func(netip.Addr) bool) {
 		if s.octets[0] == nil {
 			for a := s.prefix.Addr(); a.IsValid() && s.prefix.Contains(a); a = a.Next() {
+				if e := excludedBy(excludes, a); e != nil {
+					if e.octets[0] == nil {
+						a = lastAddr(e.prefix) // the loop steps past it
+					}
+					continue
+				}
 				if !yield(a) {
 					return
 				}
@@ -158,7 +246,14 @@ func (s *targetSpec) addrs() iter.Seq[netip.Addr] {
 		var walk func(i int) bool
 		walk = func(i int) bool {
 			if i == 4 {
-				return yield(netip.AddrFrom4(b))
+				a := netip.AddrFrom4(b)
+				if excludedBy(excludes, a) != nil {
+					return true
+				}
+				return yield(a)
+			}
+			if i > 0 && subtreeExcluded(excludes, b, i) {
+				return true
 			}
 			for _, r := range s.octets[i] {
 				for v := r[0]; v <= r[1]; v++ {
@@ -172,6 +267,17 @@ func (s *targetSpec) addrs() iter.Seq[netip.Addr] {
 		}
 		walk(0)
 	}
+}
+
+// subtreeExcluded reports whether a CIDR exclusion holds every address whose
+// first n octets are b's.
+func subtreeExcluded(excludes []targetSpec, b [4]byte, n int) bool {
+	for _, e := range excludes {
+		if e.octets[0] == nil && e.prefix.Addr().Is4() && e.prefix.Bits() <= 8*n && e.prefix.Contains(netip.AddrFrom4(b)) {
+			return true
+		}
+	}
+	return false
 }
 
 func parseTarget(s string, allowHost bool) (targetSpec, error) {

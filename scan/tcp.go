@@ -467,6 +467,9 @@ func (s *run) judge(h *host, r *results.Result, err error, self bool, rtt time.D
 		return outcome{results.Closed, results.ReasonSelfConnect, true}
 	}
 	o := classify(err)
+	if o.reason == results.ReasonLocalError {
+		r.Detail = err.Error()
+	}
 	if o.final {
 		r.RTT = rtt
 		if o.state == results.Open || o.state == results.Closed {

@@ -45,8 +45,16 @@ type udpJob struct {
 	probe  *probes.Probe // nil: no probe knows this port
 	query  probes.Query
 	sock   udpSocket
+	check  *results.Check
 	result results.Result
 	done   bool
+}
+
+func (j *udpJob) closeSock() {
+	if j.sock != nil {
+		j.sock.close()
+		j.sock = nil
+	}
 }
 
 func (s *run) newUDPJob(h *host, p Port, port uint16) (*udpJob, error) {
@@ -99,6 +107,9 @@ func (s *run) udpAttempt(ctx context.Context, h *host, j *udpJob) bool {
 	if j.sock == nil {
 		sock, err := s.openUDP(ctx, target, j.anySource())
 		if err != nil {
+			if stopped(ctx) {
+				return false // reported unknown with the other unfinished ports
+			}
 			j.result.State, j.result.Reason, j.result.Detail = results.Error, results.ReasonLocalError, err.Error()
 			j.done = true
 			return true
@@ -202,6 +213,11 @@ func (s *run) udpError(h *host, j *udpJob, err error, icmp *icmpReply, rtt time.
 	}
 	if icmp == nil {
 		return false
+	}
+	if icmp.reason == results.ReasonLocalError {
+		j.result.State, j.result.Reason, j.result.Detail = icmp.state, icmp.reason, err.Error()
+		j.done = true
+		return true
 	}
 	h.icmpSeen.Store(true)
 	j.result.State, j.result.Reason, j.result.RTT = icmp.state, icmp.reason, rtt

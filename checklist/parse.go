@@ -59,9 +59,7 @@ func reachableCheck(c *results.Check) *results.Check {
 // Reachable applies Reachable to every port the plan checks.
 func (pl *Plan) Reachable() {
 	pl.Own = Reachable(pl.Own)
-	for i := range pl.Roles {
-		pl.Roles[i].Ports = Reachable(pl.Roles[i].Ports)
-	}
+	pl.Roles.MapPorts(Reachable)
 }
 
 // Role is one destination-role mapping as a user writes it: ROLE=HOST, or

@@ -74,7 +74,7 @@ func TestBuildNamedInstance(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sql []scan.Port
-	for _, tg := range pl.Roles {
+	for tg := range pl.Roles.All() {
 		if tg.Addr.String() == "198.18.0.14" {
 			sql = tg.Ports
 		}

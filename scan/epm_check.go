@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/portreach/portreach/msrpc"
 	"github.com/portreach/portreach/results"
@@ -192,15 +191,23 @@ func (r *run) epmCheck(ctx context.Context, h *host, p Port) {
 	res.Probe = ProbeEPM
 	sum := &EPMSummary{EPMResult: &EPMResult{Addr: netip.AddrPortFrom(h.addr, epmPort)}}
 	if res.State != results.Open {
-		res.Detail = "endpoint mapper unreachable: the registered RPC ports cannot be listed"
+		if res.State != results.Unknown {
+			res.Detail = "endpoint mapper unreachable: the registered RPC ports cannot be listed"
+		}
 	} else {
 		r.slots <- struct{}{}
-		c := EPMClient{Timeout: max(10*time.Second, 4*r.timeout), Dialer: &r.dialer}
+		// The whole exchange (bind, then up to MaxCalls lookups) gets ten
+		// answer timeouts: 10 s by default, less when --timeout asks for less.
+		c := EPMClient{Timeout: 10 * r.timeout, Dialer: &r.dialer}
 		er, err := c.Lookup(ctx, netip.AddrPortFrom(h.addr, epmPort))
 		<-r.slots
 		sum.EPMResult = er
 		var rpcErr *msrpc.Error
 		switch {
+		case err != nil && stopped(ctx):
+			// Cut off by Ctrl-C or --max-time: not a failure of the mapper.
+			res.State, res.Reason = results.Unknown, stopReason(ctx)
+			res.Detail = "port open; the run stopped before the endpoint mapper answered"
 		case err == nil:
 			res.Reason = results.ReasonEPMListed
 		case errors.As(err, &rpcErr):
@@ -244,6 +251,9 @@ func (r *run) epmCheck(ctx context.Context, h *host, p Port) {
 		}
 		for _, x := range rows {
 			x.State, x.Reason = res.State, results.ReasonEPMUnreadable
+			if res.State == results.Unknown {
+				x.Reason = res.Reason // the run stopped: interrupted or max-time
+			}
 			x.Fail(results.ReasonEPMUnreadable)
 			emit(x)
 		}
@@ -355,7 +365,7 @@ func (r *run) interfaceCheck(ctx context.Context, h *host, p Port, set Interface
 		at := fmt.Sprintf("%s registered on %d/tcp", id.Label(), c.ep.Port)
 		if x.State == results.Open {
 			r.slots <- struct{}{}
-			c := EPMClient{Timeout: max(10*time.Second, 4*r.timeout), Dialer: &r.dialer}
+			c := EPMClient{Timeout: 10 * r.timeout, Dialer: &r.dialer}
 			ack, err := c.Bind(ctx, netip.AddrPortFrom(h.addr, x.Port), id)
 			<-r.slots
 			var rpcErr *msrpc.Error

@@ -1,8 +1,8 @@
 package scan
 
 import (
-	"reflect"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 

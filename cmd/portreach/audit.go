@@ -115,11 +115,7 @@ func (c *scanCmd) loadBaseline() (*results.Report, error) {
 
 // writeBaseline replaces the baseline file with this run's JSON report,
 // atomically, so that a run that dies half-way leaves the old one.
-func writeBaseline(path string, rep *results.Report) error {
-	f, err := createAtomic(path)
-	if err != nil {
-		return fmt.Errorf("--update-baseline: %w", err)
-	}
+func writeBaseline(f *outFile, path string, rep *results.Report) error {
 	if err := results.WriteJSON(f, rep); err != nil {
 		f.Abort()
 		return fmt.Errorf("--update-baseline %s: %w", path, err)

@@ -313,7 +313,7 @@ const (
 	// maxRetries bounds --retries: each attempt of a port is remembered until the
 	// port finishes, so a huge count would exhaust memory, and past a few
 	// attempts a silent port is dropped, not lossy (nmap stops at 10).
-	maxRetries = 10
+	maxRetries = scan.MaxRetries
 )
 
 // scannerFlags are the scanning engine's flags, defined once for scan, rpc and

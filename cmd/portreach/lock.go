@@ -39,7 +39,16 @@ func acquireLock(path string) (*runLock, error) {
 		}
 		return nil, err
 	}
-	// Record the holder; failing to is no reason to give up a lock we hold.
+	// Record the holder, in a file that is empty or holds a holder's PID: a
+	// --lock that names a data file by mistake must not destroy it.
+	b := make([]byte, 33)
+	n, _ := f.ReadAt(b, 0)
+	if s := strings.TrimSpace(string(b[:n])); n > 32 || s != "" && !isPID(s) {
+		unlockFile(f)
+		f.Close()
+		return nil, fmt.Errorf("%s holds data, not a portreach lock: give --lock a file of its own (it is created if missing)", path)
+	}
+	// Failing to record is no reason to give up a lock we hold.
 	if err := f.Truncate(0); err == nil {
 		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	}
@@ -54,4 +63,9 @@ func (l *runLock) release() {
 	unlockFile(l.f)
 	l.f.Close()
 	l.f = nil
+}
+
+func isPID(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n > 0
 }

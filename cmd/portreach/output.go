@@ -1,12 +1,16 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/mattn/go-isatty"
 
@@ -22,17 +26,24 @@ type output struct {
 	path   string // "-" is standard output
 }
 
-// parseOutput reads "-o FILE" or "-o FORMAT:FILE". A prefix counts as a format only
-// when it names one, so a Windows path such as C:\reports\x.json stays a path.
+// parseOutput reads "-o FILE" or "-o FORMAT:FILE". A prefix counts as a format
+// when it names one, so a Windows path such as C:\reports\x.json stays a path;
+// a word prefix that names no format ("xml:x") is refused rather than taken for
+// part of a file name (write ./xml:x for such a file).
 func parseOutput(spec, defFormat string) (output, error) {
 	if spec == "" {
 		return output{}, fmt.Errorf("-o: empty file name")
 	}
-	if f, path, ok := strings.Cut(spec, ":"); ok && slices.Contains(formats, f) {
+	f, path, ok := strings.Cut(spec, ":")
+	if ok && slices.Contains(formats, f) {
 		if path == "" {
 			return output{}, fmt.Errorf("-o %s: no file name after the format", spec)
 		}
 		return output{format: f, path: path}, nil
+	}
+	if ok && len(f) > 1 && strings.IndexFunc(f, func(r rune) bool { return !unicode.IsLetter(r) }) < 0 {
+		return output{}, fmt.Errorf("-o %s: unknown format %q (want one of: %s; for a file of that name write ./%s)",
+			spec, f, strings.Join(formats, ", "), spec)
 	}
 	return output{format: defFormat, path: spec}, nil
 }
@@ -50,42 +61,170 @@ func isTerminal(w io.Writer) bool {
 	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
 }
 
-// atomicFile writes to a temporary file beside path and renames it into place on
-// Commit, so that a reader (a cron job's consumer, node_exporter) never sees a
-// half-written report.
-type atomicFile struct {
+// outFile is an output file, opened before the scan so that a bad path fails
+// before anything is sent. A regular file (or a new path) is written to a
+// temporary file beside it and renamed into place on Commit, so that a reader
+// (a cron job's consumer, node_exporter) never sees a half-written report; the
+// new file keeps the old one's permissions. A symbolic link is followed, and its
+// target replaced, never the link. Anything else (a device such as /dev/null, a
+// FIFO, /dev/stdout) is written to directly: renaming over it would replace a
+// device node with a regular file.
+type outFile struct {
 	*os.File
-	path string
+	path   string // the file that Commit replaces; "" when written directly
+	closed bool
 }
 
-func createAtomic(path string) (*atomicFile, error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+// maxLinks bounds the symbolic links followed, as the kernel's ELOOP does.
+const maxLinks = 40
+
+// resolveOutput follows path's symbolic links to the file an output replaces.
+// direct reports a path that is written in place: not a regular file, or a
+// /proc or /dev/fd link (/dev/stdout), whose target names an open file rather
+// than a path. fi is nil for a path that does not exist yet.
+func resolveOutput(path string) (resolved string, fi os.FileInfo, direct bool, err error) {
+	p := path
+	for range maxLinks {
+		lfi, err := os.Lstat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			dir := filepath.Dir(p)
+			st, err := os.Stat(dir)
+			if err != nil {
+				return "", nil, false, fmt.Errorf("directory %s: %w", dir, unwrapPath(err))
+			}
+			if !st.IsDir() {
+				return "", nil, false, fmt.Errorf("%s is not a directory", dir)
+			}
+			return p, nil, false, nil
+		}
+		if err != nil {
+			return "", nil, false, unwrapPath(err)
+		}
+		if lfi.Mode()&fs.ModeSymlink != 0 {
+			if magicLink(p) {
+				st, err := os.Stat(p)
+				if err != nil {
+					return "", nil, false, unwrapPath(err)
+				}
+				if st.IsDir() {
+					return "", nil, false, fmt.Errorf("%s is a directory", path)
+				}
+				return p, st, true, nil
+			}
+			target, err := os.Readlink(p)
+			if err != nil {
+				return "", nil, false, unwrapPath(err)
+			}
+			if !filepath.IsAbs(target) {
+				target = filepath.Join(filepath.Dir(p), target)
+			}
+			p = target
+			continue
+		}
+		switch {
+		case lfi.IsDir():
+			return "", nil, false, fmt.Errorf("%s is a directory", path)
+		case lfi.Mode().IsRegular():
+			return p, lfi, false, nil
+		}
+		return p, lfi, true, nil
+	}
+	return "", nil, false, fmt.Errorf("%s: too many levels of symbolic links", path)
+}
+
+// magicLink reports a link whose target is an open file, not a path.
+func magicLink(p string) bool {
+	return runtime.GOOS != "windows" && (strings.HasPrefix(p, "/proc/") || strings.HasPrefix(p, "/dev/fd/"))
+}
+
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+	}
+	return err
+}
+
+// openOutput opens path for writing as outFile describes.
+func openOutput(path string) (*outFile, error) {
+	p, fi, direct, err := resolveOutput(path)
 	if err != nil {
 		return nil, err
 	}
-	return &atomicFile{File: f, path: path}, nil
+	if direct {
+		// O_APPEND: a regular file behind /dev/stdout is the shell's
+		// redirection, which other output may share.
+		f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			return nil, unwrapPath(err)
+		}
+		return &outFile{File: f}, nil
+	}
+	f, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".tmp-*")
+	if err != nil {
+		return nil, unwrapPath(err)
+	}
+	mode := fs.FileMode(0o644)
+	if fi != nil {
+		mode = fi.Mode().Perm()
+		keepOwner(f, fi)
+	}
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return &outFile{File: f, path: p}, nil
 }
 
-func (a *atomicFile) Commit() error {
-	if err := a.File.Sync(); err != nil {
-		a.Abort()
+// Commit makes the written file the output.
+func (o *outFile) Commit() error {
+	if o.closed {
+		return fmt.Errorf("%s: already closed", o.Name())
+	}
+	o.closed = true
+	if o.path == "" {
+		return o.File.Close()
+	}
+	if err := o.File.Sync(); err != nil {
+		o.File.Close()
+		os.Remove(o.File.Name())
 		return err
 	}
-	if err := a.File.Close(); err != nil {
-		os.Remove(a.File.Name())
+	if err := o.File.Close(); err != nil {
+		os.Remove(o.File.Name())
 		return err
 	}
-	if err := os.Chmod(a.File.Name(), 0o644); err != nil {
-		os.Remove(a.File.Name())
+	if err := os.Rename(o.File.Name(), o.path); err != nil {
+		os.Remove(o.File.Name())
 		return err
 	}
-	return os.Rename(a.File.Name(), a.path)
+	return nil
 }
 
-func (a *atomicFile) Abort() {
-	a.File.Close()
-	os.Remove(a.File.Name())
+// Abort drops what was written, leaving the old file as it was. It may be
+// called after Commit, and more than once: then it does nothing.
+func (o *outFile) Abort() {
+	if o == nil || o.closed {
+		return
+	}
+	o.closed = true
+	o.File.Close()
+	if o.path != "" {
+		os.Remove(o.File.Name())
+	}
+}
+
+// sameOutput is a key that two paths to the same file share.
+func sameOutput(path string) string {
+	p, _, _, err := resolveOutput(path)
+	if err != nil {
+		p = path
+	}
+	if abs, err := filepath.Abs(p); err == nil {
+		p = abs
+	}
+	return filepath.Clean(p)
 }
 
 // render writes a whole report in a non-streaming format.

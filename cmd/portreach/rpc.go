@@ -156,7 +156,11 @@ func runRPC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "portreach rpc: %v\n", writeErr)
 		return exitUsage
 	}
-	if rep.Interrupted || !rpcAllOpen(rep.Results) || results.Overall(rep.Results) == results.VerdictFail {
+	if rep.Interrupted {
+		fmt.Fprintln(stderr, "portreach rpc: interrupted; unfinished ports are reported as unknown")
+		return exitInterrupted
+	}
+	if !rpcAllOpen(rep.Results) || results.Overall(rep.Results) == results.VerdictFail {
 		return exitFailed
 	}
 	return exitOK

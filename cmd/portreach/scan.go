@@ -162,6 +162,8 @@ func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 // usageError marks input errors: exit 2.
 type usageError struct{ error }
 
+func (e usageError) Unwrap() error { return e.error }
+
 func bad(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
 
 func (c *scanCmd) run(ctx context.Context, pos []string) (int, error) {
@@ -213,10 +215,11 @@ func (c *scanCmd) run(ctx context.Context, pos []string) (int, error) {
 	}
 	rep.Results = append(rep.Results, skipped...)
 
-	stream, err := c.openStreams(outs)
+	stream, err := c.openOutputs(outs)
 	if err != nil {
 		return exitUsage, err
 	}
+	defer stream.abort() // whatever was not committed
 	for _, r := range skipped {
 		stream.write(r)
 	}
@@ -244,7 +247,6 @@ func (c *scanCmd) run(ctx context.Context, pos []string) (int, error) {
 	case runCtx.Err() != nil:
 		rep.Incomplete = true
 	default:
-		stream.abort()
 		return exitUsage, scanErr
 	}
 
@@ -277,7 +279,7 @@ func (c *scanCmd) run(ctx context.Context, pos []string) (int, error) {
 	if c.updateBaseline {
 		if rep.Interrupted || rep.Incomplete {
 			fmt.Fprintf(c.stderr, "portreach scan: --baseline %s not updated: the run did not finish\n", c.baseline)
-		} else if err := writeBaseline(c.baseline, rep); err != nil {
+		} else if err := writeBaseline(stream.baseline, c.baseline, rep); err != nil {
 			return exitUsage, err
 		}
 	}
@@ -299,18 +301,12 @@ func planCount(p scan.Plan) int {
 }
 
 // plan turns targets, ports, profiles and roles into a scan plan, plus skipped
-// results for destination roles nobody mapped, and the number of hosts.
+// results for destination roles nobody mapped, and the number of hosts. Every
+// source of targets (arguments, -iL, role hosts, plan items) is counted against
+// --max-hosts as it is read, and blocks are never expanded in memory.
 func (c *scanCmd) plan(pos []string) (scan.Plan, []results.Result, int, error) {
 	var plan scan.Plan
 	var targets scan.Targets
-	if err := targets.Add(pos...); err != nil {
-		return plan, nil, 0, bad("%v", err)
-	}
-	for _, f := range c.targetFiles.vals {
-		if err := readListFile(c.stdin, "-iL", f, targets.Add); err != nil {
-			return plan, nil, 0, err
-		}
-	}
 	if err := targets.Exclude(c.excludes.vals...); err != nil {
 		return plan, nil, 0, bad("--exclude: %v", err)
 	}
@@ -319,6 +315,7 @@ func (c *scanCmd) plan(pos []string) (scan.Plan, []results.Result, int, error) {
 			return plan, nil, 0, err
 		}
 	}
+	_ = targets.SetLimit(c.maxHosts) // nothing added yet
 
 	expect, err := checklist.ParseExpect(c.expect)
 	if err != nil {
@@ -337,7 +334,8 @@ func (c *scanCmd) plan(pos []string) (scan.Plan, []results.Result, int, error) {
 		adhoc = ps
 	}
 
-	own, roleHosts, skipped, err := c.profilePorts()
+	var roleHosts scan.Targets
+	own, skipped, err := c.profilePorts(&roleHosts)
 	if err != nil {
 		return plan, nil, 0, err
 	}
@@ -346,32 +344,50 @@ func (c *scanCmd) plan(pos []string) (scan.Plan, []results.Result, int, error) {
 		// Firewall-only validation: every must-be-open entry of the profiles
 		// becomes must-be-reachable.
 		own = checklist.Reachable(own)
-		for i := range roleHosts {
-			roleHosts[i].Ports = checklist.Reachable(roleHosts[i].Ports)
-		}
+		roleHosts.MapPorts(checklist.Reachable)
 	case expect != "" && c.ports == "":
 		return plan, nil, 0, bad("--expect %s applies to -p ports; profiles set their own expectations (--expect reachable turns them into must-be-reachable)", c.expect)
 	}
 	plan.Ports = append(own, adhoc...)
-	if len(plan.Ports) == 0 && len(roleHosts) == 0 {
+	if len(plan.Ports) == 0 && roleHosts.Len() == 0 {
 		return plan, nil, 0, bad("no ports to test: give -p LIST or --profile NAME (see portreach profiles)")
+	}
+	tooMany := func(err error) error {
+		if errors.Is(err, scan.ErrTooManyHosts) {
+			return bad("more than %d target hosts; narrow the targets or raise --max-hosts", c.maxHosts)
+		}
+		return err
+	}
+	dst := &targets
+	if len(plan.Ports) == 0 {
+		// Every port is on a destination role: the targets' own ports are
+		// none, and the targets are only checked for syntax.
+		dst = &scan.Targets{}
+	}
+	if err := dst.Add(pos...); err != nil {
+		return plan, nil, 0, tooMany(usageError{err})
+	}
+	for _, f := range c.targetFiles.vals {
+		if err := readListFile(c.stdin, "-iL", f, dst.Add); err != nil {
+			return plan, nil, 0, tooMany(err)
+		}
 	}
 	if targets.Len() == 0 && len(plan.Ports) > 0 {
 		return plan, nil, 0, bad("no targets: give TARGET arguments or -iL FILE")
 	}
-	n := targets.Count(c.maxHosts)
-	if n+len(roleHosts) > c.maxHosts {
-		return plan, nil, 0, bad("more than %d target hosts; narrow the targets or raise --max-hosts", c.maxHosts)
+	n := 0
+	if len(plan.Ports) > 0 {
+		if n = targets.Count(c.maxHosts); n == 0 {
+			return plan, nil, 0, bad("every target is excluded: nothing to scan")
+		}
 	}
-	if len(plan.Ports) == 0 {
-		n = 0
+	// Role hosts are not subject to --exclude: each was named on purpose.
+	if err := roleHosts.SetLimit(c.maxHosts - n); err != nil {
+		return plan, nil, 0, tooMany(err)
 	}
-	all := targets.All()
-	if len(plan.Ports) == 0 {
-		all = func(func(scan.Target) bool) {}
-	}
-	plan.Targets = concatTargets(all, slices.Values(roleHosts))
-	return plan, skipped, n + len(roleHosts), nil
+	roles := roleHosts.Count(c.maxHosts)
+	plan.Targets = concatTargets(targets.All(), roleHosts.All())
+	return plan, skipped, n + roles, nil
 }
 
 func concatTargets(a, b iter.Seq[scan.Target]) iter.Seq[scan.Target] {
@@ -392,7 +408,7 @@ func concatTargets(a, b iter.Seq[scan.Target]) iter.Seq[scan.Target] {
 func readListFile(stdin io.Reader, flag, name string, add func(...string) error) error {
 	if name == "-" {
 		if err := scan.ReadList(stdin, "standard input", add); err != nil {
-			return bad("%s: %v", flag, err)
+			return usageError{fmt.Errorf("%s: %w", flag, err)}
 		}
 		return nil
 	}
@@ -402,102 +418,103 @@ func readListFile(stdin io.Reader, flag, name string, add func(...string) error)
 	}
 	defer f.Close()
 	if err := scan.ReadList(f, name, add); err != nil {
-		return bad("%v", err)
+		return usageError{err}
 	}
 	return nil
 }
 
 // profilePorts resolves --profile, --profile-file, --plan and --role into the ports
-// checked on the targets themselves, one target per mapped destination role host
-// (with that role's ports), and skipped results for unmapped roles.
-func (c *scanCmd) profilePorts() ([]scan.Port, []scan.Target, []results.Result, error) {
+// checked on the targets themselves, the mapped destination role hosts (added to
+// roleHosts with their role's ports), and skipped results for unmapped roles.
+func (c *scanCmd) profilePorts(roleHosts *scan.Targets) ([]scan.Port, []results.Result, error) {
 	if len(c.profileNames.vals) == 0 && c.planFile == "" {
 		if len(c.roles.vals) > 0 || len(c.profileFiles.vals) > 0 {
-			return nil, nil, nil, bad("--role and --profile-file need --profile NAME")
+			return nil, nil, bad("--role and --profile-file need --profile NAME")
 		}
-		return nil, nil, nil, nil
+		return nil, nil, nil
 	}
 	cat, err := profiles.Load()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	for _, f := range c.profileFiles.vals {
 		if err := cat.AddFile(f); err != nil {
-			return nil, nil, nil, bad("%v", err)
+			return nil, nil, bad("%v", err)
 		}
 	}
 	roles := checklist.Roles{}
 	for _, s := range c.roles.vals {
 		r, err := checklist.ParseRole(s)
 		if err != nil {
-			return nil, nil, nil, bad("--role %v, e.g. --role sql=sql01 or --role sql=sql01\\BTS", err)
+			return nil, nil, bad("--role %v, e.g. --role sql=sql01 or --role sql=sql01\\BTS", err)
 		}
 		if err := roles.Add(r); err != nil {
-			return nil, nil, nil, bad("--role %v", err)
+			return nil, nil, bad("--role %v", err)
 		}
 	}
 	var ps []*profiles.Profile
 	for _, name := range c.profileNames.vals {
 		p, err := cat.Lookup(name)
 		if err != nil {
-			return nil, nil, nil, bad("--profile: %v", err)
+			return nil, nil, bad("--profile: %v", err)
 		}
 		ps = append(ps, p)
 	}
 	if c.planFile != "" {
 		if len(ps) > 0 {
-			return nil, nil, nil, bad("--plan and --profile cannot be combined: put the profiles in the plan")
+			return nil, nil, bad("--plan and --profile cannot be combined: put the profiles in the plan")
 		}
-		return c.planPorts(cat)
+		return c.planPorts(cat, roleHosts)
 	}
-	return mergeProfiles(cat, roles, ps)
-}
-
-// mergeProfiles is checklist.Build with the CLI's error wording.
-func mergeProfiles(cat *profiles.Catalog, roles map[string]string, ps []*profiles.Profile) ([]scan.Port, []scan.Target, []results.Result, error) {
 	pl, err := checklist.Build(cat, roles, ps...)
 	if err != nil {
-		return nil, nil, nil, bad("%v", err)
+		return nil, nil, bad("%v", err)
 	}
-	return pl.Own, pl.Roles, pl.Skipped, nil
+	if err := roleHosts.AddTargets(&pl.Roles); err != nil {
+		return nil, nil, err
+	}
+	return pl.Own, pl.Skipped, nil
 }
 
-// planPorts runs a plan file: each item's profiles on its targets and roles.
-func (c *scanCmd) planPorts(cat *profiles.Catalog) ([]scan.Port, []scan.Target, []results.Result, error) {
+// planPorts runs a plan file: each item's profiles on its targets and roles,
+// all added to roleHosts with their ports.
+func (c *scanCmd) planPorts(cat *profiles.Catalog, roleHosts *scan.Targets) ([]scan.Port, []results.Result, error) {
 	f, err := os.Open(c.planFile)
 	if err != nil {
-		return nil, nil, nil, bad("--plan: %v", err)
+		return nil, nil, bad("--plan: %v", err)
 	}
 	defer f.Close()
 	pl, err := profiles.ParsePlan(f, c.planFile)
 	if err != nil {
-		return nil, nil, nil, bad("%v", err)
+		return nil, nil, bad("%v", err)
 	}
 	items, err := cat.AddPlan(pl)
 	if err != nil {
-		return nil, nil, nil, bad("%v", err)
+		return nil, nil, bad("%v", err)
 	}
-	var targets []scan.Target
 	var skipped []results.Result
 	for i, ps := range items {
 		it := pl.Items[i]
-		own, roleTargets, sk, err := mergeProfiles(cat, it.Roles, ps)
+		cl, err := checklist.Build(cat, it.Roles, ps...)
 		if err != nil {
-			return nil, nil, nil, bad("%s: %v", it.Pos, err)
+			return nil, nil, bad("%s: %v", it.Pos, err)
 		}
 		var ts scan.Targets
-		if err := ts.Add(it.Targets...); err != nil {
-			return nil, nil, nil, bad("%s: %v", it.Pos, err)
+		if err := ts.AddPorts(cl.Own, it.Targets...); err != nil {
+			return nil, nil, bad("%s: %v", it.Pos, err)
 		}
-		if len(own) > 0 && ts.Len() == 0 {
-			return nil, nil, nil, bad("%s: profiles check the targets' own ports, but the item lists no targets", it.Pos)
+		if len(cl.Own) > 0 && ts.Len() == 0 {
+			return nil, nil, bad("%s: profiles check the targets' own ports, but the item lists no targets", it.Pos)
 		}
-		for t := range ts.All() {
-			t.Ports = own
-			targets = append(targets, t)
+		if len(cl.Own) > 0 {
+			if err := roleHosts.AddTargets(&ts); err != nil {
+				return nil, nil, err
+			}
 		}
-		targets = append(targets, roleTargets...)
-		skipped = append(skipped, sk...)
+		if err := roleHosts.AddTargets(&cl.Roles); err != nil {
+			return nil, nil, err
+		}
+		skipped = append(skipped, cl.Skipped...)
 	}
-	return nil, targets, skipped, nil
+	return nil, skipped, nil
 }

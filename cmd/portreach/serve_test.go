@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/portreach/portreach/checklist"
 	"github.com/portreach/portreach/exporter"
 	"github.com/portreach/portreach/profiles"
 	"github.com/portreach/portreach/results"
@@ -159,12 +160,12 @@ func TestServeProfile(t *testing.T) {
 	}
 	cat, _ := profiles.Load()
 	dc, _ := cat.Lookup("domain-controller")
-	own, _, _, err := mergeProfiles(cat, nil, []*profiles.Profile{dc})
+	cl, err := checklist.Build(cat, nil, dc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	fixed := 0
-	for _, p := range own {
+	for _, p := range cl.Own {
 		if p.Kind != "" || p.Why != "" {
 			continue
 		}

@@ -41,33 +41,66 @@ func (c *scanCmd) outputsList() ([]output, error) {
 	return outs, nil
 }
 
-// streams are the JSONL outputs, written as results arrive: to standard output
-// directly, to files through a temporary file renamed into place at the end.
+// streams are the outputs of a run, every file opened before the first probe
+// (openOutputs): the JSONL outputs are written as results arrive, the others
+// rendered at the end; files are committed at the end, or dropped (temporary
+// files removed) when the run fails.
 type streams struct {
-	writers []*results.JSONLWriter
-	files   map[string]*atomicFile
-	err     error
+	writers  []*results.JSONLWriter
+	files    map[string]*outFile // by -o path
+	baseline *outFile            // the --update-baseline replacement
+	err      error
 }
 
-func (c *scanCmd) openStreams(outs []output) (*streams, error) {
-	s := &streams{files: map[string]*atomicFile{}}
-	for _, o := range outs {
-		if o.format != "jsonl" {
-			continue
+// openOutputs opens every -o file and the --update-baseline file, refusing two
+// outputs that are one file.
+func (c *scanCmd) openOutputs(outs []output) (*streams, error) {
+	s := &streams{files: map[string]*outFile{}}
+	seen := map[string]string{}
+	claim := func(what, path string) error {
+		k := sameOutput(path)
+		if prev, dup := seen[k]; dup {
+			return bad("%s and %s are the same file: give each output its own", prev, what)
 		}
+		seen[k] = what
+		return nil
+	}
+	for _, o := range outs {
+		if o.path != "-" {
+			if err := claim("-o "+o.path, o.path); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if c.updateBaseline {
+		if err := claim("--baseline "+c.baseline, c.baseline); err != nil {
+			return nil, err
+		}
+	}
+	for _, o := range outs {
 		if o.path == "-" {
-			if !c.quiet { // quiet decides at the end what to print
+			if o.format == "jsonl" && !c.quiet { // quiet decides at the end what to print
 				s.writers = append(s.writers, results.NewJSONLWriter(c.stdout))
 			}
 			continue
 		}
-		f, err := createAtomic(o.path)
+		f, err := openOutput(o.path)
 		if err != nil {
 			s.abort()
 			return nil, bad("-o %s: %v", o.path, err)
 		}
 		s.files[o.path] = f
-		s.writers = append(s.writers, results.NewJSONLWriter(f))
+		if o.format == "jsonl" {
+			s.writers = append(s.writers, results.NewJSONLWriter(f))
+		}
+	}
+	if c.updateBaseline {
+		f, err := openOutput(c.baseline)
+		if err != nil {
+			s.abort()
+			return nil, bad("--update-baseline %s: %v", c.baseline, err)
+		}
+		s.baseline = f
 	}
 	return s, nil
 }
@@ -80,25 +113,30 @@ func (s *streams) write(r results.Result) {
 	}
 }
 
+// abort drops every file not yet committed.
 func (s *streams) abort() {
 	for _, f := range s.files {
 		f.Abort()
 	}
+	s.baseline.Abort()
 }
 
 // writeOutputs renders the whole-report formats and commits every file. With
 // --quiet, standard output gets nothing when quietRep is nil; otherwise a table
 // of the failing entries, the changes and the whole run's verdict, or in the
-// other formats quietRep (the failing results and the drift). Files always get
-// the whole report.
+// other formats quietRep (the failing results and the drift) — a table when no
+// -o names standard output, so that a failing cron job mails its failures
+// whatever files it writes. Files always get the whole report.
 func (c *scanCmd) writeOutputs(outs []output, st *streams, rep, quietRep *results.Report) error {
 	if st.err != nil {
-		st.abort()
 		return fmt.Errorf("writing results: %w", st.err)
 	}
 	table := results.TableOptions{Verbose: c.verbose}
+	color := isTerminal(c.stdout) && !c.noColor && os.Getenv("NO_COLOR") == ""
+	toStdout := false
 	for _, o := range outs {
 		if o.path == "-" {
+			toStdout = true
 			r := rep
 			t := table
 			if c.quiet {
@@ -115,28 +153,27 @@ func (c *scanCmd) writeOutputs(outs []output, st *streams, rep, quietRep *result
 			} else if o.format == "jsonl" {
 				continue // already streamed
 			}
-			t.Color = isTerminal(c.stdout) && !c.noColor && os.Getenv("NO_COLOR") == ""
+			t.Color = color
 			if err := render(c.stdout, o.format, r, t); err != nil {
 				return fmt.Errorf("writing results: %w", err)
 			}
 			continue
 		}
-		if o.format == "jsonl" {
-			if err := st.files[o.path].Commit(); err != nil {
+		f := st.files[o.path]
+		if o.format != "jsonl" {
+			if err := render(f, o.format, rep, table); err != nil {
 				return fmt.Errorf("-o %s: %w", o.path, err)
 			}
-			continue
-		}
-		f, err := createAtomic(o.path)
-		if err != nil {
-			return fmt.Errorf("-o %s: %w", o.path, err)
-		}
-		if err := render(f, o.format, rep, table); err != nil {
-			f.Abort()
-			return fmt.Errorf("-o %s: %w", o.path, err)
 		}
 		if err := f.Commit(); err != nil {
 			return fmt.Errorf("-o %s: %w", o.path, err)
+		}
+	}
+	if c.quiet && quietRep != nil && !toStdout {
+		t := table
+		t.OnlyFailing, t.Color = true, color
+		if err := render(c.stdout, "table", rep, t); err != nil {
+			return fmt.Errorf("writing results: %w", err)
 		}
 	}
 	return nil

@@ -1,0 +1,292 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/portreach/portreach/results"
+)
+
+// closedPort is a loopback TCP port nothing listens on.
+func closedPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return strconv.Itoa(p)
+}
+
+func runScanArgs(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(append([]string{"scan", "--no-progress"}, args...), strings.NewReader(""), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// leftovers lists temporary files left in dir.
+func leftovers(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		if strings.Contains(e.Name(), ".tmp-") {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+// An output that is a device is written to, never replaced by a regular file
+// (issue 11 case 1: as root, -o json:/dev/null would replace the system's).
+func TestOutputDevice(t *testing.T) {
+	dir := t.TempDir()
+	dev := filepath.Join(dir, "null")
+	if err := syscall.Mknod(dev, syscall.S_IFCHR|0o666, 1<<8|3); err != nil {
+		t.Skipf("mknod (needs root): %v", err)
+	}
+	code, _, errs := runScanArgs(t, "-p", closedPort(t), "127.0.0.1", "-o", "json:"+dev)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	fi, err := os.Lstat(dev)
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		t.Errorf("%s is no longer a device: %v %v", dev, fi.Mode(), err)
+	}
+	if l := leftovers(t, dir); len(l) > 0 {
+		t.Errorf("temporary files left: %v", l)
+	}
+}
+
+// A FIFO gets the report written into it.
+func TestOutputFIFO(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		f, err := os.Open(fifo)
+		if err != nil {
+			got <- nil
+			return
+		}
+		b, _ := io.ReadAll(f)
+		f.Close()
+		got <- b
+	}()
+	code, _, errs := runScanArgs(t, "-p", closedPort(t), "127.0.0.1", "-o", "json:"+fifo)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	b := <-got
+	if rep := decodeReport(t, string(b)); len(rep.Results) != 1 {
+		t.Errorf("through the FIFO: %s", b)
+	}
+	if fi, _ := os.Lstat(fifo); fi.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("%s is no longer a FIFO: %v", fifo, fi.Mode())
+	}
+}
+
+// A symbolic link is followed: its target is replaced, keeping its mode, and
+// the link stays a link. The same holds for --update-baseline.
+func TestOutputSymlink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "real.json")
+	if err := os.WriteFile(target, []byte("old"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.json")
+	if err := os.Symlink("real.json", link); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := runScanArgs(t, "-p", closedPort(t), "127.0.0.1", "-o", "json:"+link)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the link was replaced: %v %v", fi.Mode(), err)
+	}
+	fi, err := os.Stat(target)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("target mode %v (%v), want 0600 kept", fi.Mode(), err)
+	}
+	b, _ := os.ReadFile(target)
+	if rep := decodeReport(t, string(b)); len(rep.Results) != 1 {
+		t.Errorf("target: %s", b)
+	}
+	if l := leftovers(t, dir); len(l) > 0 {
+		t.Errorf("temporary files left: %v", l)
+	}
+}
+
+// Outputs that cannot be written are refused before the first probe, and no
+// temporary file is left anywhere (issue 11 case 8).
+func TestOutputRefusedBeforeScan(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "sub")
+	os.Mkdir(sub, 0o755)
+	f := filepath.Join(dir, "f")
+	os.Symlink("f", filepath.Join(dir, "f-link"))
+	port := closedPort(t)
+	tests := []struct {
+		name string
+		outs []string
+		want string
+	}{
+		{"directory", []string{"json:" + sub}, "is a directory"},
+		{"missing directory", []string{"json:" + filepath.Join(dir, "missing", "x.json"), "jsonl:" + filepath.Join(dir, "ok.jsonl"), "csv:" + filepath.Join(dir, "ok.csv")}, "no such file or directory"},
+		{"same path twice", []string{"jsonl:" + f, "jsonl:" + f}, "are the same file"},
+		{"same path, two formats", []string{"json:" + f, "csv:" + f}, "are the same file"},
+		{"same file through a link", []string{"json:" + f, "csv:" + filepath.Join(dir, "f-link")}, "are the same file"},
+		{"unknown format", []string{"xml:" + filepath.Join(dir, "foo.xml")}, `unknown format "xml"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := []string{"-p", port, "127.0.0.1"}
+			for _, o := range tt.outs {
+				args = append(args, "-o", o)
+			}
+			code, _, errs := runScanArgs(t, args...)
+			if code != exitUsage || !strings.Contains(errs, tt.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, errs, exitUsage, tt.want)
+			}
+			ents, _ := os.ReadDir(dir)
+			for _, e := range ents {
+				if e.Name() != "sub" && e.Name() != "f-link" {
+					t.Errorf("left behind: %s", e.Name())
+				}
+			}
+			if ents, _ := os.ReadDir(sub); len(ents) > 0 {
+				t.Errorf("left in the directory: %v", ents)
+			}
+		})
+	}
+}
+
+// --quiet prints a failing run's failures on standard output even when every
+// output is a file, so that cron mails them (issue 11 case 11).
+func TestQuietWithFileOutputsPrintsFailures(t *testing.T) {
+	dir := t.TempDir()
+	port := closedPort(t)
+	code, out, errs := runScanArgs(t, "--quiet", "-p", port, "--expect", "open", "127.0.0.1", "-o", "junit:"+filepath.Join(dir, "r.xml"))
+	if code != exitFailed {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, port+"/tcp") || !strings.Contains(out, "closed") {
+		t.Errorf("stdout lacks the failing port:\n%s", out)
+	}
+	// A passing quiet run prints nothing.
+	code, out, _ = runScanArgs(t, "--quiet", "-p", port, "--expect", "closed", "127.0.0.1", "-o", "junit:"+filepath.Join(dir, "r.xml"))
+	if code != exitOK || out != "" {
+		t.Errorf("passing quiet run: exit %d, stdout %q", code, out)
+	}
+}
+
+// The smaller cases of issue 11 (case 12).
+func TestScanSmallerCases(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data.json")
+	os.WriteFile(data, []byte(`{"precious": true}`), 0o644)
+	port := closedPort(t)
+	long := filepath.Join(dir, "long.txt")
+	os.WriteFile(long, []byte("127.0.0.1\n"+strings.Repeat("x", 2<<20)+"\n"), 0o644)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"negative timeout", []string{"--timeout", "-1s"}, exitUsage, "--timeout -1s"},
+		{"zero timeout", []string{"--timeout", "0"}, exitUsage, "--timeout 0s"},
+		{"negative rate", []string{"--rate", "-5"}, exitUsage, "--rate -5"},
+		{"concurrency over 4096", []string{"--concurrency", "100000"}, exitUsage, "--concurrency 100000"},
+		{"negative per-host", []string{"--per-host", "-1"}, exitUsage, "--per-host -1"},
+		{"negative max-time", []string{"--max-time", "-1s"}, exitUsage, "--max-time -1s"},
+		{"zero max-hosts", []string{"--max-hosts", "0"}, exitUsage, "--max-hosts 0"},
+		{"huge retries", []string{"--retries", "1000000000"}, exitUsage, "--retries 1000000000"},
+		{"lock on a data file", []string{"--lock", data}, exitUsage, "holds data"},
+		{"long -iL line", []string{"-iL", long}, exitUsage, "long.txt:2: line longer than 1 MiB"},
+		{"every target excluded", []string{"--exclude", "127.0.0.0/8"}, exitUsage, "every target is excluded"},
+		{"host that does not resolve", []string{"no-such-host.invalid"}, exitFailed, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"-p", port, "-f", "json"}, tt.args...)
+			if tt.name != "host that does not resolve" && tt.name != "long -iL line" {
+				args = append(args, "127.0.0.1")
+			}
+			code, _, errs := runScanArgs(t, args...)
+			if code != tt.code || !strings.Contains(errs, tt.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %q", code, errs, tt.code, tt.want)
+			}
+		})
+	}
+	if b, _ := os.ReadFile(data); string(b) != `{"precious": true}` {
+		t.Errorf("--lock clobbered the data file: %q", b)
+	}
+}
+
+// A large target set from any source is refused without expanding it: role
+// hosts, plan targets and -iL lists count against --max-hosts as they are read
+// (issue 11 case 4).
+func TestTargetSourcesCountedAsRead(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "hosts.txt")
+	os.WriteFile(list, []byte(strings.Repeat("127.0.0.1\n", 100)), 0o644)
+	plan := filepath.Join(dir, "plan.json")
+	os.WriteFile(plan, []byte(`{"items": [{"profiles": ["domain-controller"], "targets": ["127.0.0.0/8"]}]}`), 0o644)
+	tests := [][]string{
+		{"--profile", "biztalk-send-server", "--role", "sql=::/64"},
+		{"--profile", "biztalk-send-server", "--role", "sql=127.0.0.0/8"},
+		{"--plan", plan},
+		{"-p", "9", "--max-hosts", "10", "-iL", list},
+		{"-p", "9", "::/64"},
+	}
+	for _, args := range tests {
+		code, _, errs := runScanArgs(t, args...)
+		if code != exitUsage || !strings.Contains(errs, "target hosts; narrow the targets or raise --max-hosts") {
+			t.Errorf("%v: exit %d, stderr %q", args, code, errs)
+		}
+	}
+}
+
+// The exclude spin: "::/0 --exclude ::/0" ends at once (issue 11 case 5).
+func TestExcludeEverything(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb bytes.Buffer
+	code := runScan(ctx, []string{"-p", "9", "::/0", "--exclude", "::/0"}, nil, &out, &errb)
+	if code != exitUsage || !strings.Contains(errb.String(), "every target is excluded") {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
+	}
+}
+
+func TestMaxTimeAccountsForEveryHost(t *testing.T) {
+	code, out, errs := runScanArgs(t, "-p", "9,10", "--max-time", "1ns", "-f", "json", "127.0.0.1-3")
+	if code != exitIncomplete {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	rep := decodeReport(t, out)
+	if len(rep.Results) != 6 {
+		t.Fatalf("%d results, want 6 (2 ports on 3 hosts)", len(rep.Results))
+	}
+	for _, r := range rep.Results {
+		if r.State != results.Unknown || r.Reason != "max-time" {
+			t.Errorf("%+v", r)
+		}
+	}
+}

@@ -472,14 +472,22 @@ func (r *run) preflight(ctx context.Context, addr, src netip.Addr) (netip.Addr, 
 		return netip.Addr{}, results.ReasonNoRoute, fmt.Errorf("the source address %s cannot reach %s: another address family", src, addr)
 	}
 	var local netip.Addr
-	err := r.waitOut(ctx, func() error {
-		c, err := net.DialUDP(network, udpLocal(src), net.UDPAddrFromAddrPort(netip.AddrPortFrom(addr, 9)))
+	var err error
+	for backoff := 5 * time.Millisecond; ; backoff = min(2*backoff, time.Second) {
+		var c *net.UDPConn
+		c, err = net.DialUDP(network, udpLocal(src), net.UDPAddrFromAddrPort(netip.AddrPortFrom(addr, 9)))
 		if err == nil {
 			local = c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
 			c.Close()
+			break
 		}
-		return err
-	})
+		// Out of descriptors: wait, as every socket of the scan does. Not
+		// waitOut: here EADDRNOTAVAIL means no address of the family (IPv6
+		// switched off), not a passing shortage of ports.
+		if !isErrno(err, syscall.EMFILE) && !isErrno(err, syscall.ENFILE) || sleepUntil(ctx, time.Now().Add(backoff)) != nil {
+			break
+		}
+	}
 	if err != nil {
 		reason, err := preflightVerdict(addr, src, unwrapSyscall(err))
 		return netip.Addr{}, reason, err

@@ -187,8 +187,9 @@ func TestScanIPv6Unavailable(t *testing.T) {
 	cmd := h.Command(portreachBin(t), "scan", "-p", "9", "-f", "jsonl", "::1", "127.0.0.1")
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("exit: %v", err)
+	// A target that cannot be scanned fails the run, as an unresolved name does.
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitFailed {
+		t.Fatalf("exit: %v, want %d", err, exitFailed)
 	}
 	var v6, v4 bool
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {

@@ -69,7 +69,8 @@ func runLocal(_ context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func (c *localCmd) run() (int, error) {
-	ports, _, _, err := c.profilePorts()
+	var roleHosts scan.Targets // local checks this machine: destination roles are not its ports
+	ports, _, err := c.profilePorts(&roleHosts)
 	if err != nil {
 		return exitUsage, err
 	}
@@ -96,10 +97,11 @@ func (c *localCmd) run() (int, error) {
 		rep.Results = checkResults(host, socks, ports)
 	}
 	rep.Finished = time.Now().UTC()
-	st, err := c.openStreams(outs)
+	st, err := c.openOutputs(outs)
 	if err != nil {
 		return exitUsage, err
 	}
+	defer st.abort() // whatever was not committed
 	for _, r := range rep.Results {
 		st.write(r)
 	}

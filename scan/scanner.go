@@ -94,9 +94,17 @@ type host struct {
 	source   netip.Addr // the local address the host is scanned from
 	est      estimator
 	icmpSeen atomic.Bool // the path sends ICMP errors for this host
+	tcpLoss  lossMeter   // loss seen in the answers of TCP ports
+	udpLoss  lossMeter   // loss seen in the replies of UDP services (not ICMP errors: rate limits blur them)
 
 	mu          sync.Mutex
 	lastUDPSend time.Time
+}
+
+// lossAttempts is how many attempts a silent port of the host needs, given
+// that base are made anyway: the path's loss is the same for TCP and UDP.
+func (h *host) lossAttempts(base int) int {
+	return max(h.tcpLoss.attempts(base), h.udpLoss.attempts(base))
 }
 
 func (h *host) noteUDPSend(t time.Time) {
@@ -353,41 +361,35 @@ func (r *run) unstarted(ctx context.Context, t Target, ports []Port) {
 // may outnumber the descriptors the process may open; a port is reported as
 // soon as it is decided.
 func (r *run) scanUDP(ctx context.Context, h *host, g *errgroup.Group, jobs []*udpJob) {
-	var wg sync.WaitGroup
-	for _, j := range jobs {
-		wg.Add(1)
-		g.Go(func() error {
-			defer wg.Done()
-			r.slots <- struct{}{}
-			for a := 0; a <= r.retries && !j.done && !stopped(ctx); a++ {
-				r.udpAttempt(ctx, h, j)
-			}
-			j.closeSock()
-			<-r.slots
-			if j.done {
-				r.emit(h, h.name, withCheck(j.result, j.check))
-			}
-			return nil
-		})
+	base := r.retries + 1
+	// Phase 1, and on a path seen to lose answers, as many attempts as that
+	// loss asks for (lossMeter), side by side.
+	r.udpParallel(ctx, h, g, jobs, func() int { return h.lossAttempts(base) })
+	if need := h.lossAttempts(base); need > base && !h.icmpSeen.Load() {
+		// The ports that went first decided before the loss was known.
+		r.udpParallel(ctx, h, g, jobs, func() int { return need })
 	}
-	wg.Wait()
 	if h.icmpSeen.Load() {
 		for _, j := range jobs {
-			if j.done || stopped(ctx) {
-				continue
-			}
-			h.mu.Lock()
-			at := h.lastUDPSend.Add(r.udpPace)
-			h.mu.Unlock()
-			if sleepUntil(ctx, at) != nil {
-				break
-			}
-			r.slots <- struct{}{}
-			r.udpAttempt(ctx, h, j)
-			j.closeSock()
-			<-r.slots
-			if j.done {
-				r.emit(h, h.name, withCheck(j.result, j.check))
+			for !j.done && !stopped(ctx) {
+				h.mu.Lock()
+				at := h.lastUDPSend.Add(r.udpPace)
+				h.mu.Unlock()
+				if sleepUntil(ctx, at) != nil {
+					break
+				}
+				r.slots <- struct{}{}
+				r.udpAttempt(ctx, h, j)
+				j.closeSock()
+				<-r.slots
+				if j.done {
+					r.udpDecided(h, j)
+				}
+				// One paced attempt more than phase 1 on a clean path, as many
+				// as the path's loss asks for on a lossy one.
+				if j.result.Attempts >= h.lossAttempts(base+1) {
+					break
+				}
 			}
 		}
 	}
@@ -402,6 +404,42 @@ func (r *run) scanUDP(ctx context.Context, h *host, g *errgroup.Group, jobs []*u
 		}
 		r.emit(h, h.name, withCheck(j.result, j.check))
 	}
+}
+
+// udpParallel gives every undecided job attempts, side by side, until it has
+// made need() of them or is decided; a job decided is reported at once.
+func (r *run) udpParallel(ctx context.Context, h *host, g *errgroup.Group, jobs []*udpJob, need func() int) {
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		if j.done {
+			continue
+		}
+		wg.Add(1)
+		g.Go(func() error {
+			defer wg.Done()
+			r.slots <- struct{}{}
+			for !j.done && !stopped(ctx) && j.result.Attempts < need() {
+				r.udpAttempt(ctx, h, j)
+			}
+			j.closeSock()
+			<-r.slots
+			if j.done {
+				r.udpDecided(h, j)
+			}
+			return nil
+		})
+	}
+	wg.Wait()
+}
+
+// udpDecided reports a decided job and feeds the host's loss meter with it. An
+// ICMP port unreachable is no evidence: a host's ICMP rate limit swallows them
+// on a clean path too.
+func (r *run) udpDecided(h *host, j *udpJob) {
+	if j.result.State == results.Open {
+		h.udpLoss.observe(j.result.Attempts)
+	}
+	r.emit(h, h.name, withCheck(j.result, j.check))
 }
 
 // targetCheck is the check carried by the one error result of a target that

@@ -20,7 +20,8 @@ import (
 // port, each attempt has at least T/2 to be answered, and a dropped port costs T
 // with the default single retry rather than 2·T. A port left silent within a
 // window learnt from the host's quick answers gets one more attempt with the full
-// configured timeout before it is called filtered.
+// configured timeout before it is called filtered; on a path seen to lose
+// packets, as many more as the loss asks for (lossMeter).
 
 // splitAt is the number of a host's TCP ports from which the host is shared
 // among the loops rather than given to one: a full port sweep of one host then
@@ -242,6 +243,7 @@ type tcpPort struct {
 	start  time.Time
 	giveUp time.Time
 	sent   int        // attempts of the first round made so far (1 + retries in all)
+	made   int        // attempts made in all
 	last   bool       // the last attempt, with the configured timeout, was made
 	atts   []*attempt // every attempt not over
 	best   outcome
@@ -265,7 +267,8 @@ func (p *tcpPort) begin(now time.Time) {
 }
 
 func (p *tcpPort) attempt(last bool) *attempt {
-	a := &attempt{p: p, last: last}
+	p.made++
+	a := &attempt{p: p, last: last, nth: p.made}
 	p.atts = append(p.atts, a)
 	return a
 }
@@ -305,6 +308,15 @@ func (p *tcpPort) advance() {
 		// of probes can overflow a queue on the path (or this machine can be slow
 		// to notice the answer), and one dropped port among answering ones is
 		// exactly what a firewall rule looks like, so it must be checked.
+		p.last = true
+		a := p.attempt(true)
+		a.state = queued
+		sw.queue = append(sw.queue, a)
+		return
+	case p.made < sw.h.lossAttempts(p.made):
+		// The path has been seen to lose packets (lossMeter): before calling
+		// the port filtered, the attempts that make a lost answer rarer than
+		// lossGoal, each with the configured timeout.
 		p.last = true
 		a := p.attempt(true)
 		a.state = queued
@@ -354,6 +366,7 @@ type attempt struct {
 	p      *tcpPort
 	state  uint8
 	last   bool // the port's last attempt, with the configured timeout
+	nth    int  // the port's first attempt is 1
 	slot   bool // holds a socket slot
 	fresh  bool // holds a fresh place
 	wait   time.Duration
@@ -451,6 +464,9 @@ func (a *attempt) ended(err error, self bool) {
 	}
 	if !p.over {
 		p.best = sw.r.judge(sw.h, &p.res, err, self, now.Sub(a.sent))
+		if p.best.final && (p.best.state == results.Open || p.best.state == results.Closed) {
+			sw.h.tcpLoss.observe(a.nth)
+		}
 		p.advance()
 	}
 	sw.pump()

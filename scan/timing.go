@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 )
@@ -114,3 +115,58 @@ const (
 	freshCap = 128
 	freshAge = 50 * time.Millisecond
 )
+
+// lossGoal is the chance of a wrong "filtered" (or open|filtered) that a lossy
+// path is allowed: every attempt of a port that does answer lost.
+const lossGoal = 1e-4
+
+// lossMeter learns a path's loss from a host's own answers: a port that
+// answered only to a later attempt had its earlier attempts lost on the way
+// (the probe or its answer), which a port that answered at once did not. Ports
+// silent after their attempts are no evidence either way: a firewall drops them
+// on a clean path too.
+//
+// A silent port gets enough attempts that, if the port does answer, every one of
+// them being lost is rarer than lossGoal (nmap adapts its retries to the drops
+// it sees in the same spirit). Until a late answer is seen the path counts as
+// clean and silent ports cost what they always did.
+type lossMeter struct {
+	mu       sync.Mutex
+	answered int // ports that answered
+	late     int // of those, ports answered only by a later attempt
+}
+
+// observe records a port that answered to its attempt-th attempt (1 is the first).
+func (m *lossMeter) observe(attempt int) {
+	m.mu.Lock()
+	m.answered++
+	if attempt > 1 {
+		m.late++
+	}
+	m.mu.Unlock()
+}
+
+// attempts is how many attempts a silent port needs on this path, given that
+// base are made anyway; at most MaxRetries+1.
+func (m *lossMeter) attempts(base int) int {
+	m.mu.Lock()
+	answered, late := m.answered, m.late
+	m.mu.Unlock()
+	return lossAttempts(answered, late, base)
+}
+
+// lossAttempts is the decision behind lossMeter.attempts, as a pure function.
+// The loss per attempt is estimated as (late+1)/(answered+1), a little above
+// late/answered, so that a handful of answers does not pass for a clean path;
+// with no late answer at all the path is taken as clean.
+func lossAttempts(answered, late, base int) int {
+	if late == 0 || answered == 0 {
+		return base
+	}
+	p := float64(late+1) / float64(answered+1)
+	if p >= 0.5 {
+		p = 0.5 // so lossy that most answers come late: the cap decides
+	}
+	n := int(math.Ceil(math.Log(lossGoal) / math.Log(p)))
+	return min(max(n, base), MaxRetries+1)
+}

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -114,10 +115,39 @@ func nsName(n int) string  { return "portreach-" + strconv.Itoa(n) }
 func peerDev(n int) string { return "prv" + strconv.Itoa(n) + "h" }
 func hostDev(n int) string { return "prv" + strconv.Itoa(n) + "n" }
 
+// guardOnce installs the guard route once per process.
+var guardOnce sync.Once
+
+// guard makes sure 198.18.0.0/15 has an unreachable route on this machine, so
+// that a scan of a test host after its teardown (its /30 gone) fails here
+// instead of following the default route out of the machine. An existing route
+// for the block is left as it is.
+func guard(t testing.TB) {
+	t.Helper()
+	var err error
+	guardOnce.Do(func() {
+		out, _ := exec.Command("ip", "route", "show", "exact", "198.18.0.0/15").Output()
+		if len(bytes.TrimSpace(out)) > 0 {
+			return
+		}
+		var b []byte
+		b, err = exec.Command("ip", "route", "add", "unreachable", "198.18.0.0/15").CombinedOutput()
+		if err != nil && bytes.Contains(b, []byte("File exists")) {
+			err = nil // another test process was first
+		} else if err != nil {
+			err = fmt.Errorf("%v: %s", err, b)
+		}
+	})
+	if err != nil {
+		t.Fatalf("testnet: unreachable route for 198.18.0.0/15: %v", err)
+	}
+}
+
 // NewHost builds a test host and removes it when the test ends.
 func NewHost(t testing.TB) *Host {
 	t.Helper()
 	Require(t)
+	guard(t)
 	n, err := claimSlot()
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -41,5 +43,21 @@ func TestSlotsDistinct(t *testing.T) {
 	b, _ := slotAddrs(257)
 	if a == b || !netip.MustParsePrefix("198.18.0.0/15").Contains(b) {
 		t.Fatalf("slot addresses %v %v", a, b)
+	}
+}
+
+// A torn-down host's address has no route out of this machine: the guard route
+// makes the kernel refuse it ("ip route get" asks without sending anything).
+func TestTornDownHostUnreachable(t *testing.T) {
+	h := NewHost(t)
+	addr := h.Addr.String()
+	h.close()
+	out, err := exec.Command("ip", "route", "get", addr).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "unreachable") && !strings.Contains(string(out), "No route to host") {
+		t.Errorf("ip route get %s after teardown: %v %s", addr, err, out)
+	}
+	out, _ = exec.Command("ip", "route", "show", "exact", "198.18.0.0/15").Output()
+	if !strings.HasPrefix(string(out), "unreachable") {
+		t.Errorf("no unreachable route for 198.18.0.0/15: %q", out)
 	}
 }

@@ -155,6 +155,7 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 	if src := s.Source.Unmap(); src.IsValid() {
 		r.dialer.LocalAddr = &net.TCPAddr{IP: src.AsSlice(), Zone: src.Zone()}
 	}
+	r.dialer.Control = tcpControl()
 	if r.timeout <= 0 {
 		r.timeout = time.Second
 	}
@@ -371,7 +372,7 @@ func (r *run) scanUDP(ctx context.Context, h *host, g *errgroup.Group, jobs []*u
 	}
 	if h.icmpSeen.Load() {
 		for _, j := range jobs {
-			for !j.done && !stopped(ctx) {
+			for paced := 0; !j.done && !stopped(ctx); {
 				h.mu.Lock()
 				at := h.lastUDPSend.Add(r.udpPace)
 				h.mu.Unlock()
@@ -385,9 +386,10 @@ func (r *run) scanUDP(ctx context.Context, h *host, g *errgroup.Group, jobs []*u
 				if j.done {
 					r.udpDecided(h, j)
 				}
-				// One paced attempt more than phase 1 on a clean path, as many
-				// as the path's loss asks for on a lossy one.
-				if j.result.Attempts >= h.lossAttempts(base+1) {
+				// One paced attempt on a clean path; on a lossy one as many as
+				// the loss asks for: attempts of phase 1 may all have met the
+				// host's ICMP rate limit, so they do not count here.
+				if paced++; paced >= h.lossAttempts(1) {
 					break
 				}
 			}

@@ -34,6 +34,7 @@ func (s *run) openUDP(ctx context.Context, target netip.AddrPort, anySource bool
 	if err != nil {
 		return nil, err
 	}
+	udpControl(c)
 	return &plainUDP{conn: c, target: target, connected: !anySource}, nil
 }
 

@@ -1,5 +1,7 @@
 package probes
 
+import "slices"
+
 // all is the explicit list of probes: no init() registration, so the set is visible
 // in one place, and TestConformance checks every entry (unique names and ports,
 // matchers that refuse their own request and garbage, drift fields that exist).
@@ -46,6 +48,41 @@ func ForPort(port uint16) (*Probe, bool) {
 			if q == port {
 				return p, true
 			}
+		}
+	}
+	return nil, false
+}
+
+// services is the explicit list of TCP service confirmations, checked by
+// TestConformance like all.
+var services = []*Service{
+	SMTP, SMTPS, // smtp.go, tls.go
+	IMAP, IMAPS, // imap.go, tls.go
+	POP3, POP3S, // pop3.go, tls.go
+	FTP,         // ftp.go
+	NNTP,        // nntp.go
+	HTTP, HTTPS, // http.go, tls.go
+	TLS, // tls.go
+}
+
+// Services returns every TCP service confirmation.
+func Services() []*Service { return append([]*Service(nil), services...) }
+
+// ServiceByName returns the TCP service with that name.
+func ServiceByName(name string) (*Service, bool) {
+	for _, s := range services {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return nil, false
+}
+
+// ServiceForPort returns the TCP service a well-known port has.
+func ServiceForPort(port uint16) (*Service, bool) {
+	for _, s := range services {
+		if slices.Contains(s.Ports, port) {
+			return s, true
 		}
 	}
 	return nil, false

@@ -53,7 +53,8 @@ const (
 type Port struct {
 	Proto  results.Proto
 	Lo, Hi uint16 // inclusive; Hi == 0 means Hi = Lo
-	// Probe names the UDP probe to send; "" means the default probe for the port.
+	// Probe names the UDP probe to send, or for TCP the service to confirm
+	// (probes.ServiceByName; see Scanner.Confirm); "" means the port's default.
 	Probe string
 	// Kind is KindPort or KindDynamicRPC. For KindDynamicRPC, Lo-Hi is the range
 	// the RPC runtime was restricted to (Rpc\Internet Ports, BizTalk's

@@ -52,6 +52,10 @@ type Scanner struct {
 	UDPPace time.Duration
 	// Probes holds settings for the UDP probes (SNMP community). Zero is fine.
 	Probes probes.Options
+	// Confirm says which open TCP ports get their service confirmed (a banner,
+	// a TLS certificate, a negotiate) and how certificates are judged. The zero
+	// value confirms nothing.
+	Confirm Confirm
 	// Resolver resolves host names. Nil means net.DefaultResolver.
 	Resolver *net.Resolver
 	// Source is the local address every TCP connection and UDP datagram is sent
@@ -128,10 +132,15 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 		s = &Scanner{}
 	}
 	for _, p := range plan.Ports {
-		if p.Probe != "" {
-			if _, ok := probes.ByName(p.Probe); !ok {
-				return fmt.Errorf("scan: unknown UDP probe %q", p.Probe)
+		if p.Probe == "" {
+			continue
+		}
+		if p.Proto == results.TCP {
+			if _, ok := probes.ServiceByName(p.Probe); !ok {
+				return fmt.Errorf("scan: unknown TCP service %q", p.Probe)
 			}
+		} else if _, ok := probes.ByName(p.Probe); !ok {
+			return fmt.Errorf("scan: unknown UDP probe %q", p.Probe)
 		}
 	}
 	if plan.Targets == nil {
@@ -303,8 +312,20 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 		}
 	}
 	waitTCP := func() {}
+	var confirming sync.WaitGroup
 	if tcpCount > 0 {
-		waitTCP = r.startTCP(ctx, h, tcp, tcpCount, func(res results.Result) { r.emit(h, t.Name, res) })
+		waitTCP = r.startTCP(ctx, h, tcp, tcpCount, func(res results.Result) {
+			// Confirmation talks to the service for up to a few timeouts: off
+			// the loop that called out, which must not block.
+			if svc := r.serviceFor(tcp, res); svc != nil && !stopped(ctx) {
+				confirming.Go(func() {
+					r.confirm(ctx, h, &res, svc)
+					r.emit(h, t.Name, res)
+				})
+				return
+			}
+			r.emit(h, t.Name, res)
+		})
 	}
 	if len(udp) > 0 {
 		for i, j := range udp {
@@ -316,6 +337,7 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 		}
 	}
 	waitTCP()
+	confirming.Wait()
 	_ = g.Wait()
 }
 

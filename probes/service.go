@@ -1,0 +1,216 @@
+package probes
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+)
+
+// Service is the first exchange of a TCP service, spoken after a connect to
+// confirm that the port has the service a profile expects behind it: a banner,
+// a greeting, a negotiate, a TLS handshake. Like Probe it holds wire formats only;
+// the scanner owns the connection, the clock and the TLS handshake, and drives
+// the Dialog. Values are immutable and safe for concurrent use.
+type Service struct {
+	// Name is the stable identifier results use (Result.Probe): "smtp", "https"…
+	// Names are unique across Services and Probes.
+	Name string
+	// Ports are the TCP ports this service is the default for.
+	Ports []uint16
+	// TLS means the connection is TLS from its first byte (IMAPS, LDAPS, HTTPS):
+	// the scanner runs the handshake before the dialog begins.
+	TLS bool
+	// Drift lists the fields of ServiceDetail whose change since a baseline an
+	// audit reports (a new certificate, a changed banner or SMB dialect).
+	Drift []DriftField
+	// New starts one conversation, drawing every ID from rnd. host is the
+	// target as the user gave it (a name or an address), for protocols that
+	// name the server they talk to (HTTP's Host).
+	New func(rnd io.Reader, host string) (Dialog, error)
+}
+
+// Detail is a nil *ServiceDetail: every service reports that type, so drift
+// fields are checked against it.
+func (s *Service) Detail() Detail { return (*ServiceDetail)(nil) }
+
+// Dialog is one conversation in flight. The scanner calls Next with nil first (and
+// again right after a TLS handshake it was asked for), then with every byte
+// received since the last Step that sent something or asked for TLS, after each
+// read. A Dialog is used by one goroutine at a time.
+type Dialog interface {
+	// Next returns what to do now. An error that wraps ErrWrongService means
+	// another service answered; any other error ends the conversation, keeping
+	// what Detail has learnt so far.
+	Next(in []byte) (Step, error)
+	// Detail is what the conversation has learnt so far; never nil.
+	Detail() *ServiceDetail
+}
+
+// Step is a Dialog's instruction to the scanner. The zero Step means "read more".
+type Step struct {
+	// Send is written to the connection first.
+	Send []byte
+	// StartTLS: after Send, run a TLS client handshake on the connection, record
+	// it in the detail and call Next(nil).
+	StartTLS bool
+	// Done: the conversation is over (after Send, if any).
+	Done bool
+}
+
+// ErrWrongService is wrapped by a Dialog's error when the bytes received show
+// that another service (or none that speaks first) is behind the port.
+var ErrWrongService = errors.New("another service answered")
+
+// wrongService is the error for in when want was expected.
+func wrongService(want string, in []byte) error {
+	return fmt.Errorf("%w: want %s, it answered %s", ErrWrongService, want, Identify(in))
+}
+
+// Identify names the protocol a first reply looks like, for wrong-service
+// reports ("445 open, but it answered HTTP"); "unrecognised bytes" otherwise.
+func Identify(b []byte) string {
+	line := string(b[:min(len(b), 200)])
+	switch {
+	case len(b) == 0:
+		return "nothing"
+	case strings.HasPrefix(line, "HTTP/"):
+		return "HTTP"
+	case strings.HasPrefix(line, "SSH-"):
+		return "SSH"
+	case strings.HasPrefix(line, "+OK") || strings.HasPrefix(line, "-ERR"):
+		return "POP3"
+	case strings.HasPrefix(line, "* OK") || strings.HasPrefix(line, "* PREAUTH") || strings.HasPrefix(line, "* BYE"):
+		return "IMAP"
+	case strings.HasPrefix(line, "220"):
+		if strings.Contains(strings.ToUpper(line), "FTP") {
+			return "FTP"
+		}
+		return "SMTP or FTP (220 greeting)"
+	case strings.HasPrefix(line, "200 ") || strings.HasPrefix(line, "201 "):
+		return "NNTP"
+	case len(b) >= 3 && b[0] == 0x16 && b[1] == 3:
+		return "TLS"
+	case len(b) >= 3 && b[0] == 0x15 && b[1] == 3:
+		return "TLS (alert)"
+	case len(b) >= 8 && b[0] == 0 && (bytes.Equal(b[4:8], []byte("\xfeSMB")) || bytes.Equal(b[4:8], []byte("\xffSMB"))):
+		return "SMB"
+	case len(b) >= 4 && b[0] == 3 && b[1] == 0:
+		return "TPKT (RDP)"
+	case len(b) >= 8 && b[0] == 4 && b[1] == 1:
+		return "TDS (SQL Server)"
+	case len(b) >= 2 && b[0] == 0x30:
+		return "BER (LDAP?)"
+	}
+	if simpleIsText(b) {
+		first, _, _ := strings.Cut(line, "\n")
+		return fmt.Sprintf("text %q", strings.TrimSpace(first))
+	}
+	return fmt.Sprintf("unrecognised bytes % x", b[:min(len(b), 8)])
+}
+
+// ServiceDetail is what a TCP service said in its first exchange. Parts that
+// the service does not speak are absent.
+type ServiceDetail struct {
+	// Service is the Service.Name that was confirmed.
+	Service string `json:"service"`
+	// Banner is the greeting's first line (SMTP 220, POP3 +OK, IMAP * OK, FTP
+	// 220, NNTP 200), control characters removed.
+	Banner string `json:"banner,omitempty"`
+	// Capabilities are the EHLO keywords (RFC 5321 §4.1.1.1), the IMAP
+	// CAPABILITY atoms (RFC 9051 §7.2.2) or POP3 CAPA tags (RFC 2449 §5).
+	Capabilities []string `json:"capabilities,omitempty"`
+	// StartTLS is set when the service offered STARTTLS (STLS for POP3, the
+	// StartTLS extended operation for LDAP) and the scanner used it.
+	StartTLS bool `json:"starttls,omitempty"`
+	// TLS describes the TLS session, for TLS ports and after STARTTLS.
+	TLS *TLSDetail `json:"tls,omitempty"`
+	// HTTP is an HTTP server's answer to GET /.
+	HTTP *HTTPDetail `json:"http,omitempty"`
+	// Note says why the conversation stopped early, when it did.
+	Note string `json:"note,omitempty"`
+}
+
+// Summary reads like `"220 mail.lab ESMTP Postfix", STARTTLS, TLS 1.3, CN=mail.lab, expires 2027-03-01 (90 days)`.
+func (d *ServiceDetail) Summary() string {
+	var parts []string
+	if d.Banner != "" {
+		b := d.Banner
+		if len(b) > 60 {
+			b = b[:60] + "…"
+		}
+		parts = append(parts, fmt.Sprintf("%q", b))
+	}
+	if d.HTTP != nil {
+		parts = append(parts, d.HTTP.summary())
+	}
+	if d.StartTLS {
+		parts = append(parts, "STARTTLS")
+	}
+	if d.TLS != nil {
+		parts = append(parts, d.TLS.summary())
+	}
+	if d.Note != "" {
+		parts = append(parts, d.Note)
+	}
+	if len(parts) == 0 {
+		return d.Service
+	}
+	return strings.Join(parts, ", ")
+}
+
+// lines splits complete CRLF (or LF) terminated lines off in; rest is an
+// incomplete last line.
+func lines(in []byte) (full []string, rest []byte) {
+	for {
+		i := bytes.IndexByte(in, '\n')
+		if i < 0 {
+			return full, in
+		}
+		full = append(full, strings.TrimRight(string(in[:i]), "\r"))
+		in = in[i+1:]
+	}
+}
+
+// maxGreeting caps how many bytes a text dialog waits for before it gives up on
+// a line end: a greeting or a capability list is never this long.
+const maxGreeting = 16 << 10
+
+var (
+	errTooLong  = errors.New("reply line too long")
+	errNotReply = errors.New("not a reply of this protocol")
+)
+
+// greetingDialog reads a numbered greeting (RFC 959 and RFC 3977 reply codes,
+// multi-line as RFC 5321 §4.2 writes them), checks its code and says QUIT.
+type greetingDialog struct {
+	d      ServiceDetail
+	want   string   // what the greeting should be, for wrong-service errors
+	codes  []string // accepted codes
+	refuse string   // the code of "service not available"
+}
+
+func (g *greetingDialog) Detail() *ServiceDetail { return &g.d }
+
+func (g *greetingDialog) Next(in []byte) (Step, error) {
+	if in == nil {
+		return Step{}, nil
+	}
+	code, text, ok, err := smtpReply(in)
+	if err != nil {
+		return Step{}, wrongService(g.want, in)
+	}
+	if !ok {
+		return Step{}, nil
+	}
+	g.d.Banner = code + " " + text[0]
+	switch {
+	case code == g.refuse:
+		g.d.Note = "the server refuses service"
+	case !slices.Contains(g.codes, code):
+		return Step{}, wrongService(g.want, in)
+	}
+	return Step{Send: []byte("QUIT\r\n"), Done: true}, nil
+}

@@ -1,0 +1,155 @@
+package probes
+
+import (
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+)
+
+// TLS ports: the services that speak TLS from the first byte. Their dialogs
+// start after the scanner's handshake; the STARTTLS ones (smtp, imap, pop3,
+// ldap) ask for it mid-conversation.
+var (
+	// HTTPS is HTTP over TLS (RFC 9110 §4.2.2): 443, 8443, WinRM's 5986.
+	HTTPS = &Service{Name: "https", Ports: []uint16{443, 8443, 5986}, TLS: true, Drift: tlsDrift("http.server"), New: newHTTPDialog("https")}
+	// IMAPS is IMAP over implicit TLS (RFC 8314 §3.3): 993.
+	IMAPS = &Service{Name: "imaps", Ports: []uint16{993}, TLS: true, Drift: tlsDrift("banner"), New: newIMAPDialog("imaps")}
+	// POP3S is POP3 over implicit TLS (RFC 8314 §3.3): 995.
+	POP3S = &Service{Name: "pop3s", Ports: []uint16{995}, TLS: true, Drift: tlsDrift("banner"), New: newPOP3Dialog("pop3s")}
+	// SMTPS is message submission over implicit TLS (RFC 8314 §3.3): 465.
+	SMTPS = &Service{Name: "smtps", Ports: []uint16{465}, TLS: true, Drift: tlsDrift("banner"), New: newSMTPDialog("smtps")}
+	// TLS is any TLS service whose protocol inside is not spoken (SIP/TLS 5061,
+	// EdgeSync's LDAPS 50636 when named by a profile): the handshake only.
+	TLS = &Service{Name: "tls", Ports: []uint16{5061}, TLS: true, Drift: tlsDrift(), New: func(io.Reader, string) (Dialog, error) { return &tlsOnly{}, nil }}
+)
+
+// tlsDrift is the drift of a TLS service: a new certificate, plus the fields given.
+func tlsDrift(more ...string) []DriftField {
+	out := []DriftField{{Path: "tls.fingerprint_sha256", Why: "the server presents another certificate (renewed, replaced, or another server answers)"}}
+	for _, m := range more {
+		switch m {
+		case "banner":
+			out = append(out, DriftField{Path: "banner", Why: "the greeting changed: other software or another server answers"})
+		case "http.server":
+			out = append(out, DriftField{Path: "http.server", Why: "the HTTP Server header changed: other software or another server answers"})
+		}
+	}
+	return out
+}
+
+type tlsOnly struct{ d ServiceDetail }
+
+func (t *tlsOnly) Next([]byte) (Step, error) { t.d.Service = "tls"; return Step{Done: true}, nil }
+func (t *tlsOnly) Detail() *ServiceDetail    { return &t.d }
+
+// TLSDetail describes a TLS session and the server's certificate.
+type TLSDetail struct {
+	// Error is why the handshake failed; the other fields are then empty.
+	Error string `json:"error,omitempty"`
+	// Version is the negotiated version ("TLS 1.3") and Cipher the suite.
+	Version string `json:"version,omitempty"`
+	Cipher  string `json:"cipher,omitempty"`
+	// Subject, SANs and Issuer are the leaf certificate's.
+	Subject string   `json:"subject,omitempty"`
+	SANs    []string `json:"sans,omitempty"`
+	Issuer  string   `json:"issuer,omitempty"`
+	// NotAfter is the leaf's expiry; EarliestNotAfter the earliest of every
+	// certificate the server sent (an expired intermediate breaks clients too),
+	// and DaysLeft the whole days from the scan to it, negative once expired.
+	NotAfter         time.Time `json:"not_after,omitzero"`
+	EarliestNotAfter time.Time `json:"earliest_not_after,omitzero"`
+	DaysLeft         int       `json:"days_left"`
+	// FingerprintSHA256 is the SHA-256 of the leaf certificate's DER, in hex.
+	FingerprintSHA256 string `json:"fingerprint_sha256,omitempty"`
+	// Verified is set when the chain verifies against the system's roots (and
+	// --ca-file) at scan time; VerifyError says why it does not.
+	Verified    bool   `json:"verified"`
+	VerifyError string `json:"verify_error,omitempty"`
+	// Name is the name the certificate was checked against (the target as
+	// given, a host name or an address); NameMatches whether it is valid for it.
+	Name        string `json:"name,omitempty"`
+	NameMatches bool   `json:"name_matches"`
+}
+
+func (t *TLSDetail) summary() string {
+	if t.Error != "" {
+		return "TLS failed: " + t.Error
+	}
+	s := fmt.Sprintf("%s, %s, expires %s", t.Version, t.Subject, t.EarliestNotAfter.Format("2006-01-02"))
+	if t.DaysLeft < 0 {
+		return s + fmt.Sprintf(" (EXPIRED %d days ago)", -t.DaysLeft)
+	}
+	return s + fmt.Sprintf(" (%d days)", t.DaysLeft)
+}
+
+// DescribeTLS reads a finished handshake: the session's parameters and the
+// server's certificate, verified against roots (nil: the system's) at now and
+// matched against name (the target as the user gave it; "" skips the match).
+// It is pure: the scanner passes its clock and roots in.
+func DescribeTLS(cs tls.ConnectionState, name string, roots *x509.CertPool, now time.Time) *TLSDetail {
+	t := &TLSDetail{Version: tls.VersionName(cs.Version), Cipher: tls.CipherSuiteName(cs.CipherSuite), Name: name}
+	if len(cs.PeerCertificates) == 0 {
+		t.VerifyError = "the server sent no certificate"
+		return t
+	}
+	leaf := cs.PeerCertificates[0]
+	t.Subject = leaf.Subject.String()
+	t.Issuer = leaf.Issuer.String()
+	t.SANs = append(t.SANs, leaf.DNSNames...)
+	for _, ip := range leaf.IPAddresses {
+		t.SANs = append(t.SANs, ip.String())
+	}
+	t.NotAfter = leaf.NotAfter.UTC()
+	t.EarliestNotAfter = t.NotAfter
+	for _, c := range cs.PeerCertificates[1:] {
+		if c.NotAfter.Before(t.EarliestNotAfter) {
+			t.EarliestNotAfter = c.NotAfter.UTC()
+		}
+	}
+	t.DaysLeft = DaysLeft(t.EarliestNotAfter, now)
+	sum := sha256.Sum256(leaf.Raw)
+	t.FingerprintSHA256 = hex.EncodeToString(sum[:])
+
+	inter := x509.NewCertPool()
+	for _, c := range cs.PeerCertificates[1:] {
+		inter.AddCert(c)
+	}
+	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now}
+	if _, err := leaf.Verify(opts); err != nil {
+		t.VerifyError = err.Error()
+	} else {
+		t.Verified = true
+	}
+	if name != "" {
+		host := strings.TrimSuffix(strings.Trim(name, "[]"), ".")
+		t.NameMatches = leaf.VerifyHostname(host) == nil
+	}
+	return t
+}
+
+// DaysLeft is the whole days from now to notAfter, rounded down: 0 on the last
+// day, -1 from the first day after expiry.
+func DaysLeft(notAfter, now time.Time) int {
+	d := notAfter.Sub(now)
+	days := int(d / (24 * time.Hour))
+	if d < 0 && d%(24*time.Hour) != 0 {
+		days--
+	}
+	return days
+}
+
+// ServerName is what the scanner sends as TLS SNI for a target as the user gave
+// it: the host name, or "" for an address (RFC 6066 §3: literal addresses are
+// not permitted in SNI).
+func ServerName(target string) string {
+	if net.ParseIP(strings.Trim(target, "[]")) != nil {
+		return ""
+	}
+	return strings.TrimSuffix(target, ".")
+}

@@ -81,11 +81,11 @@ func (t *TLSDetail) summary() string {
 	if t.Error != "" {
 		return "TLS failed: " + t.Error
 	}
-	s := fmt.Sprintf("%s, %s, expires %s", t.Version, t.Subject, t.EarliestNotAfter.Format("2006-01-02"))
+	s := fmt.Sprintf("%s, %s", t.Version, t.Subject)
 	if t.DaysLeft < 0 {
-		return s + fmt.Sprintf(" (EXPIRED %d days ago)", -t.DaysLeft)
+		return s + ", EXPIRED " + t.EarliestNotAfter.Format("2006-01-02")
 	}
-	return s + fmt.Sprintf(" (%d days)", t.DaysLeft)
+	return s + fmt.Sprintf(", expires %s (%d days)", t.EarliestNotAfter.Format("2006-01-02"), t.DaysLeft)
 }
 
 // DescribeTLS reads a finished handshake: the session's parameters and the

@@ -6,12 +6,18 @@ import (
 )
 
 // DriftRules lists the probe details that drift compares with a baseline, as
-// each probe declares them (probes.Probe.Drift), for results.Diff.
+// each UDP probe and TCP service declares them (probes.Probe.Drift,
+// probes.Service.Drift), for results.Diff.
 func DriftRules() []results.DetailRule {
 	var rules []results.DetailRule
 	for _, p := range probes.All() {
 		for _, f := range p.Drift {
 			rules = append(rules, results.DetailRule{Probe: p.Name, Path: f.Path, Why: f.Why})
+		}
+	}
+	for _, s := range probes.Services() {
+		for _, f := range s.Drift {
+			rules = append(rules, results.DetailRule{Probe: s.Name, Path: f.Path, Why: f.Why})
 		}
 	}
 	return rules

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"net/netip"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -333,6 +336,10 @@ type scannerFlags struct {
 	rootDSE     bool
 	source      sourceFlag
 	perProbe    bool // serve: limits apply to each probe
+	confirm     confirmFlag
+	certDays    int
+	tlsVerify   bool
+	caFile      caFileFlag
 }
 
 // sourceFlag is --source: an address of this machine, checked when parsed so
@@ -396,6 +403,72 @@ func (s *scannerFlags) addProbes(f *cmdFlags) {
 	f.BoolVar(&s.rootDSE, "cldap-rootdse", s.rootDSE, "CLDAP (389/udp): also read the rootDSE (naming contexts, functional levels, DC clock); a large, fragmented reply")
 }
 
+// addConfirm defines the TCP service confirmation's flags.
+func (s *scannerFlags) addConfirm(f *cmdFlags) {
+	if s.certDays == 0 {
+		s.certDays = 14
+	}
+	f.Var(confirmSetter{&s.confirm, "on"}, "confirm", "-p ports: confirm the service of every open well-known port (banner, TLS certificate); profile scans always do")
+	f.Var(confirmSetter{&s.confirm, "off"}, "no-confirm", "do not confirm services: a successful connect is enough")
+	f.IntVar(&s.certDays, "cert-days", s.certDays, "a certificate that expires within `N` days fails its check (0: only expired ones)")
+	f.Limit("cert-days", 0, 3650, "")
+	f.BoolVar(&s.tlsVerify, "tls-verify", false, "a certificate whose chain or name does not verify fails its check")
+	f.Var(&s.caFile, "ca-file", "also trust the CA certificates (PEM) in `FILE` when verifying chains")
+}
+
+// confirmFlag is --confirm or --no-confirm: "", "on" or "off".
+type confirmFlag string
+
+// confirmSetter is one of the two flags that set a confirmFlag; giving both is
+// an error rather than the last one winning.
+type confirmSetter struct {
+	v  *confirmFlag
+	to confirmFlag
+}
+
+func (c confirmSetter) String() string {
+	if c.v == nil {
+		return ""
+	}
+	return strconv.FormatBool(*c.v == c.to)
+}
+func (c confirmSetter) IsBoolFlag() bool { return true }
+func (c confirmSetter) Get() any         { return c.v != nil && *c.v == c.to }
+func (c confirmSetter) Set(v string) error {
+	on, err := strconv.ParseBool(v)
+	if err != nil || !on {
+		return errors.New("takes no value")
+	}
+	if *c.v != "" && *c.v != c.to {
+		return errors.New("--confirm and --no-confirm cannot be combined")
+	}
+	*c.v = c.to
+	return nil
+}
+
+// caFileFlag is --ca-file: the file's certificates, read when the flag is parsed.
+type caFileFlag struct {
+	path string
+	pool *x509.CertPool
+}
+
+func (c *caFileFlag) String() string { return c.path }
+func (c *caFileFlag) Set(path string) error {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool() // Windows before Go 1.18 style: no system pool to extend
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return errors.New("no PEM certificates in it")
+	}
+	c.path, c.pool = path, pool
+	return nil
+}
+
 // scanner is the Scanner the flags describe.
 func (s *scannerFlags) scanner() scan.Scanner {
 	sc := scan.Scanner{
@@ -406,6 +479,16 @@ func (s *scannerFlags) scanner() scan.Scanner {
 		PerHost:     s.perHost,
 		Probes:      probes.Options{SNMPCommunity: s.community, CLDAPRootDSE: s.rootDSE},
 		Source:      s.source.addr,
+		Confirm: scan.Confirm{
+			Checked:  s.confirm != "off",
+			ByPort:   s.confirm == "on",
+			CertDays: s.certDays,
+			Verify:   s.tlsVerify,
+			Roots:    s.caFile.pool,
+		},
+	}
+	if s.certDays == 0 {
+		sc.Confirm.CertDays = -1 // the Scanner's zero means its default
 	}
 	if s.retries == 0 {
 		sc.Retries = -1 // the Scanner's zero means its default

@@ -111,6 +111,7 @@ func scanFlags(c *scanCmd) *cmdFlags {
 
 	f.Group(groupProbes)
 	c.scanner.addProbes(f)
+	c.scanner.addConfirm(f)
 
 	f.Group(groupOutput)
 	c.addOutputs(f)

@@ -82,6 +82,7 @@ func serveFlags(c *serveCmd) *cmdFlags {
 
 	f.Group(groupProbes)
 	c.scanner.addProbes(f)
+	c.scanner.addConfirm(f)
 	return f
 }
 

@@ -1,0 +1,154 @@
+//go:build linux
+
+package scan
+
+import (
+	"crypto/x509"
+	"fmt"
+	"net"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/portreach/portreach/internal/testnet"
+	"github.com/portreach/portreach/probes"
+	"github.com/portreach/portreach/results"
+)
+
+// checkedTCP is a TCP port as a profile entry that names a service plans it.
+func checkedTCP(port uint16, service string, expect results.Expectation) Port {
+	return Port{Proto: results.TCP, Lo: port, Check: &results.Check{Profiles: []string{"test"}, Service: service, Expect: expect}}
+}
+
+// confirmed returns a confirmed port's detail after checking its state, service
+// and check outcome (why == "" for a met check).
+func confirmed(t *testing.T, got map[string]results.Result, port uint16, service string, why results.Reason) *probes.ServiceDetail {
+	t.Helper()
+	r := expectResult(t, got, results.TCP, port, service, "", results.Open)
+	o := results.Judge(&r)
+	switch {
+	case why == "" && o.Status == results.StatusFailed:
+		t.Errorf("%d/tcp: check failed (%s), want met (or none, optional)", port, o.Why)
+	case why != "" && (o.Status != results.StatusFailed || o.Why != why):
+		t.Errorf("%d/tcp: check %s (%s), want failed (%s)", port, o.Status, o.Why, why)
+	}
+	d, ok := r.Details.(*probes.ServiceDetail)
+	if !ok {
+		t.Fatalf("%d/tcp: details %T", port, r.Details)
+	}
+	return d
+}
+
+// TestConfirmNginxIntegration: nginx serves HTTPS with a certificate valid for
+// 90 days on 443, one expiring in 3 days on 8443, one expired 2 days ago on
+// 5986, and plain HTTP with a 401 Negotiate/NTLM on 80. The expired and the
+// expiring certificates fail their checks; the port stays open. Debian
+// package: nginx-light.
+func TestConfirmNginxIntegration(t *testing.T) {
+	testnet.Require(t)
+	h := testnet.NewHost(t)
+	ca := testnet.NewCA(t)
+	dir := testnet.Dir(t, "")
+	now := time.Now()
+	ip := net.IP(h.Addr.AsSlice())
+	good, goodKey := ca.Issue(t, dir, "www.lab.example", now.Add(90*24*time.Hour), ip)
+	soon, soonKey := ca.Issue(t, dir, "soon.lab.example", now.Add(3*24*time.Hour+time.Hour), ip)
+	old, oldKey := ca.Issue(t, dir, "old.lab.example", now.Add(-2*24*time.Hour), ip)
+	tlsServer := func(port int, cert, key string) string {
+		return fmt.Sprintf(`server { listen %d ssl; ssl_certificate %s; ssl_certificate_key %s; location / { return 200 "ok\n"; } }`, port, cert, key)
+	}
+	testnet.StartNginx(t, h,
+		tlsServer(443, good, goodKey), tlsServer(8443, soon, soonKey), tlsServer(5986, old, oldKey),
+		`server { listen 80; server_tokens off; location / { add_header WWW-Authenticate Negotiate always; add_header WWW-Authenticate NTLM always; return 401; } }`)
+	for _, p := range []uint16{443, 8443, 5986, 80} {
+		h.WaitTCP(t, p)
+	}
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	s := &Scanner{Confirm: Confirm{Checked: true, Roots: roots}}
+	got := scanDaemon(t, s, h.Addr,
+		checkedTCP(443, "HTTPS", results.ExpectOpen), checkedTCP(8443, "HTTPS", results.ExpectOpen),
+		checkedTCP(5986, "WinRM", results.ExpectOpen), checkedTCP(80, "HTTP", results.ExpectOpen))
+
+	d := confirmed(t, got, 443, "https", "")
+	if d.HTTP == nil || d.HTTP.Status != 200 || d.TLS == nil || !d.TLS.Verified || !d.TLS.NameMatches ||
+		d.TLS.Subject != "CN=www.lab.example" || d.TLS.DaysLeft != 89 || !slices.Contains(d.TLS.SANs, "www.lab.example") {
+		t.Errorf("443: %+v %+v", d.HTTP, d.TLS)
+	}
+	if d := confirmed(t, got, 8443, "https", results.ReasonCertExpiring); d.TLS.DaysLeft != 3 {
+		t.Errorf("8443: %d days left", d.TLS.DaysLeft)
+	}
+	// Two days and a few milliseconds ago: DaysLeft rounds down, to -3.
+	if d := confirmed(t, got, 5986, "https", results.ReasonCertExpired); d.TLS.DaysLeft != -3 || d.TLS.Verified {
+		t.Errorf("5986: %d days left, verified %v", d.TLS.DaysLeft, d.TLS.Verified)
+	}
+	d = confirmed(t, got, 80, "http", "")
+	if d.HTTP == nil || d.HTTP.Status != 401 || !slices.Equal(d.HTTP.AuthSchemes, []string{"Negotiate", "NTLM"}) {
+		t.Errorf("80: %+v", d.HTTP)
+	}
+}
+
+// TestConfirmDovecotIntegration: Dovecot's greetings and capabilities on 143 and
+// 110, STARTTLS and STLS upgraded to read the certificate, and the same
+// certificate over implicit TLS on 993 and 995. Debian packages:
+// dovecot-imapd, dovecot-pop3d.
+func TestConfirmDovecotIntegration(t *testing.T) {
+	testnet.Require(t)
+	h := testnet.NewHost(t)
+	ca := testnet.NewCA(t)
+	dir := testnet.Dir(t, "")
+	cert, key := ca.Issue(t, dir, "mail.lab.example", time.Now().Add(40*24*time.Hour+time.Hour), net.IP(h.Addr.AsSlice()))
+	testnet.StartDovecot(t, h, cert, key)
+	for _, p := range []uint16{143, 993, 110, 995} {
+		h.WaitTCP(t, p)
+	}
+	s := &Scanner{Confirm: Confirm{Checked: true}}
+	got := scanDaemon(t, s, h.Addr,
+		checkedTCP(143, "IMAP", results.ExpectOptional), checkedTCP(993, "Secure IMAP", results.ExpectOpen),
+		checkedTCP(110, "POP3", results.ExpectOptional), checkedTCP(995, "Secure POP3", results.ExpectOpen))
+	for _, c := range []struct {
+		port     uint16
+		service  string
+		banner   string
+		starttls bool
+		capa     string
+	}{
+		{143, "imap", "* OK", true, "IMAP4REV1"},
+		{993, "imaps", "* OK", false, "IMAP4REV1"},
+		{110, "pop3", "+OK", true, "UIDL"},
+		{995, "pop3s", "+OK", false, "UIDL"},
+	} {
+		d := confirmed(t, got, c.port, c.service, "")
+		if len(d.Banner) < len(c.banner) || d.Banner[:len(c.banner)] != c.banner || d.StartTLS != c.starttls ||
+			!slices.Contains(d.Capabilities, c.capa) || d.TLS == nil || d.TLS.DaysLeft != 40 ||
+			d.TLS.Subject != "CN=mail.lab.example" || d.TLS.Verified {
+			t.Errorf("%d: %+v %+v", c.port, d, d.TLS)
+		}
+	}
+}
+
+// TestConfirmPostfixIntegration: Postfix's 220 banner and EHLO extensions on 25
+// and 587, and the certificate behind STARTTLS on both. Debian package: postfix.
+func TestConfirmPostfixIntegration(t *testing.T) {
+	testnet.Require(t)
+	h := testnet.NewHost(t)
+	ca := testnet.NewCA(t)
+	dir := testnet.Dir(t, "")
+	cert, key := ca.Issue(t, dir, "mail.lab.example", time.Now().Add(60*24*time.Hour+time.Hour))
+	testnet.StartPostfix(t, h, "mail.lab.example", cert, key)
+	h.WaitTCP(t, 25)
+	h.WaitTCP(t, 587)
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Cert)
+	// Verify: the chain is good, but the certificate does not name the address
+	// scanned, so with --tls-verify the check fails on the name.
+	s := &Scanner{Confirm: Confirm{Checked: true, Roots: roots, Verify: true}}
+	got := scanDaemon(t, s, h.Addr, checkedTCP(25, "SMTP", results.ExpectOpen), checkedTCP(587, "Authenticated SMTP", results.ExpectOpen))
+	for _, port := range []uint16{25, 587} {
+		d := confirmed(t, got, port, "smtp", results.ReasonTLSUnverified)
+		if d.Banner != "220 mail.lab.example ESMTP portreach test" || !d.StartTLS || !slices.Contains(d.Capabilities, "STARTTLS") ||
+			d.TLS == nil || !d.TLS.Verified || d.TLS.NameMatches || d.TLS.DaysLeft != 60 {
+			t.Errorf("%d: %+v %+v", port, d, d.TLS)
+		}
+	}
+}

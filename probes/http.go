@@ -74,7 +74,7 @@ func (h *httpDialog) Next(in []byte) (Step, error) {
 		h.sent = true
 		return Step{Send: httpRequest(h.host)}, nil
 	}
-	if len(in) >= 5 && !bytes.HasPrefix(in, []byte("HTTP/")) {
+	if len(in) >= identifyAfter && !bytes.HasPrefix(in, []byte("HTTP/")) {
 		return Step{}, wrongService("an HTTP response", in)
 	}
 	end := bytes.Index(in, []byte("\r\n\r\n"))

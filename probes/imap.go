@@ -54,7 +54,7 @@ func (s *imapDialog) Next(in []byte) (Step, error) {
 		}
 		full, rest := lines(in)
 		if len(full) == 0 {
-			if len(rest) > maxGreeting || len(rest) >= 4 && !strings.HasPrefix(string(rest), "* ") {
+			if len(rest) > maxGreeting || len(rest) >= identifyAfter && !strings.HasPrefix(string(rest), "* ") {
 				return Step{}, wrongService("an IMAP greeting", in)
 			}
 			return Step{}, nil

@@ -38,7 +38,7 @@ func (s *pop3Dialog) Next(in []byte) (Step, error) {
 	switch s.state {
 	case pop3Greeting:
 		if len(full) == 0 {
-			if len(rest) >= 4 && !strings.HasPrefix(string(rest), "+OK") && !strings.HasPrefix(string(rest), "-ERR") {
+			if len(rest) >= identifyAfter && !strings.HasPrefix(string(rest), "+OK") && !strings.HasPrefix(string(rest), "-ERR") {
 				return Step{}, wrongService("a POP3 +OK greeting", in)
 			}
 			return Step{}, nil

@@ -174,6 +174,11 @@ func lines(in []byte) (full []string, rest []byte) {
 	}
 }
 
+// identifyAfter is how many bytes of a first reply without a line end a dialog
+// reads before it decides that another service answered: enough for Identify
+// to name it (an SMB header, "HTTP/1.1 200").
+const identifyAfter = 16
+
 // maxGreeting caps how many bytes a text dialog waits for before it gives up on
 // a line end: a greeting or a capability list is never this long.
 const maxGreeting = 16 << 10

@@ -43,6 +43,9 @@ func smtpReply(in []byte) (code string, text []string, ok bool, err error) {
 	if len(rest) > maxGreeting {
 		return "", nil, false, errTooLong
 	}
+	if len(full) == 0 && len(rest) >= identifyAfter && (!isDigits(string(rest[:3])) || rest[3] != ' ' && rest[3] != '-') {
+		return "", nil, false, errNotReply // no need to wait for the line's end
+	}
 	for _, l := range full {
 		if len(l) < 3 || !isDigits(l[:3]) || code != "" && l[:3] != code || len(l) > 3 && l[3] != ' ' && l[3] != '-' {
 			return "", nil, false, errNotReply

@@ -4,8 +4,11 @@ package scan
 
 import (
 	"crypto/x509"
+	"encoding/hex"
 	"fmt"
 	"net"
+	"net/netip"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -63,6 +66,7 @@ func TestConfirmNginxIntegration(t *testing.T) {
 	for _, p := range []uint16{443, 8443, 5986, 80} {
 		h.WaitTCP(t, p)
 	}
+	transcript(t, h.Addr, 80, "GET / HTTP/1.1\r\nHost: 198.18.0.2\r\nUser-Agent: portreach\r\nAccept: */*\r\nConnection: close\r\n\r\n")
 	roots := x509.NewCertPool()
 	roots.AddCert(ca.Cert)
 	s := &Scanner{Confirm: Confirm{Checked: true, Roots: roots}}
@@ -102,6 +106,8 @@ func TestConfirmDovecotIntegration(t *testing.T) {
 	for _, p := range []uint16{143, 993, 110, 995} {
 		h.WaitTCP(t, p)
 	}
+	transcript(t, h.Addr, 143, "", "a1 CAPABILITY\r\n", "a2 STARTTLS\r\n")
+	transcript(t, h.Addr, 110, "", "CAPA\r\n", "STLS\r\n")
 	s := &Scanner{Confirm: Confirm{Checked: true}}
 	got := scanDaemon(t, s, h.Addr,
 		checkedTCP(143, "IMAP", results.ExpectOptional), checkedTCP(993, "Secure IMAP", results.ExpectOpen),
@@ -138,6 +144,7 @@ func TestConfirmPostfixIntegration(t *testing.T) {
 	testnet.StartPostfix(t, h, "mail.lab.example", cert, key)
 	h.WaitTCP(t, 25)
 	h.WaitTCP(t, 587)
+	transcript(t, h.Addr, 25, "", "EHLO portreach.invalid\r\n", "STARTTLS\r\n")
 	roots := x509.NewCertPool()
 	roots.AddCert(ca.Cert)
 	// Verify: the chain is good, but the certificate does not name the address
@@ -150,5 +157,36 @@ func TestConfirmPostfixIntegration(t *testing.T) {
 			d.TLS == nil || !d.TLS.Verified || d.TLS.NameMatches || d.TLS.DaysLeft != 60 {
 			t.Errorf("%d: %+v %+v", port, d, d.TLS)
 		}
+	}
+}
+
+// transcript logs what a server sends in answer to each of sends (nil: its
+// greeting), in hex, for the captures in probes/testdata. Run with
+// PORTREACH_CAPTURE=1 and -v.
+func transcript(t *testing.T, addr netip.Addr, port uint16, sends ...string) {
+	if os.Getenv("PORTREACH_CAPTURE") == "" {
+		return
+	}
+	c, err := net.DialTimeout("tcp", netip.AddrPortFrom(addr, port).String(), 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	buf := make([]byte, 65536)
+	for _, s := range sends {
+		if s != "" {
+			c.Write([]byte(s))
+		}
+		var got []byte
+		for {
+			c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
+			n, err := c.Read(buf)
+			got = append(got, buf[:n]...)
+			if err != nil {
+				break
+			}
+		}
+		t.Logf("capture %d/tcp after %q:\n%s", port, s, hex.Dump(got))
+		fmt.Printf("CAPTURE %d %q %x\n", port, s, got)
 	}
 }

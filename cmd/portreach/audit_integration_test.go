@@ -222,8 +222,10 @@ func TestAuditCron(t *testing.T) {
 	junit := filepath.Join(dir, "report.xml")
 	prom := filepath.Join(dir, "portreach.prom")
 	args := func(extra ...string) []string {
+		// --no-confirm: the test host's listeners accept and say nothing; this
+		// test is about state drift, not the services behind the ports.
 		return append([]string{"scan", "--profile-file", filepath.Join("testdata", "audit-profile.json"), "--profile", "audit-test",
-			"--timeout", "500ms", "--retries", "0", "--lock", filepath.Join(dir, "lock"),
+			"--no-confirm", "--timeout", "500ms", "--retries", "0", "--lock", filepath.Join(dir, "lock"),
 			"--baseline", base, "-o", "table:-", "-o", "junit:" + junit, "-o", "prometheus:" + prom}, append(extra, host)...)
 	}
 

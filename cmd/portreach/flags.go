@@ -155,6 +155,10 @@ func flagError(err error) error {
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
 		return fmt.Errorf("unknown flag %s", dash(name))
 	}
+	if rest, ok := strings.CutPrefix(msg, "invalid boolean flag "); ok {
+		name, why, _ := strings.Cut(rest, ": ")
+		return fmt.Errorf("%s: %s", dash(name), why)
+	}
 	if rest, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
 		return fmt.Errorf("%s needs a value", dash(rest))
 	}

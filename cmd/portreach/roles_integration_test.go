@@ -23,7 +23,9 @@ func TestBizTalkSendRoles(t *testing.T) {
 		testnet.ServeTCP(t, files, p)
 	}
 	testnet.ServeTCP(t, mail, 25)
-	args := []string{"scan", "--profile", "BizTalk Send server", "-f", "json",
+	// --no-confirm: the listeners accept and say nothing; this test is about
+	// roles, not the services behind the ports (TestConfirm* in scan are).
+	args := []string{"scan", "--profile", "BizTalk Send server", "-f", "json", "--no-confirm",
 		"--role", "fileshare=" + files.Addr.String(), "--role", "ftp=" + files.Addr.String(),
 		"--role", "pop3=" + files.Addr.String(), "--role", "smtp=" + mail.Addr.String()}
 

@@ -1,0 +1,243 @@
+package probes
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// converse drives a dialog as the scanner does, without a connection: replies
+// are what the server sends after each of the dialog's sends (the first one
+// after the connect), delivered one byte at a time so that every partial read
+// is seen. It returns what the dialog sent and asked for, in order.
+func converse(t testing.TB, d Dialog, replies ...[]byte) (sent []string, err error) {
+	step, err := d.Next(nil)
+	for err == nil {
+		if len(step.Send) > 0 {
+			sent = append(sent, string(step.Send))
+		}
+		if step.StartTLS {
+			sent = append(sent, "<starttls>")
+			step, err = d.Next(nil)
+			continue
+		}
+		if step.Done || len(replies) == 0 {
+			return sent, nil
+		}
+		r := replies[0]
+		replies = replies[1:]
+		for i := 1; i <= len(r) && err == nil; i++ {
+			step, err = d.Next(r[:i])
+			if err == nil && i < len(r) && (step.Send != nil || step.StartTLS) {
+				t.Fatalf("dialog moved on after %d of %d bytes: %q", i, len(r), r[:i])
+			}
+		}
+	}
+	return sent, err
+}
+
+func newDialog(t testing.TB, s *Service) Dialog {
+	d, err := s.New(&ikeCounter{}, "mail.lab.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestSMTPDialog(t *testing.T) {
+	d := newDialog(t, SMTP)
+	sent, err := converse(t, d, capture(t, "smtp_postfix_greeting.hex"), capture(t, "smtp_postfix_ehlo.hex"), capture(t, "smtp_postfix_starttls.hex"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"EHLO portreach.invalid\r\n", "STARTTLS\r\n", "<starttls>"}; !slices.Equal(sent, want) {
+		t.Errorf("sent %q, want %q", sent, want)
+	}
+	got := d.Detail()
+	if got.Banner != "220 mail.lab.example ESMTP portreach test" || !got.StartTLS ||
+		!slices.Equal(got.Capabilities[:3], []string{"PIPELINING", "SIZE", "VRFY"}) || !slices.Contains(got.Capabilities, "CHUNKING") {
+		t.Errorf("detail %+v", got)
+	}
+	// Over implicit TLS (465) the dialog does not ask for STARTTLS again.
+	d = newDialog(t, SMTPS)
+	sent, _ = converse(t, d, capture(t, "smtp_postfix_greeting.hex"), capture(t, "smtp_postfix_ehlo.hex"))
+	if want := []string{"EHLO portreach.invalid\r\n", "QUIT\r\n"}; !slices.Equal(sent, want) {
+		t.Errorf("smtps sent %q, want %q", sent, want)
+	}
+}
+
+func TestIMAPDialog(t *testing.T) {
+	d := newDialog(t, IMAP)
+	sent, err := converse(t, d, capture(t, "imap_dovecot_greeting.hex"), capture(t, "imap_dovecot_capability.hex"), capture(t, "imap_dovecot_starttls.hex"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"a1 CAPABILITY\r\n", "a2 STARTTLS\r\n", "<starttls>"}; !slices.Equal(sent, want) {
+		t.Errorf("sent %q, want %q", sent, want)
+	}
+	got := d.Detail()
+	if !strings.HasPrefix(got.Banner, "* OK [CAPABILITY IMAP4rev1") || !got.StartTLS || !slices.Contains(got.Capabilities, "IMAP4REV1") {
+		t.Errorf("detail %+v", got)
+	}
+}
+
+func TestPOP3Dialog(t *testing.T) {
+	d := newDialog(t, POP3)
+	sent, err := converse(t, d, capture(t, "pop3_dovecot_greeting.hex"), capture(t, "pop3_dovecot_capa.hex"), capture(t, "pop3_dovecot_stls.hex"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"CAPA\r\n", "STLS\r\n", "<starttls>"}; !slices.Equal(sent, want) {
+		t.Errorf("sent %q, want %q", sent, want)
+	}
+	got := d.Detail()
+	if got.Banner != "+OK Dovecot (Debian) ready." || !got.StartTLS || !slices.Equal(got.Capabilities, []string{"CAPA", "TOP", "UIDL", "RESP-CODES", "PIPELINING", "AUTH-RESP-CODE", "STLS", "SASL"}) {
+		t.Errorf("detail %+v", got)
+	}
+}
+
+func TestHTTPDialog(t *testing.T) {
+	d := newDialog(t, HTTP)
+	sent, err := converse(t, d, capture(t, "http_nginx_401.hex"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"GET / HTTP/1.1\r\nHost: mail.lab.example\r\nUser-Agent: portreach\r\nAccept: */*\r\nConnection: close\r\n\r\n"}; !slices.Equal(sent, want) {
+		t.Errorf("sent %q, want %q", sent, want)
+	}
+	h := d.Detail().HTTP
+	if h == nil || h.Status != 401 || h.Server != "nginx" || !slices.Equal(h.AuthSchemes, []string{"Negotiate", "NTLM"}) {
+		t.Errorf("detail %+v", h)
+	}
+	if got := d.Detail().Summary(); got != `HTTP 401 "nginx" auth Negotiate/NTLM` {
+		t.Errorf("summary %q", got)
+	}
+	// An IPv6 address is bracketed in Host (RFC 9110 §7.2, RFC 3986 §3.2.2).
+	d, _ = HTTP.New(nil, "2001:db8::1")
+	if st, _ := d.Next(nil); !bytes.Contains(st.Send, []byte("Host: [2001:db8::1]\r\n")) {
+		t.Errorf("IPv6 Host: %q", st.Send)
+	}
+}
+
+// Another service's first words are a wrong-service error naming what answered.
+func TestWrongService(t *testing.T) {
+	for _, c := range []struct {
+		svc   *Service
+		reply string
+		want  string
+	}{
+		{SMTP, "capture:http_nginx_401.hex", "it answered HTTP"},
+		{IMAP, "capture:pop3_dovecot_greeting.hex", "it answered POP3"},
+		{POP3, "capture:imap_dovecot_greeting.hex", "it answered IMAP"},
+		{HTTP, "capture:smtp_postfix_greeting.hex", "it answered SMTP or FTP (220 greeting)"},
+		{FTP, "capture:pop3_dovecot_greeting.hex", "it answered POP3"},
+		{NNTP, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", "it answered SSH"},
+		{SMTP, "\x00\x00\x00\x55\xfeSMB\x40\x00\x00\x00\x00\x00\x00\x00\x00\x00", "it answered SMB"},
+	} {
+		reply := []byte(c.reply)
+		if name, ok := strings.CutPrefix(c.reply, "capture:"); ok {
+			reply = capture(t, name)
+		}
+		_, err := converse(t, newDialog(t, c.svc), reply)
+		if !errors.Is(err, ErrWrongService) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s fed %.20q: %v, want %q", c.svc.Name, reply, err, c.want)
+		}
+	}
+}
+
+// TestServiceConformance holds every registered TCP service to the rules the
+// scanner relies on, as TestConformance does for the UDP probes.
+func TestServiceConformance(t *testing.T) {
+	names := map[string]bool{}
+	for _, p := range All() {
+		names[p.Name] = true
+	}
+	ports := map[uint16]string{}
+	for _, s := range Services() {
+		if s.Name == "" || s.New == nil {
+			t.Errorf("%q: needs a name and New", s.Name)
+			continue
+		}
+		if names[s.Name] {
+			t.Errorf("%s: name taken by another probe or service", s.Name)
+		}
+		names[s.Name] = true
+		if got, _ := ServiceByName(s.Name); got != s {
+			t.Errorf("%s: ServiceByName finds another", s.Name)
+		}
+		for _, port := range s.Ports {
+			if other, ok := ports[port]; ok {
+				t.Errorf("%s: port %d is already %s's", s.Name, port, other)
+			}
+			ports[port] = s.Name
+		}
+		for _, f := range s.Drift {
+			if err := detailPathValid(reflect.TypeOf(s.Detail()), f.Path); err != nil || f.Why == "" {
+				t.Errorf("%s: drift field %+v: %v", s.Name, f, err)
+			}
+		}
+		// Without randomness: an error, or a dialog that needs none.
+		if d, err := s.New(bytes.NewReader(nil), "h"); err == nil && d == nil {
+			t.Errorf("%s: no dialog and no error", s.Name)
+		}
+		d := newDialog(t, s)
+		if d.Detail() == nil {
+			t.Errorf("%s: nil detail", s.Name)
+		}
+		if s == TLS {
+			continue // the handshake is all it does
+		}
+		step, err := d.Next(nil)
+		if err != nil || step.Done {
+			t.Errorf("%s: first step %+v, %v", s.Name, step, err)
+			continue
+		}
+		// Garbage is never the service: the dialog says so once it has seen
+		// enough (at most a line's worth).
+		for _, g := range garbage {
+			d := newDialog(t, s)
+			st, _ := d.Next(nil)
+			g = append(append([]byte(nil), g...), "\r\n\r\n"...)
+			if _, err := d.Next(g); err == nil {
+				t.Errorf("%s: took garbage %x (after sending %q)", s.Name, g, st.Send)
+			}
+		}
+	}
+}
+
+func FuzzServiceDialogs(f *testing.F) {
+	for _, c := range []string{"smtp_postfix_greeting.hex", "smtp_postfix_ehlo.hex", "imap_dovecot_greeting.hex",
+		"imap_dovecot_capability.hex", "pop3_dovecot_greeting.hex", "pop3_dovecot_capa.hex", "http_nginx_401.hex"} {
+		f.Add(capture(f, c))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, s := range Services() {
+			// The input as the first reply, then as the second after a real
+			// greeting, so that later states are reached too.
+			for _, first := range [][]byte{nil, []byte("220 x\r\n"), []byte("* OK x\r\n"), []byte("+OK x\r\n")} {
+				d, err := s.New(&ikeCounter{}, "h")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := d.Next(nil); err != nil {
+					continue
+				}
+				if first != nil {
+					if _, err := d.Next(first); err != nil {
+						continue
+					}
+				}
+				_, _ = d.Next(b)
+				det := d.Detail()
+				_ = det.Summary()
+				if _, err := json.Marshal(det); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,136 @@
+package scan
+
+import (
+	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portreach/portreach/probes"
+	"github.com/portreach/portreach/results"
+)
+
+// fakeService listens on loopback and runs serve on every connection.
+func fakeService(t *testing.T, l net.Listener, serve func(net.Conn)) uint16 {
+	t.Helper()
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() { defer c.Close(); serve(c) }()
+		}
+	}()
+	return uint16(l.Addr().(*net.TCPAddr).Port)
+}
+
+func listen(t *testing.T) net.Listener {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// smtpLike greets, answers EHLO without STARTTLS, and reads until QUIT.
+func smtpLike(c net.Conn) {
+	c.Write([]byte("220 fake ESMTP\r\n"))
+	r := bufio.NewReader(c)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		if strings.HasPrefix(line, "EHLO") {
+			c.Write([]byte("250-fake\r\n250 8BITMIME\r\n"))
+		}
+	}
+}
+
+func confirmPort(port uint16, service string) Port {
+	return Port{Proto: results.TCP, Lo: port, Probe: service, Check: &results.Check{Service: "SMTP", Expect: results.ExpectOpen}}
+}
+
+func TestConfirmVerdicts(t *testing.T) {
+	smtp := fakeService(t, listen(t), smtpLike)
+	http := fakeService(t, listen(t), func(c net.Conn) { c.Write([]byte("HTTP/1.1 400 Bad Request\r\nServer: fake\r\n\r\n")) })
+	silent := openTCP(t) // accepts and closes
+	s := &Scanner{Confirm: Confirm{Checked: true}}
+	got := collect(t, s, context.Background(), loopback, confirmPort(smtp, "smtp"), confirmPort(http, "smtp"), confirmPort(silent, "smtp"))
+	for _, c := range []struct {
+		port   uint16
+		why    results.Reason
+		detail string
+	}{
+		{smtp, "", `"220 fake ESMTP"`},
+		{http, results.ReasonWrongService, "want an SMTP 220 greeting, it answered HTTP"},
+		{silent, results.ReasonServiceSilent, "no smtp reply: the port accepted the connection, then"},
+	} {
+		r := got[key(results.TCP, c.port)]
+		o := results.Judge(&r)
+		if r.State != results.Open || r.Probe != "smtp" || !strings.Contains(r.Detail, c.detail) ||
+			(c.why == "") != (o.Status == results.StatusMet) || c.why != "" && o.Why != c.why {
+			t.Errorf("port %d: %v %q %q outcome %+v, want %q and %q", c.port, r.State, r.Probe, r.Detail, o, c.why, c.detail)
+		}
+	}
+	// Without Confirm, or for a port without a service, nothing is spoken.
+	got = collect(t, &Scanner{}, context.Background(), loopback, confirmPort(http, "smtp"))
+	if r := got[key(results.TCP, http)]; r.Probe != "" || results.Judge(&r).Status != results.StatusMet {
+		t.Errorf("unconfirmed: %+v", r)
+	}
+}
+
+// selfSigned makes a certificate for 127.0.0.1 that expires at notAfter.
+func selfSigned(t *testing.T, notAfter time.Time) tls.Certificate {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "fake"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: notAfter.Add(-48 * time.Hour), NotAfter: notAfter}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+func TestConfirmCertificates(t *testing.T) {
+	notAfter := time.Now().Add(20 * 24 * time.Hour)
+	l := tls.NewListener(listen(t), &tls.Config{Certificates: []tls.Certificate{selfSigned(t, notAfter)}})
+	port := fakeService(t, l, func(c net.Conn) { c.(*tls.Conn).Handshake() })
+	plain := fakeService(t, listen(t), smtpLike)
+	for _, c := range []struct {
+		name string
+		port uint16
+		conf Confirm
+		why  results.Reason
+	}{
+		{"valid for 20 days", port, Confirm{Checked: true}, ""},
+		{"within --cert-days 30", port, Confirm{Checked: true, CertDays: 30}, results.ReasonCertExpiring},
+		{"a day after expiry", port, Confirm{Checked: true, Now: func() time.Time { return notAfter.Add(24 * time.Hour) }}, results.ReasonCertExpired},
+		{"self-signed, --tls-verify", port, Confirm{Checked: true, Verify: true}, results.ReasonTLSUnverified},
+		{"not TLS", plain, Confirm{Checked: true}, results.ReasonWrongService},
+	} {
+		got := collect(t, &Scanner{Confirm: c.conf}, context.Background(), loopback, confirmPort(c.port, "tls"))
+		r := got[key(results.TCP, c.port)]
+		o := results.Judge(&r)
+		if r.State != results.Open || (c.why == "") != (o.Status == results.StatusMet) || c.why != "" && o.Why != c.why {
+			t.Errorf("%s: %v %q outcome %+v, want %q", c.name, r.State, r.Detail, o, c.why)
+		}
+		if d, ok := r.Details.(*probes.ServiceDetail); c.port == port && (!ok || d.TLS == nil || !d.TLS.NameMatches) {
+			t.Errorf("%s: details %+v", c.name, r.Details)
+		}
+	}
+}

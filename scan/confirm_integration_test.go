@@ -18,8 +18,8 @@ import (
 	"github.com/portreach/portreach/results"
 )
 
-// checkedTCP is a TCP port as a profile entry that names a service plans it.
-func checkedTCP(port uint16, service string, expect results.Expectation) Port {
+// serviceTCP is a TCP port as a profile entry that names a service plans it.
+func serviceTCP(port uint16, service string, expect results.Expectation) Port {
 	return Port{Proto: results.TCP, Lo: port, Check: &results.Check{Profiles: []string{"test"}, Service: service, Expect: expect}}
 }
 
@@ -71,8 +71,8 @@ func TestConfirmNginxIntegration(t *testing.T) {
 	roots.AddCert(ca.Cert)
 	s := &Scanner{Confirm: Confirm{Checked: true, Roots: roots}}
 	got := scanDaemon(t, s, h.Addr,
-		checkedTCP(443, "HTTPS", results.ExpectOpen), checkedTCP(8443, "HTTPS", results.ExpectOpen),
-		checkedTCP(5986, "WinRM", results.ExpectOpen), checkedTCP(80, "HTTP", results.ExpectOpen))
+		serviceTCP(443, "HTTPS", results.ExpectOpen), serviceTCP(8443, "HTTPS", results.ExpectOpen),
+		serviceTCP(5986, "WinRM", results.ExpectOpen), serviceTCP(80, "HTTP", results.ExpectOpen))
 
 	d := confirmed(t, got, 443, "https", "")
 	if d.HTTP == nil || d.HTTP.Status != 200 || d.TLS == nil || !d.TLS.Verified || !d.TLS.NameMatches ||
@@ -110,8 +110,8 @@ func TestConfirmDovecotIntegration(t *testing.T) {
 	transcript(t, h.Addr, 110, "", "CAPA\r\n", "STLS\r\n")
 	s := &Scanner{Confirm: Confirm{Checked: true}}
 	got := scanDaemon(t, s, h.Addr,
-		checkedTCP(143, "IMAP", results.ExpectOptional), checkedTCP(993, "Secure IMAP", results.ExpectOpen),
-		checkedTCP(110, "POP3", results.ExpectOptional), checkedTCP(995, "Secure POP3", results.ExpectOpen))
+		serviceTCP(143, "IMAP", results.ExpectOptional), serviceTCP(993, "Secure IMAP", results.ExpectOpen),
+		serviceTCP(110, "POP3", results.ExpectOptional), serviceTCP(995, "Secure POP3", results.ExpectOpen))
 	for _, c := range []struct {
 		port     uint16
 		service  string
@@ -150,7 +150,7 @@ func TestConfirmPostfixIntegration(t *testing.T) {
 	// Verify: the chain is good, but the certificate does not name the address
 	// scanned, so with --tls-verify the check fails on the name.
 	s := &Scanner{Confirm: Confirm{Checked: true, Roots: roots, Verify: true}}
-	got := scanDaemon(t, s, h.Addr, checkedTCP(25, "SMTP", results.ExpectOpen), checkedTCP(587, "Authenticated SMTP", results.ExpectOpen))
+	got := scanDaemon(t, s, h.Addr, serviceTCP(25, "SMTP", results.ExpectOpen), serviceTCP(587, "Authenticated SMTP", results.ExpectOpen))
 	for _, port := range []uint16{25, 587} {
 		d := confirmed(t, got, port, "smtp", results.ReasonTLSUnverified)
 		if d.Banner != "220 mail.lab.example ESMTP portreach test" || !d.StartTLS || !slices.Contains(d.Capabilities, "STARTTLS") ||

@@ -382,7 +382,7 @@ func TestAuditCron(t *testing.T) {
 	// 80 back open: a state change that is no regression (the port got
 	// better); --fail-on state-change fails the run for it.
 	h.NFT(t, `flush ruleset`)
-	code, out, _ = runBin(t, "scan", "--profile-file", filepath.Join("testdata", "audit-profile.json"), "--profile", "audit-test",
+	code, out, _ = runBin(t, "scan", "--profile-file", filepath.Join("testdata", "audit-profile.json"), "--profile", "audit-test", "--no-confirm",
 		"--timeout", "500ms", "--retries", "0", "--baseline", base, "--fail-on", "regression,state-change", "-f", "table", host)
 	if code != exitFailed || !regexp.MustCompile(`80/tcp +filtered → open\n`).MatchString(out) {
 		t.Errorf("--fail-on regression,state-change after 80 came back: exit %d\n%s", code, out)

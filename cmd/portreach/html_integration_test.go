@@ -102,7 +102,7 @@ func TestHTMLReportInBrowser(t *testing.T) {
 	dir := t.TempDir()
 	report := filepath.Join(dir, "go-live.html")
 	// The audit profile: 80 and 443/tcp must be open, 3389/tcp closed.
-	code, _, errOut := runBin(t, "scan", "--profile-file", "testdata/audit-profile.json", "--profile", "audit-test", "--timeout", "500ms",
+	code, _, errOut := runBin(t, "scan", "--profile-file", "testdata/audit-profile.json", "--profile", "audit-test", "--no-confirm", "--timeout", "500ms",
 		"-o", "html:"+report, "-o", "table:-", bad.Addr.String(), good.Addr.String())
 	if code != exitFailed {
 		t.Fatalf("exit %d, want %d (443 dropped on one host)\n%s", code, exitFailed, errOut)

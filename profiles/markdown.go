@@ -66,7 +66,7 @@ func (c *Catalog) WriteMarkdown(w io.Writer) error {
 		p("\n| Port | Service | Purpose | Expect | Role | Probe | Source | Note |\n|---|---|---|---|---|---|---|---|\n")
 		for i := range q.Entries {
 			e := &q.Entries[i]
-			p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", cell(e.Label()), cell(e.Service), cell(e.Purpose), e.Expect,
+			p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", cell(e.Label()), cell(e.Service), cell(purpose(e)), e.Expect,
 				cell(e.Role), cell(e.Probe), cell(srcText(e.Source)), cell(e.Note))
 		}
 	}
@@ -99,6 +99,15 @@ const schemaExample = `{
   ]
 }
 `
+
+// purpose renders an entry's purpose, with the RPC interfaces a dynamic-rpc
+// entry stands for.
+func purpose(e *Entry) string {
+	if len(e.Interfaces) == 0 {
+		return e.Purpose
+	}
+	return e.Purpose + " (RPC interfaces: " + strings.Join(e.Interfaces, ", ") + ")"
+}
 
 // srcText renders a source as "document, section".
 func srcText(s results.Source) string {

@@ -37,7 +37,9 @@ For each port, "show" prints:
   - the expectation: open (required: the scan fails unless it is open), optional
     (shown, never fails) or closed (must not be reachable);
   - the UDP probe, the service and purpose, the source document and table row or
-    section, and a note where the documents disagree or are ambiguous.
+    section, the RPC interfaces a dynamic-rpc entry stands for (each must be
+    registered with the endpoint mapper and accept a bind), and a note where the
+    documents disagree or are ambiguous.
 
 PROFILES.md in the repository lists every profile the same way.
 
@@ -184,6 +186,9 @@ func showProfile(w io.Writer, c *profiles.Catalog, p *profiles.Profile) {
 		}
 		if src != "" {
 			fmt.Fprintf(w, "%ssource: %s\n", indent, src)
+		}
+		if len(e.Interfaces) > 0 {
+			fmt.Fprintf(w, "%sRPC:    %s\n", indent, strings.Join(e.Interfaces, ", "))
 		}
 		if e.Note != "" {
 			fmt.Fprintf(w, "%snote:   %s\n", indent, e.Note)

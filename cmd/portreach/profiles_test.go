@@ -68,6 +68,11 @@ func TestProfilesShow(t *testing.T) {
 			"  tcp/1433  open      SQL Server: Client connections through the availability group listener\n",
 			"source: https://learn.microsoft.com/en-us/sql/database-engine/availability-groups/windows/availability-group-listener-overview, Listener port\n",
 		}},
+		// A dynamic-rpc entry says which RPC interfaces it stands for.
+		{"ad-dc-2016-2025", []string{
+			"  tcp/49152-65535 dynamic-rpc  open      Dynamic RPC: RPC for LSA, SAM and Net Logon",
+			"RPC:    lsarpc, samr, netlogon, drsuapi\n",
+		}},
 	} {
 		code, out, errs := runP("show", tc.name)
 		if code != 0 || errs != "" {

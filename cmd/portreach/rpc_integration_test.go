@@ -3,12 +3,18 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/portreach/portreach/internal/testnet"
+	"github.com/portreach/portreach/results"
 )
 
 // The issue's acceptance run: `portreach rpc HOST --range 50000-50200` against a
@@ -95,5 +101,67 @@ func TestRPCCommandSamba(t *testing.T) {
 	t.Logf("exit %d\n%s%s", code, out, stderr)
 	if code != 1 || !strings.Contains(out, "FAIL MSDTC (906b0ce0-…) is not registered") || !strings.Contains(out, "(not-registered)") {
 		t.Errorf("--require msdtc: exit %d, want 1 with not-registered", code)
+	}
+}
+
+// An endpoint mapper that accepts and never answers (issue 11 case 9):
+// --timeout bounds the exchange (ten answer timeouts), and Ctrl-C during it
+// exits 130 with 135 unknown (interrupted), not open (epm-error).
+func TestRPCSilentMapper(t *testing.T) {
+	h := testnet.NewHost(t)
+	testnet.ServeSilentTCP(t, h, 135)
+
+	// --timeout 200ms: the exchange gives up after 2 s, not the old fixed 10 s.
+	// The context only keeps a regression from hanging the test.
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, portreachBin(t), "rpc", "--timeout", "200ms", "-f", "json", h.Addr.String()).Output()
+	if ctx.Err() != nil {
+		t.Fatalf("rpc --timeout 200ms still waiting for a silent endpoint mapper after 8 s")
+	}
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitFailed {
+		t.Fatalf("exit: %v, want %d", err, exitFailed)
+	}
+	var epm *results.Result
+	rep := decodeReport(t, string(out))
+	for i, r := range rep.Results {
+		if r.Port == 135 {
+			epm = &rep.Results[i]
+		}
+	}
+	if epm == nil || epm.Reason != results.ReasonEPMError || !strings.Contains(epm.Detail, "timed out") {
+		t.Errorf("135: %+v", epm)
+	}
+
+	// Ctrl-C while the endpoint mapper is being asked (10 s by default).
+	cmd := exec.Command(portreachBin(t), "rpc", "-f", "json", h.Addr.String())
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the exchange holds a connection, then interrupt.
+	for i := 0; ; i++ {
+		if o, _ := h.Command("ss", "-Htn", "state", "established", "sport", "=", ":135").Output(); len(bytes.TrimSpace(o)) > 0 {
+			break
+		}
+		if i > 400 {
+			t.Fatal("rpc never connected to the endpoint mapper")
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("exit after SIGINT: %v, want %d\n%s", err, exitInterrupted, stderr.String())
+	}
+	rep = decodeReport(t, stdout.String())
+	if !rep.Interrupted {
+		t.Error("report not marked interrupted")
+	}
+	for _, r := range rep.Results {
+		if r.Port == 135 && (r.State != results.Unknown || r.Reason != results.ReasonInterrupted) {
+			t.Errorf("135 after SIGINT: %s (%s), want unknown (interrupted)", r.State, r.Reason)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -97,4 +98,43 @@ func (h *Host) inNetns(fn func() error) error {
 		return fmt.Errorf("namespace %s: %w", h.Name, err)
 	}
 	return err
+}
+
+// ServeSilentTCP accepts connections on a TCP port at h.Addr and holds them
+// open without a byte, as a hung service does, until the test ends.
+func ServeSilentTCP(t testing.TB, h *Host, port uint16) {
+	t.Helper()
+	var l net.Listener
+	err := h.inNetns(func() error {
+		var err error
+		l, err = net.Listen("tcp4", netip.AddrPortFrom(h.Addr, port).String())
+		return err
+	})
+	if err != nil {
+		t.Fatalf("testnet %s: listen on %d/tcp: %v", h.Name, port, err)
+	}
+	var mu sync.Mutex
+	var held []net.Conn
+	done := make(chan struct{})
+	t.Cleanup(func() {
+		l.Close()
+		<-done
+		mu.Lock()
+		for _, c := range held {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
 }

@@ -143,6 +143,10 @@ func probeRegistry(rs []results.Result, sum probeSummary) (*prometheus.Registry,
 		Name: results.MetricPortReason,
 		Help: results.MetricHelp[results.MetricPortReason],
 	}, append(slices.Clone(portLabels), results.LabelStatus, results.LabelReason))
+	certExpiry := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: results.MetricPortCertExpiry,
+		Help: results.MetricHelp[results.MetricPortCertExpiry],
+	}, portLabels)
 	hostFailed := prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: results.MetricHostFailed,
 		Help: results.MetricHelp[results.MetricHostFailed],
@@ -208,6 +212,9 @@ func probeRegistry(rs []results.Result, sum probeSummary) (*prometheus.Registry,
 		if results.Checked(r) {
 			failed.WithLabelValues(append(slices.Clone(lv), string(r.Check.Expect))...).Set(b2f(results.Fails(r)))
 		}
+		if t, ok := results.CertExpiry(r); ok {
+			certExpiry.WithLabelValues(lv...).Set(float64(t.Unix()))
+		}
 		status, why := results.ReasonLabels(r)
 		reason.WithLabelValues(append(lv, status, why)...).Set(1)
 	}
@@ -227,7 +234,7 @@ func probeRegistry(rs []results.Result, sum probeSummary) (*prometheus.Registry,
 	incomplete.Set(b2f(sum.incomplete))
 
 	reg := prometheus.NewRegistry()
-	for _, c := range []prometheus.Collector{state, up, rtt, failed, reason, hostFailed, hostSource, success, duration, bound, incomplete} {
+	for _, c := range []prometheus.Collector{state, up, rtt, failed, reason, certExpiry, hostFailed, hostSource, success, duration, bound, incomplete} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Service is the first exchange of a TCP service, spoken after a connect to
@@ -159,6 +160,15 @@ func (d *ServiceDetail) Summary() string {
 		return d.Service
 	}
 	return strings.Join(parts, ", ")
+}
+
+// CertExpiry is the earliest not-after of the certificates the service sent
+// (results.CertExpirer), when a TLS handshake succeeded.
+func (d *ServiceDetail) CertExpiry() (time.Time, bool) {
+	if d.TLS == nil || d.TLS.EarliestNotAfter.IsZero() {
+		return time.Time{}, false
+	}
+	return d.TLS.EarliestNotAfter, true
 }
 
 // lines splits complete CRLF (or LF) terminated lines off in; rest is an

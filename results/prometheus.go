@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Metric and label names of the Prometheus text format, shared by the textfile
@@ -48,6 +49,12 @@ const (
 	// of label values is bounded. Labels: host, address, port, proto, profile,
 	// status, reason.
 	MetricPortReason = "portreach_port_reason_info"
+	// MetricPortCertExpiry is the earliest not-after of the certificates a TLS
+	// service sent (its own and the chain's), as a Unix time in seconds, the
+	// convention of blackbox_exporter's probe_ssl_earliest_cert_expiry: alert
+	// on `portreach_port_ssl_earliest_cert_expiry - time() < 14 * 86400`.
+	// Present only for confirmed TLS services. Labels: as MetricPortUp.
+	MetricPortCertExpiry = "portreach_port_ssl_earliest_cert_expiry"
 	// MetricHostFailed is 1 when the host has at least one failed expectation.
 	// Labels: host, address.
 	MetricHostFailed = "portreach_host_failed"
@@ -111,6 +118,7 @@ var MetricHelp = map[string]string{
 	MetricPortRTT:           "Round-trip time of the answer that decided the port's state, in seconds.",
 	MetricExpectationFailed: "1 when the port fails what its profile entry requires (open, closed or reachable), else 0.",
 	MetricPortReason:        "Always 1: the reason label says why the port got its state or its check its outcome (status label), from a fixed vocabulary.",
+	MetricPortCertExpiry:    "Earliest not-after of the certificates the port's TLS service sent, as a Unix time in seconds.",
 	MetricHostFailed:        "1 when the host has at least one failed expectation, else 0.",
 	MetricHostSource:        "Always 1: the source_address label is the local address the host was scanned from, as its firewall sees it.",
 	MetricRunFailed:         "1 when at least one expectation failed in the latest run, else 0.",
@@ -192,6 +200,12 @@ func WritePrometheus(w io.Writer, rep *Report) error {
 	for _, p := range ports {
 		status, reason := ReasonLabels(p.r)
 		pw.sample(MetricPortReason, append(labels(p), LabelStatus, status, LabelReason, reason), 1)
+	}
+	pw.family(MetricPortCertExpiry)
+	for _, p := range ports {
+		if t, ok := CertExpiry(p.r); ok {
+			pw.sample(MetricPortCertExpiry, labels(p), float64(t.Unix()))
+		}
 	}
 	pw.family(MetricHostFailed)
 	for _, h := range Summarize(rs) {
@@ -293,3 +307,18 @@ func (p *promWriter) sample(name string, labels []string, v float64) {
 }
 
 var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
+
+// CertExpirer is implemented by details that carry a TLS certificate (a
+// confirmed TLS or STARTTLS service): the earliest not-after of the
+// certificates the server sent.
+type CertExpirer interface {
+	CertExpiry() (time.Time, bool)
+}
+
+// CertExpiry returns the earliest certificate expiry r's details carry.
+func CertExpiry(r *Result) (time.Time, bool) {
+	if c, ok := r.Details.(CertExpirer); ok {
+		return c.CertExpiry()
+	}
+	return time.Time{}, false
+}

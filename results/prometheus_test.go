@@ -200,3 +200,26 @@ func TestReasonLabels(t *testing.T) {
 		}
 	}
 }
+
+// certDetail stands for a confirmed TLS service's details.
+type certDetail struct{ notAfter time.Time }
+
+func (c certDetail) CertExpiry() (time.Time, bool) { return c.notAfter, !c.notAfter.IsZero() }
+
+// The earliest certificate expiry is a Unix time, as blackbox_exporter's
+// probe_ssl_earliest_cert_expiry is.
+func TestPrometheusCertExpiry(t *testing.T) {
+	at := time.Date(2027, 3, 1, 12, 0, 0, 0, time.UTC)
+	rep := &Report{Started: at, Finished: at, Results: []Result{
+		{Target: "mail", Proto: TCP, Port: 993, State: Open, Details: certDetail{at}},
+		{Target: "mail", Proto: TCP, Port: 25, State: Open, Details: certDetail{}},
+	}}
+	var b bytes.Buffer
+	if err := WritePrometheus(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	want := `portreach_port_ssl_earliest_cert_expiry{host="mail",address="",port="993",proto="tcp",profile=""} 1803902400`
+	if !strings.Contains(b.String(), want+"\n") || strings.Count(b.String(), "portreach_port_ssl_earliest_cert_expiry{") != 1 {
+		t.Errorf("want exactly\n%s\nin\n%s", want, b.String())
+	}
+}

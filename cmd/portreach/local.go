@@ -36,13 +36,10 @@ required port not listening, a must-be-closed port listening; 2 bad input.
 `
 
 // localCmd is "portreach local": it reuses scan's profile and output handling.
-type localCmd struct {
-	scanCmd
-	read func() ([]listeners.Socket, error) // listeners.Read; tests replace it
-}
+type localCmd struct{ scanCmd }
 
 func runLocal(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	c := &localCmd{scanCmd: scanCmd{stdout: stdout, stderr: stderr}, read: listeners.Read}
+	c := &localCmd{scanCmd{stdout: stdout, stderr: stderr}}
 	c.profileNames.split = true
 	f := newCmdFlags("portreach local", localUsage)
 	f.Group(groupPorts)
@@ -83,7 +80,7 @@ func (c *localCmd) run() (int, error) {
 		Started: time.Now().UTC(),
 		Command: append([]string{"portreach", "local"}, os.Args[min(2, len(os.Args)):]...),
 	}
-	socks, err := c.read()
+	socks, err := listeners.Read()
 	if err != nil {
 		return exitUsage, fmt.Errorf("reading this machine's sockets: %w", err)
 	}

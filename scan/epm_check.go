@@ -243,7 +243,7 @@ func (r *run) epmCheck(ctx context.Context, h *host, p Port) {
 		unreadable := fmt.Sprintf("endpoint mapper on %s unreadable (%s)", via, why)
 		var rows []results.Result
 		for _, set := range p.Interfaces {
-			rows = append(rows, results.Result{Under: set.Label(),
+			rows = append(rows, results.Result{
 				Detail: unreadable + ": cannot tell whether " + set.Label() + " is registered"})
 		}
 		if len(p.Interfaces) == 0 {
@@ -344,7 +344,7 @@ func (r *run) interfaceCheck(ctx context.Context, h *host, p Port, set Interface
 		if len(other) > 0 {
 			d.text += " (registered only on " + strings.Join(other, ", ") + ", which a remote client cannot reach over TCP)"
 		}
-		x := results.Result{State: results.Closed, Reason: results.ReasonNotRegistered, Under: set.Label(), Detail: d.text, Details: d}
+		x := results.Result{State: results.Closed, Reason: results.ReasonNotRegistered, Detail: d.text, Details: d}
 		x.Fail(results.ReasonNotRegistered)
 		return x
 	}
@@ -388,7 +388,7 @@ func (r *run) interfaceCheck(ctx context.Context, h *host, p Port, set Interface
 		if dd.OutsideRange != "" {
 			dd.text += "; outside the declared RPC range " + dd.OutsideRange
 		}
-		x.Under, x.Detail, x.Details = id.Label(), dd.text, &dd
+		x.Detail, x.Details = dd.text, &dd // the detail names the interface: no Under to repeat it
 		if x.Reason == results.ReasonRPCBindAck {
 			return x
 		}

@@ -371,7 +371,7 @@ go test ./scan -run TestRPCInterfacesSamba -epm-capture (%s).
 			if r.Check != dynCheck || r.Via != "135/tcp" {
 				t.Errorf("interface row without the entry's check or via: %+v", r)
 			}
-			rows[strings.Fields(r.Under)[0]] = r
+			rows[strings.Fields(r.Detail)[0]] = r
 		}
 		if epmRows != 1 {
 			t.Errorf("%d rows for 135/tcp, want 1", epmRows)

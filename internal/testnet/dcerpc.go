@@ -147,7 +147,7 @@ func lookupStub(tower []byte) []byte {
 	binary.LittleEndian.PutUint32(b[20:], 1)
 	binary.LittleEndian.PutUint32(b[24:], 1)
 	binary.LittleEndian.PutUint32(b[32:], 1)
-	b = append(b, make([]byte, 16)...)                // object: nil UUID
+	b = append(b, make([]byte, 16)...)               // object: nil UUID
 	b = binary.LittleEndian.AppendUint32(b, 0x20000) // tower: a referent
 	ann := []byte("stand-in\x00")
 	b = binary.LittleEndian.AppendUint32(b, 0) // annotation offset

@@ -381,12 +381,12 @@ var remedies = map[Reason]string{
 	ReasonInstanceNotListed: "The SQL Server Browser does not list the instance: start the instance (and the SQL Server Browser service), or check its name.",
 	ReasonInstanceNoTCP:     "The instance does not listen on TCP: enable the TCP/IP protocol in SQL Server Configuration Manager and restart the instance.",
 	// Reasons of service confirmation (what answers behind an open port).
-	"wrong-service":  "Another service than the expected one answers on the port: check which program holds it (portreach local on the server) and move one of them.",
-	"service-silent": "The port accepts connections but the service never answers: a proxy, a half-started or hung service, or something else holding the port. Restart the service and check what listens (portreach local).",
-	"tls-failed":     "The TLS handshake failed: enable a TLS version and cipher suites clients share (TLS 1.2 or later), and bind a certificate to the port.",
-	"cert-expired":   "The certificate has expired: renew it and bind the new one to the service.",
-	"cert-expiring":  "The certificate expires soon: renew it before it does.",
-	"tls-unverified": "The certificate does not verify for this name: install the full chain and a certificate whose names include the one clients use.",
+	ReasonWrongService:  "Another service than the expected one answers on the port: check which program holds it (portreach local on the server) and move one of them.",
+	ReasonServiceSilent: "The port accepts connections but the service never answers: a proxy, a half-started or hung service, or something else holding the port. Restart the service and check what listens (portreach local).",
+	ReasonTLSFailed:     "The TLS handshake failed: enable a TLS version and cipher suites clients share (TLS 1.2 or later), and bind a certificate to the port.",
+	ReasonCertExpired:   "The certificate has expired: renew it and bind the new one to the service.",
+	ReasonCertExpiring:  "The certificate expires soon: renew it before it does.",
+	ReasonTLSUnverified: "The certificate does not verify for this name: install the full chain and a certificate whose names include the one clients use.",
 }
 
 func verdictLabel(v Verdict) string {

@@ -301,8 +301,13 @@ func (p *tablePrinter) checkCell(r *Result) (string, string) {
 	case !Checked(r):
 		return "optional", ansiDefault
 	}
-	switch Judge(r).Status {
+	switch o := Judge(r); o.Status {
 	case StatusFailed:
+		if o.Why != "" && o.Why != r.Reason && judgeState(r).Status != StatusFailed {
+			// The state met the expectation; a producer failed the check (a
+			// certificate, a service, an RPC interface): say why.
+			return "FAIL: " + string(o.Why), ansiRed
+		}
 		return "FAIL: must be " + string(c.Expect), ansiRed
 	case StatusUntested:
 		return "untested: must be " + string(c.Expect), ansiYellow

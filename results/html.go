@@ -221,6 +221,16 @@ type htmlReplies struct {
 	Rows  []htmlReply
 }
 
+// hasTLS reports whether r's details describe a TLS session (a confirmed
+// service's "tls": certificate, version, expiry), whatever type carries them.
+func hasTLS(r *Result) bool {
+	if r.Details == nil {
+		return false
+	}
+	m, ok := genericJSON(r.Details).(map[string]any)
+	return ok && m["tls"] != nil
+}
+
 type replyKind struct {
 	title string
 	is    func(r *Result) bool
@@ -231,7 +241,7 @@ type replyKind struct {
 var replyKinds = []replyKind{
 	{"RPC endpoints and interfaces", func(r *Result) bool { return r.Probe == "epm" }},
 	{"SQL Server instances", func(r *Result) bool { return r.Probe == "sql-browser" || strings.HasPrefix(r.Under, "instance ") }},
-	{"Certificates and TLS", func(r *Result) bool { return strings.Contains(r.Probe, "tls") }},
+	{"Certificates and TLS", hasTLS},
 	{"Other replies", func(*Result) bool { return true }},
 }
 

@@ -83,3 +83,29 @@ func TestRemedy(t *testing.T) {
 		}
 	}
 }
+
+// Replies go under the heading of their kind: a confirmed service whose details
+// describe a TLS session under certificates, the endpoint mapper under RPC.
+func TestHTMLReplyKinds(t *testing.T) {
+	addr := netip.MustParseAddr("198.18.1.2")
+	rep := &Report{Results: []Result{
+		{Target: "h", Addr: addr, Proto: TCP, Port: 443, State: Open, Reason: ReasonSynAck, Probe: "https",
+			Detail: "TLS 1.3, CN=mail.lab, expires 2027-03-01 (90 days)", Details: map[string]any{"service": "https", "tls": map[string]any{"version": "TLS 1.3"}}},
+		{Target: "h", Addr: addr, Proto: TCP, Port: 135, State: Open, Reason: ReasonEPMListed, Probe: "epm", Detail: "12 endpoints"},
+		{Target: "h", Addr: addr, Proto: TCP, Port: 25, State: Open, Reason: ReasonSynAck, Probe: "smtp", Detail: `"220 mail.lab ESMTP"`,
+			Details: map[string]any{"service": "smtp", "banner": "220 mail.lab ESMTP"}},
+	}}
+	var b bytes.Buffer
+	if err := WriteHTML(&b, rep, HTMLOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, heading := range []string{"RPC endpoints and interfaces", "Certificates and TLS", "Other replies"} {
+		if !strings.Contains(out, "<h4>"+heading+"</h4>") {
+			t.Errorf("no %q heading", heading)
+		}
+	}
+	if i, j := strings.Index(out, "<h4>Certificates and TLS</h4>"), strings.Index(out, "CN=mail.lab"); i < 0 || j < i || j > strings.Index(out, "<h4>Other replies</h4>") {
+		t.Error("the certificate is not under its heading")
+	}
+}

@@ -4,7 +4,7 @@ GO      ?= go
 BIN     ?= bin/portreach
 PKGS    ?= ./...
 
-.PHONY: build run test test-deps unit vet fuzz bench profiles-md clean
+.PHONY: build run test test-deps unit vet fuzz bench profiles-md dist dist-check clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/portreach
@@ -42,8 +42,21 @@ fuzz:
 bench: build
 	./scripts/bench.sh
 
+# Release archives for Windows, Linux and macOS (amd64, arm64) with SHA256SUMS in
+# DIST, reproducible: the same commit and Go give the same bytes (internal/dist).
+# dist-check builds them a second time with an empty build cache and compares.
+VERSION           ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
+DIST              ?= dist
+
+dist:
+	$(GO) run ./internal/dist -version $(VERSION) -mtime $(SOURCE_DATE_EPOCH) -out $(DIST)
+
+dist-check:
+	$(GO) run ./internal/dist -version $(VERSION) -mtime $(SOURCE_DATE_EPOCH) -out $(DIST) -check
+
 profiles-md:
 	$(GO) generate ./profiles
 
 clean:
-	rm -rf bin
+	rm -rf bin $(DIST)

@@ -24,7 +24,8 @@ import (
 //
 // To add a flag: define it with the usual FlagSet method after the Group call
 // of the topic it belongs to (that is the only line needed); give it a short
-// form with Short, and bounds with Limit, on the lines after it.
+// form with Short, bounds with Limit, and the values shell completion offers
+// with Complete, on the lines after it.
 type cmdFlags struct {
 	*flag.FlagSet
 	header string // help text printed before the flags
@@ -35,7 +36,14 @@ type cmdFlags struct {
 	short  map[string]string // long name -> its short form
 	alias  map[string]bool   // short forms (listed beside their long form)
 	limits map[string]limit
+	values map[string]valueSet // long name -> what shell completion offers
 	cur    string
+}
+
+// valueSet is what shell completion offers as a flag's value.
+type valueSet struct {
+	values func() []candidate
+	list   bool // comma-separated: complete after the last comma too
 }
 
 // limit is the range a numeric flag accepts when it is given.
@@ -49,7 +57,8 @@ func newCmdFlags(name, header string) *cmdFlags {
 	fs.SetOutput(io.Discard) // errors get one line and a hint; --help gets the text on stdout
 	fs.Usage = func() {}
 	return &cmdFlags{FlagSet: fs, header: header, group: map[string]string{},
-		short: map[string]string{}, alias: map[string]bool{}, limits: map[string]limit{}}
+		short: map[string]string{}, alias: map[string]bool{}, limits: map[string]limit{},
+		values: map[string]valueSet{}}
 }
 
 // Var, StringVar, IntVar, BoolVar and DurationVar define a flag as package
@@ -117,6 +126,25 @@ func (f *cmdFlags) Limit(name string, lo, hi int64, hint string) {
 	f.limits[name] = limit{lo, hi, hint}
 }
 
+// Complete names the values shell completion offers for the flag name (a
+// flag without is completed as a file name); list: comma-separated values.
+func (f *cmdFlags) Complete(name string, list bool, values func() []candidate) {
+	f.values[name] = valueSet{values, list}
+}
+
+// longName returns the long name of a short form.
+func (f *cmdFlags) longName(short string) (string, bool) {
+	if !f.alias[short] {
+		return "", false
+	}
+	for long, s := range f.short {
+		if s == short {
+			return long, true
+		}
+	}
+	return "", false
+}
+
 // Parse parses args, flags and positional arguments in any order ("portreach scan
 // host -p 80", as users of nmap expect; "--" ends flags), then checks the limits.
 // It returns the positional arguments, or flag.ErrHelp for -h and --help.
@@ -180,12 +208,8 @@ func dash(name string) string {
 // check applies fl's limit, if it has one.
 func (f *cmdFlags) check(fl *flag.Flag) error {
 	name := fl.Name
-	if f.alias[name] {
-		for long, s := range f.short {
-			if s == name {
-				name = long
-			}
-		}
+	if long, ok := f.longName(name); ok {
+		name = long
 	}
 	l, ok := f.limits[name]
 	if !ok {

@@ -10,7 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/debug"
+	"runtime"
 	"syscall"
 )
 
@@ -33,6 +33,7 @@ Usage:
   portreach rpc [flags] HOST...       list RPC endpoints (135/tcp) and test their ports
   portreach local [--profile NAME]    on the server: what listens here, checked against a profile
   portreach serve --allow CIDR ...    Prometheus exporter: /probe?target=HOST&profile=SLUG
+  portreach completion SHELL          shell completion: bash, zsh, fish or powershell
   portreach version                   print the version
   portreach help [COMMAND]            this text, or a command's flags
 
@@ -81,8 +82,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runLocal(ctx, rest, stdout, stderr)
 	case "serve":
 		return runServe(ctx, rest, stdout, stderr)
+	case "completion":
+		return runCompletion(rest, stdout, stderr)
+	case "__complete": // hidden: the completion scripts ask this (complete.go)
+		return runComplete(rest, stdout)
 	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, "portreach", version())
+		fmt.Fprintln(stdout, versionText(buildVersion, readBuildInfo(), runtime.GOOS+"/"+runtime.GOARCH))
 		return exitOK
 	case "help", "-h", "-help", "--help":
 		if len(rest) > 0 && rest[0] != "help" {
@@ -93,17 +98,4 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "portreach: unknown command %q (try: portreach help)\n", cmd)
 	return exitUsage
-}
-
-// buildVersion is set at link time (-ldflags "-X main.buildVersion=v1.2.3").
-var buildVersion string
-
-func version() string {
-	if buildVersion != "" {
-		return buildVersion
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
 }

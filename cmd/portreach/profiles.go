@@ -1,8 +1,6 @@
 package main
 
 import (
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -42,70 +40,54 @@ For each port, "show" prints:
     documents disagree or are ambiguous.
 
 PROFILES.md in the repository lists every profile the same way.
-
-Flags:
 `
+
+// profilesFlags defines the flags of "portreach profiles".
+func profilesFlags(files *listFlag) *cmdFlags {
+	f := newCmdFlags("portreach profiles", profilesUsage)
+	f.Group(groupPorts)
+	f.Var(files, "profile-file", "add the profiles in `FILE` (JSON, same schema as profiles/data); repeatable")
+	return f
+}
 
 // runProfiles implements "portreach profiles". It returns the exit status: 0 on
 // success, 1 when WORD matches no profile, 2 for bad input.
 func runProfiles(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("portreach profiles", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var files fileList
-	fs.Var(&files, "profile-file", "add the profiles in `FILE` (JSON, same schema as profiles/data); repeatable")
-	fs.Usage = func() {} // errors get one line and a hint; --help gets the full text on stdout
-	parse := func(args []string) (int, bool) {
-		err := fs.Parse(args)
-		switch {
-		case err == nil:
-			return 0, true
-		case errors.Is(err, flag.ErrHelp):
-			fmt.Fprint(stdout, profilesUsage)
-			fs.SetOutput(stdout)
-			fs.PrintDefaults()
-			return 0, false
-		}
-		// flag has printed the error.
-		fmt.Fprintln(stderr, "run 'portreach profiles --help' for usage")
-		return 2, false
-	}
-	if code, ok := parse(args); !ok {
+	var files listFlag
+	rest, code, done := profilesFlags(&files).parseArgs(args, stdout, stderr)
+	if done {
 		return code
 	}
-	rest := fs.Args()
 	show := len(rest) > 0 && rest[0] == "show"
 	if show {
-		if code, ok := parse(rest[1:]); !ok {
-			return code
-		}
-		rest = fs.Args()
+		rest = rest[1:]
 	}
 	c, err := profiles.Load()
 	if err != nil {
 		fmt.Fprintln(stderr, "portreach profiles: built-in catalogue:", err)
-		return 2
+		return exitUsage
 	}
-	for _, f := range files {
+	for _, f := range files.vals {
 		if err := c.AddFile(f); err != nil {
 			fmt.Fprintln(stderr, "portreach profiles:", err)
-			return 2
+			return exitUsage
 		}
 	}
 	switch {
 	case show && len(rest) != 1:
 		fmt.Fprintln(stderr, `portreach profiles show: want one profile (slug, name or alias; quote names with spaces), e.g. portreach profiles show "Exchange 2016 Mailbox"`)
-		return 2
+		return exitUsage
 	case show:
 		p, err := c.Lookup(rest[0])
 		if err != nil {
 			fmt.Fprintln(stderr, "portreach profiles show:", err)
-			return 2
+			return exitUsage
 		}
 		showProfile(stdout, c, p)
-		return 0
+		return exitOK
 	case len(rest) > 1:
 		fmt.Fprintf(stderr, "portreach profiles: want at most one search word, got %d (quote a phrase: portreach profiles \"edge transport\")\n", len(rest))
-		return 2
+		return exitUsage
 	}
 	word := ""
 	if len(rest) == 1 {
@@ -114,7 +96,7 @@ func runProfiles(args []string, stdout, stderr io.Writer) int {
 	ps := c.Search(word)
 	if len(ps) == 0 {
 		fmt.Fprintf(stderr, "portreach profiles: no profile matches %q\n", word)
-		return 1
+		return exitFailed
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "SLUG\tNAME\tPORTS\tFOR")
@@ -123,7 +105,7 @@ func runProfiles(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", p.Slug, p.Name, countChecks(entries), p.AppliesTo())
 	}
 	tw.Flush()
-	return 0
+	return exitOK
 }
 
 // countChecks counts distinct (role, protocol, port, kind) entries: what a scan of
@@ -203,17 +185,4 @@ func portLabel(e profiles.Entry) string {
 		s += " -> " + e.Role
 	}
 	return s
-}
-
-// fileList is a repeatable string flag.
-type fileList []string
-
-func (f *fileList) String() string { return strings.Join(*f, ",") }
-
-func (f *fileList) Set(s string) error {
-	if s == "" {
-		return errors.New("empty file name")
-	}
-	*f = append(*f, s)
-	return nil
 }

@@ -101,7 +101,7 @@ func TestProfilesBadInput(t *testing.T) {
 		{[]string{"a", "b"}, 2, "portreach profiles: want at most one search word, got 2"},
 		{[]string{"--profile-file", bad}, 2, "portreach profiles: " + bad + `:1: unknown field "nam" in profile`},
 		{[]string{"--profile-file", filepath.Join(dir, "missing.json")}, 2, "portreach profiles: open "},
-		{[]string{"--nope"}, 2, "flag provided but not defined: -nope\nrun 'portreach profiles --help' for usage\n"},
+		{[]string{"--nope"}, 2, "portreach profiles: unknown flag --nope (see portreach profiles --help)\n"},
 		{[]string{"zzzzqqq"}, 1, `portreach profiles: no profile matches "zzzzqqq"`},
 	} {
 		code, out, errs := runP(tc.args...)

@@ -42,9 +42,19 @@ of the interface table (msdtc, drsuapi, netlogon, lsarpc, samr, frsrpc, dfsr,
 emsmdb, nspi, rfr, msmq, icpr, clusapi, eventlog6, svcctl, tsch,
 dcom-activation, …; "portreach rpc --require list" prints them all) or a UUID.
 
+Examples:
+  portreach rpc dc01                       what is registered, and is it reachable?
+  portreach rpc sql01 --range 50000-50200  a DTC range fixed in the registry
+  portreach rpc dc01 --require msdtc       DTC registered, reachable and binding
+  portreach rpc -f json exch01 exch02      the full endpoint list, for a ticket
+  portreach rpc dc01 --timeout 300ms --retries 0
+
 Exit status: 0 when the endpoint mapper answered, every registered dynamic TCP
 port is open and every --require interface binds; 1 otherwise; 2 for bad usage.
 `
+
+// rpcFormats are the formats rpc writes.
+var rpcFormats = []string{"table", "json", "jsonl", "csv"}
 
 // rpcCmd holds rpc's flags.
 type rpcCmd struct {
@@ -64,6 +74,7 @@ func rpcFlags(c *rpcCmd) *cmdFlags {
 	f.Group(groupOutput)
 	f.StringVar(&c.format, "format", "table", "output `FORMAT`: table, json, jsonl or csv")
 	f.Short("f", "format")
+	f.Complete("format", false, choices(rpcFormats...))
 	return f
 }
 
@@ -79,9 +90,7 @@ func runRPC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "portreach rpc: no HOST given (see portreach rpc --help)")
 		return exitUsage
 	}
-	switch c.format {
-	case "table", "json", "jsonl", "csv":
-	default:
+	if !slices.Contains(rpcFormats, c.format) {
 		fmt.Fprintf(stderr, "portreach rpc: unknown format %q (want table, json, jsonl or csv)\n", c.format)
 		return exitUsage
 	}

@@ -99,10 +99,12 @@ func scanFlags(c *scanCmd) *cmdFlags {
 	f.StringVar(&c.ports, "ports", "", "ports: `LIST` such as T:135,445,50000-50200,U:53,161 (bare numbers are TCP; - is 1-65535)")
 	f.Short("p", "ports")
 	f.Var(&c.profileNames, "profile", "role profile `NAME` (slug, name or alias; repeatable or comma-separated)")
+	f.Complete("profile", true, profileNames)
 	f.Var(&c.profileFiles, "profile-file", "add your own profiles from `FILE` (JSON, the schema of profiles/data)")
 	f.Var(&c.roles, "role", "map a destination role to a host: `ROLE=HOST` or ROLE=HOST\\INSTANCE for a SQL Server named instance (repeatable), e.g. sql=sql01")
 	f.StringVar(&c.planFile, "plan", "", "go-live checklist `FILE` (JSON): profiles, targets and role mappings")
 	f.StringVar(&c.expect, "expect", "", "for -p ports: `STATE` they must be in: open, closed, or reachable (the firewall lets it through: open or closed); with profiles, reachable turns every must-be-open entry into must-be-reachable")
+	f.Complete("expect", false, choices(string(results.ExpectOpen), string(results.ExpectClosed), string(results.ExpectReachable)))
 
 	f.Group(groupTiming)
 	c.scanner.addTiming(f)
@@ -126,6 +128,7 @@ func scanFlags(c *scanCmd) *cmdFlags {
 	f.StringVar(&c.baseline, "baseline", "", "compare with the JSON report in `FILE` (from -f json) and report what changed")
 	f.BoolVar(&c.updateBaseline, "update-baseline", false, "after comparing, replace the --baseline file with this run (atomically; only when the run finished)")
 	f.StringVar(&c.failOn, "fail-on", failExpect, "what exits 1: `LIST` of expect, regression, state-change, any-change or none")
+	f.Complete("fail-on", true, choices(failOnChoices...))
 	f.StringVar(&c.lock, "lock", "", "hold a lock on `FILE` while running; if another run holds it, exit 4 at once")
 	return f
 }
@@ -134,8 +137,10 @@ func scanFlags(c *scanCmd) *cmdFlags {
 func (c *scanCmd) addOutputs(f *cmdFlags) {
 	f.StringVar(&c.format, "format", "", "output `FORMAT`: table, json, jsonl, csv, junit, prometheus or html (default: table on a terminal, jsonl otherwise)")
 	f.Short("f", "format")
+	f.Complete("format", false, choices(formats...))
 	f.Var(&c.outputs, "output", "write to `FILE` instead of standard output (FORMAT:FILE sets its format; repeatable)")
 	f.Short("o", "output")
+	f.Complete("output", false, outputPrefixes)
 }
 
 func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {

@@ -39,6 +39,11 @@ less --timeout-offset, bounds each scan. /metrics is the exporter's own health;
 Targets must be in a network given with --allow (repeatable): without one,
 every probe is refused. Host names are resolved once and the address checked is
 the address scanned. See docs/exporter.md for scrape configs and alerts.
+
+Examples:
+  portreach serve --allow 10.20.0.0/16
+  portreach serve --listen 127.0.0.1:9469 --allow 10.20.1.5,10.20.1.6 --concurrency 64
+  curl 'http://localhost:9469/probe?target=dc01&profile=domain-controller'
 `
 
 // serveCmd holds serve's flags.

@@ -27,6 +27,7 @@ var commands = []candidate{
 	{"profiles", "list the role profiles, or show one"},
 	{"rpc", "list RPC endpoints (135/tcp) and test their ports"},
 	{"serve", "Prometheus exporter"},
+	{"local", "this machine's listening ports, or checked against a profile"},
 	{"completion", "print a shell completion script"},
 	{"version", "print the version"},
 	{"help", "explain a command"},
@@ -41,6 +42,8 @@ func commandFlagSet(cmd string) *cmdFlags {
 		return rpcFlags(&rpcCmd{})
 	case "serve":
 		return serveFlags(&serveCmd{})
+	case "local":
+		return localFlags(&localCmd{})
 	case "profiles", "profile":
 		var files listFlag
 		return profilesFlags(&files)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -46,6 +47,8 @@ func TestComplete(t *testing.T) {
 		{[]string{"profiles", "show", "--profile-file"}, "", nil},
 		{[]string{"profiles", "exchange"}, "", nil},
 		{[]string{"version"}, "", nil},
+		{[]string{"local", "--profile"}, "exchange-2016-ma", []string{"exchange-2016-mailbox"}},
+		{[]string{"local", "-o"}, "htm", []string{"html:"}},
 	} {
 		got := values(complete(c.before, c.cur))
 		if !slices.Equal(got, c.want) {
@@ -56,7 +59,7 @@ func TestComplete(t *testing.T) {
 
 // Every flag of every command is offered, in both spellings.
 func TestCompleteEveryFlag(t *testing.T) {
-	for _, cmd := range []string{"scan", "rpc", "serve", "profiles"} {
+	for _, cmd := range []string{"scan", "rpc", "serve", "profiles", "local"} {
 		f := commandFlagSet(cmd)
 		offered := values(complete([]string{cmd}, "-"))
 		for long, s := range f.short {
@@ -141,5 +144,26 @@ func TestPowerShellScript(t *testing.T) {
 	}
 	if len(stack) != 0 || (quote != 0 && quote != '\n') {
 		t.Errorf("unclosed %q, quote %q", stack, quote)
+	}
+}
+
+// Every command completion offers exists and has help.
+func TestCompletedCommandsExist(t *testing.T) {
+	for _, c := range commands {
+		var out, errb strings.Builder
+		if code := run([]string{c.value, "--help"}, nil, &out, &errb); code != exitOK || out.Len() == 0 {
+			t.Errorf("%s --help: exit %d, stderr %q", c.value, code, errb.String())
+		}
+	}
+}
+
+// "help --help" and "--help -h" print the usage (they recursed until the stack
+// overflowed).
+func TestHelpOfHelp(t *testing.T) {
+	for _, args := range [][]string{{"help", "--help"}, {"--help", "-h"}, {"-h", "help"}} {
+		var out strings.Builder
+		if code := run(args, nil, &out, io.Discard); code != exitOK || !strings.HasPrefix(out.String(), "portreach: ") {
+			t.Errorf("%q: exit %d\n%s", args, code, out.String())
+		}
 	}
 }

@@ -38,18 +38,25 @@ required port not listening, a must-be-closed port listening; 2 bad input.
 // localCmd is "portreach local": it reuses scan's profile and output handling.
 type localCmd struct{ scanCmd }
 
-func runLocal(_ context.Context, args []string, stdout, stderr io.Writer) int {
-	c := &localCmd{scanCmd{stdout: stdout, stderr: stderr}}
+// localFlags defines local's flags, by help topic.
+func localFlags(c *localCmd) *cmdFlags {
 	c.profileNames.split = true
 	f := newCmdFlags("portreach local", localUsage)
 	f.Group(groupPorts)
 	f.Var(&c.profileNames, "profile", "check against role profile `NAME` (slug, name or alias; repeatable or comma-separated)")
+	f.Complete("profile", true, profileNames)
 	f.Var(&c.profileFiles, "profile-file", "add your own profiles from `FILE` (JSON, the schema of profiles/data)")
 	f.Group(groupOutput)
 	c.addOutputs(f)
 	f.BoolVar(&c.verbose, "verbose", false, "table: one row per port, and the purpose and source of every checked port")
 	f.Short("v", "verbose")
 	f.BoolVar(&c.noColor, "no-color", false, "no colours in the table (also when NO_COLOR is set)")
+	return f
+}
+
+func runLocal(_ context.Context, args []string, stdout, stderr io.Writer) int {
+	c := &localCmd{scanCmd{stdout: stdout, stderr: stderr}}
+	f := localFlags(c)
 	pos, code, done := f.parseArgs(args, stdout, stderr)
 	if done {
 		return code

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strings"
 	"syscall"
 )
 
@@ -90,7 +91,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, versionText(buildVersion, readBuildInfo(), runtime.GOOS+"/"+runtime.GOARCH))
 		return exitOK
 	case "help", "-h", "-help", "--help":
-		if len(rest) > 0 && rest[0] != "help" {
+		// "help scan" is "scan --help"; "help --help" and "--help -h" are help
+		// (they recursed without end).
+		if len(rest) > 0 && rest[0] != "help" && !strings.HasPrefix(rest[0], "-") {
 			return run([]string{rest[0], "--help"}, stdin, stdout, stderr)
 		}
 		fmt.Fprint(stdout, usage)

@@ -47,6 +47,7 @@ func TestComplete(t *testing.T) {
 		{[]string{"profiles", "show", "--profile-file"}, "", nil},
 		{[]string{"profiles", "exchange"}, "", nil},
 		{[]string{"version"}, "", nil},
+		{[]string{"rpc", "dc01", "--require"}, "msd", []string{"msdtc"}},
 		{[]string{"local", "--profile"}, "exchange-2016-ma", []string{"exchange-2016-mailbox"}},
 		{[]string{"local", "-o"}, "htm", []string{"html:"}},
 	} {

@@ -53,6 +53,15 @@ Exit status: 0 when the endpoint mapper answered, every registered dynamic TCP
 port is open and every --require interface binds; 1 otherwise; 2 for bad usage.
 `
 
+// rpcInterfaceNames offers --require the keys of the interface table.
+func rpcInterfaceNames() []candidate {
+	cs := []candidate{{"list", "print the interfaces --require knows"}}
+	for _, i := range msrpc.Interfaces {
+		cs = append(cs, candidate{i.Key, i.Name})
+	}
+	return cs
+}
+
 // rpcFormats are the formats rpc writes.
 var rpcFormats = []string{"table", "json", "jsonl", "csv"}
 
@@ -69,6 +78,7 @@ func rpcFlags(c *rpcCmd) *cmdFlags {
 	f.Group(groupPorts)
 	f.StringVar(&c.rangeSpec, "range", "", "the configured RPC port range `LO-HI` (e.g. 50000-50200): report registered ports outside it and test it")
 	f.Var(&c.require, "require", "the RPC interface `NAME|UUID` must be registered, reachable and bind (msdtc, drsuapi, …; \"list\" lists them); repeatable")
+	f.Complete("require", false, rpcInterfaceNames)
 	f.Group(groupTiming)
 	c.scanner.addTiming(f)
 	f.Group(groupOutput)

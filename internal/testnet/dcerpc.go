@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,42 +23,14 @@ import (
 func StartRPCServer(t testing.TB, h *Host, iface msrpc.Interface, port uint16) {
 	t.Helper()
 	tower := rpcTower(iface, port, h.Addr)
-	h.serveTCPConns(t, msrpc.EPMPort, func(c net.Conn) { serveRPC(c, msrpc.EPM, msrpc.EPMPort, tower) })
-	h.serveTCPConns(t, port, func(c net.Conn) { serveRPC(c, iface, port, nil) })
-}
-
-// serveTCPConns listens on a TCP port at h.Addr and runs serve on each
-// connection, which it closes afterwards, until the test ends.
-func (h *Host) serveTCPConns(t testing.TB, port uint16, serve func(net.Conn)) {
-	t.Helper()
-	var l net.Listener
-	err := h.inNetns(func() error {
-		var err error
-		l, err = net.Listen("tcp4", netip.AddrPortFrom(h.Addr, port).String())
-		return err
-	})
-	if err != nil {
-		t.Fatalf("testnet %s: listen on %d/tcp: %v", h.Name, port, err)
-	}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { l.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				_ = c.SetDeadline(time.Now().Add(30 * time.Second))
-				serve(c)
-			}()
+	serve := func(iface msrpc.Interface, port uint16, tower []byte) func(net.Conn) {
+		return func(c net.Conn) {
+			_ = c.SetDeadline(time.Now().Add(30 * time.Second))
+			serveRPC(c, iface, port, tower)
 		}
-	}()
+	}
+	h.serveTCPConns(t, msrpc.EPMPort, serve(msrpc.EPM, msrpc.EPMPort, tower))
+	h.serveTCPConns(t, port, serve(iface, port, nil))
 }
 
 // serveRPC answers binds (accepting iface only) and, when tower is set,

@@ -5,6 +5,7 @@ package testnet
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -20,6 +21,14 @@ import (
 // ends, so the port scans open: a stand-in for a service such as a SQL instance.
 func ServeTCP(t testing.TB, h *Host, port uint16) {
 	t.Helper()
+	h.serveTCPConns(t, port, func(net.Conn) {})
+}
+
+// serveTCPConns listens on a TCP port at h.Addr and runs serve on each
+// connection until the test ends; it closes the connection when serve returns,
+// and every connection still open when the test ends.
+func (h *Host) serveTCPConns(t testing.TB, port uint16, serve func(net.Conn)) {
+	t.Helper()
 	var l net.Listener
 	err := h.inNetns(func() error {
 		var err error
@@ -29,16 +38,38 @@ func ServeTCP(t testing.TB, h *Host, port uint16) {
 	if err != nil {
 		t.Fatalf("testnet %s: listen on %d/tcp: %v", h.Name, port, err)
 	}
-	done := make(chan struct{})
-	t.Cleanup(func() { l.Close(); <-done })
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	open := map[net.Conn]bool{}
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		for c := range open {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	wg.Add(1)
 	go func() {
-		defer close(done)
+		defer wg.Done()
 		for {
 			c, err := l.Accept()
 			if err != nil {
 				return
 			}
-			c.Close()
+			mu.Lock()
+			open[c] = true
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				serve(c)
+				mu.Lock()
+				delete(open, c)
+				mu.Unlock()
+				c.Close()
+			}()
 		}
 	}()
 }
@@ -104,37 +135,5 @@ func (h *Host) inNetns(fn func() error) error {
 // open without a byte, as a hung service does, until the test ends.
 func ServeSilentTCP(t testing.TB, h *Host, port uint16) {
 	t.Helper()
-	var l net.Listener
-	err := h.inNetns(func() error {
-		var err error
-		l, err = net.Listen("tcp4", netip.AddrPortFrom(h.Addr, port).String())
-		return err
-	})
-	if err != nil {
-		t.Fatalf("testnet %s: listen on %d/tcp: %v", h.Name, port, err)
-	}
-	var mu sync.Mutex
-	var held []net.Conn
-	done := make(chan struct{})
-	t.Cleanup(func() {
-		l.Close()
-		<-done
-		mu.Lock()
-		for _, c := range held {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	go func() {
-		defer close(done)
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			held = append(held, c)
-			mu.Unlock()
-		}
-	}()
+	h.serveTCPConns(t, port, func(c net.Conn) { _, _ = io.Copy(io.Discard, c) })
 }

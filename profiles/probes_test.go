@@ -39,3 +39,33 @@ func TestUDPEntriesHaveProbes(t *testing.T) {
 		}
 	}
 }
+
+// TestRPCInterfacesNamed: the RPC services issue 10 names are checked by
+// interface somewhere in the catalogue, and every name resolves (Load already
+// refuses one that does not).
+func TestRPCInterfacesNamed(t *testing.T) {
+	cat, err := profiles.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := map[string]bool{}
+	for _, p := range cat.Profiles() {
+		for _, e := range p.Entries {
+			for _, name := range e.Interfaces {
+				set, err := profiles.InterfaceSet(name)
+				if err != nil {
+					t.Errorf("%s %s: %v", p.Slug, e.Label(), err)
+				}
+				for _, i := range set {
+					named[i.Key] = true
+				}
+			}
+		}
+	}
+	for _, key := range []string{"msdtc", "drsuapi", "netlogon", "lsarpc", "samr", "frsrpc", "dfsr", "emsmdb", "nspi", "rfr",
+		"icpr", "clusapi", "eventlog6", "svcctl", "tsch"} {
+		if !named[key] {
+			t.Errorf("no dynamic-rpc entry names %s", key)
+		}
+	}
+}

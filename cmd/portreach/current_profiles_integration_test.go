@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/portreach/portreach/internal/testnet"
@@ -13,8 +14,8 @@ import (
 
 // The current global-catalog profile (which includes the Windows Server
 // 2016-2025 domain controller) against the one real domain controller Debian
-// ships: every port and RPC interface Samba implements passes, LSA, SAMR,
-// Netlogon and DRSUAPI each bind on their registered port, and what only a
+// ships: every port and RPC interface Samba implements passes (LSA, SAMR,
+// Netlogon and DRSUAPI each bind on their registered port), and what only a
 // Windows DC has fails, each named: AD Web Services (9389), DFS Replication
 // (not registered with the endpoint mapper) and Windows Time (Samba leaves NTP
 // to a separate daemon, which the test host does not run).
@@ -33,37 +34,39 @@ func TestCurrentDCProfileSamba(t *testing.T) {
 	rep := decodeReport(t, out)
 	var failed []string
 	for _, r := range results.Failed(rep.Results) {
-		failed = append(failed, fmt.Sprintf("%s/%d %s %s", r.Proto, r.Port, r.Under, results.Judge(&r).Why))
+		key := fmt.Sprintf("%s/%d %s", r.Proto, r.Port, results.Judge(&r).Why)
+		if r.Reason == results.ReasonNotRegistered {
+			key += ": " + r.Detail
+		}
+		failed = append(failed, key)
 	}
 	slices.Sort(failed)
 	want := []string{
-		"tcp/0 DFSR (897e2e5f-…) not-registered",
-		"tcp/9389  conn-refused",
-		"udp/123  port-unreachable",
+		"tcp/0 not-registered: DFSR (897e2e5f-…) is not registered with the endpoint mapper on a TCP port: the service is stopped or not installed",
+		"tcp/9389 conn-refused",
+		"udp/123 port-unreachable",
 	}
 	if !slices.Equal(failed, want) {
 		t.Errorf("failures\n got %q\nwant %q", failed, want)
 	}
-	bound := map[string]bool{}
+	// The interfaces Samba implements each bind on the port the endpoint mapper
+	// gives; every other required port Samba serves is met, by a reply of its
+	// protocol where the port has a probe.
+	var bound, met []string
 	for _, r := range rep.Results {
-		if r.Reason == results.ReasonRPCBindAck {
-			bound[r.Under] = true
-		}
-	}
-	for _, name := range []string{"LSA (12345778-…)", "SAMR (12345778-…)", "Netlogon (12345678-…)", "DRSUAPI (e3514235-…)"} {
-		if !bound[name] {
-			t.Errorf("%s did not bind; bound: %v", name, bound)
-		}
-	}
-	// Every required port Samba serves is met, by a reply of its protocol
-	// where the port has a probe.
-	var met []string
-	for _, r := range rep.Results {
-		if o := results.Judge(&r); o.Status == results.StatusMet && r.Under == "" {
+		switch o := results.Judge(&r); {
+		case r.Reason == results.ReasonRPCBindAck:
+			name, _, _ := strings.Cut(r.Detail, " registered on ")
+			bound = append(bound, name)
+		case o.Status == results.StatusMet:
 			met = append(met, fmt.Sprintf("%s/%d %s", r.Proto, r.Port, o.Why))
 		}
 	}
+	slices.Sort(bound)
 	slices.Sort(met)
+	if want := []string{"DRSUAPI (e3514235-…)", "LSA (12345778-…)", "Netlogon (12345678-…)", "SAMR (12345778-…)"}; !slices.Equal(bound, want) {
+		t.Errorf("bound\n got %q\nwant %q", bound, want)
+	}
 	wantMet := []string{
 		"tcp/135 epm-listed", "tcp/3268 syn-ack", "tcp/389 syn-ack", "tcp/445 syn-ack", "tcp/464 syn-ack",
 		"tcp/53 syn-ack", "tcp/88 syn-ack",

@@ -173,7 +173,8 @@ func probeRegistry(rs []results.Result, sum probeSummary) (*prometheus.Registry,
 	})
 
 	// A port reported twice for one host (a profile entry and a port a reply
-	// revealed) makes one series: the first result in results.Sort order, with
+	// revealed, two RPC interfaces on one port) makes one series: the first
+	// result in results.Sort order (the first failing one, if any fails), with
 	// the profiles of both, as the textfile output (results.WritePrometheus)
 	// writes it.
 	type port struct {
@@ -192,6 +193,9 @@ func probeRegistry(rs []results.Result, sum probeSummary) (*prometheus.Registry,
 		}
 		if p := seen[k]; p != nil {
 			p.profiles = append(p.profiles, profs...)
+			if results.Fails(r) && !results.Fails(p.r) {
+				p.r = r // a failing check on the port is not hidden by a passing one
+			}
 			continue
 		}
 		p := &port{r: r, key: k, profiles: slices.Clone(profs)}

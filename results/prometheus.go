@@ -135,8 +135,9 @@ var MetricHelp = map[string]string{
 // was). Every metric is a gauge.
 //
 // A port reported twice for one host (a profile entry and a port a reply
-// revealed, such as SQL Server's 1433) is written once, with the first result's
-// state and the profiles of both, since a series must be unique.
+// revealed, such as SQL Server's 1433; two RPC interfaces registered on one
+// port) is written once, with the first result's state (the first failing one's,
+// if any fails) and the profiles of both, since a series must be unique.
 //
 // Cardinality: MetricPortState has one series per port and state, so a scan of
 // N ports writes 8×N of them; textfile exports suit audits of role profiles,
@@ -159,6 +160,9 @@ func WritePrometheus(w io.Writer, rep *Report) error {
 		}
 		if p := seen[k]; p != nil {
 			p.profiles = append(p.profiles, profs...)
+			if Fails(r) && !Fails(p.r) {
+				p.r = r // a failing check on the port is not hidden by a passing one
+			}
 			continue
 		}
 		p := &port{r: r, profiles: slices.Clone(profs)}

@@ -223,3 +223,22 @@ func TestPrometheusCertExpiry(t *testing.T) {
 		t.Errorf("want exactly\n%s\nin\n%s", want, b.String())
 	}
 }
+
+// Two RPC interfaces registered on one port, one check met and one failed (a
+// bind refused): the port's single series says failed, whichever comes first.
+func TestPrometheusSharedPortFailing(t *testing.T) {
+	check := &Check{Profiles: []string{"domain-controller"}, Expect: ExpectOpen}
+	ok := Result{Target: "dc", Proto: TCP, Port: 49153, State: Open, Reason: ReasonRPCBindAck, Check: check, Detail: "LSA"}
+	bad := ok
+	bad.Reason, bad.Detail = ReasonRPCBindRejected, "DRSUAPI"
+	bad.Fail(ReasonRPCBindRejected)
+	for _, rs := range [][]Result{{ok, bad}, {bad, ok}} {
+		var b bytes.Buffer
+		if err := WritePrometheus(&b, &Report{Results: rs}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), MetricExpectationFailed+`{host="dc",address="",port="49153",proto="tcp",profile="domain-controller",expect="open"} 1`) {
+			t.Errorf("the failing interface is hidden:\n%s", b.String())
+		}
+	}
+}

@@ -266,9 +266,9 @@ func (f *cmdFlags) parseArgs(args []string, stdout, stderr io.Writer) (pos []str
 
 // printHelp writes the header, then the flags by topic:
 //
-//	Timing:
-//	  --timeout DURATION
-//	        longest wait for one answer (default 1s)
+//	Timing and load:
+//	      --timeout DURATION
+//	          longest DURATION to wait for one answer … (default 1s)
 func (f *cmdFlags) printHelp(w io.Writer) {
 	f.assign()
 	var b strings.Builder
@@ -284,19 +284,45 @@ func (f *cmdFlags) printHelp(w io.Writer) {
 			b.WriteString("  ")
 			if s, ok := f.short[fl.Name]; ok {
 				b.WriteString(dash(s) + ", ")
+			} else if len(fl.Name) > 2 {
+				b.WriteString("    ") // long names line up after the short forms
 			}
 			b.WriteString(dash(fl.Name))
 			if arg != "" {
 				b.WriteString(" " + arg)
 			}
-			b.WriteString("\n        " + usage)
 			if showDefault(fl) {
-				fmt.Fprintf(&b, " (default %s)", fl.DefValue)
+				usage += fmt.Sprintf(" (default %s)", fl.DefValue)
 			}
-			b.WriteByte('\n')
+			b.WriteString("\n" + wrap(usage, "          ", 80) + "\n")
 		}
 	}
 	io.WriteString(w, b.String())
+}
+
+// wrap breaks s into lines of at most width columns (a longer word stays
+// whole), each starting with indent.
+func wrap(s, indent string, width int) string {
+	var b strings.Builder
+	n := 0
+	for _, w := range strings.Fields(s) {
+		switch {
+		case n == 0:
+		case n+1+len(w) > width:
+			b.WriteByte('\n')
+			n = 0
+		default:
+			b.WriteByte(' ')
+			n++
+		}
+		if n == 0 {
+			b.WriteString(indent)
+			n = len(indent)
+		}
+		b.WriteString(w)
+		n += len(w)
+	}
+	return b.String()
 }
 
 // showDefault leaves out zero and empty defaults, as package flag does.

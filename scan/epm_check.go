@@ -370,6 +370,10 @@ func (r *run) interfaceCheck(ctx context.Context, h *host, p Port, set Interface
 			<-r.slots
 			var rpcErr *msrpc.Error
 			switch {
+			case err != nil && stopped(ctx):
+				// Cut off by Ctrl-C or --max-time: not a failure of the service.
+				x.State, x.Reason = results.Unknown, stopReason(ctx)
+				dd.text = at + ": open; the run stopped before the bind was answered"
 			case err == nil:
 				x.Reason, dd.Bind = results.ReasonRPCBindAck, "bind_ack"
 				dd.text = fmt.Sprintf("%s: bound (bind_ack, max frag %d)", at, ack.MaxRecv)

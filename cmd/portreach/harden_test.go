@@ -290,3 +290,28 @@ func TestMaxTimeAccountsForEveryHost(t *testing.T) {
 		}
 	}
 }
+
+// --update-baseline replaces the baseline keeping its mode (a 0600 baseline
+// used to become 0644), and help rpc prints its usage once.
+func TestBaselineModeAndRPCHelp(t *testing.T) {
+	dir := t.TempDir()
+	base := filepath.Join(dir, "base.json")
+	port := closedPort(t)
+	if code, _, errs := runScanArgs(t, "-p", port, "127.0.0.1", "-o", "json:"+base); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if err := os.Chmod(base, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runScanArgs(t, "-p", port, "127.0.0.1", "--baseline", base, "--update-baseline", "-f", "json"); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if fi, err := os.Stat(base); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("baseline mode %v (%v), want 0600 kept", fi.Mode(), err)
+	}
+	var out, errb bytes.Buffer
+	run([]string{"help", "rpc"}, strings.NewReader(""), &out, &errb)
+	if n := strings.Count(out.String(), "Usage:"); n != 1 {
+		t.Errorf("help rpc prints its usage %d times", n)
+	}
+}

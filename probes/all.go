@@ -62,7 +62,11 @@ var services = []*Service{
 	FTP,         // ftp.go
 	NNTP,        // nntp.go
 	HTTP, HTTPS, // http.go, tls.go
-	TLS, // tls.go
+	TLS,             // tls.go
+	SMB, NetBIOSSSN, // smb.go
+	LDAP, LDAPS, // ldap.go
+	KerberosTCP, // kerberos.go
+	DNSTCP,      // dns.go
 }
 
 // Services returns every TCP service confirmation.

@@ -338,3 +338,40 @@ func berAppendBase128(dst []byte, v uint64) []byte {
 	}
 	return append(dst, tmp[i:]...)
 }
+
+// berFrame returns the length of the TLV at the start of a stream (LDAP over
+// TCP sends back-to-back LDAPMessages), 0 while its header or contents are
+// incomplete, or an error for bytes that cannot start one.
+func berFrame(b []byte) (int, error) {
+	if len(b) < 2 {
+		return 0, nil
+	}
+	if b[0]&0x1f == 0x1f {
+		return 0, fmt.Errorf("%w: high tag number at a message start", errBER)
+	}
+	l, i := int(b[1]), 2
+	switch {
+	case l == 0x80 || l == 0xff:
+		return 0, fmt.Errorf("%w: length octet %#02x", errBER, l)
+	case l > 0x80:
+		n := l & 0x7f
+		if n > 4 {
+			return 0, fmt.Errorf("%w: %d length octets", errBER, n)
+		}
+		if len(b) < 2+n {
+			return 0, nil
+		}
+		l = 0
+		for _, c := range b[2 : 2+n] {
+			l = l<<8 | int(c)
+		}
+		i += n
+	}
+	if l > 16<<20 {
+		return 0, fmt.Errorf("%w: a %d-byte message", errBER, l)
+	}
+	if len(b) < i+l {
+		return 0, nil
+	}
+	return i + l, nil
+}

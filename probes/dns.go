@@ -106,6 +106,31 @@ type dnsQuery struct {
 	got             DNSDetail
 }
 
+// DNSTCP asks the DNS probe's two questions over TCP (53/tcp, RFC 7766; each
+// message preceded by its 2-octet length, RFC 1035 §4.2.2): zone transfers,
+// large answers and DNSSEC need it, and firewalls that allow only 53/udp break
+// them.
+var DNSTCP = &Service{
+	Name: "dns-tcp", Ports: []uint16{53},
+	Drift: []DriftField{
+		{Path: "dns.version", Why: "the DNS server software changed (version.bind, RFC 4892)"},
+		{Path: "dns.root_ns.rcode", Why: "the server answers the root NS question differently (e.g. REFUSED after an ACL change)"},
+	},
+	New: func(rnd io.Reader, _ string) (Dialog, error) {
+		q, err := newDNSQuery(rnd, Options{})
+		if err != nil {
+			return nil, err
+		}
+		ids := q.(*dnsQuery)
+		return &framedDialog{d: ServiceDetail{Service: "dns-tcp"}, q: q, prefix: 2, want: "a DNS reply",
+			set: func(d *ServiceDetail, det Detail) { d.DNS = det.(*DNSDetail) },
+			plausible: func(m []byte) bool { // one of our IDs
+				id := binary.BigEndian.Uint16(m)
+				return id == ids.idNS || id == ids.idVersion
+			}}, nil
+	},
+}
+
 func newDNSQuery(rnd io.Reader, _ Options) (Query, error) {
 	var b [4]byte
 	if _, err := io.ReadFull(rnd, b[:]); err != nil {

@@ -48,6 +48,23 @@ var Kpasswd = &Probe{
 	Detail: (*KerberosDetail)(nil),
 }
 
+// KerberosTCP sends the Kerberos probe's AS-REQ to a KDC over TCP (88/tcp,
+// RFC 4120 §7.2.2: each message preceded by its 4-octet length), which clients
+// fall back to when a reply is too big for UDP and Windows prefers outright.
+var KerberosTCP = &Service{
+	Name: "kerberos-tcp", Ports: []uint16{88},
+	Drift: []DriftField{{Path: "kerberos.realm", Why: "the KDC serves another realm"}},
+	New: func(rnd io.Reader, _ string) (Dialog, error) {
+		q, err := newKerberosQuery(rnd, Options{})
+		if err != nil {
+			return nil, err
+		}
+		return &framedDialog{d: ServiceDetail{Service: "kerberos-tcp"}, q: q, prefix: 4, want: "a Kerberos reply",
+			set:       func(d *ServiceDetail, det Detail) { d.Kerberos = det.(*KerberosDetail) },
+			plausible: func(m []byte) bool { return m[0] == krbTagError || m[0] == krbTagASRep }}, nil
+	},
+}
+
 // Constants of the AS-REQ, chosen so the request is byte-identical to the protocols.md
 // §6 dump given the same nonce.
 const (

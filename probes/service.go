@@ -2,6 +2,7 @@ package probes
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -130,6 +131,14 @@ type ServiceDetail struct {
 	TLS *TLSDetail `json:"tls,omitempty"`
 	// HTTP is an HTTP server's answer to GET /.
 	HTTP *HTTPDetail `json:"http,omitempty"`
+	// SMB is an SMB server's answer to NEGOTIATE.
+	SMB *SMBDetail `json:"smb,omitempty"`
+	// LDAP is what a directory's rootDSE says.
+	LDAP *LDAPDetail `json:"ldap,omitempty"`
+	// Kerberos and DNS are the UDP probes' details, from the same requests
+	// over TCP.
+	Kerberos *KerberosDetail `json:"kerberos,omitempty"`
+	DNS      *DNSDetail      `json:"dns,omitempty"`
 	// Note says why the conversation stopped early, when it did.
 	Note string `json:"note,omitempty"`
 }
@@ -146,6 +155,18 @@ func (d *ServiceDetail) Summary() string {
 	}
 	if d.HTTP != nil {
 		parts = append(parts, d.HTTP.summary())
+	}
+	if d.SMB != nil {
+		parts = append(parts, d.SMB.summary())
+	}
+	if d.LDAP != nil {
+		parts = append(parts, d.LDAP.summary())
+	}
+	if d.Kerberos != nil {
+		parts = append(parts, d.Kerberos.Summary())
+	}
+	if d.DNS != nil {
+		parts = append(parts, d.DNS.Summary())
 	}
 	if d.StartTLS {
 		parts = append(parts, "STARTTLS")
@@ -228,4 +249,69 @@ func (g *greetingDialog) Next(in []byte) (Step, error) {
 		return Step{}, wrongService(g.want, in)
 	}
 	return Step{Send: []byte("QUIT\r\n"), Done: true}, nil
+}
+
+// framedDialog speaks a datagram probe's exchange over TCP, where each message
+// is preceded by its length: 2 octets for DNS (RFC 1035 §4.2.2), 4 for
+// Kerberos (RFC 4120 §7.2.2, the high bit reserved). The requests and the
+// matching are the UDP probe's own.
+type framedDialog struct {
+	d      ServiceDetail
+	q      Query
+	prefix int
+	set    func(*ServiceDetail, Detail)
+	want   string
+	sent   bool
+	// plausible says whether the first bytes of a message (at least two) can
+	// start an answer, so that another service is told at once rather than
+	// after the timeout.
+	plausible func(msg []byte) bool
+}
+
+func (f *framedDialog) Detail() *ServiceDetail { return &f.d }
+
+func (f *framedDialog) Next(in []byte) (Step, error) {
+	if !f.sent {
+		f.sent = true
+		var out []byte
+		for _, p := range f.q.Packets() {
+			if f.prefix == 2 {
+				out = binary.BigEndian.AppendUint16(out, uint16(len(p)))
+			} else {
+				out = binary.BigEndian.AppendUint32(out, uint32(len(p)))
+			}
+			out = append(out, p...)
+		}
+		return Step{Send: out}, nil
+	}
+	matched := false
+	for len(in) >= f.prefix {
+		var n int
+		if f.prefix == 2 {
+			n = int(binary.BigEndian.Uint16(in))
+		} else {
+			n = int(binary.BigEndian.Uint32(in) & 0x7fffffff)
+		}
+		if n > 1<<20 || len(in) >= f.prefix+2 && !f.plausible(in[f.prefix:]) {
+			return Step{}, wrongService(f.want, in)
+		}
+		if len(in) < f.prefix+n {
+			break
+		}
+		det, err := f.q.Match(in[f.prefix : f.prefix+n])
+		switch {
+		case errors.Is(err, ErrNotMine) && !matched && f.d.Note == "":
+			return Step{}, wrongService(f.want, in)
+		case err != nil:
+			f.d.Note = err.Error()
+		default:
+			matched = true
+			f.set(&f.d, det)
+		}
+		in = in[f.prefix+n:]
+		if c, ok := f.q.(Completer); !ok || c.Complete() {
+			return Step{Done: true}, nil
+		}
+	}
+	return Step{}, nil
 }

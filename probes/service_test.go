@@ -197,11 +197,15 @@ func TestServiceConformance(t *testing.T) {
 			continue
 		}
 		// Garbage is never the service: the dialog says so once it has seen
-		// enough (at most a line's worth).
+		// enough (a line, or identifyAfter bytes). (A dialog still waiting when
+		// the server stops is the scanner's wrong-service too.)
 		for _, g := range garbage {
 			d := newDialog(t, s)
 			st, _ := d.Next(nil)
 			g = append(append([]byte(nil), g...), "\r\n\r\n"...)
+			for len(g) < identifyAfter {
+				g = append(g, "\r\n"...)
+			}
 			if _, err := d.Next(g); err == nil {
 				t.Errorf("%s: took garbage %x (after sending %q)", s.Name, g, st.Send)
 			}
@@ -211,7 +215,9 @@ func TestServiceConformance(t *testing.T) {
 
 func FuzzServiceDialogs(f *testing.F) {
 	for _, c := range []string{"smtp_postfix_greeting.hex", "smtp_postfix_ehlo.hex", "imap_dovecot_greeting.hex",
-		"imap_dovecot_capability.hex", "pop3_dovecot_greeting.hex", "pop3_dovecot_capa.hex", "http_nginx_401.hex"} {
+		"imap_dovecot_capability.hex", "pop3_dovecot_greeting.hex", "pop3_dovecot_capa.hex", "http_nginx_401.hex",
+		"smb_samba_negotiate.hex", "netbios-ssn_samba_session.hex", "ldap_samba_rootdse.hex", "ldap_samba_starttls.hex",
+		"kerberos-tcp_samba_error.hex", "dns-tcp_samba.hex"} {
 		f.Add(capture(f, c))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -219,7 +225,7 @@ func FuzzServiceDialogs(f *testing.F) {
 			// The input as the first reply, then as the second after a real
 			// greeting, so that later states are reached too.
 			for _, first := range [][]byte{nil, []byte("220 x\r\n"), []byte("* OK x\r\n"), []byte("+OK x\r\n")} {
-				d, err := s.New(&ikeCounter{}, "h")
+				d, err := s.New(bytes.NewReader(make([]byte, 256)), "h")
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -240,4 +246,81 @@ func FuzzServiceDialogs(f *testing.F) {
 			}
 		}
 	})
+}
+
+// zeroDialog is the dialog the Samba captures answered: every random byte zero.
+func zeroDialog(t testing.TB, s *Service) Dialog {
+	d, err := s.New(bytes.NewReader(make([]byte, 256)), "198.18.0.2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestSMBNegotiateBytes(t *testing.T) {
+	req := smbNegotiate([16]byte{}, [32]byte{})
+	for _, c := range []struct {
+		name string
+		got  []byte
+		want string
+	}{
+		{"direct TCP header", req[:4], "0000009e"},
+		{"SMB2 header: magic, size 64, NEGOTIATE, 1 credit", req[4:20], "fe534d42 4000 0000 00000000 0000 0100"},
+		{"StructureSize 36, 5 dialects, signing enabled", req[68:74], "2400 0500 0100"},
+		{"context offset 112, one context", req[96:102], "70000000 0100"},
+		{"dialects 2.0.2 to 3.1.1, padding", req[104:116], "0202 1002 0003 0203 1103 0000"},
+		{"preauth context: SHA-512, 32-byte salt", req[116:130], "0100 2600 00000000 0100 2000 0100"},
+	} {
+		if want := ikeMustHex(t, c.want); !bytes.Equal(c.got, want) {
+			t.Errorf("%s: got %x want %x", c.name, c.got, want)
+		}
+	}
+	if len(req) != 4+0x9e {
+		t.Errorf("%d bytes", len(req))
+	}
+}
+
+func TestSambaDialogs(t *testing.T) {
+	d := zeroDialog(t, SMB)
+	if _, err := converse(t, d, capture(t, "smb_samba_negotiate.hex")); err != nil {
+		t.Fatal(err)
+	}
+	if s := d.Detail().SMB; s == nil || s.Dialect != "3.1.1" || !s.SigningRequired || !slices.Contains(s.Capabilities, "LARGE_MTU") {
+		t.Errorf("smb: %+v", s)
+	}
+
+	d = zeroDialog(t, NetBIOSSSN)
+	sent, err := converse(t, d, capture(t, "netbios-ssn_samba_session.hex"), capture(t, "netbios-ssn_samba_negotiate.hex"))
+	if err != nil || len(sent) != 2 || !strings.HasPrefix(sent[0], "\x81\x00\x00\x44\x20CKFDENECFDEFFCFGEFFCCACACACACACA\x00") {
+		t.Fatalf("netbios-ssn: %q %v", sent, err)
+	}
+	if s := d.Detail().SMB; s == nil || s.Dialect != "3.1.1" {
+		t.Errorf("netbios-ssn: %+v", s)
+	}
+
+	d = zeroDialog(t, LDAP)
+	sent, err = converse(t, d, capture(t, "ldap_samba_rootdse.hex"), capture(t, "ldap_samba_starttls.hex"))
+	if err != nil || len(sent) != 3 || sent[2] != "<starttls>" {
+		t.Fatalf("ldap: %q %v", sent, err)
+	}
+	l := d.Detail().LDAP
+	if l == nil || l.DNSHostName != "labdc.lab.example" || l.DefaultNamingContext != "DC=lab,DC=example" || !l.GlobalCatalogReady || l.DCFunctionality != "2008 R2" {
+		t.Errorf("ldap: %+v", l)
+	}
+
+	d = zeroDialog(t, KerberosTCP)
+	if _, err := converse(t, d, capture(t, "kerberos-tcp_samba_error.hex")); err != nil {
+		t.Fatal(err)
+	}
+	if k := d.Detail().Kerberos; k == nil || k.ErrorName != "C_PRINCIPAL_UNKNOWN" {
+		t.Errorf("kerberos-tcp: %+v", k)
+	}
+
+	d = zeroDialog(t, DNSTCP)
+	if _, err := converse(t, d, capture(t, "dns-tcp_samba.hex")); err != nil {
+		t.Fatal(err)
+	}
+	if n := d.Detail().DNS; n == nil || n.RootNS == nil || n.VersionBind == nil {
+		t.Errorf("dns-tcp: %+v", n)
+	}
 }

@@ -391,8 +391,7 @@ var remedies = map[Reason]string{
 	ReasonInstanceNotListed: "The SQL Server Browser does not list the instance: start the instance (and the SQL Server Browser service), or check its name.",
 	ReasonInstanceNoTCP:     "The instance does not listen on TCP: enable the TCP/IP protocol in SQL Server Configuration Manager and restart the instance.",
 	// Reasons of service confirmation (what answers behind an open port).
-	ReasonWrongService:  "Another service than the expected one answers on the port: check which program holds it (portreach local on the server) and move one of them.",
-	ReasonServiceSilent: "The port accepts connections but the service never answers: a proxy, a half-started or hung service, or something else holding the port. Restart the service and check what listens (portreach local).",
+	ReasonWrongService:  "The expected service does not answer on the port: another one does, or something accepts and says nothing (a load balancer with no healthy server, a port forward to the wrong host). Check what holds the port (portreach local on the server) and the forwarding.",
 	ReasonTLSFailed:     "The TLS handshake failed: enable a TLS version and cipher suites clients share (TLS 1.2 or later), and bind a certificate to the port.",
 	ReasonCertExpired:   "The certificate has expired: renew it and bind the new one to the service.",
 	ReasonCertExpiring:  "The certificate expires soon: renew it before it does.",

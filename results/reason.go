@@ -49,7 +49,6 @@ const (
 	ReasonRPCBindError    Reason = "rpc-bind-error"
 	// TCP service confirmation (the port stays open; its check fails)
 	ReasonWrongService  Reason = "wrong-service"
-	ReasonServiceSilent Reason = "service-silent"
 	ReasonTLSFailed     Reason = "tls-failed"
 	ReasonCertExpired   Reason = "cert-expired"
 	ReasonCertExpiring  Reason = "cert-expiring"
@@ -105,8 +104,7 @@ var vocabulary = []struct {
 	{ReasonRPCBindAck, "the RPC interface's registered port accepted a DCE/RPC bind to it: the service itself answered"},
 	{ReasonRPCBindRejected, "the registered port spoke DCE/RPC but refused a bind to the interface (bind_nak, abstract syntax rejected): it is not that service"},
 	{ReasonRPCBindError, "the registered port accepted the connection, but the bind got no DCE/RPC answer (reset, timeout, not DCE/RPC)"},
-	{ReasonWrongService, "the port is open, but another service than the expected one answered (445 open, but it answered HTTP)"},
-	{ReasonServiceSilent, "the port accepted the connection, but the expected service never answered (closed, reset or silent)"},
+	{ReasonWrongService, "the port is open, but the expected service did not answer: another one did (445 open, but it answered HTTP), or nothing did (closed, reset or silent)"},
 	{ReasonTLSFailed, "the TLS handshake on a TLS port failed (no common version or cipher, handshake refused)"},
 	{ReasonCertExpired, "the server's certificate (or one it sent with it) has expired"},
 	{ReasonCertExpiring, "the server's certificate expires within --cert-days days"},

@@ -103,7 +103,7 @@ func (s *run) confirm(ctx context.Context, h *host, res *results.Result, svc *pr
 	res.Detail = d.Summary()
 	if reason != "" {
 		res.Fail(reason)
-		if reason == results.ReasonWrongService || reason == results.ReasonServiceSilent {
+		if reason == results.ReasonWrongService {
 			res.Detail = note
 		}
 	}
@@ -190,11 +190,16 @@ func (s *run) converse(ctx context.Context, h *host, port uint16, svc *probes.Se
 			if step, err = dlg.Next(buf); err != nil {
 				return dialogError(svc, err, heard)
 			}
-			heard = true
+			// The service is recognised once the dialog moves on.
+			heard = heard || step.Done || step.StartTLS || len(step.Send) > 0
 			continue
 		}
 		if rerr != nil {
-			return ioEnd(svc, rerr, heard || len(buf) > 0)
+			if !heard && len(buf) > 0 {
+				// Bytes came, but never the start of an answer.
+				return results.ReasonWrongService, fmt.Sprintf("want %s, it answered %s", svc.Name, probes.Identify(buf))
+			}
+			return ioEnd(svc, rerr, heard)
 		}
 	}
 }
@@ -255,7 +260,7 @@ func ioEnd(svc *probes.Service, err error, heard bool) (results.Reason, string) 
 		what = err.Error()
 	}
 	if !heard {
-		return results.ReasonServiceSilent, fmt.Sprintf("no %s reply: the port accepted the connection, then %s", svc.Name, what)
+		return results.ReasonWrongService, fmt.Sprintf("no %s reply: the port accepted the connection, then %s", svc.Name, what)
 	}
 	return "", fmt.Sprintf("%s %s", svc.Name, what)
 }

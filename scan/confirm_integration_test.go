@@ -3,6 +3,7 @@
 package scan
 
 import (
+	"bytes"
 	"crypto/x509"
 	"encoding/hex"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -189,4 +191,109 @@ func transcript(t *testing.T, addr netip.Addr, port uint16, sends ...string) {
 		t.Logf("capture %d/tcp after %q:\n%s", port, s, hex.Dump(got))
 		fmt.Printf("CAPTURE %d %q %x\n", port, s, got)
 	}
+}
+
+// TestConfirmSambaIntegration: a Samba AD DC's SMB negotiate on 445 and after a
+// NetBIOS session request on 139, its rootDSE over LDAP (389, and StartTLS's
+// certificate), LDAPS, the Global Catalog ports, and Kerberos and DNS over TCP.
+// Debian packages: see testnet.StartSambaDC.
+func TestConfirmSambaIntegration(t *testing.T) {
+	testnet.Require(t)
+	h := testnet.NewHost(t)
+	dc := testnet.StartSambaDC(t, h)
+	for _, p := range []uint16{445, 139, 389, 636, 3268, 3269, 88, 53} {
+		h.WaitTCP(t, p)
+	}
+	for _, c := range []struct {
+		port uint16
+		svc  *probes.Service
+	}{{445, probes.SMB}, {139, probes.NetBIOSSSN}, {389, probes.LDAP}, {88, probes.KerberosTCP}, {53, probes.DNSTCP}} {
+		serviceTranscript(t, h.Addr, c.port, c.svc)
+	}
+	s := &Scanner{Confirm: Confirm{Checked: true, CertDays: -1}}
+	got := scanDaemon(t, s, h.Addr,
+		serviceTCP(445, "SMB", results.ExpectOpen), serviceTCP(139, "NetBIOS Session Service", results.ExpectOpen),
+		serviceTCP(389, "LDAP", results.ExpectOpen), serviceTCP(636, "LDAP SSL", results.ExpectOpen),
+		serviceTCP(3268, "Global catalog", results.ExpectOpen), serviceTCP(3269, "Global catalog (SSL)", results.ExpectOpen),
+		serviceTCP(88, "Kerberos", results.ExpectOpen), serviceTCP(53, "DNS", results.ExpectOpen))
+	for _, c := range []struct {
+		port    uint16
+		service string
+	}{{445, "smb"}, {139, "netbios-ssn"}} {
+		d := confirmed(t, got, c.port, c.service, "")
+		if d.SMB == nil || d.SMB.Dialect != "3.1.1" || !d.SMB.SigningRequired {
+			t.Errorf("%d: %+v", c.port, d.SMB)
+		}
+	}
+	for _, c := range []struct {
+		port     uint16
+		service  string
+		starttls bool
+	}{{389, "ldap", true}, {636, "ldaps", false}, {3268, "ldap", true}, {3269, "ldaps", false}} {
+		d := confirmed(t, got, c.port, c.service, "")
+		if d.LDAP == nil || !strings.EqualFold(d.LDAP.DNSHostName, strings.ToLower(dc.Host)+"."+strings.ToLower(dc.Realm)) ||
+			d.LDAP.DefaultNamingContext != "DC=lab,DC=example" || d.StartTLS != c.starttls || d.TLS == nil || d.TLS.FingerprintSHA256 == "" {
+			t.Errorf("%d: %+v %+v", c.port, d.LDAP, d.TLS)
+		}
+	}
+	// The KDC names the realm asked for, the probe's (as over UDP).
+	if d := confirmed(t, got, 88, "kerberos-tcp", ""); d.Kerberos == nil || d.Kerberos.ErrorName != "C_PRINCIPAL_UNKNOWN" {
+		t.Errorf("88: %+v", d.Kerberos)
+	}
+	if d := confirmed(t, got, 53, "dns-tcp", ""); d.DNS == nil || d.DNS.RootNS == nil {
+		t.Errorf("53: %+v", d.DNS)
+	}
+}
+
+// TestConfirmWrongServiceIntegration: a plain TCP listener where a profile
+// expects SMB is open, and its check fails with wrong-service.
+func TestConfirmWrongServiceIntegration(t *testing.T) {
+	testnet.Require(t)
+	h := testnet.NewHost(t)
+	testnet.ServeTCP(t, h, 445)
+	got := scanDaemon(t, &Scanner{Timeout: 500 * time.Millisecond, Confirm: Confirm{Checked: true}}, h.Addr, serviceTCP(445, "SMB", results.ExpectOpen))
+	r := got["tcp/445"]
+	confirmed(t, got, 445, "smb", results.ReasonWrongService)
+	if !strings.HasPrefix(r.Detail, "no smb reply: the port accepted the connection, then") {
+		t.Errorf("detail %q", r.Detail)
+	}
+}
+
+// serviceTranscript drives svc's dialog, with IDs drawn from zeros, over a plain
+// connection and logs every reply in hex up to a STARTTLS, for the captures in
+// probes/testdata (run with PORTREACH_CAPTURE=1 and -v). Unit tests replay them
+// against a dialog made from the same zeros.
+func serviceTranscript(t *testing.T, addr netip.Addr, port uint16, svc *probes.Service) {
+	if os.Getenv("PORTREACH_CAPTURE") == "" {
+		return
+	}
+	d, err := svc.New(bytes.NewReader(make([]byte, 256)), addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.DialTimeout("tcp", netip.AddrPortFrom(addr, port).String(), 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var buf []byte
+	chunk := make([]byte, 65536)
+	step, err := d.Next(nil)
+	for err == nil && !step.Done && !step.StartTLS {
+		if len(step.Send) > 0 {
+			if len(buf) > 0 {
+				fmt.Printf("CAPTURE %s %d %x\n", svc.Name, port, buf)
+			}
+			c.Write(step.Send)
+			buf = nil
+		}
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		n, rerr := c.Read(chunk)
+		buf = append(buf, chunk[:n]...)
+		if rerr != nil {
+			break
+		}
+		step, err = d.Next(buf)
+	}
+	fmt.Printf("CAPTURE %s %d %x\n", svc.Name, port, buf)
 }

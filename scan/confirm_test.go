@@ -75,7 +75,7 @@ func TestConfirmVerdicts(t *testing.T) {
 	}{
 		{smtp, "", `"220 fake ESMTP"`},
 		{http, results.ReasonWrongService, "want an SMTP 220 greeting, it answered HTTP"},
-		{silent, results.ReasonServiceSilent, "no smtp reply: the port accepted the connection, then"},
+		{silent, results.ReasonWrongService, "no smtp reply: the port accepted the connection, then"},
 	} {
 		r := got[key(results.TCP, c.port)]
 		o := results.Judge(&r)

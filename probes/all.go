@@ -67,6 +67,8 @@ var services = []*Service{
 	LDAP, LDAPS, // ldap.go
 	KerberosTCP, // kerberos.go
 	DNSTCP,      // dns.go
+	RDP,         // rdp.go
+	TDS,         // tds.go
 }
 
 // Services returns every TCP service confirmation.

@@ -139,6 +139,10 @@ type ServiceDetail struct {
 	// over TCP.
 	Kerberos *KerberosDetail `json:"kerberos,omitempty"`
 	DNS      *DNSDetail      `json:"dns,omitempty"`
+	// RDP is a Remote Desktop server's answer to the connection request.
+	RDP *RDPDetail `json:"rdp,omitempty"`
+	// TDS is a SQL Server's PRELOGIN response.
+	TDS *TDSDetail `json:"tds,omitempty"`
 	// Note says why the conversation stopped early, when it did.
 	Note string `json:"note,omitempty"`
 }
@@ -167,6 +171,12 @@ func (d *ServiceDetail) Summary() string {
 	}
 	if d.DNS != nil {
 		parts = append(parts, d.DNS.Summary())
+	}
+	if d.RDP != nil {
+		parts = append(parts, d.RDP.summary())
+	}
+	if d.TDS != nil {
+		parts = append(parts, d.TDS.summary())
 	}
 	if d.StartTLS {
 		parts = append(parts, "STARTTLS")

@@ -217,7 +217,8 @@ func FuzzServiceDialogs(f *testing.F) {
 	for _, c := range []string{"smtp_postfix_greeting.hex", "smtp_postfix_ehlo.hex", "imap_dovecot_greeting.hex",
 		"imap_dovecot_capability.hex", "pop3_dovecot_greeting.hex", "pop3_dovecot_capa.hex", "http_nginx_401.hex",
 		"smb_samba_negotiate.hex", "netbios-ssn_samba_session.hex", "ldap_samba_rootdse.hex", "ldap_samba_starttls.hex",
-		"kerberos-tcp_samba_error.hex", "dns-tcp_samba.hex"} {
+		"kerberos-tcp_samba_error.hex", "dns-tcp_samba.hex", "rdp_xrdp_negotiate.hex", "rdp_redemption_legacy.hex",
+		"tds_spec_prelogin.hex"} {
 		f.Add(capture(f, c))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -322,5 +323,46 @@ func TestSambaDialogs(t *testing.T) {
 	}
 	if n := d.Detail().DNS; n == nil || n.RootNS == nil || n.VersionBind == nil {
 		t.Errorf("dns-tcp: %+v", n)
+	}
+}
+
+func TestRDPDialog(t *testing.T) {
+	d := zeroDialog(t, RDP)
+	sent, err := converse(t, d, capture(t, "rdp_xrdp_negotiate.hex"))
+	if err != nil || len(sent) != 2 || sent[0] != string(rdpConnectionRequest) || sent[1] != "<starttls>" {
+		t.Fatalf("%q %v", sent, err)
+	}
+	if r := d.Detail().RDP; r == nil || r.Protocol != "TLS" {
+		t.Errorf("%+v", r)
+	}
+	// [MS-RDPBCGR] 4.1.1's request bytes, without its cookie.
+	if want := ikeMustHex(t, "0300 0013 0ee0 0000 0000 00 01 00 0800 0b000000"); !bytes.Equal(rdpConnectionRequest, want) {
+		t.Errorf("request %x", rdpConnectionRequest)
+	}
+	d = zeroDialog(t, RDP)
+	if sent, err := converse(t, d, capture(t, "rdp_redemption_legacy.hex")); err != nil || len(sent) != 1 || d.Detail().RDP.Protocol != "standard RDP security" {
+		t.Errorf("legacy: %q %v %+v", sent, err, d.Detail().RDP)
+	}
+}
+
+func TestTDSDialog(t *testing.T) {
+	// [MS-TDS] 4.1's example request, with zero version and thread ID,
+	// ENCRYPT_OFF and MARS off.
+	want := ikeMustHex(t, "12 01 00 2F 00 00 01 00 00 00 1A 00 06 01 00 20 00 01 02 00 21 00 01 03 00 22 00 04 04 00 26 00 01 FF 00 00 00 00 00 00 00 00 00 00 00 00 00")
+	if !bytes.Equal(tdsPreloginRequest, want) {
+		t.Errorf("request\n got %x\nwant %x", tdsPreloginRequest, want)
+	}
+	d := zeroDialog(t, TDS)
+	if _, err := converse(t, d, capture(t, "tds_spec_prelogin.hex")); err != nil {
+		t.Fatal(err)
+	}
+	if s := d.Detail().Summary(); s != "SQL Server 2022 (16.0.1000.6), encryption off" {
+		t.Errorf("summary %q", s)
+	}
+	// An option pointing outside the packet is malformed, not read.
+	bad := capture(t, "tds_spec_prelogin.hex")
+	bad[8+2] = 0xff
+	if _, err := converse(t, zeroDialog(t, TDS), bad); !errors.Is(err, ErrWrongService) {
+		t.Errorf("option beyond the packet: %v", err)
 	}
 }

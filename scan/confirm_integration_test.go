@@ -297,3 +297,33 @@ func serviceTranscript(t *testing.T, addr netip.Addr, port uint16, svc *probes.S
 	}
 	fmt.Printf("CAPTURE %s %d %x\n", svc.Name, port, buf)
 }
+
+// TestConfirmRDPAndTDSIntegration: xrdp's negotiation (TLS chosen, its
+// certificate read after it) on 3389, and a PRELOGIN stand-in built from
+// [MS-TDS] on 1433 and on an instance port a plan names. Debian package: xrdp.
+func TestConfirmRDPAndTDSIntegration(t *testing.T) {
+	testnet.Require(t)
+	h := testnet.NewHost(t)
+	ca := testnet.NewCA(t)
+	dir := testnet.Dir(t, "")
+	cert, key := ca.Issue(t, dir, "rdp.lab.example", time.Now().Add(200*24*time.Hour), net.IP(h.Addr.AsSlice()))
+	testnet.StartXRDP(t, h, cert, key)
+	testnet.ServeTDSPrelogin(t, h, 1433, 16, 0, 1000, 6, 0x00)
+	testnet.ServeTDSPrelogin(t, h, 49733, 15, 0, 2000, 5, 0x03)
+	for _, p := range []uint16{3389, 1433, 49733} {
+		h.WaitTCP(t, p)
+	}
+	instance := serviceTCP(49733, "SQL Server instance SQLEXPRESS", results.ExpectOpen)
+	instance.Probe = "tds"
+	got := scanDaemon(t, &Scanner{Confirm: Confirm{Checked: true}}, h.Addr,
+		serviceTCP(3389, "Terminal Services", results.ExpectOpen), serviceTCP(1433, "SQL Server", results.ExpectOpen), instance)
+	if d := confirmed(t, got, 3389, "rdp", ""); d.RDP == nil || d.RDP.Protocol != "TLS" || d.TLS == nil || d.TLS.Subject != "CN=rdp.lab.example" {
+		t.Errorf("3389: %+v %+v", d.RDP, d.TLS)
+	}
+	if d := confirmed(t, got, 1433, "tds", ""); d.TDS == nil || d.TDS.Version != "16.0.1000.6" || d.TDS.Product != "SQL Server 2022" || d.TDS.Encryption != "off" {
+		t.Errorf("1433: %+v", d.TDS)
+	}
+	if d := confirmed(t, got, 49733, "tds", ""); d.TDS == nil || d.TDS.Version != "15.0.2000.5" || d.TDS.Encryption != "required" {
+		t.Errorf("49733: %+v", d.TDS)
+	}
+}

@@ -1,7 +1,7 @@
-// Package probes holds the wire formats of portreach's UDP service probes and of the
-// MS-RPC endpoint mapper: requests built from random transaction IDs, replies matched
-// against them and summarised. It opens no sockets and keeps no clocks; package scan
-// does both.
+// Package probes holds the wire formats of portreach's UDP service probes and of its
+// TCP service confirmations: requests built from random transaction IDs, replies
+// matched against them and summarised. It opens no sockets and keeps no clocks;
+// package scan does both (and the TLS handshakes).
 //
 // Each protocol has a file of its own (dns.go, snmp.go, llmnr.go …); probes that
 // send nothing protocol-specific, only an empty datagram to draw ICMP from a closed
@@ -36,4 +36,15 @@
 //     failing cleanly, drift fields that exist in the detail type.
 //  7. For a real daemon, add scan/probes_NAME_integration_test.go with a test
 //     host from internal/testnet, and the Debian package to .ci/packages.txt.
+//
+// # Adding a TCP service confirmation
+//
+// The same steps, with a Service instead of a Probe: a Dialog whose Next is
+// given the bytes received so far and says what to send, when to run a TLS
+// handshake (STARTTLS) and when it is done, returning an error that wraps
+// ErrWrongService as soon as the bytes cannot be its service's (Identify names
+// what they are). Its findings go in a part of ServiceDetail; Drift paths are
+// into ServiceDetail. List it in services in all.go; TestServiceConformance
+// checks it, converse in service_test.go replays captured replies byte by byte,
+// and FuzzServiceDialogs takes its captures as seeds.
 package probes

@@ -20,8 +20,10 @@ func TestUDPEntriesHaveProbes(t *testing.T) {
 	for _, p := range cat.Profiles() {
 		for _, e := range p.Entries {
 			if e.Probe != "" {
-				if _, ok := probes.ByName(e.Probe); !ok {
-					t.Errorf("%s %s: probe %q does not exist", p.Slug, e.Label(), e.Probe)
+				_, udp := probes.ByName(e.Probe)
+				_, tcp := probes.ServiceByName(e.Probe)
+				if e.Proto == results.UDP && !udp || e.Proto == results.TCP && !tcp {
+					t.Errorf("%s %s: %s probe %q does not exist", p.Slug, e.Label(), e.Proto, e.Probe)
 				}
 				continue
 			}

@@ -123,7 +123,7 @@ type Entry struct {
 	Kind    Kind                `json:"kind"`    // "", "dynamic-rpc" or "negotiated"
 	Service string              `json:"service"` // application protocol or service: "Kerberos"
 	Purpose string              `json:"purpose"` // why the port is needed, one line
-	Probe   string              `json:"probe"`   // UDP probe name; "" = the probe registered for the port, if any
+	Probe   string              `json:"probe"`   // UDP probe, or TCP service to confirm (probes.ServiceByName); "" = the port's default, if any
 	Expect  results.Expectation `json:"expect"`  // open (required), optional or closed
 	Role    string              `json:"role"`    // destination role; "" = the scanned host
 	// Interfaces, for a dynamic-rpc entry, name the RPC interfaces that make up
@@ -285,8 +285,9 @@ func (c *Catalog) Profiles() []*Profile { return slices.Clone(c.profiles) }
 // Profile returns the profile with exactly that slug, or nil.
 func (c *Catalog) Profile(slug string) *Profile { return c.bySlug[slug] }
 
-// ProbeNames returns every UDP probe name the catalogue's entries use, sorted, so
-// that a test next to the probes can check each one exists.
+// ProbeNames returns every probe name the catalogue's entries use (UDP probes
+// and TCP services to confirm), sorted, so that a test next to the probes can
+// check each one exists.
 func (c *Catalog) ProbeNames() []string {
 	var names []string
 	for _, p := range c.profiles {

@@ -40,7 +40,7 @@ func TestBuiltinData(t *testing.T) {
 			if !slices.Contains(seedDocs, e.Source.Document) || e.Source.Section == "" {
 				t.Errorf("%s (%s): entry %s has source %+v; want a seed document and a section", p.Slug, e.Pos, e.Label(), e.Source)
 			}
-			if e.Probe != "" && e.Proto != results.UDP {
+			if e.Probe != "" && e.Proto != results.UDP && e.Proto != results.TCP {
 				t.Errorf("%s: probe on %s", e.Pos, e.Label())
 			}
 		}
@@ -90,7 +90,7 @@ func TestBuiltinData(t *testing.T) {
 
 func TestProbeNames(t *testing.T) {
 	got := load(t).ProbeNames()
-	want := []string{"cldap", "dns", "ike", "ike-natt", "kerberos", "kpasswd", "l2tp", "msmq", "nbstat", "netbios-dgm", "ntp", "radius", "snmp", "snmptrap", "sqlbrowser", "ssdp", "tftp"}
+	want := []string{"cldap", "dns", "ike", "ike-natt", "kerberos", "kpasswd", "l2tp", "ldaps", "msmq", "nbstat", "netbios-dgm", "ntp", "radius", "snmp", "snmptrap", "sqlbrowser", "ssdp", "tftp"}
 	if !slices.Equal(got, want) {
 		t.Errorf("ProbeNames() = %v\nwant %v", got, want)
 	}

@@ -100,8 +100,8 @@ func (e *Entry) validate(c *checker) {
 		c.errorf("proto", "%s entry needs a port (or kind %q / %q)", e.Proto, DynamicRPC, Negotiated)
 	}
 	if e.Probe != "" {
-		if e.Proto != results.UDP {
-			c.errorf("probe", "probe %q on a %s entry: probes are for udp entries only", e.Probe, e.Proto)
+		if e.Proto != results.UDP && e.Proto != results.TCP {
+			c.errorf("probe", "probe %q on a %s entry: probes are for udp entries (a UDP probe) and tcp entries (the service to confirm)", e.Probe, e.Proto)
 		} else if !probeRE.MatchString(e.Probe) {
 			c.errorf("probe", "probe name %q: want lower-case words joined by hyphens", e.Probe)
 		}

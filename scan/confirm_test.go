@@ -134,3 +134,37 @@ func TestConfirmCertificates(t *testing.T) {
 		}
 	}
 }
+
+// Which open ports are confirmed: profile entries that name a service on a
+// well-known port (not must-be-closed ones), every well-known port with ByPort,
+// a service a plan entry names, nothing without Confirm.
+func TestConfirmPolicy(t *testing.T) {
+	checked := &results.Check{Service: "SMTP", Expect: results.ExpectOpen}
+	closed := &results.Check{Service: "Telnet", Expect: results.ExpectClosed}
+	unnamed := &results.Check{Expect: results.ExpectOpen}
+	for _, c := range []struct {
+		conf  Confirm
+		port  uint16
+		probe string
+		check *results.Check
+		want  string
+	}{
+		{Confirm{Checked: true}, 25, "", checked, "smtp"},
+		{Confirm{Checked: true}, 25, "", closed, ""},
+		{Confirm{Checked: true}, 25, "", unnamed, ""},
+		{Confirm{Checked: true}, 25, "", nil, ""},
+		{Confirm{Checked: true}, 2525, "", checked, ""},
+		{Confirm{Checked: true}, 2525, "smtp", checked, "smtp"},
+		{Confirm{Checked: true, ByPort: true}, 993, "", nil, "imaps"},
+		{Confirm{}, 25, "", checked, ""},
+		{Confirm{}, 2525, "smtp", checked, ""},
+	} {
+		got := ""
+		if s := c.conf.serviceFor(c.port, c.probe, c.check); s != nil {
+			got = s.Name
+		}
+		if got != c.want {
+			t.Errorf("%+v port %d probe %q check %+v: %q, want %q", c.conf, c.port, c.probe, c.check, got, c.want)
+		}
+	}
+}

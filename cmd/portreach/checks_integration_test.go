@@ -20,7 +20,8 @@ func sqlHost(t *testing.T) *testnet.Host {
 		{Server: "SQL01", Name: "MSSQLSERVER", Version: "16.0.1000.6", TCPPort: 1433},
 		{Server: "SQL01", Name: "BTS", Version: "16.0.1000.6", TCPPort: 49733},
 	})
-	testnet.ServeTCP(t, h, 1433)
+	// 1433 answers a PRELOGIN: a profile scan confirms the SQL Server there.
+	testnet.ServeTDSPrelogin(t, h, 1433, 16, 0, 1000, 6, 0x00)
 	testnet.ServeTCP(t, h, 49733)
 	h.NFT(t, `table inet fw {
 	chain in {

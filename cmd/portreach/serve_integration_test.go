@@ -70,7 +70,9 @@ func TestServeEndToEnd(t *testing.T) {
 	h.Exec(t, "sysctl", "-qw", "net.ipv4.icmp_ratelimit=0")
 
 	bin := portreachBin(t)
-	stderr := startProcess(t, bin, "serve", "--listen", "127.0.0.1:0", "--allow", h.Addr.String()+"/32", "--timeout", "500ms")
+	// --no-confirm: the listeners accept and say nothing (a profile scrape
+	// would otherwise find no Kerberos or LDAP behind them).
+	stderr := startProcess(t, bin, "serve", "--listen", "127.0.0.1:0", "--allow", h.Addr.String()+"/32", "--timeout", "500ms", "--no-confirm")
 	addr := readListenAddr(t, stderr)
 	logs := make(chan string, 1)
 	go func() { b, _ := io.ReadAll(stderr); logs <- string(b) }()

@@ -61,7 +61,7 @@ func TestDecodeErrors(t *testing.T) {
 			`t.json:9: expect is required: one of open, optional, closed`},
 		{"probe on gre", profileFile(strings.Replace(strings.Replace(strings.Replace(goodEntry, `"expect"`, `"probe": "dns", "expect"`, 1), `"tcp"`, `"gre"`, 1), `
           "port": 445,`, ``, 1)),
-			`probe "dns" on a gre entry: probes are for udp entries (a UDP probe) and tcp entries (the service to confirm)`},
+			`t.json:13: probe "dns" on a gre entry: probes are for udp entries (a UDP probe) and tcp entries (the service to confirm)`},
 		{"port on gre", profileFile(strings.Replace(goodEntry, `"tcp"`, `"gre"`, 1)),
 			`t.json:11: proto gre is an IP protocol and has no port`},
 		{"tcp without port", profileFile(strings.Replace(goodEntry, `

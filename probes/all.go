@@ -62,6 +62,7 @@ var services = []*Service{
 	FTP,         // ftp.go
 	NNTP,        // nntp.go
 	HTTP, HTTPS, // http.go, tls.go
+	WinRM, WinRMS, // http.go, tls.go
 	TLS,             // tls.go
 	SMB, NetBIOSSSN, // smb.go
 	LDAP, LDAPS, // ldap.go

@@ -11,14 +11,22 @@ import (
 	"strings"
 )
 
-// HTTP confirms a web server (RFC 9112) on 80 and WinRM's 5985: the status of
-// GET /, the Server header, and the authentication schemes a 401 offers
-// (RFC 9110 §11.6.1; Exchange's OWA, EWS, MAPI and WinRM answer with Negotiate
-// and NTLM).
+// HTTP confirms a web server (RFC 9112) on 80: the status of GET /, the Server
+// header, and the authentication schemes a 401 offers (RFC 9110 §11.6.1;
+// Exchange's EWS, MAPI and Autodiscover answer with Negotiate and NTLM).
 var HTTP = &Service{
-	Name: "http", Ports: []uint16{80, 8080, 5985},
+	Name: "http", Ports: []uint16{80, 8080},
 	Drift: []DriftField{{Path: "http.server", Why: "the HTTP Server header changed: other software or another server answers"}},
-	New:   newHTTPDialog("http"),
+	New:   newHTTPDialog("http", "/"),
+}
+
+// WinRM confirms Windows Remote Management over HTTP on 5985 ([MS-WSMV]): a
+// GET of its /wsman endpoint, which the listener answers (401 with the
+// authentication schemes it accepts) where a plain web server has no such path.
+var WinRM = &Service{
+	Name: "winrm", Ports: []uint16{5985},
+	Drift: []DriftField{{Path: "http.auth_schemes[]", Why: "the authentication schemes WinRM accepts changed (Basic turned on, Negotiate off)"}},
+	New:   newHTTPDialog("winrm", "/wsman"),
 }
 
 // HTTPDetail is an HTTP server's answer to GET /.
@@ -46,33 +54,34 @@ func (h *HTTPDetail) summary() string {
 	return s
 }
 
-func newHTTPDialog(name string) func(io.Reader, string) (Dialog, error) {
+func newHTTPDialog(name, path string) func(io.Reader, string) (Dialog, error) {
 	return func(_ io.Reader, host string) (Dialog, error) {
 		if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
 			host = "[" + host + "]"
 		}
-		return &httpDialog{d: ServiceDetail{Service: name}, host: host}, nil
+		return &httpDialog{d: ServiceDetail{Service: name}, host: host, path: path}, nil
 	}
 }
 
 type httpDialog struct {
 	d    ServiceDetail
 	host string
+	path string
 	sent bool
 }
 
 func (h *httpDialog) Detail() *ServiceDetail { return &h.d }
 
-// httpRequest is GET / with the headers RFC 9112 §3.2 requires (Host) and
-// Connection: close, so the server sends nothing after the one answer.
-func httpRequest(host string) []byte {
-	return []byte("GET / HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: portreach\r\nAccept: */*\r\nConnection: close\r\n\r\n")
+// httpRequest is a GET of path with the headers RFC 9112 §3.2 requires (Host)
+// and Connection: close, so the server sends nothing after the one answer.
+func httpRequest(host, path string) []byte {
+	return []byte("GET " + path + " HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: portreach\r\nAccept: */*\r\nConnection: close\r\n\r\n")
 }
 
 func (h *httpDialog) Next(in []byte) (Step, error) {
 	if !h.sent {
 		h.sent = true
-		return Step{Send: httpRequest(h.host)}, nil
+		return Step{Send: httpRequest(h.host, h.path)}, nil
 	}
 	if len(in) >= identifyAfter && !bytes.HasPrefix(in, []byte("HTTP/")) {
 		return Step{}, wrongService("an HTTP response", in)

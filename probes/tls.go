@@ -16,8 +16,10 @@ import (
 // start after the scanner's handshake; the STARTTLS ones (smtp, imap, pop3,
 // ldap) ask for it mid-conversation.
 var (
-	// HTTPS is HTTP over TLS (RFC 9110 §4.2.2): 443, 8443, WinRM's 5986.
-	HTTPS = &Service{Name: "https", Ports: []uint16{443, 8443, 5986}, TLS: true, Drift: tlsDrift("http.server"), New: newHTTPDialog("https")}
+	// HTTPS is HTTP over TLS (RFC 9110 §4.2.2): 443, 8443.
+	HTTPS = &Service{Name: "https", Ports: []uint16{443, 8443}, TLS: true, Drift: tlsDrift("http.server"), New: newHTTPDialog("https", "/")}
+	// WinRMS is WinRM over HTTPS on 5986 (see WinRM).
+	WinRMS = &Service{Name: "winrms", Ports: []uint16{5986}, TLS: true, Drift: tlsDrift(), New: newHTTPDialog("winrms", "/wsman")}
 	// IMAPS is IMAP over implicit TLS (RFC 8314 §3.3): 993.
 	IMAPS = &Service{Name: "imaps", Ports: []uint16{993}, TLS: true, Drift: tlsDrift("banner"), New: newIMAPDialog("imaps")}
 	// POP3S is POP3 over implicit TLS (RFC 8314 §3.3): 995.

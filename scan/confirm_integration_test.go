@@ -85,7 +85,7 @@ func TestConfirmNginxIntegration(t *testing.T) {
 		t.Errorf("8443: %d days left", d.TLS.DaysLeft)
 	}
 	// Two days and a few milliseconds ago: DaysLeft rounds down, to -3.
-	if d := confirmed(t, got, 5986, "https", results.ReasonCertExpired); d.TLS.DaysLeft != -3 || d.TLS.Verified {
+	if d := confirmed(t, got, 5986, "winrms", results.ReasonCertExpired); d.TLS.DaysLeft != -3 || d.TLS.Verified {
 		t.Errorf("5986: %d days left, verified %v", d.TLS.DaysLeft, d.TLS.Verified)
 	}
 	d = confirmed(t, got, 80, "http", "")

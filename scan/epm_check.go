@@ -207,7 +207,7 @@ func (r *run) epmCheck(ctx context.Context, h *host, p Port) {
 		case err != nil && stopped(ctx):
 			// Cut off by Ctrl-C or --max-time: not a failure of the mapper.
 			res.State, res.Reason = results.Unknown, stopReason(ctx)
-			res.Detail = "port open; the run stopped before the endpoint mapper answered"
+			sum.Error = "port open; the run stopped before the endpoint mapper answered"
 		case err == nil:
 			res.Reason = results.ReasonEPMListed
 		case errors.As(err, &rpcErr):

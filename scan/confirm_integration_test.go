@@ -326,4 +326,26 @@ func TestConfirmRDPAndTDSIntegration(t *testing.T) {
 	if d := confirmed(t, got, 49733, "tds", ""); d.TDS == nil || d.TDS.Version != "15.0.2000.5" || d.TDS.Encryption != "required" {
 		t.Errorf("49733: %+v", d.TDS)
 	}
+
+	// The ports the SQL Browser reveals are confirmed too (keeping the
+	// Browser's probe name, by which drift matches them): one instance answers
+	// PRELOGIN, the other port has something else behind it.
+	b := testnet.NewHost(t)
+	testnet.StartSQLBrowser(t, b, []testnet.SQLInstance{
+		{Server: "SQL01", Name: "BTS", Version: "16.0.1000.6", TCPPort: 49733},
+		{Server: "SQL01", Name: "OTHER", Version: "16.0.1000.6", TCPPort: 49800},
+	})
+	testnet.ServeTDSPrelogin(t, b, 49733, 16, 0, 1000, 6, 0x01)
+	testnet.ServeTCP(t, b, 49800)
+	b.WaitTCP(t, 49733)
+	browser := Port{Proto: results.UDP, Lo: 1434, Check: &results.Check{Profiles: []string{"test"}, Service: "SQL Browser", Expect: results.ExpectOpen}}
+	got = scanDaemon(t, &Scanner{Confirm: Confirm{Checked: true}}, b.Addr, browser)
+	r := expectResult(t, got, results.TCP, 49733, "sqlbrowser", "instance BTS", results.Open)
+	if d, ok := r.Details.(*probes.ServiceDetail); !ok || d.TDS == nil || d.TDS.Encryption != "on" || results.Fails(&r) {
+		t.Errorf("49733: %+v %v", r.Details, results.Judge(&r))
+	}
+	r = expectResult(t, got, results.TCP, 49800, "sqlbrowser", "instance OTHER", results.Open)
+	if o := results.Judge(&r); o.Status != results.StatusFailed || o.Why != results.ReasonWrongService {
+		t.Errorf("49800: %+v", o)
+	}
 }

@@ -33,11 +33,19 @@ func (r *run) followUps(ctx context.Context, h *host, g *errgroup.Group, j *udpJ
 	}
 	for _, f := range tests {
 		g.Go(func() error {
-			res := r.tcp(ctx, h, f.port)
+			res := withCheck(r.tcp(ctx, h, f.port), f.check)
+			// A SQL instance's port is confirmed by its PRELOGIN, as 1433 is:
+			// checked instances in profile scans, every one with --confirm. The
+			// result keeps the Browser's probe name, by which drift matches the
+			// ports a reply revealed.
+			if res.State == results.Open && j.result.Probe == probes.SQLBrowser.Name && !stopped(ctx) &&
+				(r.Confirm.ByPort || r.Confirm.Checked && f.check != nil && f.check.Expect != results.ExpectClosed) {
+				r.confirm(ctx, h, &res, probes.TDS)
+			}
 			res.Under = f.label
 			res.Via = via
 			res.Probe = j.result.Probe
-			r.emit(h, h.name, withCheck(res, f.check))
+			r.emit(h, h.name, res)
 			return nil
 		})
 	}

@@ -92,11 +92,13 @@ func (c *EPMClient) exchange(ctx context.Context, addr netip.AddrPort, what stri
 	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
 	defer stop()
 	err = f(conn)
-	if err != nil && ctx.Err() != nil {
-		err = fmt.Errorf("%s %s: %w", what, addr, context.Cause(ctx))
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			err = fmt.Errorf("%s %s: %w", what, addr, errTimeout)
+	// stopped, not ctx.Err: the connection's deadline is the context's, and a
+	// read cut off by it can return before the context's own timer has fired.
+	if err != nil && stopped(ctx) {
+		if cerr := ctx.Err(); cerr != nil && !errors.Is(cerr, context.DeadlineExceeded) {
+			return fmt.Errorf("%s %s: %w", what, addr, context.Cause(ctx))
 		}
+		return fmt.Errorf("%s %s: %w", what, addr, errTimeout)
 	}
 	return err
 }

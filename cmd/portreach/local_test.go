@@ -39,15 +39,6 @@ func localProfile(t *testing.T, open []string, closed string) string {
 	return p
 }
 
-func freePort(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // Real listeners opened by the test: one on every address, one on loopback
 // only, a UDP socket; a profile check says listening, loopback-only and
 // not-listening, names this process, and exits 1 for the port that must be
@@ -71,8 +62,8 @@ func TestLocalRealListeners(t *testing.T) {
 	allPort := fmt.Sprintf("%d/tcp", all.Addr().(*net.TCPAddr).Port)
 	loPort := fmt.Sprintf("%d/tcp", lo.Addr().(*net.TCPAddr).Port)
 	udpPort := fmt.Sprintf("%d/udp", udp.LocalAddr().(*net.UDPAddr).Port)
-	none := fmt.Sprintf("%d/tcp", freePort(t))
-	mustBeClosed := fmt.Sprintf("%d/tcp", freePort(t))
+	none := fmt.Sprintf("%d/tcp", reservedTCPPort(t))
+	mustBeClosed := fmt.Sprintf("%d/tcp", reservedTCPPort(t))
 
 	profile := localProfile(t, []string{allPort, loPort, udpPort, none}, mustBeClosed)
 	code, out, errOut := runL("--profile-file", profile, "--profile", "local-test", "-f", "jsonl")

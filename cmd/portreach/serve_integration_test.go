@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -19,12 +18,20 @@ import (
 
 	"github.com/portreach/portreach/exporter"
 	"github.com/portreach/portreach/internal/testnet"
+	"github.com/portreach/portreach/listeners"
 	"github.com/portreach/portreach/results"
 )
 
 // startProcess starts a daemon on this machine (not in a test host), stopped by
 // PID when the test ends; its standard error goes to the returned reader.
 func startProcess(t *testing.T, name string, args ...string) io.Reader {
+	t.Helper()
+	stderr, _ := startProcessPID(t, name, args...)
+	return stderr
+}
+
+// startProcessPID is startProcess that also returns the daemon's PID.
+func startProcessPID(t *testing.T, name string, args ...string) (io.Reader, int) {
 	t.Helper()
 	cmd := exec.Command(name, args...)
 	stderr, err := cmd.StderrPipe()
@@ -46,7 +53,7 @@ func startProcess(t *testing.T, name string, args ...string) io.Reader {
 			<-done
 		}
 	})
-	return stderr
+	return stderr, cmd.Process.Pid
 }
 
 // TestServeEndToEnd runs the built "portreach serve" against a test host with
@@ -172,12 +179,6 @@ func TestServeEndToEnd(t *testing.T) {
 // write, no alertmanager), and asks its HTTP API for the series.
 func runPrometheus(t *testing.T, promBin, exporterAddr, target string) {
 	dir := t.TempDir()
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	promAddr := l.Addr().String()
-	l.Close()
 	// The scrape config of docs/exporter.md: the target becomes ?target= and
 	// the instance label, and the scrape goes to the exporter.
 	config := fmt.Sprintf(`global:
@@ -205,13 +206,17 @@ scrape_configs:
 	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	stderr := startProcess(t, promBin,
+	// Prometheus picks its own port (a port freed for it could be taken by any
+	// other process on the machine first, and the queries would go there); the
+	// port is read from this machine's listening sockets by its PID.
+	stderr, pid := startProcessPID(t, promBin,
 		"--config.file="+cfg,
 		"--storage.tsdb.path="+filepath.Join(dir, "data"),
-		"--web.listen-address="+promAddr,
+		"--web.listen-address=127.0.0.1:0",
 		"--log.level=warn")
 	logs := make(chan string, 1)
 	go func() { b, _ := io.ReadAll(stderr); logs <- string(b) }()
+	promAddr := listenAddrOf(t, pid, logs)
 
 	want := []struct{ query, value string }{
 		{`up{job="portreach-dc",instance="` + target + `"}`, "1"},
@@ -235,6 +240,27 @@ scrape_configs:
 			}
 			time.Sleep(200 * time.Millisecond)
 		}
+	}
+}
+
+// listenAddrOf waits for the process pid to listen on a TCP port, and returns
+// that address.
+func listenAddrOf(t *testing.T, pid int, logs chan string) string {
+	t.Helper()
+	for i := 0; ; i++ {
+		ss, err := listeners.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range ss {
+			if s.PID == pid && s.Proto == results.TCP {
+				return s.Addr.String()
+			}
+		}
+		if i == 600 {
+			t.Fatalf("process %d does not listen after 600 looks; its log:\n%s", pid, drain(logs))
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

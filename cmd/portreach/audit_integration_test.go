@@ -530,7 +530,12 @@ func TestAuditSQLInstanceMoved(t *testing.T) {
 	host := h.Addr.String()
 	dir := t.TempDir()
 	base := filepath.Join(dir, "sql.json")
-	scanArgs := []string{"scan", "-p", "U:1434", "--timeout", "500ms", "--retries", "1"}
+	// Every port here answers (the Browser, open instance ports, a closed old
+	// one), so the timeout costs nothing; it is long because the Browser
+	// stand-in runs in this test process, which a loaded machine can leave
+	// unscheduled for longer than a short one, and a baseline without the
+	// Browser's answer has no instance to move.
+	scanArgs := []string{"scan", "-p", "U:1434", "--timeout", "10s", "--retries", "1"}
 
 	t.Run("before", func(t *testing.T) {
 		testnet.StartSQLBrowser(t, h, []testnet.SQLInstance{

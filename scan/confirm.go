@@ -166,12 +166,9 @@ func (s *run) converse(ctx context.Context, h *host, port uint16, svc *probes.Se
 			buf = buf[:0]
 		}
 		if step.StartTLS {
-			tc, t, reason, note := s.handshake(ctx, conn, h.name)
+			tc, t, reason, note := s.handshake(ctx, conn, h.name, svc, heard)
 			d.TLS = t
-			if reason != "" || t.Error != "" {
-				if reason == "" && svc.TLS {
-					reason = results.ReasonTLSFailed
-				}
+			if reason != "" {
 				return reason, note
 			}
 			conn, heard, buf = tc, true, buf[:0]
@@ -206,8 +203,10 @@ func (s *run) converse(ctx context.Context, h *host, port uint16, svc *probes.Se
 
 // handshake runs a TLS client handshake for confirmation: any certificate is
 // accepted (DescribeTLS verifies it, to report rather than refuse), TLS 1.0 and
-// later, SNI from the target's name.
-func (s *run) handshake(ctx context.Context, conn net.Conn, target string) (net.Conn, *probes.TLSDetail, results.Reason, string) {
+// later, SNI from the target's name. heard says whether the service already
+// spoke (STARTTLS): if not, a peer that closes, resets or stays silent is not
+// a TLS service at all.
+func (s *run) handshake(ctx context.Context, conn net.Conn, target string, svc *probes.Service, heard bool) (net.Conn, *probes.TLSDetail, results.Reason, string) {
 	cfg := &tls.Config{
 		InsecureSkipVerify: true, // verified by DescribeTLS, which reports instead of refusing
 		ServerName:         probes.ServerName(target),
@@ -221,7 +220,13 @@ func (s *run) handshake(ctx context.Context, conn net.Conn, target string) (net.
 			return nil, &probes.TLSDetail{Error: "not TLS"}, results.ReasonWrongService,
 				"want a TLS handshake, it answered " + probes.Identify(rh.RecordHeader[:])
 		}
-		return nil, &probes.TLSDetail{Error: err.Error()}, "", "TLS handshake failed: " + err.Error()
+		if !heard && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, os.ErrDeadlineExceeded)) {
+			reason, note := ioEnd(svc, err, false)
+			return nil, nil, reason, note
+		}
+		// The TLS detail carries the error; the check fails for it (a
+		// service that offered STARTTLS and cannot do it fails too).
+		return nil, &probes.TLSDetail{Error: err.Error()}, results.ReasonTLSFailed, ""
 	}
 	_ = conn.SetDeadline(time.Time{})
 	now := time.Now

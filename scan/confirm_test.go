@@ -168,3 +168,22 @@ func TestConfirmPolicy(t *testing.T) {
 		}
 	}
 }
+
+// On a TLS port, a peer that closes without a word is wrong-service, one that
+// speaks TLS but fails the handshake is tls-failed.
+func TestConfirmTLSFailures(t *testing.T) {
+	closes := openTCP(t)
+	alert := fakeService(t, listen(t), func(c net.Conn) {
+		// A TLS alert record: handshake_failure (RFC 8446 §6).
+		buf := make([]byte, 512)
+		c.Read(buf)
+		c.Write([]byte{0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28})
+	})
+	got := collect(t, &Scanner{Confirm: Confirm{Checked: true}}, context.Background(), loopback, confirmPort(closes, "tls"), confirmPort(alert, "tls"))
+	for port, want := range map[uint16]results.Reason{closes: results.ReasonWrongService, alert: results.ReasonTLSFailed} {
+		r := got[key(results.TCP, port)]
+		if o := results.Judge(&r); o.Status != results.StatusFailed || o.Why != want {
+			t.Errorf("port %d: %+v %q, want %s", port, o, r.Detail, want)
+		}
+	}
+}

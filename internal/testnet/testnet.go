@@ -81,10 +81,23 @@ func slotAddrs(n int) (host, peer netip.Addr) {
 }
 
 // claimSlot takes the first free slot. A slot file holds the owner's PID; a slot
-// whose owner has died is taken over and its leftovers removed.
+// whose owner has died is taken over and its leftovers removed. Claims are made
+// one at a time under a lock on the slot directory (flock, released when its
+// holder dies): without it, two claimers that both find the same dead owner's
+// slot can each remove the file and create their own, the second removing the
+// first's fresh claim, and both then use one namespace, one deleting the
+// other's host as leftovers.
 func claimSlot() (int, error) {
 	if err := os.MkdirAll(slotDir, 0o755); err != nil {
 		return 0, err
+	}
+	lock, err := os.Open(slotDir)
+	if err != nil {
+		return 0, err
+	}
+	defer lock.Close() // releases the lock
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		return 0, fmt.Errorf("testnet: lock %s: %w", slotDir, err)
 	}
 	for n := 1; n < maxSlots; n++ {
 		path := filepath.Join(slotDir, strconv.Itoa(n))

@@ -6,8 +6,12 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -59,5 +63,53 @@ func TestTornDownHostUnreachable(t *testing.T) {
 	out, _ = exec.Command("ip", "route", "show", "exact", "198.18.0.0/15").Output()
 	if !strings.HasPrefix(string(out), "unreachable") {
 		t.Errorf("no unreachable route for 198.18.0.0/15: %q", out)
+	}
+}
+
+// Claimers that find the same dead owner's slot at once take it over one at a
+// time: each slot is claimed by one of them only.
+func TestClaimStaleSlotOnce(t *testing.T) {
+	Require(t)
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	const claimers = 8
+	for round := 0; round < 20; round++ {
+		n, err := claimSlot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(slotDir, strconv.Itoa(n))
+		if err := os.WriteFile(path, []byte(strconv.Itoa(dead.Process.Pid)+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan int, claimers)
+		var wg sync.WaitGroup
+		for range claimers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				m, err := claimSlot()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got <- m
+			}()
+		}
+		wg.Wait()
+		close(got)
+		seen := map[int]bool{}
+		for m := range got {
+			if seen[m] {
+				t.Errorf("round %d: slot %d claimed twice", round, m)
+			}
+			seen[m] = true
+			os.Remove(filepath.Join(slotDir, strconv.Itoa(m)))
+		}
+		if t.Failed() {
+			return
+		}
 	}
 }

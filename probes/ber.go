@@ -367,8 +367,8 @@ func berFrame(b []byte) (int, error) {
 		}
 		i += n
 	}
-	if l > 16<<20 {
-		return 0, fmt.Errorf("%w: a %d-byte message", errBER, l)
+	if l > 1<<20 {
+		return 0, fmt.Errorf("%w: a %d-byte message", errBER, l) // a rootDSE is kilobytes
 	}
 	if len(b) < i+l {
 		return 0, nil

@@ -216,6 +216,9 @@ func smbFrame(in []byte) ([]byte, bool, error) {
 		return nil, false, nil
 	}
 	n := int(in[1])<<16 | int(in[2])<<8 | int(in[3])
+	if n > 1<<16 {
+		return nil, false, errNotReply // a NEGOTIATE response is a few hundred bytes
+	}
 	if len(in) < 4+n {
 		return nil, false, nil
 	}

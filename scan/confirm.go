@@ -183,6 +183,9 @@ func (s *run) converse(ctx context.Context, h *host, port uint16, svc *probes.Se
 		_ = conn.SetReadDeadline(time.Now().Add(s.timeout))
 		n, rerr := conn.Read(chunk)
 		buf = append(buf, chunk[:n]...)
+		if len(buf) > maxReply {
+			return "", fmt.Sprintf("%s: the reply passed %d bytes without ending", svc.Name, maxReply)
+		}
 		if n > 0 {
 			if step, err = dlg.Next(buf); err != nil {
 				return dialogError(svc, err, heard)
@@ -200,6 +203,10 @@ func (s *run) converse(ctx context.Context, h *host, port uint16, svc *probes.Se
 		}
 	}
 }
+
+// maxReply bounds what one step of a dialog may read: every first exchange
+// confirmation speaks is far smaller (a rootDSE is kilobytes).
+const maxReply = 1 << 20
 
 // handshake runs a TLS client handshake for confirmation: any certificate is
 // accepted (DescribeTLS verifies it, to report rather than refuse), TLS 1.0 and

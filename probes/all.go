@@ -63,6 +63,7 @@ var services = []*Service{
 	NNTP,        // nntp.go
 	HTTP, HTTPS, // http.go, tls.go
 	WinRM, WinRMS, // http.go, tls.go
+	HTTPSEWS,        // tls.go
 	TLS,             // tls.go
 	SMB, NetBIOSSSN, // smb.go
 	LDAP, LDAPS, // ldap.go

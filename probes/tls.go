@@ -18,6 +18,11 @@ import (
 var (
 	// HTTPS is HTTP over TLS (RFC 9110 §4.2.2): 443, 8443.
 	HTTPS = &Service{Name: "https", Ports: []uint16{443, 8443}, TLS: true, Drift: tlsDrift("http.server"), New: newHTTPDialog("https", "/")}
+	// HTTPSEWS is Exchange's web services over HTTPS, for profiles that name
+	// it on 443: GET /EWS/Exchange.asmx, which Exchange answers with 401 and
+	// the schemes it accepts (Negotiate, NTLM), where GET / only redirects to
+	// Outlook on the web. It is the default for no port.
+	HTTPSEWS = &Service{Name: "https-ews", TLS: true, Drift: tlsDrift("http.server"), New: newHTTPDialog("https-ews", "/EWS/Exchange.asmx")}
 	// WinRMS is WinRM over HTTPS on 5986 (see WinRM).
 	WinRMS = &Service{Name: "winrms", Ports: []uint16{5986}, TLS: true, Drift: tlsDrift(), New: newHTTPDialog("winrms", "/wsman")}
 	// IMAPS is IMAP over implicit TLS (RFC 8314 §3.3): 993.

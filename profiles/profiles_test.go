@@ -90,7 +90,7 @@ func TestBuiltinData(t *testing.T) {
 
 func TestProbeNames(t *testing.T) {
 	got := load(t).ProbeNames()
-	want := []string{"cldap", "dns", "ike", "ike-natt", "kerberos", "kpasswd", "l2tp", "ldaps", "msmq", "nbstat", "netbios-dgm", "ntp", "radius", "snmp", "snmptrap", "sqlbrowser", "ssdp", "tftp"}
+	want := []string{"cldap", "dns", "https-ews", "ike", "ike-natt", "kerberos", "kpasswd", "l2tp", "ldaps", "msmq", "nbstat", "netbios-dgm", "ntp", "radius", "snmp", "snmptrap", "sqlbrowser", "ssdp", "tftp"}
 	if !slices.Equal(got, want) {
 		t.Errorf("ProbeNames() = %v\nwant %v", got, want)
 	}

@@ -183,16 +183,28 @@ func NewHost(t testing.TB) *Host {
 			t.Fatalf("testnet: %s: %v: %s", strings.Join(s, " "), err, out)
 		}
 	}
-	// The link is up once the host answers; wait for neighbour resolution to be possible.
+	// Wait until both ends' operational state is up: before that the kernel
+	// may still hold an end's queue on noop (carrier-on is applied
+	// asynchronously), which drops what is sent. The UP among the flags of
+	// "ip -br link" is the administrative state, set at once; the state column
+	// before them is the operational one.
 	deadline := time.Now().Add(10 * time.Second)
-	for {
-		out, _ := exec.Command("ip", "-n", h.Name, "-br", "link", "show", h.Dev).Output()
-		if bytes.Contains(out, []byte("UP")) || time.Now().After(deadline) {
-			break
+	for !(operUp(exec.Command("ip", "-n", h.Name, "-br", "link", "show", h.Dev)) &&
+		operUp(exec.Command("ip", "-br", "link", "show", h.PeerDev))) {
+		if time.Now().After(deadline) {
+			t.Fatalf("testnet %s: link %s/%s not up after 10s", h.Name, h.PeerDev, h.Dev)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	return h
+}
+
+// operUp runs an "ip -br link show DEV" command and reports whether the
+// device's operational state (the second column) is UP.
+func operUp(c *exec.Cmd) bool {
+	out, _ := c.Output()
+	f := strings.Fields(string(out))
+	return len(f) > 1 && f[1] == "UP"
 }
 
 func (h *Host) close() {

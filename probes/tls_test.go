@@ -1,0 +1,102 @@
+package probes
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"net"
+	"testing"
+	"time"
+)
+
+// tlsChain makes a root, an intermediate that expires at interAfter and a leaf
+// for mail.lab.example and 198.18.0.2 that expires at leafAfter.
+func tlsChain(t *testing.T, interAfter, leafAfter time.Time) (root *x509.Certificate, chain []*x509.Certificate) {
+	t.Helper()
+	mk := func(tmpl, parent *x509.Certificate, pub, signer *ecdsa.PrivateKey) *x509.Certificate {
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &pub.PublicKey, signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, _ := x509.ParseCertificate(der)
+		return c
+	}
+	key := func() *ecdsa.PrivateKey {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	start := leafAfter.Add(-400 * 24 * time.Hour)
+	rk, ik, lk := key(), key(), key()
+	ca := func(n int64, cn string, after time.Time) *x509.Certificate {
+		return &x509.Certificate{SerialNumber: big.NewInt(n), Subject: pkix.Name{CommonName: cn}, NotBefore: start, NotAfter: after,
+			IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	}
+	rootT := ca(1, "Root", leafAfter.Add(3650*24*time.Hour))
+	root = mk(rootT, rootT, rk, rk)
+	inter := mk(ca(2, "Intermediate", interAfter), root, ik, rk)
+	leaf := mk(&x509.Certificate{SerialNumber: big.NewInt(3), Subject: pkix.Name{CommonName: "mail.lab.example"},
+		DNSNames: []string{"mail.lab.example"}, IPAddresses: []net.IP{net.IPv4(198, 18, 0, 2)},
+		NotBefore: start, NotAfter: leafAfter, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}, inter, lk, ik)
+	return root, []*x509.Certificate{leaf, inter}
+}
+
+func TestDescribeTLS(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	root, chain := tlsChain(t, now.Add(10*24*time.Hour), now.Add(90*24*time.Hour))
+	roots := x509.NewCertPool()
+	roots.AddCert(root)
+	cs := tls.ConnectionState{Version: tls.VersionTLS13, CipherSuite: tls.TLS_AES_128_GCM_SHA256, PeerCertificates: chain}
+
+	d := DescribeTLS(cs, "mail.lab.example", roots, now)
+	if d.Version != "TLS 1.3" || d.Cipher != "TLS_AES_128_GCM_SHA256" || d.Subject != "CN=mail.lab.example" || d.Issuer != "CN=Intermediate" ||
+		!d.Verified || !d.NameMatches || len(d.SANs) != 2 || d.SANs[1] != "198.18.0.2" || len(d.FingerprintSHA256) != 64 {
+		t.Errorf("%+v", d)
+	}
+	// The intermediate expires first: that is the expiry that counts.
+	if !d.NotAfter.Equal(now.Add(90*24*time.Hour)) || !d.EarliestNotAfter.Equal(now.Add(10*24*time.Hour)) || d.DaysLeft != 10 {
+		t.Errorf("not after %v, earliest %v, %d days", d.NotAfter, d.EarliestNotAfter, d.DaysLeft)
+	}
+	if got, ok := (&ServiceDetail{TLS: d}).CertExpiry(); !ok || !got.Equal(d.EarliestNotAfter) {
+		t.Errorf("CertExpiry %v %v", got, ok)
+	}
+	// By address, another name, without the root, after expiry.
+	if d := DescribeTLS(cs, "198.18.0.2", roots, now); !d.NameMatches {
+		t.Errorf("by address: %+v", d)
+	}
+	if d := DescribeTLS(cs, "owa.lab.example", roots, now); d.NameMatches || !d.Verified {
+		t.Errorf("other name: %+v", d)
+	}
+	if d := DescribeTLS(cs, "mail.lab.example", x509.NewCertPool(), now); d.Verified || d.VerifyError == "" {
+		t.Errorf("unknown root: %+v", d)
+	}
+	if d := DescribeTLS(cs, "mail.lab.example", roots, now.Add(11*24*time.Hour)); d.Verified || d.DaysLeft != -1 {
+		t.Errorf("expired intermediate: verified %v, %d days", d.Verified, d.DaysLeft)
+	}
+	if d := DescribeTLS(tls.ConnectionState{Version: tls.VersionTLS12}, "x", roots, now); d.VerifyError == "" || d.FingerprintSHA256 != "" {
+		t.Errorf("no certificate: %+v", d)
+	}
+}
+
+func TestDaysLeftAndServerName(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		after time.Duration
+		want  int
+	}{{36 * time.Hour, 1}, {23 * time.Hour, 0}, {0, 0}, {-time.Minute, -1}, {-24 * time.Hour, -1}, {-25 * time.Hour, -2}} {
+		if got := DaysLeft(now.Add(c.after), now); got != c.want {
+			t.Errorf("%v: %d, want %d", c.after, got, c.want)
+		}
+	}
+	for in, want := range map[string]string{"mail.lab.example.": "mail.lab.example", "198.18.0.2": "", "2001:db8::1": "", "[2001:db8::1]": ""} {
+		if got := ServerName(in); got != want {
+			t.Errorf("ServerName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

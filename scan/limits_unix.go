@@ -13,5 +13,5 @@ func defaultConcurrency() int {
 		return 256
 	}
 	n := int(min(rl.Cur, 1<<20)) * 3 / 4
-	return min(max(n, 16), MaxConcurrency)
+	return min(max(n, 16), DefaultConcurrency)
 }

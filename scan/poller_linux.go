@@ -146,11 +146,25 @@ func (e *epollPoller) wait(until time.Time, out []completion) []completion {
 	} else if !until.IsZero() {
 		timeout = max(0, int((time.Until(until)+time.Millisecond-1)/time.Millisecond))
 	}
-	n, err := unix.EpollWait(e.epfd, e.events[:], timeout)
-	if err != nil {
-		return out // EINTR
+	// Every ready socket is collected before the loop fires any deadline: an
+	// answer that came in time must not lose to its attempt's timer because
+	// more sockets were ready than one call returns.
+	for {
+		n, err := unix.EpollWait(e.epfd, e.events[:], timeout)
+		if err != nil {
+			return out // EINTR
+		}
+		out = e.collect(e.events[:n], out)
+		if n < len(e.events) {
+			return out
+		}
+		timeout = 0
 	}
-	for _, ev := range e.events[:n] {
+}
+
+// collect turns epoll events into completions.
+func (e *epollPoller) collect(events []unix.EpollEvent, out []completion) []completion {
+	for _, ev := range events {
 		fd := int(ev.Fd)
 		if fd == e.evfd {
 			var b [8]byte

@@ -21,9 +21,16 @@ import (
 	"github.com/portreach/portreach/results"
 )
 
-// MaxConcurrency is the most sockets a scan is meant to hold open at once: the
-// ceiling of the default Concurrency and of what the command line accepts.
-const MaxConcurrency = 4096
+// MaxConcurrency is the most sockets a scan may be asked to hold open at once
+// (what the command line accepts). A socket costs the engine a few hundred bytes,
+// so the bound is the process's descriptor limit (a shortage is waited out, never
+// a verdict) and what the network in between can take.
+const MaxConcurrency = 65536
+
+// DefaultConcurrency is the ceiling of the default Concurrency: about as many
+// half-open connections as a production firewall's session table takes from one
+// source without complaint.
+const DefaultConcurrency = 4096
 
 // Scanner runs plans. Its zero value is ready to use with the defaults each field
 // documents. A Scanner is safe for concurrent use: Scan does not modify it.
@@ -38,7 +45,7 @@ type Scanner struct {
 	// Zero means no cap.
 	Rate int
 	// Concurrency caps sockets in use at once. Zero means a value sized from the
-	// process's file-descriptor limit (at most MaxConcurrency).
+	// process's file-descriptor limit (at most DefaultConcurrency).
 	Concurrency int
 	// PerHost caps sockets in use at once towards one host, so that one slow host
 	// cannot take every slot. Zero means min(1024, Concurrency). Apart from this

@@ -71,6 +71,11 @@ DC=53,88,135,139,389,445,464,636,3268,3269,3389,5985,9389,49664
 OPEN=(22 80 88 135 139 389 443 445 464 636 1433 3268 3269 3389 5985 9389 47001 49664 50000 60000)
 ip netns exec $T bin/listen "${OPEN[@]}" & pids+=($!)
 sleep 1
+if [ -n "${SETUP_ONLY:-}" ]; then # leave the namespaces for manual runs; the next make bench removes them
+  trap - EXIT
+  echo "bench: namespaces $S (scanner) and $T (hosts) are up; listen is PID ${pids[0]}" >&2
+  exit 0
+fi
 
 # run NAME CMD...: RUNS runs in pr-bench-s; wall, cpu, rss of each into $OUT/NAME.t,
 # the last run's output in $OUT/NAME.out.

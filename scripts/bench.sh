@@ -68,6 +68,7 @@ NFT
 # Half of the domain controller's TCP ports listen (on every address of the
 # namespace, AnyIP blocks included); the others answer with an RST.
 DC=53,88,135,139,389,445,464,636,3268,3269,3389,5985,9389,49664
+DCU=53,88,123,137,138,389,464,500,636,4500
 OPEN=(22 80 88 135 139 389 443 445 464 636 1433 3268 3269 3389 5985 9389 47001 49664 50000 60000)
 ip netns exec $T bin/listen "${OPEN[@]}" & pids+=($!)
 sleep 1
@@ -162,6 +163,35 @@ for r in $ROWS; do case $r in
   # shellcheck disable=SC2086
   RUNS=1 run nm3 "${NMAP[@]}" -p "$DC" $targets
   rows+=("$(row 3 "1024 hosts × 14 ports, all dropped (portreach --concurrency 16384; nmap: $NMAP3_HOSTS hosts, 1 run)" pr3 nm3 "$(count pr3 filtered)/14336 filtered")")
+  ;;
+4)
+  echo "4: $UDPHOSTS hosts x the DC profile's UDP ports, ICMP rate limit, all closed" >&2
+  # Host N: namespace pr-bench-uN, 198.19.254.(4N+2), a veth from pr-bench-s.
+  for i in $(seq 0 $((UDPHOSTS - 1))); do
+    ip netns add "pr-bench-u$i"
+    ip link add "prbu$i" netns $S type veth peer name "prbu${i}n" netns "pr-bench-u$i"
+    ip -n $S addr add "198.19.254.$((4*i+1))/30" dev "prbu$i"
+    ip -n "pr-bench-u$i" addr add "198.19.254.$((4*i+2))/30" dev "prbu${i}n"
+    ip -n $S link set "prbu$i" up
+    ip -n "pr-bench-u$i" link set "prbu${i}n" up
+  done
+  hosts=$(for i in $(seq 0 $((UDPHOSTS - 1))); do printf '198.19.254.%d ' $((4*i+2)); done)
+  # One host alone first (the goal is twice its time), then all of them.
+  run pr4one "$BIN" scan -f jsonl --no-progress -p "U:$DCU" 198.19.254.2
+  # shellcheck disable=SC2086
+  run pr4 "$BIN" scan -f jsonl --no-progress -p "U:$DCU" $hosts
+  # shellcheck disable=SC2086
+  RUNS=1 run nm4 "${NMAP[@]/-sT/-sU}" -p "$DCU" $hosts
+  nu=$(echo "$DCU" | tr ',' '\n' | wc -l)
+  rows+=("$(row 4 "$UDPHOSTS hosts × $nu DC UDP ports, ICMP rate limit, all closed (one host alone: $(med pr4one 1) s)" pr4 nm4 "$(count pr4 closed)/$((UDPHOSTS * nu)) closed; agree $(agree pr4 nm4)")")
+  ;;
+5)
+  echo "5: rows 1 and 2 in every format (portreach only)" >&2
+  for f in json jsonl csv table junit prometheus; do
+    RUNS=1 run "pr5a-$f" ip netns exec $T "$BIN" scan -f "$f" --no-progress -p- 127.0.0.1
+    RUNS=1 run "pr5b-$f" "$BIN" scan -f "$f" --no-progress -p "T:$DC" 198.19.0.0/20
+    rows+=("| 5 | -f $f: row 1 / row 2 | $(med "pr5a-$f" 1) / $(med "pr5b-$f" 1) | $(med "pr5a-$f" 2) / $(med "pr5b-$f" 2) | $(med "pr5a-$f" 3) / $(med "pr5b-$f" 3) | | portreach only |")
+  done
   ;;
 6)
   echo "6: 1000 dropped TCP ports on one host" >&2

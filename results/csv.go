@@ -30,8 +30,7 @@ var CSVHeader = []string{
 // source) are joined with "; ", a source as "document § section". source_address is the local
 // address the port was tested from (what the target's firewall sees).
 func WriteCSV(w io.Writer, rs []Result) error {
-	sorted := append([]Result(nil), rs...)
-	Sort(sorted)
+	sorted := inOrder(rs)
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return err

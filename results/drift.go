@@ -196,8 +196,7 @@ type hostGroups struct {
 }
 
 func groupHosts(rs []Result) hostGroups {
-	sorted := slices.Clone(rs)
-	Sort(sorted)
+	sorted := inOrder(rs)
 	g := hostGroups{byKey: map[hostKey][]Result{}, perTarget: map[string]int{}}
 	for _, r := range sorted {
 		k := hostKey{r.Target, r.Addr}

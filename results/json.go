@@ -1,6 +1,7 @@
 package results
 
 import (
+	"bufio"
 	"bytes"
 	_ "embed"
 	"encoding/json"
@@ -61,8 +62,7 @@ func WriteJSON(w io.Writer, rep *Report) error {
 	if v := rep.SchemaVersion; v != 0 && (v < oldestReadable || v > SchemaVersion) {
 		return fmt.Errorf("results: cannot write schema version %d, only %d", rep.SchemaVersion, SchemaVersion)
 	}
-	rs := append([]Result{}, rep.Results...)
-	Sort(rs)
+	rs := inOrder(rep.Results)
 	hosts := Summarize(rs)
 	if hosts == nil {
 		hosts = []Host{}
@@ -84,10 +84,43 @@ func WriteJSON(w io.Writer, rep *Report) error {
 		Hosts:         hosts,
 		Results:       rs,
 	}
-	enc := json.NewEncoder(w)
+	// The document is encoded without its results, which are then written one
+	// at a time: encoding the whole document at once would hold its every byte
+	// (for a full port range, several times the results themselves).
+	doc.Results = []Result{}
+	var head bytes.Buffer
+	enc := json.NewEncoder(&head)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(doc)
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	const empty = "[]\n}\n"
+	b, ok := bytes.CutSuffix(head.Bytes(), []byte(empty))
+	if !ok || len(rs) == 0 {
+		_, err := w.Write(head.Bytes())
+		return err
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.Write(b)
+	bw.WriteString("[\n")
+	var one bytes.Buffer
+	enc = json.NewEncoder(&one)
+	enc.SetIndent("    ", "  ")
+	enc.SetEscapeHTML(false)
+	for i := range rs {
+		one.Reset()
+		if err := enc.Encode(&rs[i]); err != nil {
+			return err
+		}
+		if i > 0 {
+			bw.WriteString(",\n")
+		}
+		bw.WriteString("    ")
+		bw.Write(bytes.TrimSuffix(one.Bytes(), []byte("\n")))
+	}
+	bw.WriteString("\n  ]\n}\n")
+	return bw.Flush()
 }
 
 // VersionError is returned by ReadJSON for a report whose schema_version this

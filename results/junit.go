@@ -4,7 +4,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -80,8 +79,7 @@ type junitMessage struct {
 // profile. Times are the answer's round-trip time in seconds, timestamps
 // RFC 3339 in UTC. With drift, each host's changes go to its <system-out>.
 func WriteJUnit(w io.Writer, rep *Report) error {
-	rs := slices.Clone(rep.Results)
-	Sort(rs)
+	rs := inOrder(rep.Results)
 	hosts := Summarize(rs)
 	doc := junitSuites{Name: "portreach", Time: seconds(rep.Finished.Sub(rep.Started))}
 	stamp := rep.Started.UTC().Format(time.RFC3339)

@@ -143,8 +143,7 @@ var MetricHelp = map[string]string{
 // N ports writes 8×N of them; textfile exports suit audits of role profiles,
 // not sweeps of every port.
 func WritePrometheus(w io.Writer, rep *Report) error {
-	rs := slices.Clone(rep.Results)
-	Sort(rs)
+	rs := inOrder(rep.Results)
 	type port struct {
 		r        *Result
 		profiles []string

@@ -86,8 +86,7 @@ func (h *Host) Name() string {
 // Summarize groups results by host in Sort order (the input need not be sorted and
 // is not modified) and counts states and verdicts.
 func Summarize(rs []Result) []Host {
-	sorted := append([]Result(nil), rs...)
-	Sort(sorted)
+	sorted := inOrder(rs)
 	var hosts []Host
 	for i := range sorted {
 		r := &sorted[i]

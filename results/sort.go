@@ -20,6 +20,18 @@ func Sort(rs []Result) {
 	slices.SortStableFunc(rs, compareResults)
 }
 
+// inOrder returns rs in Sort order: rs itself when it already is, else a sorted
+// copy (rs is not modified). A caller that sorts its results once (the command
+// does) spares every format a copy of every result.
+func inOrder(rs []Result) []Result {
+	if slices.IsSortedFunc(rs, compareResults) {
+		return rs
+	}
+	c := slices.Clone(rs)
+	Sort(c)
+	return c
+}
+
 func compareResults(a, b Result) int {
 	if c := a.Addr.Compare(b.Addr); c != 0 {
 		return c

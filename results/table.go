@@ -42,8 +42,7 @@ type TableOptions struct {
 // regressions marked. The table ends with the run's verdict and whether it
 // finished.
 func WriteTable(w io.Writer, rep *Report, opt TableOptions) error {
-	rs := append([]Result(nil), rep.Results...)
-	Sort(rs)
+	rs := inOrder(rep.Results)
 	hosts := Summarize(rs)
 	var buf bytes.Buffer
 	p := &tablePrinter{opt: opt, out: &buf}

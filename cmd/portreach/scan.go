@@ -246,6 +246,8 @@ func (c *scanCmd) run(ctx context.Context, pos []string) (int, error) {
 	})
 	bar.finish()
 	rep.Finished = time.Now().UTC()
+	// Sorted once here, the results need no sorted copy in any format.
+	results.Sort(rep.Results)
 	switch {
 	case scanErr == nil:
 	case ctx.Err() != nil:

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/portreach/portreach/scan"
 )
 
 // commandFlags builds each scanning command's flag set, as its run function does.
@@ -33,11 +32,11 @@ func TestScannerFlagErrors(t *testing.T) {
 		{[]string{"--retries", "99999999999999999999"}, `--retries "99999999999999999999": value out of range`},
 		{[]string{"--rate", "0"}, "--rate 0: want 1 or more (leave it out for no limit)"},
 		{[]string{"--rate", "-5"}, "--rate -5: want 1 or more (leave it out for no limit)"},
-		{[]string{"--concurrency", "0"}, "--concurrency 0: want 1 to 4096"},
-		{[]string{"--concurrency", "-1"}, "--concurrency -1: want 1 to 4096"},
-		{[]string{"--concurrency", "100000"}, "--concurrency 100000: want 1 to 4096"},
-		{[]string{"--per-host", "0"}, "--per-host 0: want 1 to 4096"},
-		{[]string{"--per-host=5000"}, "--per-host 5000: want 1 to 4096"},
+		{[]string{"--concurrency", "0"}, "--concurrency 0: want 1 to 65536"},
+		{[]string{"--concurrency", "-1"}, "--concurrency -1: want 1 to 65536"},
+		{[]string{"--concurrency", "100000"}, "--concurrency 100000: want 1 to 65536"},
+		{[]string{"--per-host", "0"}, "--per-host 0: want 1 to 65536"},
+		{[]string{"--per-host=70000"}, "--per-host 70000: want 1 to 65536"},
 		{[]string{"--timeout"}, "--timeout needs a value"},
 		{[]string{"--source", "198.18.0"}, `--source "198.18.0": not an IP address`},
 		{[]string{"--source", "192.0.2.1"}, `--source "192.0.2.1": source address 192.0.2.1 is not an address of this machine`},
@@ -99,7 +98,7 @@ func TestScannerFlagsApply(t *testing.T) {
 			t.Errorf("%s: positional %q", cmd, pos)
 		}
 		got := s.scanner()
-		if got.Timeout != 250*time.Millisecond || got.Retries != -1 || got.Rate != 100 || got.Concurrency != scan.MaxConcurrency || got.PerHost != 8 {
+		if got.Timeout != 250*time.Millisecond || got.Retries != -1 || got.Rate != 100 || got.Concurrency != 4096 || got.PerHost != 8 {
 			t.Errorf("%s: %+v", cmd, got)
 		}
 

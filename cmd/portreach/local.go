@@ -101,7 +101,7 @@ func (c *localCmd) run() (int, error) {
 		rep.Results = checkResults(host, socks, ports)
 	}
 	rep.Finished = time.Now().UTC()
-	st, err := c.openOutputs(outs)
+	st, err := c.openOutputs(outs, nil)
 	if err != nil {
 		return exitUsage, err
 	}

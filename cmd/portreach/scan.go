@@ -221,7 +221,7 @@ func (c *scanCmd) run(ctx context.Context, pos []string) (int, error) {
 	}
 	rep.Results = append(rep.Results, skipped...)
 
-	stream, err := c.openOutputs(outs)
+	stream, err := c.openOutputs(outs, rep)
 	if err != nil {
 		return exitUsage, err
 	}
@@ -229,12 +229,12 @@ func (c *scanCmd) run(ctx context.Context, pos []string) (int, error) {
 	for _, r := range skipped {
 		stream.write(r)
 	}
-	// A run whose every output is streamed JSONL, with no baseline, needs to
-	// remember only the failures (for the exit status and --quiet): a full port
-	// range then costs no memory per port.
+	// A run whose every output is streamed (JSONL, CSV, JSON), with no
+	// baseline, needs to remember only the failures (for the exit status and
+	// --quiet): a full port range then costs no memory per port.
 	keepAll := c.baseline != "" || c.updateBaseline
 	for _, o := range outs {
-		keepAll = keepAll || o.format != "jsonl"
+		keepAll = keepAll || !streamable(o.format)
 	}
 	bar := c.progress(outs, hostCount*planCount(plan))
 	scanErr := s.Scan(runCtx, plan, func(r results.Result) {

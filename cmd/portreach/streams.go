@@ -42,20 +42,51 @@ func (c *scanCmd) outputsList() ([]output, error) {
 }
 
 // streams are the outputs of a run, every file opened before the first probe
-// (openOutputs): the JSONL outputs are written as results arrive, the others
-// rendered at the end; files are committed at the end, or dropped (temporary
-// files removed) when the run fails.
+// (openOutputs): the streamed outputs (JSONL; for a scan CSV and JSON too) are
+// written as results arrive and keep nothing per result, the others rendered at
+// the end; files are committed at the end, or dropped (temporary files removed)
+// when the run fails.
 type streams struct {
-	writers  []*results.JSONLWriter
-	files    map[string]*outFile // by -o path
-	baseline *outFile            // the --update-baseline replacement
+	writers  []interface{ Write(results.Result) error }
+	closers  map[string]func(*results.Report) error // the streamed outputs' ends, by -o path ("-": standard output)
+	files    map[string]*outFile                    // by -o path
+	baseline *outFile                               // the --update-baseline replacement
 	err      error
 }
 
+// streamable reports the formats a scan streams.
+func streamable(format string) bool { return format == "jsonl" || format == "csv" || format == "json" }
+
+// stream starts writing o's format to w as results come, if it streams: JSONL
+// always, CSV and JSON when start (the run's start: tool, time, command line)
+// is not nil.
+func (s *streams) stream(o output, w io.Writer, start *results.Report) {
+	switch {
+	case o.format == "jsonl":
+		s.writers = append(s.writers, results.NewJSONLWriter(w))
+		s.closers[o.path] = func(*results.Report) error { return nil }
+	case start == nil:
+	case o.format == "csv":
+		cw := results.NewCSVWriter(w)
+		s.writers = append(s.writers, cw)
+		s.closers[o.path] = func(*results.Report) error { return cw.Close() }
+	case o.format == "json":
+		jw := results.NewJSONWriter(w, start)
+		s.writers = append(s.writers, jw)
+		s.closers[o.path] = jw.Close
+	}
+}
+
+// streamed reports whether o is written as results come.
+func (s *streams) streamed(o output) bool {
+	_, ok := s.closers[o.path]
+	return ok
+}
+
 // openOutputs opens every -o file and the --update-baseline file, refusing two
-// outputs that are one file.
-func (c *scanCmd) openOutputs(outs []output) (*streams, error) {
-	s := &streams{files: map[string]*outFile{}}
+// outputs that are one file, and starts the streamed outputs (see stream).
+func (c *scanCmd) openOutputs(outs []output, start *results.Report) (*streams, error) {
+	s := &streams{files: map[string]*outFile{}, closers: map[string]func(*results.Report) error{}}
 	seen := map[string]string{}
 	claim := func(what, path string) error {
 		k := sameOutput(path)
@@ -79,8 +110,8 @@ func (c *scanCmd) openOutputs(outs []output) (*streams, error) {
 	}
 	for _, o := range outs {
 		if o.path == "-" {
-			if o.format == "jsonl" && !c.quiet { // quiet decides at the end what to print
-				s.writers = append(s.writers, results.NewJSONLWriter(c.stdout))
+			if !c.quiet { // quiet decides at the end what to print
+				s.stream(o, c.stdout, start)
 			}
 			continue
 		}
@@ -90,9 +121,7 @@ func (c *scanCmd) openOutputs(outs []output) (*streams, error) {
 			return nil, bad("-o %s: %v", o.path, err)
 		}
 		s.files[o.path] = f
-		if o.format == "jsonl" {
-			s.writers = append(s.writers, results.NewJSONLWriter(f))
-		}
+		s.stream(o, f, start)
 	}
 	if c.updateBaseline {
 		f, err := openOutput(c.baseline)
@@ -150,8 +179,11 @@ func (c *scanCmd) writeOutputs(outs []output, st *streams, rep, quietRep *result
 				} else {
 					r = quietRep
 				}
-			} else if o.format == "jsonl" {
-				continue // already streamed
+			} else if st.streamed(o) {
+				if err := st.closers[o.path](rep); err != nil {
+					return fmt.Errorf("writing results: %w", err)
+				}
+				continue
 			}
 			t.Color = color
 			if err := render(c.stdout, o.format, r, t); err != nil {
@@ -160,10 +192,12 @@ func (c *scanCmd) writeOutputs(outs []output, st *streams, rep, quietRep *result
 			continue
 		}
 		f := st.files[o.path]
-		if o.format != "jsonl" {
-			if err := render(f, o.format, rep, table); err != nil {
+		if st.streamed(o) {
+			if err := st.closers[o.path](rep); err != nil {
 				return fmt.Errorf("-o %s: %w", o.path, err)
 			}
+		} else if err := render(f, o.format, rep, table); err != nil {
+			return fmt.Errorf("-o %s: %w", o.path, err)
 		}
 		if err := f.Commit(); err != nil {
 			return fmt.Errorf("-o %s: %w", o.path, err)

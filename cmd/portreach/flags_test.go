@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
 )
 
 // commandFlags builds each scanning command's flag set, as its run function does.

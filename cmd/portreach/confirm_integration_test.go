@@ -89,4 +89,12 @@ func TestConfirmExchangeMailbox(t *testing.T) {
 	if len(seen) != 8 {
 		t.Errorf("open ports %v, want the 8 the test host serves", seen)
 	}
+
+	// -p ports are confirmed only with --confirm, by well-known port.
+	_, plain, _ := runBin(t, "scan", "-p", "25,993", "-f", "csv", h.Addr.String())
+	_, confirmed, _ := runBin(t, "scan", "-p", "25,993", "--confirm", "-f", "csv", h.Addr.String())
+	if strings.Contains(plain, "ESMTP") || !strings.Contains(confirmed, `"220 mail.lab.example ESMTP portreach test"`) ||
+		!strings.Contains(confirmed, ",imaps,") {
+		t.Errorf("-p 25,993:\n%s\n--confirm:\n%s", plain, confirmed)
+	}
 }

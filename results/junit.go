@@ -118,8 +118,14 @@ func WriteJUnit(w io.Writer, rep *Report) error {
 				c.Error = &junitMessage{Message: fmt.Sprintf("%s did not finish (%s)", PortName(r.Proto, r.Port), r.Reason), Type: "unfinished", Text: caseText(r)}
 				s.Errors++
 			case Fails(r):
+				msg := fmt.Sprintf("%s is %s (%s): must be %s", PortName(r.Proto, r.Port), r.State, r.Reason, r.Check.Expect)
+				if why := Judge(r).Why; why != r.Reason {
+					// The state met the expectation, but the service behind it did
+					// not (wrong-service, cert-expired, not-registered …).
+					msg = fmt.Sprintf("%s is %s (%s), but %s: %s", PortName(r.Proto, r.Port), r.State, r.Reason, why, why.Meaning())
+				}
 				c.Failure = &junitMessage{
-					Message: fmt.Sprintf("%s is %s (%s): must be %s", PortName(r.Proto, r.Port), r.State, Judge(r).Why, r.Check.Expect),
+					Message: msg,
 					Type:    "expect-" + string(r.Check.Expect),
 					Text:    caseText(r),
 				}

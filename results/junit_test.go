@@ -281,3 +281,25 @@ func TestJUnitContent(t *testing.T) {
 		}
 	}
 }
+
+// A check whose port is open but whose service failed it (a producer's Fail)
+// says both: the state that met the expectation and why the check failed.
+func TestJUnitProducerFailure(t *testing.T) {
+	r := Result{Target: "mail01", Proto: TCP, Port: 993, State: Open, Reason: ReasonSynAck,
+		Check: &Check{Profiles: []string{"exchange"}, Service: "IMAP4 over TLS", Expect: ExpectOpen}}
+	r.Fail(ReasonCertExpired)
+	var b bytes.Buffer
+	if err := WriteJUnit(&b, &Report{Results: []Result{r}}); err != nil {
+		t.Fatal(err)
+	}
+	want := "993/tcp is open (syn-ack), but cert-expired: " + ReasonCertExpired.Meaning()
+	if !strings.Contains(b.String(), xmlEscape(want)) {
+		t.Errorf("no %q in\n%s", want, b.String())
+	}
+}
+
+func xmlEscape(s string) string {
+	var b bytes.Buffer
+	_ = xml.EscapeText(&b, []byte(s))
+	return b.String()
+}

@@ -1,9 +1,15 @@
 package scan
 
 import (
+	"context"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/portreach/portreach/results"
 )
 
 // TestIsSelf: a socket bound to a port and connected to that same port (TCP
@@ -29,4 +35,42 @@ func TestIsSelf(t *testing.T) {
 	if isSelf(fd, other) {
 		t.Error("a different remote port taken for a self-connect")
 	}
+}
+
+// TestNoTimeWait: connections to open ports end with an RST (SO_LINGER 0), on
+// either poller, so a scan leaves no TIME_WAIT sockets behind.
+func TestNoTimeWait(t *testing.T) {
+	var ports []Port
+	open := map[uint16]bool{}
+	for range 5 {
+		p := openTCP(t)
+		open[p] = true
+		ports = append(ports, Port{Proto: results.TCP, Lo: p})
+	}
+	forEachPoller(t, func(t *testing.T) {
+		got := collect(t, &Scanner{}, context.Background(), loopback, ports...)
+		for _, p := range ports {
+			if r := got[key(results.TCP, p.Lo)]; r.State != results.Open {
+				t.Fatalf("port %d: %+v", p.Lo, r)
+			}
+		}
+		b, err := os.ReadFile("/proc/net/tcp")
+		if err != nil {
+			t.Skip(err)
+		}
+		// sl local_address rem_address st …: "0100007F:1F90 0100007F:C350 06"
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) < 4 || f[3] != "06" {
+				continue
+			}
+			for _, end := range f[1:3] {
+				if _, hex, ok := strings.Cut(end, ":"); ok {
+					if n, err := strconv.ParseUint(hex, 16, 16); err == nil && open[uint16(n)] {
+						t.Errorf("TIME_WAIT left behind: %s", line)
+					}
+				}
+			}
+		}
+	})
 }

@@ -142,3 +142,43 @@ func TestTCPEngineCancelled(t *testing.T) {
 		}
 	})
 }
+
+// TestTimerHeap: timers come out in time order whatever was taken out before,
+// and every owner knows where its timer is.
+func TestTimerHeap(t *testing.T) {
+	var h timerHeap
+	base := time.Unix(0, 0)
+	var as []*attempt
+	for i := range 200 {
+		a := &attempt{hidx: -1}
+		as = append(as, a)
+		h.push(timer{at: base.Add(time.Duration((i*7919)%200) * time.Millisecond), a: a})
+	}
+	check := func() {
+		t.Helper()
+		for i, tm := range h {
+			if tm.a.hidx != i {
+				t.Fatalf("timer at %d: owner says %d", i, tm.a.hidx)
+			}
+		}
+	}
+	check()
+	for i, a := range as {
+		if i%3 == 0 {
+			h.remove(a.hidx)
+			if a.hidx != -1 {
+				t.Fatalf("removed timer's owner still says %d", a.hidx)
+			}
+			check()
+		}
+	}
+	var last time.Time
+	for n := 0; len(h) > 0; n++ {
+		tm := h.pop()
+		if tm.at.Before(last) || tm.a.hidx != -1 {
+			t.Fatalf("pop %d: %v after %v (owner says %d)", n, tm.at, last, tm.a.hidx)
+		}
+		last = tm.at
+		check()
+	}
+}

@@ -154,6 +154,13 @@ func (l *loop) at(when time.Time, t timer) {
 	l.timers.push(t)
 }
 
+// cancel takes out the timer at hidx, if any.
+func (l *loop) cancel(hidx int) {
+	if hidx >= 0 {
+		l.timers.remove(hidx)
+	}
+}
+
 // timer is one deadline: an attempt's (its window or its place at the fresh
 // gate), a port's next retry, or f.
 type timer struct {
@@ -174,43 +181,86 @@ func (t timer) fire() {
 	}
 }
 
-// timerHeap is a binary min-heap on at.
+// timerHeap is a binary min-heap on at. An attempt or a port has at most one
+// timer at a time and knows where it is (hidx, -1 when none), so that a port
+// that finishes takes its timers out at once rather than holding its memory
+// until they come due.
 type timerHeap []timer
 
-func (h *timerHeap) push(t timer) {
-	*h = append(*h, t)
-	s := *h
-	for i := len(s) - 1; i > 0; {
+// place puts t at i and tells its owner.
+func (h timerHeap) place(i int, t timer) {
+	h[i] = t
+	switch {
+	case t.a != nil:
+		t.a.hidx = i
+	case t.p != nil:
+		t.p.hidx = i
+	}
+}
+
+func (h timerHeap) up(i int) {
+	for i > 0 {
 		p := (i - 1) / 2
-		if !s[i].at.Before(s[p].at) {
+		if !h[i].at.Before(h[p].at) {
 			break
 		}
-		s[i], s[p] = s[p], s[i]
+		a, b := h[i], h[p]
+		h.place(i, b)
+		h.place(p, a)
 		i = p
 	}
 }
 
-func (h *timerHeap) pop() timer {
-	s := *h
-	t := s[0]
-	n := len(s) - 1
-	s[0] = s[n]
-	s[n] = timer{}
-	s = s[:n]
-	for i := 0; ; {
+func (h timerHeap) down(i int) {
+	n := len(h)
+	for {
 		c := 2*i + 1
 		if c >= n {
 			break
 		}
-		if c+1 < n && s[c+1].at.Before(s[c].at) {
+		if c+1 < n && h[c+1].at.Before(h[c].at) {
 			c++
 		}
-		if !s[c].at.Before(s[i].at) {
+		if !h[c].at.Before(h[i].at) {
 			break
 		}
-		s[i], s[c] = s[c], s[i]
+		a, b := h[i], h[c]
+		h.place(i, b)
+		h.place(c, a)
 		i = c
 	}
+}
+
+func (h *timerHeap) push(t timer) {
+	*h = append(*h, timer{})
+	h.place(len(*h)-1, t)
+	h.up(len(*h) - 1)
+}
+
+func (h *timerHeap) pop() timer {
+	return h.remove(0)
+}
+
+// remove takes out the timer at i.
+func (h *timerHeap) remove(i int) timer {
+	s := *h
+	t := s[i]
+	n := len(s) - 1
+	if i != n {
+		s.place(i, s[n])
+	}
+	s[n] = timer{}
+	s = s[:n]
 	*h = s
+	if i < n {
+		s.down(i)
+		s.up(i)
+	}
+	switch {
+	case t.a != nil:
+		t.a.hidx = -1
+	case t.p != nil:
+		t.p.hidx = -1
+	}
 	return t
 }

@@ -246,6 +246,7 @@ type tcpPort struct {
 	made   int        // attempts made in all
 	last   bool       // the last attempt, with the configured timeout, was made
 	atts   []*attempt // every attempt not over
+	hidx   int        // the retry timer's place in the loop's heap; -1: none
 	best   outcome
 	over   bool
 }
@@ -253,6 +254,7 @@ type tcpPort struct {
 // begin makes the port's first attempt, which holds a slot and a fresh place.
 func (p *tcpPort) begin(now time.Time) {
 	r := p.sw.r
+	p.hidx = -1
 	p.res = results.Result{Proto: results.TCP, Port: p.port}
 	p.T = p.sw.h.est.timeout()
 	p.start = now
@@ -268,7 +270,7 @@ func (p *tcpPort) begin(now time.Time) {
 
 func (p *tcpPort) attempt(last bool) *attempt {
 	p.made++
-	a := &attempt{p: p, last: last, nth: p.made}
+	a := &attempt{p: p, last: last, nth: p.made, hidx: -1}
 	p.atts = append(p.atts, a)
 	return a
 }
@@ -332,11 +334,13 @@ func (p *tcpPort) advance() {
 func (p *tcpPort) finish() {
 	sw := p.sw
 	p.over = true
+	sw.l.cancel(p.hidx)
 	for _, a := range p.atts {
 		if a.state == live {
 			sw.l.io.abort(a)
 		}
 		a.state = over
+		sw.l.cancel(a.hidx)
 		sw.release(a)
 	}
 	p.atts = nil
@@ -370,6 +374,7 @@ type attempt struct {
 	slot   bool // holds a socket slot
 	fresh  bool // holds a fresh place
 	wait   time.Duration
+	hidx   int // its timer's place in the loop's heap; -1: none
 	sent   time.Time
 	until  time.Time // the attempt's window ends
 	freshT time.Time // its fresh place is given back
@@ -448,6 +453,7 @@ func (a *attempt) ended(err error, self bool) {
 	sw := p.sw
 	now := time.Now()
 	a.state = over
+	sw.l.cancel(a.hidx)
 	sw.release(a)
 	if err != nil && transient(err) {
 		a.state = backoff

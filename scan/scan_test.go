@@ -36,29 +36,6 @@ func collect(t *testing.T, s *Scanner, ctx context.Context, addr netip.Addr, por
 
 func key(p results.Proto, port uint16) string { return string(p) + "/" + strconv.Itoa(int(port)) }
 
-// freePort returns a port with nothing listening: bound, then released.
-func freeTCPPort(t testing.TB) uint16 {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return uint16(p)
-}
-
-func freeUDPPort(t testing.TB) uint16 {
-	t.Helper()
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := c.LocalAddr().(*net.UDPAddr).Port
-	c.Close()
-	return uint16(p)
-}
-
 // openTCP listens on a loopback port (accepting and closing) until the test ends
 // and returns the port.
 func openTCP(t testing.TB) uint16 {

@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 	"golang.org/x/net/dns/dnsmessage"
+
+	"github.com/portreach/portreach/internal/testnet"
 )
 
 // scraped is one HTTP answer, parsed with Prometheus's own text parser when it
@@ -116,17 +118,8 @@ func listenTCP(t *testing.T) uint16 {
 	return uint16(l.Addr().(*net.TCPAddr).Port)
 }
 
-// closedTCP returns a loopback port nothing listens on (it was just freed).
-func closedTCP(t *testing.T) uint16 {
-	t.Helper()
-	l, err := net.Listen("tcp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := uint16(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
-	return p
-}
+// closedTCP returns a loopback port nothing listens on, held until the test ends.
+func closedTCP(t *testing.T) uint16 { return testnet.ClosedTCPPort(t) }
 
 // silentUDP reads datagrams on 127.0.0.1 and never answers: a port that a
 // scanner can only call open|filtered after waiting out its timeout and retries.

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/net/dns/dnsmessage"
 
+	"github.com/portreach/portreach/internal/testnet"
 	"github.com/portreach/portreach/results"
 )
 
@@ -35,6 +36,12 @@ func collect(t *testing.T, s *Scanner, ctx context.Context, addr netip.Addr, por
 }
 
 func key(p results.Proto, port uint16) string { return string(p) + "/" + strconv.Itoa(int(port)) }
+
+// freeTCPPort and freeUDPPort return loopback ports that are closed and stay
+// closed until the test ends (testnet.ClosedTCPPort, testnet.ClosedUDPPort).
+func freeTCPPort(t testing.TB) uint16 { return testnet.ClosedTCPPort(t) }
+
+func freeUDPPort(t testing.TB) uint16 { return testnet.ClosedUDPPort(t) }
 
 // openTCP listens on a loopback port (accepting and closing) until the test ends
 // and returns the port.

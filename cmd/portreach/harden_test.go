@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,19 +13,14 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/portreach/portreach/internal/testnet"
 	"github.com/portreach/portreach/results"
 )
 
-// closedPort is a loopback TCP port nothing listens on.
+// closedPort is a loopback TCP port nothing listens on, held until the test ends.
 func closedPort(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return strconv.Itoa(p)
+	return strconv.Itoa(int(testnet.ClosedTCPPort(t)))
 }
 
 func runScanArgs(t *testing.T, args ...string) (int, string, string) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portreach/portreach/internal/testnet"
 	"github.com/portreach/portreach/results"
 )
 
@@ -62,8 +63,8 @@ func TestLocalRealListeners(t *testing.T) {
 	allPort := fmt.Sprintf("%d/tcp", all.Addr().(*net.TCPAddr).Port)
 	loPort := fmt.Sprintf("%d/tcp", lo.Addr().(*net.TCPAddr).Port)
 	udpPort := fmt.Sprintf("%d/udp", udp.LocalAddr().(*net.UDPAddr).Port)
-	none := fmt.Sprintf("%d/tcp", reservedTCPPort(t))
-	mustBeClosed := fmt.Sprintf("%d/tcp", reservedTCPPort(t))
+	none := fmt.Sprintf("%d/tcp", testnet.ClosedTCPPort(t))
+	mustBeClosed := fmt.Sprintf("%d/tcp", testnet.ClosedTCPPort(t))
 
 	profile := localProfile(t, []string{allPort, loPort, udpPort, none}, mustBeClosed)
 	code, out, errOut := runL("--profile-file", profile, "--profile", "local-test", "-f", "jsonl")

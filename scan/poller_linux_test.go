@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -59,7 +60,7 @@ func TestNoTimeWait(t *testing.T) {
 				t.Fatalf("port %d: %+v", p.Lo, r)
 			}
 		}
-		b, err := os.ReadFile("/proc/net/tcp")
+		b, err := readThreadNetTCP()
 		if err != nil {
 			t.Skip(err)
 		}
@@ -78,4 +79,15 @@ func TestNoTimeWait(t *testing.T) {
 			}
 		}
 	})
+}
+
+// readThreadNetTCP reads this thread's /proc/net/tcp. /proc/net/tcp itself is
+// the main thread's, and testnet's helpers can leave the main thread in a test
+// host's namespace (a locked thread that setns'd is wedged, not ended, when it
+// is the main thread); a thread that is not locked is always in this machine's
+// namespace.
+func readThreadNetTCP() ([]byte, error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	return os.ReadFile("/proc/thread-self/net/tcp")
 }

@@ -106,12 +106,22 @@ func ServeUDP(t testing.TB, h *Host, port uint16, reply func([]byte) []byte) {
 
 // inNetns runs fn on an OS thread that has joined h's network namespace, so the
 // sockets fn creates live there (a socket keeps the namespace it was created in).
-// The thread is never unlocked: it exits with the goroutine instead of going back
-// to the scheduler with the wrong namespace.
+// The thread then goes back to its own namespace before it is unlocked. Were it
+// left locked to end with the goroutine, the process's main thread, which the
+// runtime parks for ever instead of ending, would stay in the test host's
+// namespace, and /proc/self/net (the main thread's) would show that host's
+// sockets to the rest of the tests. A thread that cannot go back stays locked
+// and ends with the goroutine.
 func (h *Host) inNetns(fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread()
+		self, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer self.Close()
 		ns, err := os.Open(filepath.Join("/run/netns", h.Name))
 		if err != nil {
 			errc <- err
@@ -122,7 +132,11 @@ func (h *Host) inNetns(fn func() error) error {
 			errc <- fmt.Errorf("setns %s: %w", h.Name, err)
 			return
 		}
-		errc <- fn()
+		err = fn()
+		if unix.Setns(int(self.Fd()), unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		}
+		errc <- err
 	}()
 	err := <-errc
 	if errors.Is(err, os.ErrNotExist) {

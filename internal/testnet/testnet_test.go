@@ -113,3 +113,31 @@ func TestClaimStaleSlotOnce(t *testing.T) {
 		}
 	}
 }
+
+// The threads that create sockets inside a host go back to this machine's
+// namespace: the main thread (whose namespace /proc/self/net shows) is never
+// left in a host's.
+func TestInNetnsLeavesMainThread(t *testing.T) {
+	h := NewHost(t)
+	before, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		t.Skip(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 50 {
+				if err := h.inNetns(func() error { return nil }); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if after, _ := os.Readlink("/proc/self/ns/net"); after != before {
+		t.Errorf("main thread's network namespace %s, was %s", after, before)
+	}
+}

@@ -2,6 +2,9 @@ package scan
 
 import (
 	"context"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
 	"os"
 	"runtime"
 	"strconv"
@@ -54,38 +57,79 @@ func TestNoTimeWait(t *testing.T) {
 		ports = append(ports, Port{Proto: results.TCP, Lo: p})
 	}
 	forEachPoller(t, func(t *testing.T) {
+		// The ports were free to listen on, not unused: an earlier connection
+		// with one of their numbers (a listener's that was closed, or a client's
+		// ephemeral port) can still be in TIME_WAIT for up to a minute. Only
+		// connections that were not there before the scan are the scan's.
+		before := tcpSockets(t)
 		got := collect(t, &Scanner{}, context.Background(), loopback, ports...)
 		for _, p := range ports {
 			if r := got[key(results.TCP, p.Lo)]; r.State != results.Open {
 				t.Fatalf("port %d: %+v", p.Lo, r)
 			}
 		}
-		b, err := readThreadNetTCP()
-		if err != nil {
-			t.Skip(err)
-		}
-		// sl local_address rem_address st …: "0100007F:1F90 0100007F:C350 06"
-		for _, line := range strings.Split(string(b), "\n")[1:] {
-			f := strings.Fields(line)
-			if len(f) < 4 || f[3] != "06" {
+		for ends, s := range tcpSockets(t) {
+			if s.state != "06" || before[ends].line != "" {
 				continue
 			}
-			for _, end := range f[1:3] {
-				if _, hex, ok := strings.Cut(end, ":"); ok {
-					if n, err := strconv.ParseUint(hex, 16, 16); err == nil && open[uint16(n)] {
-						t.Errorf("TIME_WAIT left behind: %s", line)
-					}
-				}
+			if open[ends.local.Port()] || open[ends.remote.Port()] {
+				t.Errorf("TIME_WAIT left behind: %s", s.line)
 			}
 		}
 	})
 }
 
+type tcpEnds struct{ local, remote netip.AddrPort }
+
+type tcpSocket struct{ state, line string }
+
+// tcpSockets lists this thread's IPv4 TCP sockets (/proc/net/tcp) by their ends.
+func tcpSockets(t *testing.T) map[tcpEnds]tcpSocket {
+	t.Helper()
+	b, err := readThreadNetTCP()
+	if err != nil {
+		t.Skip(err)
+	}
+	m := map[tcpEnds]tcpSocket{}
+	// sl local_address rem_address st …: "0100007F:1F90 0100007F:C350 06"
+	for _, line := range strings.Split(string(b), "\n")[1:] {
+		f := strings.Fields(line)
+		if len(f) < 4 {
+			continue
+		}
+		local, lerr := procNetAddr(f[1])
+		remote, rerr := procNetAddr(f[2])
+		if lerr != nil || rerr != nil {
+			t.Fatalf("/proc/net/tcp line %q: %v %v", line, lerr, rerr)
+		}
+		m[tcpEnds{local, remote}] = tcpSocket{f[3], line}
+	}
+	return m
+}
+
+// procNetAddr parses an IPv4 "0100007F:1F90" of /proc/net/tcp (the address in
+// the machine's byte order, which the port is not).
+func procNetAddr(s string) (netip.AddrPort, error) {
+	a, p, ok := strings.Cut(s, ":")
+	if !ok {
+		return netip.AddrPort{}, fmt.Errorf("no port in %q", s)
+	}
+	ip, err := strconv.ParseUint(a, 16, 32)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	port, err := strconv.ParseUint(p, 16, 16)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	var b [4]byte
+	binary.NativeEndian.PutUint32(b[:], uint32(ip))
+	return netip.AddrPortFrom(netip.AddrFrom4(b), uint16(port)), nil
+}
+
 // readThreadNetTCP reads this thread's /proc/net/tcp. /proc/net/tcp itself is
-// the main thread's, and testnet's helpers can leave the main thread in a test
-// host's namespace (a locked thread that setns'd is wedged, not ended, when it
-// is the main thread); a thread that is not locked is always in this machine's
-// namespace.
+// the main thread's, which need not be this thread's namespace; a thread that
+// is not locked is in this machine's, as testnet returns the threads it moves.
 func readThreadNetTCP() ([]byte, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()

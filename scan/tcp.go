@@ -214,7 +214,7 @@ func (sw *sweep) stop() {
 	reason := stopReason(sw.ctx)
 	for len(sw.active) > 0 {
 		p := sw.active[len(sw.active)-1]
-		p.res.State, p.res.Reason = results.Unknown, reason
+		p.state, p.reason = results.Unknown, reason
 		p.finish()
 	}
 	sw.queue = nil
@@ -237,7 +237,13 @@ type tcpPort struct {
 	idx   int // in sw.active
 	port  uint16
 	check *results.Check
-	res   results.Result
+	// What is reported once the port is over (a whole Result would double a
+	// port's size while it waits).
+	state    results.State
+	reason   results.Reason
+	attempts int
+	rtt      time.Duration
+	detail   string
 
 	T      time.Duration
 	start  time.Time
@@ -255,7 +261,6 @@ type tcpPort struct {
 func (p *tcpPort) begin(now time.Time) {
 	r := p.sw.r
 	p.hidx = -1
-	p.res = results.Result{Proto: results.TCP, Port: p.port}
 	p.T = p.sw.h.est.timeout()
 	p.start = now
 	p.giveUp = now.Add(max(p.T, time.Duration(r.retries+1)*p.T/2))
@@ -299,11 +304,11 @@ func (p *tcpPort) advance() {
 	sw := p.sw
 	switch {
 	case p.best.final:
-		p.res.State, p.res.Reason = p.best.state, p.best.reason
+		p.state, p.reason = p.best.state, p.best.reason
 	case len(p.atts) > 0 || !p.last && p.sent <= sw.r.retries:
 		return // attempts still out, or still to come
 	case stopped(sw.ctx):
-		p.res.State, p.res.Reason = results.Unknown, stopReason(sw.ctx)
+		p.state, p.reason = results.Unknown, stopReason(sw.ctx)
 	case !p.last && p.T < sw.r.timeout:
 		// Silent within a window learnt from this host's quick answers. Before
 		// calling it filtered, give it the full configured timeout once: a burst
@@ -325,7 +330,7 @@ func (p *tcpPort) advance() {
 		sw.queue = append(sw.queue, a)
 		return
 	default:
-		p.res.State, p.res.Reason = p.best.state, p.best.reason
+		p.state, p.reason = p.best.state, p.best.reason
 	}
 	p.finish()
 }
@@ -350,7 +355,8 @@ func (p *tcpPort) finish() {
 	sw.active[len(sw.active)-1] = nil
 	sw.active = sw.active[:len(sw.active)-1]
 	sw.left--
-	sw.out(withCheck(p.res, p.check))
+	sw.out(results.Result{Proto: results.TCP, Port: p.port, State: p.state, Reason: p.reason,
+		Attempts: p.attempts, RTT: p.rtt, Detail: p.detail, Check: p.check})
 	if sw.left == 0 && !sw.finished {
 		sw.end()
 	}
@@ -469,7 +475,10 @@ func (a *attempt) ended(err error, self bool) {
 		}
 	}
 	if !p.over {
-		p.best = sw.r.judge(sw.h, &p.res, err, self, now.Sub(a.sent))
+		// judge records into a Result; a port keeps only the fields it sets.
+		r := results.Result{Attempts: p.attempts, RTT: p.rtt, Detail: p.detail}
+		p.best = sw.r.judge(sw.h, &r, err, self, now.Sub(a.sent))
+		p.attempts, p.rtt, p.detail = r.Attempts, r.RTT, r.Detail
 		if p.best.final && (p.best.state == results.Open || p.best.state == results.Closed) {
 			sw.h.tcpLoss.observe(a.nth)
 		}

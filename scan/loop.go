@@ -184,12 +184,12 @@ func (t timer) fire() {
 // timerHeap is a binary min-heap on at. An attempt or a port has at most one
 // timer at a time and knows where it is (hidx, -1 when none), so that a port
 // that finishes takes its timers out at once rather than holding its memory
-// until they come due.
+// until they come due. (container/heap would box every timer into an
+// interface on each push and pop: two allocations per attempt on the hot path.)
 type timerHeap []timer
 
-// place puts t at i and tells its owner.
-func (h timerHeap) place(i int, t timer) {
-	h[i] = t
+// setIndex tells t's owner where t is.
+func (t timer) setIndex(i int) {
 	switch {
 	case t.a != nil:
 		t.a.hidx = i
@@ -198,15 +198,25 @@ func (h timerHeap) place(i int, t timer) {
 	}
 }
 
+// place puts t at i and tells its owner.
+func (h timerHeap) place(i int, t timer) {
+	h[i] = t
+	t.setIndex(i)
+}
+
+func (h timerHeap) swap(i, j int) {
+	a, b := h[i], h[j]
+	h.place(i, b)
+	h.place(j, a)
+}
+
 func (h timerHeap) up(i int) {
 	for i > 0 {
 		p := (i - 1) / 2
 		if !h[i].at.Before(h[p].at) {
 			break
 		}
-		a, b := h[i], h[p]
-		h.place(i, b)
-		h.place(p, a)
+		h.swap(i, p)
 		i = p
 	}
 }
@@ -224,9 +234,7 @@ func (h timerHeap) down(i int) {
 		if !h[c].at.Before(h[i].at) {
 			break
 		}
-		a, b := h[i], h[c]
-		h.place(i, b)
-		h.place(c, a)
+		h.swap(i, c)
 		i = c
 	}
 }
@@ -256,11 +264,6 @@ func (h *timerHeap) remove(i int) timer {
 		s.down(i)
 		s.up(i)
 	}
-	switch {
-	case t.a != nil:
-		t.a.hidx = -1
-	case t.p != nil:
-		t.p.hidx = -1
-	}
+	t.setIndex(-1)
 	return t
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -74,7 +75,7 @@ func toSockaddr(ap netip.AddrPort) (int, unix.Sockaddr) {
 func (e *epollPoller) connect(a *attempt) error {
 	a.fd = -1
 	family, sa := sockaddr(a)
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fd, err := rawSocket(family)
 	if err != nil {
 		if transient(err) {
 			return err
@@ -89,7 +90,7 @@ func (e *epollPoller) connect(a *attempt) error {
 		_ = unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)
 		_, local := toSockaddr(netip.AddrPortFrom(e.src, 0))
 		if err := unix.Bind(fd, local); err != nil {
-			unix.Close(fd)
+			rawClose(fd)
 			if transient(err) {
 				return err
 			}
@@ -97,7 +98,7 @@ func (e *epollPoller) connect(a *attempt) error {
 			return nil
 		}
 	}
-	switch err = unix.Connect(fd, sa); err {
+	switch err = rawConnect(fd, sa); err {
 	case unix.EINPROGRESS:
 	case nil:
 		self := isSelf(fd, sa)
@@ -105,7 +106,7 @@ func (e *epollPoller) connect(a *attempt) error {
 		e.ready = append(e.ready, completion{a: a, self: self})
 		return nil
 	default:
-		unix.Close(fd)
+		rawClose(fd)
 		if transient(err) {
 			return err
 		}
@@ -115,7 +116,7 @@ func (e *epollPoller) connect(a *attempt) error {
 	e.seq++
 	ev := unix.EpollEvent{Events: unix.EPOLLOUT, Fd: int32(fd), Pad: int32(e.seq)}
 	if err := unix.EpollCtl(e.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
-		unix.Close(fd)
+		rawClose(fd)
 		return err
 	}
 	for fd >= len(e.byFD) {
@@ -187,7 +188,7 @@ func (e *epollPoller) collect(events []unix.EpollEvent, out []completion) []comp
 			out = append(out, completion{a: a, self: self})
 			continue
 		}
-		unix.Close(fd)
+		rawClose(fd)
 		out = append(out, completion{a: a, err: cerr, self: self})
 	}
 	return out
@@ -199,7 +200,7 @@ func (e *epollPoller) collect(events []unix.EpollEvent, out []completion) []comp
 // system call fewer for every closed or filtered port.)
 func closeRST(fd int) {
 	_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
-	unix.Close(fd)
+	rawClose(fd)
 }
 
 // isSelf reports a connection whose local end is its remote end (see judge).
@@ -227,9 +228,47 @@ func (e *epollPoller) wake() {
 func (e *epollPoller) close() {
 	for fd, a := range e.byFD {
 		if a != nil {
-			unix.Close(fd)
+			rawClose(fd)
 		}
 	}
 	unix.Close(e.epfd)
 	unix.Close(e.evfd)
 }
+
+// The calls on a scan's sockets never block (the sockets are non-blocking), so
+// they are made as raw system calls: through the runtime's usual path, a connect
+// that does a whole loopback handshake in the kernel (tens of µs) looks like a
+// blocking call, and the runtime hands the loop's processor to another thread
+// and takes it back afterwards, a context switch or two per port.
+
+func rawSocket(family int) (int, error) {
+	fd, _, e := unix.RawSyscall(unix.SYS_SOCKET, uintptr(family), unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if e != 0 {
+		return -1, e
+	}
+	return int(fd), nil
+}
+
+func rawConnect(fd int, sa unix.Sockaddr) error {
+	var e unix.Errno
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		raw := unix.RawSockaddrInet4{Family: unix.AF_INET, Addr: sa.Addr}
+		p := (*[2]byte)(unsafe.Pointer(&raw.Port))
+		p[0], p[1] = byte(sa.Port>>8), byte(sa.Port)
+		_, _, e = unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&raw)), unix.SizeofSockaddrInet4)
+	case *unix.SockaddrInet6:
+		raw := unix.RawSockaddrInet6{Family: unix.AF_INET6, Addr: sa.Addr, Scope_id: sa.ZoneId}
+		p := (*[2]byte)(unsafe.Pointer(&raw.Port))
+		p[0], p[1] = byte(sa.Port>>8), byte(sa.Port)
+		_, _, e = unix.RawSyscall(unix.SYS_CONNECT, uintptr(fd), uintptr(unsafe.Pointer(&raw)), unix.SizeofSockaddrInet6)
+	default:
+		return unix.Connect(fd, sa)
+	}
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+func rawClose(fd int) { unix.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0) }

@@ -159,13 +159,50 @@ func TestUDPStates(t *testing.T) {
 	if r := got[key(results.UDP, wrong)]; r.State != results.OpenFiltered {
 		t.Errorf("server replying with a wrong ID must not count as open: %+v", r)
 	}
-	if r := got[key(results.UDP, silent)]; r.State != results.OpenFiltered || r.Reason != results.ReasonNoResponse || r.Attempts != 3 {
-		// 1 + Retries side by side, then one paced re-probe: the closed port
-		// showed that this host sends ICMP errors, so silence may be rate limiting.
+	if r := got[key(results.UDP, silent)]; r.State != results.OpenFiltered || r.Reason != results.ReasonNoResponse || r.Attempts != 4 {
+		// 1 + Retries side by side, then one paced re-probe (the closed port
+		// showed that this host sends ICMP errors, so silence may be rate
+		// limiting), then one last chance with the full timeout: the windows so
+		// far were the short ones the quick DNS answers taught.
 		t.Errorf("silent port: %+v", r)
 	}
 	if r := got[key(results.UDP, closed)]; r.State != results.Closed || r.Reason != results.ReasonPortUnreach {
 		t.Errorf("closed port: %+v", r)
+	}
+}
+
+// A UDP service slower to answer than the host's network round trip (a busy
+// DC's CLDAP, a SQL Browser) is open, not open|filtered, even when its first
+// request is lost: the quick TCP answer shortens the host's window for the
+// retry, and a port silent within it gets one last attempt with the configured
+// timeout before it is called silent.
+func TestUDPSlowServiceAfterQuickTCP(t *testing.T) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	go func() {
+		buf := make([]byte, 1500)
+		for n := 0; ; n++ {
+			size, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if b := dnsRefused(buf[:size]); b != nil && n > 1 { // the first attempt (two queries) is lost
+				time.AfterFunc(700*time.Millisecond, func() { pc.WriteTo(b, from) })
+			}
+		}
+	}()
+	slow := uint16(pc.LocalAddr().(*net.UDPAddr).Port)
+	open := openTCP(t)
+	got := collect(t, &Scanner{Timeout: 1500 * time.Millisecond}, context.Background(), loopback,
+		Port{Proto: results.TCP, Lo: open}, Port{Proto: results.UDP, Lo: slow, Probe: "dns"})
+	if r := got[key(results.TCP, open)]; r.State != results.Open {
+		t.Fatalf("TCP port: %+v", r)
+	}
+	if r := got[key(results.UDP, slow)]; r.State != results.Open || r.Reason != results.ReasonUDPResponse {
+		t.Errorf("DNS answering after 700ms from its second request on, timeout 1.5s: %+v, want open", r)
 	}
 }
 

@@ -394,10 +394,10 @@ func (r *run) scanUDP(ctx context.Context, h *host, g *errgroup.Group, jobs []*u
 	base := r.retries + 1
 	// Phase 1, and on a path seen to lose answers, as many attempts as that
 	// loss asks for (lossMeter), side by side.
-	r.udpParallel(ctx, h, g, jobs, func() int { return h.lossAttempts(base) })
+	r.udpParallel(ctx, h, g, jobs, func(*udpJob) int { return h.lossAttempts(base) })
 	if need := h.lossAttempts(base); need > base && !h.icmpSeen.Load() {
 		// The ports that went first decided before the loss was known.
-		r.udpParallel(ctx, h, g, jobs, func() int { return need })
+		r.udpParallel(ctx, h, g, jobs, func(*udpJob) int { return need })
 	}
 	if h.icmpSeen.Load() {
 		for _, j := range jobs {
@@ -424,6 +424,20 @@ func (r *run) scanUDP(ctx context.Context, h *host, g *errgroup.Group, jobs []*u
 			}
 		}
 	}
+	last := map[*udpJob]int{} // job → the attempt count after its last chance
+	var lastJobs []*udpJob
+	for _, j := range jobs {
+		if j.lastChance(h) {
+			j.full = true
+			last[j] = j.result.Attempts + 1
+			lastJobs = append(lastJobs, j)
+		}
+	}
+	if len(lastJobs) > 0 && !stopped(ctx) {
+		// Side by side: a host's dropped ports cost one configured timeout more,
+		// not one each.
+		r.udpParallel(ctx, h, g, lastJobs, func(j *udpJob) int { return last[j] })
+	}
 	for _, j := range jobs {
 		if j.done {
 			continue
@@ -439,7 +453,7 @@ func (r *run) scanUDP(ctx context.Context, h *host, g *errgroup.Group, jobs []*u
 
 // udpParallel gives every undecided job attempts, side by side, until it has
 // made need() of them or is decided; a job decided is reported at once.
-func (r *run) udpParallel(ctx context.Context, h *host, g *errgroup.Group, jobs []*udpJob, need func() int) {
+func (r *run) udpParallel(ctx context.Context, h *host, g *errgroup.Group, jobs []*udpJob, need func(*udpJob) int) {
 	var wg sync.WaitGroup
 	for _, j := range jobs {
 		if j.done {
@@ -449,7 +463,7 @@ func (r *run) udpParallel(ctx context.Context, h *host, g *errgroup.Group, jobs 
 		g.Go(func() error {
 			defer wg.Done()
 			r.slots <- struct{}{}
-			for !j.done && !stopped(ctx) && j.result.Attempts < need() {
+			for !j.done && !stopped(ctx) && j.result.Attempts < need(j) {
 				r.udpAttempt(ctx, h, j)
 			}
 			j.closeSock()

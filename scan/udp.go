@@ -48,6 +48,7 @@ type udpJob struct {
 	check  *results.Check
 	result results.Result
 	done   bool
+	full   bool // the next attempts wait the configured timeout, not the host's adaptive one
 }
 
 func (j *udpJob) closeSock() {
@@ -94,6 +95,9 @@ func (j *udpJob) anyAddress() bool { return j.probe != nil && j.probe.AnyAddress
 
 func (j *udpJob) wait(h *host) time.Duration {
 	w := max(h.est.timeout(), udpFloor)
+	if j.full {
+		w = max(w, h.est.ceiling)
+	}
 	if j.probe != nil && j.probe.MinWait > w {
 		w = j.probe.MinWait
 	}
@@ -229,6 +233,17 @@ func (s *run) udpError(h *host, j *udpJob, err error, icmp *icmpReply, rtt time.
 	}
 	j.done = true
 	return true
+}
+
+// lastChance reports whether a job still silent deserves one more attempt with
+// the configured timeout before it is called open|filtered: its probe expects an
+// answer, and its windows so far were the shorter ones the host's quick answers
+// taught. A service takes longer to answer than the network takes to carry the
+// answer (a busy DC's CLDAP or Kerberos, a SQL Browser, SNMP on a loaded switch),
+// and a required port's silence fails its check, so the host's network round trip
+// must not be what decides it. TCP does the same before it says filtered.
+func (j *udpJob) lastChance(h *host) bool {
+	return !j.done && !j.full && j.probe != nil && !j.probe.Mute && j.wait(h) < h.est.ceiling
 }
 
 func (j *udpJob) finishSilent() {

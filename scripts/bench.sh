@@ -33,6 +33,10 @@ S=pr-bench-s T=pr-bench-t
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # and what an earlier SETUP_ONLY=1 run left inside these namespaces
+  for ns in $S $T; do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
+  done
   wait 2>/dev/null || true
   ip netns del $S 2>/dev/null || true
   ip netns del $T 2>/dev/null || true
@@ -70,9 +74,9 @@ NFT
 DC=53,88,135,139,389,445,464,636,3268,3269,3389,5985,9389,49664
 DCU=53,88,123,137,138,389,464,500,636,4500
 OPEN=(22 80 88 135 139 389 443 445 464 636 1433 3268 3269 3389 5985 9389 47001 49664 50000 60000)
-ip netns exec $T bin/listen "${OPEN[@]}" & pids+=($!)
+ip netns exec $T bin/listen "${OPEN[@]}" >/dev/null 2>&1 & pids+=($!)
 sleep 1
-if [ -n "${SETUP_ONLY:-}" ]; then # leave the namespaces for manual runs; the next make bench removes them
+if [ -n "${SETUP_ONLY:-}" ]; then # leave the namespaces (and listen) for manual runs; the next make bench removes them
   trap - EXIT
   echo "bench: namespaces $S (scanner) and $T (hosts) are up; listen is PID ${pids[0]}" >&2
   exit 0

@@ -149,9 +149,9 @@ func TestLossAttempts(t *testing.T) {
 		{0, 0, 2, 2},    // nothing answered: no evidence, today's cost
 		{500, 0, 2, 2},  // a clean path: today's cost
 		{1000, 1, 2, 2}, // one late answer in a thousand: still clean enough
-		{200, 38, 2, 6}, // 19% per attempt (10% each way): 0.19^6 < 1e-4
+		{200, 38, 2, 8}, // 19% per attempt (10% each way): 0.19^8 < 1e-5
 		{10, 9, 2, 11},  // most answers late: the cap
-		{200, 38, 7, 7}, // never fewer than are made anyway
+		{200, 38, 9, 9}, // never fewer than are made anyway
 		{3, 3, 2, MaxRetries + 1},
 	}
 	for _, tt := range tests {

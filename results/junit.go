@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -80,13 +81,69 @@ type junitMessage struct {
 // RFC 3339 in UTC. With drift, each host's changes go to its <system-out>.
 func WriteJUnit(w io.Writer, rep *Report) error {
 	rs := inOrder(rep.Results)
-	hosts := Summarize(rs)
+	return writeJUnit(w, rep, Summarize(rs), rs)
+}
+
+// JUnitWriter builds the JUnit XML report WriteJUnit writes from results
+// written one at a time: it keeps one summary per host and only the results
+// that become test cases (checked entries and errors), so a sweep of ad-hoc
+// ports costs no memory per port. Close renders. A JUnitWriter is safe for
+// concurrent use.
+type JUnitWriter struct {
+	mu    sync.Mutex
+	w     io.Writer
+	hosts map[hostKey]*Host
+	cases []Result
+}
+
+// NewJUnitWriter returns a writer that renders to w on Close.
+func NewJUnitWriter(w io.Writer) *JUnitWriter {
+	return &JUnitWriter{w: w, hosts: map[hostKey]*Host{}}
+}
+
+// Write counts r in its host's summary and keeps it if it is a test case.
+func (j *JUnitWriter) Write(r Result) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	k := hostKey{r.Target, r.Addr}
+	h := j.hosts[k]
+	if h == nil {
+		nh := newHost(&r)
+		h = &nh
+		j.hosts[k] = h
+	}
+	h.add(&r)
+	if junitCaseOf(&r) {
+		j.cases = append(j.cases, r)
+	}
+	return nil
+}
+
+// Close writes the report of the results written, with rep's Started,
+// Finished and Drift (its Results are not read).
+func (j *JUnitWriter) Close(rep *Report) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	Sort(j.cases)
+	return writeJUnit(j.w, rep, sortedHosts(j.hosts), j.cases)
+}
+
+// junitCaseOf reports whether r is a test case: a checked entry or an error.
+func junitCaseOf(r *Result) bool { return Checked(r) || r.State == Error }
+
+// writeJUnit writes the report of hosts (in Sort order) from rs, their
+// results in Sort order: all of them, or at least every test case.
+func writeJUnit(w io.Writer, rep *Report, hosts []Host, rs []Result) error {
 	doc := junitSuites{Name: "portreach", Time: seconds(rep.Finished.Sub(rep.Started))}
 	stamp := rep.Started.UTC().Format(time.RFC3339)
 	i := 0
 	for _, h := range hosts {
-		hrs := rs[i : i+h.Ports]
-		i += h.Ports
+		n := i
+		for n < len(rs) && rs[n].Target == h.Target && rs[n].Addr == h.Addr {
+			n++
+		}
+		hrs := rs[i:n]
+		i = n
 		s := junitSuite{Name: h.Name(), Time: "0", Timestamp: stamp}
 		s.Properties = append(s.Properties, junitProperty{"target", h.Target})
 		if h.Addr.IsValid() {
@@ -98,7 +155,7 @@ func WriteJUnit(w io.Writer, rep *Report) error {
 		var total time.Duration
 		for j := range hrs {
 			r := &hrs[j]
-			if !Checked(r) && r.State != Error {
+			if !junitCaseOf(r) {
 				continue
 			}
 			c := junitCase{Name: caseName(r), Classname: "ports", Time: seconds(r.RTT)}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,6 +32,23 @@ func junitFixture() *Report {
 func TestGoldenJUnit(t *testing.T) {
 	var b bytes.Buffer
 	if err := WriteJUnit(&b, junitFixture()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "junit.xml.golden", b.Bytes())
+}
+
+// TestJUnitWriterGolden: the streamed report, its results in another order,
+// is WriteJUnit's byte for byte, with a host that has no test case too.
+func TestJUnitWriterGolden(t *testing.T) {
+	rep := junitFixture()
+	var b bytes.Buffer
+	j := NewJUnitWriter(&b)
+	for _, r := range slices.Backward(rep.Results) {
+		if err := j.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := j.Close(&Report{Started: rep.Started, Finished: rep.Finished, Drift: rep.Drift}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "junit.xml.golden", b.Bytes())

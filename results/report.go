@@ -1,7 +1,9 @@
 package results
 
 import (
+	"cmp"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -98,6 +100,22 @@ func Summarize(rs []Result) []Host {
 	for i := range hosts {
 		hosts[i].decide()
 	}
+	return hosts
+}
+
+// sortedHosts returns the summaries, decided, in Sort order.
+func sortedHosts(m map[hostKey]*Host) []Host {
+	hosts := make([]Host, 0, len(m))
+	for _, h := range m {
+		h.decide()
+		hosts = append(hosts, *h)
+	}
+	slices.SortFunc(hosts, func(a, b Host) int {
+		if c := a.Addr.Compare(b.Addr); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Target, b.Target)
+	})
 	return hosts
 }
 

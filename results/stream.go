@@ -7,7 +7,6 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"io"
-	"slices"
 	"sync"
 	"time"
 )
@@ -183,17 +182,7 @@ func (j *JSONWriter) Close(end *Report) error {
 		j.bw.WriteString("\n  ")
 	}
 	j.bw.WriteString("],\n")
-	hosts := make([]Host, 0, len(j.hosts))
-	for _, h := range j.hosts {
-		h.decide()
-		hosts = append(hosts, *h)
-	}
-	slices.SortFunc(hosts, func(a, b Host) int {
-		if c := a.Addr.Compare(b.Addr); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Target, b.Target)
-	})
+	hosts := sortedHosts(j.hosts)
 	b, err := indented(jsonEnd{end.Finished.UTC(), end.Interrupted, end.Incomplete, j.verdict, end.Drift, hosts})
 	if err != nil {
 		return err

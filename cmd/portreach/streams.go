@@ -42,9 +42,10 @@ func (c *scanCmd) outputsList() ([]output, error) {
 }
 
 // streams are the outputs of a run, every file opened before the first probe
-// (openOutputs): the streamed outputs (JSONL; for a scan CSV and JSON too) are
-// written as results arrive and keep nothing per result, the others rendered at
-// the end; files are committed at the end, or dropped (temporary files removed)
+// (openOutputs): the streamed outputs (JSONL; for a scan CSV, JSON and JUnit
+// too) are written as results arrive and keep nothing per result (JUnit only
+// its test cases, see results.JUnitWriter), the others are rendered at the
+// end; files are committed at the end, or dropped (temporary files removed)
 // when the run fails.
 type streams struct {
 	writers  []interface{ Write(results.Result) error }
@@ -55,11 +56,17 @@ type streams struct {
 }
 
 // streamable reports the formats a scan streams.
-func streamable(format string) bool { return format == "jsonl" || format == "csv" || format == "json" }
+func streamable(format string) bool {
+	switch format {
+	case "jsonl", "csv", "json", "junit":
+		return true
+	}
+	return false
+}
 
 // stream starts writing o's format to w as results come, if it streams: JSONL
-// always, CSV and JSON when start (the run's start: tool, time, command line)
-// is not nil.
+// always, CSV, JSON and JUnit when start (the run's start: tool, time,
+// command line) is not nil.
 func (s *streams) stream(o output, w io.Writer, start *results.Report) {
 	switch {
 	case o.format == "jsonl":
@@ -72,6 +79,10 @@ func (s *streams) stream(o output, w io.Writer, start *results.Report) {
 		s.closers[o.path] = func(*results.Report) error { return cw.Close() }
 	case o.format == "json":
 		jw := results.NewJSONWriter(w, start)
+		s.writers = append(s.writers, jw)
+		s.closers[o.path] = jw.Close
+	case o.format == "junit":
+		jw := results.NewJUnitWriter(w)
 		s.writers = append(s.writers, jw)
 		s.closers[o.path] = jw.Close
 	}

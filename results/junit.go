@@ -105,14 +105,7 @@ func NewJUnitWriter(w io.Writer) *JUnitWriter {
 func (j *JUnitWriter) Write(r Result) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	k := hostKey{r.Target, r.Addr}
-	h := j.hosts[k]
-	if h == nil {
-		nh := newHost(&r)
-		h = &nh
-		j.hosts[k] = h
-	}
-	h.add(&r)
+	summarize(j.hosts, &r)
 	if junitCaseOf(&r) {
 		j.cases = append(j.cases, r)
 	}

@@ -103,6 +103,19 @@ func Summarize(rs []Result) []Host {
 	return hosts
 }
 
+// summarize counts r in its host's summary in m, started at its host's first
+// result: the per-host state of the writers that keep no result.
+func summarize(m map[hostKey]*Host, r *Result) {
+	k := hostKey{r.Target, r.Addr}
+	h := m[k]
+	if h == nil {
+		nh := newHost(r)
+		h = &nh
+		m[k] = h
+	}
+	h.add(r)
+}
+
 // sortedHosts returns the summaries, decided, in Sort order.
 func sortedHosts(m map[hostKey]*Host) []Host {
 	hosts := make([]Host, 0, len(m))

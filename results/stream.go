@@ -151,14 +151,7 @@ func (j *JSONWriter) Write(r Result) error {
 	j.n++
 	j.bw.WriteString("\n    ")
 	j.bw.Write(bytes.TrimSuffix(j.one.Bytes(), []byte("\n")))
-	k := hostKey{r.Target, r.Addr}
-	h := j.hosts[k]
-	if h == nil {
-		nh := newHost(&r)
-		h = &nh
-		j.hosts[k] = h
-	}
-	h.add(&r)
+	summarize(j.hosts, &r)
 	switch Judge(&r).Status {
 	case StatusFailed:
 		j.verdict = VerdictFail

@@ -2,12 +2,14 @@ package results
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
 	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -143,85 +145,201 @@ var MetricHelp = map[string]string{
 // N ports writes 8×N of them; textfile exports suit audits of role profiles,
 // not sweeps of every port.
 func WritePrometheus(w io.Writer, rep *Report) error {
-	rs := inOrder(rep.Results)
-	type port struct {
-		r        *Result
-		profiles []string
-	}
-	var ports []*port
-	seen := map[[4]string]*port{}
-	for i := range rs {
-		r := &rs[i]
-		k := [4]string{r.Target, addrLabel(r.Addr), portLabel(r), string(r.Proto)}
-		var profs []string
-		if r.Check != nil {
-			profs = r.Check.Profiles
+	p := NewPrometheusWriter(w)
+	for _, r := range inOrder(rep.Results) {
+		if err := p.Write(r); err != nil {
+			return err
 		}
-		if p := seen[k]; p != nil {
-			p.profiles = append(p.profiles, profs...)
-			if Fails(r) && !Fails(p.r) {
-				p.r = r // a failing check on the port is not hidden by a passing one
-			}
+	}
+	return p.Close(rep)
+}
+
+// PrometheusWriter builds the metrics WritePrometheus writes from results
+// written one at a time: it keeps per port only what the metrics print (its
+// state, RTT, check, reason labels, certificate expiry, profiles) and one
+// summary per host, not the results. Close renders. A PrometheusWriter is safe
+// for concurrent use.
+type PrometheusWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	hosts  map[hostKey]*Host
+	index  map[hostKey]int32 // a host's index in keys
+	keys   []hostKey
+	ports  []promPort
+	failed bool
+}
+
+// promPort is what the metrics print of one result.
+type promPort struct {
+	host    int32 // index in PrometheusWriter.keys
+	port    uint16
+	state   State
+	fails   bool
+	proto   Proto
+	rtt     time.Duration
+	status  string
+	reason  string
+	more    *promMore // nil for a port without a check, follow-up or certificate
+	checked bool
+}
+
+// promMore is what few ports carry: a check, a follow-up's origin, a
+// certificate.
+type promMore struct {
+	under, via string
+	profiles   []string
+	expect     Expectation
+	cert       int64 // Unix seconds, when hasCert
+	hasCert    bool
+}
+
+// NewPrometheusWriter returns a writer that renders to w on Close.
+func NewPrometheusWriter(w io.Writer) *PrometheusWriter {
+	return &PrometheusWriter{w: w, hosts: map[hostKey]*Host{}, index: map[hostKey]int32{}}
+}
+
+// Write counts r in its host's summary and keeps what the metrics print of it.
+func (p *PrometheusWriter) Write(r Result) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	summarize(p.hosts, &r)
+	k := hostKey{r.Target, r.Addr}
+	h, ok := p.index[k]
+	if !ok {
+		h = int32(len(p.keys))
+		p.index[k] = h
+		p.keys = append(p.keys, k)
+	}
+	status, reason := ReasonLabels(&r)
+	pp := promPort{host: h, port: r.Port, state: r.State, fails: Fails(&r), proto: r.Proto, rtt: r.RTT,
+		status: status, reason: reason, checked: Checked(&r)}
+	t, hasCert := CertExpiry(&r)
+	if r.Check != nil || r.Under != "" || r.Via != "" || hasCert {
+		pp.more = &promMore{under: r.Under, via: r.Via, hasCert: hasCert}
+		if r.Check != nil {
+			pp.more.profiles = slices.Clone(r.Check.Profiles)
+			pp.more.expect = r.Check.Expect
+		}
+		if hasCert {
+			pp.more.cert = t.Unix()
+		}
+	}
+	p.failed = p.failed || pp.fails
+	p.ports = append(p.ports, pp)
+	return nil
+}
+
+func (pp *promPort) extra() *promMore {
+	if pp.more == nil {
+		return &promMore{}
+	}
+	return pp.more
+}
+
+// Close writes the metrics of the results written, with rep's Started,
+// Finished, Interrupted, Incomplete and Drift (its Results are not read).
+func (p *PrometheusWriter) Close(rep *Report) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	hosts := sortedHosts(p.hosts)
+	rank := make([]int, len(p.keys))
+	for i, h := range hosts {
+		rank[p.index[hostKey{h.Target, h.Addr}]] = i
+	}
+	// Sort order (see Sort), stable: results equal in it keep the order they came in.
+	slices.SortStableFunc(p.ports, func(a, b promPort) int {
+		if c := cmp.Compare(rank[a.host], rank[b.host]); c != 0 {
+			return c
+		}
+		if c := compareProto(a.proto, b.proto); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.port, b.port); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.extra().under, b.extra().under); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.extra().via, b.extra().via)
+	})
+	// A port reported twice for one host is written once: with the first
+	// result's state (the first failing one's, if any fails) and the profiles
+	// of both, since a series must be unique.
+	ports := p.ports[:0]
+	for _, pp := range p.ports {
+		n := len(ports)
+		if n == 0 || ports[n-1].host != pp.host || ports[n-1].port != pp.port || ports[n-1].proto != pp.proto {
+			ports = append(ports, pp)
 			continue
 		}
-		p := &port{r: r, profiles: slices.Clone(profs)}
-		seen[k] = p
-		ports = append(ports, p)
+		last := &ports[n-1]
+		profs := append(slices.Clone(last.extra().profiles), pp.extra().profiles...)
+		if pp.fails && !last.fails {
+			*last = pp // a failing check on the port is not hidden by a passing one
+		}
+		more := *last.extra()
+		more.profiles = profs
+		last.more = &more
 	}
-	labels := func(p *port) []string {
-		slices.Sort(p.profiles)
-		p.profiles = slices.Compact(p.profiles)
-		return []string{LabelHost, p.r.Target, LabelAddress, addrLabel(p.r.Addr), LabelPort, portLabel(p.r),
-			LabelProto, string(p.r.Proto), LabelProfile, strings.Join(p.profiles, ",")}
+	p.ports = ports
+	for i := range ports {
+		if m := ports[i].more; m != nil {
+			slices.Sort(m.profiles)
+			m.profiles = slices.Compact(m.profiles)
+		}
+	}
+	labels := func(pp *promPort) []string {
+		k := p.keys[pp.host]
+		return []string{LabelHost, k.target, LabelAddress, addrLabel(k.addr), LabelPort, portLabel(pp.port),
+			LabelProto, string(pp.proto), LabelProfile, strings.Join(pp.extra().profiles, ",")}
 	}
 
-	bw := bufio.NewWriter(w)
+	bw := bufio.NewWriter(p.w)
 	pw := &promWriter{w: bw}
 	pw.family(MetricPortState)
-	for _, p := range ports {
+	for i := range ports {
 		for _, s := range States {
-			pw.sample(MetricPortState, append(labels(p), LabelState, s.String()), boolValue(p.r.State == s))
+			pw.sample(MetricPortState, append(labels(&ports[i]), LabelState, s.String()), boolValue(ports[i].state == s))
 		}
 	}
 	pw.family(MetricPortUp)
-	for _, p := range ports {
-		pw.sample(MetricPortUp, labels(p), boolValue(p.r.State == Open))
+	for i := range ports {
+		pw.sample(MetricPortUp, labels(&ports[i]), boolValue(ports[i].state == Open))
 	}
 	pw.family(MetricPortRTT)
-	for _, p := range ports {
-		if p.r.RTT > 0 {
-			pw.sample(MetricPortRTT, labels(p), p.r.RTT.Seconds())
+	for i := range ports {
+		if ports[i].rtt > 0 {
+			pw.sample(MetricPortRTT, labels(&ports[i]), ports[i].rtt.Seconds())
 		}
 	}
 	pw.family(MetricExpectationFailed)
-	for _, p := range ports {
-		if Checked(p.r) {
-			pw.sample(MetricExpectationFailed, append(labels(p), LabelExpect, string(p.r.Check.Expect)), boolValue(Fails(p.r)))
+	for i := range ports {
+		if ports[i].checked {
+			pw.sample(MetricExpectationFailed, append(labels(&ports[i]), LabelExpect, string(ports[i].more.expect)), boolValue(ports[i].fails))
 		}
 	}
 	pw.family(MetricPortReason)
-	for _, p := range ports {
-		status, reason := ReasonLabels(p.r)
-		pw.sample(MetricPortReason, append(labels(p), LabelStatus, status, LabelReason, reason), 1)
+	for i := range ports {
+		pw.sample(MetricPortReason, append(labels(&ports[i]), LabelStatus, ports[i].status, LabelReason, ports[i].reason), 1)
 	}
 	pw.family(MetricPortCertExpiry)
-	for _, p := range ports {
-		if t, ok := CertExpiry(p.r); ok {
-			pw.sample(MetricPortCertExpiry, labels(p), float64(t.Unix()))
+	for i := range ports {
+		if m := ports[i].more; m != nil && m.hasCert {
+			pw.sample(MetricPortCertExpiry, labels(&ports[i]), float64(m.cert))
 		}
 	}
 	pw.family(MetricHostFailed)
-	for _, h := range Summarize(rs) {
+	for _, h := range hosts {
 		pw.sample(MetricHostFailed, []string{LabelHost, h.Target, LabelAddress, addrLabel(h.Addr)}, boolValue(h.Verdict == VerdictFail))
 	}
 	pw.family(MetricHostSource)
-	for _, h := range Summarize(rs) {
+	for _, h := range hosts {
 		if h.Source.IsValid() {
 			pw.sample(MetricHostSource, []string{LabelHost, h.Target, LabelAddress, addrLabel(h.Addr), LabelSourceAddress, h.Source.String()}, 1)
 		}
 	}
 	pw.family(MetricRunFailed)
-	pw.sample(MetricRunFailed, nil, boolValue(Overall(rs) == VerdictFail))
+	pw.sample(MetricRunFailed, nil, boolValue(p.failed))
 	pw.family(MetricRunIncomplete)
 	pw.sample(MetricRunIncomplete, nil, boolValue(rep.Interrupted || rep.Incomplete))
 	pw.family(MetricLastRun)
@@ -264,11 +382,11 @@ func addrLabel(a netip.Addr) string {
 	return a.String()
 }
 
-func portLabel(r *Result) string {
-	if r.Port == 0 {
+func portLabel(port uint16) string {
+	if port == 0 {
 		return ""
 	}
-	return strconv.Itoa(int(r.Port))
+	return strconv.Itoa(int(port))
 }
 
 func boolValue(b bool) float64 {

@@ -23,6 +23,21 @@ func TestGoldenPrometheus(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "metrics.prom.golden", b.Bytes())
+
+	// Streamed, the results in another order: the same bytes.
+	b.Reset()
+	p := NewPrometheusWriter(&b)
+	for _, r := range slices.Backward(rep.Results) {
+		if err := p.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	end := *rep
+	end.Results = nil
+	if err := p.Close(&end); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "metrics.prom.golden", b.Bytes())
 }
 
 // promtool (Debian package prometheus) parses the output with Prometheus's own

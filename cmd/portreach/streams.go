@@ -42,10 +42,11 @@ func (c *scanCmd) outputsList() ([]output, error) {
 }
 
 // streams are the outputs of a run, every file opened before the first probe
-// (openOutputs): the streamed outputs (JSONL; for a scan CSV, JSON and JUnit
-// too) are written as results arrive and keep nothing per result (JUnit only
-// its test cases, see results.JUnitWriter), the others are rendered at the
-// end; files are committed at the end, or dropped (temporary files removed)
+// (openOutputs): the streamed outputs (JSONL; for a scan CSV, JSON, JUnit
+// and Prometheus too) are written as results arrive and keep nothing per
+// result (JUnit only its test cases, Prometheus what it prints of a port: see
+// results.JUnitWriter, results.PrometheusWriter), the others are rendered at
+// the end; files are committed at the end, or dropped (temporary files removed)
 // when the run fails.
 type streams struct {
 	writers  []interface{ Write(results.Result) error }
@@ -58,15 +59,15 @@ type streams struct {
 // streamable reports the formats a scan streams.
 func streamable(format string) bool {
 	switch format {
-	case "jsonl", "csv", "json", "junit":
+	case "jsonl", "csv", "json", "junit", "prometheus":
 		return true
 	}
 	return false
 }
 
 // stream starts writing o's format to w as results come, if it streams: JSONL
-// always, CSV, JSON and JUnit when start (the run's start: tool, time,
-// command line) is not nil.
+// always, CSV, JSON, JUnit and Prometheus when start (the run's start: tool,
+// time, command line) is not nil.
 func (s *streams) stream(o output, w io.Writer, start *results.Report) {
 	switch {
 	case o.format == "jsonl":
@@ -85,6 +86,10 @@ func (s *streams) stream(o output, w io.Writer, start *results.Report) {
 		jw := results.NewJUnitWriter(w)
 		s.writers = append(s.writers, jw)
 		s.closers[o.path] = jw.Close
+	case o.format == "prometheus":
+		pw := results.NewPrometheusWriter(w)
+		s.writers = append(s.writers, pw)
+		s.closers[o.path] = pw.Close
 	}
 }
 

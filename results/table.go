@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 	"unicode"
@@ -43,14 +44,75 @@ type TableOptions struct {
 // finished.
 func WriteTable(w io.Writer, rep *Report, opt TableOptions) error {
 	rs := inOrder(rep.Results)
-	hosts := Summarize(rs)
+	unknown := 0
+	for i := range rs {
+		if rs[i].State == Unknown {
+			unknown++
+		}
+	}
+	return writeTable(w, rep, Summarize(rs), rs, tableCounts{len(rs), unknown}, opt)
+}
+
+// TableWriter builds the table WriteTable writes from results written one at
+// a time. With OnlyFailing (--quiet) it keeps one summary per host and only
+// the failing results, so the hosts' titles and the final verdict still
+// describe the whole run; otherwise it keeps every result. Close renders. A
+// TableWriter is safe for concurrent use.
+type TableWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	opt    TableOptions
+	hosts  map[hostKey]*Host
+	kept   []Result
+	counts tableCounts
+}
+
+// tableCounts are the run's numbers of ports and of unfinished ones (the footer).
+type tableCounts struct{ ports, unknown int }
+
+// NewTableWriter returns a writer that renders to w with opt on Close.
+func NewTableWriter(w io.Writer, opt TableOptions) *TableWriter {
+	return &TableWriter{w: w, opt: opt, hosts: map[hostKey]*Host{}}
+}
+
+// Write counts r in its host's summary and keeps it if the table may show it.
+func (t *TableWriter) Write(r Result) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	summarize(t.hosts, &r)
+	t.counts.ports++
+	if r.State == Unknown {
+		t.counts.unknown++
+	}
+	if !t.opt.OnlyFailing || Fails(&r) {
+		t.kept = append(t.kept, r)
+	}
+	return nil
+}
+
+// Close writes the table of the results written, with rep's Interrupted,
+// Incomplete and Drift (its Results are not read).
+func (t *TableWriter) Close(rep *Report) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	Sort(t.kept)
+	return writeTable(t.w, rep, sortedHosts(t.hosts), t.kept, t.counts, t.opt)
+}
+
+// writeTable writes the table of hosts (in Sort order) from rs, their results
+// in Sort order: all of them, or with OnlyFailing at least the failing ones.
+func writeTable(w io.Writer, rep *Report, hosts []Host, rs []Result, counts tableCounts, opt TableOptions) error {
 	var buf bytes.Buffer
 	p := &tablePrinter{opt: opt, out: &buf}
 	i := 0
 	for hi := range hosts {
 		h := &hosts[hi]
-		hrs := rs[i : i+h.Ports]
-		i += h.Ports
+		n := i
+		for n < len(rs) && rs[n].Target == h.Target && rs[n].Addr == h.Addr {
+			n++
+		}
+		hrs := rs[i:n]
+		i = n
 		if opt.OnlyFailing {
 			if h.Failed == 0 {
 				continue
@@ -74,7 +136,7 @@ func WriteTable(w io.Writer, rep *Report, opt TableOptions) error {
 		}
 		p.drift(rep.Drift)
 	}
-	p.footer(rep, rs, hosts)
+	p.footer(rep, counts, hosts)
 	return writeTrimmed(w, buf.Bytes())
 }
 
@@ -426,13 +488,8 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-func (p *tablePrinter) footer(rep *Report, rs []Result, hosts []Host) {
-	var unknown int
-	for i := range rs {
-		if rs[i].State == Unknown {
-			unknown++
-		}
-	}
+func (p *tablePrinter) footer(rep *Report, counts tableCounts, hosts []Host) {
+	unknown := counts.unknown
 	if p.out.Len() > 0 {
 		p.out.WriteByte('\n')
 	}
@@ -442,7 +499,7 @@ func (p *tablePrinter) footer(rep *Report, rs []Result, hosts []Host) {
 	if rep.Incomplete {
 		fmt.Fprintf(p.out, "Stopped at --max-time: %d %s did not finish (state unknown).\n", unknown, plural(unknown, "port", "ports"))
 	}
-	v, text := runVerdict(hosts, len(rs))
+	v, text := runVerdict(hosts, counts.ports)
 	switch v {
 	case VerdictFail:
 		fmt.Fprintf(p.out, "%s: %s.\n", p.paint(ansiRed, "FAIL"), text)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -238,6 +239,37 @@ func TestTableNeutralisesControlCharacters(t *testing.T) {
 		}
 		if n := strings.Count(plain, "\n"); n != 11 {
 			t.Errorf("%d lines, want 11: %q", n, plain)
+		}
+	}
+}
+
+// TestTableWriter: the table built from results written one at a time, in
+// another order, is WriteTable's byte for byte; with OnlyFailing (it then keeps
+// only the failing results) too, with the whole run's titles and verdict.
+func TestTableWriter(t *testing.T) {
+	rep := fixtureReport()
+	rep.Drift = Diff(fixtureReport(), rep, testDriftRules)
+	for _, opt := range []TableOptions{{}, {Verbose: true}, {Color: true}, {OnlyFailing: true}, {OnlyFailing: true, Verbose: true}} {
+		var want, got bytes.Buffer
+		if err := WriteTable(&want, rep, opt); err != nil {
+			t.Fatal(err)
+		}
+		tw := NewTableWriter(&got, opt)
+		for _, r := range slices.Backward(rep.Results) {
+			if err := tw.Write(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		end := *rep
+		end.Results = nil
+		if err := tw.Close(&end); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("%+v: streamed table:\n%s\nwant:\n%s", opt, got.String(), want.String())
+		}
+		if opt.OnlyFailing && len(tw.kept) != len(Failed(rep.Results)) {
+			t.Errorf("OnlyFailing kept %d results, want the %d failing ones", len(tw.kept), len(Failed(rep.Results)))
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -187,6 +188,20 @@ func TestQuietWithFileOutputsPrintsFailures(t *testing.T) {
 	code, out, _ = runScanArgs(t, "--quiet", "-p", port, "--expect", "closed", "127.0.0.1", "-o", "junit:"+filepath.Join(dir, "r.xml"))
 	if code != exitOK || out != "" {
 		t.Errorf("passing quiet run: exit %d, stdout %q", code, out)
+	}
+	// The table's title and verdict count the whole run, though only the
+	// failures are kept when every output streams.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	open := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	for _, f := range []string{"jsonl", "junit", "prometheus"} {
+		code, out, errs = runScanArgs(t, "--quiet", "-p", open+","+port, "--expect", "closed", "127.0.0.1", "-o", f+":"+filepath.Join(dir, "r."+f))
+		if code != exitFailed || !strings.Contains(out, "1 of 2 checks failed") || !strings.Contains(out, "2 ports: 1 open, 1 closed") {
+			t.Errorf("-o %s: exit %d, stdout:\n%s\nwant the failing port counted among 2 (%s)", f, code, out, errs)
+		}
 	}
 }
 

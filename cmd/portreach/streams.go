@@ -53,6 +53,7 @@ type streams struct {
 	closers  map[string]func(*results.Report) error // the streamed outputs' ends, by -o path ("-": standard output)
 	files    map[string]*outFile                    // by -o path
 	baseline *outFile                               // the --update-baseline replacement
+	quiet    *results.TableWriter                   // --quiet's table of the failures on standard output, if it gets one
 	err      error
 }
 
@@ -124,8 +125,10 @@ func (c *scanCmd) openOutputs(outs []output, start *results.Report) (*streams, e
 			return nil, err
 		}
 	}
+	stdoutFormat := ""
 	for _, o := range outs {
 		if o.path == "-" {
+			stdoutFormat = o.format
 			if !c.quiet { // quiet decides at the end what to print
 				s.stream(o, c.stdout, start)
 			}
@@ -138,6 +141,12 @@ func (c *scanCmd) openOutputs(outs []output, start *results.Report) (*streams, e
 		}
 		s.files[o.path] = f
 		s.stream(o, f, start)
+	}
+	if c.quiet && start != nil && (stdoutFormat == "" || stdoutFormat == "table") {
+		// Its hosts' titles and verdict describe the whole run, its rows the
+		// failures: it keeps the failures and a summary per host.
+		s.quiet = results.NewTableWriter(c.stdout, results.TableOptions{Verbose: c.verbose, OnlyFailing: true, Color: c.color()})
+		s.writers = append(s.writers, s.quiet)
 	}
 	if c.updateBaseline {
 		f, err := openOutput(c.baseline)
@@ -177,7 +186,7 @@ func (c *scanCmd) writeOutputs(outs []output, st *streams, rep, quietRep *result
 		return fmt.Errorf("writing results: %w", st.err)
 	}
 	table := results.TableOptions{Verbose: c.verbose}
-	color := isTerminal(c.stdout) && !c.noColor && os.Getenv("NO_COLOR") == ""
+	color := c.color()
 	toStdout := false
 	for _, o := range outs {
 		if o.path == "-" {
@@ -191,6 +200,12 @@ func (c *scanCmd) writeOutputs(outs []output, st *streams, rep, quietRep *result
 				// The table shows the failing entries with the whole run's
 				// verdict; the machine formats get the failing results.
 				if o.format == "table" {
+					if st.quiet != nil {
+						if err := st.quiet.Close(rep); err != nil {
+							return fmt.Errorf("writing results: %w", err)
+						}
+						continue
+					}
 					t.OnlyFailing = true
 				} else {
 					r = quietRep
@@ -220,6 +235,12 @@ func (c *scanCmd) writeOutputs(outs []output, st *streams, rep, quietRep *result
 		}
 	}
 	if c.quiet && quietRep != nil && !toStdout {
+		if st.quiet != nil {
+			if err := st.quiet.Close(rep); err != nil {
+				return fmt.Errorf("writing results: %w", err)
+			}
+			return nil
+		}
 		t := table
 		t.OnlyFailing, t.Color = true, color
 		if err := render(c.stdout, "table", rep, t); err != nil {
@@ -227,6 +248,11 @@ func (c *scanCmd) writeOutputs(outs []output, st *streams, rep, quietRep *result
 		}
 	}
 	return nil
+}
+
+// color reports whether tables on standard output are in colour.
+func (c *scanCmd) color() bool {
+	return isTerminal(c.stdout) && !c.noColor && os.Getenv("NO_COLOR") == ""
 }
 
 // bar is the progress bar: on standard error, only when it is a terminal and

@@ -131,12 +131,8 @@ func writeJUnit(w io.Writer, rep *Report, hosts []Host, rs []Result) error {
 	stamp := rep.Started.UTC().Format(time.RFC3339)
 	i := 0
 	for _, h := range hosts {
-		n := i
-		for n < len(rs) && rs[n].Target == h.Target && rs[n].Addr == h.Addr {
-			n++
-		}
-		hrs := rs[i:n]
-		i = n
+		hrs := hostResults(rs[i:], &h)
+		i += len(hrs)
 		s := junitSuite{Name: h.Name(), Time: "0", Timestamp: stamp}
 		s.Properties = append(s.Properties, junitProperty{"target", h.Target})
 		if h.Addr.IsValid() {

@@ -116,6 +116,15 @@ func summarize(m map[hostKey]*Host, r *Result) {
 	h.add(r)
 }
 
+// hostResults returns the results of h that rs, in Sort order, starts with.
+func hostResults(rs []Result, h *Host) []Result {
+	n := 0
+	for n < len(rs) && rs[n].Target == h.Target && rs[n].Addr == h.Addr {
+		n++
+	}
+	return rs[:n]
+}
+
 // sortedHosts returns the summaries, decided, in Sort order.
 func sortedHosts(m map[hostKey]*Host) []Host {
 	hosts := make([]Host, 0, len(m))

@@ -107,12 +107,8 @@ func writeTable(w io.Writer, rep *Report, hosts []Host, rs []Result, counts tabl
 	i := 0
 	for hi := range hosts {
 		h := &hosts[hi]
-		n := i
-		for n < len(rs) && rs[n].Target == h.Target && rs[n].Addr == h.Addr {
-			n++
-		}
-		hrs := rs[i:n]
-		i = n
+		hrs := hostResults(rs[i:], h)
+		i += len(hrs)
 		if opt.OnlyFailing {
 			if h.Failed == 0 {
 				continue

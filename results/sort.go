@@ -39,6 +39,11 @@ func compareResults(a, b Result) int {
 	if c := cmp.Compare(a.Target, b.Target); c != 0 {
 		return c
 	}
+	return compareInHost(&a, &b)
+}
+
+// compareInHost is Sort's order of two results of one host.
+func compareInHost(a, b *Result) int {
 	if c := compareProto(a.Proto, b.Proto); c != 0 {
 		return c
 	}

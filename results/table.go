@@ -3,9 +3,11 @@ package results
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,21 +52,50 @@ func WriteTable(w io.Writer, rep *Report, opt TableOptions) error {
 			unknown++
 		}
 	}
-	return writeTable(w, rep, Summarize(rs), rs, tableCounts{len(rs), unknown}, opt)
+	next := 0
+	rows := func(h *Host) (int, func(int) *Result) {
+		hrs := hostResults(rs[next:], h)
+		next += len(hrs)
+		return len(hrs), func(i int) *Result { return &hrs[i] }
+	}
+	return writeTable(w, rep, Summarize(rs), rows, tableCounts{len(rs), unknown}, opt)
 }
 
 // TableWriter builds the table WriteTable writes from results written one at
-// a time. With OnlyFailing (--quiet) it keeps one summary per host and only
-// the failing results, so the hosts' titles and the final verdict still
-// describe the whole run; otherwise it keeps every result. Close renders. A
-// TableWriter is safe for concurrent use.
+// a time. It keeps one summary per host and of each result a 24-byte row: the
+// port, its RTT and its class, the fields alike ports share (protocol, state,
+// reason, probe, check), kept once; only results that say more (a detail, a
+// follow-up, a producer's outcome) are kept whole. With OnlyFailing (--quiet)
+// it keeps only the failing results. Close renders. A TableWriter is safe for
+// concurrent use.
 type TableWriter struct {
-	mu     sync.Mutex
-	w      io.Writer
-	opt    TableOptions
-	hosts  map[hostKey]*Host
-	kept   []Result
-	counts tableCounts
+	mu      sync.Mutex
+	w       io.Writer
+	opt     TableOptions
+	hosts   map[hostKey]*Host
+	index   map[hostKey]int32 // a host's index in rows
+	rows    []tableRow
+	classes []Result // the shared fields of alike results
+	byClass map[tableClass][]int32
+	whole   []Result // results kept whole
+	counts  tableCounts
+}
+
+// tableRow is one result: its port and RTT, and its class (an index in
+// classes) or, below zero, -1 - its index in whole.
+type tableRow struct {
+	host  int32
+	port  uint16
+	class int32
+	rtt   time.Duration
+	seq   uint32 // arrival: Sort is stable
+}
+
+type tableClass struct {
+	proto  Proto
+	state  State
+	reason Reason
+	probe  string
 }
 
 // tableCounts are the run's numbers of ports and of unfinished ones (the footer).
@@ -72,10 +103,10 @@ type tableCounts struct{ ports, unknown int }
 
 // NewTableWriter returns a writer that renders to w with opt on Close.
 func NewTableWriter(w io.Writer, opt TableOptions) *TableWriter {
-	return &TableWriter{w: w, opt: opt, hosts: map[hostKey]*Host{}}
+	return &TableWriter{w: w, opt: opt, hosts: map[hostKey]*Host{}, index: map[hostKey]int32{}, byClass: map[tableClass][]int32{}}
 }
 
-// Write counts r in its host's summary and keeps it if the table may show it.
+// Write counts r in its host's summary and keeps its row if the table may show it.
 func (t *TableWriter) Write(r Result) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -84,10 +115,50 @@ func (t *TableWriter) Write(r Result) error {
 	if r.State == Unknown {
 		t.counts.unknown++
 	}
-	if !t.opt.OnlyFailing || Fails(&r) {
-		t.kept = append(t.kept, r)
+	if t.opt.OnlyFailing && !Fails(&r) {
+		return nil
 	}
+	k := hostKey{r.Target, r.Addr}
+	h, ok := t.index[k]
+	if !ok {
+		h = int32(len(t.index))
+		t.index[k] = h
+	}
+	row := tableRow{host: h, port: r.Port, rtt: r.RTT, seq: uint32(len(t.rows))}
+	if r.Detail == "" && r.Under == "" && r.Via == "" && r.Outcome == nil {
+		row.class = t.class(&r)
+	} else {
+		row.class = -1 - int32(len(t.whole))
+		t.whole = append(t.whole, r)
+	}
+	t.rows = append(t.rows, row)
 	return nil
+}
+
+// class returns the index of r's class, adding it if it is new. Only what the
+// table prints of a result without detail or follow-up is kept.
+func (t *TableWriter) class(r *Result) int32 {
+	k := tableClass{r.Proto, r.State, r.Reason, r.Probe}
+	for _, i := range t.byClass[k] {
+		if c := t.classes[i].Check; c == r.Check || reflect.DeepEqual(c, r.Check) {
+			return i
+		}
+	}
+	i := int32(len(t.classes))
+	t.classes = append(t.classes, Result{Proto: r.Proto, State: r.State, Reason: r.Reason, Probe: r.Probe, Check: r.Check})
+	t.byClass[k] = append(t.byClass[k], i)
+	return i
+}
+
+// result returns row's result: the one kept whole, or its class's filled in
+// scratch.
+func (t *TableWriter) result(row *tableRow, scratch *Result) *Result {
+	if row.class < 0 {
+		return &t.whole[-1-row.class]
+	}
+	*scratch = t.classes[row.class]
+	scratch.Port, scratch.RTT = row.port, row.rtt
+	return scratch
 }
 
 // Close writes the table of the results written, with rep's Interrupted,
@@ -95,36 +166,66 @@ func (t *TableWriter) Write(r Result) error {
 func (t *TableWriter) Close(rep *Report) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	Sort(t.kept)
-	return writeTable(t.w, rep, sortedHosts(t.hosts), t.kept, t.counts, t.opt)
+	hosts := sortedHosts(t.hosts)
+	rank := make([]int, len(t.index))
+	for i := range hosts {
+		if h, ok := t.index[hostKey{hosts[i].Target, hosts[i].Addr}]; ok {
+			rank[h] = i
+		}
+	}
+	var sa, sb Result
+	// Sort order (see Sort), then arrival.
+	slices.SortFunc(t.rows, func(a, b tableRow) int {
+		if c := cmp.Compare(rank[a.host], rank[b.host]); c != 0 {
+			return c
+		}
+		if c := compareInHost(t.result(&a, &sa), t.result(&b, &sb)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	next := 0
+	var scratch Result
+	rows := func(h *Host) (int, func(int) *Result) {
+		n := 0
+		if k, ok := t.index[hostKey{h.Target, h.Addr}]; ok {
+			for next+n < len(t.rows) && t.rows[next+n].host == k {
+				n++
+			}
+		}
+		hrows := t.rows[next : next+n]
+		next += n
+		return n, func(i int) *Result { return t.result(&hrows[i], &scratch) }
+	}
+	return writeTable(t.w, rep, hosts, rows, t.counts, t.opt)
 }
 
-// writeTable writes the table of hosts (in Sort order) from rs, their results
-// in Sort order: all of them, or with OnlyFailing at least the failing ones.
-func writeTable(w io.Writer, rep *Report, hosts []Host, rs []Result, counts tableCounts, opt TableOptions) error {
+// writeTable writes the table of hosts (in Sort order); rows gives each host's
+// results in Sort order (all of them, or with OnlyFailing at least the failing
+// ones) as host does, and is called for the hosts in order.
+func writeTable(w io.Writer, rep *Report, hosts []Host, rows func(*Host) (int, func(int) *Result), counts tableCounts, opt TableOptions) error {
 	var buf bytes.Buffer
 	p := &tablePrinter{opt: opt, out: &buf}
-	i := 0
 	for hi := range hosts {
 		h := &hosts[hi]
-		hrs := hostResults(rs[i:], h)
-		i += len(hrs)
+		n, at := rows(h)
 		if opt.OnlyFailing {
 			if h.Failed == 0 {
 				continue
 			}
-			var failing []Result
-			for j := range hrs {
-				if Fails(&hrs[j]) {
-					failing = append(failing, hrs[j])
+			var failing []int
+			for i := range n {
+				if Fails(at(i)) {
+					failing = append(failing, i)
 				}
 			}
-			hrs = failing
+			all := at
+			n, at = len(failing), func(i int) *Result { return all(failing[i]) }
 		}
 		if buf.Len() > 0 {
 			buf.WriteByte('\n')
 		}
-		p.host(h, hrs)
+		p.host(h, n, at)
 	}
 	if rep.Drift != nil {
 		if buf.Len() > 0 {
@@ -197,14 +298,17 @@ func verdictColor(v Verdict) string {
 // entry is one table row before rendering: a single result, or a range of alike
 // results, with the follow-ups its reply revealed.
 type entry struct {
-	first, last *Result
-	n           int
-	minRTT      time.Duration
-	maxRTT      time.Duration
-	children    []*Result
+	first    *Result
+	lastPort uint16 // the range's last port
+	n        int
+	minRTT   time.Duration
+	maxRTT   time.Duration
+	children []*Result
 }
 
-func (p *tablePrinter) host(h *Host, rs []Result) {
+// host writes h's block from its n results in Sort order, result i being
+// at(i): a pointer that need not outlive the next call.
+func (p *tablePrinter) host(h *Host, n int, at func(int) *Result) {
 	title := printable(h.Name())
 	if h.Source.IsValid() {
 		title += "  from " + h.Source.String()
@@ -224,34 +328,45 @@ func (p *tablePrinter) host(h *Host, rs []Result) {
 	}
 	p.out.WriteString(title + "\n")
 
-	// Follow-ups go under the result whose reply revealed them, when it is here.
-	byName := map[string]*Result{}
-	for i := range rs {
-		if rs[i].Via == "" {
-			byName[PortName(rs[i].Proto, rs[i].Port)] = &rs[i]
+	// Follow-ups go under the result whose reply revealed them, when it is here
+	// (the last result of that name that is no follow-up itself).
+	vias := map[string]bool{}
+	for i := range n {
+		if v := at(i).Via; v != "" {
+			vias[v] = true
 		}
 	}
-	children := map[*Result][]*Result{}
-	var top []*Result
-	for i := range rs {
-		r := &rs[i]
-		if parent := byName[r.Via]; r.Via != "" && parent != nil {
-			children[parent] = append(children[parent], r)
+	byName := map[string]int{}
+	if len(vias) > 0 {
+		for i := range n {
+			r := at(i)
+			if name := PortName(r.Proto, r.Port); r.Via == "" && vias[name] {
+				byName[name] = i
+			}
+		}
+	}
+	children := map[int][]*Result{}
+	var top []int
+	for i := range n {
+		r := at(i)
+		if parent, ok := byName[r.Via]; r.Via != "" && ok {
+			c := *r
+			children[parent] = append(children[parent], &c)
 			continue
 		}
-		top = append(top, r)
+		top = append(top, i)
 	}
-	var failing, rest []*Result
-	for _, r := range top {
-		if Fails(r) || failsBelow(children[r]) {
-			failing = append(failing, r)
+	var failing, rest []int
+	for _, i := range top {
+		if Fails(at(i)) || failsBelow(children[i]) {
+			failing = append(failing, i)
 		} else {
-			rest = append(rest, r)
+			rest = append(rest, i)
 		}
 	}
-	entries := append(p.group(failing, children), p.group(rest, children)...)
+	entries := append(p.group(failing, at, children), p.group(rest, at, children)...)
 
-	checks := h.Checks > 0 || hasCheck(rs)
+	checks := h.Checks > 0 || hasCheck(n, at)
 	tw := tabwriter.NewWriter(p.out, 0, 0, 2, ' ', 0)
 	// In colour mode every cell of the STATE and CHECK columns is painted, blank
 	// ones too, so that all carry the same invisible width.
@@ -272,7 +387,7 @@ func (p *tablePrinter) host(h *Host, rs []Result) {
 		port := PortName(r.Proto, r.Port)
 		reason := string(r.Reason)
 		if e.n > 1 {
-			port = strconv.Itoa(int(r.Port)) + "-" + PortName(r.Proto, e.last.Port)
+			port = strconv.Itoa(int(r.Port)) + "-" + PortName(r.Proto, e.lastPort)
 			reason += " (" + strconv.Itoa(e.n) + ")"
 		}
 		if port == "" {
@@ -308,9 +423,9 @@ func failsBelow(cs []*Result) bool {
 	return false
 }
 
-func hasCheck(rs []Result) bool {
-	for i := range rs {
-		if rs[i].Check != nil {
+func hasCheck(n int, at func(int) *Result) bool {
+	for i := range n {
+		if at(i).Check != nil {
 			return true
 		}
 	}
@@ -318,18 +433,21 @@ func hasCheck(rs []Result) bool {
 }
 
 // group compresses runs of alike results into ranges unless Verbose is set.
-func (p *tablePrinter) group(rs []*Result, children map[*Result][]*Result) []entry {
+// rs are indices of results (see host), children the follow-ups under each.
+func (p *tablePrinter) group(rs []int, at func(int) *Result, children map[int][]*Result) []entry {
 	var out []entry
-	for _, r := range rs {
-		if n := len(out); n > 0 && !p.opt.Verbose && len(children[r]) == 0 && mergeable(out[n-1], r) {
+	for _, i := range rs {
+		r := at(i)
+		if n := len(out); n > 0 && !p.opt.Verbose && len(children[i]) == 0 && mergeable(out[n-1], r) {
 			e := &out[n-1]
-			e.last = r
+			e.lastPort = r.Port
 			e.n++
 			e.minRTT = min(e.minRTT, r.RTT)
 			e.maxRTT = max(e.maxRTT, r.RTT)
 			continue
 		}
-		out = append(out, entry{first: r, last: r, n: 1, minRTT: r.RTT, maxRTT: r.RTT, children: children[r]})
+		first := *r
+		out = append(out, entry{first: &first, lastPort: r.Port, n: 1, minRTT: r.RTT, maxRTT: r.RTT, children: children[i]})
 	}
 	return out
 }
@@ -339,9 +457,9 @@ func (p *tablePrinter) group(rs []*Result, children map[*Result][]*Result) []ent
 // itself be a range, "TCP 6001-6004"), and nothing that only one port could say
 // (probe detail, follow-up label).
 func mergeable(e entry, r *Result) bool {
-	l := e.last
+	l := e.first // alike its range's last port but for the port
 	if len(e.children) > 0 || (r.Proto != TCP && r.Proto != UDP) || r.Proto != l.Proto ||
-		r.Port != l.Port+1 || l.Port == 0 || r.State != l.State || r.Reason != l.Reason ||
+		r.Port != e.lastPort+1 || e.lastPort == 0 || r.State != l.State || r.Reason != l.Reason ||
 		r.Probe != l.Probe || r.Detail != "" || l.Detail != "" || r.Under != "" || l.Under != "" ||
 		r.Via != "" || l.Via != "" {
 		return false

@@ -2,9 +2,10 @@ package results
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"net/netip"
+	"reflect"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -243,19 +244,30 @@ func TestTableNeutralisesControlCharacters(t *testing.T) {
 	}
 }
 
-// TestTableWriter: the table built from results written one at a time, in
-// another order, is WriteTable's byte for byte; with OnlyFailing (it then keeps
+// TestTableWriter: the table built from results written one at a time, out
+// of order, is WriteTable's byte for byte (results equal in Sort order, a port
+// reported twice, keep the order they came in); with OnlyFailing (it then keeps
 // only the failing results) too, with the whole run's titles and verdict.
 func TestTableWriter(t *testing.T) {
 	rep := fixtureReport()
 	rep.Drift = Diff(fixtureReport(), rep, testDriftRules)
+	// A follow-up under a port inside a run of alike ports, and a port reported
+	// twice, once with detail.
+	mail := rep.Results[0].Addr
+	for p := uint16(7000); p < 7010; p++ {
+		rep.Results = append(rep.Results, Result{Target: "mail01", Addr: mail, Proto: TCP, Port: p, State: Closed, Reason: ReasonConnRefused, RTT: time.Duration(p) * time.Microsecond})
+	}
+	rep.Results = append(rep.Results,
+		Result{Target: "mail01", Addr: mail, Proto: TCP, Port: 7100, State: Open, Reason: ReasonSynAck, Via: "7004/tcp", Under: "instance X"},
+		Result{Target: "mail01", Addr: mail, Proto: TCP, Port: 7007, State: Closed, Reason: ReasonConnRefused, Detail: "again"})
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(rep.Results), reflect.Swapper(rep.Results))
 	for _, opt := range []TableOptions{{}, {Verbose: true}, {Color: true}, {OnlyFailing: true}, {OnlyFailing: true, Verbose: true}} {
 		var want, got bytes.Buffer
 		if err := WriteTable(&want, rep, opt); err != nil {
 			t.Fatal(err)
 		}
 		tw := NewTableWriter(&got, opt)
-		for _, r := range slices.Backward(rep.Results) {
+		for _, r := range rep.Results { // shuffled: not in Sort order
 			if err := tw.Write(r); err != nil {
 				t.Fatal(err)
 			}
@@ -268,8 +280,8 @@ func TestTableWriter(t *testing.T) {
 		if got.String() != want.String() {
 			t.Errorf("%+v: streamed table:\n%s\nwant:\n%s", opt, got.String(), want.String())
 		}
-		if opt.OnlyFailing && len(tw.kept) != len(Failed(rep.Results)) {
-			t.Errorf("OnlyFailing kept %d results, want the %d failing ones", len(tw.kept), len(Failed(rep.Results)))
+		if opt.OnlyFailing && len(tw.rows) != len(Failed(rep.Results)) {
+			t.Errorf("OnlyFailing kept %d results, want the %d failing ones", len(tw.rows), len(Failed(rep.Results)))
 		}
 	}
 }

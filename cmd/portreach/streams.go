@@ -42,11 +42,11 @@ func (c *scanCmd) outputsList() ([]output, error) {
 }
 
 // streams are the outputs of a run, every file opened before the first probe
-// (openOutputs): the streamed outputs (JSONL; for a scan CSV, JSON, JUnit
-// and Prometheus too) are written as results arrive and keep nothing per
-// result (JUnit only its test cases, Prometheus what it prints of a port: see
-// results.JUnitWriter, results.PrometheusWriter), the others are rendered at
-// the end; files are committed at the end, or dropped (temporary files removed)
+// (openOutputs): the streamed outputs (JSONL; for a scan CSV, JSON, JUnit,
+// Prometheus and the table too) are written as results arrive and keep nothing
+// per result (JUnit only its test cases, Prometheus what it prints of a port,
+// the table a small row: see results.JUnitWriter, results.PrometheusWriter,
+// results.TableWriter), the others are rendered at the end; files are committed at the end, or dropped (temporary files removed)
 // when the run fails.
 type streams struct {
 	writers  []interface{ Write(results.Result) error }
@@ -60,16 +60,16 @@ type streams struct {
 // streamable reports the formats a scan streams.
 func streamable(format string) bool {
 	switch format {
-	case "jsonl", "csv", "json", "junit", "prometheus":
+	case "jsonl", "csv", "json", "junit", "prometheus", "table":
 		return true
 	}
 	return false
 }
 
 // stream starts writing o's format to w as results come, if it streams: JSONL
-// always, CSV, JSON, JUnit and Prometheus when start (the run's start: tool,
-// time, command line) is not nil.
-func (s *streams) stream(o output, w io.Writer, start *results.Report) {
+// always, CSV, JSON, JUnit, Prometheus and the table (with table) when start
+// (the run's start: tool, time, command line) is not nil.
+func (s *streams) stream(o output, w io.Writer, start *results.Report, table results.TableOptions) {
 	switch {
 	case o.format == "jsonl":
 		s.writers = append(s.writers, results.NewJSONLWriter(w))
@@ -91,6 +91,10 @@ func (s *streams) stream(o output, w io.Writer, start *results.Report) {
 		pw := results.NewPrometheusWriter(w)
 		s.writers = append(s.writers, pw)
 		s.closers[o.path] = pw.Close
+	case o.format == "table":
+		tw := results.NewTableWriter(w, table)
+		s.writers = append(s.writers, tw)
+		s.closers[o.path] = tw.Close
 	}
 }
 
@@ -130,7 +134,7 @@ func (c *scanCmd) openOutputs(outs []output, start *results.Report) (*streams, e
 		if o.path == "-" {
 			stdoutFormat = o.format
 			if !c.quiet { // quiet decides at the end what to print
-				s.stream(o, c.stdout, start)
+				s.stream(o, c.stdout, start, results.TableOptions{Verbose: c.verbose, Color: c.color()})
 			}
 			continue
 		}
@@ -140,7 +144,7 @@ func (c *scanCmd) openOutputs(outs []output, start *results.Report) (*streams, e
 			return nil, bad("-o %s: %v", o.path, err)
 		}
 		s.files[o.path] = f
-		s.stream(o, f, start)
+		s.stream(o, f, start, results.TableOptions{Verbose: c.verbose})
 	}
 	if c.quiet && start != nil && (stdoutFormat == "" || stdoutFormat == "table") {
 		// Its hosts' titles and verdict describe the whole run, its rows the

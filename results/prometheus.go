@@ -166,21 +166,25 @@ type PrometheusWriter struct {
 	index  map[hostKey]int32 // a host's index in keys
 	keys   []hostKey
 	ports  []promPort
+	kinds  map[promKind]*promKind // interned: few ports differ in these
 	failed bool
 }
 
-// promPort is what the metrics print of one result.
+// promPort is what the metrics print of one result: 32 bytes.
 type promPort struct {
-	host    int32 // index in PrometheusWriter.keys
-	port    uint16
-	state   State
-	fails   bool
-	proto   Proto
-	rtt     time.Duration
-	status  string
-	reason  string
-	more    *promMore // nil for a port without a check, follow-up or certificate
-	checked bool
+	host int32 // index in PrometheusWriter.keys
+	port uint16
+	*promKind
+	rtt  time.Duration
+	more *promMore // nil for a port without a check, follow-up or certificate
+}
+
+// promKind is what many ports share.
+type promKind struct {
+	proto          Proto
+	state          State
+	fails, checked bool
+	status, reason string
 }
 
 // promMore is what few ports carry: a check, a follow-up's origin, a
@@ -195,7 +199,7 @@ type promMore struct {
 
 // NewPrometheusWriter returns a writer that renders to w on Close.
 func NewPrometheusWriter(w io.Writer) *PrometheusWriter {
-	return &PrometheusWriter{w: w, hosts: map[hostKey]*Host{}, index: map[hostKey]int32{}}
+	return &PrometheusWriter{w: w, hosts: map[hostKey]*Host{}, index: map[hostKey]int32{}, kinds: map[promKind]*promKind{}}
 }
 
 // Write counts r in its host's summary and keeps what the metrics print of it.
@@ -211,8 +215,13 @@ func (p *PrometheusWriter) Write(r Result) error {
 		p.keys = append(p.keys, k)
 	}
 	status, reason := ReasonLabels(&r)
-	pp := promPort{host: h, port: r.Port, state: r.State, fails: Fails(&r), proto: r.Proto, rtt: r.RTT,
-		status: status, reason: reason, checked: Checked(&r)}
+	kind := promKind{proto: r.Proto, state: r.State, fails: Fails(&r), checked: Checked(&r), status: status, reason: reason}
+	pk := p.kinds[kind]
+	if pk == nil {
+		pk = &kind
+		p.kinds[kind] = pk
+	}
+	pp := promPort{host: h, port: r.Port, promKind: pk, rtt: r.RTT}
 	t, hasCert := CertExpiry(&r)
 	if r.Check != nil || r.Under != "" || r.Via != "" || hasCert {
 		pp.more = &promMore{under: r.Under, via: r.Via, hasCert: hasCert}
@@ -229,12 +238,16 @@ func (p *PrometheusWriter) Write(r Result) error {
 	return nil
 }
 
+// extra returns what pp carries beyond the common fields: nothing (a shared,
+// read-only zero value) for most ports.
 func (pp *promPort) extra() *promMore {
 	if pp.more == nil {
-		return &promMore{}
+		return &noMore
 	}
 	return pp.more
 }
+
+var noMore promMore
 
 // Close writes the metrics of the results written, with rep's Started,
 // Finished, Interrupted, Incomplete and Drift (its Results are not read).
@@ -288,10 +301,16 @@ func (p *PrometheusWriter) Close(rep *Report) error {
 			m.profiles = slices.Compact(m.profiles)
 		}
 	}
+	// One label buffer for every sample, each host's address label made once:
+	// a sweep of every port writes millions of samples.
+	addrs := make([]string, len(p.keys))
+	for i, k := range p.keys {
+		addrs[i] = addrLabel(k.addr)
+	}
+	buf := make([]string, 0, 14)
 	labels := func(pp *promPort) []string {
-		k := p.keys[pp.host]
-		return []string{LabelHost, k.target, LabelAddress, addrLabel(k.addr), LabelPort, portLabel(pp.port),
-			LabelProto, string(pp.proto), LabelProfile, strings.Join(pp.extra().profiles, ",")}
+		return append(buf[:0], LabelHost, p.keys[pp.host].target, LabelAddress, addrs[pp.host], LabelPort, portLabel(pp.port),
+			LabelProto, string(pp.proto), LabelProfile, strings.Join(pp.extra().profiles, ","))
 	}
 
 	bw := bufio.NewWriter(p.w)

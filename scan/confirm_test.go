@@ -19,30 +19,6 @@ import (
 	"github.com/portreach/portreach/results"
 )
 
-// fakeService listens on loopback and runs serve on every connection.
-func fakeService(t *testing.T, l net.Listener, serve func(net.Conn)) uint16 {
-	t.Helper()
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); serve(c) }()
-		}
-	}()
-	return uint16(l.Addr().(*net.TCPAddr).Port)
-}
-
-func listen(t *testing.T) net.Listener {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return l
-}
-
 // smtpLike greets, answers EHLO without STARTTLS, and reads until QUIT.
 func smtpLike(c net.Conn) {
 	c.Write([]byte("220 fake ESMTP\r\n"))

@@ -45,12 +45,12 @@ func freeUDPPort(t testing.TB) uint16 { return testnet.ClosedUDPPort(t) }
 
 // openTCP listens on a loopback port (accepting and closing) until the test ends
 // and returns the port.
-func openTCP(t testing.TB) uint16 {
+func openTCP(t testing.TB) uint16 { return fakeService(t, listen(t), func(net.Conn) {}) }
+
+// fakeService runs serve on every connection to l until the test ends, closing
+// each connection after it, and returns l's port.
+func fakeService(t testing.TB, l net.Listener, serve func(net.Conn)) uint16 {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
 	t.Cleanup(func() { l.Close() })
 	go func() {
 		for {
@@ -58,10 +58,20 @@ func openTCP(t testing.TB) uint16 {
 			if err != nil {
 				return
 			}
-			c.Close()
+			go func() { defer c.Close(); serve(c) }()
 		}
 	}()
 	return uint16(l.Addr().(*net.TCPAddr).Port)
+}
+
+// listen listens on a free loopback TCP port.
+func listen(t testing.TB) net.Listener {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }
 
 func TestTCPOpenClosed(t *testing.T) {

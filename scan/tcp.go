@@ -309,19 +309,13 @@ func (p *tcpPort) advance() {
 		return // attempts still out, or still to come
 	case stopped(sw.ctx):
 		p.state, p.reason = results.Unknown, stopReason(sw.ctx)
-	case !p.last && p.T < sw.r.timeout:
+	case !p.last && p.T < sw.r.timeout, p.made < sw.h.lossAttempts(p.made):
 		// Silent within a window learnt from this host's quick answers. Before
 		// calling it filtered, give it the full configured timeout once: a burst
 		// of probes can overflow a queue on the path (or this machine can be slow
 		// to notice the answer), and one dropped port among answering ones is
 		// exactly what a firewall rule looks like, so it must be checked.
-		p.last = true
-		a := p.attempt(true)
-		a.state = queued
-		sw.queue = append(sw.queue, a)
-		return
-	case p.made < sw.h.lossAttempts(p.made):
-		// The path has been seen to lose packets (lossMeter): before calling
+		// Or the path has been seen to lose packets (lossMeter): before calling
 		// the port filtered, the attempts that make a lost answer rarer than
 		// lossGoal, each with the configured timeout.
 		p.last = true
@@ -395,6 +389,14 @@ func (a *attempt) addrPort() netip.AddrPort {
 	return netip.AddrPortFrom(a.p.sw.h.addr, a.p.port)
 }
 
+// backOff waits out a local shortage (waitOut's schedule on the loop): the
+// attempt is fired again after a doubling wait, 5 ms to 1 s.
+func (a *attempt) backOff(now time.Time) {
+	a.state = backoff
+	a.wait = min(max(2*a.wait, 5*time.Millisecond), time.Second)
+	a.p.sw.l.at(now.Add(a.wait), timer{a: a})
+}
+
 // fire sends the attempt. Local shortages (out of descriptors or ephemeral
 // ports) are waited out with backoff and never become a verdict; the window
 // starts again once a socket could be made.
@@ -404,9 +406,7 @@ func (a *attempt) fire(now time.Time) {
 	a.sent = now
 	if err := sw.l.io.connect(a); err != nil {
 		sw.release(a)
-		a.state = backoff
-		a.wait = min(max(2*a.wait, 5*time.Millisecond), time.Second)
-		sw.l.at(now.Add(a.wait), timer{a: a})
+		a.backOff(now)
 		return
 	}
 	a.state = live
@@ -462,9 +462,7 @@ func (a *attempt) ended(err error, self bool) {
 	sw.l.cancel(a.hidx)
 	sw.release(a)
 	if err != nil && transient(err) {
-		a.state = backoff
-		a.wait = min(max(2*a.wait, 5*time.Millisecond), time.Second)
-		sw.l.at(now.Add(a.wait), timer{a: a})
+		a.backOff(now)
 		return
 	}
 	for i, b := range p.atts {

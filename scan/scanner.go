@@ -290,7 +290,6 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 	var g errgroup.Group
 	g.SetLimit(r.perHost)
 	var udp []*udpJob
-	var udpChecks []*results.Check
 	var tcp []Port
 	tcpCount := 0
 	for _, p := range planEPM(ports) {
@@ -311,7 +310,6 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 					continue
 				}
 				udp = append(udp, j)
-				udpChecks = append(udpChecks, p.Check)
 			}
 		default:
 			r.emit(h, t.Name, withCheck(results.Result{Proto: p.Proto, State: results.NotTested,
@@ -335,9 +333,6 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 		})
 	}
 	if len(udp) > 0 {
-		for i, j := range udp {
-			j.check = udpChecks[i]
-		}
 		r.scanUDP(ctx, h, &g, udp)
 		for _, j := range udp {
 			r.followUps(ctx, h, &g, j, ports)
@@ -447,7 +442,7 @@ func (r *run) scanUDP(ctx context.Context, h *host, g *errgroup.Group, jobs []*u
 		} else {
 			j.finishSilent()
 		}
-		r.emit(h, h.name, withCheck(j.result, j.check))
+		r.emit(h, h.name, withCheck(j.result, j.plan.Check))
 	}
 }
 
@@ -484,7 +479,7 @@ func (r *run) udpDecided(h *host, j *udpJob) {
 	if j.result.State == results.Open {
 		h.udpLoss.observe(j.result.Attempts)
 	}
-	r.emit(h, h.name, withCheck(j.result, j.check))
+	r.emit(h, h.name, withCheck(j.result, j.plan.Check))
 }
 
 // targetCheck is the check carried by the one error result of a target that

@@ -45,7 +45,6 @@ type udpJob struct {
 	probe  *probes.Probe // nil: no probe knows this port
 	query  probes.Query
 	sock   udpSocket
-	check  *results.Check
 	result results.Result
 	done   bool
 	full   bool // the next attempts wait the configured timeout, not the host's adaptive one

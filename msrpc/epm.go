@@ -278,7 +278,10 @@ type Endpoint struct {
 // Syntax is the registered interface as a bind asks for it: the table's name and
 // specification with the version the server registered.
 func (e Endpoint) Syntax() Interface {
-	i, _ := LookupInterface(e.Interface.String())
+	i := Interface{UUID: e.Interface}
+	if known := byUUID[e.Interface]; known != nil {
+		i = *known
+	}
 	i.Major, i.Minor = e.Major, e.Minor
 	return i
 }

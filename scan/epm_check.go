@@ -67,7 +67,7 @@ func epmLabels(eps []msrpc.Endpoint, short bool) string {
 		seen[e.Interface] = true
 		l := e.Label()
 		if short && e.Name != "" {
-			l = e.Name + " (" + e.Interface.String()[:8] + "-…)"
+			l = msrpc.Interface{Name: e.Name, UUID: e.Interface}.Label()
 		}
 		parts = append(parts, l)
 	}

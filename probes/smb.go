@@ -4,7 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"strings"
+
+	"github.com/portreach/portreach/msrpc"
 )
 
 // SMB confirms an SMB server on 445 (SMB2/3 over direct TCP, [MS-SMB2] 2.1) with
@@ -247,7 +248,7 @@ func smbParseNegotiate(b []byte) (*SMBDetail, error) {
 	d := &SMBDetail{
 		SigningRequired: binary.LittleEndian.Uint16(r[2:])&smbSigningRequired != 0,
 		Dialect:         smbDialectName(binary.LittleEndian.Uint16(r[4:])),
-		ServerGUID:      smbGUID(r[8:24]),
+		ServerGUID:      msrpc.UUIDFromWire(r[8:24]).String(), // [MS-DTYP] 2.3.4.3 GUID, registry form
 	}
 	caps := binary.LittleEndian.Uint32(r[24:])
 	for i, n := range smbCapNames {
@@ -256,11 +257,4 @@ func smbParseNegotiate(b []byte) (*SMBDetail, error) {
 		}
 	}
 	return d, nil
-}
-
-// smbGUID writes a GUID in its registry form ([MS-DTYP] 2.3.4.3): the first
-// three fields little-endian.
-func smbGUID(g []byte) string {
-	return strings.ToLower(fmt.Sprintf("%08x-%04x-%04x-%x-%x", binary.LittleEndian.Uint32(g), binary.LittleEndian.Uint16(g[4:]),
-		binary.LittleEndian.Uint16(g[6:]), g[8:10], g[10:16]))
 }

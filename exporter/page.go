@@ -80,13 +80,7 @@ func (p *probeRecord) setResults(rs []results.Result, success, incomplete bool) 
 			p.MoreRows++
 			continue
 		}
-		// The reason a check came out as it did (not-registered, instance-not-listed)
-		// says more than the port's own.
-		why := r.Reason
-		if o := results.Judge(r); o.Status != results.StatusNone {
-			why = o.Why
-		}
-		row := pageRow{Host: r.Target, State: r.State.String(), Reason: string(why), Detail: r.Detail, Failed: f,
+		row := pageRow{Host: r.Target, State: r.State.String(), Reason: string(results.Why(r)), Detail: r.Detail, Failed: f,
 			Port: results.PortName(r.Proto, r.Port)}
 		if r.Addr.IsValid() {
 			row.Address = r.Addr.String()

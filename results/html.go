@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html/template"
 	"io"
-	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -49,13 +48,8 @@ const maxListed = 500
 type HTMLWriter struct {
 	w     io.Writer
 	opt   HTMLOptions
-	hosts map[htmlKey]*htmlHost
+	hosts map[hostKey]*htmlHost
 	ports int
-}
-
-type htmlKey struct {
-	target string
-	addr   netip.Addr
 }
 
 // htmlHost is one host as the report keeps it while results arrive.
@@ -69,12 +63,12 @@ type htmlHost struct {
 
 // NewHTMLWriter returns a writer that renders to w on Close.
 func NewHTMLWriter(w io.Writer, opt HTMLOptions) *HTMLWriter {
-	return &HTMLWriter{w: w, opt: opt, hosts: map[htmlKey]*htmlHost{}}
+	return &HTMLWriter{w: w, opt: opt, hosts: map[hostKey]*htmlHost{}}
 }
 
 // Write takes one result into the report.
 func (hw *HTMLWriter) Write(r Result) error {
-	k := htmlKey{r.Target, r.Addr}
+	k := hostKey{r.Target, r.Addr}
 	h := hw.hosts[k]
 	if h == nil {
 		h = &htmlHost{Host: newHost(&r)}

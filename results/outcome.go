@@ -121,3 +121,13 @@ func judgeState(r *Result) Outcome {
 	}
 	return Outcome{StatusFailed, why}
 }
+
+// Why is the reason to show for r: its check's Why where it has a check (the
+// reason a check came out as it did, not-registered or instance-not-listed, says
+// more than the port's own), otherwise the port's own reason.
+func Why(r *Result) Reason {
+	if o := Judge(r); o.Status != StatusNone {
+		return o.Why
+	}
+	return r.Reason
+}

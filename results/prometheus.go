@@ -383,15 +383,11 @@ func (p *PrometheusWriter) Close(rep *Report) error {
 // status and the port's own reason. A reason outside the vocabulary is "other",
 // so a report from another version cannot widen the label's values.
 func ReasonLabels(r *Result) (status, reason string) {
-	why := r.Reason
-	o := Judge(r)
-	if o.Status != StatusNone {
-		why = o.Why
-	}
+	status, why := string(Judge(r).Status), Why(r)
 	if !why.Known() {
-		return string(o.Status), "other"
+		return status, "other"
 	}
-	return string(o.Status), string(why)
+	return status, string(why)
 }
 
 func addrLabel(a netip.Addr) string {

@@ -33,7 +33,7 @@ var commands = []candidate{
 	{"help", "explain a command"},
 }
 
-// commandFlags returns the flag set of a command that has one, else nil.
+// commandFlagSet returns the flag set of a command that has one, else nil.
 func commandFlagSet(cmd string) *cmdFlags {
 	switch cmd {
 	case "scan":
@@ -127,14 +127,15 @@ func complete(before []string, cur string) []candidate {
 		}
 		return nil
 	case "profiles", "profile":
-		if !strings.HasPrefix(cur, "-") && !slices.Contains(args, "show") && !expectsValue(commandFlagSet(cmd), args) {
+		f := commandFlagSet(cmd)
+		if !strings.HasPrefix(cur, "-") && !slices.Contains(args, "show") && !expectsValue(f, args) {
 			// The first word is "show" or a search word; after "show", a profile.
-			if len(positional(commandFlagSet(cmd), args)) == 0 {
+			if len(positional(f, args)) == 0 {
 				return matching([]candidate{{"show", "every port of a profile"}}, "", cur)
 			}
 			return nil
 		}
-		if slices.Contains(args, "show") && !strings.HasPrefix(cur, "-") && !expectsValue(commandFlagSet(cmd), args) {
+		if slices.Contains(args, "show") && !strings.HasPrefix(cur, "-") && !expectsValue(f, args) {
 			return matching(profileNames(), "", cur)
 		}
 	}

@@ -131,16 +131,22 @@ func hostDev(n int) string { return "prv" + strconv.Itoa(n) + "n" }
 // guardOnce installs the guard route once per process.
 var guardOnce sync.Once
 
-// guard makes sure 198.18.0.0/15 has an unreachable route on this machine, so
-// that a scan of a test host after its teardown (its /30 gone) fails here
-// instead of following the default route out of the machine. An existing route
-// for the block is left as it is.
+// guard makes sure 198.18.0.0/15 has a route that refuses traffic on this
+// machine, so that a scan of a test host after its teardown (its /30 gone)
+// fails here instead of following the default route out of the machine. An
+// existing unreachable, blackhole or prohibit route for the block is left as it
+// is (machines set up by hand often use blackhole); an existing route of any
+// other kind (through a gateway or a device) would carry a torn-down host's
+// traffic away, and fails the test.
 func guard(t testing.TB) {
 	t.Helper()
 	var err error
 	guardOnce.Do(func() {
 		out, _ := exec.Command("ip", "route", "show", "exact", "198.18.0.0/15").Output()
 		if len(bytes.TrimSpace(out)) > 0 {
+			if !refusingRoute(string(out)) {
+				err = fmt.Errorf("the existing route %q sends the test block somewhere; want unreachable, blackhole or prohibit", strings.TrimSpace(string(out)))
+			}
 			return
 		}
 		var b []byte
@@ -152,8 +158,24 @@ func guard(t testing.TB) {
 		}
 	})
 	if err != nil {
-		t.Fatalf("testnet: unreachable route for 198.18.0.0/15: %v", err)
+		t.Fatalf("testnet: guard route for 198.18.0.0/15: %v", err)
 	}
+}
+
+// refusingRoute reports whether "ip route show exact" output is a single
+// route whose type makes the kernel refuse the traffic (ip-route(8): unreachable
+// answers EHOSTUNREACH, prohibit EACCES, blackhole EINVAL; none sends a packet).
+func refusingRoute(show string) bool {
+	lines := strings.Split(strings.TrimSpace(show), "\n")
+	f := strings.Fields(lines[0])
+	if len(lines) != 1 || len(f) == 0 {
+		return false
+	}
+	switch f[0] {
+	case "unreachable", "blackhole", "prohibit":
+		return true
+	}
+	return false
 }
 
 // NewHost builds a test host and removes it when the test ends.

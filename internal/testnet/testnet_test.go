@@ -57,12 +57,52 @@ func TestTornDownHostUnreachable(t *testing.T) {
 	addr := h.Addr.String()
 	h.close()
 	out, err := exec.Command("ip", "route", "get", addr).CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "unreachable") && !strings.Contains(string(out), "No route to host") {
+	if err == nil || !refusedRouteGet(string(out)) {
 		t.Errorf("ip route get %s after teardown: %v %s", addr, err, out)
 	}
 	out, _ = exec.Command("ip", "route", "show", "exact", "198.18.0.0/15").Output()
-	if !strings.HasPrefix(string(out), "unreachable") {
-		t.Errorf("no unreachable route for 198.18.0.0/15: %q", out)
+	if !refusingRoute(string(out)) {
+		t.Errorf("no refusing route for 198.18.0.0/15: %q", out)
+	}
+}
+
+// refusedRouteGet reports whether "ip route get" was refused by an
+// unreachable, blackhole or prohibit route (the kernel's errno for each).
+func refusedRouteGet(out string) bool {
+	for _, s := range []string{"No route to host", "Invalid argument", "Permission denied"} {
+		if strings.Contains(out, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// Each kind of refusing route the guard accepts does refuse: built inside a
+// test host's namespace (which has only its own /30), "ip route get" of
+// another address in the block fails, and the route is recognised as a guard.
+// A route that sends the block somewhere is not.
+func TestGuardRouteKinds(t *testing.T) {
+	h := NewHost(t)
+	other := "198.19.255.254" // outside every slot's /30 seen from inside h
+	for _, kind := range []string{"unreachable", "blackhole", "prohibit"} {
+		h.Exec(t, "ip", "route", "replace", kind, "198.18.0.0/15")
+		show := h.Exec(t, "ip", "route", "show", "exact", "198.18.0.0/15")
+		if !refusingRoute(show) {
+			t.Errorf("%s: refusingRoute(%q) = false", kind, show)
+		}
+		out, err := h.Command("ip", "route", "get", other).CombinedOutput()
+		if err == nil || !refusedRouteGet(string(out)) {
+			t.Errorf("%s: ip route get %s: %v %s", kind, other, err, out)
+		}
+	}
+	h.Exec(t, "ip", "route", "replace", "198.18.0.0/15", "via", h.Peer.String())
+	if show := h.Exec(t, "ip", "route", "show", "exact", "198.18.0.0/15"); refusingRoute(show) {
+		t.Errorf("refusingRoute(%q) = true for a route through a gateway", show)
+	}
+	for _, show := range []string{"", "unreachable 198.18.0.0/15 \n198.18.0.0/15 dev eth0 metric 5\n"} {
+		if refusingRoute(show) {
+			t.Errorf("refusingRoute(%q) = true", show)
+		}
 	}
 }
 

@@ -70,6 +70,3 @@ func ParseState(name string) (State, error) {
 	}
 	return Unknown, fmt.Errorf("results: unknown state %q", name)
 }
-
-// Reachable reports whether traffic reached a listening service.
-func (s State) Reachable() bool { return s == Open }

@@ -93,7 +93,7 @@ func Port(e profiles.Entry) scan.Port {
 		// it are pointed out.
 		p.Kind = scan.KindDynamicRPC
 		for _, name := range e.Interfaces {
-			set, err := profiles.InterfaceSet(name)
+			set, err := profiles.LookupInterfaceSet(name)
 			if err != nil {
 				continue // refused when the profile was loaded
 			}

@@ -54,7 +54,7 @@ func TestRPCInterfacesNamed(t *testing.T) {
 	for _, p := range cat.Profiles() {
 		for _, e := range p.Entries {
 			for _, name := range e.Interfaces {
-				set, err := profiles.InterfaceSet(name)
+				set, err := profiles.LookupInterfaceSet(name)
 				if err != nil {
 					t.Errorf("%s %s: %v", p.Slug, e.Label(), err)
 				}

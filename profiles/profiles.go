@@ -333,11 +333,11 @@ func (c *Catalog) Resolve(p *Profile) ([]Entry, []Role) {
 	return entries, roles
 }
 
-// InterfaceSet resolves one name of an entry's Interfaces: a key, name or UUID
-// of msrpc's interface table, or alternatives joined by "|" ("frsrpc|dfsr"),
-// any one of which answers for the service. A UUID the table does not know is
-// accepted as it is.
-func InterfaceSet(name string) ([]msrpc.Interface, error) {
+// LookupInterfaceSet resolves one name of an entry's Interfaces: a key, name or
+// UUID of msrpc's interface table, or alternatives joined by "|" ("frsrpc|dfsr"),
+// any one of which answers for the service (the scanner's scan.InterfaceSet). A
+// UUID the table does not know is accepted as it is.
+func LookupInterfaceSet(name string) ([]msrpc.Interface, error) {
 	var set []msrpc.Interface
 	for _, n := range strings.Split(name, "|") {
 		i, ok := msrpc.LookupInterface(n)

@@ -111,7 +111,7 @@ func (e *Entry) validate(c *checker) {
 			c.errorf("interfaces", "%s: interfaces are for kind %q entries only", e.Label(), DynamicRPC)
 			break
 		}
-		if _, err := InterfaceSet(name); err != nil {
+		if _, err := LookupInterfaceSet(name); err != nil {
 			c.errorf("interfaces", "%s: %v", e.Label(), err)
 		}
 	}

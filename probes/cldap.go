@@ -28,9 +28,9 @@ var CLDAP = &Probe{
 	New:     newCLDAPQuery,
 	Detail:  (*CLDAPDetail)(nil),
 	Drift: []DriftField{
-		{Path: "netlogon.flag_names[]", Why: "the DC's roles changed ([MS-ADTS] 6.3.1.2): e.g. lost GC, no longer writable, no longer a KDC or time server"},
-		{Path: "netlogon.dns_domain", Why: "the DC answers for another domain"},
-		{Path: "netlogon.dc_site", Why: "the DC moved to another AD site"},
+		{Path: "netlogon.flag_names[]", Meaning: "the DC's roles changed ([MS-ADTS] 6.3.1.2): e.g. lost GC, no longer writable, no longer a KDC or time server"},
+		{Path: "netlogon.dns_domain", Meaning: "the DC answers for another domain"},
+		{Path: "netlogon.dc_site", Meaning: "the DC moved to another AD site"},
 	},
 }
 

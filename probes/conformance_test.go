@@ -101,7 +101,7 @@ func conformDrift(t *testing.T, p *Probe) {
 	}
 	seen := map[string]bool{}
 	for _, f := range p.Drift {
-		if !re.MatchString(f.Path) || f.Why == "" {
+		if !re.MatchString(f.Path) || f.Meaning == "" {
 			t.Errorf("%s: bad drift field %+v", p.Name, f)
 		}
 		if seen[f.Path] {

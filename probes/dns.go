@@ -23,10 +23,10 @@ var DNS = &Probe{
 	New:    newDNSQuery,
 	Detail: (*DNSDetail)(nil),
 	Drift: []DriftField{
-		{Path: "root_ns.rcode", Why: "the server answers the root NS question differently (e.g. REFUSED after an ACL change)"},
-		{Path: "version", Why: "the DNS server software changed (version.bind, RFC 4892)"},
-		{Path: "root_ns.recursion_available", Why: "recursion was turned on or off (the RA bit, RFC 1035 4.1.1)"},
-		{Path: "open_resolver", Why: "the server now resolves for anyone (or no longer does)"},
+		{Path: "root_ns.rcode", Meaning: "the server answers the root NS question differently (e.g. REFUSED after an ACL change)"},
+		{Path: "version", Meaning: "the DNS server software changed (version.bind, RFC 4892)"},
+		{Path: "root_ns.recursion_available", Meaning: "recursion was turned on or off (the RA bit, RFC 1035 4.1.1)"},
+		{Path: "open_resolver", Meaning: "the server now resolves for anyone (or no longer does)"},
 	},
 }
 
@@ -113,8 +113,8 @@ type dnsQuery struct {
 var DNSTCP = &Service{
 	Name: "dns-tcp", Ports: []uint16{53},
 	Drift: []DriftField{
-		{Path: "dns.version", Why: "the DNS server software changed (version.bind, RFC 4892)"},
-		{Path: "dns.root_ns.rcode", Why: "the server answers the root NS question differently (e.g. REFUSED after an ACL change)"},
+		{Path: "dns.version", Meaning: "the DNS server software changed (version.bind, RFC 4892)"},
+		{Path: "dns.root_ns.rcode", Meaning: "the server answers the root NS question differently (e.g. REFUSED after an ACL change)"},
 	},
 	New: func(rnd io.Reader, _ string) (Dialog, error) {
 		q, err := newDNSQuery(rnd, Options{})

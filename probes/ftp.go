@@ -6,7 +6,7 @@ import "io"
 // not available). It never logs in.
 var FTP = &Service{
 	Name: "ftp", Ports: []uint16{21},
-	Drift: []DriftField{{Path: "banner", Why: "the greeting changed: other software or another server answers"}},
+	Drift: []DriftField{{Path: "banner", Meaning: "the greeting changed: other software or another server answers"}},
 	New: func(io.Reader, string) (Dialog, error) {
 		return &greetingDialog{d: ServiceDetail{Service: "ftp"}, want: "an FTP 220 greeting", codes: []string{"220"}, refuse: "421"}, nil
 	},

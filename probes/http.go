@@ -16,7 +16,7 @@ import (
 // Exchange's EWS, MAPI and Autodiscover answer with Negotiate and NTLM).
 var HTTP = &Service{
 	Name: "http", Ports: []uint16{80, 8080},
-	Drift: []DriftField{{Path: "http.server", Why: "the HTTP Server header changed: other software or another server answers"}},
+	Drift: []DriftField{{Path: "http.server", Meaning: "the HTTP Server header changed: other software or another server answers"}},
 	New:   newHTTPDialog("http", "/"),
 }
 
@@ -25,7 +25,7 @@ var HTTP = &Service{
 // authentication schemes it accepts) where a plain web server has no such path.
 var WinRM = &Service{
 	Name: "winrm", Ports: []uint16{5985},
-	Drift: []DriftField{{Path: "http.auth_schemes[]", Why: "the authentication schemes WinRM accepts changed (Basic turned on, Negotiate off)"}},
+	Drift: []DriftField{{Path: "http.auth_schemes[]", Meaning: "the authentication schemes WinRM accepts changed (Basic turned on, Negotiate off)"}},
 	New:   newHTTPDialog("winrm", "/wsman"),
 }
 

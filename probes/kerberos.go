@@ -28,7 +28,7 @@ var Kerberos = &Probe{
 	New:    newKerberosQuery,
 	Detail: (*KerberosDetail)(nil),
 	Drift: []DriftField{
-		{Path: "realm", Why: "the KDC serves another realm"},
+		{Path: "realm", Meaning: "the KDC serves another realm"},
 	},
 }
 
@@ -53,7 +53,7 @@ var Kpasswd = &Probe{
 // fall back to when a reply is too big for UDP and Windows prefers outright.
 var KerberosTCP = &Service{
 	Name: "kerberos-tcp", Ports: []uint16{88},
-	Drift: []DriftField{{Path: "kerberos.realm", Why: "the KDC serves another realm"}},
+	Drift: []DriftField{{Path: "kerberos.realm", Meaning: "the KDC serves another realm"}},
 	New: func(rnd io.Reader, _ string) (Dialog, error) {
 		q, err := newKerberosQuery(rnd, Options{})
 		if err != nil {

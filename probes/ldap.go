@@ -24,9 +24,9 @@ var LDAPS = &Service{
 }
 
 var ldapDrift = []DriftField{
-	{Path: "ldap.dns_host_name", Why: "another domain controller answers at this address"},
-	{Path: "ldap.default_naming_context", Why: "the server serves another domain"},
-	{Path: "ldap.dc_functionality", Why: "the DC's functional level changed (an upgrade or another DC)"},
+	{Path: "ldap.dns_host_name", Meaning: "another domain controller answers at this address"},
+	{Path: "ldap.default_naming_context", Meaning: "the server serves another domain"},
+	{Path: "ldap.dc_functionality", Meaning: "the DC's functional level changed (an upgrade or another DC)"},
 }
 
 // ldapStartTLSOID is the StartTLS extended operation (RFC 4511 §4.14.1).

@@ -23,8 +23,8 @@ var NBStat = &Probe{
 	New:    newNBStatQuery,
 	Detail: (*NBStatDetail)(nil),
 	Drift: []DriftField{
-		{Path: "computer_name", Why: "another machine answers at this address"},
-		{Path: "domain", Why: "the machine moved to another domain or workgroup"},
+		{Path: "computer_name", Meaning: "another machine answers at this address"},
+		{Path: "domain", Meaning: "the machine moved to another domain or workgroup"},
 	},
 }
 

@@ -23,8 +23,8 @@ var NTP = &Probe{
 	New:    newNTPQuery,
 	Detail: (*NTPDetail)(nil),
 	Drift: []DriftField{
-		{Path: "stratum", Why: "stratum 16 means unsynchronised (RFC 5905 7.3): clients will not use the server"},
-		{Path: "leap", Why: "leap 3 means the clock is not synchronised (RFC 5905 7.3)"},
+		{Path: "stratum", Meaning: "stratum 16 means unsynchronised (RFC 5905 7.3): clients will not use the server"},
+		{Path: "leap", Meaning: "leap 3 means the clock is not synchronised (RFC 5905 7.3)"},
 	},
 }
 

@@ -74,8 +74,9 @@ type DriftField struct {
 	// instances[SQLEXPRESS].tcp_port); "name[]" or "name[].field" collects the
 	// values of an array into a set, compared without regard to order.
 	Path string
-	// Why says what the change means to an administrator.
-	Why string
+	// Meaning says what the change means to an administrator, in a
+	// sentence (a result's reason word is Outcome.Why).
+	Meaning string
 }
 
 // Query is one exchange in flight: the datagrams to send and a matcher for replies.

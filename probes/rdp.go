@@ -14,7 +14,7 @@ import (
 // same connection, so the server's certificate is read too.
 var RDP = &Service{
 	Name: "rdp", Ports: []uint16{3389},
-	Drift: append(tlsDrift(), DriftField{Path: "rdp.protocol", Why: "the security protocol the server picks changed (NLA turned off, or another server answers)"}),
+	Drift: append(tlsDrift(), DriftField{Path: "rdp.protocol", Meaning: "the security protocol the server picks changed (NLA turned off, or another server answers)"}),
 	New: func(io.Reader, string) (Dialog, error) {
 		return &rdpDialog{d: ServiceDetail{Service: "rdp"}}, nil
 	},

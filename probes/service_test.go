@@ -176,7 +176,7 @@ func TestServiceConformance(t *testing.T) {
 			ports[port] = s.Name
 		}
 		for _, f := range s.Drift {
-			if err := detailPathValid(reflect.TypeOf(s.Detail()), f.Path); err != nil || f.Why == "" {
+			if err := detailPathValid(reflect.TypeOf(s.Detail()), f.Path); err != nil || f.Meaning == "" {
 				t.Errorf("%s: drift field %+v: %v", s.Name, f, err)
 			}
 		}

@@ -28,8 +28,8 @@ var NetBIOSSSN = &Service{
 }
 
 var smbDrift = []DriftField{
-	{Path: "smb.dialect", Why: "the SMB dialect the server picks changed (an SMB1-only or downgraded server, or another server answers)"},
-	{Path: "smb.signing_required", Why: "SMB signing is no longer (or now) required: relaying attacks depend on it"},
+	{Path: "smb.dialect", Meaning: "the SMB dialect the server picks changed (an SMB1-only or downgraded server, or another server answers)"},
+	{Path: "smb.signing_required", Meaning: "SMB signing is no longer (or now) required: relaying attacks depend on it"},
 }
 
 // SMBDetail is an SMB server's NEGOTIATE response.

@@ -34,7 +34,7 @@ var SNMP = &Probe{
 	New:    newSNMPQuery,
 	Detail: (*SNMPDetail)(nil),
 	Drift: []DriftField{
-		{Path: "versions[]", Why: "the SNMP versions accepted changed (v1/v2c communities travel in clear text)"},
+		{Path: "versions[]", Meaning: "the SNMP versions accepted changed (v1/v2c communities travel in clear text)"},
 	},
 }
 

@@ -27,8 +27,8 @@ var SQLBrowser = &Probe{
 	New:        newSQLBrowserQuery,
 	Detail:     (*SQLBrowserDetail)(nil),
 	Drift: []DriftField{
-		{Path: "instances[].name", Why: "a SQL Server instance appeared or disappeared"},
-		{Path: "instances[name].tcp_port", Why: "a SQL Server instance moved to another TCP port ([MC-SQLR] 2.2.5): rules for the old port no longer apply"},
+		{Path: "instances[].name", Meaning: "a SQL Server instance appeared or disappeared"},
+		{Path: "instances[name].tcp_port", Meaning: "a SQL Server instance moved to another TCP port ([MC-SQLR] 2.2.5): rules for the old port no longer apply"},
 	},
 }
 

@@ -13,8 +13,8 @@ import (
 var TDS = &Service{
 	Name: "tds", Ports: []uint16{1433},
 	Drift: []DriftField{
-		{Path: "tds.version", Why: "the SQL Server version changed (an update, or another instance answers)"},
-		{Path: "tds.encryption", Why: "the server's encryption setting changed (ForceEncryption turned on or off)"},
+		{Path: "tds.version", Meaning: "the SQL Server version changed (an update, or another instance answers)"},
+		{Path: "tds.encryption", Meaning: "the server's encryption setting changed (ForceEncryption turned on or off)"},
 	},
 	New: func(io.Reader, string) (Dialog, error) { return &tdsDialog{d: ServiceDetail{Service: "tds"}}, nil },
 }

@@ -38,13 +38,13 @@ var (
 
 // tlsDrift is the drift of a TLS service: a new certificate, plus the fields given.
 func tlsDrift(more ...string) []DriftField {
-	out := []DriftField{{Path: "tls.fingerprint_sha256", Why: "the server presents another certificate (renewed, replaced, or another server answers)"}}
+	out := []DriftField{{Path: "tls.fingerprint_sha256", Meaning: "the server presents another certificate (renewed, replaced, or another server answers)"}}
 	for _, m := range more {
 		switch m {
 		case "banner":
-			out = append(out, DriftField{Path: "banner", Why: "the greeting changed: other software or another server answers"})
+			out = append(out, DriftField{Path: "banner", Meaning: "the greeting changed: other software or another server answers"})
 		case "http.server":
-			out = append(out, DriftField{Path: "http.server", Why: "the HTTP Server header changed: other software or another server answers"})
+			out = append(out, DriftField{Path: "http.server", Meaning: "the HTTP Server header changed: other software or another server answers"})
 		}
 	}
 	return out

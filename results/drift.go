@@ -121,8 +121,8 @@ type DetailRule struct {
 	// identified by its field key (instances[name].tcp_port reads as
 	// instances[SQLEXPRESS].tcp_port); "name[]" or "name[].field" collects the
 	// values of an array into a set, compared without regard to order.
-	Path string
-	Why  string // what the change means to an administrator
+	Path    string
+	Meaning string // what the change means to an administrator, in a sentence
 }
 
 // Diff compares a run with its baseline. It is pure: both reports are read,

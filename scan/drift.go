@@ -12,12 +12,12 @@ func DriftRules() []results.DetailRule {
 	var rules []results.DetailRule
 	for _, p := range probes.All() {
 		for _, f := range p.Drift {
-			rules = append(rules, results.DetailRule{Probe: p.Name, Path: f.Path, Why: f.Why})
+			rules = append(rules, results.DetailRule{Probe: p.Name, Path: f.Path, Meaning: f.Meaning})
 		}
 	}
 	for _, s := range probes.Services() {
 		for _, f := range s.Drift {
-			rules = append(rules, results.DetailRule{Probe: s.Name, Path: f.Path, Why: f.Why})
+			rules = append(rules, results.DetailRule{Probe: s.Name, Path: f.Path, Meaning: f.Meaning})
 		}
 	}
 	return rules

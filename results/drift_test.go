@@ -331,7 +331,7 @@ func TestDriftValuesAreJSON(t *testing.T) {
 // The schema lists exactly the drift kinds the Go type has, in order.
 func TestSchemaDriftKinds(t *testing.T) {
 	var got []string
-	for _, v := range compiled(t).defs["change"].props["kind"].enum {
+	for _, v := range compiled(t).Def("change").Property("kind").Enum() {
 		got = append(got, v.(string))
 	}
 	var want []string

@@ -9,6 +9,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/portreach/portreach/internal/jsonschema"
 )
 
 //go:embed schema/report-v3.schema.json
@@ -28,10 +30,10 @@ func JSONSchema() []byte { return bytes.Clone(schemaCurrent) }
 
 // compiledSchema is the shipped schema of SchemaVersion, compiled once; ReadJSON
 // checks every document of that version against it before decoding.
-var compiledSchema = sync.OnceValues(func() (*schemaNode, error) { return compileSchema(schemaCurrent) })
+var compiledSchema = sync.OnceValues(func() (*jsonschema.Schema, error) { return jsonschema.Compile(schemaCurrent) })
 
 // compiledSchemaV2 checks version 2 documents.
-var compiledSchemaV2 = sync.OnceValues(func() (*schemaNode, error) { return compileSchema(schemaV2) })
+var compiledSchemaV2 = sync.OnceValues(func() (*jsonschema.Schema, error) { return jsonschema.Compile(schemaV2) })
 
 // oldestReadable is the oldest schema version ReadJSON reads.
 const oldestReadable = 2
@@ -153,13 +155,13 @@ func ReadJSON(r io.Reader) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := decodeJSONValue(data)
+	v, err := jsonschema.Decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("not a JSON document: %w", err)
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return nil, fmt.Errorf("not a portreach JSON report: the document is %s, not an object", typeName(v))
+		return nil, fmt.Errorf("not a portreach JSON report: the document is %s, not an object", jsonschema.TypeName(v))
 	}
 	sv, ok := obj["schema_version"]
 	if !ok {
@@ -167,13 +169,13 @@ func ReadJSON(r io.Reader) (*Report, error) {
 	}
 	num, ok := sv.(json.Number)
 	if !ok {
-		return nil, fmt.Errorf("not a portreach JSON report: schema_version is %s, not a number", typeName(sv))
+		return nil, fmt.Errorf("not a portreach JSON report: schema_version is %s, not a number", jsonschema.TypeName(sv))
 	}
 	ver, err := num.Int64()
 	if err != nil || ver < -1<<31 || ver > 1<<31-1 {
-		return nil, fmt.Errorf("not a portreach JSON report: schema_version %s is not an integer", show(num))
+		return nil, fmt.Errorf("not a portreach JSON report: schema_version %s is not an integer", jsonschema.Show(num))
 	}
-	var schema *schemaNode
+	var schema *jsonschema.Schema
 	switch ver {
 	case SchemaVersion:
 		schema, err = compiledSchema()
@@ -187,7 +189,7 @@ func ReadJSON(r io.Reader) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("results: built-in schema: %w", err)
 	}
-	if err := schema.validate(v, ""); err != nil {
+	if err := schema.Validate(v); err != nil {
 		return nil, fmt.Errorf("report does not match schema version %d: %w", ver, err)
 	}
 	var doc reportJSON

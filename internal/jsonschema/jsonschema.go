@@ -1,4 +1,10 @@
-package results
+// Package jsonschema checks JSON documents against a JSON Schema: the part of
+// draft 2020-12 that portreach's report schema uses (report/schema/), no more.
+// It refuses to compile a schema that uses anything else, so a constraint can
+// never be silently ignored. A full validator library would be one more
+// dependency for a fixed, small schema; this one also gives path-precise
+// messages ("results[3].state: …") for hand-edited files.
+package jsonschema
 
 import (
 	"bytes"
@@ -14,24 +20,18 @@ import (
 	"time"
 )
 
-// This file checks JSON documents against the report's JSON Schema. It implements
-// only the part of draft 2020-12 the shipped schema uses, and refuses to compile a
-// schema that uses anything else, so a constraint can never be silently ignored.
-// A full validator library would be one more dependency for a fixed, small schema;
-// this one also gives ReadJSON path-precise messages ("results[3].state: …") for
-// hand-edited files.
-
-// schemaNode is one compiled (sub)schema.
-type schemaNode struct {
+// Schema is one compiled (sub)schema. It is immutable, and safe for concurrent
+// use.
+type Schema struct {
 	always    *bool // a boolean schema: true accepts everything, false nothing
 	ref       string
-	refNode   *schemaNode
+	refNode   *Schema
 	types     []string
-	props     map[string]*schemaNode
+	props     map[string]*Schema
 	required  []string
-	addl      *schemaNode // additionalProperties
-	propNames *schemaNode
-	items     *schemaNode
+	addl      *Schema // additionalProperties
+	propNames *Schema
+	items     *Schema
 	enum      []any
 	hasConst  bool
 	constVal  any
@@ -39,10 +39,10 @@ type schemaNode struct {
 	minLength int
 	pattern   *regexp.Regexp
 	format    string
-	defs      map[string]*schemaNode // at the root only: the compiled $defs
+	defs      map[string]*Schema // at the root only: the compiled $defs
 }
 
-// schemaKeywords are the keywords compileSchema understands. Annotations (title,
+// schemaKeywords are the keywords Compile understands. Annotations (title,
 // description, $comment, $schema, $id) do not constrain anything.
 var schemaKeywords = map[string]bool{
 	"$schema": true, "$id": true, "$comment": true, "$defs": true, "$ref": true,
@@ -52,10 +52,11 @@ var schemaKeywords = map[string]bool{
 	"minimum": true, "maximum": true, "minLength": true, "pattern": true, "format": true,
 }
 
-// compileSchema compiles a schema document. Only local references into $defs
-// ("#/$defs/name") are supported.
-func compileSchema(doc []byte) (*schemaNode, error) {
-	root, err := decodeJSONValue(doc)
+// Compile compiles a schema document. Only local references into $defs
+// ("#/$defs/name") are supported; any keyword this package does not implement
+// is an error.
+func Compile(doc []byte) (*Schema, error) {
+	root, err := Decode(doc)
 	if err != nil {
 		return nil, fmt.Errorf("schema: %w", err)
 	}
@@ -63,9 +64,9 @@ func compileSchema(doc []byte) (*schemaNode, error) {
 	if !ok {
 		return nil, fmt.Errorf("schema: root is not an object")
 	}
-	defs := map[string]*schemaNode{}
-	var pending []*schemaNode
-	c := func(v any, where string) (*schemaNode, error) { return compileNode(v, where, &pending) }
+	defs := map[string]*Schema{}
+	var pending []*Schema
+	c := func(v any, where string) (*Schema, error) { return compileNode(v, where, &pending) }
 	if d, ok := obj["$defs"]; ok {
 		dm, ok := d.(map[string]any)
 		if !ok {
@@ -94,8 +95,8 @@ func compileSchema(doc []byte) (*schemaNode, error) {
 	return top, nil
 }
 
-func compileNode(v any, where string, pending *[]*schemaNode) (*schemaNode, error) {
-	n := &schemaNode{minLength: -1}
+func compileNode(v any, where string, pending *[]*Schema) (*Schema, error) {
+	n := &Schema{minLength: -1}
 	if b, ok := v.(bool); ok {
 		n.always = &b
 		return n, nil
@@ -104,7 +105,7 @@ func compileNode(v any, where string, pending *[]*schemaNode) (*schemaNode, erro
 	if !ok {
 		return nil, fmt.Errorf("schema %s: not a schema", where)
 	}
-	sub := func(key string, v any) (*schemaNode, error) { return compileNode(v, where+"/"+key, pending) }
+	sub := func(key string, v any) (*Schema, error) { return compileNode(v, where+"/"+key, pending) }
 	for k, val := range m {
 		if !schemaKeywords[k] {
 			return nil, fmt.Errorf("schema %s: keyword %q is not supported by this checker", where, k)
@@ -147,7 +148,7 @@ func compileNode(v any, where string, pending *[]*schemaNode) (*schemaNode, erro
 			if !ok {
 				return nil, fmt.Errorf("schema %s: properties is not an object", where)
 			}
-			n.props = map[string]*schemaNode{}
+			n.props = map[string]*Schema{}
 			for name, pv := range pm {
 				if n.props[name], err = sub("properties/"+name, pv); err != nil {
 					return nil, err
@@ -225,9 +226,10 @@ func compileNode(v any, where string, pending *[]*schemaNode) (*schemaNode, erro
 	return n, nil
 }
 
-// decodeJSONValue decodes one JSON document into generic values, numbers as
-// json.Number so that integers are checked exactly. Trailing data is an error.
-func decodeJSONValue(doc []byte) (any, error) {
+// Decode decodes one JSON document into generic values, the form Validate
+// checks: numbers as json.Number, so that integers are checked exactly.
+// Trailing data is an error.
+func Decode(doc []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
 	var v any
@@ -252,8 +254,22 @@ func parseNumber(s string) (*big.Rat, bool) {
 	return new(big.Rat).SetString(s)
 }
 
+// Validate checks v, a document as Decode returns it, against s and returns
+// the first violation, naming where it is ("results[3].state: …").
+func (s *Schema) Validate(v any) error { return s.validate(v, "") }
+
+// Def returns the compiled "$defs" entry name of a root schema, or nil.
+func (s *Schema) Def(name string) *Schema { return s.defs[name] }
+
+// Property returns the schema of an object's property name, or nil.
+func (s *Schema) Property(name string) *Schema { return s.props[name] }
+
+// Enum returns the values s's "enum" allows, as Decode returns values; nil
+// when it has none.
+func (s *Schema) Enum() []any { return slices.Clone(s.enum) }
+
 // validate checks v against n and returns the first violation, naming where it is.
-func (n *schemaNode) validate(v any, path string) error {
+func (n *Schema) validate(v any, path string) error {
 	if n.always != nil {
 		if !*n.always {
 			return schemaErrorf(path, "no value is allowed here")
@@ -266,17 +282,17 @@ func (n *schemaNode) validate(v any, path string) error {
 		}
 	}
 	if len(n.types) > 0 && !slices.ContainsFunc(n.types, func(t string) bool { return hasType(v, t) }) {
-		return schemaErrorf(path, "%s where %s is expected", typeName(v), strings.Join(n.types, " or "))
+		return schemaErrorf(path, "%s where %s is expected", TypeName(v), strings.Join(n.types, " or "))
 	}
 	if n.hasConst && !jsonEqual(v, n.constVal) {
-		return schemaErrorf(path, "%s, want %s", show(v), show(n.constVal))
+		return schemaErrorf(path, "%s, want %s", Show(v), Show(n.constVal))
 	}
 	if n.enum != nil && !slices.ContainsFunc(n.enum, func(e any) bool { return jsonEqual(v, e) }) {
 		var names []string
 		for _, e := range n.enum {
-			names = append(names, show(e))
+			names = append(names, Show(e))
 		}
-		return schemaErrorf(path, "%s is not one of %s", show(v), strings.Join(names, ", "))
+		return schemaErrorf(path, "%s is not one of %s", Show(v), strings.Join(names, ", "))
 	}
 	switch x := v.(type) {
 	case map[string]any:
@@ -325,11 +341,11 @@ func (n *schemaNode) validate(v any, path string) error {
 			return schemaErrorf(path, "string shorter than %d", n.minLength)
 		}
 		if n.pattern != nil && !n.pattern.MatchString(x) {
-			return schemaErrorf(path, "%s does not match %s", show(x), n.pattern)
+			return schemaErrorf(path, "%s does not match %s", Show(x), n.pattern)
 		}
 		if n.format == "date-time" {
 			if _, err := time.Parse(time.RFC3339Nano, x); err != nil {
-				return schemaErrorf(path, "%s is not an RFC 3339 date-time", show(x))
+				return schemaErrorf(path, "%s is not an RFC 3339 date-time", Show(x))
 			}
 		}
 	case json.Number:
@@ -385,7 +401,9 @@ func hasType(v any, t string) bool {
 	return false
 }
 
-func typeName(v any) string {
+// TypeName names the JSON type of v, a value as Decode returns it ("an
+// object", "a number", "null"), for error messages.
+func TypeName(v any) string {
 	switch v.(type) {
 	case nil:
 		return "null"
@@ -403,9 +421,9 @@ func typeName(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// show renders a value for an error message, shortened so a huge value cannot
+// Show renders a value for an error message, shortened so a huge value cannot
 // flood the terminal.
-func show(v any) string {
+func Show(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Sprint(v)

@@ -17,8 +17,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ServeTCP accepts and closes connections on a TCP port at h.Addr until the test
-// ends, so the port scans open: a stand-in for a service such as a SQL instance.
+// ServeTCP accepts and closes connections on a TCP port at h.Addr (and h.Addr6)
+// until the test ends, so the port scans open: a stand-in for a service such as a SQL instance.
 func ServeTCP(t testing.TB, h *Host, port uint16) {
 	t.Helper()
 	h.serveTCPConns(t, port, func(net.Conn) {})
@@ -29,20 +29,26 @@ func ServeTCP(t testing.TB, h *Host, port uint16) {
 // and every connection still open when the test ends.
 func (h *Host) serveTCPConns(t testing.TB, port uint16, serve func(net.Conn)) {
 	t.Helper()
-	var l net.Listener
-	err := h.inNetns(func() error {
-		var err error
-		l, err = net.Listen("tcp4", netip.AddrPortFrom(h.Addr, port).String())
-		return err
-	})
-	if err != nil {
-		t.Fatalf("testnet %s: listen on %d/tcp: %v", h.Name, port, err)
+	var ls []net.Listener
+	for _, a := range h.addrs() {
+		err := h.inNetns(func() error {
+			l, err := net.Listen("tcp", netip.AddrPortFrom(a, port).String())
+			if err == nil {
+				ls = append(ls, l)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatalf("testnet %s: listen on %d/tcp: %v", h.Name, port, err)
+		}
 	}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	open := map[net.Conn]bool{}
 	t.Cleanup(func() {
-		l.Close()
+		for _, l := range ls {
+			l.Close()
+		}
 		mu.Lock()
 		for c := range open {
 			c.Close()
@@ -50,58 +56,70 @@ func (h *Host) serveTCPConns(t testing.TB, port uint16, serve func(net.Conn)) {
 		mu.Unlock()
 		wg.Wait()
 	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			open[c] = true
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				serve(c)
+	for _, l := range ls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
 				mu.Lock()
-				delete(open, c)
+				open[c] = true
 				mu.Unlock()
-				c.Close()
-			}()
-		}
-	}()
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					serve(c)
+					mu.Lock()
+					delete(open, c)
+					mu.Unlock()
+					c.Close()
+				}()
+			}
+		}()
+	}
 }
 
-// ServeUDP answers datagrams on a UDP port at h.Addr with reply(request) until
+// addrs are the host's addresses: Addr, and Addr6 when it has one.
+func (h *Host) addrs() []netip.Addr {
+	if h.Addr6.IsValid() {
+		return []netip.Addr{h.Addr, h.Addr6}
+	}
+	return []netip.Addr{h.Addr}
+}
+
+// ServeUDP answers datagrams on a UDP port at h.Addr (and h.Addr6) with reply(request) until
 // the test ends; a nil reply sends nothing.
 func ServeUDP(t testing.TB, h *Host, port uint16, reply func([]byte) []byte) {
 	t.Helper()
-	var pc net.PacketConn
-	err := h.inNetns(func() error {
-		var err error
-		pc, err = net.ListenPacket("udp4", netip.AddrPortFrom(h.Addr, port).String())
-		return err
-	})
-	if err != nil {
-		t.Fatalf("testnet %s: listen on %d/udp: %v", h.Name, port, err)
-	}
-	done := make(chan struct{})
-	t.Cleanup(func() { pc.Close(); <-done })
-	go func() {
-		defer close(done)
-		buf := make([]byte, 65536)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			if b := reply(buf[:n]); b != nil {
-				pc.WriteTo(b, from)
-			}
+	for _, a := range h.addrs() {
+		var pc net.PacketConn
+		err := h.inNetns(func() error {
+			var err error
+			pc, err = net.ListenPacket("udp", netip.AddrPortFrom(a, port).String())
+			return err
+		})
+		if err != nil {
+			t.Fatalf("testnet %s: listen on %d/udp: %v", h.Name, port, err)
 		}
-	}()
+		done := make(chan struct{})
+		t.Cleanup(func() { pc.Close(); <-done })
+		go func() {
+			defer close(done)
+			buf := make([]byte, 65536)
+			for {
+				n, from, err := pc.ReadFrom(buf)
+				if err != nil {
+					return
+				}
+				if b := reply(buf[:n]); b != nil {
+					pc.WriteTo(b, from)
+				}
+			}
+		}()
+	}
 }
 
 // inNetns runs fn on an OS thread that has joined h's network namespace, so the

@@ -4,7 +4,9 @@
 // namespace joined to this machine by a veth pair, with addresses in 198.18.0.0/15
 // (RFC 2544 benchmarking space), daemons started inside it, and nftables rules that
 // make its ports closed, dropped or rejected. Nothing inside a test host has a default
-// route, so its daemons can talk to the scanner and to nothing else.
+// route, so its daemons can talk to the scanner and to nothing else. A Net (net.go)
+// joins several namespaces into a network with routers between them: a Chain of
+// routers in front of a host, for traces.
 //
 // Hosts need root, iproute2 and nftables. Require skips a test where they are
 // missing, except under CI=true, where a missing prerequisite fails the test: CI
@@ -56,6 +58,11 @@ type Host struct {
 	Peer    netip.Addr // this machine's address on the link to the host
 	Dev     string     // the host's interface, inside the namespace
 	PeerDev string     // this machine's end of the veth pair
+	// Addr6 and Peer6 are the IPv6 addresses of the two ends, for the hosts
+	// of a Net (in 2001:2::/48); NewHost's hosts have none. For a Net's
+	// host, Addr, Peer, Dev and PeerDev describe its first link, whose other
+	// end may be another namespace (see Net.Link).
+	Addr6, Peer6 netip.Addr
 
 	slot  int
 	procs []*exec.Cmd

@@ -24,7 +24,7 @@ apt-get install "${apt_opts[@]}" "${missing[@]}" >/tmp/portreach-test-deps.log 2
 # Debian starts some daemons on install; the tests run their own instances in
 # network namespaces and need the ports free on loopback too.
 for svc in bind9 named dnsmasq snmpd chrony tftpd-hpa freeradius xl2tpd strongswan-starter ipsec \
-           samba samba-ad-dc smbd nmbd winbind krb5-kdc krb5-admin-server minissdpd prometheus \
+           samba samba-ad-dc smbd nmbd winbind krb5-kdc krb5-admin-server minissdpd prometheus prometheus-alertmanager \
            prometheus-node-exporter postfix dovecot nginx xrdp xrdp-sesman; do
   if [ -x "/etc/init.d/$svc" ]; then "/etc/init.d/$svc" stop >/dev/null 2>&1 || true; fi
 done

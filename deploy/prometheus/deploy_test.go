@@ -1,0 +1,203 @@
+//go:build linux
+
+// Package prometheus_test checks the Prometheus and Alertmanager files of
+// deploy/prometheus with the real tools: promtool (Debian package prometheus)
+// checks the configurations and rules and runs the rules' unit tests, amtool
+// (prometheus-alertmanager) checks the routing. Both are in .ci/packages.txt;
+// without them the tests skip, except under CI=true. The end-to-end test that
+// runs prometheus.yml against exporters is
+// cmd/portreach/prometheus_integration_test.go.
+package prometheus_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portreach/portreach/internal/testnet"
+	"github.com/portreach/portreach/profiles"
+)
+
+// run runs a tool in this directory and returns its output; a failure fails
+// the test with the output.
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	testnet.Need(t, name)
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func TestPromtoolCheckConfig(t *testing.T) {
+	out := run(t, "promtool", "check", "config", "prometheus.yml")
+	// The rule file it names is checked with it, and the target files too.
+	for _, want := range []string{"SUCCESS: 1 rule files found", "SUCCESS: prometheus.yml is valid", "SUCCESS: 11 rules found"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("promtool check config prometheus.yml: no %q in\n%s", want, out)
+		}
+	}
+	out = run(t, "promtool", "check", "config", "--agent", "prometheus-agent.yml")
+	if !strings.Contains(out, "SUCCESS: prometheus-agent.yml is valid") {
+		t.Errorf("promtool check config --agent prometheus-agent.yml:\n%s", out)
+	}
+}
+
+func TestPromtoolCheckRules(t *testing.T) {
+	out := run(t, "promtool", "check", "rules", "--lint-fatal", "portreach-rules.yml")
+	if !strings.Contains(out, "SUCCESS: 11 rules found") {
+		t.Errorf("promtool check rules:\n%s", out)
+	}
+}
+
+func TestPromtoolTestRules(t *testing.T) {
+	out := run(t, "promtool", "test", "rules", "portreach-rules_test.yml")
+	if !strings.Contains(out, "SUCCESS") {
+		t.Errorf("promtool test rules:\n%s", out)
+	}
+}
+
+// TestEveryAlertTested checks that the unit tests evaluate every alert of the
+// rules file at least once firing (exp_alerts listed) and once not (an
+// empty exp_alerts).
+func TestEveryAlertTested(t *testing.T) {
+	rules := read(t, "portreach-rules.yml")
+	tests := read(t, "portreach-rules_test.yml")
+	alerts := regexp.MustCompile(`(?m)^\s*- alert: (\S+)$`).FindAllStringSubmatch(rules, -1)
+	if len(alerts) != 6 {
+		t.Errorf("%d alerts in portreach-rules.yml, want 6", len(alerts))
+	}
+	// An alert_rule_test entry: alertname, then exp_alerts: [] (not firing)
+	// or exp_alerts: followed by a list (firing).
+	evals := regexp.MustCompile(`alertname: (\S+)\n\s+exp_alerts:( \[\])?`).FindAllStringSubmatch(tests, -1)
+	for _, a := range alerts {
+		var firing, quiet bool
+		for _, e := range evals {
+			if e[1] == a[1] {
+				quiet = quiet || e[2] != ""
+				firing = firing || e[2] == ""
+			}
+		}
+		if !firing || !quiet {
+			t.Errorf("alert %s: tested firing %v, not firing %v; want both", a[1], firing, quiet)
+		}
+	}
+}
+
+// TestTargetFiles checks what promtool cannot: every target group names
+// profiles by a slug the exporter knows, and a scrape timeout no longer than
+// the scrape interval (Prometheus drops such a target) and long enough for the
+// exporter to leave its 0.5 s margin.
+func TestTargetFiles(t *testing.T) {
+	cat, err := profiles.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob("targets/*.yml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no target files: %v", err)
+	}
+	interval := scrapeInterval(t, read(t, "prometheus.yml"))
+	profileRE := regexp.MustCompile(`(?m)^\s+__param_profile: (.+)$`)
+	timeoutRE := regexp.MustCompile(`(?m)^\s+__scrape_timeout__: (.+)$`)
+	groupRE := regexp.MustCompile(`(?m)^- targets:`)
+	for _, f := range files {
+		text := read(t, f)
+		groups := len(groupRE.FindAllString(text, -1))
+		profs := profileRE.FindAllStringSubmatch(text, -1)
+		timeouts := timeoutRE.FindAllStringSubmatch(text, -1)
+		if groups == 0 || len(profs) != groups || len(timeouts) != groups {
+			t.Errorf("%s: %d target groups, %d with __param_profile, %d with __scrape_timeout__; want each in every group", f, groups, len(profs), len(timeouts))
+		}
+		for _, p := range profs {
+			for _, slug := range strings.Split(p[1], ",") {
+				if cat.Profile(strings.TrimSpace(slug)) == nil {
+					t.Errorf("%s: profile %q is no profile's slug (portreach profiles lists them)", f, slug)
+				}
+			}
+		}
+		for _, m := range timeouts {
+			d, err := time.ParseDuration(m[1])
+			if err != nil || d > interval || d < 5*time.Second {
+				t.Errorf("%s: __scrape_timeout__ %s: want a duration from 5s to the scrape interval %s", f, m[1], interval)
+			}
+		}
+	}
+}
+
+func scrapeInterval(t *testing.T, config string) time.Duration {
+	t.Helper()
+	m := regexp.MustCompile(`(?m)^  scrape_interval: (\S+)`).FindStringSubmatch(config)
+	if m == nil {
+		t.Fatal("prometheus.yml: no global scrape_interval")
+	}
+	d, err := time.ParseDuration(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestAlertmanagerRoutes checks alertmanager.yml with amtool and where its
+// routes send each alert: a failed check by the reason's meaning.
+func TestAlertmanagerRoutes(t *testing.T) {
+	out := run(t, "amtool", "check-config", "alertmanager.yml")
+	if !strings.Contains(out, "SUCCESS") {
+		t.Errorf("amtool check-config:\n%s", out)
+	}
+	for _, c := range []struct {
+		labels   []string
+		receiver string
+	}{
+		{[]string{"alertname=PortreachRequiredCheckFailing", "reason=no-response", "vantage=dmz"}, "network-team"},
+		{[]string{"alertname=PortreachRequiredCheckFailing", "reason=admin-prohibited"}, "network-team"},
+		{[]string{"alertname=PortreachRequiredCheckFailing", "reason=host-unreachable"}, "network-team"},
+		{[]string{"alertname=PortreachRequiredCheckFailing", "reason=conn-refused"}, "server-team"},
+		{[]string{"alertname=PortreachRequiredCheckFailing", "reason=not-registered"}, "server-team"},
+		{[]string{"alertname=PortreachRequiredCheckFailing", "reason=instance-not-listed"}, "server-team"},
+		{[]string{"alertname=PortreachCertificateExpiring", "host=dc01"}, "server-team"},
+		{[]string{"alertname=PortreachStateChanged"}, "network-team"},
+		{[]string{"alertname=PortreachProbeFailing"}, "monitoring"},
+		{[]string{"alertname=PortreachExporterDown"}, "monitoring"},
+		{[]string{"alertname=PortreachScrapeFailing"}, "monitoring"},
+	} {
+		args := append([]string{"config", "routes", "test", "--config.file=alertmanager.yml"}, c.labels...)
+		got := strings.TrimSpace(stdout(t, "amtool", args...))
+		if got != c.receiver {
+			t.Errorf("%v: routed to %q, want %q", c.labels, got, c.receiver)
+		}
+	}
+	// Every alert of the rules is one the routes were tested with.
+	rules := read(t, "portreach-rules.yml")
+	tested := read(t, "deploy_test.go")
+	for _, a := range regexp.MustCompile(`(?m)^\s*- alert: (\S+)$`).FindAllStringSubmatch(rules, -1) {
+		if !strings.Contains(tested, `"alertname=`+a[1]+`"`) {
+			t.Errorf("alert %s: no routing case", a[1])
+		}
+	}
+}
+
+// stdout is run's standard output alone (amtool warns on standard error).
+func stdout(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	testnet.Need(t, name)
+	out, err := exec.Command(name, args...).Output()
+	if err != nil {
+		t.Fatalf("%s %s: %v", name, strings.Join(args, " "), err)
+	}
+	return string(out)
+}
+
+func read(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

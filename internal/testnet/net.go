@@ -3,15 +3,12 @@
 package testnet
 
 import (
-	"bytes"
-	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -53,8 +50,8 @@ type Link struct {
 func NewNet(t testing.TB) *Net {
 	t.Helper()
 	Require(t)
-	guard(t)
-	guard6(t)
+	guard4.install(t)
+	guard6.install(t)
 	n := &Net{t: t}
 	t.Cleanup(n.close)
 	return n
@@ -319,33 +316,5 @@ func run(t testing.TB, args ...string) {
 	t.Helper()
 	if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
 		t.Fatalf("testnet: %s: %v: %s", strings.Join(args, " "), err, out)
-	}
-}
-
-// guard6Once installs the IPv6 guard route once per process.
-var guard6Once sync.Once
-
-// guard6 is guard for IPv6: 2001:2::/48, the benchmarking block test networks
-// take their subnets from, is unreachable from this machine except through a
-// live test network's links, so a trace or scan of a torn-down network fails
-// here instead of following a default route out.
-func guard6(t testing.TB) {
-	t.Helper()
-	var err error
-	guard6Once.Do(func() {
-		out, _ := exec.Command("ip", "-6", "route", "show", "exact", "2001:2::/48").Output()
-		if len(bytes.TrimSpace(out)) > 0 {
-			return
-		}
-		var b []byte
-		b, err = exec.Command("ip", "-6", "route", "add", "unreachable", "2001:2::/48").CombinedOutput()
-		if err != nil && bytes.Contains(b, []byte("File exists")) {
-			err = nil // another test process was first
-		} else if err != nil {
-			err = fmt.Errorf("%v: %s", err, b)
-		}
-	})
-	if err != nil {
-		t.Fatalf("testnet: unreachable route for 2001:2::/48: %v", err)
 	}
 }

@@ -135,37 +135,52 @@ func nsName(n int) string  { return "portreach-" + strconv.Itoa(n) }
 func peerDev(n int) string { return "prv" + strconv.Itoa(n) + "h" }
 func hostDev(n int) string { return "prv" + strconv.Itoa(n) + "n" }
 
-// guardOnce installs the guard route once per process.
-var guardOnce sync.Once
+// guardRoute is a route that refuses a test block on this machine, installed
+// once per process.
+type guardRoute struct {
+	prefix netip.Prefix
+	once   sync.Once
+	err    error
+}
+
+// The guard routes: 198.18.0.0/15 (RFC 2544), where test hosts and the IPv4
+// side of test networks live, and 2001:2::/48 (RFC 5180), the IPv6 side of
+// test networks.
+var (
+	guard4 = &guardRoute{prefix: netip.MustParsePrefix("198.18.0.0/15")}
+	guard6 = &guardRoute{prefix: netip.MustParsePrefix("2001:2::/48")}
+)
 
 // guard makes sure 198.18.0.0/15 has a route that refuses traffic on this
 // machine, so that a scan of a test host after its teardown (its /30 gone)
-// fails here instead of following the default route out of the machine. An
-// existing unreachable, blackhole or prohibit route for the block is left as it
-// is (machines set up by hand often use blackhole); an existing route of any
-// other kind (through a gateway or a device) would carry a torn-down host's
-// traffic away, and fails the test.
-func guard(t testing.TB) {
+// fails here instead of following the default route out of the machine.
+func guard(t testing.TB) { t.Helper(); guard4.install(t) }
+
+// install adds an unreachable route for the block. An existing unreachable,
+// blackhole or prohibit route for it is left as it is (machines set up by hand
+// often use blackhole); an existing route of any other kind (through a gateway
+// or a device) would carry a torn-down host's traffic away, and fails the test.
+func (g *guardRoute) install(t testing.TB) {
 	t.Helper()
-	var err error
-	guardOnce.Do(func() {
-		out, _ := exec.Command("ip", "route", "show", "exact", "198.18.0.0/15").Output()
+	g.once.Do(func() {
+		family := "-4"
+		if g.prefix.Addr().Is6() {
+			family = "-6"
+		}
+		out, _ := exec.Command("ip", family, "route", "show", "exact", g.prefix.String()).Output()
 		if len(bytes.TrimSpace(out)) > 0 {
 			if !refusingRoute(string(out)) {
-				err = fmt.Errorf("the existing route %q sends the test block somewhere; want unreachable, blackhole or prohibit", strings.TrimSpace(string(out)))
+				g.err = fmt.Errorf("the existing route %q sends the test block somewhere; want unreachable, blackhole or prohibit", strings.TrimSpace(string(out)))
 			}
 			return
 		}
-		var b []byte
-		b, err = exec.Command("ip", "route", "add", "unreachable", "198.18.0.0/15").CombinedOutput()
-		if err != nil && bytes.Contains(b, []byte("File exists")) {
-			err = nil // another test process was first
-		} else if err != nil {
-			err = fmt.Errorf("%v: %s", err, b)
+		b, err := exec.Command("ip", family, "route", "add", "unreachable", g.prefix.String()).CombinedOutput()
+		if err != nil && !bytes.Contains(b, []byte("File exists")) { // else another test process was first
+			g.err = fmt.Errorf("%v: %s", err, b)
 		}
 	})
-	if err != nil {
-		t.Fatalf("testnet: guard route for 198.18.0.0/15: %v", err)
+	if g.err != nil {
+		t.Fatalf("testnet: guard route for %s: %v", g.prefix, g.err)
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 
 // currentRPC is the dynamic port range of Windows Server 2008 and later (KB 929851,
 // and the note at the top of KB 832017).
-var currentRPC = PortRange{49152, 65535}
+var currentRPC = results.PortRange{Lo: 49152, Hi: 65535}
 
 // currentDocPrefix is where every current profile's sources live.
 const currentDocPrefix = "https://learn.microsoft.com/en-us/"

@@ -199,7 +199,7 @@ func (s *source) value(dec *json.Decoder) (*node, error) {
 
 var (
 	posType       = reflect.TypeFor[Pos]()
-	portRangeType = reflect.TypeFor[PortRange]()
+	portRangeType = reflect.TypeFor[results.PortRange]()
 )
 
 // decode stores n into v, which must be settable. Errors are recorded in s; decoding
@@ -339,13 +339,14 @@ func fieldList(t reflect.Type) string {
 
 // decodePort accepts a number (445) or a string ("445", "50000-50200").
 func (s *source) decodePort(n *node, v reflect.Value) {
-	var r PortRange
+	var r results.PortRange
 	var err error
 	switch n.kind {
 	case nNumber:
-		r, err = ParsePortRange(n.num.String())
+		r.Lo, err = results.ParsePort(n.num.String()) // a number is one port, never a range
+		r.Hi = r.Lo
 	case nString:
-		r, err = ParsePortRange(n.str)
+		r, err = results.ParsePortRange(n.str)
 	default:
 		s.errorf(n.off, `"port": want a number or a "low-high" string, got %s`, kindNames[n.kind])
 		return

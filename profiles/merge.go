@@ -37,7 +37,7 @@ func (c *Catalog) Merge(roles map[string]string, ps ...*Profile) ([]Entry, []Unm
 	type key struct {
 		role  string
 		proto results.Proto
-		port  PortRange
+		port  results.PortRange
 		kind  Kind
 	}
 	var out []Entry

@@ -64,7 +64,7 @@ func TestParsePlanErrors(t *testing.T) {
 		{"role host not a string", "{\"items\": [\n {\"profiles\": [\"dc\"],\n  \"roles\": {\"sql\": 5}}]}",
 			`p.json:3: "roles" "sql": want a string, got a number`},
 		{"bad user profile", "{\"items\": [{\"profiles\": [\"dc\"]}],\n \"profiles\": [{\"slug\": \"x\", \"name\": \"X\", \"description\": \"d\", \"product\": \"p\",\n  \"entries\": [{\"proto\": \"udp\", \"port\": 70000, \"service\": \"s\", \"purpose\": \"p\", \"expect\": \"open\"}]}]}",
-			`p.json:3: "port": 70000 is out of range 1-65535`},
+			`p.json:3: "port": port 70000 is out of range (1-65535)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParsePlan(strings.NewReader(tc.in), "p.json")

@@ -119,7 +119,7 @@ const (
 // the host it is checked on and every profile and source that asked for it.
 type Entry struct {
 	Proto   results.Proto       `json:"proto"`   // "tcp", "udp", or an IP protocol: "gre", "esp", "ah"
-	Port    PortRange           `json:"port"`    // 445 or "50000-50200"; unset for IP protocols
+	Port    results.PortRange   `json:"port"`    // 445 or "50000-50200"; unset for IP protocols
 	Kind    Kind                `json:"kind"`    // "", "dynamic-rpc" or "negotiated"
 	Service string              `json:"service"` // application protocol or service: "Kerberos"
 	Purpose string              `json:"purpose"` // why the port is needed, one line
@@ -142,61 +142,6 @@ type Entry struct {
 	Host     string           `json:"-"` // host the Role is mapped to; "" for the scanned host
 	Profiles []string         `json:"-"` // slugs of every requested profile that asked
 	Sources  []results.Source `json:"-"` // every source that asked, in order, without repeats
-}
-
-// PortRange is a port (Lo == Hi) or an inclusive range. The zero value means
-// no port: IP protocols, and dynamic-rpc entries that use the default range.
-type PortRange struct {
-	Lo, Hi uint16
-}
-
-// IsZero reports whether no port is set.
-func (r PortRange) IsZero() bool { return r.Lo == 0 && r.Hi == 0 }
-
-// Contains reports whether port p lies in the range.
-func (r PortRange) Contains(p uint16) bool { return !r.IsZero() && r.Lo <= p && p <= r.Hi }
-
-// String renders "445", "50000-50200", or "" for no port.
-func (r PortRange) String() string {
-	switch {
-	case r.IsZero():
-		return ""
-	case r.Lo == r.Hi:
-		return strconv.Itoa(int(r.Lo))
-	}
-	return fmt.Sprintf("%d-%d", r.Lo, r.Hi)
-}
-
-// ParsePortRange parses "445" or "50000-50200". Ports run from 1 to 65535 and a
-// range must not run backwards.
-func ParsePortRange(s string) (PortRange, error) {
-	lo, hi, isRange := strings.Cut(s, "-")
-	a, err := parsePort(lo)
-	if err != nil {
-		return PortRange{}, err
-	}
-	if !isRange {
-		return PortRange{a, a}, nil
-	}
-	b, err := parsePort(hi)
-	if err != nil {
-		return PortRange{}, err
-	}
-	if a > b {
-		return PortRange{}, fmt.Errorf("range %d-%d runs backwards", a, b)
-	}
-	return PortRange{a, b}, nil
-}
-
-func parsePort(s string) (uint16, error) {
-	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || strings.TrimSpace(s) != s || s == "" || s[0] == '+' {
-		return 0, fmt.Errorf("%q is not a port number", s)
-	}
-	if n < 1 || n > 65535 {
-		return 0, fmt.Errorf("%d is out of range 1-65535", n)
-	}
-	return uint16(n), nil
 }
 
 // Pos is where a profile, role or entry is defined: "data/windows.json:120".

@@ -261,7 +261,7 @@ func covers(e *Entry, f fact) bool {
 		if !e.Port.IsZero() {
 			return false
 		}
-	} else if r, err := ParsePortRange(f.Port); err != nil || r != e.Port {
+	} else if r, err := results.ParsePortRange(f.Port); err != nil || r != e.Port {
 		return false
 	}
 	sec := e.Source.Section

@@ -117,9 +117,9 @@ func runRPC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		required = append(required, scan.InterfaceSet{i})
 	}
-	var rng *[2]uint16
+	var rng *results.PortRange
 	if c.rangeSpec != "" {
-		r, err := parseRPCRange(c.rangeSpec)
+		r, err := results.ParsePortRange(c.rangeSpec)
 		if err != nil {
 			fmt.Fprintf(stderr, "portreach rpc: --range: %v\n", err)
 			return exitUsage
@@ -134,8 +134,8 @@ func runRPC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	plan := scan.Plan{Targets: targets.All(), Ports: []scan.Port{{Proto: results.TCP, Kind: scan.KindDynamicRPC}}}
 	if rng != nil {
-		plan.Ports[0].Lo, plan.Ports[0].Hi = rng[0], rng[1] // registered ports outside it are pointed out
-		plan.Ports = append(plan.Ports, scan.Port{Proto: results.TCP, Lo: rng[0], Hi: rng[1]})
+		plan.Ports[0].Lo, plan.Ports[0].Hi = rng.Lo, rng.Hi // registered ports outside it are pointed out
+		plan.Ports = append(plan.Ports, scan.Port{Proto: results.TCP, Lo: rng.Lo, Hi: rng.Hi})
 	}
 	if len(required) > 0 {
 		plan.Ports = append(plan.Ports, scan.Port{Proto: results.TCP, Kind: scan.KindDynamicRPC, Interfaces: required,
@@ -183,20 +183,6 @@ func runRPC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
-}
-
-// parseRPCRange parses "LO-HI" (or a single port).
-func parseRPCRange(s string) ([2]uint16, error) {
-	lo, hi, found := strings.Cut(s, "-")
-	if !found {
-		hi = lo
-	}
-	a, err1 := strconv.ParseUint(strings.TrimSpace(lo), 10, 16)
-	b, err2 := strconv.ParseUint(strings.TrimSpace(hi), 10, 16)
-	if err1 != nil || err2 != nil || a == 0 || b < a {
-		return [2]uint16{}, fmt.Errorf("%q is not a port range LO-HI with 1 <= LO <= HI <= 65535", s)
-	}
-	return [2]uint16{uint16(a), uint16(b)}, nil
 }
 
 // rpcAllOpen reports whether the endpoint mapper listed its endpoints and every
@@ -271,7 +257,7 @@ func groupRPC(rs []results.Result) []*rpcHost {
 // writeRPCTable prints, per host: the endpoint mapper's answer, the registered
 // endpoints by TCP port, the reachability of each registered port, and with a
 // range, the registered ports outside it and the range's compressed summary.
-func writeRPCTable(w io.Writer, rs []results.Result, rng *[2]uint16) error {
+func writeRPCTable(w io.Writer, rs []results.Result, rng *results.PortRange) error {
 	var b strings.Builder
 	for i, h := range groupRPC(rs) {
 		if i > 0 {
@@ -283,7 +269,7 @@ func writeRPCTable(w io.Writer, rs []results.Result, rng *[2]uint16) error {
 	return err
 }
 
-func writeRPCHost(b *strings.Builder, h *rpcHost, rng *[2]uint16) {
+func writeRPCHost(b *strings.Builder, h *rpcHost, rng *results.PortRange) {
 	fmt.Fprintf(b, "%s\n", h.name)
 	for _, r := range h.other {
 		fmt.Fprintf(b, "  %s: %s\n", r.State, r.Detail)
@@ -350,10 +336,10 @@ func writeRPCHost(b *strings.Builder, h *rpcHost, rng *[2]uint16) {
 	if rng == nil {
 		return
 	}
-	fmt.Fprintf(b, "\n  Configured range %d-%d:\n", rng[0], rng[1])
+	fmt.Fprintf(b, "\n  Configured range %d-%d:\n", rng.Lo, rng.Hi)
 	var outside []string
 	for _, p := range sum.TCPPorts() {
-		if msrpc.FixedEndpoint(p.Port) || (p.Port >= rng[0] && p.Port <= rng[1]) {
+		if msrpc.FixedEndpoint(p.Port) || rng.Contains(p.Port) {
 			continue
 		}
 		outside = append(outside, fmt.Sprintf("%d/tcp (%s): %s", p.Port, msrpc.PortKind(p.Port), scan.EPMLabels(p.Interfaces)))

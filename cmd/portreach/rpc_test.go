@@ -25,9 +25,10 @@ func TestRPCBadInput(t *testing.T) {
 	}{
 		{nil, "no HOST given"},
 		{[]string{"-f", "xml", "198.18.0.1"}, `unknown format "xml"`},
-		{[]string{"--range", "50200-50000", "198.18.0.1"}, `--range: "50200-50000" is not a port range`},
-		{[]string{"--range", "0-10", "198.18.0.1"}, "is not a port range"},
-		{[]string{"--range", "x", "198.18.0.1"}, "is not a port range"},
+		{[]string{"--range", "50200-50000", "198.18.0.1"}, `portreach rpc: --range: range "50200-50000" runs backwards (write 50000-50200)` + "\n"},
+		{[]string{"--range", "0-10", "198.18.0.1"}, "portreach rpc: --range: port 0 is out of range (1-65535)\n"},
+		{[]string{"--range", "x", "198.18.0.1"}, `portreach rpc: --range: "x" is not a port number` + "\n"},
+		{[]string{"--range", "50000-", "198.18.0.1"}, `portreach rpc: --range: range "50000-" needs both ends (LO-HI)` + "\n"},
 		{[]string{"198.18.0.1/33"}, "portreach rpc:"},
 	} {
 		code, _, stderr := runR(c.args...)
@@ -76,7 +77,7 @@ func TestRPCTable(t *testing.T) {
 		{Target: "dc", Addr: addr, Proto: results.TCP, Port: 50002, State: results.Closed},
 	}
 	var b bytes.Buffer
-	if err := writeRPCTable(&b, rs, &[2]uint16{50000, 50200}); err != nil {
+	if err := writeRPCTable(&b, rs, &results.PortRange{Lo: 50000, Hi: 50200}); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()

@@ -180,6 +180,10 @@ var dsFlags = []struct {
 	{0x20000000, "DNS_CONTROLLER"}, {0x40000000, "DNS_DOMAIN"}, {0x80000000, "DNS_FOREST"},
 }
 
+// dsClosest is DS_CLOSEST_FLAG: the DC is in the site the client's address
+// maps to ([MS-ADTS] 6.3.1.2).
+const dsClosest = 0x80
+
 func dsFlagNames(f uint32) []string {
 	names := []string{}
 	for _, d := range dsFlags {
@@ -195,7 +199,10 @@ func dsFlagNames(f uint32) []string {
 }
 
 // Summary reads like "DC of lab.example (LAB), host labdc.lab.example, PDC, GC,
-// KDC, writable, site Default-First-Site-Name".
+// KDC, time server, writable, site Site-A (closest), client site Site-A": the
+// roles the DC locator selects by ([MS-ADTS] 6.3.1.2), the DC's site, and the
+// site this machine's address maps to (none: no subnet-to-site mapping covers
+// it, and the client cannot prefer its own site's DCs).
 func (d *CLDAPDetail) Summary() string {
 	n := d.Netlogon
 	if n == nil {
@@ -218,13 +225,22 @@ func (d *CLDAPDetail) Summary() string {
 	for _, r := range []struct {
 		bit  uint32
 		name string
-	}{{0x1, "PDC"}, {0x4, "GC"}, {0x20, "KDC"}, {0x100, "writable"}, {0x800, "RODC"}} {
+	}{{0x1, "PDC"}, {0x4, "GC"}, {0x20, "KDC"}, {0x40, "time server"}, {0x100, "writable"}, {0x800, "RODC"}} {
 		if n.Flags&r.bit != 0 {
 			parts = append(parts, r.name)
 		}
 	}
 	if n.DCSite != "" {
-		parts = append(parts, "site "+n.DCSite)
+		site := "site " + n.DCSite
+		if n.Flags&dsClosest != 0 {
+			site += " (closest)"
+		}
+		parts = append(parts, site)
+	}
+	if n.ClientSite != "" {
+		parts = append(parts, "client site "+n.ClientSite)
+	} else if n.Opcode == 23 {
+		parts = append(parts, "no client site")
 	}
 	if n.Opcode == 25 {
 		parts = append(parts, "user unknown")

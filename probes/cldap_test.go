@@ -62,7 +62,7 @@ func TestCLDAPSambaNetlogon(t *testing.T) {
 	if n.DomainGUID.String() != "609720b3-3ce5-48c2-992e-180f1e440a8b" {
 		t.Errorf("domain GUID %s", n.DomainGUID)
 	}
-	if s := d.Summary(); s != "DC of lab.example (LAB), host labdc.lab.example, PDC, GC, KDC, writable, site Default-First-Site-Name" {
+	if s := d.Summary(); s != "DC of lab.example (LAB), host labdc.lab.example, PDC, GC, KDC, writable, site Default-First-Site-Name (closest), client site Default-First-Site-Name" {
 		t.Errorf("summary %q", s)
 	}
 }
@@ -240,5 +240,26 @@ func TestCLDAPRootDSESamba(t *testing.T) {
 	// Another message ID is not ours, and leaves the merged detail alone.
 	if _, err := newCLDAPQueryID(8).Match(capture(t, "cldap-samba-rootdse.hex")); !errors.Is(err, ErrNotMine) {
 		t.Errorf("foreign rootDSE reply: %v", err)
+	}
+}
+
+// The summary names what the DC locator selects by: the time server role, the
+// closest site, and the site this machine maps to, or that it maps to none.
+func TestCLDAPSummarySites(t *testing.T) {
+	for _, tc := range []struct {
+		n    NetlogonResponse
+		want string
+	}{
+		{NetlogonResponse{Opcode: 23, Flags: 0x1e5, DNSDomain: "lab.example", DCSite: "Site-A", ClientSite: "Site-A"},
+			"DC of lab.example, PDC, GC, KDC, time server, writable, site Site-A (closest), client site Site-A"},
+		{NetlogonResponse{Opcode: 23, Flags: 0x820, DNSDomain: "lab.example", DCSite: "Site-B", ClientSite: "Site-A"},
+			"DC of lab.example, KDC, RODC, site Site-B, client site Site-A"},
+		{NetlogonResponse{Opcode: 23, Flags: 0x124, DNSDomain: "lab.example", DCSite: "Site-B"},
+			"DC of lab.example, GC, KDC, writable, site Site-B, no client site"},
+	} {
+		d := &CLDAPDetail{Netlogon: &tc.n}
+		if s := d.Summary(); s != tc.want {
+			t.Errorf("Summary() = %q\n        want %q", s, tc.want)
+		}
 	}
 }

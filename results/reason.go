@@ -48,11 +48,12 @@ const (
 	ReasonRPCBindRejected Reason = "rpc-bind-rejected"
 	ReasonRPCBindError    Reason = "rpc-bind-error"
 	// TCP service confirmation (the port stays open; its check fails)
-	ReasonWrongService  Reason = "wrong-service"
-	ReasonTLSFailed     Reason = "tls-failed"
-	ReasonCertExpired   Reason = "cert-expired"
-	ReasonCertExpiring  Reason = "cert-expiring"
-	ReasonTLSUnverified Reason = "tls-unverified"
+	ReasonWrongService   Reason = "wrong-service"
+	ReasonTLSFailed      Reason = "tls-failed"
+	ReasonCertExpired    Reason = "cert-expired"
+	ReasonCertExpiring   Reason = "cert-expiring"
+	ReasonTLSUnverified  Reason = "tls-unverified"
+	ReasonConfirmTimeout Reason = "confirm-timeout"
 
 	// error
 	ReasonProbeError    Reason = "probe-error"
@@ -109,6 +110,7 @@ var vocabulary = []struct {
 	{ReasonCertExpired, "the server's certificate (or one it sent with it) has expired"},
 	{ReasonCertExpiring, "the server's certificate expires within --cert-days days"},
 	{ReasonTLSUnverified, "with --tls-verify: the certificate chain does not verify, or is not valid for the target's name"},
+	{ReasonConfirmTimeout, "the service's exchange did not end in time: its reply began, then stopped for --timeout, or the whole conversation outlasted 3 × --timeout (a slow or trickling server; a longer --timeout may let it finish)"},
 	{ReasonProbeError, "the probe could not build its request"},
 	{ReasonLocalError, "this machine failed to send (a socket error that says nothing about the port)"},
 	{ReasonResolveFailed, "the host name did not resolve"},

@@ -80,16 +80,24 @@ func (c *Confirm) serviceFor(port uint16, probe string, check *results.Check) *p
 
 // confirm speaks svc's first exchange with an open port and records what
 // answered in res: the port stays open; its check fails (Result.Fail) when
-// another service answered, the service said nothing, the TLS handshake failed,
-// or the certificate has expired, expires within CertDays, or (with Verify)
-// does not verify. Every read, write and handshake gets the scan's timeout.
+// another service answered, the service said nothing, the conversation did not
+// end within its bounds, the TLS handshake failed, or the certificate has
+// expired, expires within CertDays, or (with Verify) does not verify. Each wait
+// gets the scan's timeout, and the whole conversation, its connect included,
+// confirmTimeouts of them; a run that stops first fails the check with its own
+// reason (interrupted, max-time), never one that blames the service.
 func (s *run) confirm(ctx context.Context, h *host, res *results.Result, svc *probes.Service) {
+	res.Probe = svc.Name
+	if stopped(ctx) {
+		res.Detail = svc.Name + ": the run stopped before the service was confirmed"
+		res.Fail(stopReason(ctx))
+		return
+	}
 	dlg, err := svc.New(rand.Reader, h.name)
 	if err != nil {
 		res.Detail = "confirm " + svc.Name + ": " + err.Error()
 		return
 	}
-	res.Probe = svc.Name
 	reason, note := s.converse(ctx, h, res.Port, svc, dlg)
 	d := dlg.Detail()
 	d.Service = svc.Name
@@ -130,76 +138,118 @@ func (s *run) judgeCert(t *probes.TLSDetail) results.Reason {
 	return ""
 }
 
+// confirmTimeouts is how many --timeout one confirmation may take in all, from
+// its connect to its last byte. The longest exchange (SMTP: connect, greeting,
+// EHLO, STARTTLS, a TLS handshake of two round trips) waits for about six
+// answers, each far quicker than --timeout on a working path; a server that
+// trickles its reply, a byte every half --timeout, is cut off here instead of
+// holding the port's slot until the byte cap.
+const confirmTimeouts = 3
+
+// talk is one confirmation's conversation: its bounds, and what it has heard.
+type talk struct {
+	ctx     context.Context
+	svc     *probes.Service
+	timeout time.Duration // the longest wait for one answer
+	end     time.Time     // the whole conversation's deadline
+	conn    *countConn    // the TCP connection, counting what it reads
+	// heard says that the service has sent or accepted something of its own:
+	// the dialog moved on, or a TLS handshake succeeded.
+	heard bool
+	// got counts the bytes received since the last step that sent something
+	// (or began a TLS handshake): a reply begun, or not.
+	got int
+}
+
+// wait sets a deadline with set for one wait: --timeout from now, or the
+// conversation's end if that comes first.
+func (t *talk) wait(set func(time.Time) error) {
+	_ = set(t.until())
+}
+
+func (t *talk) until() time.Time {
+	d := time.Now().Add(t.timeout)
+	if t.end.Before(d) {
+		return t.end
+	}
+	return d
+}
+
 // converse runs the dialog on a new connection. It returns a reason to fail the
 // check with (and what to say), or "" and a note when the conversation ended
 // early for a reason that says nothing against the service.
 func (s *run) converse(ctx context.Context, h *host, port uint16, svc *probes.Service, dlg probes.Dialog) (results.Reason, string) {
 	s.slots <- struct{}{}
 	defer func() { <-s.slots }()
-	dctx, cancel := context.WithTimeout(ctx, s.timeout)
+	t := &talk{ctx: ctx, svc: svc, timeout: s.timeout, end: time.Now().Add(confirmTimeouts * s.timeout)}
+	dctx, cancel := context.WithDeadline(ctx, t.until())
 	raw, err := s.dialer.DialContext(dctx, "tcp", netip.AddrPortFrom(h.addr, port).String())
 	cancel()
 	if err != nil {
+		if stopped(ctx) {
+			return stopReason(ctx), svc.Name + ": the run stopped before the service was confirmed"
+		}
 		return "", "confirm: the second connection failed: " + unwrapSyscall(err).Error()
 	}
 	defer closeNow(raw)
-	var conn net.Conn = raw
+	t.conn = &countConn{Conn: raw}
+	var conn net.Conn = t.conn
 	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Now()) })
 	defer stop()
 
 	d := dlg.Detail()
-	heard := false // the service has sent or accepted something of its own
 	step := probes.Step{}
 	if svc.TLS {
 		step.StartTLS = true
 	} else if step, err = dlg.Next(nil); err != nil {
-		return dialogError(svc, err, heard)
+		return dialogError(svc, err, t.heard)
 	}
 	buf := make([]byte, 0, 4096)
 	chunk := make([]byte, 4096)
 	for {
 		if len(step.Send) > 0 {
-			_ = conn.SetWriteDeadline(time.Now().Add(s.timeout))
+			t.wait(conn.SetWriteDeadline)
 			if _, err := conn.Write(step.Send); err != nil {
-				return ioEnd(svc, err, heard)
+				return t.ended(err)
 			}
-			buf = buf[:0]
+			buf, t.got = buf[:0], 0
 		}
 		if step.StartTLS {
-			tc, t, reason, note := s.handshake(ctx, conn, h.name, svc, heard)
-			d.TLS = t
+			tc, tl, reason, note := s.handshake(t, conn, h.name)
+			d.TLS = tl
 			if reason != "" {
 				return reason, note
 			}
-			conn, heard, buf = tc, true, buf[:0]
+			conn, t.heard, buf, t.got = tc, true, buf[:0], 0
 			if step, err = dlg.Next(nil); err != nil {
-				return dialogError(svc, err, heard)
+				return dialogError(svc, err, t.heard)
 			}
 			continue
 		}
 		if step.Done {
 			return "", ""
 		}
-		_ = conn.SetReadDeadline(time.Now().Add(s.timeout))
+		t.wait(conn.SetReadDeadline)
 		n, rerr := conn.Read(chunk)
 		buf = append(buf, chunk[:n]...)
+		t.got += n
 		if len(buf) > maxReply {
 			return "", fmt.Sprintf("%s: the reply passed %d bytes without ending", svc.Name, maxReply)
 		}
 		if n > 0 {
 			if step, err = dlg.Next(buf); err != nil {
-				return dialogError(svc, err, heard)
+				return dialogError(svc, err, t.heard)
 			}
 			// The service is recognised once the dialog moves on.
-			heard = heard || step.Done || step.StartTLS || len(step.Send) > 0
+			t.heard = t.heard || step.Done || step.StartTLS || len(step.Send) > 0
 			continue
 		}
 		if rerr != nil {
-			if !heard && len(buf) > 0 {
+			if !t.heard && len(buf) > 0 && !timeout(rerr) {
 				// Bytes came, but never the start of an answer.
 				return results.ReasonWrongService, fmt.Sprintf("want %s, it answered %s", svc.Name, probes.Identify(buf))
 			}
-			return ioEnd(svc, rerr, heard)
+			return t.ended(rerr)
 		}
 	}
 }
@@ -210,25 +260,35 @@ const maxReply = 1 << 20
 
 // handshake runs a TLS client handshake for confirmation: any certificate is
 // accepted (DescribeTLS verifies it, to report rather than refuse), TLS 1.0 and
-// later, SNI from the target's name. heard says whether the service already
-// spoke (STARTTLS): if not, a peer that closes, resets or stays silent is not
-// a TLS service at all.
-func (s *run) handshake(ctx context.Context, conn net.Conn, target string, svc *probes.Service, heard bool) (net.Conn, *probes.TLSDetail, results.Reason, string) {
+// later, SNI from the target's name. If the service has not spoken yet
+// (t.heard: implicit TLS), a peer that closes, resets or stays silent is not a
+// TLS service at all.
+func (s *run) handshake(t *talk, conn net.Conn, target string) (net.Conn, *probes.TLSDetail, results.Reason, string) {
 	cfg := &tls.Config{
 		InsecureSkipVerify: true, // verified by DescribeTLS, which reports instead of refusing
 		ServerName:         probes.ServerName(target),
 		MinVersion:         tls.VersionTLS10,
 	}
 	tc := tls.Client(conn, cfg)
-	_ = conn.SetDeadline(time.Now().Add(s.timeout))
-	if err := tc.HandshakeContext(ctx); err != nil {
+	t.wait(conn.SetDeadline)
+	before := t.conn.n
+	if err := tc.HandshakeContext(t.ctx); err != nil {
+		t.got = int(t.conn.n - before)
 		var rh tls.RecordHeaderError
-		if errors.As(err, &rh) {
+		switch {
+		case stopped(t.ctx), timeout(err) && !time.Now().Before(t.end):
+			reason, note := t.ended(err)
+			return nil, &probes.TLSDetail{Error: "the handshake did not finish"}, reason, note
+		case timeout(err) && t.got > 0:
+			// The handshake as a whole gets one wait: a server slower than
+			// that is not silent, and not blamed.
+			return nil, &probes.TLSDetail{Error: "the handshake did not finish"}, results.ReasonConfirmTimeout,
+				fmt.Sprintf("%s: the TLS handshake began (%d bytes received) but did not finish within %s (--timeout)", t.svc.Name, t.got, t.timeout)
+		case errors.As(err, &rh):
 			return nil, &probes.TLSDetail{Error: "not TLS"}, results.ReasonWrongService,
 				"want a TLS handshake, it answered " + probes.Identify(rh.RecordHeader[:])
-		}
-		if !heard && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, os.ErrDeadlineExceeded)) {
-			reason, note := ioEnd(svc, err, false)
+		case !t.heard && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || timeout(err)):
+			reason, note := ioEnd(t.svc, err, false)
 			return nil, nil, reason, note
 		}
 		// The TLS detail carries the error; the check fails for it (a
@@ -241,6 +301,42 @@ func (s *run) handshake(ctx context.Context, conn net.Conn, target string, svc *
 		now = s.Confirm.Now
 	}
 	return tc, probes.DescribeTLS(tc.ConnectionState(), target, s.Confirm.Roots, now()), "", ""
+}
+
+// ended maps a failed read, write or handshake to a verdict. The run's end and
+// the conversation's bounds come first: a conversation cut short by them says
+// nothing against the service, and passes neither (interrupted or max-time;
+// confirm-timeout when the whole conversation outlasted its bound, or a reply
+// began and then stopped for --timeout before its end, as Postfix's
+// postscreen does for six seconds before it ends its greeting).
+func (t *talk) ended(err error) (results.Reason, string) {
+	switch {
+	case stopped(t.ctx):
+		return stopReason(t.ctx), t.svc.Name + ": the run stopped before the conversation ended"
+	case timeout(err) && !time.Now().Before(t.end):
+		return results.ReasonConfirmTimeout, fmt.Sprintf("%s: the conversation did not end within %s (%d × --timeout)",
+			t.svc.Name, confirmTimeouts*t.timeout, confirmTimeouts)
+	case timeout(err) && t.got > 0:
+		return results.ReasonConfirmTimeout, fmt.Sprintf("%s: the reply began (%d bytes), then nothing more came for %s (--timeout) before it ended",
+			t.svc.Name, t.got, t.timeout)
+	}
+	return ioEnd(t.svc, err, t.heard)
+}
+
+// timeout reports a deadline reached by a read, write or handshake.
+func timeout(err error) bool { return errors.Is(err, os.ErrDeadlineExceeded) }
+
+// countConn counts the bytes read from a connection, so that a TLS handshake
+// cut off by a deadline can tell a silent peer from a slow one.
+type countConn struct {
+	net.Conn
+	n int64
+}
+
+func (c *countConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	c.n += int64(n)
+	return n, err
 }
 
 // dialogError maps a Dialog's error to a verdict: another service answered, or
@@ -261,7 +357,7 @@ func dialogError(svc *probes.Service, err error, heard bool) (results.Reason, st
 func ioEnd(svc *probes.Service, err error, heard bool) (results.Reason, string) {
 	what := "closed the connection"
 	switch {
-	case errors.Is(err, os.ErrDeadlineExceeded):
+	case timeout(err):
 		what = "said nothing more within the timeout"
 		if !heard {
 			what = "said nothing within the timeout"

@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -161,5 +162,103 @@ func TestConfirmTLSFailures(t *testing.T) {
 		if o := results.Judge(&r); o.Status != results.StatusFailed || o.Why != want {
 			t.Errorf("port %d: %+v %q, want %s", port, o, r.Detail, want)
 		}
+	}
+}
+
+// trickle writes head, then b one byte at a time every gap, again and again,
+// until the peer goes away.
+func trickle(c net.Conn, head, b string, gap time.Duration) {
+	if _, err := c.Write([]byte(head)); err != nil {
+		return
+	}
+	for {
+		for i := range len(b) {
+			time.Sleep(gap)
+			if _, err := c.Write([]byte{b[i]}); err != nil {
+				return
+			}
+		}
+	}
+}
+
+// readRequest reads until the blank line that ends an HTTP request.
+func readRequest(c net.Conn) {
+	r := bufio.NewReader(c)
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil || line == "\r\n" {
+			return
+		}
+	}
+}
+
+// A server that never ends its reply, sending a byte every half --timeout, is
+// cut off by the conversation's bound; one that begins its greeting and then
+// pauses longer than --timeout (Postfix's postscreen) is cut off by --timeout.
+// Either way the check fails with confirm-timeout: never wrong-service, never
+// a pass (issue 18 item 1).
+func TestConfirmBounded(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	gap := timeout / 2
+	smtp := fakeService(t, listen(t), func(c net.Conn) { trickle(c, "", "220-slow\r\n", gap) })
+	http := fakeService(t, listen(t), func(c net.Conn) { readRequest(c); trickle(c, "HTTP/1.1 200 OK\r\n", "X: y\r\n", gap) })
+	l := tls.NewListener(listen(t), &tls.Config{Certificates: []tls.Certificate{selfSigned(t, time.Now().Add(90*24*time.Hour))}})
+	https := fakeService(t, l, func(c net.Conn) { readRequest(c); trickle(c, "HTTP/1.1 200 OK\r\n", "X: y\r\n", gap) })
+	postscreen := fakeService(t, listen(t), func(c net.Conn) {
+		c.Write([]byte("220-mail.lab.example ESMTP\r\n"))
+		time.Sleep(6 * timeout)
+		smtpLike(c)
+	})
+	// A TLS handshake, and a length-framed LDAP reply, that trickle.
+	handshake := fakeService(t, listen(t), func(c net.Conn) { trickle(c, "\x16\x03\x03\x10\x00", "\x00", gap) })
+	ldap := fakeService(t, listen(t), func(c net.Conn) { c.Read(make([]byte, 512)); trickle(c, "\x30\x82\x10\x00", "\x00", gap) })
+	// The run's own bound only ends the test on code without the fix.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	s := &Scanner{Timeout: timeout, Confirm: Confirm{Checked: true, CertDays: -1}}
+	got := collect(t, s, ctx, loopback, confirmPort(smtp, "smtp"), confirmPort(http, "http"), confirmPort(https, "https"), confirmPort(postscreen, "smtp"),
+		confirmPort(handshake, "tls"), confirmPort(ldap, "ldap"))
+	for port, detail := range map[uint16]string{
+		handshake:  "tls: the TLS handshake began (",
+		ldap:       "ldap: the conversation did not end within 600ms",
+		smtp:       "smtp: the conversation did not end within 600ms (3 × --timeout)",
+		http:       "http: the conversation did not end within 600ms",
+		https:      "https: the conversation did not end within 600ms",
+		postscreen: "smtp: the reply began (28 bytes), then nothing more came for 200ms (--timeout) before it ended",
+	} {
+		r := got[key(results.TCP, port)]
+		if o := results.Judge(&r); r.State != results.Open || o.Status != results.StatusFailed || o.Why != results.ReasonConfirmTimeout || !strings.Contains(r.Detail, detail) {
+			t.Errorf("port %d: %v %+v %q, want confirm-timeout and %q", port, r.State, o, r.Detail, detail)
+		}
+	}
+}
+
+// A conversation the run's end cuts off (Ctrl-C, --max-time) fails its check
+// for that reason, not the service's; the port it found open stays open.
+func TestConfirmRunEnd(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var conns atomic.Int32
+	smtp := fakeService(t, listen(t), func(c net.Conn) {
+		c.Write([]byte("220-slow\r\n"))
+		if conns.Add(1) == 2 {
+			time.Sleep(200 * time.Millisecond)
+			cancel() // Ctrl-C, once confirmation's greeting has begun
+		}
+		trickle(c, "", "220-slow\r\n", 50*time.Millisecond)
+	})
+	s := &Scanner{Timeout: 5 * time.Second, Confirm: Confirm{Checked: true}}
+	r := collect(t, s, ctx, loopback, confirmPort(smtp, "smtp"))[key(results.TCP, smtp)]
+	if o := results.Judge(&r); r.State != results.Open || o.Status != results.StatusFailed || o.Why != results.ReasonInterrupted ||
+		r.Detail != "smtp: the run stopped before the conversation ended" {
+		t.Errorf("Ctrl-C: %v %+v %q", r.State, o, r.Detail)
+	}
+
+	slow := fakeService(t, listen(t), func(c net.Conn) { trickle(c, "", "220-slow\r\n", 50*time.Millisecond) })
+	ctx, cancel = context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	r = collect(t, s, ctx, loopback, confirmPort(slow, "smtp"))[key(results.TCP, slow)]
+	if o := results.Judge(&r); r.State != results.Open || o.Status != results.StatusFailed || o.Why != results.ReasonMaxTime {
+		t.Errorf("--max-time: %v %+v %q", r.State, o, r.Detail)
 	}
 }

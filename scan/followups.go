@@ -38,7 +38,7 @@ func (r *run) followUps(ctx context.Context, h *host, g *errgroup.Group, j *udpJ
 			// checked instances in profile scans, every one with --confirm. The
 			// result keeps the Browser's probe name, by which drift matches the
 			// ports a reply revealed.
-			if res.State == results.Open && j.result.Probe == probes.SQLBrowser.Name && !stopped(ctx) &&
+			if res.State == results.Open && j.result.Probe == probes.SQLBrowser.Name &&
 				(r.Confirm.ByPort || r.Confirm.Checked && f.check != nil && f.check.Expect != results.ExpectClosed) {
 				r.confirm(ctx, h, &res, probes.TDS)
 			}

@@ -322,7 +322,7 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 		waitTCP = r.startTCP(ctx, h, tcp, tcpCount, func(res results.Result) {
 			// Confirmation talks to the service for up to a few timeouts: off
 			// the loop that called out, which must not block.
-			if svc := r.serviceFor(tcp, res); svc != nil && !stopped(ctx) {
+			if svc := r.serviceFor(tcp, res); svc != nil {
 				confirming.Go(func() {
 					r.confirm(ctx, h, &res, svc)
 					r.emit(h, t.Name, res)

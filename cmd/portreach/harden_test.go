@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -125,6 +126,104 @@ func TestOutputSymlink(t *testing.T) {
 	}
 	if l := leftovers(t, dir); len(l) > 0 {
 		t.Errorf("temporary files left: %v", l)
+	}
+}
+
+// As root, a symbolic link that another user planted in a sticky
+// world-writable directory is not followed, for -o and --update-baseline
+// (#18.3): the report would replace whatever it points at. The link's owner,
+// and links the directory's owner owns, are followed as before.
+func TestOutputSymlinkInStickyDir(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("needs root (CI=true: not skipping)")
+		}
+		t.Skip("needs root")
+	}
+	nobody, err := user.Lookup("nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(nobody.Uid)
+	dir := t.TempDir()
+	sticky := filepath.Join(dir, "sticky")
+	if err := os.Mkdir(sticky, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(sticky, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	victim := filepath.Join(dir, "victim.txt")
+	port := closedPort(t)
+	plant := func(owner int) string {
+		if err := os.WriteFile(victim, []byte("secret"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		link := filepath.Join(sticky, "report.json")
+		os.Remove(link)
+		if err := os.Symlink(victim, link); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Lchown(link, owner, owner); err != nil {
+			t.Fatal(err)
+		}
+		return link
+	}
+	untouched := func(what string) {
+		t.Helper()
+		if b, _ := os.ReadFile(victim); string(b) != "secret" {
+			t.Errorf("%s: the link's target was written: %.60q", what, b)
+		}
+		if l := leftovers(t, dir); len(l) > 0 {
+			t.Errorf("%s: temporary files left: %v", what, l)
+		}
+	}
+	refusal := func(link string) string {
+		return "refusing to follow the symbolic link " + link + ": it belongs to nobody (uid " + nobody.Uid + ") and lies in " +
+			sticky + ", a world-writable sticky directory of root (uid 0), so another user may have pointed it anywhere " +
+			"(the rule of the kernel's fs.protected_symlinks); remove the link or write elsewhere"
+	}
+
+	link := plant(uid)
+	code, _, errs := runScanArgs(t, "-p", port, "127.0.0.1", "-o", "json:"+link)
+	if want := "portreach scan: -o " + link + ": " + refusal(link) + "\n"; code != exitUsage || errs != want {
+		t.Errorf("-o: exit %d, stderr\n%s\nwant %d and\n%s", code, errs, exitUsage, want)
+	}
+	untouched("-o")
+
+	// --update-baseline: the link points at a baseline the kernel may let us
+	// read (fs.protected_symlinks=0) or not (=1): either way it is not written.
+	link = plant(uid)
+	if code, _, errs := runScanArgs(t, "-p", port, "127.0.0.1", "-o", "json:"+victim); code != exitOK {
+		t.Fatalf("a baseline: exit %d: %s", code, errs)
+	}
+	baseline, _ := os.ReadFile(victim)
+	code, _, errs = runScanArgs(t, "-p", port, "127.0.0.1", "--baseline", link, "--update-baseline")
+	want := "portreach scan: --update-baseline " + link + ": " + refusal(link) + "\n"
+	if b, _ := os.ReadFile("/proc/sys/fs/protected_symlinks"); strings.TrimSpace(string(b)) == "1" {
+		want = "portreach scan: --baseline: open " + link + ": permission denied\n"
+	}
+	if code != exitUsage || errs != want {
+		t.Errorf("--update-baseline: exit %d, stderr\n%s\nwant %d and\n%s", code, errs, exitUsage, want)
+	}
+	if b, _ := os.ReadFile(victim); !bytes.Equal(b, baseline) {
+		t.Errorf("--update-baseline: the link's target was written: %.60q", b)
+	}
+
+	// The caller's own link, and a link of the directory's owner: followed.
+	for _, owner := range []int{0, uid} {
+		link = plant(owner)
+		if owner == uid {
+			if err := os.Chown(sticky, uid, uid); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if code, _, errs := runScanArgs(t, "-p", port, "127.0.0.1", "-o", "json:"+link); code != exitOK {
+			t.Errorf("link of uid %d: exit %d: %s", owner, code, errs)
+		}
+		if b, _ := os.ReadFile(victim); !strings.Contains(string(b), `"schema_version"`) {
+			t.Errorf("link of uid %d not followed: %.60q", owner, b)
+		}
 	}
 }
 

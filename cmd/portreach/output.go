@@ -66,7 +66,8 @@ func isTerminal(w io.Writer) bool {
 // temporary file beside it and renamed into place on Commit, so that a reader
 // (a cron job's consumer, node_exporter) never sees a half-written report; the
 // new file keeps the old one's permissions. A symbolic link is followed, and its
-// target replaced, never the link. Anything else (a device such as /dev/null, a
+// target replaced, never the link, unless the kernel's fs.protected_symlinks rule
+// forbids following it (mayFollowLink). Anything else (a device such as /dev/null, a
 // FIFO, /dev/stdout) is written to directly: renaming over it would replace a
 // device node with a regular file.
 type outFile struct {
@@ -111,6 +112,9 @@ func resolveOutput(path string) (resolved string, fi os.FileInfo, direct bool, e
 				}
 				return p, st, true, nil
 			}
+			if err := checkFollow(p, lfi); err != nil {
+				return "", nil, false, err
+			}
 			target, err := os.Readlink(p)
 			if err != nil {
 				return "", nil, false, unwrapPath(err)
@@ -130,6 +134,24 @@ func resolveOutput(path string) (resolved string, fi os.FileInfo, direct bool, e
 		return p, lfi, true, nil
 	}
 	return "", nil, false, fmt.Errorf("%s: too many levels of symbolic links", path)
+}
+
+// mayFollowLink is the kernel's fs.protected_symlinks rule (fs/namei.c,
+// may_follow_link; Documentation/admin-guide/sysctl/fs.rst): a symbolic link in
+// a sticky world-writable directory (/tmp) is followed only by a process whose
+// user owns the link, or when the directory's owner owns the link too; root is
+// no exception. resolveOutput follows links itself (to replace the target, not
+// the link), so the kernel never gets a say: without the rule, any user could
+// plant /tmp/report.json -> /etc/shadow and have root's report replace it. It
+// applies whatever the sysctl says.
+func mayFollowLink(follower, linkOwner, dirOwner uint32, dirMode fs.FileMode) bool {
+	switch {
+	case follower == linkOwner:
+		return true
+	case dirMode&fs.ModeSticky == 0 || dirMode.Perm()&0o002 == 0:
+		return true
+	}
+	return dirOwner == linkOwner
 }
 
 // magicLink reports a link whose target is an open file, not a path.

@@ -6,8 +6,18 @@ PKGS    ?= ./...
 
 .PHONY: build run test test-deps unit vet fuzz bench profiles-md dist dist-check clean
 
+# What a build says it is ("portreach version", reports' tool version), from git
+# in this tree and linked in with -X, because the go command's own VCS stamp is
+# missing under -buildvcs=false and in git worktrees (cmd/portreach/version.go).
+VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+REVISION    ?= $(shell git rev-parse HEAD 2>/dev/null)
+COMMIT_TIME ?= $(shell TZ=UTC git log -1 --format=%cd --date=format-local:%Y-%m-%dT%H:%M:%SZ 2>/dev/null)
+MODIFIED    ?= $(shell git status --porcelain 2>/dev/null | grep -q . && echo true)
+STAMP       = -X main.buildVersion=$(VERSION) -X main.buildRevision=$(REVISION) \
+              -X main.buildTime=$(COMMIT_TIME) -X main.buildModified=$(MODIFIED)
+
 build:
-	$(GO) build -o $(BIN) ./cmd/portreach
+	$(GO) build -ldflags '$(STAMP)' -o $(BIN) ./cmd/portreach
 
 run: build
 	./$(BIN) scan -f table -p T:22,25,53,80,88,135,389,443,445,1433,3389,5985,U:53,88,123,137,161,389,1434 127.0.0.1
@@ -45,15 +55,16 @@ bench: build
 # Release archives for Windows, Linux and macOS (amd64, arm64) with SHA256SUMS in
 # DIST, reproducible: the same commit and Go give the same bytes (internal/dist).
 # dist-check builds them a second time with an empty build cache and compares.
-VERSION           ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 0)
 DIST              ?= dist
+DISTFLAGS          = -version $(VERSION) -revision '$(REVISION)' -commit-time '$(COMMIT_TIME)' \
+                     -modified=$(if $(MODIFIED),true,false) -mtime $(SOURCE_DATE_EPOCH) -out $(DIST)
 
 dist:
-	$(GO) run ./internal/dist -version $(VERSION) -mtime $(SOURCE_DATE_EPOCH) -out $(DIST)
+	$(GO) run ./internal/dist $(DISTFLAGS)
 
 dist-check:
-	$(GO) run ./internal/dist -version $(VERSION) -mtime $(SOURCE_DATE_EPOCH) -out $(DIST) -check
+	$(GO) run ./internal/dist $(DISTFLAGS) -check
 
 profiles-md:
 	$(GO) generate ./profiles

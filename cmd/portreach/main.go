@@ -95,7 +95,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "__complete": // hidden: the completion scripts ask this (complete.go)
 		return runComplete(rest, stdout)
 	case "version", "--version", "-version":
-		fmt.Fprintln(stdout, versionText(buildVersion, readBuildInfo(), runtime.GOOS+"/"+runtime.GOARCH))
+		fmt.Fprintln(stdout, versionText(linked(), readBuildInfo(), runtime.GOOS+"/"+runtime.GOARCH))
 		return exitOK
 	case "help", "-h", "-help", "--help":
 		// "help scan" is "scan --help"; "help --help" and "--help -h" are help

@@ -3,7 +3,8 @@
 // binary and the documentation under portreach_VERSION_OS_ARCH/, and
 // SHA256SUMS over them in sha256sum's format. "make dist" runs it.
 //
-// The archives are reproducible: the same commit, Go toolchain and -version
+// The archives are reproducible: the same commit, Go toolchain, -version and
+// stamp (-revision, -commit-time, -modified, linked in as "make build" does)
 // give the same bytes. Binaries are built with -trimpath (no build machine
 // paths) and CGO_ENABLED=0; archive entries are sorted, owned by 0:0 with fixed
 // modes, and dated -mtime (make passes the commit's time, as
@@ -45,22 +46,46 @@ var platforms = []string{
 var docs = []string{"README.md", "PROFILES.md", "docs/*.md"}
 
 func main() {
-	version := flag.String("version", "devel", "version linked into the binaries and named in the archives")
+	var st stamp
+	flag.StringVar(&st.version, "version", "devel", "version linked into the binaries and named in the archives")
+	flag.StringVar(&st.revision, "revision", "", "VCS revision linked into the binaries (git rev-parse HEAD)")
+	flag.StringVar(&st.time, "commit-time", "", "the revision's commit time linked into the binaries, UTC RFC 3339")
+	flag.BoolVar(&st.modified, "modified", false, "link in that the tree had changes")
 	out := flag.String("out", "dist", "output `DIR` (emptied first)")
 	mtime := flag.Int64("mtime", 0, "date of every archive entry, in Unix seconds (SOURCE_DATE_EPOCH)")
 	check := flag.Bool("check", false, "build everything twice, the second time with an empty build cache, and compare")
 	flag.Parse()
-	if err := run(*version, *out, time.Unix(*mtime, 0).UTC(), *check); err != nil {
+	if err := run(st, *out, time.Unix(*mtime, 0).UTC(), *check); err != nil {
 		fmt.Fprintln(os.Stderr, "dist:", err)
 		os.Exit(1)
 	}
 }
 
-func run(version, out string, mtime time.Time, check bool) error {
-	if strings.ContainsAny(version, `/\ `) || version == "" {
-		return fmt.Errorf("-version %q: want a name without slashes or spaces", version)
+// stamp is what the binaries say they are (cmd/portreach/version.go).
+type stamp struct {
+	version, revision, time string
+	modified                bool
+}
+
+// ldflags links st into cmd/portreach, stripped of symbols.
+func (st stamp) ldflags() string {
+	f := "-ldflags=-s -w -X main.buildVersion=" + st.version
+	if st.revision != "" {
+		f += " -X main.buildRevision=" + st.revision + " -X main.buildTime=" + st.time
+		if st.modified {
+			f += " -X main.buildModified=true"
+		}
 	}
-	sums, err := buildAll(version, out, mtime, nil)
+	return f
+}
+
+func run(st stamp, out string, mtime time.Time, check bool) error {
+	for _, v := range []struct{ flag, val string }{{"version", st.version}, {"revision", st.revision}, {"commit-time", st.time}} {
+		if strings.ContainsAny(v.val, "/\\ \t\n'\"") || v.flag == "version" && v.val == "" {
+			return fmt.Errorf("-%s %q: want a name without slashes, spaces or quotes", v.flag, v.val)
+		}
+	}
+	sums, err := buildAll(st, out, mtime, nil)
 	if err != nil {
 		return err
 	}
@@ -73,7 +98,7 @@ func run(version, out string, mtime time.Time, check bool) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	again, err := buildAll(version, filepath.Join(tmp, "out"), mtime, []string{"GOCACHE=" + filepath.Join(tmp, "cache")})
+	again, err := buildAll(st, filepath.Join(tmp, "out"), mtime, []string{"GOCACHE=" + filepath.Join(tmp, "cache")})
 	if err != nil {
 		return err
 	}
@@ -86,7 +111,7 @@ func run(version, out string, mtime time.Time, check bool) error {
 
 // buildAll builds every platform's archive into out and returns SHA256SUMS,
 // which it also writes there.
-func buildAll(version, out string, mtime time.Time, env []string) ([]byte, error) {
+func buildAll(st stamp, out string, mtime time.Time, env []string) ([]byte, error) {
 	if err := os.RemoveAll(out); err != nil {
 		return nil, err
 	}
@@ -110,10 +135,10 @@ func buildAll(version, out string, mtime time.Time, env []string) ([]byte, error
 			exe += ".exe"
 		}
 		binPath := filepath.Join(bin, goos+"_"+goarch, exe)
-		if err := build(goos, goarch, version, binPath, env); err != nil {
+		if err := build(goos, goarch, st, binPath, env); err != nil {
 			return nil, err
 		}
-		dir := fmt.Sprintf("portreach_%s_%s_%s", version, goos, goarch)
+		dir := fmt.Sprintf("portreach_%s_%s_%s", st.version, goos, goarch)
 		entries := append([]entry{{name: dir + "/" + exe, src: binPath, mode: 0o755}}, prefixed(dir, files)...)
 		name := dir + ".tar.gz"
 		write := writeTarGz
@@ -133,9 +158,8 @@ func buildAll(version, out string, mtime time.Time, env []string) ([]byte, error
 	return sums.Bytes(), os.WriteFile(filepath.Join(out, "SHA256SUMS"), sums.Bytes(), 0o644)
 }
 
-func build(goos, goarch, version, out string, env []string) error {
-	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=true",
-		"-ldflags=-s -w -X main.buildVersion="+version, "-o", out, "./cmd/portreach")
+func build(goos, goarch string, st stamp, out string, env []string) error {
+	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=true", st.ldflags(), "-o", out, "./cmd/portreach")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch)
 	cmd.Env = append(cmd.Env, env...)
 	if b, err := cmd.CombinedOutput(); err != nil {

@@ -116,3 +116,29 @@ func TestArchiveContents(t *testing.T) {
 		t.Errorf("zip: %s, want %s", fmt.Sprint(got), want)
 	}
 }
+
+// The stamp linked into the binaries, and stamps that would break the
+// -ldflags argument or an archive's name.
+func TestStamp(t *testing.T) {
+	st := stamp{version: "v1.2.0-3-g5a6b7c8-dirty", revision: "5a6b7c8d", time: "2026-12-05T15:26:58Z", modified: true}
+	want := "-ldflags=-s -w -X main.buildVersion=v1.2.0-3-g5a6b7c8-dirty -X main.buildRevision=5a6b7c8d -X main.buildTime=2026-12-05T15:26:58Z -X main.buildModified=true"
+	if got := st.ldflags(); got != want {
+		t.Errorf("ldflags\n got %s\nwant %s", got, want)
+	}
+	if got := (stamp{version: "devel"}).ldflags(); got != "-ldflags=-s -w -X main.buildVersion=devel" {
+		t.Errorf("ldflags without a revision: %s", got)
+	}
+	for _, c := range []struct {
+		st   stamp
+		want string
+	}{
+		{stamp{}, `-version "": want a name without slashes, spaces or quotes`},
+		{stamp{version: "release/1"}, `-version "release/1": want a name without slashes, spaces or quotes`},
+		{stamp{version: "v1", revision: "abc -X main.x=y"}, `-revision "abc -X main.x=y": want a name without slashes, spaces or quotes`},
+		{stamp{version: "v1", time: "2026-12-05 15:26"}, `-commit-time "2026-12-05 15:26": want a name without slashes, spaces or quotes`},
+	} {
+		if err := run(c.st, t.TempDir(), time.Unix(0, 0), false); err == nil || err.Error() != c.want {
+			t.Errorf("run(%+v): %v, want %s", c.st, err, c.want)
+		}
+	}
+}

@@ -86,7 +86,7 @@ func (c *Confirm) serviceFor(port uint16, probe string, check *results.Check) *p
 // gets the scan's timeout, and the whole conversation, its connect included,
 // confirmTimeouts of them; a run that stops first fails the check with its own
 // reason (interrupted, max-time), never one that blames the service.
-func (s *run) confirm(ctx context.Context, h *host, res *results.Result, svc *probes.Service) {
+func (r *run) confirm(ctx context.Context, h *host, res *results.Result, svc *probes.Service) {
 	res.Probe = svc.Name
 	if stopped(ctx) {
 		res.Detail = svc.Name + ": the run stopped before the service was confirmed"
@@ -98,14 +98,14 @@ func (s *run) confirm(ctx context.Context, h *host, res *results.Result, svc *pr
 		res.Detail = "confirm " + svc.Name + ": " + err.Error()
 		return
 	}
-	reason, note := s.converse(ctx, h, res.Port, svc, dlg)
+	reason, note := r.converse(ctx, h, res.Port, svc, dlg)
 	d := dlg.Detail()
 	d.Service = svc.Name
 	if note != "" && d.Note == "" {
 		d.Note = note
 	}
 	if reason == "" {
-		reason = s.judgeCert(d.TLS)
+		reason = r.judgeCert(d.TLS)
 	}
 	res.Details = d
 	res.Detail = d.Summary()
@@ -119,18 +119,18 @@ func (s *run) confirm(ctx context.Context, h *host, res *results.Result, svc *pr
 
 // judgeCert fails a certificate that expired, expires soon, or (with Verify)
 // does not verify, in that order of precedence.
-func (s *run) judgeCert(t *probes.TLSDetail) results.Reason {
+func (r *run) judgeCert(t *probes.TLSDetail) results.Reason {
 	if t == nil || t.Error != "" || t.FingerprintSHA256 == "" {
 		return ""
 	}
-	days := s.Confirm.CertDays
+	days := r.Confirm.CertDays
 	if days == 0 {
 		days = 14
 	}
 	switch {
 	case t.DaysLeft < 0:
 		return results.ReasonCertExpired
-	case s.Confirm.Verify && (!t.Verified || !t.NameMatches):
+	case r.Confirm.Verify && (!t.Verified || !t.NameMatches):
 		return results.ReasonTLSUnverified
 	case t.DaysLeft < days:
 		return results.ReasonCertExpiring
@@ -178,12 +178,12 @@ func (t *talk) until() time.Time {
 // converse runs the dialog on a new connection. It returns a reason to fail the
 // check with (and what to say), or "" and a note when the conversation ended
 // early for a reason that says nothing against the service.
-func (s *run) converse(ctx context.Context, h *host, port uint16, svc *probes.Service, dlg probes.Dialog) (results.Reason, string) {
-	s.slots <- struct{}{}
-	defer func() { <-s.slots }()
-	t := &talk{ctx: ctx, svc: svc, timeout: s.timeout, end: time.Now().Add(confirmTimeouts * s.timeout)}
+func (r *run) converse(ctx context.Context, h *host, port uint16, svc *probes.Service, dlg probes.Dialog) (results.Reason, string) {
+	r.acquire()
+	defer r.release()
+	t := &talk{ctx: ctx, svc: svc, timeout: r.timeout, end: time.Now().Add(confirmTimeouts * r.timeout)}
 	dctx, cancel := context.WithDeadline(ctx, t.until())
-	raw, err := s.dialer.DialContext(dctx, "tcp", netip.AddrPortFrom(h.addr, port).String())
+	raw, err := r.dialer.DialContext(dctx, "tcp", netip.AddrPortFrom(h.addr, port).String())
 	cancel()
 	if err != nil {
 		if stopped(ctx) {
@@ -215,7 +215,7 @@ func (s *run) converse(ctx context.Context, h *host, port uint16, svc *probes.Se
 			buf, t.got = buf[:0], 0
 		}
 		if step.StartTLS {
-			tc, tl, reason, note := s.handshake(t, conn, h.name)
+			tc, tl, reason, note := r.handshake(t, conn, h.name)
 			d.TLS = tl
 			if reason != "" {
 				return reason, note
@@ -263,7 +263,7 @@ const maxReply = 1 << 20
 // later, SNI from the target's name. If the service has not spoken yet
 // (t.heard: implicit TLS), a peer that closes, resets or stays silent is not a
 // TLS service at all.
-func (s *run) handshake(t *talk, conn net.Conn, target string) (net.Conn, *probes.TLSDetail, results.Reason, string) {
+func (r *run) handshake(t *talk, conn net.Conn, target string) (net.Conn, *probes.TLSDetail, results.Reason, string) {
 	cfg := &tls.Config{
 		InsecureSkipVerify: true, // verified by DescribeTLS, which reports instead of refusing
 		ServerName:         probes.ServerName(target),
@@ -297,10 +297,10 @@ func (s *run) handshake(t *talk, conn net.Conn, target string) (net.Conn, *probe
 	}
 	_ = conn.SetDeadline(time.Time{})
 	now := time.Now
-	if s.Confirm.Now != nil {
-		now = s.Confirm.Now
+	if r.Confirm.Now != nil {
+		now = r.Confirm.Now
 	}
-	return tc, probes.DescribeTLS(tc.ConnectionState(), target, s.Confirm.Roots, now()), "", ""
+	return tc, probes.DescribeTLS(tc.ConnectionState(), target, r.Confirm.Roots, now()), "", ""
 }
 
 // ended maps a failed read, write or handshake to a verdict. The run's end and

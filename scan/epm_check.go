@@ -195,12 +195,12 @@ func (r *run) epmCheck(ctx context.Context, h *host, p Port) {
 			res.Detail = "endpoint mapper unreachable: the registered RPC ports cannot be listed"
 		}
 	} else {
-		r.slots <- struct{}{}
+		r.acquire()
 		// The whole exchange (bind, then up to MaxCalls lookups) gets ten
 		// answer timeouts: 10 s by default, less when --timeout asks for less.
 		c := EPMClient{Timeout: 10 * r.timeout, Dialer: &r.dialer}
 		er, err := c.Lookup(ctx, netip.AddrPortFrom(h.addr, epmPort))
-		<-r.slots
+		r.release()
 		sum.EPMResult = er
 		var rpcErr *msrpc.Error
 		switch {
@@ -364,10 +364,10 @@ func (r *run) interfaceCheck(ctx context.Context, h *host, p Port, set Interface
 		}
 		at := fmt.Sprintf("%s registered on %d/tcp", id.Label(), c.ep.Port)
 		if x.State == results.Open {
-			r.slots <- struct{}{}
+			r.acquire()
 			c := EPMClient{Timeout: 10 * r.timeout, Dialer: &r.dialer}
 			ack, err := c.Bind(ctx, netip.AddrPortFrom(h.addr, x.Port), id)
-			<-r.slots
+			r.release()
 			var rpcErr *msrpc.Error
 			switch {
 			case err != nil && stopped(ctx):

@@ -7,7 +7,7 @@ import (
 
 // The TCP connect engine is a few event loops (one per processor) that each own
 // a poller, which owns the sockets, and a heap of deadlines, and nothing else:
-// what an answer means is decided by the sweep (sweep.go) through the one
+// what an answer means is decided by the sweep (tcp.go) through the one
 // classifier, and a port costs a few hundred bytes and no goroutine, timer or
 // channel. Everything a loop runs, it runs on its own goroutine, so the sweeps it
 // drives need no locks.

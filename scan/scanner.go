@@ -89,7 +89,7 @@ type run struct {
 	udpPace time.Duration
 	opts    probes.Options
 	pace    *pacer
-	slots   chan struct{}
+	slots   chan struct{} // taken by acquire or tryAcquire, given back by release
 	dialer  net.Dialer
 	loops   []*loop // the TCP connect engine (loop.go)
 	out     chan<- results.Result
@@ -248,6 +248,25 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 	return ctx.Err()
 }
 
+// acquire takes one of the scan's socket slots (Scanner.Concurrency), waiting
+// until one is free: a socket the scan opens, of any kind, holds a slot while
+// it is open.
+func (r *run) acquire() { r.slots <- struct{}{} }
+
+// tryAcquire takes a slot if one is free at once: the engine's loops must not
+// block.
+func (r *run) tryAcquire() bool {
+	select {
+	case r.slots <- struct{}{}:
+		return true
+	default:
+		return false
+	}
+}
+
+// release gives back a slot taken by acquire or tryAcquire.
+func (r *run) release() { <-r.slots }
+
 func (r *run) emit(h *host, target string, res results.Result) {
 	res.Target = target
 	if h != nil {
@@ -403,10 +422,10 @@ func (r *run) scanUDP(ctx context.Context, h *host, g *errgroup.Group, jobs []*u
 				if sleepUntil(ctx, at) != nil {
 					break
 				}
-				r.slots <- struct{}{}
+				r.acquire()
 				r.udpAttempt(ctx, h, j)
 				j.closeSock()
-				<-r.slots
+				r.release()
 				if j.done {
 					r.udpDecided(h, j)
 				}
@@ -457,12 +476,12 @@ func (r *run) udpParallel(ctx context.Context, h *host, g *errgroup.Group, jobs 
 		wg.Add(1)
 		g.Go(func() error {
 			defer wg.Done()
-			r.slots <- struct{}{}
+			r.acquire()
 			for !j.done && !stopped(ctx) && j.result.Attempts < need(j) {
 				r.udpAttempt(ctx, h, j)
 			}
 			j.closeSock()
-			<-r.slots
+			r.release()
 			if j.done {
 				r.udpDecided(h, j)
 			}

@@ -132,9 +132,7 @@ func (sw *sweep) take() bool {
 	if sw.fresh >= sw.freshCap {
 		return false
 	}
-	select {
-	case sw.r.slots <- struct{}{}:
-	default:
+	if !sw.r.tryAcquire() {
 		sw.l.block(sw)
 		return false
 	}
@@ -185,7 +183,7 @@ func (sw *sweep) pump() {
 func (sw *sweep) release(a *attempt) {
 	if a.slot {
 		a.slot = false
-		<-sw.r.slots
+		sw.r.release()
 		sw.l.freed()
 	}
 	if a.fresh {
@@ -485,22 +483,22 @@ func (a *attempt) ended(err error, self bool) {
 	sw.pump()
 }
 
-// judge turns one attempt's end into an outcome, records it in r and feeds the
+// judge turns one attempt's end into an outcome, records it in res and feeds the
 // host's round-trip estimate. A loopback connect that met itself (TCP
 // simultaneous open, when the kernel picks the target port as the source port;
 // the kernel never picks a port a listener holds) is closed, never open.
-func (s *run) judge(h *host, r *results.Result, err error, self bool, rtt time.Duration) outcome {
-	r.Attempts++
+func (r *run) judge(h *host, res *results.Result, err error, self bool, rtt time.Duration) outcome {
+	res.Attempts++
 	if self {
-		r.RTT = rtt
+		res.RTT = rtt
 		return outcome{results.Closed, results.ReasonSelfConnect, true}
 	}
 	o := classify(err)
 	if o.reason == results.ReasonLocalError {
-		r.Detail = err.Error()
+		res.Detail = err.Error()
 	}
 	if o.final {
-		r.RTT = rtt
+		res.RTT = rtt
 		if o.state == results.Open || o.state == results.Closed {
 			h.est.observe(rtt)
 		}

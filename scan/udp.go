@@ -57,7 +57,7 @@ func (j *udpJob) closeSock() {
 	}
 }
 
-func (s *run) newUDPJob(h *host, p Port, port uint16) (*udpJob, error) {
+func (r *run) newUDPJob(h *host, p Port, port uint16) (*udpJob, error) {
 	j := &udpJob{port: port, plan: p}
 	j.result = results.Result{Proto: results.UDP, Port: port}
 	var ok bool
@@ -69,7 +69,7 @@ func (s *run) newUDPJob(h *host, p Port, port uint16) (*udpJob, error) {
 		j.probe = nil
 	}
 	if j.probe != nil {
-		q, err := j.probe.New(rand.Reader, s.opts)
+		q, err := j.probe.New(rand.Reader, r.opts)
 		if err != nil {
 			return nil, fmt.Errorf("probe %s: %w", j.probe.Name, err)
 		}
@@ -105,10 +105,10 @@ func (j *udpJob) wait(h *host) time.Duration {
 
 // attempt sends the job's datagrams once and listens for an answer for one window.
 // It returns true when the port is decided.
-func (s *run) udpAttempt(ctx context.Context, h *host, j *udpJob) bool {
+func (r *run) udpAttempt(ctx context.Context, h *host, j *udpJob) bool {
 	target := netip.AddrPortFrom(h.addr, j.port)
 	if j.sock == nil {
-		sock, err := s.openUDP(ctx, target, j.anySource())
+		sock, err := r.openUDP(ctx, target, j.anySource())
 		if err != nil {
 			if stopped(ctx) {
 				return false // reported unknown with the other unfinished ports
@@ -119,7 +119,7 @@ func (s *run) udpAttempt(ctx context.Context, h *host, j *udpJob) bool {
 		}
 		j.sock = sock
 	}
-	if s.pace.wait(ctx) != nil {
+	if r.pace.wait(ctx) != nil {
 		return false
 	}
 	start := time.Now()
@@ -128,14 +128,14 @@ func (s *run) udpAttempt(ctx context.Context, h *host, j *udpJob) bool {
 	for _, b := range j.packets() {
 		// An ICMP error for an earlier datagram can surface on a later send.
 		if icmp, err := j.sock.send(b); err != nil || icmp != nil {
-			if s.udpError(h, j, err, icmp, time.Since(start)) {
+			if r.udpError(h, j, err, icmp, time.Since(start)) {
 				return true
 			}
 		}
 	}
 	deadline := start.Add(j.wait(h))
-	buf := s.bufs.Get().(*[]byte)
-	defer s.bufs.Put(buf)
+	buf := r.bufs.Get().(*[]byte)
+	defer r.bufs.Put(buf)
 	// Cancelling a blocked read: move its deadline to now.
 	defer context.AfterFunc(ctx, j.sock.interrupt)()
 	var fromNote string // where the first matching reply came from, if unexpected
@@ -152,7 +152,7 @@ func (s *run) udpAttempt(ctx context.Context, h *host, j *udpJob) bool {
 			return true // collecting the rest of an answered exchange: window over
 		}
 		if err != nil || icmp != nil {
-			if s.udpError(h, j, err, icmp, rtt) {
+			if r.udpError(h, j, err, icmp, rtt) {
 				return true
 			}
 			if o := classify(err); !o.final || time.Now().After(deadline) {
@@ -203,7 +203,7 @@ func (s *run) udpAttempt(ctx context.Context, h *host, j *udpJob) bool {
 
 // udpError decides a job from an ICMP error (or the bare errno a socket without
 // extended errors gives). It returns false for errors that decide nothing.
-func (s *run) udpError(h *host, j *udpJob, err error, icmp *icmpReply, rtt time.Duration) bool {
+func (r *run) udpError(h *host, j *udpJob, err error, icmp *icmpReply, rtt time.Duration) bool {
 	if icmp == nil && err != nil {
 		switch {
 		case isErrno(err, syscall.ECONNREFUSED), isErrno(err, syscall.ECONNRESET):
@@ -275,7 +275,7 @@ func udpNetwork(target netip.AddrPort) string {
 // waitOut runs open until it succeeds or fails for a reason other than a local
 // shortage (descriptors, ports, buffers), which it waits out with backoff: a
 // shortage here is never a port's verdict.
-func (s *run) waitOut(ctx context.Context, open func() error) error {
+func (r *run) waitOut(ctx context.Context, open func() error) error {
 	backoff := 5 * time.Millisecond
 	for {
 		err := open()

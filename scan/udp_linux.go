@@ -26,10 +26,10 @@ type linuxUDP struct {
 	stop   atomic.Bool
 }
 
-func (s *run) openUDP(ctx context.Context, target netip.AddrPort, _ bool) (udpSocket, error) {
+func (r *run) openUDP(ctx context.Context, target netip.AddrPort, _ bool) (udpSocket, error) {
 	var c *net.UDPConn
-	err := s.waitOut(ctx, func() (err error) {
-		c, err = net.ListenUDP(udpNetwork(target), udpLocal(s.Source))
+	err := r.waitOut(ctx, func() (err error) {
+		c, err = net.ListenUDP(udpNetwork(target), udpLocal(r.Source))
 		return err
 	})
 	if err != nil {

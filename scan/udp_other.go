@@ -21,13 +21,13 @@ type plainUDP struct {
 	stop      atomic.Bool
 }
 
-func (s *run) openUDP(ctx context.Context, target netip.AddrPort, anySource bool) (udpSocket, error) {
+func (r *run) openUDP(ctx context.Context, target netip.AddrPort, anySource bool) (udpSocket, error) {
 	var c *net.UDPConn
-	err := s.waitOut(ctx, func() (err error) {
+	err := r.waitOut(ctx, func() (err error) {
 		if anySource {
-			c, err = net.ListenUDP(udpNetwork(target), udpLocal(s.Source))
+			c, err = net.ListenUDP(udpNetwork(target), udpLocal(r.Source))
 		} else {
-			c, err = net.DialUDP(udpNetwork(target), udpLocal(s.Source), net.UDPAddrFromAddrPort(target))
+			c, err = net.DialUDP(udpNetwork(target), udpLocal(r.Source), net.UDPAddrFromAddrPort(target))
 		}
 		return err
 	})

@@ -89,9 +89,6 @@ func TestPrometheusDeploy(t *testing.T) {
     __scrape_timeout__: 4s
 `, target.Addr))
 	copyFile(t, filepath.Join(deploy, "portreach-rules.yml"), filepath.Join(dir, "portreach-rules.yml"))
-	edit(t, filepath.Join(deploy, "exporters.yml"), filepath.Join(dir, "exporters.yml"),
-		"portreach-lan.example.com:9469", exporters["lan"],
-		"portreach-dmz.example.com:9469", exporters["dmz"])
 	edit(t, filepath.Join(deploy, "prometheus.yml"), filepath.Join(dir, "prometheus.yml"),
 		"  scrape_interval: 1m ", "  scrape_interval: 4s ",
 		"  scrape_timeout: 10s ", "  scrape_timeout: 4s ",

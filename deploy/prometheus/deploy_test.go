@@ -10,6 +10,8 @@
 package prometheus_test
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,6 +47,81 @@ func TestPromtoolCheckConfig(t *testing.T) {
 	out = run(t, "promtool", "check", "config", "--agent", "prometheus-agent.yml")
 	if !strings.Contains(out, "SUCCESS: prometheus-agent.yml is valid") {
 		t.Errorf("promtool check config --agent prometheus-agent.yml:\n%s", out)
+	}
+}
+
+// TestGenerate checks that prometheus.yml is what generate.sh writes from
+// exporters.txt, and generate.sh's answers to bad lists.
+func TestGenerate(t *testing.T) {
+	out, err := exec.Command("sh", "generate.sh", "exporters.txt").Output()
+	if err != nil {
+		t.Fatalf("generate.sh exporters.txt: %v", err)
+	}
+	if want := read(t, "prometheus.yml"); string(out) != want {
+		t.Errorf("prometheus.yml is not what generate.sh writes from exporters.txt: run ./generate.sh exporters.txt > prometheus.yml\n--- generated ---\n%s", out)
+	}
+
+	// Ten exporters: ten probe jobs, each with its own vantage and address,
+	// and a configuration promtool accepts.
+	dir := t.TempDir()
+	var list strings.Builder
+	for i := range 10 {
+		fmt.Fprintf(&list, "site%d  portreach-%d.example.com:9469\n", i, i)
+	}
+	list.WriteString("v6 [2001:db8::5]:9469\n")
+	write(t, filepath.Join(dir, "exporters.txt"), list.String())
+	out, err = exec.Command("sh", "generate.sh", filepath.Join(dir, "exporters.txt")).Output()
+	if err != nil {
+		t.Fatalf("generate.sh: %v", err)
+	}
+	config := string(out)
+	if n := strings.Count(config, "- job_name: portreach-probe-"); n != 11 {
+		t.Errorf("%d probe jobs, want 11", n)
+	}
+	for _, want := range []string{
+		"- job_name: portreach-probe-site7\n", "replacement: site7\n      - target_label: __address__           # the exporter\n        replacement: \"portreach-7.example.com:9469\"\n",
+		"- targets: [\"portreach-7.example.com:9469\"]\n        labels: {vantage: site7}\n",
+		"replacement: \"[2001:db8::5]:9469\"\n",
+	} {
+		if !strings.Contains(config, want) {
+			t.Errorf("generated configuration lacks %q", want)
+		}
+	}
+	write(t, filepath.Join(dir, "prometheus.yml"), config)
+	write(t, filepath.Join(dir, "portreach-rules.yml"), read(t, "portreach-rules.yml"))
+	if err := os.Mkdir(filepath.Join(dir, "targets"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run(t, "promtool", "check", "config", filepath.Join(dir, "prometheus.yml"))
+
+	for _, c := range []struct{ list, msg string }{
+		{"lan portreach-lan:9469 extra\n", "generate.sh: LIST:1: want two fields, VANTAGE ADDRESS; got 3\n"},
+		{"# none\n\n", "generate.sh: LIST: no exporters listed\n"},
+		{"Lan portreach-lan:9469\n", "generate.sh: LIST:1: vantage \"Lan\": use lower-case letters, digits, - and _ (it names a job and a label value)\n"},
+		{"lan portreach-lan\n", "generate.sh: LIST:1: address \"portreach-lan\": want HOST:PORT, such as portreach-lan.example.com:9469 or [2001:db8::5]:9469\n"},
+		{"lan a:9469\n# dmz\nlan b:9469\n", "generate.sh: LIST:3: vantage \"lan\" listed twice\n"},
+		{"lan a:9469\ndmz a:9469\n", "generate.sh: LIST:2: address \"a:9469\" listed twice (as lan too)\n"},
+	} {
+		path := filepath.Join(dir, "bad.txt")
+		write(t, path, c.list)
+		cmd := exec.Command("sh", "generate.sh", path)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 || len(out) != 0 {
+			t.Errorf("%q: %v, output %q; want exit status 2 and no output", c.list, err, out)
+		}
+		if want := strings.ReplaceAll(c.msg, "LIST", path); stderr.String() != want {
+			t.Errorf("%q: %q, want %q", c.list, stderr.String(), want)
+		}
+	}
+}
+
+func write(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 

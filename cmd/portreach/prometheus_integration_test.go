@@ -91,9 +91,10 @@ func TestPrometheusDeploy(t *testing.T) {
 	copyFile(t, filepath.Join(deploy, "portreach-rules.yml"), filepath.Join(dir, "portreach-rules.yml"))
 	edit(t, filepath.Join(deploy, "prometheus.yml"), filepath.Join(dir, "prometheus.yml"),
 		"  scrape_interval: 1m ", "  scrape_interval: 4s ",
-		"  scrape_timeout: 10s ", "  scrape_timeout: 4s ",
+		// Shorter than the target group's 4s, which must win.
+		"  scrape_timeout: 10s ", "  scrape_timeout: 2s ",
 		"  evaluation_interval: 1m\n", "  evaluation_interval: 1s\n",
-		"alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [alertmanager.example.com:9093]\n", "",
+		"alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [\"alertmanager.example.com:9093\"]\n", "",
 		"portreach-lan.example.com:9469", exporters["lan"],
 		"portreach-dmz.example.com:9469", exporters["dmz"])
 
@@ -110,7 +111,7 @@ func TestPrometheusDeploy(t *testing.T) {
 	// The agent in the same directory reads the same target files.
 	edit(t, filepath.Join(deploy, "prometheus-agent.yml"), filepath.Join(dir, "prometheus-agent.yml"),
 		"  scrape_interval: 1m\n", "  scrape_interval: 4s\n",
-		"  scrape_timeout: 10s\n", "  scrape_timeout: 4s\n",
+		"  scrape_timeout: 10s\n", "  scrape_timeout: 2s\n",
 		"localhost:9469", exporters["branch1"],
 		"https://prometheus.example.com/api/v1/write", "http://"+prom+"/api/v1/write",
 		"    basic_auth:\n      username: branch1\n      password_file: /etc/prometheus/remote-write.password\n", "",
@@ -173,8 +174,9 @@ func TestPrometheusDeploy(t *testing.T) {
 			t.Errorf("alert %v: want port 1433, reason %s", s.Metric, want)
 		}
 	}
-	// The probes: lan's succeeds; the target group's scrape timeout reached
-	// the exporter (4s less its margin of a tenth); the exporters are up.
+	// The probes: lan's succeeds; the target group's scrape timeout, not the
+	// job's 2s, reached the exporter (4s less its margin of a tenth); the
+	// exporters are up.
 	waitQuery(t, prom, `portreach_probe_success`, equal(map[string]string{"lan": "1", "dmz": "0", "branch1": "0"}))
 	waitQuery(t, prom, `portreach_probe_timeout_seconds`, equal(map[string]string{"lan": "3.6", "dmz": "3.6", "branch1": "3.6"}))
 	waitQuery(t, prom, `up{job="portreach-exporter"}`, equal(map[string]string{"lan": "1", "dmz": "1", "branch1": "1"}))

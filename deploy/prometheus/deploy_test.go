@@ -39,7 +39,7 @@ func run(t *testing.T, name string, args ...string) string {
 func TestPromtoolCheckConfig(t *testing.T) {
 	out := run(t, "promtool", "check", "config", "prometheus.yml")
 	// The rule file it names is checked with it, and the target files too.
-	for _, want := range []string{"SUCCESS: 1 rule files found", "SUCCESS: prometheus.yml is valid", "SUCCESS: 11 rules found"} {
+	for _, want := range []string{"SUCCESS: 1 rule files found", "SUCCESS: prometheus.yml is valid", "SUCCESS: 12 rules found"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("promtool check config prometheus.yml: no %q in\n%s", want, out)
 		}
@@ -94,6 +94,10 @@ func TestGenerate(t *testing.T) {
 	}
 	run(t, "promtool", "check", "config", filepath.Join(dir, "prometheus.yml"))
 
+	out, err = exec.Command("sh", "generate.sh", "-a", "[2001:db8::9]:9093", "exporters.txt").Output()
+	if err != nil || !strings.Contains(string(out), "\n        - targets: [\"[2001:db8::9]:9093\"]\n") {
+		t.Errorf("generate.sh -a: %v\n%s", err, out)
+	}
 	for _, c := range []struct{ list, msg string }{
 		{"lan portreach-lan:9469 extra\n", "generate.sh: LIST:1: want two fields, VANTAGE ADDRESS; got 3\n"},
 		{"# none\n\n", "generate.sh: LIST: no exporters listed\n"},
@@ -127,7 +131,7 @@ func write(t *testing.T, path, text string) {
 
 func TestPromtoolCheckRules(t *testing.T) {
 	out := run(t, "promtool", "check", "rules", "--lint-fatal", "portreach-rules.yml")
-	if !strings.Contains(out, "SUCCESS: 11 rules found") {
+	if !strings.Contains(out, "SUCCESS: 12 rules found") {
 		t.Errorf("promtool check rules:\n%s", out)
 	}
 }
@@ -146,8 +150,8 @@ func TestEveryAlertTested(t *testing.T) {
 	rules := read(t, "portreach-rules.yml")
 	tests := read(t, "portreach-rules_test.yml")
 	alerts := regexp.MustCompile(`(?m)^\s*- alert: (\S+)$`).FindAllStringSubmatch(rules, -1)
-	if len(alerts) != 6 {
-		t.Errorf("%d alerts in portreach-rules.yml, want 6", len(alerts))
+	if len(alerts) != 7 {
+		t.Errorf("%d alerts in portreach-rules.yml, want 7", len(alerts))
 	}
 	// An alert_rule_test entry: alertname, then exp_alerts: [] (not firing)
 	// or exp_alerts: followed by a list (firing).
@@ -171,38 +175,118 @@ func TestEveryAlertTested(t *testing.T) {
 // the scrape interval (Prometheus drops such a target) and long enough for the
 // exporter to leave its 0.5 s margin.
 func TestTargetFiles(t *testing.T) {
-	cat, err := profiles.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
 	files, err := filepath.Glob("targets/*.yml")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no target files: %v", err)
+	}
+	for _, f := range files {
+		checkTargetFile(t, f)
+	}
+}
+
+func checkTargetFile(t *testing.T, f string) {
+	t.Helper()
+	cat, err := profiles.Load()
+	if err != nil {
+		t.Fatal(err)
 	}
 	interval := scrapeInterval(t, read(t, "prometheus.yml"))
 	profileRE := regexp.MustCompile(`(?m)^\s+__param_profile: (.+)$`)
 	timeoutRE := regexp.MustCompile(`(?m)^\s+__scrape_timeout__: (.+)$`)
 	groupRE := regexp.MustCompile(`(?m)^- targets:`)
-	for _, f := range files {
-		text := read(t, f)
-		groups := len(groupRE.FindAllString(text, -1))
-		profs := profileRE.FindAllStringSubmatch(text, -1)
-		timeouts := timeoutRE.FindAllStringSubmatch(text, -1)
-		if groups == 0 || len(profs) != groups || len(timeouts) != groups {
-			t.Errorf("%s: %d target groups, %d with __param_profile, %d with __scrape_timeout__; want each in every group", f, groups, len(profs), len(timeouts))
-		}
-		for _, p := range profs {
-			for _, slug := range strings.Split(p[1], ",") {
-				if cat.Profile(strings.TrimSpace(slug)) == nil {
-					t.Errorf("%s: profile %q is no profile's slug (portreach profiles lists them)", f, slug)
-				}
+	text := read(t, f)
+	groups := len(groupRE.FindAllString(text, -1))
+	profs := profileRE.FindAllStringSubmatch(text, -1)
+	timeouts := timeoutRE.FindAllStringSubmatch(text, -1)
+	if groups == 0 || len(profs) != groups || len(timeouts) != groups {
+		t.Errorf("%s: %d target groups, %d with __param_profile, %d with __scrape_timeout__; want each in every group", f, groups, len(profs), len(timeouts))
+	}
+	for _, p := range profs {
+		for _, slug := range strings.Split(p[1], ",") {
+			if cat.Profile(strings.TrimSpace(slug)) == nil {
+				t.Errorf("%s: profile %q is no profile's slug (portreach profiles lists them)", f, slug)
 			}
 		}
-		for _, m := range timeouts {
-			d, err := time.ParseDuration(m[1])
-			if err != nil || d > interval || d < 5*time.Second {
-				t.Errorf("%s: __scrape_timeout__ %s: want a duration from 5s to the scrape interval %s", f, m[1], interval)
-			}
+	}
+	for _, m := range timeouts {
+		d, err := time.ParseDuration(m[1])
+		if err != nil || d > interval || d < 5*time.Second {
+			t.Errorf("%s: __scrape_timeout__ %s: want a duration from 5s to the scrape interval %s", f, m[1], interval)
+		}
+	}
+}
+
+// TestTargetsScript checks targets.sh: the groups it writes from a list of
+// servers, that promtool and checkTargetFile accept them, and its answers to
+// bad lists.
+func TestTargetsScript(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "servers.txt")
+	write(t, list, `# host              profile                               scrape timeout
+dc01.corp.example     ad-dc-2016-2025
+dc02.corp.example     ad-dc-2016-2025
+sql01                 sql-server-default-instance           10s
+sql01                 windows-server-management-2016-2025
+
+2001:db8::5           windows-server-management-2016-2025
+`)
+	out, err := exec.Command("sh", "targets.sh", list).Output()
+	if err != nil {
+		t.Fatalf("targets.sh: %v", err)
+	}
+	want := "# Written by targets.sh from " + list + `: edit that list and run it again.
+- targets:
+    - "dc01.corp.example"
+    - "dc02.corp.example"
+  labels:
+    __param_profile: ad-dc-2016-2025
+    __scrape_timeout__: 15s
+- targets:
+    - "sql01"
+  labels:
+    __param_profile: sql-server-default-instance
+    __scrape_timeout__: 10s
+- targets:
+    - "sql01"
+    - "2001:db8::5"
+  labels:
+    __param_profile: windows-server-management-2016-2025
+    __scrape_timeout__: 15s
+`
+	if string(out) != want {
+		t.Errorf("targets.sh wrote\n%s\nwant\n%s", out, want)
+	}
+	// promtool checks target files with the configuration that names them.
+	if err := os.Mkdir(filepath.Join(dir, "targets"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "targets", "servers.yml"), string(out))
+	write(t, filepath.Join(dir, "prometheus.yml"), read(t, "prometheus.yml"))
+	write(t, filepath.Join(dir, "portreach-rules.yml"), read(t, "portreach-rules.yml"))
+	run(t, "promtool", "check", "config", filepath.Join(dir, "prometheus.yml"))
+	checkTargetFile(t, filepath.Join(dir, "targets", "servers.yml"))
+
+	for _, c := range []struct{ list, msg string }{
+		{"dc01\n", "targets.sh: LIST:1: want HOST PROFILE [SCRAPE-TIMEOUT]; got 1 fields\n"},
+		{"# none\n", "targets.sh: LIST: no servers listed\n"},
+		{"dc01 ad-dc-2016-2025 15\n", "targets.sh: LIST:1: scrape timeout \"15\": want whole seconds, such as 15s\n"},
+		{"dc01 \"Domain controller\"\n", "targets.sh: LIST:1: profile \"\"Domain\": want a profile slug, such as ad-dc-2016-2025 (portreach profiles lists them)\n"},
+		{"dc01 DC\n", "targets.sh: LIST:1: profile \"DC\": want a profile slug, such as ad-dc-2016-2025 (portreach profiles lists them)\n"},
+		{"dc01/24 ad-dc-2016-2025\n", "targets.sh: LIST:1: host \"dc01/24\": want a name or an address\n"},
+		{"dc01 ad-dc-2016-2025\ndc01 ad-dc-2016-2025\n", "targets.sh: LIST:2: host \"dc01\" listed twice for ad-dc-2016-2025\n"},
+	} {
+		path := filepath.Join(dir, "bad.txt")
+		write(t, path, c.list)
+		cmd := exec.Command("sh", "targets.sh", path)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 || len(out) != 0 {
+			t.Errorf("%q: %v, output %q; want exit status 2 and no output", c.list, err, out)
+		}
+		if want := strings.ReplaceAll(c.msg, "LIST", path); stderr.String() != want {
+			t.Errorf("%q: %q, want %q", c.list, stderr.String(), want)
 		}
 	}
 }
@@ -242,6 +326,7 @@ func TestAlertmanagerRoutes(t *testing.T) {
 		{[]string{"alertname=PortreachProbeFailing"}, "monitoring"},
 		{[]string{"alertname=PortreachExporterDown"}, "monitoring"},
 		{[]string{"alertname=PortreachScrapeFailing"}, "monitoring"},
+		{[]string{"alertname=PortreachVantageSilent", "vantage=branch1"}, "monitoring"},
 	} {
 		args := append([]string{"config", "routes", "test", "--config.file=alertmanager.yml"}, c.labels...)
 		got := strings.TrimSpace(stdout(t, "amtool", args...))

@@ -7,16 +7,28 @@
 # with another's vantage.
 #
 #   ./generate.sh exporters.txt > prometheus.yml
+#   ./generate.sh -a alertmanager.corp.example:9093 exporters.txt > prometheus.yml
 #   promtool check config prometheus.yml
 #
 # docs/exporter.md, "Running it at scale", explains the result.
 set -eu
-if [ $# -ne 1 ]; then
-  echo "usage: generate.sh EXPORTERS-FILE > prometheus.yml" >&2
+alertmanager=alertmanager.example.com:9093
+if [ $# -eq 3 ] && [ "$1" = -a ]; then
+  alertmanager=$2
+  shift 2
+fi
+if [ $# -ne 1 ] || [ "${1#-}" != "$1" ]; then
+  echo "usage: generate.sh [-a ALERTMANAGER-HOST:PORT] EXPORTERS-FILE > prometheus.yml" >&2
   exit 2
 fi
-exec awk -v file="$1" '
+exec awk -v file="$1" -v alertmanager="$alertmanager" '
 function fail(msg) { printf "generate.sh: %s:%d: %s\n", file, FNR, msg > "/dev/stderr"; failed = 1; exit 2 }
+BEGIN {
+  if (alertmanager !~ /^([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):[0-9]+$/) {
+    printf "generate.sh: -a \"%s\": want HOST:PORT, such as alertmanager.example.com:9093\n", alertmanager > "/dev/stderr"
+    failed = 1; exit 2
+  }
+}
 /^[ \t]*(#|$)/ { next }
 {
   if (NF != 2) fail("want two fields, VANTAGE ADDRESS; got " NF)
@@ -51,7 +63,7 @@ END {
   print "alerting:"
   print "  alertmanagers:"
   print "    - static_configs:"
-  print "        - targets: [alertmanager.example.com:9093]"
+  printf "        - targets: [\"%s\"]\n", alertmanager
   print ""
   print "scrape_configs:"
   for (i = 1; i <= n; i++) {

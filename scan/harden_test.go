@@ -108,9 +108,9 @@ func TestPreflightVerdict(t *testing.T) {
 		{v4, syscall.ENOTSOCK, results.ReasonLocalError},
 	}
 	for _, tt := range tests {
-		reason, err := preflightVerdict(tt.addr, netip.Addr{}, tt.err)
-		if reason != tt.reason || !errors.Is(err, tt.err) {
-			t.Errorf("%v for %v: %s (%v), want %s", tt.err, tt.addr, reason, err, tt.reason)
+		v := classifyRoute(tt.addr, netip.Addr{}, tt.err)
+		if v.reason != tt.reason || v.state != results.Error || !errors.Is(v.err, tt.err) {
+			t.Errorf("%v for %v: %s %s (%v), want %s", tt.err, tt.addr, v.state, v.reason, v.err, tt.reason)
 		}
 	}
 }

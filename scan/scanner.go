@@ -3,7 +3,6 @@ package scan
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -288,20 +287,21 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 				r.unstarted(ctx, t, ports)
 				return
 			}
-			r.emit(nil, t.Name, withCheck(results.Result{State: results.Error, Reason: results.ReasonResolveFailed, Detail: err.Error()}, targetCheck(ports)))
+			v := classifyLookup(err)
+			r.emit(nil, t.Name, withCheck(results.Result{State: v.state, Reason: v.reason, Detail: v.detail(netip.Addr{})}, targetCheck(ports)))
 			return
 		}
 		addr = a
 	}
 	h := &host{name: t.Name, addr: addr.Unmap()}
 	h.est.ceiling = r.timeout
-	src, reason, err := r.preflight(ctx, h.addr, r.Source)
-	if err != nil {
+	src, noRoute := r.preflight(ctx, h.addr, r.Source)
+	if noRoute != nil {
 		if stopped(ctx) {
 			r.unstarted(ctx, t, ports)
 			return
 		}
-		r.emit(h, t.Name, withCheck(results.Result{State: results.Error, Reason: reason, Detail: err.Error()}, targetCheck(ports)))
+		r.emit(h, t.Name, withCheck(results.Result{State: noRoute.state, Reason: noRoute.reason, Detail: noRoute.detail(h.addr)}, targetCheck(ports)))
 		return
 	}
 	h.source = src
@@ -558,15 +558,17 @@ func (r *run) resolve(ctx context.Context, name string) (netip.Addr, error) {
 // per-port failures. It returns the local address the kernel bound: the source
 // address of the route (or src, when given), which is what the target's
 // firewall sees. A shortage of descriptors or ports is waited out; any other
-// failure is named as what it is, not as a missing route.
-func (r *run) preflight(ctx context.Context, addr, src netip.Addr) (netip.Addr, results.Reason, error) {
+// failure is named as what it is (classifyRoute), not as a missing route, and
+// comes back as the verdict on the whole host.
+func (r *run) preflight(ctx context.Context, addr, src netip.Addr) (netip.Addr, *verdict) {
 	network := "udp4"
 	if addr.Is6() {
 		network = "udp6"
 	}
 	src = src.Unmap()
 	if src.IsValid() && src.Is4() != addr.Is4() {
-		return netip.Addr{}, results.ReasonNoRoute, fmt.Errorf("the source address %s cannot reach %s: another address family", src, addr)
+		v := classifyRoute(addr, src, errOtherFamily)
+		return netip.Addr{}, &v
 	}
 	var local netip.Addr
 	var err error
@@ -586,29 +588,10 @@ func (r *run) preflight(ctx context.Context, addr, src netip.Addr) (netip.Addr, 
 		}
 	}
 	if err != nil {
-		reason, err := preflightVerdict(addr, src, unwrapSyscall(err))
-		return netip.Addr{}, reason, err
+		v := classifyRoute(addr, src, unwrapSyscall(err))
+		return netip.Addr{}, &v
 	}
-	return local, "", nil
-}
-
-// preflightVerdict names a failed route check: no route (the network or host is
-// unreachable from here, or the address family is missing), this machine's own
-// firewall, or a local error.
-func preflightVerdict(addr, src netip.Addr, err error) (results.Reason, error) {
-	from := "this machine"
-	if src.IsValid() {
-		from = src.String()
-	}
-	switch {
-	case isErrno(err, syscall.ENETUNREACH), isErrno(err, syscall.EHOSTUNREACH):
-		return results.ReasonNoRoute, fmt.Errorf("no route to %s from %s: %w", addr, from, err)
-	case isErrno(err, syscall.EAFNOSUPPORT), isErrno(err, syscall.EADDRNOTAVAIL) && addr.Is6() && !src.IsValid():
-		return results.ReasonNoRoute, fmt.Errorf("no route to %s: this machine has no IPv6 (%w)", addr, err)
-	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
-		return results.ReasonLocalFirewall, fmt.Errorf("%s: this machine refused to route to it: %w", addr, err)
-	}
-	return results.ReasonLocalError, fmt.Errorf("route check for %s from %s failed on this machine: %w", addr, from, err)
+	return local, nil
 }
 
 // udpLocal is the local address UDP sockets bind to: src with any port, or nil

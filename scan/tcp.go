@@ -212,7 +212,7 @@ func (sw *sweep) stop() {
 	reason := stopReason(sw.ctx)
 	for len(sw.active) > 0 {
 		p := sw.active[len(sw.active)-1]
-		p.state, p.reason = results.Unknown, reason
+		p.v = verdict{state: results.Unknown, reason: reason}
 		p.finish()
 	}
 	sw.queue = nil
@@ -236,9 +236,9 @@ type tcpPort struct {
 	port  uint16
 	check *results.Check
 	// What is reported once the port is over (a whole Result would double a
-	// port's size while it waits).
-	state    results.State
-	reason   results.Reason
+	// port's size while it waits): the last attempt's verdict, and what the
+	// attempts recorded.
+	v        verdict
 	attempts int
 	rtt      time.Duration
 	detail   string
@@ -251,7 +251,6 @@ type tcpPort struct {
 	last   bool       // the last attempt, with the configured timeout, was made
 	atts   []*attempt // every attempt not over
 	hidx   int        // the retry timer's place in the loop's heap; -1: none
-	best   outcome
 	over   bool
 }
 
@@ -301,12 +300,11 @@ func (p *tcpPort) advance() {
 	}
 	sw := p.sw
 	switch {
-	case p.best.final:
-		p.state, p.reason = p.best.state, p.best.reason
+	case p.v.final:
 	case len(p.atts) > 0 || !p.last && p.sent <= sw.r.retries:
 		return // attempts still out, or still to come
 	case stopped(sw.ctx):
-		p.state, p.reason = results.Unknown, stopReason(sw.ctx)
+		p.v = verdict{state: results.Unknown, reason: stopReason(sw.ctx)}
 	case !p.last && p.T < sw.r.timeout, p.made < sw.h.lossAttempts(p.made):
 		// Silent within a window learnt from this host's quick answers. Before
 		// calling it filtered, give it the full configured timeout once: a burst
@@ -321,8 +319,6 @@ func (p *tcpPort) advance() {
 		a.state = queued
 		sw.queue = append(sw.queue, a)
 		return
-	default:
-		p.state, p.reason = p.best.state, p.best.reason
 	}
 	p.finish()
 }
@@ -347,7 +343,7 @@ func (p *tcpPort) finish() {
 	sw.active[len(sw.active)-1] = nil
 	sw.active = sw.active[:len(sw.active)-1]
 	sw.left--
-	sw.out(results.Result{Proto: results.TCP, Port: p.port, State: p.state, Reason: p.reason,
+	sw.out(results.Result{Proto: results.TCP, Port: p.port, State: p.v.state, Reason: p.v.reason,
 		Attempts: p.attempts, RTT: p.rtt, Detail: p.detail, Check: p.check})
 	if sw.left == 0 && !sw.finished {
 		sw.end()
@@ -473,9 +469,9 @@ func (a *attempt) ended(err error, self bool) {
 	if !p.over {
 		// judge records into a Result; a port keeps only the fields it sets.
 		r := results.Result{Attempts: p.attempts, RTT: p.rtt, Detail: p.detail}
-		p.best = sw.r.judge(sw.h, &r, err, self, now.Sub(a.sent))
+		p.v = sw.r.judge(sw.h, &r, err, self, now.Sub(a.sent))
 		p.attempts, p.rtt, p.detail = r.Attempts, r.RTT, r.Detail
-		if p.best.final && (p.best.state == results.Open || p.best.state == results.Closed) {
+		if p.v.final && (p.v.state == results.Open || p.v.state == results.Closed) {
 			sw.h.tcpLoss.observe(a.nth)
 		}
 		p.advance()
@@ -483,27 +479,23 @@ func (a *attempt) ended(err error, self bool) {
 	sw.pump()
 }
 
-// judge turns one attempt's end into an outcome, records it in res and feeds the
-// host's round-trip estimate. A loopback connect that met itself (TCP
-// simultaneous open, when the kernel picks the target port as the source port;
-// the kernel never picks a port a listener holds) is closed, never open.
-func (r *run) judge(h *host, res *results.Result, err error, self bool, rtt time.Duration) outcome {
+// judge has one attempt's end classified (classifyConnect), records what the
+// verdict says in res and feeds the host's round-trip estimate.
+func (r *run) judge(h *host, res *results.Result, err error, self bool, rtt time.Duration) verdict {
 	res.Attempts++
-	if self {
-		res.RTT = rtt
-		return outcome{results.Closed, results.ReasonSelfConnect, true}
+	v := classifyConnect(err, self)
+	if d := v.detail(h.addr); d != "" {
+		res.Detail = d
 	}
-	o := classify(err)
-	if o.reason == results.ReasonLocalError {
-		res.Detail = err.Error()
-	}
-	if o.final {
+	if v.final {
 		res.RTT = rtt
-		if o.state == results.Open || o.state == results.Closed {
+		// A connect that met itself had no answer from the host: no round trip
+		// to learn from.
+		if !self && (v.state == results.Open || v.state == results.Closed) {
 			h.est.observe(rtt)
 		}
 	}
-	return o
+	return v
 }
 
 func isSelfConnect(c net.Conn) bool {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"syscall"
 	"time"
 
 	"github.com/portreach/portreach/probes"
@@ -18,20 +17,15 @@ import (
 // host's round-trip estimate.
 const udpFloor = 300 * time.Millisecond
 
-// icmpReply is an ICMP error about one of our datagrams, decoded to a verdict.
-type icmpReply struct {
-	state  results.State
-	reason results.Reason
-	from   netip.Addr // who sent the ICMP error (the target or a router)
-}
-
 // udpSocket is the per-OS part of a UDP exchange.
 type udpSocket interface {
-	// send sends one datagram; a pending ICMP error may come back instead.
-	send(b []byte) (*icmpReply, error)
-	// recv waits until deadline for a datagram or an ICMP error; a timeout is
-	// returned as an error that classify calls no-response.
-	recv(buf []byte, deadline time.Time) (n int, from netip.AddrPort, icmp *icmpReply, err error)
+	// send sends one datagram; a pending ICMP error, classified, may come back
+	// instead.
+	send(b []byte) (*verdict, error)
+	// recv waits until deadline for a datagram or an ICMP error (classified by
+	// classifyICMP where the system tells its type and code); a timeout is
+	// returned as an error that classifyDatagram calls no-response.
+	recv(buf []byte, deadline time.Time) (n int, from netip.AddrPort, icmp *verdict, err error)
 	// interrupt makes a blocked recv return at once.
 	interrupt()
 	close() error
@@ -113,7 +107,8 @@ func (r *run) udpAttempt(ctx context.Context, h *host, j *udpJob) bool {
 			if stopped(ctx) {
 				return false // reported unknown with the other unfinished ports
 			}
-			j.result.State, j.result.Reason, j.result.Detail = results.Error, results.ReasonLocalError, err.Error()
+			v := classifyOpen(err)
+			j.result.State, j.result.Reason, j.result.Detail = v.state, v.reason, v.detail(h.addr)
 			j.done = true
 			return true
 		}
@@ -152,13 +147,9 @@ func (r *run) udpAttempt(ctx context.Context, h *host, j *udpJob) bool {
 			return true // collecting the rest of an answered exchange: window over
 		}
 		if err != nil || icmp != nil {
-			if r.udpError(h, j, err, icmp, rtt) {
-				return true
-			}
-			if o := classify(err); !o.final || time.Now().After(deadline) {
-				return false // window over: silent so far
-			}
-			continue
+			// An error that decides nothing (a timeout) ends the window:
+			// silent so far.
+			return r.udpError(h, j, err, icmp, rtt)
 		}
 		if !j.anySource() && from != target || !j.anyAddress() && from.Addr() != h.addr {
 			continue // someone else's datagram
@@ -201,36 +192,30 @@ func (r *run) udpAttempt(ctx context.Context, h *host, j *udpJob) bool {
 	}
 }
 
-// udpError decides a job from an ICMP error (or the bare errno a socket without
-// extended errors gives). It returns false for errors that decide nothing.
-func (r *run) udpError(h *host, j *udpJob, err error, icmp *icmpReply, rtt time.Duration) bool {
-	if icmp == nil && err != nil {
-		switch {
-		case isErrno(err, syscall.ECONNREFUSED), isErrno(err, syscall.ECONNRESET):
-			icmp = &icmpReply{state: results.Closed, reason: results.ReasonPortUnreach}
-		default:
-			if o := classify(err); o.final {
-				icmp = &icmpReply{state: o.state, reason: o.reason}
-			}
-		}
+// udpError decides a job from an ICMP error (icmp, classified where the socket
+// tells its type and code) or else from the bare errno err. It returns false
+// for errors that decide nothing.
+func (r *run) udpError(h *host, j *udpJob, err error, icmp *verdict, rtt time.Duration) bool {
+	var v verdict
+	switch {
+	case icmp != nil:
+		v = *icmp
+	case err != nil:
+		v = classifyDatagram(err)
 	}
-	if icmp == nil {
+	if !v.final {
 		return false
 	}
-	if icmp.reason == results.ReasonLocalError {
-		j.result.State, j.result.Reason, j.result.Detail = icmp.state, icmp.reason, err.Error()
-		j.done = true
-		return true
+	j.result.State, j.result.Reason, j.result.Detail = v.state, v.reason, v.detail(h.addr)
+	j.done = true
+	if v.reason == results.ReasonLocalError {
+		return true // this machine's failure: nothing learnt about the path
 	}
 	h.icmpSeen.Store(true)
-	j.result.State, j.result.Reason, j.result.RTT = icmp.state, icmp.reason, rtt
-	if icmp.from.IsValid() && icmp.from != h.addr {
-		j.result.Detail = "ICMP from " + icmp.from.String()
-	}
-	if icmp.state == results.Closed {
+	j.result.RTT = rtt
+	if v.state == results.Closed {
 		h.est.observe(rtt)
 	}
-	j.done = true
 	return true
 }
 

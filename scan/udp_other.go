@@ -38,7 +38,7 @@ func (r *run) openUDP(ctx context.Context, target netip.AddrPort, anySource bool
 	return &plainUDP{conn: c, target: target, connected: !anySource}, nil
 }
 
-func (u *plainUDP) send(b []byte) (*icmpReply, error) {
+func (u *plainUDP) send(b []byte) (*verdict, error) {
 	if u.connected {
 		_, err := u.conn.Write(b)
 		return nil, err
@@ -54,7 +54,7 @@ func (u *plainUDP) interrupt() {
 	_ = u.conn.SetReadDeadline(time.Now())
 }
 
-func (u *plainUDP) recv(buf []byte, deadline time.Time) (int, netip.AddrPort, *icmpReply, error) {
+func (u *plainUDP) recv(buf []byte, deadline time.Time) (int, netip.AddrPort, *verdict, error) {
 	if err := u.conn.SetReadDeadline(deadline); err != nil {
 		return 0, netip.AddrPort{}, nil, err
 	}

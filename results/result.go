@@ -67,6 +67,7 @@ type Result struct {
 	Under    string        `json:"under,omitempty"`         // for follow-ups: what revealed the port ("instance SQLEXPRESS")
 	Via      string        `json:"via,omitempty"`           // for follow-ups: the port whose reply revealed this one ("1434/udp")
 	Check    *Check        `json:"check,omitempty"`         // the profile entry, when scanning profiles
+	Trace    *Trace        `json:"trace,omitempty"`         // where on the path the port's packets stop (Scanner.Trace); shared, never modified
 	Outcome  *Outcome      `json:"outcome,omitempty"`       // what became of Check: see Judge; producers set it only with Fail
 	Time     time.Time     `json:"time"`                    // when the verdict was reached, UTC
 }

@@ -72,6 +72,18 @@ type Scanner struct {
 	// choose per target (the address of the route towards it). Either way every
 	// result says, in Result.Source, which address the host was scanned from.
 	Source netip.Addr
+	// Trace traces the path of every filtered port, and of every
+	// open|filtered UDP port whose probe expects an answer, with the port's
+	// own packets, and reports where they stop in Result.Trace (trace.go).
+	// Check TraceSupport first: where the system cannot trace without
+	// privileges, a trace reports only that.
+	Trace bool
+	// MaxHops is the highest TTL a trace tries. Zero means DefaultMaxHops.
+	MaxHops int
+	// ResolveHops looks up the reverse name of every hop of a trace (with
+	// Resolver). Off by default: the lookups go to the DNS servers of this
+	// machine, outside the path under test.
+	ResolveHops bool
 }
 
 // MaxRetries is the most further attempts a silent port gets: past ten
@@ -86,6 +98,7 @@ type run struct {
 	retries int
 	perHost int
 	udpPace time.Duration
+	maxHops int
 	opts    probes.Options
 	pace    *pacer
 	slots   chan struct{} // taken by acquire or tryAcquire, given back by release
@@ -104,6 +117,7 @@ type host struct {
 	source   netip.Addr // the local address the host is scanned from
 	est      estimator
 	icmpSeen atomic.Bool // the path sends ICMP errors for this host
+	traces   *hostTraces // with Scanner.Trace: the host's traces
 	tcpLoss  lossMeter   // loss seen in the answers of TCP ports
 	udpLoss  lossMeter   // loss seen in the replies of UDP services (not ICMP errors: rate limits blur them)
 
@@ -192,6 +206,9 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 	if r.udpPace <= 0 {
 		r.udpPace = 1100 * time.Millisecond
 	}
+	if r.maxHops = s.MaxHops; r.maxHops <= 0 {
+		r.maxHops = DefaultMaxHops
+	}
 
 	for range max(1, runtime.GOMAXPROCS(0)) {
 		r.loops = append(r.loops, newLoop(newPoller(r.dialer, s.Source.Unmap())))
@@ -275,6 +292,9 @@ func (r *run) emit(h *host, target string, res results.Result) {
 	if res.Time.IsZero() {
 		res.Time = time.Now().UTC()
 	}
+	if h != nil && h.traces != nil && h.traces.take(res) {
+		return // reported with its trace
+	}
 	r.out <- res
 }
 
@@ -305,6 +325,10 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 		return
 	}
 	h.source = src
+	if r.Trace {
+		h.traces = newHostTraces(ctx, r, h, ports)
+		defer h.traces.wait()
+	}
 
 	var g errgroup.Group
 	g.SetLimit(r.perHost)

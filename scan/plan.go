@@ -1,11 +1,14 @@
 package scan
 
 import (
+	"fmt"
 	"iter"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/portreach/portreach/msrpc"
+	"github.com/portreach/portreach/probes"
 	"github.com/portreach/portreach/results"
 )
 
@@ -79,6 +82,9 @@ type Port struct {
 	// epm, set by planEPM, is how this dynamic-rpc entry shares the endpoint
 	// mapper with the host's other entries.
 	epm *epmShare
+	// udpProbe is the UDP probe Probe names, looked up once per scan
+	// (resolveProbes); nil when Probe is "" or names no probe.
+	udpProbe *probes.Probe
 	// Why, when set, says why the entry cannot be tested (ports negotiated per
 	// session, say): it is reported NotTested with Why as the reason, and nothing
 	// is sent.
@@ -105,4 +111,49 @@ func (p Port) Count() int {
 		return 1
 	}
 	return int(p.hi()) - int(p.Lo) + 1
+}
+
+// resolveProbes looks up what each entry's Probe names, once for a scan: the
+// UDP probe is stored on the entry (udpProbe), in a copy of ports when there is
+// any to store, since the caller's plan may be shared by other scans. err names
+// the first name that is no UDP probe or, on a TCP entry, no service
+// (probes.ServiceByName; the confirmation looks it up when it needs it).
+func resolveProbes(ports []Port) (resolved []Port, err error) {
+	resolved = ports
+	for i, p := range ports {
+		if p.Probe == "" {
+			continue
+		}
+		if p.Proto == results.TCP {
+			if _, ok := probes.ServiceByName(p.Probe); !ok && err == nil {
+				err = fmt.Errorf("scan: unknown TCP service %q", p.Probe)
+			}
+			continue
+		}
+		pr, ok := probes.ByName(p.Probe)
+		if !ok {
+			if err == nil {
+				err = fmt.Errorf("scan: unknown UDP probe %q", p.Probe)
+			}
+			continue
+		}
+		if &resolved[0] == &ports[0] {
+			resolved = slices.Clone(ports)
+		}
+		resolved[i].udpProbe = pr
+	}
+	return resolved, err
+}
+
+// udpProbeFor is the UDP probe sent to port of the entry: the one the entry
+// names, or else the port's default; nil when no probe knows the port.
+func (p Port) udpProbeFor(port uint16) (*probes.Probe, error) {
+	if p.Probe != "" {
+		if p.udpProbe == nil {
+			return nil, fmt.Errorf("unknown UDP probe %q", p.Probe)
+		}
+		return p.udpProbe, nil
+	}
+	pr, _ := probes.ForPort(port)
+	return pr, nil
 }

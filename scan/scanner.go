@@ -151,18 +151,11 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 	if s == nil {
 		s = &Scanner{}
 	}
-	for _, p := range plan.Ports {
-		if p.Probe == "" {
-			continue
-		}
-		if p.Proto == results.TCP {
-			if _, ok := probes.ServiceByName(p.Probe); !ok {
-				return fmt.Errorf("scan: unknown TCP service %q", p.Probe)
-			}
-		} else if _, ok := probes.ByName(p.Probe); !ok {
-			return fmt.Errorf("scan: unknown UDP probe %q", p.Probe)
-		}
+	ports, err := resolveProbes(plan.Ports)
+	if err != nil {
+		return err
 	}
+	plan.Ports = ports
 	if plan.Targets == nil {
 		return nil
 	}
@@ -245,7 +238,9 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 	for t := range plan.Targets {
 		ports := plan.Ports
 		if t.Ports != nil {
-			ports = t.Ports
+			// A target's own ports come as the scan goes: a probe unknown
+			// here is reported on each of its ports (newUDPJob).
+			ports, _ = resolveProbes(t.Ports)
 		}
 		if stopped(ctx) {
 			// Every planned port is accounted for: a host the run never
@@ -407,7 +402,7 @@ func (r *run) unstarted(ctx context.Context, t Target, ports []Port) {
 				res := results.Result{Proto: p.Proto, Port: uint16(port), State: results.Unknown, Reason: reason}
 				if p.Proto == results.UDP {
 					res.Probe = p.Probe
-					if pr, ok := probes.ForPort(uint16(port)); ok && p.Probe == "" {
+					if pr, _ := p.udpProbeFor(uint16(port)); pr != nil {
 						res.Probe = pr.Name
 					}
 				}

@@ -54,13 +54,9 @@ func (j *udpJob) closeSock() {
 func (r *run) newUDPJob(h *host, p Port, port uint16) (*udpJob, error) {
 	j := &udpJob{port: port, plan: p}
 	j.result = results.Result{Proto: results.UDP, Port: port}
-	var ok bool
-	if p.Probe != "" {
-		if j.probe, ok = probes.ByName(p.Probe); !ok {
-			return nil, fmt.Errorf("unknown UDP probe %q", p.Probe)
-		}
-	} else if j.probe, ok = probes.ForPort(port); !ok {
-		j.probe = nil
+	var err error
+	if j.probe, err = p.udpProbeFor(port); err != nil {
+		return nil, err
 	}
 	if j.probe != nil {
 		q, err := j.probe.New(rand.Reader, r.opts)

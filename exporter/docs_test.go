@@ -1,17 +1,22 @@
 package exporter
 
 import (
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
 )
 
-// TestDocsPrometheusConfig checks the scrape configuration and alerting rules
-// that docs/exporter.md tells operators to copy, with Prometheus's own promtool
-// (Debian package prometheus): the configuration and rules must load, and the
-// "required port unreachable" alert must fire after 10 minutes, not before.
+// TestDocsPrometheusConfig checks the scrape configuration that
+// docs/exporter.md tells operators to copy with Prometheus's own promtool
+// (Debian package prometheus), and that every other YAML or text block in it
+// is an excerpt of a file of deploy/prometheus (whose rules, configurations and
+// their unit tests deploy/prometheus/deploy_test.go checks), word for word, so
+// the two cannot drift apart.
 func TestDocsPrometheusConfig(t *testing.T) {
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {
@@ -24,53 +29,33 @@ func TestDocsPrometheusConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllSubmatch(doc, -1)
-	if len(blocks) < 2 {
-		t.Fatalf("docs/exporter.md has %d yaml blocks, want the scrape config and the rules", len(blocks))
+	blocks := regexp.MustCompile("(?s)```(?:yaml|text)\n(.*?)```").FindAllSubmatch(doc, -1)
+	if len(blocks) < 3 {
+		t.Fatalf("docs/exporter.md has %d yaml and text blocks, want the scrape config and excerpts of deploy/prometheus", len(blocks))
 	}
-	dir := t.TempDir()
-	write := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
+	p := filepath.Join(t.TempDir(), "prometheus.yml")
+	if err := os.WriteFile(p, blocks[0][1], 0o644); err != nil {
+		t.Fatal(err)
 	}
-	run := func(args ...string) {
-		t.Helper()
-		if out, err := exec.Command(promtool, args...).CombinedOutput(); err != nil {
-			t.Errorf("promtool %v: %v\n%s", args, err, out)
-		}
+	if out, err := exec.Command(promtool, "check", "config", p).CombinedOutput(); err != nil {
+		t.Errorf("promtool check config: %v\n%s", err, out)
 	}
-	run("check", "config", write("prometheus.yml", blocks[0][1]))
-	write("rules.yml", blocks[1][1])
-	run("check", "rules", filepath.Join(dir, "rules.yml"))
 
-	const labels = `job="portreach-dc",instance="dc01",host="dc01",address="198.18.0.2",port="389",proto="tcp",profile="domain-controller"`
-	run("test", "rules", write("rules_test.yml", []byte(`rule_files: [rules.yml]
-evaluation_interval: 1m
-tests:
-  - interval: 1m
-    input_series:
-      - series: 'portreach_expectation_failed{`+labels+`,expect="open"}'
-        values: '0 1x15'
-      - series: 'portreach_expectation_failed{job="portreach-dc",instance="dc01",host="dc01",address="198.18.0.2",port="23",proto="tcp",profile="domain-controller",expect="closed"}'
-        values: '0x15'
-    alert_rule_test:
-      - eval_time: 10m
-        alertname: RequiredPortUnreachable
-        exp_alerts: []
-      - eval_time: 12m
-        alertname: RequiredPortUnreachable
-        exp_alerts:
-          - exp_labels: {severity: warning, `+yamlLabels+`, expect: open}
-            exp_annotations:
-              summary: "dc01 389/tcp unreachable from portreach-dc"
-              description: "The domain-controller profile requires 389/tcp open on dc01 (198.18.0.2); it has not been for 10 minutes."
-      - eval_time: 12m
-        alertname: PortMustBeClosedIsOpen
-        exp_alerts: []
-`)))
+	var deploy []string
+	err = filepath.WalkDir("../deploy/prometheus", func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".yml") || strings.HasSuffix(path, ".txt")) {
+			b, err := os.ReadFile(path)
+			deploy = append(deploy, string(b))
+			return err
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range blocks[1:] {
+		if !slices.ContainsFunc(deploy, func(f string) bool { return strings.Contains(f, string(b[1])) }) {
+			t.Errorf("docs/exporter.md block is in no file of deploy/prometheus:\n%s", b[1])
+		}
+	}
 }
-
-const yamlLabels = `job: portreach-dc, instance: dc01, host: dc01, address: 198.18.0.2, port: "389", proto: tcp, profile: domain-controller`

@@ -42,8 +42,11 @@ var platforms = []string{
 	"darwin/amd64", "darwin/arm64",
 }
 
-// docs are the files shipped beside the binary (globs, from the module root).
-var docs = []string{"README.md", "PROFILES.md", "docs/*.md"}
+// docs are the files shipped beside the binary (globs, from the module root):
+// the documentation, and deploy/prometheus's files without their Go test.
+var docs = []string{"README.md", "PROFILES.md", "docs/*.md",
+	"deploy/prometheus/*.md", "deploy/prometheus/*.yml", "deploy/prometheus/*.txt",
+	"deploy/prometheus/*.sh", "deploy/prometheus/targets/*.yml"}
 
 func main() {
 	var st stamp
@@ -186,7 +189,11 @@ func docFiles() ([]entry, error) {
 			return nil, fmt.Errorf("%s: no such file (run from the module root)", g)
 		}
 		for _, f := range m {
-			es = append(es, entry{name: filepath.ToSlash(f), src: f, mode: 0o644})
+			mode := fs.FileMode(0o644)
+			if strings.HasSuffix(f, ".sh") {
+				mode = 0o755 // deploy/prometheus's generate.sh, targets.sh
+			}
+			es = append(es, entry{name: filepath.ToSlash(f), src: f, mode: mode})
 		}
 	}
 	return es, nil

@@ -1,13 +1,22 @@
-// Package checklist turns role profiles into scan plans: the ports to check on
-// the scanned targets themselves, one target per host a destination role is
-// mapped to (with that role's ports), and a skipped result, naming the flag that
-// would map it, for every entry of a role nobody mapped. The CLI and the
-// exporter both build their plans here, so a scrape checks exactly what
-// "portreach scan --profile" checks.
+// Package checklist is portreach's one plan builder: it turns what a user asks
+// for (role profiles, destination roles mapped to hosts, ad-hoc ports and an
+// expectation, on some targets) into the scan plan, with what was decided
+// before scanning: the entries of roles nobody mapped, reported skipped with
+// the flag that would map them, and the plan's counts. "portreach scan" (its
+// flags and each item of a plan file), "portreach local", the exporter's
+// probes and anything that comes next build their plans here, so a scrape
+// checks exactly what "portreach scan --profile" checks.
+//
+// A consumer fills a Request and calls Build. A new per-item setting is a
+// field of Item and a line in Build; callers that do not set it are untouched.
 package checklist
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"iter"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -17,42 +26,330 @@ import (
 	"github.com/portreach/portreach/scan"
 )
 
-// Plan is what Build makes of some profiles and role mappings.
-type Plan struct {
-	Own     []scan.Port      // ports checked on the targets the user names
-	Roles   scan.Targets     // the mapped destination hosts, each with its role's ports; expanded as iterated
-	Skipped []results.Result // entries of unmapped roles, reported skipped
+// Request is what to check in one scan: one or more items, and limits on the
+// whole.
+type Request struct {
+	// Catalog holds the items' profiles (their includes are resolved in it).
+	// It may be nil when no item names profiles or roles.
+	Catalog *profiles.Catalog
+	// Items are checked together, in one scan. The first item's targets are
+	// scanned on the plan's own ports (scan.Plan.Ports); every other item's
+	// targets, and every role host, carry their own (scan.Target.Ports).
+	Items []Item
+	// MaxHosts caps the hosts of the plan: targets after exclusions, and role
+	// hosts. Targets are counted as they are added, so a huge block or list is
+	// refused after MaxHosts hosts' worth of work. Zero means no limit.
+	MaxHosts int
+	// MaxPorts caps Plan.Ports. Zero means no limit.
+	MaxPorts int
 }
 
-// Build merges the profiles (profiles.Catalog.Merge: includes resolved, entries
-// de-duplicated, strictest expectation kept) and splits the entries by where
-// they are checked. roles maps destination role keys to hosts: "sql01", or
-// "sql01\BTS" when the role is a SQL Server named instance (see
-// requireInstances).
-func Build(cat *profiles.Catalog, roles map[string]string, ps ...*profiles.Profile) (*Plan, error) {
-	hostOf := make(map[string]string, len(roles))
-	instanceOf := map[string]string{}
-	for k, v := range roles {
-		host, inst, err := splitInstance(v)
+// Item is one check: profiles and ad-hoc ports on targets. It is what the
+// command line's flags ask for, or one item of a plan file, or one probe of
+// the exporter.
+type Item struct {
+	// Profiles name the ports to check, each with its expectation and source.
+	Profiles []*profiles.Profile
+	// Roles map the profiles' destination roles to hosts. The entries of a
+	// role nobody mapped are reported skipped (Plan.Skipped); a mapped role no
+	// profile uses is an error.
+	Roles Roles
+	// Ports are ad-hoc ports, checked on Targets with Expect.
+	Ports []results.ProtoRange
+	// Expect is what Ports must be; ExpectNone checks nothing. ExpectReachable
+	// also turns every must-be-open entry of the profiles into
+	// must-be-reachable (open or closed: firewall-only validation before the
+	// application is installed); any other expectation needs Ports
+	// (ErrExpectNeedsPorts): profiles set their own.
+	Expect results.Expectation
+	// ExpectFrom says where Expect was given ("--expect open",
+	// "expect=open"): the purpose of Ports' check.
+	ExpectFrom string
+	// Targets are the hosts whose own ports (the profiles' entries without a
+	// role, and Ports) are checked: addresses, names, CIDR blocks or octet
+	// ranges (scan.Targets). When the item has no such ports they are only
+	// checked for syntax.
+	Targets []string
+	// ReadTargets, when set, reads more targets and adds them as it reads
+	// (-iL FILE): each is counted against MaxHosts as it is added.
+	ReadTargets func(add func(specs ...string) error) error
+	// Exclude leaves addresses, blocks or ranges out of Targets. Role hosts
+	// are never excluded: each was named on purpose.
+	Exclude []string
+	// Pos says where the item was given ("go-live.json:3"). Errors about an
+	// item with a Pos are *ItemError.
+	Pos string
+}
+
+// Plan is what Build makes of a Request.
+type Plan struct {
+	// Scan is the plan the scanner runs.
+	Scan scan.Plan
+	// Skipped are the entries of destination roles nobody mapped, as skipped
+	// results naming the flag that would map them.
+	Skipped []results.Result
+	// Hosts is how many hosts Scan scans: targets after exclusions, and role
+	// hosts.
+	Hosts int
+	// Ports is how many results Scan yields before what replies reveal
+	// (registered RPC endpoints, SQL instances, follow-ups): scan.PortCount of
+	// each host's ports, summed.
+	Ports int
+}
+
+// Errors of Build that consumers word in their own terms (flags, query
+// parameters, plan items).
+var (
+	// ErrExpectNeedsPorts: an item expects something other than reachable
+	// and has no ad-hoc ports to expect it of.
+	ErrExpectNeedsPorts = errors.New("an expectation other than reachable applies to ad-hoc ports; profiles set their own")
+	// ErrNoTargets: an item's own ports are checked on its targets, and it
+	// names none.
+	ErrNoTargets = errors.New("the item checks its targets' own ports, but lists no targets")
+	// ErrAllExcluded: every target of an item is excluded.
+	ErrAllExcluded = errors.New("every target is excluded: nothing to scan")
+)
+
+// NothingToTestError is Build's error for a request that tests nothing: no
+// ports at all, or every entry on a destination role nobody mapped.
+type NothingToTestError struct {
+	Unmapped []string // the unmapped roles, in profile order; empty when no ports were given
+}
+
+func (e *NothingToTestError) Error() string {
+	if len(e.Unmapped) == 0 {
+		return "nothing to test: no ports and no profiles"
+	}
+	return fmt.Sprintf("nothing to test: every port is on a destination role nobody mapped (%s)", strings.Join(e.Unmapped, ", "))
+}
+
+// TooManyPortsError is Build's error for a plan of more than
+// Request.MaxPorts ports.
+type TooManyPortsError struct {
+	Ports, Max int
+}
+
+func (e *TooManyPortsError) Error() string {
+	return fmt.Sprintf("%d ports to test, more than %d", e.Ports, e.Max)
+}
+
+// ItemError is an error in an item that has a Pos.
+type ItemError struct {
+	Pos string // Item.Pos
+	Err error
+}
+
+func (e *ItemError) Error() string { return e.Pos + ": " + e.Err.Error() }
+
+func (e *ItemError) Unwrap() error { return e.Err }
+
+// wrap makes err an *ItemError when the item has a position.
+func (it *Item) wrap(err error) error {
+	if err == nil || it.Pos == "" {
+		return err
+	}
+	return &ItemError{Pos: it.Pos, Err: err}
+}
+
+// Build turns a request into a plan. Every item's profiles are merged
+// (profiles.Catalog.Merge: includes resolved, entries de-duplicated, the
+// strictest expectation kept) and split by where they are checked: the
+// item's targets, or the hosts its roles are mapped to. Then the targets are
+// read, the first item's first (exclusions applied, counted against MaxHosts
+// as they are added), then every other target and role host. ctx ends the
+// reading of ReadTargets between two additions.
+func Build(ctx context.Context, req Request) (*Plan, error) {
+	pl := &Plan{}
+	checks := make([]itemPorts, len(req.Items))
+	some := false
+	for i := range req.Items {
+		it := &req.Items[i]
+		c, err := it.ports(req.Catalog)
 		if err != nil {
-			return nil, fmt.Errorf("role %s=%s: %v", k, v, err)
+			return nil, it.wrap(err)
 		}
-		hostOf[k] = host
-		if inst != "" {
-			instanceOf[k] = inst
+		checks[i] = c
+		pl.Skipped = append(pl.Skipped, c.skipped...)
+		some = some || len(c.own) > 0 || len(c.roles) > 0
+	}
+	if !some {
+		e := &NothingToTestError{}
+		for _, r := range pl.Skipped {
+			if r.Check != nil && !slices.Contains(e.Unmapped, r.Check.Role) {
+				e.Unmapped = append(e.Unmapped, r.Check.Role)
+			}
 		}
+		return nil, e
+	}
+
+	// The first item's targets get the whole host limit, as they are read; the
+	// rest (other items' targets, role hosts) what remains.
+	var first, rest scan.Targets
+	for i := range req.Items {
+		it, c := &req.Items[i], &checks[i]
+		if i == 0 {
+			pl.Scan.Ports = c.own
+			if err := it.addTargets(ctx, &first, nil, c.own, req.MaxHosts); err != nil {
+				return nil, err
+			}
+		} else {
+			var ts scan.Targets
+			if err := it.addTargets(ctx, &ts, c.own, c.own, 0); err != nil {
+				return nil, err
+			}
+			if len(c.own) > 0 {
+				_ = rest.AddTargets(&ts) // no limit yet
+			}
+		}
+		for _, r := range c.roles {
+			if err := rest.AddPorts(r.ports, r.host); err != nil {
+				return nil, it.wrap(fmt.Errorf("role host: %w", err))
+			}
+		}
+	}
+	if len(pl.Scan.Ports) > 0 {
+		pl.Hosts = first.Count(countLimit(req.MaxHosts))
+		pl.Ports = pl.Hosts * scan.PortCount(pl.Scan.Ports)
+	}
+	if err := setLimit(&rest, req.MaxHosts, pl.Hosts); err != nil {
+		return nil, err
+	}
+	for t := range rest.All() {
+		ports := t.Ports
+		if ports == nil {
+			ports = pl.Scan.Ports
+		}
+		pl.Hosts++
+		pl.Ports += scan.PortCount(ports)
+	}
+	if req.MaxPorts > 0 && pl.Ports > req.MaxPorts {
+		return nil, &TooManyPortsError{Ports: pl.Ports, Max: req.MaxPorts}
+	}
+	pl.Scan.Targets = concat(first.All(), rest.All())
+	return pl, nil
+}
+
+// countLimit is the limit for scan.Targets.Count of a MaxHosts.
+func countLimit(maxHosts int) int {
+	if maxHosts <= 0 {
+		return math.MaxInt
+	}
+	return maxHosts
+}
+
+// setLimit limits ts, whose targets are all added, to what is left of
+// maxHosts once used hosts are planned (scan.Targets.SetLimit counts what is
+// there, stopping at the limit).
+func setLimit(ts *scan.Targets, maxHosts, used int) error {
+	if maxHosts <= 0 {
+		return nil
+	}
+	if err := ts.SetLimit(maxHosts - used); err != nil {
+		return fmt.Errorf("%w: more than %d", scan.ErrTooManyHosts, maxHosts)
+	}
+	return nil
+}
+
+// addTargets parses the item's targets into ts, each with ports (nil: the
+// plan's), when the item has own ports to check on them; otherwise only
+// checks their syntax.
+func (it *Item) addTargets(ctx context.Context, ts *scan.Targets, ports, own []scan.Port, maxHosts int) error {
+	if len(own) == 0 {
+		ts = &scan.Targets{}
+	}
+	// Exclusions first: targets are counted as they are added.
+	if err := ts.Exclude(it.Exclude...); err != nil {
+		return it.wrap(fmt.Errorf("exclude: %w", err))
+	}
+	if len(own) > 0 {
+		_ = ts.SetLimit(maxHosts) // nothing added yet
+	}
+	if err := ts.AddPorts(ports, it.Targets...); err != nil {
+		return it.wrap(err)
+	}
+	if it.ReadTargets != nil {
+		add := func(specs ...string) error {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			return ts.AddPorts(ports, specs...)
+		}
+		if err := it.ReadTargets(add); err != nil {
+			return it.wrap(err)
+		}
+	}
+	switch {
+	case len(own) == 0:
+	case ts.Len() == 0:
+		return it.wrap(ErrNoTargets)
+	case ts.Count(0) == 0:
+		return it.wrap(ErrAllExcluded)
+	}
+	return nil
+}
+
+// itemPorts is what an item checks, before its targets are read.
+type itemPorts struct {
+	own     []scan.Port // on the item's targets: the profiles' entries without a role, then Ports
+	roles   []roleHost  // on mapped destination role hosts
+	skipped []results.Result
+}
+
+// roleHost is a destination role's host with the ports checked on it.
+type roleHost struct {
+	host  string
+	ports []scan.Port
+}
+
+// ports merges the item's profiles and adds its ad-hoc ports, with the
+// item's expectation applied.
+func (it *Item) ports(cat *profiles.Catalog) (itemPorts, error) {
+	var c itemPorts
+	reachable := it.Expect == results.ExpectReachable
+	if it.Expect != results.ExpectNone && !reachable && len(it.Ports) == 0 {
+		return c, ErrExpectNeedsPorts
+	}
+	if len(it.Profiles) > 0 || len(it.Roles) > 0 {
+		if cat == nil {
+			return c, errors.New("checklist: profiles or roles without a catalogue")
+		}
+		var err error
+		if c, err = merge(cat, it.Roles, it.Profiles...); err != nil {
+			return c, err
+		}
+	}
+	if reachable {
+		c.own = reachablePorts(c.own)
+		for i := range c.roles {
+			c.roles[i].ports = reachablePorts(c.roles[i].ports)
+		}
+	}
+	check := expectCheck(it.Expect, it.ExpectFrom)
+	for _, p := range it.Ports {
+		c.own = append(c.own, scan.Port{Proto: p.Proto, Lo: p.Lo, Hi: p.Hi, Check: check})
+	}
+	return c, nil
+}
+
+// merge merges profiles (profiles.Catalog.Merge) and splits the entries by
+// where they are checked: the item's targets (own), or the hosts its roles
+// are mapped to; entries of unmapped roles become skipped results.
+func merge(cat *profiles.Catalog, roles Roles, ps ...*profiles.Profile) (itemPorts, error) {
+	var c itemPorts
+	hostOf := make(map[string]string, len(roles))
+	for k, r := range roles {
+		hostOf[k] = r.Host
 	}
 	entries, unmapped, err := cat.Merge(hostOf, ps...)
 	if err != nil {
-		return nil, err
+		return c, err
 	}
-	pl := &Plan{}
 	byHost := map[string][]scan.Port{}
 	var hosts []string
 	for _, e := range entries {
 		p := Port(e)
 		if e.Host == "" {
-			pl.Own = append(pl.Own, p)
+			c.own = append(c.own, p)
 			continue
 		}
 		if _, seen := byHost[e.Host]; !seen {
@@ -60,16 +357,14 @@ func Build(cat *profiles.Catalog, roles map[string]string, ps ...*profiles.Profi
 		}
 		byHost[e.Host] = append(byHost[e.Host], p)
 	}
-	requireInstances(byHost, entries, instanceOf)
+	requireInstances(byHost, entries, roles)
 	for _, h := range hosts {
-		if err := pl.Roles.AddPorts(byHost[h], h); err != nil {
-			return nil, fmt.Errorf("role host: %w", err)
-		}
+		c.roles = append(c.roles, roleHost{host: h, ports: byHost[h]})
 	}
 	now := time.Now().UTC()
 	for _, u := range unmapped {
 		e := u.Entry
-		pl.Skipped = append(pl.Skipped, results.Result{
+		c.skipped = append(c.skipped, results.Result{
 			Target: "role " + e.Role,
 			Proto:  e.Proto,
 			Port:   e.Port.Lo,
@@ -80,7 +375,7 @@ func Build(cat *profiles.Catalog, roles map[string]string, ps ...*profiles.Profi
 			Time:   now,
 		})
 	}
-	return pl, nil
+	return c, nil
 }
 
 // Port maps a merged profile entry to the scanner's plan entry.
@@ -116,17 +411,14 @@ const sqlPort = 1433
 // find a named instance through it) unless a profile already checks it. A role
 // with an instance but no 1433 entry requires the instance with a check of its
 // own.
-func requireInstances(byHost map[string][]scan.Port, entries []profiles.Entry, instanceOf map[string]string) {
-	if len(instanceOf) == 0 {
-		return
-	}
+func requireInstances(byHost map[string][]scan.Port, entries []profiles.Entry, roles Roles) {
 	wants := map[string][]scan.Instance{} // host → required instances
 	browserChecks := map[string]*results.Check{}
 	firstOfRole := map[string]profiles.Entry{}
 	var order, roleKeys []string
 	for _, e := range entries {
-		inst, ok := instanceOf[e.Role]
-		if !ok || e.Host == "" {
+		inst := roles[e.Role].Instance
+		if inst == "" || e.Host == "" {
 			continue
 		}
 		if _, seen := firstOfRole[e.Role]; !seen {
@@ -154,7 +446,7 @@ func requireInstances(byHost map[string][]scan.Port, entries []profiles.Entry, i
 		if slices.ContainsFunc(wants[e.Host], func(i scan.Instance) bool { return i.Check.Role == k }) {
 			continue
 		}
-		inst := instanceOf[k]
+		inst := roles[k].Instance
 		wants[e.Host] = append(wants[e.Host], scan.Instance{Name: inst, Check: &results.Check{
 			Profiles: e.Profiles, Service: "SQL Server instance " + inst, Expect: results.ExpectOpen, Role: k,
 			Purpose: "the role's named instance must be listed by the SQL Browser and reachable",
@@ -176,3 +468,19 @@ func requireInstances(byHost map[string][]scan.Port, entries []profiles.Entry, i
 
 // sqlBrowserPort is the SQL Server Browser's port ([MC-SQLR] §2.1).
 const sqlBrowserPort = 1434
+
+// concat yields a's targets, then b's.
+func concat(a, b iter.Seq[scan.Target]) iter.Seq[scan.Target] {
+	return func(yield func(scan.Target) bool) {
+		for t := range a {
+			if !yield(t) {
+				return
+			}
+		}
+		for t := range b {
+			if !yield(t) {
+				return
+			}
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package checklist
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -8,6 +9,15 @@ import (
 	"github.com/portreach/portreach/results"
 	"github.com/portreach/portreach/scan"
 )
+
+// buildItem builds the plan of one item with roles as a plan file gives them.
+func buildItem(cat *profiles.Catalog, roles map[string]string, ps ...*profiles.Profile) (*Plan, error) {
+	rs, err := ParseRoles(roles)
+	if err != nil {
+		return nil, err
+	}
+	return Build(context.Background(), Request{Catalog: cat, Items: []Item{{Profiles: ps, Roles: rs}}})
+}
 
 func load(t *testing.T, names ...string) (*profiles.Catalog, []*profiles.Profile) {
 	t.Helper()
@@ -31,15 +41,15 @@ func load(t *testing.T, names ...string) (*profiles.Catalog, []*profiles.Profile
 // results naming the flag.
 func TestBuildRoles(t *testing.T) {
 	cat, ps := load(t, "biztalk-send-server")
-	pl, err := Build(cat, map[string]string{"smtp": "198.18.0.25", "sql": "198.18.0.14"}, ps...)
+	pl, err := buildItem(cat, map[string]string{"smtp": "198.18.0.25", "sql": "198.18.0.14"}, ps...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pl.Own) != 0 {
-		t.Errorf("own ports %+v, want none", pl.Own)
+	if len(pl.Scan.Ports) != 0 {
+		t.Errorf("own ports %+v, want none", pl.Scan.Ports)
 	}
 	ports := map[string][]scan.Port{}
-	for tg := range pl.Roles.All() {
+	for tg := range pl.Scan.Targets {
 		ports[tg.Addr.String()] = tg.Ports
 	}
 	if got := ports["198.18.0.25"]; len(got) != 1 || got[0].Lo != 25 || got[0].Check.Role != "smtp" {

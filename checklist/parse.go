@@ -2,8 +2,11 @@ package checklist
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
+	"github.com/portreach/portreach/profiles"
 	"github.com/portreach/portreach/results"
 	"github.com/portreach/portreach/scan"
 )
@@ -18,21 +21,21 @@ func ParseExpect(s string) (results.Expectation, error) {
 	return "", fmt.Errorf("%q: want open, closed or reachable", s)
 }
 
-// ExpectCheck is the check that --expect (or expect=) gives ad-hoc ports; nil
-// for no expectation. how says where it came from ("--expect reachable").
-func ExpectCheck(e results.Expectation, how string) *results.Check {
+// expectCheck is the check an item's Expect gives its ad-hoc ports; nil for
+// no expectation. from says where it was given ("--expect reachable").
+func expectCheck(e results.Expectation, from string) *results.Check {
 	if e == results.ExpectNone {
 		return nil
 	}
-	return &results.Check{Expect: e, Purpose: how}
+	return &results.Check{Expect: e, Purpose: from}
 }
 
-// Reachable turns every must-be-open check of ports into must-be-reachable, for
-// firewall-only validation before the application is installed (--expect
-// reachable with profiles): open or closed then passes, filtered fails.
-// Must-be-closed and optional entries keep their meaning. ports is not
-// modified; the checks are copied.
-func Reachable(ports []scan.Port) []scan.Port {
+// reachablePorts turns every must-be-open check of ports into
+// must-be-reachable, for firewall-only validation before the application is
+// installed (--expect reachable with profiles): open or closed then passes,
+// filtered fails. Must-be-closed and optional entries keep their meaning.
+// ports is not modified; the checks are copied.
+func reachablePorts(ports []scan.Port) []scan.Port {
 	out := make([]scan.Port, len(ports))
 	for i, p := range ports {
 		p.Check = reachableCheck(p.Check)
@@ -54,12 +57,6 @@ func reachableCheck(c *results.Check) *results.Check {
 	cp := *c
 	cp.Expect = results.ExpectReachable
 	return &cp
-}
-
-// Reachable applies Reachable to every port the plan checks.
-func (pl *Plan) Reachable() {
-	pl.Own = Reachable(pl.Own)
-	pl.Roles.MapPorts(Reachable)
 }
 
 // Role is one destination-role mapping as a user writes it: ROLE=HOST, or
@@ -129,15 +126,47 @@ func checkInstanceName(s string) error {
 	return nil
 }
 
-// Roles collects role mappings for Build, refusing a role mapped twice to
-// different hosts.
-type Roles map[string]string
+// Roles maps destination role keys to the hosts that play them (Item.Roles).
+type Roles map[string]Role
 
-// Add adds one mapping.
+// Add adds one mapping, refusing a role mapped twice to different hosts.
 func (rs Roles) Add(r Role) error {
-	if prev, dup := rs[r.Key]; dup && prev != r.Value() {
-		return fmt.Errorf("%s given twice (%s and %s)", r.Key, prev, r.Value())
+	if prev, dup := rs[r.Key]; dup && prev != r {
+		return fmt.Errorf("%s given twice (%s and %s)", r.Key, prev.Value(), r.Value())
 	}
-	rs[r.Key] = r.Value()
+	rs[r.Key] = r
 	return nil
+}
+
+// ParseRoles reads roles as a plan file gives them: role key → HOST or
+// HOST\INSTANCE.
+func ParseRoles(m map[string]string) (Roles, error) {
+	keys := slices.Sorted(maps.Keys(m))
+	rs := make(Roles, len(m))
+	for _, k := range keys {
+		host, inst, err := splitInstance(m[k])
+		if err != nil {
+			return nil, fmt.Errorf("role %s=%s: %v", k, m[k], err)
+		}
+		rs[k] = Role{Key: k, Host: host, Instance: inst}
+	}
+	return rs, nil
+}
+
+// PlanItems turns a plan file into items: the plan's own profiles are added
+// to cat, each item's profile names looked up and its roles read; each item's
+// Pos is its place in the file.
+func PlanItems(cat *profiles.Catalog, p *profiles.Plan) ([]Item, error) {
+	ps, err := cat.AddPlan(p)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]Item, len(p.Items))
+	for i, it := range p.Items {
+		items[i] = Item{Profiles: ps[i], Targets: it.Targets, Pos: it.Pos.String()}
+		if items[i].Roles, err = ParseRoles(it.Roles); err != nil {
+			return nil, items[i].wrap(err)
+		}
+	}
+	return items, nil
 }

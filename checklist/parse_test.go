@@ -21,7 +21,7 @@ func TestParseExpect(t *testing.T) {
 			t.Errorf("ParseExpect(%q): %v", in, err)
 		}
 	}
-	if ExpectCheck(results.ExpectNone, "") != nil {
+	if expectCheck(results.ExpectNone, "") != nil {
 		t.Error("no expectation gave a check")
 	}
 }
@@ -69,12 +69,12 @@ func TestParseRole(t *testing.T) {
 // host's SQL Browser: the instance listens where the Browser says.
 func TestBuildNamedInstance(t *testing.T) {
 	cat, ps := load(t, "biztalk-send-server")
-	pl, err := Build(cat, map[string]string{"sql": `198.18.0.14\BTS`, "smtp": "198.18.0.25"}, ps...)
+	pl, err := buildItem(cat, map[string]string{"sql": `198.18.0.14\BTS`, "smtp": "198.18.0.25"}, ps...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var sql []scan.Port
-	for tg := range pl.Roles.All() {
+	for tg := range pl.Scan.Targets {
 		if tg.Addr.String() == "198.18.0.14" {
 			sql = tg.Ports
 		}
@@ -98,7 +98,7 @@ func TestBuildNamedInstance(t *testing.T) {
 		browser.Instances[0].Check.Service != "SQL Server" || browser.Instances[0].Check.Expect != results.ExpectOpen {
 		t.Errorf("required instances %+v", browser.Instances)
 	}
-	if _, err := Build(cat, map[string]string{"sql": `198.18.0.14\a b`}, ps...); err == nil || !strings.Contains(err.Error(), `role sql=198.18.0.14\a b: instance name "a b"`) {
+	if _, err := buildItem(cat, map[string]string{"sql": `198.18.0.14\a b`}, ps...); err == nil || !strings.Contains(err.Error(), `role sql=198.18.0.14\a b: instance name "a b"`) {
 		t.Errorf("bad instance name in a plan: %v", err)
 	}
 }
@@ -114,7 +114,7 @@ func TestReachable(t *testing.T) {
 		{Proto: results.TCP, Lo: 80},
 		{Proto: results.UDP, Lo: 1434, Check: open, Instances: []scan.Instance{{Name: "BTS", Check: open}}},
 	}
-	out := Reachable(in)
+	out := reachablePorts(in)
 	if out[0].Check.Expect != results.ExpectReachable || out[1].Check != closed || out[2].Check != nil ||
 		out[3].Instances[0].Check.Expect != results.ExpectReachable {
 		t.Errorf("Reachable: %+v", out)

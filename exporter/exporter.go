@@ -364,56 +364,34 @@ func (e *Exporter) bound(h http.Header) (time.Duration, error) {
 // scanning: unmapped roles (skipped) and names that did not resolve (error).
 func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []results.Result, int, error) {
 	var plan scan.Plan
-	var early []results.Result
-	own := req.ports
-	var roleTargets []scan.Target
-	if len(req.profiles) > 0 {
-		cl, err := checklist.Build(e.cfg.Catalog, req.roles, req.profiles...)
-		if err != nil {
-			return plan, nil, 0, bad("%v", err)
-		}
-		if req.expect == results.ExpectReachable {
-			cl.Reachable()
-		}
-		own = append(cl.Own, req.ports...)
-		// Role hosts here are single hosts (oneHost): collecting them is cheap.
-		roleTargets, early = slices.Collect(cl.Roles.All()), cl.Skipped
-	}
-	plan.Ports = own
-
-	var targets []scan.Target
-	if len(own) > 0 {
-		targets = append(targets, req.target)
-	}
-	targets = append(targets, roleTargets...)
-	if len(targets) == 0 {
+	pl, err := checklist.Build(ctx, checklist.Request{
+		Catalog:  e.cfg.Catalog,
+		MaxPorts: e.cfg.MaxPorts,
+		Items: []checklist.Item{{
+			Profiles: req.profiles, Roles: req.roles, Targets: []string{req.target.Name},
+			Ports: req.ports, Expect: req.expect, ExpectFrom: paramExpect + "=" + string(req.expect),
+		}},
+	})
+	var nothing *checklist.NothingToTestError
+	var tooMany *checklist.TooManyPortsError
+	switch {
+	case errors.As(err, &nothing):
 		// Every port is on a destination role and none is mapped: a scrape that
 		// tests nothing would report success forever.
-		var roles []string
-		for _, r := range early {
-			if r.Check != nil && !slices.Contains(roles, r.Check.Role) {
-				roles = append(roles, r.Check.Role)
-			}
-		}
 		return plan, nil, 0, bad("nothing to test: the profile's ports are on destination roles (%s); map them with role=ROLE=HOST",
-			strings.Join(roles, ", "))
+			strings.Join(nothing.Unmapped, ", "))
+	case errors.As(err, &tooMany):
+		return plan, nil, 0, bad("%d ports to test; this exporter allows at most %d a probe (--max-ports)", tooMany.Ports, tooMany.Max)
+	case errors.Is(err, checklist.ErrExpectNeedsPorts):
+		return plan, nil, 0, bad("expect applies to ports= ports; profiles set their own expectations (expect=reachable turns them into must-be-reachable)")
+	case err != nil:
+		return plan, nil, 0, bad("%v", err)
 	}
-	n := 0
-	for _, t := range targets {
-		ports := t.Ports
-		if ports == nil {
-			ports = own
-		}
-		for _, p := range ports {
-			n += p.Count()
-		}
-	}
-	if n > e.cfg.MaxPorts {
-		return plan, nil, 0, bad("%d ports to test; this exporter allows at most %d a probe (--max-ports)", n, e.cfg.MaxPorts)
-	}
+	plan.Ports = pl.Scan.Ports
+	early := pl.Skipped
 
 	var scanned []scan.Target
-	for _, t := range targets {
+	for t := range pl.Scan.Targets {
 		if !t.Addr.IsValid() {
 			addr, err := e.resolve(ctx, t.Name)
 			var f *refused
@@ -442,7 +420,7 @@ func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []re
 		scanned = append(scanned, t)
 	}
 	plan.Targets = slices.Values(scanned)
-	return plan, early, n, nil
+	return plan, early, pl.Ports, nil
 }
 
 // resolve looks a name up once and returns the first address the allow-list

@@ -460,7 +460,7 @@ func TestRoleNamedInstance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := req.roles["sql"]; got != `127.0.0.2\BTS` {
+	if got := req.roles["sql"].Value(); got != `127.0.0.2\BTS` {
 		t.Errorf("role sql = %q", got)
 	}
 }

@@ -61,7 +61,7 @@ func TestPrometheusRequests(t *testing.T) {
 		if !strings.HasSuffix(req.target.Name, ".example.com") || len(req.profiles) != 1 || req.profiles[0].Slug != "domain-controller" {
 			t.Errorf("%s: target %q profiles %v", q, req.target.Name, req.profiles)
 		}
-		if strings.Contains(q, "role=") && (req.roles["sql"] != "sql01.example.com" || req.roles["smtp"] != "mail01.example.com") {
+		if strings.Contains(q, "role=") && (req.roles["sql"].Value() != "sql01.example.com" || req.roles["smtp"].Value() != "mail01.example.com") {
 			t.Errorf("%s: roles %v", q, req.roles)
 		}
 		h := http.Header{}

@@ -21,7 +21,7 @@ import (
 const (
 	paramTarget  = "target"  // the host whose ports are checked: one address or name
 	paramProfile = "profile" // profile slug, name or alias; repeatable or comma-separated
-	paramPorts   = "ports"   // extra ports: T:135,445,U:53 (scan.ParsePorts)
+	paramPorts   = "ports"   // extra ports: T:135,445,U:53 (results.ParsePortList)
 	paramRole    = "role"    // ROLE=HOST for profiles with destination roles; repeatable or comma-separated
 	paramTimeout = "timeout" // longest wait for one answer: 2s, 500ms, or seconds (1.5)
 	paramExpect  = "expect"  // for ports= ports: open, closed or reachable; reachable also turns profiles' must-be-open entries into must-be-reachable
@@ -41,10 +41,10 @@ const maxAnswerTimeout = time.Minute
 type probeRequest struct {
 	target   scan.Target // Addr is set for an address, zero for a name to resolve
 	profiles []*profiles.Profile
-	ports    []scan.Port         // ad-hoc ports, checked on the target
-	roles    checklist.Roles     // destination role → host (or host\instance)
-	expect   results.Expectation // expect=: for ports= ports; reachable also for the profiles' entries
-	timeout  time.Duration       // 0: the exporter's default
+	ports    []results.ProtoRange // ad-hoc ports, checked on the target
+	roles    checklist.Roles      // destination role → host (or host\instance)
+	expect   results.Expectation  // expect=: for ports= ports; reachable also for the profiles' entries
+	timeout  time.Duration        // 0: the exporter's default
 }
 
 // badRequest is an error in the request itself: 400, with the message as body.
@@ -133,7 +133,7 @@ func parseProbe(q url.Values, cat *profiles.Catalog) (*probeRequest, error) {
 		return nil, err
 	}
 	if ports != "" {
-		if req.ports, err = scan.ParsePorts(ports); err != nil {
+		if req.ports, err = results.ParsePortList(ports); err != nil {
 			return nil, bad("ports: %v", err)
 		}
 	}
@@ -145,14 +145,7 @@ func parseProbe(q url.Values, cat *profiles.Catalog) (*probeRequest, error) {
 	if err != nil {
 		return nil, bad("expect %v", err)
 	}
-	if expect != results.ExpectNone && expect != results.ExpectReachable && len(req.ports) == 0 {
-		return nil, bad("expect applies to ports= ports; profiles set their own expectations (expect=reachable turns them into must-be-reachable)")
-	}
 	req.expect = expect
-	check := checklist.ExpectCheck(expect, "expect="+expectText)
-	for i := range req.ports {
-		req.ports[i].Check = check
-	}
 
 	for _, s := range list(paramRole) {
 		r, err := checklist.ParseRole(s)

@@ -157,3 +157,15 @@ func (p Port) udpProbeFor(port uint16) (*probes.Probe, error) {
 	pr, _ := probes.ForPort(port)
 	return pr, nil
 }
+
+// PortCount is how many results ports yield per target before what replies
+// reveal (registered RPC endpoints, SQL instances, follow-ups): Port.Count
+// summed. It is the one count of a plan's ports: the scanner's, the progress
+// bar's and the exporter's --max-ports.
+func PortCount(ports []Port) int {
+	n := 0
+	for _, p := range ports {
+		n += p.Count()
+	}
+	return n
+}

@@ -228,10 +228,7 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 
 	// Hosts run side by side, as many as the socket budget allows given each
 	// host's own cap, so that a scan of many hosts with few ports still fills it.
-	perPlan := 0
-	for _, p := range plan.Ports {
-		perPlan += p.Count()
-	}
+	perPlan := PortCount(plan.Ports)
 	hosts := min(max(conc/max(1, min(perPlan, r.perHost)), 4), 1024)
 	var g errgroup.Group
 	g.SetLimit(hosts)

@@ -73,16 +73,6 @@ func (t *Targets) AddPorts(ports []Port, specs ...string) error {
 	return nil
 }
 
-// MapPorts replaces the own ports of every specification that has them with
-// f's result (checklist.Reachable turns must-be-open into must-be-reachable).
-func (t *Targets) MapPorts(f func([]Port) []Port) {
-	for i := range t.specs {
-		if t.specs[i].ports != nil {
-			t.specs[i].ports = f(t.specs[i].ports)
-		}
-	}
-}
-
 // AddTargets adds every specification of o, with its ports.
 func (t *Targets) AddTargets(o *Targets) error {
 	for _, ts := range o.specs {

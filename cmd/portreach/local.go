@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portreach/portreach/checklist"
 	"github.com/portreach/portreach/listeners"
 	"github.com/portreach/portreach/results"
 	"github.com/portreach/portreach/scan"
@@ -54,7 +56,7 @@ func localFlags(c *localCmd) *cmdFlags {
 	return f
 }
 
-func runLocal(_ context.Context, args []string, stdout, stderr io.Writer) int {
+func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	c := &localCmd{scanCmd{stdout: stdout, stderr: stderr}}
 	f := localFlags(c)
 	pos, code, done := f.parseArgs(args, stdout, stderr)
@@ -65,16 +67,15 @@ func runLocal(_ context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "portreach local: unexpected argument %q: local reads this machine's sockets (to test another host, use portreach scan)\n", pos[0])
 		return exitUsage
 	}
-	code, err := c.run()
+	code, err := c.run(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "portreach local: %v\n", err)
 	}
 	return code
 }
 
-func (c *localCmd) run() (int, error) {
-	var roleHosts scan.Targets // local checks this machine: destination roles are not its ports
-	ports, _, err := c.profilePorts(&roleHosts)
+func (c *localCmd) run(ctx context.Context) (int, error) {
+	ports, err := c.ownPorts(ctx)
 	if err != nil {
 		return exitUsage, err
 	}
@@ -116,6 +117,24 @@ func (c *localCmd) run() (int, error) {
 		return exitFailed, nil
 	}
 	return exitOK, nil
+}
+
+// ownPorts are the ports --profile checks on this machine itself: the plan
+// of its profiles on this host, whose destination roles are other machines.
+func (c *localCmd) ownPorts(ctx context.Context) ([]scan.Port, error) {
+	cat, ps, err := c.catalog()
+	if cat == nil || err != nil {
+		return nil, err
+	}
+	pl, err := checklist.Build(ctx, checklist.Request{Catalog: cat, Items: []checklist.Item{{Profiles: ps, Targets: []string{"localhost"}}}})
+	var roleOnly *checklist.NothingToTestError
+	switch {
+	case errors.As(err, &roleOnly):
+		return nil, nil // every entry is on a destination role
+	case err != nil:
+		return nil, bad("%v", err)
+	}
+	return pl.Scan.Ports, nil
 }
 
 // portKey is one port of one transport.

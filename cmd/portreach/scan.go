@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"iter"
 	"math"
 	"os"
 	"slices"
@@ -173,10 +172,11 @@ func (e usageError) Unwrap() error { return e.error }
 func bad(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
 
 func (c *scanCmd) run(ctx context.Context, pos []string) (int, error) {
-	plan, skipped, hostCount, err := c.plan(pos)
+	pl, err := c.plan(ctx, pos)
 	if err != nil {
 		return exitUsage, err
 	}
+	skipped := pl.Skipped
 	outs, err := c.outputsList()
 	if err != nil {
 		return exitUsage, err
@@ -236,8 +236,8 @@ func (c *scanCmd) run(ctx context.Context, pos []string) (int, error) {
 	for _, o := range outs {
 		keepAll = keepAll || !streamable(o.format)
 	}
-	bar := c.progress(outs, hostCount*planCount(plan))
-	scanErr := s.Scan(runCtx, plan, func(r results.Result) {
+	bar := c.progress(outs, pl.Ports)
+	scanErr := s.Scan(runCtx, pl.Scan, func(r results.Result) {
 		if keepAll || results.Fails(&r) {
 			rep.Results = append(rep.Results, r)
 		}
@@ -300,117 +300,122 @@ func (c *scanCmd) run(ctx context.Context, pos []string) (int, error) {
 	return code, nil
 }
 
-func planCount(p scan.Plan) int {
-	n := 0
-	for _, port := range p.Ports {
-		n += port.Count()
+// plan turns targets, ports, profiles and roles into a scan plan
+// (checklist.Build), with skipped results for destination roles nobody
+// mapped and the plan's counts. Every source of targets (arguments, -iL, role
+// hosts, plan items) is counted against --max-hosts as it is read, and blocks
+// are never expanded in memory.
+func (c *scanCmd) plan(ctx context.Context, pos []string) (*checklist.Plan, error) {
+	req, err := c.request(pos)
+	if err != nil {
+		return nil, err
 	}
-	return max(n, 1)
+	pl, err := checklist.Build(ctx, req)
+	if err != nil {
+		return nil, c.planError(err)
+	}
+	return pl, nil
 }
 
-// plan turns targets, ports, profiles and roles into a scan plan, plus skipped
-// results for destination roles nobody mapped, and the number of hosts. Every
-// source of targets (arguments, -iL, role hosts, plan items) is counted against
-// --max-hosts as it is read, and blocks are never expanded in memory.
-func (c *scanCmd) plan(pos []string) (scan.Plan, []results.Result, int, error) {
-	var plan scan.Plan
-	var targets scan.Targets
-	if err := targets.Exclude(c.excludes.vals...); err != nil {
-		return plan, nil, 0, bad("--exclude: %v", err)
+// request reads the flags into a plan request: one item for the command line
+// (-p, --expect, --profile and --role on the TARGET arguments and -iL lists,
+// less --exclude), then the items of --plan.
+func (c *scanCmd) request(pos []string) (checklist.Request, error) {
+	req := checklist.Request{MaxHosts: c.maxHosts}
+	item := checklist.Item{Targets: pos, Exclude: slices.Clone(c.excludes.vals)}
+	var excluded scan.Targets // only to check each exclusion where it is read
+	if err := excluded.Exclude(c.excludes.vals...); err != nil {
+		return req, bad("--exclude: %v", err)
 	}
 	for _, f := range c.excludeFiles.vals {
-		if err := readListFile(c.stdin, "--exclude-file", f, targets.Exclude); err != nil {
-			return plan, nil, 0, err
+		err := readListFile(c.stdin, "--exclude-file", f, func(specs ...string) error {
+			if err := excluded.Exclude(specs...); err != nil {
+				return err
+			}
+			item.Exclude = append(item.Exclude, specs...)
+			return nil
+		})
+		if err != nil {
+			return req, err
 		}
 	}
-	_ = targets.SetLimit(c.maxHosts) // nothing added yet
+	if len(c.targetFiles.vals) > 0 {
+		item.ReadTargets = func(add func(...string) error) error {
+			for _, f := range c.targetFiles.vals {
+				if err := readListFile(c.stdin, "-iL", f, add); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
 
 	expect, err := checklist.ParseExpect(c.expect)
 	if err != nil {
-		return plan, nil, 0, bad("--expect %v", err)
+		return req, bad("--expect %v", err)
 	}
-	var adhoc []scan.Port
+	item.Expect, item.ExpectFrom = expect, "--expect "+c.expect
 	if c.ports != "" {
-		ps, err := scan.ParsePorts(c.ports)
-		if err != nil {
-			return plan, nil, 0, bad("-p: %v", err)
+		if item.Ports, err = results.ParsePortList(c.ports); err != nil {
+			return req, bad("-p: %v", err)
 		}
-		check := checklist.ExpectCheck(expect, "--expect "+c.expect)
-		for i := range ps {
-			ps[i].Check = check
-		}
-		adhoc = ps
 	}
 
-	var roleHosts scan.Targets
-	own, skipped, err := c.profilePorts(&roleHosts)
-	if err != nil {
-		return plan, nil, 0, err
+	if req.Catalog, item.Profiles, err = c.catalog(); err != nil {
+		return req, err
+	}
+	item.Roles = checklist.Roles{}
+	for _, s := range c.roles.vals {
+		r, err := checklist.ParseRole(s)
+		if err != nil {
+			return req, bad("--role %v, e.g. --role sql=sql01 or --role sql=sql01\\BTS", err)
+		}
+		if err := item.Roles.Add(r); err != nil {
+			return req, bad("--role %v", err)
+		}
+	}
+	req.Items = []checklist.Item{item}
+	if c.planFile == "" {
+		return req, nil
 	}
 	switch {
-	case expect == results.ExpectReachable:
-		// Firewall-only validation: every must-be-open entry of the profiles
-		// becomes must-be-reachable.
-		own = checklist.Reachable(own)
-		roleHosts.MapPorts(checklist.Reachable)
-	case expect != "" && c.ports == "":
-		return plan, nil, 0, bad("--expect %s applies to -p ports; profiles set their own expectations (--expect reachable turns them into must-be-reachable)", c.expect)
+	case len(item.Profiles) > 0:
+		return req, bad("--plan and --profile cannot be combined: put the profiles in the plan")
+	case len(item.Roles) > 0:
+		return req, bad("--plan and --role cannot be combined: put the roles in the plan's items")
 	}
-	plan.Ports = append(own, adhoc...)
-	if len(plan.Ports) == 0 && roleHosts.Len() == 0 {
-		return plan, nil, 0, bad("no ports to test: give -p LIST or --profile NAME (see portreach profiles)")
+	items, err := c.planItems(req.Catalog)
+	if err != nil {
+		return req, err
 	}
-	tooMany := func(err error) error {
-		if errors.Is(err, scan.ErrTooManyHosts) {
-			return bad("more than %d target hosts; narrow the targets or raise --max-hosts", c.maxHosts)
-		}
-		return err
-	}
-	dst := &targets
-	if len(plan.Ports) == 0 {
-		// Every port is on a destination role: the targets' own ports are
-		// none, and the targets are only checked for syntax.
-		dst = &scan.Targets{}
-	}
-	if err := dst.Add(pos...); err != nil {
-		return plan, nil, 0, tooMany(usageError{err})
-	}
-	for _, f := range c.targetFiles.vals {
-		if err := readListFile(c.stdin, "-iL", f, dst.Add); err != nil {
-			return plan, nil, 0, tooMany(err)
+	for i := range items {
+		if expect == results.ExpectReachable {
+			items[i].Expect, items[i].ExpectFrom = expect, item.ExpectFrom
 		}
 	}
-	if targets.Len() == 0 && len(plan.Ports) > 0 {
-		return plan, nil, 0, bad("no targets: give TARGET arguments or -iL FILE")
-	}
-	n := 0
-	if len(plan.Ports) > 0 {
-		if n = targets.Count(c.maxHosts); n == 0 {
-			return plan, nil, 0, bad("every target is excluded: nothing to scan")
-		}
-	}
-	// Role hosts are not subject to --exclude: each was named on purpose.
-	if err := roleHosts.SetLimit(c.maxHosts - n); err != nil {
-		return plan, nil, 0, tooMany(err)
-	}
-	roles := roleHosts.Count(c.maxHosts)
-	plan.Targets = concatTargets(targets.All(), roleHosts.All())
-	return plan, skipped, n + roles, nil
+	req.Items = append(req.Items, items...)
+	return req, nil
 }
 
-func concatTargets(a, b iter.Seq[scan.Target]) iter.Seq[scan.Target] {
-	return func(yield func(scan.Target) bool) {
-		for t := range a {
-			if !yield(t) {
-				return
-			}
-		}
-		for t := range b {
-			if !yield(t) {
-				return
-			}
-		}
+// planError words checklist.Build's errors in the command's terms.
+func (c *scanCmd) planError(err error) error {
+	var nothing *checklist.NothingToTestError
+	var item *checklist.ItemError
+	switch {
+	case errors.Is(err, scan.ErrTooManyHosts):
+		return bad("more than %d target hosts; narrow the targets or raise --max-hosts", c.maxHosts)
+	case errors.As(err, &item):
+		return usageError{err} // in a --plan item, which the error names
+	case errors.Is(err, checklist.ErrExpectNeedsPorts):
+		return bad("--expect %s applies to -p ports; profiles set their own expectations (--expect reachable turns them into must-be-reachable)", c.expect)
+	case errors.As(err, &nothing):
+		return bad("no ports to test: give -p LIST or --profile NAME (see portreach profiles)")
+	case errors.Is(err, checklist.ErrNoTargets):
+		return bad("no targets: give TARGET arguments or -iL FILE")
+	case errors.Is(err, checklist.ErrAllExcluded):
+		return bad("every target is excluded: nothing to scan")
 	}
+	return usageError{err}
 }
 
 func readListFile(stdin io.Reader, flag, name string, add func(...string) error) error {
@@ -431,10 +436,9 @@ func readListFile(stdin io.Reader, flag, name string, add func(...string) error)
 	return nil
 }
 
-// profilePorts resolves --profile, --profile-file, --plan and --role into the ports
-// checked on the targets themselves, the mapped destination role hosts (added to
-// roleHosts with their role's ports), and skipped results for unmapped roles.
-func (c *scanCmd) profilePorts(roleHosts *scan.Targets) ([]scan.Port, []results.Result, error) {
+// catalog loads the profiles (with --profile-file) and looks --profile up. The
+// catalogue is nil when neither --profile nor --plan is given.
+func (c *scanCmd) catalog() (*profiles.Catalog, []*profiles.Profile, error) {
 	if len(c.profileNames.vals) == 0 && c.planFile == "" {
 		if len(c.roles.vals) > 0 || len(c.profileFiles.vals) > 0 {
 			return nil, nil, bad("--role and --profile-file need --profile NAME")
@@ -450,16 +454,6 @@ func (c *scanCmd) profilePorts(roleHosts *scan.Targets) ([]scan.Port, []results.
 			return nil, nil, bad("%v", err)
 		}
 	}
-	roles := checklist.Roles{}
-	for _, s := range c.roles.vals {
-		r, err := checklist.ParseRole(s)
-		if err != nil {
-			return nil, nil, bad("--role %v, e.g. --role sql=sql01 or --role sql=sql01\\BTS", err)
-		}
-		if err := roles.Add(r); err != nil {
-			return nil, nil, bad("--role %v", err)
-		}
-	}
 	var ps []*profiles.Profile
 	for _, name := range c.profileNames.vals {
 		p, err := cat.Lookup(name)
@@ -468,61 +462,24 @@ func (c *scanCmd) profilePorts(roleHosts *scan.Targets) ([]scan.Port, []results.
 		}
 		ps = append(ps, p)
 	}
-	if c.planFile != "" {
-		if len(ps) > 0 {
-			return nil, nil, bad("--plan and --profile cannot be combined: put the profiles in the plan")
-		}
-		return c.planPorts(cat, roleHosts)
-	}
-	pl, err := checklist.Build(cat, roles, ps...)
-	if err != nil {
-		return nil, nil, bad("%v", err)
-	}
-	if err := roleHosts.AddTargets(&pl.Roles); err != nil {
-		return nil, nil, err
-	}
-	return pl.Own, pl.Skipped, nil
+	return cat, ps, nil
 }
 
-// planPorts runs a plan file: each item's profiles on its targets and roles,
-// all added to roleHosts with their ports.
-func (c *scanCmd) planPorts(cat *profiles.Catalog, roleHosts *scan.Targets) ([]scan.Port, []results.Result, error) {
+// planItems reads the --plan file into plan items, adding its own profiles
+// to cat.
+func (c *scanCmd) planItems(cat *profiles.Catalog) ([]checklist.Item, error) {
 	f, err := os.Open(c.planFile)
 	if err != nil {
-		return nil, nil, bad("--plan: %v", err)
+		return nil, bad("--plan: %v", err)
 	}
 	defer f.Close()
 	pl, err := profiles.ParsePlan(f, c.planFile)
 	if err != nil {
-		return nil, nil, bad("%v", err)
+		return nil, bad("%v", err)
 	}
-	items, err := cat.AddPlan(pl)
+	items, err := checklist.PlanItems(cat, pl)
 	if err != nil {
-		return nil, nil, bad("%v", err)
+		return nil, bad("%v", err)
 	}
-	var skipped []results.Result
-	for i, ps := range items {
-		it := pl.Items[i]
-		cl, err := checklist.Build(cat, it.Roles, ps...)
-		if err != nil {
-			return nil, nil, bad("%s: %v", it.Pos, err)
-		}
-		var ts scan.Targets
-		if err := ts.AddPorts(cl.Own, it.Targets...); err != nil {
-			return nil, nil, bad("%s: %v", it.Pos, err)
-		}
-		if len(cl.Own) > 0 && ts.Len() == 0 {
-			return nil, nil, bad("%s: profiles check the targets' own ports, but the item lists no targets", it.Pos)
-		}
-		if len(cl.Own) > 0 {
-			if err := roleHosts.AddTargets(&ts); err != nil {
-				return nil, nil, err
-			}
-		}
-		if err := roleHosts.AddTargets(&cl.Roles); err != nil {
-			return nil, nil, err
-		}
-		skipped = append(skipped, cl.Skipped...)
-	}
-	return nil, skipped, nil
+	return items, nil
 }

@@ -160,12 +160,12 @@ func TestServeProfile(t *testing.T) {
 	}
 	cat, _ := profiles.Load()
 	dc, _ := cat.Lookup("domain-controller")
-	cl, err := checklist.Build(cat, nil, dc)
+	cl, err := checklist.Build(context.Background(), checklist.Request{Catalog: cat, Items: []checklist.Item{{Profiles: []*profiles.Profile{dc}, Targets: []string{"127.0.0.1"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	fixed := 0
-	for _, p := range cl.Own {
+	for _, p := range cl.Scan.Ports {
 		if p.Kind != "" || p.Why != "" {
 			continue
 		}

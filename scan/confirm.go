@@ -29,9 +29,10 @@ type Confirm struct {
 	// ByPort confirms every open port that has a well-known service, checked or
 	// not (ad-hoc -p scans with --confirm).
 	ByPort bool
-	// CertDays fails a check whose certificate expires within this many days.
-	// Zero means 14; negative means never (only expired certificates fail).
-	CertDays int
+	// CertDays fails a check whose certificate expires within this many days:
+	// nil means DefaultCertDays; zero (or less) fails only expired
+	// certificates. new(n) sets it to n.
+	CertDays *int
 	// Verify fails a check whose certificate chain does not verify against
 	// Roots, or that is not valid for the target's name.
 	Verify bool
@@ -41,6 +42,10 @@ type Confirm struct {
 	// Now is the clock certificates are judged by. Nil means time.Now.
 	Now func() time.Time
 }
+
+// DefaultCertDays is the CertDays of a Confirm that sets none: two weeks' notice
+// of a certificate's expiry.
+const DefaultCertDays = 14
 
 // serviceFor returns the service to confirm for a TCP result, or nil: only open
 // ports are confirmed, and a plan entry may name the service (Port.Probe).
@@ -123,9 +128,9 @@ func (r *run) judgeCert(t *probes.TLSDetail) results.Reason {
 	if t == nil || t.Error != "" || t.FingerprintSHA256 == "" {
 		return ""
 	}
-	days := r.Confirm.CertDays
-	if days == 0 {
-		days = 14
+	days := DefaultCertDays
+	if r.Confirm.CertDays != nil {
+		days = *r.Confirm.CertDays
 	}
 	switch {
 	case t.DaysLeft < 0:

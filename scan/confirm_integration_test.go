@@ -210,7 +210,7 @@ func TestConfirmSambaIntegration(t *testing.T) {
 	}{{445, probes.SMB}, {139, probes.NetBIOSSSN}, {389, probes.LDAP}, {88, probes.KerberosTCP}, {53, probes.DNSTCP}} {
 		serviceTranscript(t, h.Addr, c.port, c.svc)
 	}
-	s := &Scanner{Confirm: Confirm{Checked: true, CertDays: -1}}
+	s := &Scanner{Confirm: Confirm{Checked: true, CertDays: new(0)}}
 	got := scanDaemon(t, s, h.Addr,
 		serviceTCP(445, "SMB", results.ExpectOpen), serviceTCP(139, "NetBIOS Session Service", results.ExpectOpen),
 		serviceTCP(389, "LDAP", results.ExpectOpen), serviceTCP(636, "LDAP SSL", results.ExpectOpen),

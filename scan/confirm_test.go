@@ -95,7 +95,7 @@ func TestConfirmCertificates(t *testing.T) {
 		why  results.Reason
 	}{
 		{"valid for 20 days", port, Confirm{Checked: true}, ""},
-		{"within --cert-days 30", port, Confirm{Checked: true, CertDays: 30}, results.ReasonCertExpiring},
+		{"within --cert-days 30", port, Confirm{Checked: true, CertDays: new(30)}, results.ReasonCertExpiring},
 		{"a day after expiry", port, Confirm{Checked: true, Now: func() time.Time { return notAfter.Add(24 * time.Hour) }}, results.ReasonCertExpired},
 		{"self-signed, --tls-verify", port, Confirm{Checked: true, Verify: true}, results.ReasonTLSUnverified},
 		{"not TLS", plain, Confirm{Checked: true}, results.ReasonWrongService},
@@ -215,7 +215,7 @@ func TestConfirmBounded(t *testing.T) {
 	// The run's own bound only ends the test on code without the fix.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	s := &Scanner{Timeout: timeout, Confirm: Confirm{Checked: true, CertDays: -1}}
+	s := &Scanner{Timeout: timeout, Confirm: Confirm{Checked: true, CertDays: new(0)}}
 	got := collect(t, s, ctx, loopback, confirmPort(smtp, "smtp"), confirmPort(http, "http"), confirmPort(https, "https"), confirmPort(postscreen, "smtp"),
 		confirmPort(handshake, "tls"), confirmPort(ldap, "ldap"))
 	for port, detail := range map[uint16]string{

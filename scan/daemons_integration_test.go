@@ -24,8 +24,8 @@ func scanDaemon(t *testing.T, s *Scanner, addr netip.Addr, ports ...Port) map[st
 	if s.Timeout == 0 {
 		s.Timeout = 2 * time.Second
 	}
-	if s.Retries == 0 {
-		s.Retries = 2
+	if s.Retries == nil {
+		s.Retries = new(2)
 	}
 	return collect(t, s, ctx, addr, ports...)
 }

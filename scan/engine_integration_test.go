@@ -136,7 +136,7 @@ func TestVerdictsUnderLoss(t *testing.T) {
 			ports[i].Probe = "dns"
 		}
 	}
-	got := scanHostPorts(t, &Scanner{Retries: 4}, h, ports)
+	got := scanHostPorts(t, &Scanner{Retries: new(4)}, h, ports)
 	check(t, got, map[string]want{
 		"tcp/22":   {results.Open, ""},
 		"tcp/80":   {results.Open, ""},
@@ -227,7 +227,7 @@ func TestTCPEngineStatesBothPollers(t *testing.T) {
 }`)
 	ports, _ := ParsePorts("T:22,80,443,8080,8443")
 	forEachPoller(t, func(t *testing.T) {
-		got := scanHostPorts(t, &Scanner{Timeout: 400 * time.Millisecond, Retries: 2}, h, ports)
+		got := scanHostPorts(t, &Scanner{Timeout: 400 * time.Millisecond, Retries: new(2)}, h, ports)
 		check(t, got, map[string]want{
 			"tcp/22":   {results.Open, results.ReasonSynAck},
 			"tcp/80":   {results.Open, results.ReasonSynAck},

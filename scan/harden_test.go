@@ -118,7 +118,7 @@ func TestPreflightVerdict(t *testing.T) {
 // A huge retry count is capped instead of allocating for it (issue 11 case 3).
 func TestRetriesCapped(t *testing.T) {
 	closed := freeTCPPort(t)
-	got := collect(t, &Scanner{Retries: 1_000_000_000}, context.Background(), loopback, Port{Proto: results.TCP, Lo: closed})
+	got := collect(t, &Scanner{Retries: new(1_000_000_000)}, context.Background(), loopback, Port{Proto: results.TCP, Lo: closed})
 	if r := got[key(results.TCP, closed)]; r.State != results.Closed {
 		t.Errorf("%+v", r)
 	}

@@ -219,7 +219,7 @@ func TestUDPSlowServiceAfterQuickTCP(t *testing.T) {
 func TestUDPWithoutProbe(t *testing.T) {
 	closed := freeUDPPort(t)
 	silent := silentUDP(t)
-	got := collect(t, &Scanner{Timeout: 300 * time.Millisecond, Retries: -1}, context.Background(), loopback,
+	got := collect(t, &Scanner{Timeout: 300 * time.Millisecond, Retries: new(0)}, context.Background(), loopback,
 		Port{Proto: results.UDP, Lo: closed}, Port{Proto: results.UDP, Lo: silent})
 	if r := got[key(results.UDP, closed)]; r.State != results.Closed {
 		t.Errorf("closed port without a probe: %+v", r)
@@ -323,7 +323,7 @@ func TestEstimator(t *testing.T) {
 // port open|filtered with a reason that says silence was expected.
 func TestMuteProbeSilence(t *testing.T) {
 	port := silentUDP(t)
-	got := collect(t, &Scanner{Timeout: 200 * time.Millisecond, Retries: -1}, context.Background(), loopback,
+	got := collect(t, &Scanner{Timeout: 200 * time.Millisecond, Retries: new(0)}, context.Background(), loopback,
 		Port{Proto: results.UDP, Lo: port, Probe: "netbios-dgm"})
 	if r := got[key(results.UDP, port)]; r.State != results.OpenFiltered || r.Reason != results.ReasonNoReplyExpected || r.Detail == "" {
 		t.Errorf("silent NetBIOS datagram port: %+v", r)

@@ -35,11 +35,12 @@ const DefaultConcurrency = 4096
 // documents. A Scanner is safe for concurrent use: Scan does not modify it.
 type Scanner struct {
 	// Timeout is the longest wait for an answer to one attempt, and the ceiling
-	// of every host's adaptive timeout. Zero means 1s.
+	// of every host's adaptive timeout. Zero means DefaultTimeout.
 	Timeout time.Duration
-	// Retries is how many more attempts a silent port gets. Zero means 1;
-	// negative means none; more than MaxRetries means MaxRetries.
-	Retries int
+	// Retries is how many more attempts a silent port gets: nil means
+	// DefaultRetries, zero (or less) none, more than MaxRetries MaxRetries.
+	// new(n) sets it to n.
+	Retries *int
 	// Rate caps connection attempts and datagrams per second across the scan.
 	// Zero means no cap.
 	Rate int
@@ -85,6 +86,14 @@ type Scanner struct {
 	// machine, outside the path under test.
 	ResolveHops bool
 }
+
+// DefaultTimeout is the Timeout of a Scanner that sets none: long enough for an
+// answer across a WAN or a VPN, short enough that a dropped port costs little.
+const DefaultTimeout = time.Second
+
+// DefaultRetries is the Retries of a Scanner that sets none: one retry, so that
+// a single lost packet is not taken for a firewall.
+const DefaultRetries = 1
 
 // MaxRetries is the most further attempts a silent port gets: past ten
 // retries a lost answer is rarer than a port that is really dropped, and every
@@ -166,7 +175,7 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 	r := &run{
 		Scanner: s,
 		timeout: s.Timeout,
-		retries: s.Retries,
+		retries: DefaultRetries,
 		perHost: s.PerHost,
 		udpPace: s.UDPPace,
 		opts:    s.Probes,
@@ -179,15 +188,11 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 	}
 	r.dialer.Control = tcpControl()
 	if r.timeout <= 0 {
-		r.timeout = time.Second
+		r.timeout = DefaultTimeout
 	}
-	switch {
-	case r.retries == 0:
-		r.retries = 1
-	case r.retries < 0:
-		r.retries = 0
+	if s.Retries != nil {
+		r.retries = min(max(*s.Retries, 0), MaxRetries)
 	}
-	r.retries = min(r.retries, MaxRetries)
 	conc := s.Concurrency
 	if conc <= 0 {
 		conc = defaultConcurrency()

@@ -426,10 +426,10 @@ func (s *scannerFlags) addTiming(f *cmdFlags) {
 		per = "per probe, "
 	}
 	if s.timeout == 0 {
-		s.timeout = time.Second
+		s.timeout = scan.DefaultTimeout
 	}
 	if s.retries == 0 {
-		s.retries = 1
+		s.retries = scan.DefaultRetries
 	}
 	conc := fmt.Sprintf("%s`N` sockets open at once (at most %d)", per, scan.MaxConcurrency)
 	if s.concurrency == 0 {
@@ -460,7 +460,7 @@ func (s *scannerFlags) addProbes(f *cmdFlags) {
 // addConfirm defines the TCP service confirmation's flags.
 func (s *scannerFlags) addConfirm(f *cmdFlags) {
 	if s.certDays == 0 {
-		s.certDays = 14
+		s.certDays = scan.DefaultCertDays
 	}
 	f.Var(confirmSetter{&s.confirm, "on"}, "confirm", "-p ports: confirm the service of every open well-known port (banner, TLS certificate); profile scans always do")
 	f.Var(confirmSetter{&s.confirm, "off"}, "no-confirm", "do not confirm services: a successful connect is enough")
@@ -527,7 +527,7 @@ func (c *caFileFlag) Set(path string) error {
 func (s *scannerFlags) scanner() scan.Scanner {
 	sc := scan.Scanner{
 		Timeout:     s.timeout,
-		Retries:     s.retries,
+		Retries:     new(s.retries),
 		Rate:        s.rate,
 		Concurrency: s.concurrency,
 		PerHost:     s.perHost,
@@ -536,16 +536,10 @@ func (s *scannerFlags) scanner() scan.Scanner {
 		Confirm: scan.Confirm{
 			Checked:  s.confirm != "off",
 			ByPort:   s.confirm == "on",
-			CertDays: s.certDays,
+			CertDays: new(s.certDays),
 			Verify:   s.tlsVerify,
 			Roots:    s.caFile.pool,
 		},
-	}
-	if s.certDays == 0 {
-		sc.Confirm.CertDays = -1 // the Scanner's zero means its default
-	}
-	if s.retries == 0 {
-		sc.Retries = -1 // the Scanner's zero means its default
 	}
 	return sc
 }

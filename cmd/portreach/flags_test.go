@@ -83,8 +83,8 @@ func TestScannerFlagErrors(t *testing.T) {
 	}
 }
 
-// The flags reach the Scanner the same way from every command: --retries 0
-// means no retry (the Scanner's zero would mean its default of one).
+// The flags reach the Scanner the same way from every command, as typed:
+// --retries 0 is no retry; left out, the Scanner's defaults.
 func TestScannerFlagsApply(t *testing.T) {
 	for cmd, build := range commandFlags() {
 		f, s := build()
@@ -97,7 +97,7 @@ func TestScannerFlagsApply(t *testing.T) {
 			t.Errorf("%s: positional %q", cmd, pos)
 		}
 		got := s.scanner()
-		if got.Timeout != 250*time.Millisecond || got.Retries != -1 || got.Rate != 100 || got.Concurrency != 4096 || got.PerHost != 8 {
+		if got.Timeout != 250*time.Millisecond || got.Retries == nil || *got.Retries != 0 || got.Rate != 100 || got.Concurrency != 4096 || got.PerHost != 8 {
 			t.Errorf("%s: %+v", cmd, got)
 		}
 
@@ -110,7 +110,7 @@ func TestScannerFlagsApply(t *testing.T) {
 		if cmd == "serve" {
 			wantConc = 256
 		}
-		if got.Timeout != time.Second || got.Retries != 1 || got.Rate != 0 || got.Concurrency != wantConc || got.PerHost != 0 {
+		if got.Timeout != time.Second || got.Retries == nil || *got.Retries != 1 || got.Rate != 0 || got.Concurrency != wantConc || got.PerHost != 0 {
 			t.Errorf("%s defaults: %+v", cmd, got)
 		}
 	}
@@ -200,5 +200,27 @@ func TestRPCFlagsAfterHost(t *testing.T) {
 	if code := run([]string{"help", "rpc"}, nil, &stdout, &stderr); code != exitOK ||
 		strings.Count(stdout.String(), "Usage:") != 1 || stderr.Len() != 0 {
 		t.Errorf("help rpc: exit %d, %d usages, stderr %q", code, strings.Count(stdout.String(), "Usage:"), stderr.String())
+	}
+}
+
+// --cert-days reaches the Scanner as typed: 0 fails only expired certificates;
+// left out, the Scanner's default.
+func TestCertDaysApply(t *testing.T) {
+	for cmd, build := range commandFlags() {
+		if cmd == "rpc" {
+			continue // confirms nothing
+		}
+		for _, tt := range []struct {
+			args []string
+			want int
+		}{{[]string{"--cert-days", "0"}, 0}, {[]string{"--cert-days", "30"}, 30}, {nil, 14}} {
+			f, s := build()
+			if _, err := f.Parse(tt.args); err != nil {
+				t.Fatalf("%s %q: %v", cmd, tt.args, err)
+			}
+			if got := s.scanner().Confirm.CertDays; got == nil || *got != tt.want {
+				t.Errorf("%s %q: CertDays %v, want %d", cmd, tt.args, got, tt.want)
+			}
+		}
 	}
 }

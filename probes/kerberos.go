@@ -375,7 +375,7 @@ func kpasswdResultText(rc int, s []byte) string {
 		name = kpasswdResults[rc]
 	}
 	if len(s) > 0 && utf8.Valid(s) && krbPrintable(string(s)) {
-		return name + ": " + string(s)
+		return name + ": " + boundText(string(s))
 	}
 	return name
 }
@@ -488,9 +488,9 @@ func krbString(b []byte) (string, error) {
 	}
 	s := string(t.Value)
 	if !utf8.ValidString(s) || !krbPrintable(s) {
-		return "", fmt.Errorf("non-printable KerberosString %q", s)
+		return "", fmt.Errorf("non-printable KerberosString %q", boundText(s))
 	}
-	return s, nil
+	return boundText(s), nil
 }
 
 func krbPrintable(s string) bool {
@@ -549,5 +549,5 @@ func krbPrincipal(b []byte) (string, error) {
 		}
 		parts = append(parts, s)
 	}
-	return strings.Join(parts, "/"), nil
+	return boundText(strings.Join(parts, "/")), nil
 }

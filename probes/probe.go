@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ErrNotMine is returned by Query.Match for a datagram that is not the answer to
@@ -140,12 +141,37 @@ func (q *datagramQuery) Match(b []byte) (Detail, error) {
 }
 
 // peerText makes a string a peer sent safe to print: valid UTF-8 without control
-// characters.
+// characters, at most maxPeerText bytes (boundText).
 func peerText(b []byte) string {
-	return strings.Map(func(r rune) rune {
+	if len(b) > 4*maxPeerText {
+		b = b[:4*maxPeerText] // what boundText would drop, unread
+	}
+	return boundText(strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f || r == 0xfffd {
 			return -1
 		}
 		return r
-	}, strings.ToValidUTF8(string(b), ""))
+	}, strings.ToValidUTF8(string(b), "")))
+}
+
+// maxPeerText bounds every string a peer sent that a report shows (a banner, a
+// header, a name, a certificate's subject): none an administrator needs is
+// this long, and a hostile one (a 60 KB certificate CN) must not fill a report.
+const maxPeerText = 256
+
+// maxListed bounds the entries a list a peer sent keeps (capabilities, a
+// certificate's names): real servers send a few dozen at most.
+const maxListed = 64
+
+// boundText cuts s to maxPeerText bytes, at a character boundary, and marks the
+// cut with "…".
+func boundText(s string) string {
+	if len(s) <= maxPeerText {
+		return s
+	}
+	cut := maxPeerText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

@@ -62,10 +62,13 @@ type TLSDetail struct {
 	// Version is the negotiated version ("TLS 1.3") and Cipher the suite.
 	Version string `json:"version,omitempty"`
 	Cipher  string `json:"cipher,omitempty"`
-	// Subject, SANs and Issuer are the leaf certificate's.
-	Subject string   `json:"subject,omitempty"`
-	SANs    []string `json:"sans,omitempty"`
-	Issuer  string   `json:"issuer,omitempty"`
+	// Subject, SANs and Issuer are the leaf certificate's, as a peer's text
+	// is shown: without control characters, each cut to 256 bytes, and the
+	// first 64 names (SANsOmitted counts the others).
+	Subject     string   `json:"subject,omitempty"`
+	SANs        []string `json:"sans,omitempty"`
+	SANsOmitted int      `json:"sans_omitted,omitempty"`
+	Issuer      string   `json:"issuer,omitempty"`
 	// NotAfter is the leaf's expiry; EarliestNotAfter the earliest of every
 	// certificate the server sent (an expired intermediate breaks clients too),
 	// and DaysLeft the whole days from the scan to it, negative once expired.
@@ -106,12 +109,17 @@ func DescribeTLS(cs tls.ConnectionState, name string, roots *x509.CertPool, now 
 		return t
 	}
 	leaf := cs.PeerCertificates[0]
-	t.Subject = leaf.Subject.String()
-	t.Issuer = leaf.Issuer.String()
-	t.SANs = append(t.SANs, leaf.DNSNames...)
+	t.Subject = peerText([]byte(leaf.Subject.String()))
+	t.Issuer = peerText([]byte(leaf.Issuer.String()))
+	names := make([]string, 0, len(leaf.DNSNames)+len(leaf.IPAddresses))
+	names = append(names, leaf.DNSNames...)
 	for _, ip := range leaf.IPAddresses {
-		t.SANs = append(t.SANs, ip.String())
+		names = append(names, ip.String())
 	}
+	for _, n := range names[:min(len(names), maxListed)] {
+		t.SANs = append(t.SANs, peerText([]byte(n)))
+	}
+	t.SANsOmitted = len(names) - len(t.SANs)
 	t.NotAfter = leaf.NotAfter.UTC()
 	t.EarliestNotAfter = t.NotAfter
 	for _, c := range cs.PeerCertificates[1:] {
@@ -129,7 +137,7 @@ func DescribeTLS(cs tls.ConnectionState, name string, roots *x509.CertPool, now 
 	}
 	opts := x509.VerifyOptions{Roots: roots, Intermediates: inter, CurrentTime: now}
 	if _, err := leaf.Verify(opts); err != nil {
-		t.VerifyError = err.Error()
+		t.VerifyError = peerText([]byte(err.Error())) // it may quote the certificate's names
 	} else {
 		t.Verified = true
 	}

@@ -7,8 +7,10 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"fmt"
 	"math/big"
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -98,5 +100,43 @@ func TestDaysLeftAndServerName(t *testing.T) {
 		if got := ServerName(in); got != want {
 			t.Errorf("ServerName(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// A certificate's text is the peer's: a 60 KB common name, control characters
+// and hundreds of names are shown bounded (issue 18 item 11).
+func TestDescribeTLSBounds(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sans []string
+	for i := range 300 {
+		sans = append(sans, fmt.Sprintf("host%d.lab.example", i))
+	}
+	sans[0] = "evil\x1b[2J.lab.example"
+	now := time.Now()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(9), Subject: pkix.Name{CommonName: strings.Repeat("é", 30000)},
+		DNSNames: sans, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := DescribeTLS(tls.ConnectionState{Version: tls.VersionTLS13, PeerCertificates: []*x509.Certificate{leaf}}, "other.lab.example", nil, now)
+	if len(d.Subject) > maxPeerText+len("…") || !strings.HasSuffix(d.Subject, "é…") || len(d.Issuer) > maxPeerText+len("…") {
+		t.Errorf("subject of %d bytes: %.40q…", len(d.Subject), d.Subject)
+	}
+	if len(d.SANs) != maxListed || d.SANsOmitted != 300-maxListed || d.SANs[0] != "evil[2J.lab.example" {
+		t.Errorf("%d names (%d omitted), first %q", len(d.SANs), d.SANsOmitted, d.SANs[0])
+	}
+	if len(d.VerifyError) > maxPeerText+len("…") {
+		t.Errorf("verify error of %d bytes", len(d.VerifyError))
+	}
+	if s := (&ServiceDetail{TLS: d}).Summary(); len(s) > 2*maxPeerText {
+		t.Errorf("summary of %d bytes", len(s))
 	}
 }

@@ -341,7 +341,8 @@ func berAppendBase128(dst []byte, v uint64) []byte {
 
 // berFrame returns the length of the TLV at the start of a stream (LDAP over
 // TCP sends back-to-back LDAPMessages), 0 while its header or contents are
-// incomplete, or an error for bytes that cannot start one.
+// incomplete, or an error for bytes that cannot start one (ErrTooLong for one
+// that declares more than MaxReply).
 func berFrame(b []byte) (int, error) {
 	if len(b) < 2 {
 		return 0, nil
@@ -367,8 +368,8 @@ func berFrame(b []byte) (int, error) {
 		}
 		i += n
 	}
-	if l > 1<<20 {
-		return 0, fmt.Errorf("%w: a %d-byte message", errBER, l) // a rootDSE is kilobytes
+	if i+l > MaxReply {
+		return 0, fmt.Errorf("%w: a %d-byte message", ErrTooLong, l) // a rootDSE is kilobytes
 	}
 	if len(b) < i+l {
 		return 0, nil

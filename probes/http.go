@@ -68,6 +68,7 @@ type httpDialog struct {
 	host string
 	path string
 	sent bool
+	seen int // the reply's bytes searched for the end of its header
 }
 
 func (h *httpDialog) Detail() *ServiceDetail { return &h.d }
@@ -86,13 +87,19 @@ func (h *httpDialog) Next(in []byte) (Step, error) {
 	if len(in) >= identifyAfter && !bytes.HasPrefix(in, []byte("HTTP/")) {
 		return Step{}, wrongService("an HTTP response", in)
 	}
-	end := bytes.Index(in, []byte("\r\n\r\n"))
+	if h.seen > len(in) {
+		h.seen = 0 // a new reply
+	}
+	from := max(0, h.seen-3) // the end may straddle two reads
+	end := bytes.Index(in[from:], []byte("\r\n\r\n"))
 	if end < 0 {
-		if len(in) > maxGreeting {
-			return Step{}, errTooLong
+		h.seen = len(in)
+		if len(in) >= MaxReply {
+			return Step{}, fmt.Errorf("%w: an HTTP header of more than %d bytes", ErrTooLong, MaxReply)
 		}
 		return Step{}, nil
 	}
+	end += from
 	d, err := httpParse(in[:end+4])
 	if err != nil {
 		return Step{}, wrongService("an HTTP response", in)

@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"bytes"
 	"io"
 	"strings"
 )
@@ -19,6 +20,9 @@ type imapDialog struct {
 	d     ServiceDetail
 	tls   bool
 	state int
+	lines lineReader // the reply being read
+	// starttls: CAPABILITY listed STARTTLS (perhaps past the capabilities kept).
+	starttls bool
 }
 
 func (s *imapDialog) Detail() *ServiceDetail { return &s.d }
@@ -30,20 +34,21 @@ const (
 	imapAfterTLS
 )
 
-// imapTagged waits for the tagged completion of a command: every line until one
-// starting with tag, the untagged ones returned in data.
-func imapTagged(in []byte, tag string) (data []string, done string, ok bool, err error) {
-	full, rest := lines(in)
-	if len(rest) > maxGreeting {
-		return nil, "", false, errTooLong
-	}
-	for _, l := range full {
-		if strings.HasPrefix(l, tag+" ") {
-			return data, strings.TrimPrefix(l, tag+" "), true, nil
+// tagged reads a command's answer as its lines come, until the line that
+// starts with tag: each untagged line before it goes to each, and the tagged
+// line's text is returned (ok).
+func (s *imapDialog) tagged(in []byte, tag string, each func([]byte)) (done string, ok bool, err error) {
+	for {
+		l, ok, err := s.lines.next(in)
+		if err != nil || !ok {
+			return "", false, err
 		}
-		data = append(data, l)
+		if rest, ok := bytes.CutPrefix(l, []byte(tag+" ")); ok {
+			s.lines = lineReader{} // every step after it sends
+			return string(rest), true, nil
+		}
+		each(l)
 	}
-	return nil, "", false, nil
 }
 
 func (s *imapDialog) Next(in []byte) (Step, error) {
@@ -52,19 +57,22 @@ func (s *imapDialog) Next(in []byte) (Step, error) {
 		if in == nil {
 			return Step{}, nil
 		}
-		full, rest := lines(in)
-		if len(full) == 0 {
-			if len(rest) > maxGreeting || len(rest) >= identifyAfter && !strings.HasPrefix(string(rest), "* ") {
-				return Step{}, wrongService("an IMAP greeting", in)
-			}
+		if p := s.lines.partial(in); len(p) >= identifyAfter && !strings.HasPrefix(string(p[:2]), "* ") {
+			return Step{}, wrongService("an IMAP greeting", in)
+		}
+		g, ok, err := s.lines.next(in)
+		if err != nil {
+			return Step{}, greetingError("an IMAP greeting", in, err)
+		}
+		if !ok {
 			return Step{}, nil
 		}
-		g := full[0]
-		up := strings.ToUpper(g)
+		s.lines = lineReader{}
+		up := strings.ToUpper(string(g[:min(len(g), 16)]))
 		if !strings.HasPrefix(up, "* OK") && !strings.HasPrefix(up, "* PREAUTH") && !strings.HasPrefix(up, "* BYE") {
 			return Step{}, wrongService("an IMAP greeting", in)
 		}
-		s.d.Banner = peerText([]byte(g))
+		s.d.Banner = peerText(g)
 		if strings.HasPrefix(up, "* BYE") {
 			s.d.Note = "the server refuses service"
 			return Step{Done: true}, nil
@@ -72,31 +80,31 @@ func (s *imapDialog) Next(in []byte) (Step, error) {
 		s.state = imapCapability
 		return Step{Send: []byte("a1 CAPABILITY\r\n")}, nil
 	case imapCapability:
-		data, done, ok, err := imapTagged(in, "a1")
+		done, ok, err := s.tagged(in, "a1", func(l []byte) {
+			if len(l) < 13 || !strings.EqualFold(string(l[:13]), "* CAPABILITY ") {
+				return
+			}
+			for _, c := range bytes.Fields(l)[2:] {
+				c := peerText(bytes.ToUpper(c))
+				if len(s.d.Capabilities) < maxListed {
+					s.d.Capabilities = append(s.d.Capabilities, c)
+				}
+				s.starttls = s.starttls || c == "STARTTLS"
+			}
+		})
 		if err != nil || !ok {
 			return Step{}, err
-		}
-		starttls := false
-		for _, l := range data {
-			if !strings.HasPrefix(strings.ToUpper(l), "* CAPABILITY ") {
-				continue
-			}
-			for _, c := range strings.Fields(l)[2:] {
-				c = peerText([]byte(strings.ToUpper(c)))
-				s.d.Capabilities = append(s.d.Capabilities, c)
-				starttls = starttls || c == "STARTTLS"
-			}
 		}
 		if !strings.HasPrefix(strings.ToUpper(done), "OK") {
 			s.d.Note = "CAPABILITY refused: " + peerText([]byte(done))
 		}
-		if !starttls || s.tls {
+		if !s.starttls || s.tls {
 			return Step{Send: []byte("a3 LOGOUT\r\n"), Done: true}, nil
 		}
 		s.state = imapStartTLS
 		return Step{Send: []byte("a2 STARTTLS\r\n")}, nil
 	case imapStartTLS:
-		_, done, ok, err := imapTagged(in, "a2")
+		done, ok, err := s.tagged(in, "a2", func([]byte) {})
 		if err != nil || !ok {
 			return Step{}, err
 		}

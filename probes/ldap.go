@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -82,6 +83,7 @@ type ldapDialog struct {
 	d     ServiceDetail
 	tls   bool
 	state int
+	off   int // the search's answer before it has been read
 }
 
 func (l *ldapDialog) Detail() *ServiceDetail { return &l.d }
@@ -109,19 +111,25 @@ func (l *ldapDialog) Next(in []byte) (Step, error) {
 		if len(in) > 0 && in[0] != berTagSequence {
 			return Step{}, wrongService("an LDAP response", in)
 		}
+		if l.off > len(in) {
+			l.off = 0 // a new reply
+		}
 		for {
-			n, err := berFrame(in)
-			if err != nil {
+			n, err := berFrame(in[l.off:])
+			switch {
+			case errors.Is(err, ErrTooLong):
+				return Step{}, err
+			case err != nil:
 				return Step{}, wrongService("an LDAP response", in)
-			}
-			if n == 0 {
+			case n == 0:
 				return Step{}, nil
 			}
-			done, err := l.read(in[:n])
+			msg := in[l.off : l.off+n]
+			l.off += n
+			done, err := l.read(msg)
 			if err != nil {
 				return Step{}, err
 			}
-			in = in[n:]
 			if !done {
 				continue
 			}
@@ -139,6 +147,7 @@ func (l *ldapDialog) Next(in []byte) (Step, error) {
 		if err != nil || n == 0 {
 			return Step{}, err
 		}
+		l.off = 0
 		code, err := ldapResult(in[:n], ldapStartTLSID, 24) // ExtendedResponse
 		if err != nil {
 			return Step{}, err

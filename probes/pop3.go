@@ -1,6 +1,7 @@
 package probes
 
 import (
+	"bytes"
 	"io"
 	"strings"
 )
@@ -19,6 +20,9 @@ type pop3Dialog struct {
 	d     ServiceDetail
 	tls   bool
 	state int
+	lines lineReader // the reply being read
+	capa  bool       // CAPA's +OK has come: its lines follow, up to "."
+	stls  bool       // CAPA listed STLS (perhaps past the capabilities kept)
 }
 
 func (s *pop3Dialog) Detail() *ServiceDetail { return &s.d }
@@ -31,67 +35,68 @@ const (
 )
 
 func (s *pop3Dialog) Next(in []byte) (Step, error) {
-	full, rest := lines(in)
-	if len(rest) > maxGreeting {
-		return Step{}, errTooLong
+	if s.state == pop3AfterTLS {
+		return Step{Done: true}, nil
 	}
+	if s.state == pop3Greeting {
+		if p := s.lines.partial(in); len(p) >= identifyAfter && !strings.HasPrefix(string(p), "+OK") && !strings.HasPrefix(string(p), "-ERR") {
+			return Step{}, wrongService("a POP3 +OK greeting", in)
+		}
+	}
+	for {
+		l, ok, err := s.lines.next(in)
+		switch {
+		case err != nil && s.state == pop3Greeting:
+			return Step{}, greetingError("a POP3 +OK greeting", in, err)
+		case err != nil || !ok:
+			return Step{}, err
+		}
+		if s.state == pop3Capa && s.capa {
+			if string(l) != "." {
+				word, _, _ := bytes.Cut(l, []byte(" "))
+				kw := peerText(bytes.ToUpper(word))
+				if len(s.d.Capabilities) < maxListed {
+					s.d.Capabilities = append(s.d.Capabilities, kw)
+				}
+				s.stls = s.stls || kw == "STLS"
+				continue
+			}
+			if !s.stls || s.tls {
+				return Step{Send: []byte("QUIT\r\n"), Done: true}, nil
+			}
+			s.state, s.lines = pop3STLS, lineReader{}
+			return Step{Send: []byte("STLS\r\n")}, nil
+		}
+		return s.reply(string(l[:min(len(l), maxGreeting)]), in)
+	}
+}
+
+// reply acts on the first line of a reply: the greeting, CAPA's, STLS's.
+func (s *pop3Dialog) reply(l string, in []byte) (Step, error) {
 	switch s.state {
 	case pop3Greeting:
-		if len(full) == 0 {
-			if len(rest) >= identifyAfter && !strings.HasPrefix(string(rest), "+OK") && !strings.HasPrefix(string(rest), "-ERR") {
-				return Step{}, wrongService("a POP3 +OK greeting", in)
-			}
-			return Step{}, nil
-		}
-		if !strings.HasPrefix(full[0], "+OK") {
-			if strings.HasPrefix(full[0], "-ERR") {
-				s.d.Banner, s.d.Note = peerText([]byte(full[0])), "the server refuses service"
+		if !strings.HasPrefix(l, "+OK") {
+			if strings.HasPrefix(l, "-ERR") {
+				s.d.Banner, s.d.Note = peerText([]byte(l)), "the server refuses service"
 				return Step{Done: true}, nil
 			}
 			return Step{}, wrongService("a POP3 +OK greeting", in)
 		}
-		s.d.Banner = peerText([]byte(full[0]))
-		s.state = pop3Capa
+		s.d.Banner = peerText([]byte(l))
+		s.state, s.lines = pop3Capa, lineReader{}
 		return Step{Send: []byte("CAPA\r\n")}, nil
 	case pop3Capa:
-		if len(full) == 0 {
-			return Step{}, nil
-		}
-		if !strings.HasPrefix(full[0], "+OK") { // -ERR: no CAPA (RFC 1939 servers)
+		if !strings.HasPrefix(l, "+OK") { // -ERR: no CAPA (RFC 1939 servers)
 			return Step{Send: []byte("QUIT\r\n"), Done: true}, nil
 		}
-		ended := false
-		for _, l := range full[1:] {
-			if l == "." {
-				ended = true
-				break
-			}
-			kw, _, _ := strings.Cut(l, " ")
-			s.d.Capabilities = append(s.d.Capabilities, peerText([]byte(strings.ToUpper(kw))))
-		}
-		if !ended {
-			s.d.Capabilities = nil
-			return Step{}, nil
-		}
-		stls := false
-		for _, c := range s.d.Capabilities {
-			stls = stls || c == "STLS"
-		}
-		if !stls || s.tls {
-			return Step{Send: []byte("QUIT\r\n"), Done: true}, nil
-		}
-		s.state = pop3STLS
-		return Step{Send: []byte("STLS\r\n")}, nil
-	case pop3STLS:
-		if len(full) == 0 {
-			return Step{}, nil
-		}
-		if !strings.HasPrefix(full[0], "+OK") {
-			s.d.Note = "STLS refused: " + peerText([]byte(full[0]))
-			return Step{Send: []byte("QUIT\r\n"), Done: true}, nil
-		}
-		s.state, s.d.StartTLS = pop3AfterTLS, true
-		return Step{StartTLS: true}, nil
+		s.capa = true
+		return s.Next(in) // its capabilities follow
 	}
-	return Step{Done: true}, nil
+	// pop3STLS
+	if !strings.HasPrefix(l, "+OK") {
+		s.d.Note = "STLS refused: " + peerText([]byte(l))
+		return Step{Send: []byte("QUIT\r\n"), Done: true}, nil
+	}
+	s.state, s.d.StartTLS = pop3AfterTLS, true
+	return Step{StartTLS: true}, nil
 }

@@ -41,11 +41,15 @@ func (s *Service) Detail() Detail { return (*ServiceDetail)(nil) }
 // Dialog is one conversation in flight. The scanner calls Next with nil first (and
 // again right after a TLS handshake it was asked for), then with every byte
 // received since the last Step that sent something or asked for TLS, after each
-// read. A Dialog is used by one goroutine at a time.
+// read: the bytes of the call before, and more. A reply may grow to MaxReply
+// bytes a few kilobytes at a time, so a Dialog looks at each byte once (it
+// keeps how far it has read) and keeps no more of the reply than it reports.
+// A Dialog is used by one goroutine at a time.
 type Dialog interface {
 	// Next returns what to do now. An error that wraps ErrWrongService means
-	// another service answered; any other error ends the conversation, keeping
-	// what Detail has learnt so far.
+	// another service answered; one that wraps ErrTooLong, that the reply
+	// passes a bound; any other error ends the conversation, keeping what
+	// Detail has learnt so far.
 	Next(in []byte) (Step, error)
 	// Detail is what the conversation has learnt so far; never nil.
 	Detail() *ServiceDetail
@@ -66,9 +70,30 @@ type Step struct {
 // that another service (or none that speaks first) is behind the port.
 var ErrWrongService = errors.New("another service answered")
 
+// ErrTooLong is wrapped by a Dialog's error when the reply, one of its lines or
+// a frame it declares, passes its bound (MaxReply; maxGreeting for a line): a
+// confirmation does not read such a reply to its end, whatever sent it.
+var ErrTooLong = errors.New("reply too long")
+
+// MaxReply bounds a reply: the bytes one step of a dialog is given, from the
+// step that sent something (or asked for TLS) to the one that moves on. Every
+// first exchange confirmation speaks is far smaller (a rootDSE is kilobytes, an
+// EHLO reply hundreds of bytes); the scanner stops a reply that reaches it
+// unfinished (ErrTooLong's reason).
+const MaxReply = 64 << 10
+
 // wrongService is the error for in when want was expected.
 func wrongService(want string, in []byte) error {
 	return fmt.Errorf("%w: want %s, it answered %s", ErrWrongService, want, Identify(in))
+}
+
+// greetingError is the error for a first reply that went wrong: too long, or
+// not the wanted one (another service).
+func greetingError(want string, in []byte, err error) error {
+	if errors.Is(err, ErrTooLong) {
+		return err
+	}
+	return wrongService(want, in)
 }
 
 // Identify names the protocol a first reply looks like, for wrong-service
@@ -202,17 +227,41 @@ func (d *ServiceDetail) CertExpiry() (time.Time, bool) {
 	return d.TLS.EarliestNotAfter, true
 }
 
-// lines splits complete CRLF (or LF) terminated lines off in; rest is an
-// incomplete last line.
-func lines(in []byte) (full []string, rest []byte) {
-	for {
-		i := bytes.IndexByte(in, '\n')
-		if i < 0 {
-			return full, in
-		}
-		full = append(full, strings.TrimRight(string(in[:i]), "\r"))
-		in = in[i+1:]
+// lineReader takes the complete lines of a reply as they come: in grows between
+// calls (the bytes since the dialog last sent something), and each byte is
+// looked at once. The zero value starts a reply; reset it when the dialog sends.
+type lineReader struct {
+	off  int // in[:off] has been returned as lines
+	seen int // in[off:off+seen] holds no line end
+}
+
+// next returns the next complete line of in, without its CRLF (or LF), or ok
+// false while it has not ended. A line longer than maxGreeting is ErrTooLong.
+// The line is in's own bytes: copy what is kept.
+func (r *lineReader) next(in []byte) (line []byte, ok bool, err error) {
+	if r.off+r.seen > len(in) {
+		*r = lineReader{} // a new reply: the dialog did not reset
 	}
+	rest := in[r.off:]
+	i := bytes.IndexByte(rest[r.seen:], '\n')
+	if i < 0 {
+		r.seen = len(rest)
+		if len(rest) > maxGreeting {
+			return nil, false, fmt.Errorf("%w: a line of more than %d bytes", ErrTooLong, maxGreeting)
+		}
+		return nil, false, nil
+	}
+	i += r.seen
+	r.off, r.seen = r.off+i+1, 0
+	return bytes.TrimRight(rest[:i], "\r"), true, nil
+}
+
+// partial is the line begun in in and not ended yet.
+func (r *lineReader) partial(in []byte) []byte {
+	if r.off > len(in) {
+		return nil
+	}
+	return in[r.off:]
 }
 
 // identifyAfter is how many bytes of a first reply without a line end a dialog
@@ -224,10 +273,45 @@ const identifyAfter = 16
 // a line end: a greeting or a capability list is never this long.
 const maxGreeting = 16 << 10
 
-var (
-	errTooLong  = errors.New("reply line too long")
-	errNotReply = errors.New("not a reply of this protocol")
-)
+var errNotReply = errors.New("not a reply of this protocol")
+
+// numberedReply reads one numbered reply (RFC 5321 §4.2, RFC 959 §4.2:
+// "250-" continues, "250 " ends) as its lines come: its code and its first
+// line's text; each line's text also goes to read's each, when given (EHLO's
+// extensions).
+type numberedReply struct {
+	lines lineReader
+	code  string // "" until a line has come
+	first string
+}
+
+// read takes what in adds to the reply; ok once it has ended. A line that is
+// not one of a numbered reply (or not of the same code) is errNotReply.
+func (n *numberedReply) read(in []byte, each func(text string)) (ok bool, err error) {
+	for {
+		// Before the first line ends, bytes that cannot start a reply need not
+		// wait for its end.
+		if p := n.lines.partial(in); n.code == "" && len(p) >= identifyAfter && (!isDigits(string(p[:3])) || p[3] != ' ' && p[3] != '-') {
+			return false, errNotReply
+		}
+		l, ok, err := n.lines.next(in)
+		if err != nil || !ok {
+			return false, err
+		}
+		if len(l) < 3 || !isDigits(string(l[:3])) || n.code != "" && string(l[:3]) != n.code || len(l) > 3 && l[3] != ' ' && l[3] != '-' {
+			return false, errNotReply
+		}
+		text := bytes.TrimSpace(l[min(4, len(l)):])
+		if n.code == "" {
+			n.code, n.first = string(l[:3]), peerText(text)
+		} else if each != nil {
+			each(peerText(text))
+		}
+		if len(l) == 3 || l[3] == ' ' {
+			return true, nil
+		}
+	}
+}
 
 // greetingDialog reads a numbered greeting (RFC 959 and RFC 3977 reply codes,
 // multi-line as RFC 5321 §4.2 writes them), checks its code and says QUIT.
@@ -236,6 +320,7 @@ type greetingDialog struct {
 	want   string   // what the greeting should be, for wrong-service errors
 	codes  []string // accepted codes
 	refuse string   // the code of "service not available"
+	reply  numberedReply
 }
 
 func (g *greetingDialog) Detail() *ServiceDetail { return &g.d }
@@ -244,14 +329,15 @@ func (g *greetingDialog) Next(in []byte) (Step, error) {
 	if in == nil {
 		return Step{}, nil
 	}
-	code, text, ok, err := smtpReply(in)
+	ok, err := g.reply.read(in, nil)
 	if err != nil {
-		return Step{}, wrongService(g.want, in)
+		return Step{}, greetingError(g.want, in, err)
 	}
 	if !ok {
 		return Step{}, nil
 	}
-	g.d.Banner = code + " " + text[0]
+	code := g.reply.code
+	g.d.Banner = code + " " + g.reply.first
 	switch {
 	case code == g.refuse:
 		g.d.Note = "the server refuses service"
@@ -266,12 +352,14 @@ func (g *greetingDialog) Next(in []byte) (Step, error) {
 // Kerberos (RFC 4120 §7.2.2, the high bit reserved). The requests and the
 // matching are the UDP probe's own.
 type framedDialog struct {
-	d      ServiceDetail
-	q      Query
-	prefix int
-	set    func(*ServiceDetail, Detail)
-	want   string
-	sent   bool
+	d       ServiceDetail
+	q       Query
+	prefix  int
+	set     func(*ServiceDetail, Detail)
+	want    string
+	sent    bool
+	off     int  // the reply's messages before it have been matched
+	matched bool // one of them was an answer
 	// plausible says whether the first bytes of a message (at least two) can
 	// start an answer, so that another service is told at once rather than
 	// after the timeout.
@@ -294,31 +382,39 @@ func (f *framedDialog) Next(in []byte) (Step, error) {
 		}
 		return Step{Send: out}, nil
 	}
-	matched := false
-	for len(in) >= f.prefix {
+	if f.off > len(in) {
+		f.off = 0 // a new reply
+	}
+	for rest := in[f.off:]; len(rest) >= f.prefix; rest = in[f.off:] {
 		var n int
 		if f.prefix == 2 {
-			n = int(binary.BigEndian.Uint16(in))
+			n = int(binary.BigEndian.Uint16(rest))
 		} else {
-			n = int(binary.BigEndian.Uint32(in) & 0x7fffffff)
+			n = int(binary.BigEndian.Uint32(rest) & 0x7fffffff)
 		}
-		if n > 1<<20 || len(in) >= f.prefix+2 && !f.plausible(in[f.prefix:]) {
+		if len(rest) < f.prefix+2 {
+			break // too little to tell another service's bytes from a length
+		}
+		if !f.plausible(rest[f.prefix:]) {
 			return Step{}, wrongService(f.want, in)
 		}
-		if len(in) < f.prefix+n {
+		if f.off+f.prefix+n > MaxReply {
+			return Step{}, fmt.Errorf("%w: a %d-byte message", ErrTooLong, n)
+		}
+		if len(rest) < f.prefix+n {
 			break
 		}
-		det, err := f.q.Match(in[f.prefix : f.prefix+n])
+		det, err := f.q.Match(rest[f.prefix : f.prefix+n])
 		switch {
-		case errors.Is(err, ErrNotMine) && !matched && f.d.Note == "":
+		case errors.Is(err, ErrNotMine) && !f.matched && f.d.Note == "":
 			return Step{}, wrongService(f.want, in)
 		case err != nil:
 			f.d.Note = err.Error()
 		default:
-			matched = true
+			f.matched = true
 			f.set(&f.d, det)
 		}
-		in = in[f.prefix+n:]
+		f.off += f.prefix + n
 		if c, ok := f.q.(Completer); !ok || c.Complete() {
 			return Step{Done: true}, nil
 		}

@@ -224,25 +224,35 @@ func FuzzServiceDialogs(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		for _, s := range Services() {
 			// The input as the first reply, then as the second after a real
-			// greeting, so that later states are reached too.
+			// greeting, so that later states are reached too; whole, and a
+			// few bytes at a time as reads deliver it (each call handing the
+			// dialog what came before again: the incremental parsers'
+			// bookkeeping).
 			for _, first := range [][]byte{nil, []byte("220 x\r\n"), []byte("* OK x\r\n"), []byte("+OK x\r\n")} {
-				d, err := s.New(bytes.NewReader(make([]byte, 256)), "h")
-				if err != nil {
-					t.Fatal(err)
-				}
-				if _, err := d.Next(nil); err != nil {
-					continue
-				}
-				if first != nil {
-					if _, err := d.Next(first); err != nil {
+				for _, step := range []int{len(b), max(1, len(b)/7)} {
+					d, err := s.New(bytes.NewReader(make([]byte, 256)), "h")
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, err := d.Next(nil); err != nil {
 						continue
 					}
-				}
-				_, _ = d.Next(b)
-				det := d.Detail()
-				_ = det.Summary()
-				if _, err := json.Marshal(det); err != nil {
-					t.Fatal(err)
+					if first != nil {
+						if _, err := d.Next(first); err != nil {
+							continue
+						}
+					}
+					for k := step; ; k += step {
+						st, err := d.Next(b[:min(k, len(b))])
+						if err != nil || st.Done || st.StartTLS || len(st.Send) > 0 || k >= len(b) {
+							break
+						}
+					}
+					det := d.Detail()
+					_ = det.Summary()
+					if _, err := json.Marshal(det); err != nil {
+						t.Fatal(err)
+					}
 				}
 			}
 		}

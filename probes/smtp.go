@@ -25,6 +25,9 @@ type smtpDialog struct {
 	d     ServiceDetail
 	tls   bool // the connection already is TLS
 	state int
+	reply numberedReply // the reply being read
+	// starttls: EHLO listed STARTTLS (perhaps past the extensions kept).
+	starttls bool
 }
 
 func (s *smtpDialog) Detail() *ServiceDetail { return &s.d }
@@ -36,43 +39,39 @@ const (
 	smtpAfterTLS
 )
 
-// smtpReply reads one complete reply (RFC 5321 §4.2: "250-" continues, "250 "
-// ends): its code and the text of each line. ok is false while incomplete.
-func smtpReply(in []byte) (code string, text []string, ok bool, err error) {
-	full, rest := lines(in)
-	if len(rest) > maxGreeting {
-		return "", nil, false, errTooLong
-	}
-	if len(full) == 0 && len(rest) >= identifyAfter && (!isDigits(string(rest[:3])) || rest[3] != ' ' && rest[3] != '-') {
-		return "", nil, false, errNotReply // no need to wait for the line's end
-	}
-	for _, l := range full {
-		if len(l) < 3 || !isDigits(l[:3]) || code != "" && l[:3] != code || len(l) > 3 && l[3] != ' ' && l[3] != '-' {
-			return "", nil, false, errNotReply
-		}
-		code = l[:3]
-		text = append(text, peerText([]byte(strings.TrimSpace(l[min(4, len(l)):]))))
-		if len(l) == 3 || l[3] == ' ' {
-			return code, text, true, nil
-		}
-	}
-	return "", nil, false, nil
-}
-
 func (s *smtpDialog) Next(in []byte) (Step, error) {
+	if s.state == smtpAfterTLS {
+		return Step{Done: true}, nil
+	}
+	if in == nil {
+		return Step{}, nil
+	}
+	var each func(string)
+	if s.state == smtpEHLO {
+		each = func(t string) { // after the server's name, one extension a line
+			if s.reply.code != "250" {
+				return
+			}
+			kw, _, _ := strings.Cut(t, " ")
+			kw = strings.ToUpper(kw)
+			if len(s.d.Capabilities) < maxListed {
+				s.d.Capabilities = append(s.d.Capabilities, kw)
+			}
+			s.starttls = s.starttls || kw == "STARTTLS"
+		}
+	}
+	ok, err := s.reply.read(in, each)
+	switch {
+	case err != nil && s.state == smtpGreeting:
+		return Step{}, greetingError("an SMTP 220 greeting", in, err)
+	case err != nil || !ok:
+		return Step{}, err
+	}
+	code, first := s.reply.code, s.reply.first
+	s.reply = numberedReply{} // every step below sends
 	switch s.state {
 	case smtpGreeting:
-		if in == nil {
-			return Step{}, nil
-		}
-		code, text, ok, err := smtpReply(in)
-		if err != nil {
-			return Step{}, wrongService("an SMTP 220 greeting", in)
-		}
-		if !ok {
-			return Step{}, nil
-		}
-		s.d.Banner = code + " " + text[0]
+		s.d.Banner = code + " " + first
 		if code != "220" {
 			if code == "554" || code == "421" { // RFC 5321 §3.1: no service here
 				s.d.Note = "the server refuses service"
@@ -83,39 +82,23 @@ func (s *smtpDialog) Next(in []byte) (Step, error) {
 		s.state = smtpEHLO
 		return Step{Send: []byte("EHLO " + smtpHelo + "\r\n")}, nil
 	case smtpEHLO:
-		code, text, ok, err := smtpReply(in)
-		if err != nil || !ok {
-			return Step{}, err
-		}
 		if code != "250" {
-			s.d.Note = "EHLO refused: " + code + " " + text[0]
+			s.d.Note = "EHLO refused: " + code + " " + first
 			return Step{Send: []byte("QUIT\r\n"), Done: true}, nil
 		}
-		starttls := false
-		for _, t := range text[1:] { // the first line is the server's name
-			kw, _, _ := strings.Cut(t, " ")
-			kw = strings.ToUpper(kw)
-			s.d.Capabilities = append(s.d.Capabilities, kw)
-			starttls = starttls || kw == "STARTTLS"
-		}
-		if !starttls || s.tls {
+		if !s.starttls || s.tls {
 			return Step{Send: []byte("QUIT\r\n"), Done: true}, nil
 		}
 		s.state = smtpStartTLS
 		return Step{Send: []byte("STARTTLS\r\n")}, nil
-	case smtpStartTLS:
-		code, text, ok, err := smtpReply(in)
-		if err != nil || !ok {
-			return Step{}, err
-		}
+	default: // smtpStartTLS
 		if code != "220" {
-			s.d.Note = "STARTTLS refused: " + code + " " + text[0]
+			s.d.Note = "STARTTLS refused: " + code + " " + first
 			return Step{Send: []byte("QUIT\r\n"), Done: true}, nil
 		}
 		s.state, s.d.StartTLS = smtpAfterTLS, true
 		return Step{StartTLS: true}, nil
 	}
-	return Step{Done: true}, nil
 }
 
 func isDigits(s string) bool {

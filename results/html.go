@@ -390,6 +390,7 @@ var remedies = map[Reason]string{
 	ReasonCertExpired:    "The certificate has expired: renew it and bind the new one to the service.",
 	ReasonCertExpiring:   "The certificate expires soon: renew it before it does.",
 	ReasonTLSUnverified:  "The certificate does not verify for this name: install the full chain and a certificate whose names include the one clients use.",
+	ReasonReplyTooLong:   "The service's reply did not end within what a first exchange ever takes: check what answers on the port (portreach local on the server); a service that floods its greeting or declares a huge message is broken or hostile.",
 	ReasonConfirmTimeout: "The service answered too slowly to be confirmed (it began a reply and stalled, or trickled it): run again with a longer --timeout; if it stays slow, check the server's load and anything on the path that delays or inspects the traffic (a greeting delay such as Postfix's postscreen needs a --timeout longer than its wait).",
 }
 

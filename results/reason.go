@@ -54,6 +54,7 @@ const (
 	ReasonCertExpiring   Reason = "cert-expiring"
 	ReasonTLSUnverified  Reason = "tls-unverified"
 	ReasonConfirmTimeout Reason = "confirm-timeout"
+	ReasonReplyTooLong   Reason = "reply-too-long"
 
 	// error
 	ReasonProbeError    Reason = "probe-error"
@@ -111,6 +112,7 @@ var vocabulary = []struct {
 	{ReasonCertExpiring, "the server's certificate expires within --cert-days days"},
 	{ReasonTLSUnverified, "with --tls-verify: the certificate chain does not verify, or is not valid for the target's name"},
 	{ReasonConfirmTimeout, "the service's exchange did not end in time: its reply began, then stopped for --timeout, or the whole conversation outlasted 3 × --timeout (a slow or trickling server; a longer --timeout may let it finish)"},
+	{ReasonReplyTooLong, "the service's reply, or a line or message in it, passed the bound confirmation reads (64 KiB a reply, 16 KiB a line) without ending"},
 	{ReasonProbeError, "the probe could not build its request"},
 	{ReasonLocalError, "this machine failed to send (a socket error that says nothing about the port)"},
 	{ReasonResolveFailed, "the host name did not resolve"},

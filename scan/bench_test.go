@@ -2,9 +2,12 @@ package scan
 
 import (
 	"context"
+	"net"
 	"slices"
 	"testing"
+	"time"
 
+	"github.com/portreach/portreach/probes"
 	"github.com/portreach/portreach/results"
 )
 
@@ -38,4 +41,26 @@ func BenchmarkTCPClosedPorts(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*len(ports)), "µs/port")
+}
+
+// BenchmarkConfirmEndlessReply measures one confirmation against a server whose
+// SMTP greeting never ends ("220-" lines as fast as loopback takes them): what
+// a hostile or broken service costs the scanner per connection (memory, CPU)
+// before the reply's bound stops it. Each op is one confirmation, its connect
+// included, on a run as Scan makes it.
+func BenchmarkConfirmEndlessReply(b *testing.B) {
+	port := fakeService(b, listen(b), func(c net.Conn) { endless(c, "", "220-endless\r\n") })
+	r := &run{Scanner: &Scanner{Confirm: Confirm{Checked: true}}, timeout: 5 * time.Second, slots: make(chan struct{}, 1)}
+	r.bufs.New = func() any { b := make([]byte, 64*1024); return &b }
+	h := &host{name: "127.0.0.1", addr: loopback}
+	check := &results.Check{Service: "SMTP", Expect: results.ExpectOpen}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		res := results.Result{Proto: results.TCP, Port: port, State: results.Open, Check: check}
+		r.confirm(context.Background(), h, &res, probes.SMTP)
+		if res.Probe != "smtp" {
+			b.Fatalf("%+v", res)
+		}
+	}
 }

@@ -209,8 +209,14 @@ func (r *run) converse(ctx context.Context, h *host, port uint16, svc *probes.Se
 	} else if step, err = dlg.Next(nil); err != nil {
 		return dialogError(svc, err, t.heard)
 	}
-	buf := make([]byte, 0, 4096)
-	chunk := make([]byte, 4096)
+	// The reply being read, up to probes.MaxReply bytes, in a buffer the
+	// scan's UDP exchanges share.
+	pb := r.bufs.Get().(*[]byte)
+	defer r.bufs.Put(pb)
+	if cap(*pb) < probes.MaxReply {
+		*pb = make([]byte, probes.MaxReply)
+	}
+	buf := (*pb)[:0:probes.MaxReply]
 	for {
 		if len(step.Send) > 0 {
 			t.wait(conn.SetWriteDeadline)
@@ -234,13 +240,13 @@ func (r *run) converse(ctx context.Context, h *host, port uint16, svc *probes.Se
 		if step.Done {
 			return "", ""
 		}
-		t.wait(conn.SetReadDeadline)
-		n, rerr := conn.Read(chunk)
-		buf = append(buf, chunk[:n]...)
-		t.got += n
-		if len(buf) > maxReply {
-			return "", fmt.Sprintf("%s: the reply passed %d bytes without ending", svc.Name, maxReply)
+		if len(buf) == cap(buf) {
+			return results.ReasonReplyTooLong, fmt.Sprintf("%s: the reply reached %d bytes without ending", svc.Name, probes.MaxReply)
 		}
+		t.wait(conn.SetReadDeadline)
+		n, rerr := conn.Read(buf[len(buf):min(cap(buf), len(buf)+readSize)])
+		buf = buf[:len(buf)+n]
+		t.got += n
 		if n > 0 {
 			if step, err = dlg.Next(buf); err != nil {
 				return dialogError(svc, err, t.heard)
@@ -259,9 +265,9 @@ func (r *run) converse(ctx context.Context, h *host, port uint16, svc *probes.Se
 	}
 }
 
-// maxReply bounds what one step of a dialog may read: every first exchange
-// confirmation speaks is far smaller (a rootDSE is kilobytes).
-const maxReply = 1 << 20
+// readSize is the most one read takes: a reply is handed to its dialog a few
+// kilobytes at a time, as it comes.
+const readSize = 4096
 
 // handshake runs a TLS client handshake for confirmation: any certificate is
 // accepted (DescribeTLS verifies it, to report rather than refuse), TLS 1.0 and
@@ -344,11 +350,15 @@ func (c *countConn) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// dialogError maps a Dialog's error to a verdict: another service answered, or
-// the conversation broke off after the service was recognised.
+// dialogError maps a Dialog's error to a verdict: another service answered, the
+// reply passed its bound, or the conversation broke off after the service was
+// recognised.
 func dialogError(svc *probes.Service, err error, heard bool) (results.Reason, string) {
-	if errors.Is(err, probes.ErrWrongService) {
+	switch {
+	case errors.Is(err, probes.ErrWrongService):
 		return results.ReasonWrongService, err.Error()
+	case errors.Is(err, probes.ErrTooLong):
+		return results.ReasonReplyTooLong, fmt.Sprintf("%s: %v", svc.Name, err)
 	}
 	if !heard {
 		return results.ReasonWrongService, fmt.Sprintf("%s: %v", svc.Name, err)

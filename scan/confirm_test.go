@@ -262,3 +262,48 @@ func TestConfirmRunEnd(t *testing.T) {
 		t.Errorf("--max-time: %v %+v %q", r.State, o, r.Detail)
 	}
 }
+
+// endless writes head, then line again and again until the peer goes away.
+func endless(c net.Conn, head, line string) {
+	if _, err := c.Write([]byte(head)); err != nil {
+		return
+	}
+	b := []byte(strings.Repeat(line, 4096/len(line)+1))
+	for {
+		if _, err := c.Write(b); err != nil {
+			return
+		}
+	}
+}
+
+// A reply that never ends, however fast it comes, fails its check with
+// reply-too-long once it passes the bound (probes.MaxReply, a line's 16 KiB,
+// a frame that declares more): never a pass, and never blamed on the timeout
+// (issue 18 item 4).
+func TestConfirmReplyTooLong(t *testing.T) {
+	greeting := fakeService(t, listen(t), func(c net.Conn) { endless(c, "", "220-endless\r\n") })
+	line := fakeService(t, listen(t), func(c net.Conn) { endless(c, "220-", "x") })
+	ehlo := fakeService(t, listen(t), func(c net.Conn) {
+		c.Write([]byte("220 fake ESMTP\r\n"))
+		bufio.NewReader(c).ReadString('\n')
+		endless(c, "250-fake\r\n", "250-X-ENDLESS\r\n")
+	})
+	http := fakeService(t, listen(t), func(c net.Conn) { readRequest(c); endless(c, "HTTP/1.1 200 OK\r\n", "X-Endless: y\r\n") })
+	// An LDAP message whose length says 1 MiB, then zeros.
+	ldap := fakeService(t, listen(t), func(c net.Conn) { c.Read(make([]byte, 512)); endless(c, "\x30\x83\x10\x00\x00", "\x00") })
+	s := &Scanner{Timeout: 5 * time.Second, Confirm: Confirm{Checked: true}}
+	got := collect(t, s, context.Background(), loopback, confirmPort(greeting, "smtp"), confirmPort(line, "smtp"),
+		confirmPort(ehlo, "smtp"), confirmPort(http, "http"), confirmPort(ldap, "ldap"))
+	for port, detail := range map[uint16]string{
+		greeting: "smtp: the reply reached 65536 bytes without ending",
+		line:     "smtp: reply too long: a line of more than 16384 bytes",
+		ehlo:     "smtp: the reply reached 65536 bytes without ending",
+		http:     "http: reply too long: an HTTP header of more than 65536 bytes",
+		ldap:     "ldap: reply too long: a 1048576-byte message",
+	} {
+		r := got[key(results.TCP, port)]
+		if o := results.Judge(&r); r.State != results.Open || o.Status != results.StatusFailed || o.Why != results.ReasonReplyTooLong || !strings.Contains(r.Detail, detail) {
+			t.Errorf("port %d: %v %+v %q, want reply-too-long and %q", port, r.State, o, r.Detail, detail)
+		}
+	}
+}

@@ -75,6 +75,13 @@ type TLSDetail struct {
 	NotAfter         time.Time `json:"not_after,omitzero"`
 	EarliestNotAfter time.Time `json:"earliest_not_after,omitzero"`
 	DaysLeft         int       `json:"days_left"`
+	// NotBefore is the leaf's start of validity; LatestNotBefore the latest of
+	// every certificate the server sent, and NotYetValid says that the scan
+	// came before it (a certificate installed early, or issued by a CA whose
+	// clock runs ahead): clients refuse it as they refuse an expired one.
+	NotBefore       time.Time `json:"not_before,omitzero"`
+	LatestNotBefore time.Time `json:"latest_not_before,omitzero"`
+	NotYetValid     bool      `json:"not_yet_valid,omitempty"`
 	// FingerprintSHA256 is the SHA-256 of the leaf certificate's DER, in hex.
 	FingerprintSHA256 string `json:"fingerprint_sha256,omitempty"`
 	// Verified is set when the chain verifies against the system's roots (and
@@ -94,6 +101,9 @@ func (t *TLSDetail) summary() string {
 	s := fmt.Sprintf("%s, %s", t.Version, t.Subject)
 	if t.DaysLeft < 0 {
 		return s + ", EXPIRED " + t.EarliestNotAfter.Format("2006-01-02")
+	}
+	if t.NotYetValid {
+		return s + ", NOT VALID BEFORE " + t.LatestNotBefore.Format("2006-01-02 15:04 MST")
 	}
 	return s + fmt.Sprintf(", expires %s (%d days)", t.EarliestNotAfter.Format("2006-01-02"), t.DaysLeft)
 }
@@ -128,6 +138,14 @@ func DescribeTLS(cs tls.ConnectionState, name string, roots *x509.CertPool, now 
 		}
 	}
 	t.DaysLeft = DaysLeft(t.EarliestNotAfter, now)
+	t.NotBefore = leaf.NotBefore.UTC()
+	t.LatestNotBefore = t.NotBefore
+	for _, c := range cs.PeerCertificates[1:] {
+		if c.NotBefore.After(t.LatestNotBefore) {
+			t.LatestNotBefore = c.NotBefore.UTC()
+		}
+	}
+	t.NotYetValid = now.Before(t.LatestNotBefore)
 	sum := sha256.Sum256(leaf.Raw)
 	t.FingerprintSHA256 = hex.EncodeToString(sum[:])
 

@@ -81,6 +81,16 @@ func TestDescribeTLS(t *testing.T) {
 	if d := DescribeTLS(cs, "mail.lab.example", roots, now.Add(11*24*time.Hour)); d.Verified || d.DaysLeft != -1 {
 		t.Errorf("expired intermediate: verified %v, %d days", d.Verified, d.DaysLeft)
 	}
+	// Before the chain's validity starts (tlsChain: 400 days before the
+	// leaf's end): not valid yet.
+	start := now.Add((90 - 400) * 24 * time.Hour)
+	if d.NotYetValid || !d.NotBefore.Equal(start) || !d.LatestNotBefore.Equal(start) {
+		t.Errorf("valid now: not valid yet %v, not before %v, latest %v", d.NotYetValid, d.NotBefore, d.LatestNotBefore)
+	}
+	if d := DescribeTLS(cs, "mail.lab.example", roots, start.Add(-time.Minute)); !d.NotYetValid || d.Verified ||
+		d.summary() != "TLS 1.3, CN=mail.lab.example, NOT VALID BEFORE "+start.Format("2006-01-02 15:04 MST") {
+		t.Errorf("not valid yet: %v, verified %v, %q", d.NotYetValid, d.Verified, d.summary())
+	}
 	if d := DescribeTLS(tls.ConnectionState{Version: tls.VersionTLS12}, "x", roots, now); d.VerifyError == "" || d.FingerprintSHA256 != "" {
 		t.Errorf("no certificate: %+v", d)
 	}

@@ -122,8 +122,8 @@ func (r *run) confirm(ctx context.Context, h *host, res *results.Result, svc *pr
 	}
 }
 
-// judgeCert fails a certificate that expired, expires soon, or (with Verify)
-// does not verify, in that order of precedence.
+// judgeCert fails a certificate that expired, is not valid yet, expires soon,
+// or (with Verify) does not verify, in that order of precedence.
 func (r *run) judgeCert(t *probes.TLSDetail) results.Reason {
 	if t == nil || t.Error != "" || t.FingerprintSHA256 == "" {
 		return ""
@@ -135,6 +135,8 @@ func (r *run) judgeCert(t *probes.TLSDetail) results.Reason {
 	switch {
 	case t.DaysLeft < 0:
 		return results.ReasonCertExpired
+	case t.NotYetValid:
+		return results.ReasonCertNotYetValid
 	case r.Confirm.Verify && (!t.Verified || !t.NameMatches):
 		return results.ReasonTLSUnverified
 	case t.DaysLeft < days:

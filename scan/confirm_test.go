@@ -68,14 +68,25 @@ func TestConfirmVerdicts(t *testing.T) {
 	}
 }
 
-// selfSigned makes a certificate for 127.0.0.1 that expires at notAfter.
+// selfSigned makes a certificate for 127.0.0.1 that expires at notAfter, valid
+// from an hour ago (or two days before notAfter, for one that has expired).
 func selfSigned(t *testing.T, notAfter time.Time) tls.Certificate {
+	notBefore := time.Now().Add(-time.Hour)
+	if notAfter.Before(notBefore) {
+		notBefore = notAfter.Add(-48 * time.Hour)
+	}
+	return selfSignedFrom(t, notBefore, notAfter)
+}
+
+// selfSignedFrom makes a certificate for 127.0.0.1 valid from notBefore to
+// notAfter.
+func selfSignedFrom(t *testing.T, notBefore, notAfter time.Time) tls.Certificate {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "fake"},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: notAfter.Add(-48 * time.Hour), NotAfter: notAfter}
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: notBefore, NotAfter: notAfter}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		t.Fatal(err)
@@ -88,6 +99,9 @@ func TestConfirmCertificates(t *testing.T) {
 	l := tls.NewListener(listen(t), &tls.Config{Certificates: []tls.Certificate{selfSigned(t, notAfter)}})
 	port := fakeService(t, l, func(c net.Conn) { c.(*tls.Conn).Handshake() })
 	plain := fakeService(t, listen(t), smtpLike)
+	// Valid from 30 days ahead, as in issue 18 item 7.
+	early := tls.NewListener(listen(t), &tls.Config{Certificates: []tls.Certificate{selfSignedFrom(t, time.Now().Add(30*24*time.Hour), time.Now().Add(400*24*time.Hour))}})
+	future := fakeService(t, early, func(c net.Conn) { c.(*tls.Conn).Handshake() })
 	for _, c := range []struct {
 		name string
 		port uint16
@@ -99,6 +113,8 @@ func TestConfirmCertificates(t *testing.T) {
 		{"a day after expiry", port, Confirm{Checked: true, Now: func() time.Time { return notAfter.Add(24 * time.Hour) }}, results.ReasonCertExpired},
 		{"self-signed, --tls-verify", port, Confirm{Checked: true, Verify: true}, results.ReasonTLSUnverified},
 		{"not TLS", plain, Confirm{Checked: true}, results.ReasonWrongService},
+		{"not valid for 30 days", future, Confirm{Checked: true}, results.ReasonCertNotYetValid},
+		{"not valid yet, --cert-days 0", future, Confirm{Checked: true, CertDays: new(0)}, results.ReasonCertNotYetValid},
 	} {
 		got := collect(t, &Scanner{Confirm: c.conf}, context.Background(), loopback, confirmPort(c.port, "tls"))
 		r := got[key(results.TCP, c.port)]
@@ -106,8 +122,11 @@ func TestConfirmCertificates(t *testing.T) {
 		if r.State != results.Open || (c.why == "") != (o.Status == results.StatusMet) || c.why != "" && o.Why != c.why {
 			t.Errorf("%s: %v %q outcome %+v, want %q", c.name, r.State, r.Detail, o, c.why)
 		}
-		if d, ok := r.Details.(*probes.ServiceDetail); c.port == port && (!ok || d.TLS == nil || !d.TLS.NameMatches) {
+		if d, ok := r.Details.(*probes.ServiceDetail); c.port != plain && (!ok || d.TLS == nil || !d.TLS.NameMatches || d.TLS.NotYetValid != (c.port == future)) {
 			t.Errorf("%s: details %+v", c.name, r.Details)
+		}
+		if c.port == future && !strings.Contains(r.Detail, ", NOT VALID BEFORE ") {
+			t.Errorf("%s: detail %q", c.name, r.Detail)
 		}
 	}
 }

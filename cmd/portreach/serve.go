@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/portreach/portreach/exporter"
@@ -91,32 +94,90 @@ func serveFlags(c *serveCmd) *cmdFlags {
 	return f
 }
 
+// serveGrace is how long a stopping serve lets running probes answer: they are
+// bounded by their scrape timeouts, and the process exits after it anyway.
+const serveGrace = 10 * time.Second
+
 // runServe implements "portreach serve".
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	c := &serveCmd{}
-	f := serveFlags(c)
-	pos, code, quit := f.parseArgs(args, stdout, stderr)
-	if quit {
+	if ran, code := runAsService(args); ran {
+		return code // started by the Windows service control manager
+	}
+	s, code := startServe(args, stdout, stderr)
+	if s == nil {
 		return code
 	}
-	if len(pos) > 0 {
-		fmt.Fprintf(stderr, "portreach serve: unexpected argument %q: targets come with each scrape (/probe?target=HOST)\n", pos[0])
-		return exitUsage
-	}
-	allowList, err := exporter.ParseAllowList(c.allow.vals...)
+	// A signal: stop accepting, let running probes answer, then exit.
+	stop := context.AfterFunc(ctx, func() { s.shutdown(serveGrace) })
+	defer stop()
+	return s.serve()
+}
+
+// badFlag is an error in a flag's spelling or value, which the help explains;
+// serveArgs's other errors are about what the flags say.
+type badFlag struct{ err error }
+
+func (e *badFlag) Error() string { return e.err.Error() }
+func (e *badFlag) Unwrap() error { return e.err }
+
+// serveArgs parses serve's flags and checks what the flag set cannot: no
+// positional arguments, a valid allow-list. serve runs with them; service
+// install stores them. --help is flag.ErrHelp; an error in the flags
+// themselves a *badFlag.
+func serveArgs(args []string) (*serveCmd, exporter.AllowList, error) {
+	c := &serveCmd{}
+	pos, err := serveFlags(c).Parse(args)
 	if err != nil {
-		fmt.Fprintf(stderr, "portreach serve: --%v\n", err)
-		return exitUsage
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, exporter.AllowList{}, err
+		}
+		return nil, exporter.AllowList{}, &badFlag{err}
+	}
+	if len(pos) > 0 {
+		return nil, exporter.AllowList{}, fmt.Errorf("unexpected argument %q: targets come with each scrape (/probe?target=HOST)", pos[0])
+	}
+	allow, err := exporter.ParseAllowList(c.allow.vals...)
+	if err != nil {
+		return nil, exporter.AllowList{}, fmt.Errorf("--%w", err)
+	}
+	return c, allow, nil
+}
+
+// serveInstance is a started serve: its listener is open.
+type serveInstance struct {
+	srv     *http.Server
+	l       net.Listener
+	stderr  io.Writer
+	once    sync.Once
+	stopped chan struct{} // closed when shutdown has finished
+}
+
+// startServe parses serve's arguments, builds the exporter and opens the
+// listener. On an error or --help it has said so (on stderr, or stdout for the
+// help) and returns nil and the exit status.
+func startServe(args []string, stdout, stderr io.Writer) (*serveInstance, int) {
+	c, allowList, err := serveArgs(args)
+	var fe *badFlag
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		serveFlags(&serveCmd{}).printHelp(stdout)
+		return nil, exitOK
+	case errors.As(err, &fe):
+		fmt.Fprintf(stderr, "portreach serve: %v (see portreach serve --help)\n", err)
+		return nil, exitUsage
+	case err != nil:
+		fmt.Fprintf(stderr, "portreach serve: %v\n", err)
+		return nil, exitUsage
 	}
 	cat, err := profiles.Load()
 	if err != nil {
 		fmt.Fprintf(stderr, "portreach serve: %v\n", err)
-		return exitUsage
+		return nil, exitUsage
 	}
 	for _, f := range c.profileFiles.vals {
 		if err := cat.AddFile(f); err != nil {
 			fmt.Fprintf(stderr, "portreach serve: %v\n", err)
-			return exitUsage
+			return nil, exitUsage
 		}
 	}
 	level := slog.LevelInfo
@@ -137,13 +198,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "portreach serve: %v\n", err)
-		return exitUsage
+		return nil, exitUsage
 	}
 
 	l, err := net.Listen("tcp", c.listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "portreach serve: %v\n", err)
-		return exitUsage
+		return nil, exitUsage
 	}
 	srv := &http.Server{
 		Handler:           exp.Handler(),
@@ -155,22 +216,37 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintln(stderr, "portreach serve: no --allow given: every probe will be refused until you name the networks to watch")
 	}
 	fmt.Fprintf(stderr, "portreach serve: listening on http://%s/ (targets allowed in: %s)\n", l.Addr(), allowList)
+	return &serveInstance{srv: srv, l: l, stderr: stderr, stopped: make(chan struct{})}, exitOK
+}
 
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(l) }()
-	select {
-	case err := <-done:
-		fmt.Fprintf(stderr, "portreach serve: %v\n", err)
+// serve answers requests until shutdown has finished (exit status 0) or the
+// listener fails (1).
+func (s *serveInstance) serve() int {
+	err := s.srv.Serve(s.l)
+	if !errors.Is(err, http.ErrServerClosed) {
+		fmt.Fprintf(s.stderr, "portreach serve: %v\n", err)
 		return exitFailed
-	case <-ctx.Done():
 	}
-	// A signal: stop accepting, let running probes answer (they are bounded by
-	// their scrape timeouts), then exit.
-	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil {
-		srv.Close()
-	}
-	fmt.Fprintln(stderr, "portreach serve: stopped")
+	// Serve returns at once when shutdown begins; the running probes answer
+	// before it has finished.
+	<-s.stopped
+	fmt.Fprintln(s.stderr, "portreach serve: stopped")
 	return exitOK
+}
+
+// shutdown stops accepting and lets running probes answer for up to grace,
+// then closes every connection; with grace 0, at once. Safe to call more than
+// once and from any goroutine: the first call decides.
+func (s *serveInstance) shutdown(grace time.Duration) {
+	s.once.Do(func() {
+		defer close(s.stopped)
+		if grace > 0 {
+			ctx, cancel := context.WithTimeout(context.Background(), grace)
+			defer cancel()
+			if s.srv.Shutdown(ctx) == nil {
+				return
+			}
+		}
+		s.srv.Close()
+	})
 }

@@ -27,6 +27,7 @@ var commands = []candidate{
 	{"profiles", "list the role profiles, or show one"},
 	{"rpc", "list RPC endpoints (135/tcp) and test their ports"},
 	{"serve", "Prometheus exporter"},
+	{"service", "serve as a Windows service: install, uninstall, start, stop"},
 	{"local", "this machine's listening ports, or checked against a profile"},
 	{"completion", "print a shell completion script"},
 	{"version", "print the version"},
@@ -124,6 +125,14 @@ func complete(before []string, cur string) []candidate {
 	case "completion":
 		if len(args) == 0 {
 			return matching(choices(shells...)(), "", cur)
+		}
+		return nil
+	case "service":
+		if len(args) == 0 {
+			return matching(choices("install", "uninstall", "start", "stop")(), "", cur)
+		}
+		if args[0] == "install" {
+			return complete(append([]string{"serve"}, args[1:]...), cur) // serve's flags
 		}
 		return nil
 	case "profiles", "profile":

@@ -21,7 +21,9 @@ func TestComplete(t *testing.T) {
 		cur    string
 		want   []string // exactly these, in this order
 	}{
-		{nil, "s", []string{"scan", "serve"}},
+		{nil, "s", []string{"scan", "serve", "service"}},
+		{[]string{"service"}, "", []string{"install", "uninstall", "start", "stop"}},
+		{[]string{"service", "install"}, "--max-p", []string{"--max-probes", "--max-ports"}},
 		{[]string{"help"}, "pro", []string{"profiles"}},
 		{[]string{"completion"}, "", shells},
 		{[]string{"completion", "bash"}, "", nil},

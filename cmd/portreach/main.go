@@ -41,6 +41,7 @@ Usage:
   portreach rpc [flags] HOST...       list RPC endpoints (135/tcp) and test their ports
   portreach local [--profile NAME]    on the server: what listens here, checked against a profile
   portreach serve --allow CIDR ...    Prometheus exporter: /probe?target=HOST&profile=SLUG
+  portreach service install|uninstall|start|stop [serve flags]   serve as a Windows service
   portreach completion SHELL          shell completion: bash, zsh, fish or powershell
   portreach version                   print the version
   portreach help [COMMAND]            this text, or a command's flags
@@ -90,6 +91,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runLocal(ctx, rest, stdout, stderr)
 	case "serve":
 		return runServe(ctx, rest, stdout, stderr)
+	case "service":
+		return runServiceCommand(rest, stdout, stderr)
 	case "completion":
 		return runCompletion(rest, stdout, stderr)
 	case "__complete": // hidden: the completion scripts ask this (complete.go)

@@ -20,7 +20,8 @@ const (
 	StatusUntested Status = "untested"
 	// StatusUndetermined: tested, but the answer cannot decide the question:
 	// a silent UDP port checked for reachability cannot tell a firewall that drops
-	// from a service that is not installed yet.
+	// from a service that is not installed yet, nor can an RPC interface or SQL
+	// instance that is not there yet, whose port nothing reveals.
 	StatusUndetermined Status = "undetermined"
 )
 
@@ -79,12 +80,27 @@ func (r *Result) Fail(why Reason) {
 // An outcome a producer set on r (Result.Fail, or one read back from a report)
 // replaces the computed one only when it is stricter (failed over untested over
 // undetermined over met): a check can never pass because something else said so.
+//
+// Except under "reachable", which asks about the path and not the service
+// (the firewall, validated before the application is installed): a port that
+// answered passes whatever its service said (wrong-service, a bind refused),
+// and a row without a port, standing for one nothing revealed (an RPC interface
+// not registered, an endpoint mapper that could not be read, a SQL instance the
+// Browser does not list), is undetermined with the producer's reason, unless
+// its state fails it anyway (the endpoint mapper's port filtered).
 func Judge(r *Result) Outcome {
 	if !Checked(r) {
 		return Outcome{}
 	}
 	o := judgeState(r)
-	if p := r.Outcome; p != nil && p.Status.rank() > o.Status.rank() {
+	p := r.Outcome
+	switch {
+	case p == nil:
+	case r.Check.Expect == ExpectReachable && o.Status != StatusFailed:
+		if r.Port == 0 && (r.Proto == TCP || r.Proto == UDP) {
+			o = Outcome{StatusUndetermined, p.Why}
+		}
+	case p.Status.rank() > o.Status.rank():
 		o = *p
 	}
 	return o

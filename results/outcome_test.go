@@ -65,6 +65,54 @@ func TestJudgeProducerOutcome(t *testing.T) {
 	}
 }
 
+// Under "reachable" (the firewall, validated before the application is
+// installed) a port that answered passes whatever its service said, and a row
+// that stands for a port nothing revealed is undetermined, never failed, unless
+// its state fails it anyway (issue 18 item 5). The outcomes survive a JSON round
+// trip.
+func TestJudgeReachableService(t *testing.T) {
+	reach := &Check{Expect: ExpectReachable}
+	for _, c := range []struct {
+		name string
+		r    Result
+		why  Reason
+		want Outcome
+	}{
+		{"a listener where SQL Server will be", Result{Proto: TCP, Port: 1433, State: Open, Reason: ReasonSynAck}, ReasonWrongService, Outcome{StatusMet, ReasonSynAck}},
+		{"a registered port that refuses the bind", Result{Proto: TCP, Port: 50012, State: Open, Reason: ReasonRPCBindRejected}, ReasonRPCBindRejected, Outcome{StatusMet, ReasonRPCBindRejected}},
+		{"an endpoint mapper that is not one", Result{Proto: TCP, Port: 135, State: Open, Reason: ReasonEPMError}, ReasonEPMError, Outcome{StatusMet, ReasonEPMError}},
+		{"an interface not registered", Result{Proto: TCP, State: Closed, Reason: ReasonNotRegistered}, ReasonNotRegistered, Outcome{StatusUndetermined, ReasonNotRegistered}},
+		{"behind a refused endpoint mapper", Result{Proto: TCP, State: Closed, Reason: ReasonEPMUnreadable}, ReasonEPMUnreadable, Outcome{StatusUndetermined, ReasonEPMUnreadable}},
+		{"an instance the Browser does not list", Result{Proto: TCP, State: NotTested, Reason: ReasonInstanceNotListed}, ReasonInstanceNotListed, Outcome{StatusUndetermined, ReasonInstanceNotListed}},
+		{"behind a filtered endpoint mapper", Result{Proto: TCP, State: Filtered, Reason: ReasonEPMUnreadable}, ReasonEPMUnreadable, Outcome{StatusFailed, ReasonEPMUnreadable}},
+		{"a filtered port whose bind failed", Result{Proto: TCP, Port: 50012, State: Filtered, Reason: ReasonNoResponse}, ReasonRPCBindError, Outcome{StatusFailed, ReasonNoResponse}},
+		{"a conversation the run cut off", Result{Proto: TCP, State: Unknown, Reason: ReasonInterrupted}, ReasonEPMUnreadable, Outcome{StatusFailed, ReasonInterrupted}},
+	} {
+		r := c.r
+		r.Target, r.Check = "h", reach
+		r.Fail(c.why)
+		if o := Judge(&r); o != c.want {
+			t.Errorf("%s: %+v, want %+v", c.name, o, c.want)
+		}
+		b, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Result
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if o := Judge(&back); o != c.want {
+			t.Errorf("%s, read back: %+v, want %+v", c.name, o, c.want)
+		}
+		// Under "open" the producer's failure stands.
+		r.Check = &Check{Expect: ExpectOpen}
+		if o := Judge(&r); o.Status != StatusFailed {
+			t.Errorf("%s, must be open: %+v", c.name, o)
+		}
+	}
+}
+
 // Hosts count undetermined checks apart; a host with only those has no verdict.
 func TestSummarizeUndetermined(t *testing.T) {
 	reach := &Check{Expect: ExpectReachable}

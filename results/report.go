@@ -63,7 +63,8 @@ type Host struct {
 	// answer the scanner.
 	Untested int `json:"untested"`
 	// Undetermined counts checks that were tested but whose answer cannot decide
-	// them (UDP silence checked for reachability); they do not fail the run either.
+	// them (checked for reachability: UDP silence, a service whose port nothing
+	// reveals yet); they do not fail the run either.
 	Undetermined int           `json:"undetermined"`
 	States       map[State]int `json:"states"` // results per state; states with none are absent
 }

@@ -30,7 +30,8 @@ func Fails(r *Result) bool { return Judge(r).Status == StatusFailed }
 
 // Unverifiable reports whether r is a check the scanner could not verify either
 // way: untested (IP protocols, negotiated ports, unmapped roles, protocols that
-// are silent by nature) or undetermined (UDP silence checked for reachability).
+// are silent by nature) or undetermined (checked for reachability: UDP silence,
+// a service whose port nothing reveals yet).
 // Such checks never fail a run; tables and summaries count them apart so that
 // nobody mistakes them for a pass.
 func Unverifiable(r *Result) bool {

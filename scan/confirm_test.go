@@ -326,3 +326,15 @@ func TestConfirmReplyTooLong(t *testing.T) {
 		}
 	}
 }
+
+// --expect reachable asks about the firewall, not the service: a plain
+// listener where SQL Server is to be installed passes, its confirmation's
+// finding (wrong-service) kept in the detail (issue 18 item 5).
+func TestConfirmReachable(t *testing.T) {
+	listener := fakeService(t, listen(t), func(c net.Conn) { c.Read(make([]byte, 512)) })
+	p := Port{Proto: results.TCP, Lo: listener, Probe: "tds", Check: &results.Check{Service: "SQL Server", Expect: results.ExpectReachable}}
+	r := collect(t, &Scanner{Timeout: 200 * time.Millisecond, Confirm: Confirm{Checked: true}}, context.Background(), loopback, p)[key(results.TCP, listener)]
+	if o := results.Judge(&r); r.State != results.Open || o.Status != results.StatusMet || r.Probe != "tds" || !strings.HasPrefix(r.Detail, "no tds reply") {
+		t.Errorf("%v %+v %q %q", r.State, o, r.Probe, r.Detail)
+	}
+}

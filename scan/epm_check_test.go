@@ -2,6 +2,7 @@ package scan
 
 import (
 	"io"
+	"maps"
 	"net"
 	"net/netip"
 	"slices"
@@ -167,6 +168,58 @@ func TestEPMCheckUnreadable(t *testing.T) {
 			}
 			if results.Overall(got) != results.VerdictFail {
 				t.Errorf("verdict %s", results.Overall(got))
+			}
+		})
+	}
+}
+
+// --expect reachable validates the firewall before the application is
+// installed: an endpoint mapper that answers (here, Samba's, which registers no
+// MSDTC) passes, and so does one that refuses the connection (the packet got
+// through); the interface rows behind them, whose port nothing reveals, are
+// undetermined, never failed (issue 18 item 5). Behind a filtered endpoint
+// mapper they still fail.
+func TestEPMCheckReachable(t *testing.T) {
+	bindAck, calls := loadEPMCapture(t, "epm-samba-lookup500.hex")
+	samba := newFakeEPM(t, replay(bindAck, calls)).addr().Port()
+	refused := freeTCPPort(t)
+	dtc, _ := msrpc.LookupInterface("msdtc")
+	for name, c := range map[string]struct {
+		port uint16
+		want map[string]results.Status // by row: "epm", "msdtc"
+	}{
+		"msdtc not registered":   {samba, map[string]results.Status{"epm": results.StatusMet, "msdtc": results.StatusUndetermined}},
+		"endpoint mapper closed": {refused, map[string]results.Status{"epm": results.StatusMet, "msdtc": results.StatusUndetermined}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			epmCheck := &results.Check{Profiles: []string{"msdtc"}, Service: "RPC endpoint mapper", Expect: results.ExpectReachable}
+			named := &results.Check{Profiles: []string{"msdtc"}, Service: "MSDTC", Expect: results.ExpectReachable}
+			plan := Plan{
+				Targets: slices.Values([]Target{{Name: "h", Addr: netip.MustParseAddr("127.0.0.1")}}),
+				Ports: []Port{
+					{Proto: results.TCP, Lo: c.port, Check: epmCheck},
+					{Proto: results.TCP, Kind: KindDynamicRPC, EPM: c.port, Interfaces: []InterfaceSet{{dtc}}, Check: named},
+				},
+			}
+			var got []results.Result
+			if err := (&Scanner{Timeout: time.Second}).Scan(t.Context(), plan, func(r results.Result) { got = append(got, r) }); err != nil {
+				t.Fatal(err)
+			}
+			rows := map[string]results.Status{}
+			for _, r := range got {
+				t.Logf("%s %s %s %v %q", results.PortName(r.Proto, r.Port), r.State, r.Reason, results.Judge(&r), r.Detail)
+				switch r.Check {
+				case epmCheck:
+					rows["epm"] = results.Judge(&r).Status
+				case named:
+					rows["msdtc"] = results.Judge(&r).Status
+				}
+			}
+			if !maps.Equal(rows, c.want) {
+				t.Errorf("outcomes %v, want %v", rows, c.want)
+			}
+			if v := results.Overall(got); v == results.VerdictFail {
+				t.Errorf("verdict %s", v)
 			}
 		})
 	}

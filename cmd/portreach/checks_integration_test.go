@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/portreach/portreach/internal/testnet"
+	"github.com/portreach/portreach/msrpc"
 	"github.com/portreach/portreach/results"
 )
 
@@ -163,5 +164,50 @@ func TestExpectReachable(t *testing.T) {
 	_, table, _ := runBin(t, "scan", "-p", "U:5000,1434", "--expect", "reachable", "-f", "table", "--no-progress", h.Addr.String())
 	if want := "PASS: 1 check met on 1 host (1 undetermined: a silent UDP port cannot tell a firewall from a service not installed yet)."; !strings.Contains(table, want) {
 		t.Errorf("table lacks %q:\n%s", want, table)
+	}
+}
+
+// --expect reachable with a profile whose services are not there yet (issue 18
+// item 5): a placeholder listener on 1433 passes (the packet got through,
+// whatever answered); MSDTC behind an endpoint mapper that does not register it,
+// or behind a refused 135, is undetermined, not a failure; the run passes.
+func TestExpectReachableServices(t *testing.T) {
+	sql := testnet.NewHost(t)
+	testnet.ServeTCP(t, sql, 1433)
+	sql.WaitTCP(t, 1433)
+	dtc := testnet.NewHost(t)
+	other, _ := msrpc.LookupInterface("drsuapi")
+	testnet.StartRPCServer(t, dtc, other, 49700)
+	dtc.WaitTCP(t, 135)
+	refused := testnet.NewHost(t)
+	for _, c := range []struct {
+		profile string
+		host    *testnet.Host
+		want    map[string]results.Outcome // by port, "?/tcp" for a row without one
+	}{
+		{"sql-server", sql, map[string]results.Outcome{"1433/tcp": {Status: results.StatusMet, Why: results.ReasonSynAck}}},
+		{"msdtc", dtc, map[string]results.Outcome{"135/tcp": {Status: results.StatusMet, Why: results.ReasonEPMListed},
+			"?/tcp": {Status: results.StatusUndetermined, Why: results.ReasonNotRegistered}}},
+		{"msdtc", refused, map[string]results.Outcome{"135/tcp": {Status: results.StatusMet, Why: results.ReasonConnRefused},
+			"?/tcp": {Status: results.StatusUndetermined, Why: results.ReasonEPMUnreadable}}},
+	} {
+		code, out, errOut := runBin(t, "scan", "--profile", c.profile, "--expect", "reachable", "--timeout", "500ms", "-f", "json", c.host.Addr.String())
+		if code != exitOK {
+			t.Errorf("--profile %s --expect reachable: exit %d, want 0\n%s\n%s", c.profile, code, errOut, out)
+		}
+		for _, r := range decodeReport(t, out).Results {
+			k := results.PortName(r.Proto, r.Port)
+			want, ok := c.want[k]
+			if !ok {
+				continue
+			}
+			if got := results.Judge(&r); got != want || r.Check == nil {
+				t.Errorf("%s %s: %s (%s) %q, outcome %+v, want %+v", c.profile, k, r.State, r.Reason, r.Detail, got, want)
+			}
+			delete(c.want, k)
+		}
+		if len(c.want) != 0 {
+			t.Errorf("%s: not reported: %v", c.profile, c.want)
+		}
 	}
 }

@@ -330,16 +330,16 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 	var g errgroup.Group
 	g.SetLimit(r.perHost)
 	var udp []*udpJob
-	var tcp []Port
+	entries := planEPM(ports)
+	tcp := connectEntries(entries)
 	tcpCount := 0
-	for _, p := range planEPM(ports) {
+	for _, p := range entries {
 		switch {
 		case p.Why != "":
 			r.emit(h, t.Name, withCheck(results.Result{Proto: p.Proto, Port: p.Lo, State: results.NotTested, Reason: p.Why}, p.Check))
 		case p.Kind == KindDynamicRPC:
 			g.Go(func() error { r.epmCheck(ctx, h, p); return nil })
-		case p.Proto == results.TCP:
-			tcp = append(tcp, p)
+		case p.Proto == results.TCP: // one of connectEntries'
 			tcpCount += p.Count()
 		case p.Proto == results.UDP:
 			for port := int(p.Lo); port <= int(p.hi()); port++ {
@@ -381,6 +381,29 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 	waitTCP()
 	confirming.Wait()
 	_ = g.Wait()
+}
+
+// connectEntries are the entries the connect engine tests (TCP ports to be
+// tested, not dynamic-rpc), in order: entries itself when it holds nothing else,
+// so that a long plan is not copied for every host.
+func connectEntries(entries []Port) []Port {
+	connects := func(p Port) bool { return p.Why == "" && p.Kind != KindDynamicRPC && p.Proto == results.TCP }
+	n := 0
+	for _, p := range entries {
+		if connects(p) {
+			n++
+		}
+	}
+	if n == len(entries) {
+		return entries
+	}
+	tcp := make([]Port, 0, n)
+	for _, p := range entries {
+		if connects(p) {
+			tcp = append(tcp, p)
+		}
+	}
+	return tcp
 }
 
 // unstarted reports every port planned on a target that the run stopped before

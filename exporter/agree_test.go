@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/portreach/portreach/report"
 	"github.com/portreach/portreach/results"
 )
 
@@ -55,7 +56,7 @@ func TestAgreesWithTextfile(t *testing.T) {
 		}
 	}
 	var theirs bytes.Buffer
-	if err := results.WritePrometheus(&theirs, &results.Report{Results: rs, Started: now, Finished: now}); err != nil {
+	if err := report.WritePrometheus(&theirs, &results.Report{Results: rs, Started: now, Finished: now}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -66,8 +67,8 @@ func TestAgreesWithTextfile(t *testing.T) {
 			t.Fatalf("%s: %v", what, err)
 		}
 		out := map[string]float64{}
-		for _, name := range []string{results.MetricPortState, results.MetricPortUp, results.MetricPortRTT,
-			results.MetricExpectationFailed, results.MetricPortReason, results.MetricHostFailed, results.MetricHostSource} {
+		for _, name := range []string{report.MetricPortState, report.MetricPortUp, report.MetricPortRTT,
+			report.MetricExpectationFailed, report.MetricPortReason, report.MetricHostFailed, report.MetricHostSource} {
 			for _, m := range fams[name].GetMetric() {
 				out[seriesKey(name, m)] = m.GetGauge().GetValue() + m.GetUntyped().GetValue()
 			}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/portreach/portreach/profiles"
+	"github.com/portreach/portreach/report"
 	"github.com/portreach/portreach/results"
 	"github.com/portreach/portreach/scan"
 )
@@ -41,8 +42,8 @@ func allow(t *testing.T, specs ...string) AllowList {
 }
 
 func portLabels(host, addr string, port uint16, proto string) map[string]string {
-	return map[string]string{results.LabelHost: host, results.LabelAddress: addr,
-		results.LabelPort: strconv.Itoa(int(port)), results.LabelProto: proto}
+	return map[string]string{report.LabelHost: host, report.LabelAddress: addr,
+		report.LabelPort: strconv.Itoa(int(port)), report.LabelProto: proto}
 }
 
 func with(m map[string]string, k, v string) map[string]string {
@@ -70,11 +71,11 @@ func TestProbePorts(t *testing.T) {
 		if st == results.Open {
 			want = 1
 		}
-		if got := s.value(t, results.MetricPortState, with(o, results.LabelState, st.String())); got != want {
+		if got := s.value(t, report.MetricPortState, with(o, report.LabelState, st.String())); got != want {
 			t.Errorf("open port: state %s = %v, want %v", st, got, want)
 		}
 	}
-	if got := s.value(t, results.MetricPortState, with(c, results.LabelState, "closed")); got != 1 {
+	if got := s.value(t, report.MetricPortState, with(c, report.LabelState, "closed")); got != 1 {
 		t.Errorf("closed port: state closed = %v", got)
 	}
 	checks := []struct {
@@ -82,13 +83,13 @@ func TestProbePorts(t *testing.T) {
 		labels map[string]string
 		want   float64
 	}{
-		{results.MetricPortUp, o, 1},
-		{results.MetricPortUp, c, 0},
-		{results.MetricExpectationFailed, with(o, results.LabelExpect, "open"), 0},
-		{results.MetricExpectationFailed, with(c, results.LabelExpect, "open"), 1},
-		{results.MetricHostFailed, map[string]string{results.LabelHost: "127.0.0.1"}, 1},
+		{report.MetricPortUp, o, 1},
+		{report.MetricPortUp, c, 0},
+		{report.MetricExpectationFailed, with(o, report.LabelExpect, "open"), 0},
+		{report.MetricExpectationFailed, with(c, report.LabelExpect, "open"), 1},
+		{report.MetricHostFailed, map[string]string{report.LabelHost: "127.0.0.1"}, 1},
 		{MetricProbeSuccess, nil, 0},
-		{results.MetricRunIncomplete, nil, 0},
+		{report.MetricRunIncomplete, nil, 0},
 		{MetricProbeTimeout, nil, 4.5}, // 5s less the 0.5s offset
 	}
 	for _, c := range checks {
@@ -96,7 +97,7 @@ func TestProbePorts(t *testing.T) {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
-	if rtt := s.value(t, results.MetricPortRTT, o); rtt <= 0 {
+	if rtt := s.value(t, report.MetricPortRTT, o); rtt <= 0 {
 		t.Errorf("open port rtt %v", rtt)
 	}
 	if d := s.value(t, MetricProbeDuration, nil); d <= 0 || d > 4.5 {
@@ -149,7 +150,7 @@ func TestAllowList(t *testing.T) {
 				t.Fatalf("status %d %q, want %d %q", s.status, s.body, c.status, c.msg)
 			}
 			if c.status == 200 {
-				if got := s.value(t, results.MetricPortUp, map[string]string{results.LabelAddress: "127.0.0.1"}); got != 1 {
+				if got := s.value(t, report.MetricPortUp, map[string]string{report.LabelAddress: "127.0.0.1"}); got != 1 {
 					t.Errorf("port up %v", got)
 				}
 			}
@@ -173,7 +174,7 @@ func TestResolveOnce(t *testing.T) {
 	if s.status != 200 {
 		t.Fatalf("status %d: %s", s.status, s.body)
 	}
-	if got := s.value(t, results.MetricPortUp, portLabels("rebind.test", "127.0.0.1", open, "tcp")); got != 1 {
+	if got := s.value(t, report.MetricPortUp, portLabels("rebind.test", "127.0.0.1", open, "tcp")); got != 1 {
 		t.Errorf("port up %v", got)
 	}
 	if n := dns.lookups("rebind.test."); n != 1 {
@@ -198,7 +199,7 @@ func TestUnresolvable(t *testing.T) {
 	if got := s.value(t, MetricProbeSuccess, nil); got != 0 {
 		t.Errorf("probe success %v", got)
 	}
-	if got := s.value(t, results.MetricPortState, map[string]string{results.LabelHost: "nosuch.test", results.LabelState: "error"}); got != 1 {
+	if got := s.value(t, report.MetricPortState, map[string]string{report.LabelHost: "nosuch.test", report.LabelState: "error"}); got != 1 {
 		t.Errorf("error state %v", got)
 	}
 	// A lookup that the DNS server never answers ends with the probe's bound.
@@ -206,7 +207,7 @@ func TestUnresolvable(t *testing.T) {
 	if s.status != 200 {
 		t.Fatalf("silent DNS: status %d: %s", s.status, s.body)
 	}
-	if got := s.value(t, results.MetricPortState, map[string]string{results.LabelHost: "silent.test", results.LabelState: "error"}); got != 1 {
+	if got := s.value(t, report.MetricPortState, map[string]string{report.LabelHost: "silent.test", report.LabelState: "error"}); got != 1 {
 		t.Errorf("silent DNS: error state %v", got)
 	}
 	// Not a speed target: unbounded, the resolver would wait for its own
@@ -214,13 +215,13 @@ func TestUnresolvable(t *testing.T) {
 	if d := s.value(t, MetricProbeDuration, nil); d > 2.5 {
 		t.Errorf("silent DNS: probe took %vs: the 0.5s scrape timeout was not applied", d)
 	}
-	if got := s.value(t, results.MetricRunIncomplete, nil); got != 1 {
+	if got := s.value(t, report.MetricRunIncomplete, nil); got != 1 {
 		t.Errorf("silent DNS: incomplete %v", got)
 	}
 	s = get(t, context.Background(), srv, "/probe?target=nosuch.test&ports=80", "")
 	// As in the textfile output, host_failed counts failed expectations only;
 	// the error state and probe_success carry the failed lookup.
-	if got := s.value(t, results.MetricHostFailed, map[string]string{results.LabelHost: "nosuch.test"}); got != 0 {
+	if got := s.value(t, report.MetricHostFailed, map[string]string{report.LabelHost: "nosuch.test"}); got != 0 {
 		t.Errorf("host failed %v", got)
 	}
 }
@@ -295,10 +296,10 @@ func TestScrapeTimeoutHeader(t *testing.T) {
 	if d := s.value(t, MetricProbeDuration, nil); d > 5 {
 		t.Errorf("probe took %vs: the 1.5s scrape timeout was not applied", d)
 	}
-	if got := s.value(t, results.MetricRunIncomplete, nil); got != 1 {
+	if got := s.value(t, report.MetricRunIncomplete, nil); got != 1 {
 		t.Errorf("incomplete %v", got)
 	}
-	if got := s.value(t, results.MetricPortState, with(portLabels("127.0.0.1", "127.0.0.1", silent, "udp"), results.LabelState, "unknown")); got != 1 {
+	if got := s.value(t, report.MetricPortState, with(portLabels("127.0.0.1", "127.0.0.1", silent, "udp"), report.LabelState, "unknown")); got != 1 {
 		t.Errorf("silent port not unknown\n%s", s.body)
 	}
 	if got := s.value(t, MetricProbeSuccess, nil); got != 0 {
@@ -425,10 +426,10 @@ func TestExpectReachable(t *testing.T) {
 	closed := closedTCP(t)
 	s := get(t, context.Background(), srv, fmt.Sprintf("/probe?target=127.0.0.1&ports=T:%d&expect=reachable", closed), "5")
 	c := portLabels("127.0.0.1", "127.0.0.1", closed, "tcp")
-	if got := s.value(t, results.MetricExpectationFailed, with(c, results.LabelExpect, "reachable")); got != 0 {
+	if got := s.value(t, report.MetricExpectationFailed, with(c, report.LabelExpect, "reachable")); got != 0 {
 		t.Errorf("closed port, reachable: expectation failed %v\n%s", got, s.body)
 	}
-	if got := s.value(t, results.MetricPortReason, with(with(c, results.LabelStatus, "met"), results.LabelReason, "conn-refused")); got != 1 {
+	if got := s.value(t, report.MetricPortReason, with(with(c, report.LabelStatus, "met"), report.LabelReason, "conn-refused")); got != 1 {
 		t.Errorf("reason series %v\n%s", got, s.body)
 	}
 	if got := s.value(t, MetricProbeSuccess, nil); got != 1 {
@@ -438,7 +439,7 @@ func TestExpectReachable(t *testing.T) {
 	// The kerberos-kdc profile on loopback, where nothing listens on 88: not
 	// open, yet reachable (RST, port unreachable).
 	s = get(t, context.Background(), srv, "/probe?target=127.0.0.1&profile=kerberos-kdc&expect=reachable", "5")
-	if s.status != http.StatusOK || len(s.series(results.MetricExpectationFailed, map[string]string{results.LabelExpect: "reachable"})) == 0 {
+	if s.status != http.StatusOK || len(s.series(report.MetricExpectationFailed, map[string]string{report.LabelExpect: "reachable"})) == 0 {
 		t.Fatalf("profile with expect=reachable: %d\n%s", s.status, s.body)
 	}
 	if got := s.value(t, MetricProbeSuccess, nil); got != 1 {

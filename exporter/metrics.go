@@ -10,11 +10,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/portreach/portreach/report"
 	"github.com/portreach/portreach/results"
 )
 
 // Names of the probe-wide series of a /probe answer. The per-port series use the
-// names the node_exporter textfile output uses (results.MetricPortState and the
+// names the node_exporter textfile output uses (report.MetricPortState and the
 // rest), so dashboards and alerts work with either.
 const (
 	// MetricProbeSuccess is 1 when every expectation of the probe held, every host
@@ -118,43 +119,43 @@ func keyOf(r *results.Result) portKey {
 
 // probeRegistry renders one probe's results: for every port its state (one 0/1
 // series per state), whether it is up, its round-trip time, for checked ports
-// whether its expectation failed, and its reason (results.MetricPortReason);
+// whether its expectation failed, and its reason (report.MetricPortReason);
 // for every host whether it failed; and
 // the probe's success, duration and time bound.
 func probeRegistry(rs []results.Result, sum probeSummary) (*prometheus.Registry, error) {
-	portLabels := []string{results.LabelHost, results.LabelAddress, results.LabelPort, results.LabelProto, results.LabelProfile}
+	portLabels := []string{report.LabelHost, report.LabelAddress, report.LabelPort, report.LabelProto, report.LabelProfile}
 	state := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: results.MetricPortState,
-		Help: results.MetricHelp[results.MetricPortState],
-	}, append(slices.Clone(portLabels), results.LabelState))
+		Name: report.MetricPortState,
+		Help: report.MetricHelp[report.MetricPortState],
+	}, append(slices.Clone(portLabels), report.LabelState))
 	up := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: results.MetricPortUp,
-		Help: results.MetricHelp[results.MetricPortUp],
+		Name: report.MetricPortUp,
+		Help: report.MetricHelp[report.MetricPortUp],
 	}, portLabels)
 	rtt := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: results.MetricPortRTT,
-		Help: results.MetricHelp[results.MetricPortRTT],
+		Name: report.MetricPortRTT,
+		Help: report.MetricHelp[report.MetricPortRTT],
 	}, portLabels)
 	failed := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: results.MetricExpectationFailed,
-		Help: results.MetricHelp[results.MetricExpectationFailed],
-	}, append(slices.Clone(portLabels), results.LabelExpect))
+		Name: report.MetricExpectationFailed,
+		Help: report.MetricHelp[report.MetricExpectationFailed],
+	}, append(slices.Clone(portLabels), report.LabelExpect))
 	reason := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: results.MetricPortReason,
-		Help: results.MetricHelp[results.MetricPortReason],
-	}, append(slices.Clone(portLabels), results.LabelStatus, results.LabelReason))
+		Name: report.MetricPortReason,
+		Help: report.MetricHelp[report.MetricPortReason],
+	}, append(slices.Clone(portLabels), report.LabelStatus, report.LabelReason))
 	certExpiry := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: results.MetricPortCertExpiry,
-		Help: results.MetricHelp[results.MetricPortCertExpiry],
+		Name: report.MetricPortCertExpiry,
+		Help: report.MetricHelp[report.MetricPortCertExpiry],
 	}, portLabels)
 	hostFailed := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: results.MetricHostFailed,
-		Help: results.MetricHelp[results.MetricHostFailed],
-	}, []string{results.LabelHost, results.LabelAddress})
+		Name: report.MetricHostFailed,
+		Help: report.MetricHelp[report.MetricHostFailed],
+	}, []string{report.LabelHost, report.LabelAddress})
 	hostSource := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: results.MetricHostSource,
-		Help: results.MetricHelp[results.MetricHostSource],
-	}, []string{results.LabelHost, results.LabelAddress, results.LabelSourceAddress})
+		Name: report.MetricHostSource,
+		Help: report.MetricHelp[report.MetricHostSource],
+	}, []string{report.LabelHost, report.LabelAddress, report.LabelSourceAddress})
 	success := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: MetricProbeSuccess,
 		Help: "1 when every expectation held, every host resolved and the scan finished in time, else 0.",
@@ -168,14 +169,14 @@ func probeRegistry(rs []results.Result, sum probeSummary) (*prometheus.Registry,
 		Help: "The time bound of the probe, in seconds: the scrape timeout less a margin, or --max-time.",
 	})
 	incomplete := prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: results.MetricRunIncomplete,
-		Help: results.MetricHelp[results.MetricRunIncomplete],
+		Name: report.MetricRunIncomplete,
+		Help: report.MetricHelp[report.MetricRunIncomplete],
 	})
 
 	// A port reported twice for one host (a profile entry and a port a reply
 	// revealed, two RPC interfaces on one port) makes one series: the first
 	// result in results.Sort order (the first failing one, if any fails), with
-	// the profiles of both, as the textfile output (results.WritePrometheus)
+	// the profiles of both, as the textfile output (report.WritePrometheus)
 	// writes it.
 	type port struct {
 		r        *results.Result
@@ -219,7 +220,7 @@ func probeRegistry(rs []results.Result, sum probeSummary) (*prometheus.Registry,
 		if t, ok := results.CertExpiry(r); ok {
 			certExpiry.WithLabelValues(lv...).Set(float64(t.Unix()))
 		}
-		status, why := results.ReasonLabels(r)
+		status, why := report.ReasonLabels(r)
 		reason.WithLabelValues(append(lv, status, why)...).Set(1)
 	}
 	for _, h := range results.Summarize(rs) {

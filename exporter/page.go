@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/portreach/portreach/report"
 	"github.com/portreach/portreach/results"
 )
 
@@ -154,13 +155,13 @@ func (e *Exporter) ServePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := struct {
-		CSS       template.CSS // shared with the HTML report (results.StyleSheet)
+		CSS       template.CSS // shared with the HTML report (report.StyleSheet)
 		Version   string
 		Allow     string
 		MaxProbes int
 		Profiles  []pageProfile
 		History   []*probeRecord
-	}{CSS: results.StyleSheet(), Version: e.cfg.Version, Allow: e.cfg.Allow.String(), MaxProbes: e.cfg.MaxProbes, History: e.history.newest()}
+	}{CSS: report.StyleSheet(), Version: e.cfg.Version, Allow: e.cfg.Allow.String(), MaxProbes: e.cfg.MaxProbes, History: e.history.newest()}
 	if e.cfg.Catalog != nil {
 		for _, p := range e.cfg.Catalog.Profiles() {
 			pp := pageProfile{Slug: p.Slug, Name: p.Name, Product: p.Product, Description: p.Description}

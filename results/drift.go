@@ -196,7 +196,7 @@ type hostGroups struct {
 }
 
 func groupHosts(rs []Result) hostGroups {
-	sorted := inOrder(rs)
+	sorted := Sorted(rs)
 	g := hostGroups{byKey: map[hostKey][]Result{}, perTarget: map[string]int{}}
 	for _, r := range sorted {
 		k := hostKey{r.Target, r.Addr}
@@ -476,7 +476,7 @@ func compareChanges(a, b Change) int {
 	if c := cmp.Compare(hostLevel(a), hostLevel(b)); c != 0 {
 		return c
 	}
-	if c := compareProto(a.Proto, b.Proto); c != 0 {
+	if c := CompareProto(a.Proto, b.Proto); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.Port, b.Port); c != 0 {

@@ -1,4 +1,4 @@
-package results
+package results_test
 
 import (
 	"bytes"
@@ -7,6 +7,9 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/portreach/portreach/report"
+	. "github.com/portreach/portreach/results"
 )
 
 var (
@@ -225,10 +228,10 @@ func TestDiff(t *testing.T) {
 			}
 			// The same comparison holds when the baseline went through JSON.
 			var b bytes.Buffer
-			if err := WriteJSON(&b, &Report{Results: tc.base}); err != nil {
+			if err := report.WriteJSON(&b, &Report{Results: tc.base}); err != nil {
 				t.Fatal(err)
 			}
-			read, err := ReadJSON(&b)
+			read, err := report.ReadJSON(&b)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -237,80 +240,6 @@ func TestDiff(t *testing.T) {
 				t.Errorf("after a JSON round trip of the baseline:\n got %+v\nwant %+v", again.Changes, d.Changes)
 			}
 		})
-	}
-}
-
-// A report carrying drift writes, validates and reads back to the same bytes,
-// and the table shows the changes.
-func TestDriftJSONAndTable(t *testing.T) {
-	base := fixtureReport()
-	cur := fixtureReport()
-	cur.Interrupted = false
-	for i := range cur.Results {
-		r := &cur.Results[i]
-		switch {
-		case r.Port == 443 && r.Proto == TCP:
-			r.State, r.Reason = Open, "syn-ack"
-		case r.Port == 25 && r.Proto == TCP:
-			r.State, r.Reason = Filtered, "no-response"
-		case r.Port == 49733:
-			r.Port = 49800
-		case r.Probe == "ntp":
-			r.Details = map[string]any{"stratum": float64(16)}
-		}
-	}
-	cur.Drift = Diff(base, cur, testDriftRules)
-	cur.Drift.Baseline.File = "last.json"
-	var b bytes.Buffer
-	if err := WriteJSON(&b, cur); err != nil {
-		t.Fatal(err)
-	}
-	if err := validateDoc(t, compiled(t), b.Bytes()); err != nil {
-		t.Fatalf("drift does not match the schema: %v", err)
-	}
-	read, err := ReadJSON(bytes.NewReader(b.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var again bytes.Buffer
-	if err := WriteJSON(&again, read); err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(again.Bytes(), b.Bytes()) {
-		t.Errorf("drift does not survive a JSON round trip:\n%s", again.Bytes())
-	}
-	golden(t, "report-drift.json.golden", b.Bytes())
-	var tb bytes.Buffer
-	if err := WriteTable(&tb, cur, TableOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "table-drift.golden", tb.Bytes())
-	var hb bytes.Buffer
-	if err := WriteHTML(&hb, cur, HTMLOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "report-drift.html.golden", hb.Bytes())
-	if !bytes.Contains(hb.Bytes(), []byte(`<td class="n">25/tcp</td><td>open → filtered</td><td><span class="bad">REGRESSION</span></td>`)) {
-		t.Error("the HTML report does not show the regression")
-	}
-	for _, want := range []string{
-		"4 changes since the baseline of 2026-11-23T17:00:05Z:",
-		"25/tcp                         open → filtered       REGRESSION: must be open",
-		"49800/tcp instance SQLEXPRESS  moved from 49733/tcp",
-		"ntp stratum: 2 → 16",
-	} {
-		if !strings.Contains(tb.String(), want) {
-			t.Errorf("table lacks %q:\n%s", want, tb.String())
-		}
-	}
-
-	cur.Drift = Diff(cur, cur, testDriftRules)
-	tb.Reset()
-	if err := WriteTable(&tb, cur, TableOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(tb.String(), "No changes since the baseline of 2026-11-23T17:00:05Z.") {
-		t.Errorf("table does not say nothing changed:\n%s", tb.String())
 	}
 }
 
@@ -328,43 +257,15 @@ func TestDriftValuesAreJSON(t *testing.T) {
 	}
 }
 
-// The schema lists exactly the drift kinds the Go type has, in order.
-func TestSchemaDriftKinds(t *testing.T) {
-	var got []string
-	for _, v := range compiled(t).Def("change").Property("kind").Enum() {
-		got = append(got, v.(string))
-	}
-	var want []string
-	for _, k := range DriftKinds {
-		want = append(want, string(k))
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("schema kinds %q, Go kinds %q", got, want)
-	}
-}
-
-// testDriftRules are the rules these tests compare with (the scanner's come
-// from the probes, see scan.DriftRules).
-var testDriftRules = []DetailRule{
-	{"sqlbrowser", "instances[].name", "a SQL Server instance appeared or disappeared"},
-	{"sqlbrowser", "instances[name].tcp_port", "a SQL Server instance moved to another TCP port"},
-	{"cldap", "netlogon.flag_names[]", "the DC's roles changed"},
-	{"cldap", "netlogon.dns_domain", "the DC answers for another domain"},
-	{"ntp", "stratum", "stratum 16 means unsynchronised"},
-	{"ntp", "leap", "leap 3 means the clock is not synchronised"},
-	{"dns", "root_ns.rcode", "the server answers the root NS question differently"},
-	{"dns", "version", "the DNS server software changed"},
-}
-
 // --quiet's table: only failing hosts and entries, but the verdict and the
 // changes of the whole run.
 func TestTableOnlyFailing(t *testing.T) {
 	rep := fixtureReport()
 	var full, quiet bytes.Buffer
-	if err := WriteTable(&full, rep, TableOptions{}); err != nil {
+	if err := report.WriteTable(&full, rep, report.TableOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteTable(&quiet, rep, TableOptions{OnlyFailing: true}); err != nil {
+	if err := report.WriteTable(&quiet, rep, report.TableOptions{OnlyFailing: true}); err != nil {
 		t.Fatal(err)
 	}
 	lastLine := func(s string) string {
@@ -389,7 +290,7 @@ func TestTableOnlyFailing(t *testing.T) {
 	pass := &Report{Results: []Result{withExpect(dr("h", driftA, TCP, 443, Open), ExpectOpen)}}
 	pass.Drift = Diff(&Report{Results: []Result{withExpect(dr("h", driftA, TCP, 443, Filtered), ExpectOpen)}}, pass, testDriftRules)
 	quiet.Reset()
-	if err := WriteTable(&quiet, pass, TableOptions{OnlyFailing: true}); err != nil {
+	if err := report.WriteTable(&quiet, pass, report.TableOptions{OnlyFailing: true}); err != nil {
 		t.Fatal(err)
 	}
 	want := "1 change since the baseline of 0001-01-01T00:00:00Z:\n" +

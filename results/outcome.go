@@ -106,6 +106,17 @@ func Judge(r *Result) Outcome {
 	return o
 }
 
+// JudgeState is the outcome r's state alone gives its check: Judge without a
+// producer's outcome (Result.Fail), so that a table can tell a port that
+// failed its expectation from a service that failed its check. It is
+// StatusNone without a check that can fail.
+func JudgeState(r *Result) Outcome {
+	if !Checked(r) {
+		return Outcome{}
+	}
+	return judgeState(r)
+}
+
 func judgeState(r *Result) Outcome {
 	why := Reason(r.Reason)
 	switch r.State {

@@ -1,10 +1,12 @@
-package results
+package results_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/portreach/portreach/report"
+	. "github.com/portreach/portreach/results"
 )
 
 func TestJudge(t *testing.T) {
@@ -130,109 +132,11 @@ func TestSummarizeUndetermined(t *testing.T) {
 		t.Errorf("one closed port and two silent ones, reachable: %+v", h)
 	}
 	var b bytes.Buffer
-	if err := WriteTable(&b, &Report{Results: rs}, TableOptions{}); err != nil {
+	if err := report.WriteTable(&b, &Report{Results: rs}, report.TableOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	if want := "PASS: 1 check met on 1 host (2 undetermined: a silent UDP port cannot tell a firewall from a service not installed yet)."; !strings.Contains(b.String(), want) {
 		t.Errorf("table lacks %q:\n%s", want, b.String())
-	}
-}
-
-// Every format says each check's outcome, and a producer's failure survives a
-// JSON round trip.
-func TestOutcomeInFormats(t *testing.T) {
-	r := Result{Target: "sql01", Proto: TCP, Port: 1433, State: Open, Reason: "syn-ack", Check: &Check{Expect: ExpectOpen}}
-	r.Fail("instance-not-listed")
-	var b bytes.Buffer
-	if err := NewJSONLWriter(&b).Write(r); err != nil {
-		t.Fatal(err)
-	}
-	if want := `"outcome":{"status":"failed","why":"instance-not-listed"}`; !strings.Contains(b.String(), want) {
-		t.Errorf("JSONL lacks %s: %s", want, b.String())
-	}
-	var back Result
-	if err := json.Unmarshal(b.Bytes(), &back); err != nil {
-		t.Fatal(err)
-	}
-	if !Fails(&back) || Judge(&back).Why != "instance-not-listed" {
-		t.Errorf("read back: %+v", back.Outcome)
-	}
-	b.Reset()
-	if err := WriteCSV(&b, []Result{r}); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasSuffix(strings.TrimSpace(b.String()), ",false,,,failed,instance-not-listed,") {
-		t.Errorf("CSV row: %s", b.String())
-	}
-}
-
-// A version 2 report (a baseline from before outcomes) reads, and its checks get
-// the outcomes version 2 readers computed.
-func TestReadJSONVersion2(t *testing.T) {
-	var b bytes.Buffer
-	if err := WriteJSON(&b, fixtureReport()); err != nil {
-		t.Fatal(err)
-	}
-	var doc map[string]any
-	if err := json.Unmarshal(b.Bytes(), &doc); err != nil {
-		t.Fatal(err)
-	}
-	doc["schema_version"] = 2
-	for _, h := range doc["hosts"].([]any) {
-		delete(h.(map[string]any), "undetermined")
-		delete(h.(map[string]any), "source_address")
-	}
-	for _, r := range doc["results"].([]any) {
-		delete(r.(map[string]any), "outcome")
-		delete(r.(map[string]any), "source_address")
-	}
-	v2, err := json.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := ReadJSON(bytes.NewReader(v2))
-	if err != nil {
-		t.Fatalf("version 2 report refused: %v", err)
-	}
-	if got, want := len(Failed(rep.Results)), len(Failed(fixtureResults())); got != want {
-		t.Errorf("%d failed checks read from version 2, want %d", got, want)
-	}
-	var again bytes.Buffer
-	if err := WriteJSON(&again, rep); err != nil {
-		t.Fatalf("a version 2 report read back does not write: %v", err)
-	}
-	if !strings.Contains(again.String(), `"schema_version": 3`) {
-		t.Error("rewritten report is not version 3")
-	}
-	// Version 3 fields in a version 2 document are an error, not a guess.
-	doc["hosts"].([]any)[0].(map[string]any)["undetermined"] = 0
-	v2, _ = json.Marshal(doc)
-	if _, err := ReadJSON(bytes.NewReader(v2)); err == nil || !strings.Contains(err.Error(), "schema version 2: hosts[0].undetermined: unknown field") {
-		t.Errorf("version 2 document with a version 3 field: %v", err)
-	}
-}
-
-// JUnit: an undetermined check is skipped with why, a producer's failure is a
-// failure naming its reason.
-func TestJUnitOutcomes(t *testing.T) {
-	reach := &Check{Expect: ExpectReachable}
-	missing := Result{Target: "sql01", Proto: TCP, State: NotTested, Reason: ReasonInstanceNotListed, Under: "instance BTS", Check: &Check{Expect: ExpectOpen}}
-	missing.Fail(ReasonInstanceNotListed)
-	rep := &Report{Results: []Result{
-		{Target: "sql01", Proto: UDP, Port: 1434, State: OpenFiltered, Reason: ReasonNoResponse, Check: reach},
-		missing,
-	}}
-	var b bytes.Buffer
-	if err := WriteJUnit(&b, rep); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{
-		`type="undetermined"`, "a silent UDP port cannot tell a firewall from a service not installed yet",
-		`(instance-not-listed): must be open`,
-	} {
-		if !strings.Contains(b.String(), want) {
-			t.Errorf("JUnit lacks %q:\n%s", want, b.String())
-		}
 	}
 }
 

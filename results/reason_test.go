@@ -1,10 +1,13 @@
 package results
 
 import (
+	"flag"
 	"os"
 	"strings"
 	"testing"
 )
+
+var update = flag.Bool("update", false, "rewrite README.md's reason table from the vocabulary")
 
 // reasonTable renders the vocabulary as README's markdown table.
 func reasonTable() string {

@@ -1,22 +1,10 @@
 package results
 
 import (
-	"cmp"
 	"net/netip"
-	"slices"
 	"strconv"
 	"time"
 )
-
-// SchemaVersion is the version of the JSON report format this package writes.
-// It changes whenever a field is added, removed or changes meaning, together with
-// a new schema file under schema/. ReadJSON reads this version and version 2.
-//
-// Version 2 added the optional "drift" section (a comparison with a baseline).
-// Version 3 added each check's outcome (Result.Outcome), Host.Undetermined and
-// the expectation "reachable", and "source_address" to results and
-// hosts: the local address a host was scanned from.
-const SchemaVersion = 3
 
 // Tool names the program that wrote a report.
 type Tool struct {
@@ -28,8 +16,9 @@ type Tool struct {
 // It is what the JSON format writes and what baselines are read back into. The
 // per-host summary (Hosts) is derived from Results; see Summarize.
 type Report struct {
-	// SchemaVersion is set by WriteJSON (a zero value is written as SchemaVersion)
-	// and checked by ReadJSON.
+	// SchemaVersion is the JSON format's version the report was read from
+	// (report.ReadJSON); report.WriteJSON writes report.SchemaVersion whatever
+	// it holds (a zero value included), and refuses a version it cannot write.
 	SchemaVersion int
 	Tool          Tool
 	Started       time.Time // written in UTC
@@ -86,70 +75,37 @@ func (h *Host) Name() string {
 	return a + " (" + h.Target + ")"
 }
 
+// Hosts summarises the report's results per host (see Summarize).
+func (rep *Report) Hosts() []Host { return Summarize(rep.Results) }
+
 // Summarize groups results by host in Sort order (the input need not be sorted and
 // is not modified) and counts states and verdicts.
 func Summarize(rs []Result) []Host {
-	sorted := inOrder(rs)
+	sorted := Sorted(rs)
 	var hosts []Host
 	for i := range sorted {
 		r := &sorted[i]
 		if n := len(hosts); n == 0 || hosts[n-1].Target != r.Target || hosts[n-1].Addr != r.Addr {
-			hosts = append(hosts, newHost(r))
+			hosts = append(hosts, NewHost(r))
 		}
-		hosts[len(hosts)-1].add(r)
+		hosts[len(hosts)-1].Add(r)
 	}
 	for i := range hosts {
-		hosts[i].decide()
+		hosts[i].Decide()
 	}
 	return hosts
 }
 
-// summarize counts r in its host's summary in m, started at its host's first
-// result: the per-host state of the writers that keep no result.
-func summarize(m map[hostKey]*Host, r *Result) {
-	k := hostKey{r.Target, r.Addr}
-	h := m[k]
-	if h == nil {
-		nh := newHost(r)
-		h = &nh
-		m[k] = h
-	}
-	h.add(r)
-}
-
-// hostResults returns the results of h that rs, in Sort order, starts with.
-func hostResults(rs []Result, h *Host) []Result {
-	n := 0
-	for n < len(rs) && rs[n].Target == h.Target && rs[n].Addr == h.Addr {
-		n++
-	}
-	return rs[:n]
-}
-
-// sortedHosts returns the summaries, decided, in Sort order.
-func sortedHosts(m map[hostKey]*Host) []Host {
-	hosts := make([]Host, 0, len(m))
-	for _, h := range m {
-		h.decide()
-		hosts = append(hosts, *h)
-	}
-	slices.SortFunc(hosts, func(a, b Host) int {
-		if c := a.Addr.Compare(b.Addr); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Target, b.Target)
-	})
-	return hosts
-}
-
-// newHost starts the summary of r's host.
-func newHost(r *Result) Host {
+// NewHost starts the summary of r's host (its target and address): Add counts
+// its results, Decide gives its verdict. Summarize does all three for results
+// at hand; writers that stream (report's) keep one Host per host.
+func NewHost(r *Result) Host {
 	return Host{Target: r.Target, Addr: r.Addr, Verdict: VerdictNone, States: map[State]int{}}
 }
 
-// add counts r, one of h's results, in h. Summaries are built one result at a
-// time so that streaming formats (HTML) need not keep every result.
-func (h *Host) add(r *Result) {
+// Add counts r, one of h's results, in h. Summaries are built one result at a
+// time so that streaming formats need not keep every result.
+func (h *Host) Add(r *Result) {
 	h.Ports++
 	h.States[r.State]++
 	if !h.Source.IsValid() {
@@ -170,8 +126,8 @@ func (h *Host) add(r *Result) {
 	}
 }
 
-// decide sets h's verdict from its counts, once every result was added.
-func (h *Host) decide() {
+// Decide sets h's verdict from its counts, once every result was added.
+func (h *Host) Decide() {
 	switch {
 	case h.Failed > 0:
 		h.Verdict = VerdictFail

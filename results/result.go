@@ -115,3 +115,18 @@ func (r *Result) UnmarshalJSON(b []byte) error {
 	r.RTT = time.Duration(math.Round(v.RTTms * float64(time.Millisecond))) // 0.412 ms is 411999.99… ns in binary
 	return nil
 }
+
+// CertExpirer is implemented by details that carry a TLS certificate (a
+// confirmed TLS or STARTTLS service): the earliest not-after of the
+// certificates the server sent.
+type CertExpirer interface {
+	CertExpiry() (time.Time, bool)
+}
+
+// CertExpiry returns the earliest certificate expiry r's details carry.
+func CertExpiry(r *Result) (time.Time, bool) {
+	if c, ok := r.Details.(CertExpirer); ok {
+		return c.CertExpiry()
+	}
+	return time.Time{}, false
+}

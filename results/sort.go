@@ -20,10 +20,10 @@ func Sort(rs []Result) {
 	slices.SortStableFunc(rs, compareResults)
 }
 
-// inOrder returns rs in Sort order: rs itself when it already is, else a sorted
+// Sorted returns rs in Sort order: rs itself when it already is, else a sorted
 // copy (rs is not modified). A caller that sorts its results once (the command
 // does) spares every format a copy of every result.
-func inOrder(rs []Result) []Result {
+func Sorted(rs []Result) []Result {
 	if slices.IsSortedFunc(rs, compareResults) {
 		return rs
 	}
@@ -39,12 +39,14 @@ func compareResults(a, b Result) int {
 	if c := cmp.Compare(a.Target, b.Target); c != 0 {
 		return c
 	}
-	return compareInHost(&a, &b)
+	return CompareInHost(&a, &b)
 }
 
-// compareInHost is Sort's order of two results of one host.
-func compareInHost(a, b *Result) int {
-	if c := compareProto(a.Proto, b.Proto); c != 0 {
+// CompareInHost is Sort's order of two results of one host (their target and
+// address are not compared): negative when a comes first, zero when Sort
+// keeps them in the order they came.
+func CompareInHost(a, b *Result) int {
+	if c := CompareProto(a.Proto, b.Proto); c != 0 {
 		return c
 	}
 	if c := cmp.Compare(a.Port, b.Port); c != 0 {
@@ -68,7 +70,9 @@ func protoRank(p Proto) int {
 	return 2
 }
 
-func compareProto(a, b Proto) int {
+// CompareProto is Sort's order of protocols: tcp, udp, then IP protocols by
+// name.
+func CompareProto(a, b Proto) int {
 	if c := cmp.Compare(protoRank(a), protoRank(b)); c != 0 {
 		return c
 	}

@@ -1,4 +1,4 @@
-package results
+package results_test
 
 import (
 	"math/rand/v2"
@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	. "github.com/portreach/portreach/results"
 )
 
 // Sort gives one order whatever order results arrive in.

@@ -1,6 +1,8 @@
-// Package results owns what a scan reports: the state of a port, the reason for it,
-// and the output formats (table, JSON, JSONL, CSV, JUnit, Prometheus, the HTML
-// go-live report) that render the same values.
+// Package results owns the vocabulary of what a scan reports: the state of a
+// port and the reason for it (Reason), the profile entry it answers (Check)
+// and what became of it (Outcome, Judge), per-host and per-run verdicts
+// (Host, Verdict, Report), and the drift from a baseline (Diff). Every output
+// format renders these values; the formats themselves are package report's.
 package results
 
 import "fmt"

@@ -1,8 +1,10 @@
-package results
+package results_test
 
 import (
 	"reflect"
 	"testing"
+
+	. "github.com/portreach/portreach/results"
 )
 
 func TestFails(t *testing.T) {

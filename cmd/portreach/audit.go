@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/portreach/portreach/report"
 	"github.com/portreach/portreach/results"
 )
 
@@ -106,7 +107,7 @@ func (c *scanCmd) loadBaseline() (*results.Report, error) {
 		return nil, bad("--baseline: %v", err)
 	}
 	defer f.Close()
-	rep, err := results.ReadJSON(f)
+	rep, err := report.ReadJSON(f)
 	if err != nil {
 		return nil, bad("--baseline %s: %v", c.baseline, err)
 	}
@@ -116,7 +117,7 @@ func (c *scanCmd) loadBaseline() (*results.Report, error) {
 // writeBaseline replaces the baseline file with this run's JSON report,
 // atomically, so that a run that dies half-way leaves the old one.
 func writeBaseline(f *outFile, path string, rep *results.Report) error {
-	if err := results.WriteJSON(f, rep); err != nil {
+	if err := report.WriteJSON(f, rep); err != nil {
 		f.Abort()
 		return fmt.Errorf("--update-baseline %s: %w", path, err)
 	}

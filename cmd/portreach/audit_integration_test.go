@@ -18,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/portreach/portreach/internal/testnet"
+	"github.com/portreach/portreach/report"
 	"github.com/portreach/portreach/results"
 )
 
@@ -201,7 +202,7 @@ func readReport(t *testing.T, path string) *results.Report {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	rep, err := results.ReadJSON(f)
+	rep, err := report.ReadJSON(f)
 	if err != nil {
 		t.Fatalf("%s: %v", path, err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 
+	"github.com/portreach/portreach/report"
 	"github.com/portreach/portreach/results"
 )
 
@@ -250,21 +251,21 @@ func sameOutput(path string) string {
 }
 
 // render writes a whole report in a non-streaming format.
-func render(w io.Writer, format string, rep *results.Report, table results.TableOptions) error {
+func render(w io.Writer, format string, rep *results.Report, table report.TableOptions) error {
 	switch format {
 	case "json":
-		return results.WriteJSON(w, rep)
+		return report.WriteJSON(w, rep)
 	case "csv":
-		return results.WriteCSV(w, rep.Results)
+		return report.WriteCSV(w, rep.Results)
 	case "junit":
-		return results.WriteJUnit(w, rep)
+		return report.WriteJUnit(w, rep)
 	case "prometheus":
-		return results.WritePrometheus(w, rep)
+		return report.WritePrometheus(w, rep)
 	case "html":
 		machine, _ := os.Hostname() // the report says where the run went from
-		return results.WriteHTML(w, rep, results.HTMLOptions{Machine: machine})
+		return report.WriteHTML(w, rep, report.HTMLOptions{Machine: machine})
 	case "jsonl":
-		j := results.NewJSONLWriter(w)
+		j := report.NewJSONLWriter(w)
 		rs := slices.Clone(rep.Results)
 		results.Sort(rs)
 		for _, r := range rs {
@@ -274,6 +275,6 @@ func render(w io.Writer, format string, rep *results.Report, table results.Table
 		}
 		return nil
 	default:
-		return results.WriteTable(w, rep, table)
+		return report.WriteTable(w, rep, table)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/portreach/portreach/internal/testnet"
+	"github.com/portreach/portreach/report"
 	"github.com/portreach/portreach/results"
 )
 
@@ -86,7 +87,7 @@ func TestBizTalkSendRoles(t *testing.T) {
 
 func decodeReport(t *testing.T, out string) *results.Report {
 	t.Helper()
-	rep, err := results.ReadJSON(strings.NewReader(out))
+	rep, err := report.ReadJSON(strings.NewReader(out))
 	if err != nil {
 		t.Fatalf("report: %v\n%s", err, out)
 	}

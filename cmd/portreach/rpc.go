@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/portreach/portreach/msrpc"
+	"github.com/portreach/portreach/report"
 	"github.com/portreach/portreach/results"
 	"github.com/portreach/portreach/scan"
 )
@@ -143,9 +144,9 @@ func runRPC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	rep := &results.Report{Tool: results.Tool{Name: "portreach", Version: version()},
 		Command: append([]string{"portreach", "rpc"}, args...), Started: time.Now().UTC()}
-	var jsonl *results.JSONLWriter
+	var jsonl *report.JSONLWriter
 	if c.format == "jsonl" {
-		jsonl = results.NewJSONLWriter(stdout)
+		jsonl = report.NewJSONLWriter(stdout)
 	}
 	var writeErr error
 	s := c.scanner.scanner()
@@ -165,9 +166,9 @@ func runRPC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	switch c.format {
 	case "json":
-		writeErr = results.WriteJSON(stdout, rep)
+		writeErr = report.WriteJSON(stdout, rep)
 	case "csv":
-		writeErr = results.WriteCSV(stdout, rep.Results)
+		writeErr = report.WriteCSV(stdout, rep.Results)
 	case "table":
 		writeErr = writeRPCTable(stdout, rep.Results, rng)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/portreach/portreach/exporter"
 	"github.com/portreach/portreach/internal/testnet"
 	"github.com/portreach/portreach/listeners"
+	"github.com/portreach/portreach/report"
 	"github.com/portreach/portreach/results"
 )
 
@@ -108,21 +109,21 @@ func TestServeEndToEnd(t *testing.T) {
 			{results.TCP, 135, "closed", 1},
 			{results.UDP, 88, "closed", 1},
 		} {
-			labels := plus(port(target, c.proto, c.port), results.LabelAddress, target, results.LabelProfile, "domain-controller")
-			if got := s.value(t, results.MetricPortState, plus(labels, results.LabelState, c.state)); got != 1 {
+			labels := plus(port(target, c.proto, c.port), report.LabelAddress, target, report.LabelProfile, "domain-controller")
+			if got := s.value(t, report.MetricPortState, plus(labels, report.LabelState, c.state)); got != 1 {
 				t.Errorf("%d/%s: state %s = %v", c.port, c.proto, c.state, got)
 			}
-			if got := s.value(t, results.MetricExpectationFailed, plus(labels, results.LabelExpect, "open")); got != c.failed {
+			if got := s.value(t, report.MetricExpectationFailed, plus(labels, report.LabelExpect, "open")); got != c.failed {
 				t.Errorf("%d/%s: expectation failed = %v, want %v", c.port, c.proto, got, c.failed)
 			}
 		}
-		if got := s.value(t, results.MetricPortRTT, port(target, results.TCP, 389)); got <= 0 {
+		if got := s.value(t, report.MetricPortRTT, port(target, results.TCP, 389)); got <= 0 {
 			t.Errorf("389/tcp rtt %v", got)
 		}
 		if got := s.value(t, exporter.MetricProbeSuccess, nil); got != 0 {
 			t.Errorf("probe success %v", got)
 		}
-		if got := s.value(t, results.MetricRunIncomplete, nil); got != 0 {
+		if got := s.value(t, report.MetricRunIncomplete, nil); got != 0 {
 			t.Errorf("incomplete %v: the scan did not finish in 9.5s", got)
 		}
 	})
@@ -145,10 +146,10 @@ func TestServeEndToEnd(t *testing.T) {
 		if d := s.value(t, exporter.MetricProbeDuration, nil); d >= 30 {
 			t.Errorf("probe took %vs: the 2s scrape timeout was not applied", d)
 		}
-		if got := s.value(t, results.MetricRunIncomplete, nil); got != 1 {
+		if got := s.value(t, report.MetricRunIncomplete, nil); got != 1 {
 			t.Errorf("incomplete %v", got)
 		}
-		if n := len(s.values(results.MetricPortUp, map[string]string{results.LabelHost: target})); n != 1000 {
+		if n := len(s.values(report.MetricPortUp, map[string]string{report.LabelHost: target})); n != 1000 {
 			t.Errorf("%d port series, want 1000", n)
 		}
 	})

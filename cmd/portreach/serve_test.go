@@ -21,6 +21,7 @@ import (
 	"github.com/portreach/portreach/checklist"
 	"github.com/portreach/portreach/exporter"
 	"github.com/portreach/portreach/profiles"
+	"github.com/portreach/portreach/report"
 	"github.com/portreach/portreach/results"
 	"github.com/portreach/portreach/scan"
 )
@@ -95,7 +96,7 @@ func (s scrapeResult) value(t *testing.T, name string, want map[string]string) f
 }
 
 func port(host string, proto results.Proto, p uint16) map[string]string {
-	return map[string]string{results.LabelHost: host, results.LabelProto: string(proto), results.LabelPort: strconv.Itoa(int(p))}
+	return map[string]string{report.LabelHost: host, report.LabelProto: string(proto), report.LabelPort: strconv.Itoa(int(p))}
 }
 
 func plus(m map[string]string, kv ...string) map[string]string {
@@ -171,7 +172,7 @@ func TestServeProfile(t *testing.T) {
 		}
 		for n := p.Lo; n <= max(p.Lo, p.Hi); n++ {
 			fixed++
-			states := s.values(results.MetricPortState, plus(port("127.0.0.1", p.Proto, n), results.LabelProfile, "domain-controller"))
+			states := s.values(report.MetricPortState, plus(port("127.0.0.1", p.Proto, n), report.LabelProfile, "domain-controller"))
 			sum := 0.0
 			for _, v := range states {
 				sum += v
@@ -181,7 +182,7 @@ func TestServeProfile(t *testing.T) {
 			}
 			if p.Check.Expect == results.ExpectOpen {
 				// Nothing of a domain controller listens on this machine's loopback.
-				if got := s.value(t, results.MetricExpectationFailed, plus(port("127.0.0.1", p.Proto, n), results.LabelExpect, "open")); got != 1 {
+				if got := s.value(t, report.MetricExpectationFailed, plus(port("127.0.0.1", p.Proto, n), report.LabelExpect, "open")); got != 1 {
 					t.Errorf("%s/%d: required and not open, expectation failed = %v", p.Proto, n, got)
 				}
 			}
@@ -190,7 +191,7 @@ func TestServeProfile(t *testing.T) {
 	if fixed < 15 {
 		t.Fatalf("only %d fixed ports in the domain-controller profile", fixed)
 	}
-	if got := s.value(t, results.MetricPortUp, plus(port("127.0.0.1", results.TCP, extra), results.LabelProfile, "")); got != 1 {
+	if got := s.value(t, report.MetricPortUp, plus(port("127.0.0.1", results.TCP, extra), report.LabelProfile, "")); got != 1 {
 		t.Errorf("ports= port up = %v", got)
 	}
 	if got := s.value(t, exporter.MetricProbeSuccess, nil); got != 0 {
@@ -209,7 +210,7 @@ func TestServeRoles(t *testing.T) {
 		t.Fatalf("status %d: %s", s.status, s.body)
 	}
 	for _, p := range []uint16{389, 636, 390, 3268, 3269} {
-		if got := s.value(t, results.MetricPortState, plus(port("127.0.0.1", results.TCP, p), results.LabelState, "closed")); got != 1 {
+		if got := s.value(t, report.MetricPortState, plus(port("127.0.0.1", results.TCP, p), report.LabelState, "closed")); got != 1 {
 			t.Errorf("dc %d/tcp closed = %v", p, got)
 		}
 	}
@@ -219,10 +220,10 @@ func TestServeRoles(t *testing.T) {
 		t.Errorf("no role mapped: %d %q", s.status, s.body)
 	}
 	s = scrapeURL(t, srv.URL+"/probe?target=127.0.0.1&profile=biztalk-send-server&role=sql=127.0.0.1", "")
-	if got := s.value(t, results.MetricPortState, plus(port("127.0.0.1", results.TCP, 1433), results.LabelState, "closed")); got != 1 {
+	if got := s.value(t, report.MetricPortState, plus(port("127.0.0.1", results.TCP, 1433), report.LabelState, "closed")); got != 1 {
 		t.Errorf("mapped role sql: 1433/tcp closed = %v\n%s", got, s.body)
 	}
-	if got := s.value(t, results.MetricPortState, plus(port("role smtp", results.TCP, 25), results.LabelState, "skipped")); got != 1 {
+	if got := s.value(t, report.MetricPortState, plus(port("role smtp", results.TCP, 25), report.LabelState, "skipped")); got != 1 {
 		t.Errorf("unmapped role smtp: 25/tcp skipped = %v\n%s", got, s.body)
 	}
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cheggaaa/pb/v3"
 
+	"github.com/portreach/portreach/report"
 	"github.com/portreach/portreach/results"
 )
 
@@ -45,15 +46,15 @@ func (c *scanCmd) outputsList() ([]output, error) {
 // (openOutputs): the streamed outputs (JSONL; for a scan CSV, JSON, JUnit,
 // Prometheus and the table too) are written as results arrive and keep nothing
 // per result (JUnit only its test cases, Prometheus what it prints of a port,
-// the table a small row: see results.JUnitWriter, results.PrometheusWriter,
-// results.TableWriter), the others are rendered at the end; files are committed at the end, or dropped (temporary files removed)
+// the table a small row: see report.JUnitWriter, report.PrometheusWriter,
+// report.TableWriter), the others are rendered at the end; files are committed at the end, or dropped (temporary files removed)
 // when the run fails.
 type streams struct {
 	writers  []interface{ Write(results.Result) error }
 	closers  map[string]func(*results.Report) error // the streamed outputs' ends, by -o path ("-": standard output)
 	files    map[string]*outFile                    // by -o path
 	baseline *outFile                               // the --update-baseline replacement
-	quiet    *results.TableWriter                   // --quiet's table of the failures on standard output, if it gets one
+	quiet    *report.TableWriter                    // --quiet's table of the failures on standard output, if it gets one
 	err      error
 }
 
@@ -69,30 +70,30 @@ func streamable(format string) bool {
 // stream starts writing o's format to w as results come, if it streams: JSONL
 // always, CSV, JSON, JUnit, Prometheus and the table (with table) when start
 // (the run's start: tool, time, command line) is not nil.
-func (s *streams) stream(o output, w io.Writer, start *results.Report, table results.TableOptions) {
+func (s *streams) stream(o output, w io.Writer, start *results.Report, table report.TableOptions) {
 	switch {
 	case o.format == "jsonl":
-		s.writers = append(s.writers, results.NewJSONLWriter(w))
+		s.writers = append(s.writers, report.NewJSONLWriter(w))
 		s.closers[o.path] = func(*results.Report) error { return nil }
 	case start == nil:
 	case o.format == "csv":
-		cw := results.NewCSVWriter(w)
+		cw := report.NewCSVWriter(w)
 		s.writers = append(s.writers, cw)
-		s.closers[o.path] = func(*results.Report) error { return cw.Close() }
+		s.closers[o.path] = cw.Close
 	case o.format == "json":
-		jw := results.NewJSONWriter(w, start)
+		jw := report.NewJSONWriter(w, start)
 		s.writers = append(s.writers, jw)
 		s.closers[o.path] = jw.Close
 	case o.format == "junit":
-		jw := results.NewJUnitWriter(w)
+		jw := report.NewJUnitWriter(w)
 		s.writers = append(s.writers, jw)
 		s.closers[o.path] = jw.Close
 	case o.format == "prometheus":
-		pw := results.NewPrometheusWriter(w)
+		pw := report.NewPrometheusWriter(w)
 		s.writers = append(s.writers, pw)
 		s.closers[o.path] = pw.Close
 	case o.format == "table":
-		tw := results.NewTableWriter(w, table)
+		tw := report.NewTableWriter(w, table)
 		s.writers = append(s.writers, tw)
 		s.closers[o.path] = tw.Close
 	}
@@ -134,7 +135,7 @@ func (c *scanCmd) openOutputs(outs []output, start *results.Report) (*streams, e
 		if o.path == "-" {
 			stdoutFormat = o.format
 			if !c.quiet { // quiet decides at the end what to print
-				s.stream(o, c.stdout, start, results.TableOptions{Verbose: c.verbose, Color: c.color()})
+				s.stream(o, c.stdout, start, report.TableOptions{Verbose: c.verbose, Color: c.color()})
 			}
 			continue
 		}
@@ -144,12 +145,12 @@ func (c *scanCmd) openOutputs(outs []output, start *results.Report) (*streams, e
 			return nil, bad("-o %s: %v", o.path, err)
 		}
 		s.files[o.path] = f
-		s.stream(o, f, start, results.TableOptions{Verbose: c.verbose})
+		s.stream(o, f, start, report.TableOptions{Verbose: c.verbose})
 	}
 	if c.quiet && start != nil && (stdoutFormat == "" || stdoutFormat == "table") {
 		// Its hosts' titles and verdict describe the whole run, its rows the
 		// failures: it keeps the failures and a summary per host.
-		s.quiet = results.NewTableWriter(c.stdout, results.TableOptions{Verbose: c.verbose, OnlyFailing: true, Color: c.color()})
+		s.quiet = report.NewTableWriter(c.stdout, report.TableOptions{Verbose: c.verbose, OnlyFailing: true, Color: c.color()})
 		s.writers = append(s.writers, s.quiet)
 	}
 	if c.updateBaseline {
@@ -189,7 +190,7 @@ func (c *scanCmd) writeOutputs(outs []output, st *streams, rep, quietRep *result
 	if st.err != nil {
 		return fmt.Errorf("writing results: %w", st.err)
 	}
-	table := results.TableOptions{Verbose: c.verbose}
+	table := report.TableOptions{Verbose: c.verbose}
 	color := c.color()
 	toStdout := false
 	for _, o := range outs {

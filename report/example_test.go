@@ -1,4 +1,4 @@
-package results_test
+package report_test
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/portreach/portreach/report"
 	"github.com/portreach/portreach/results"
 )
 
@@ -26,7 +27,7 @@ func ExampleWriteTable() {
 			RTT: 800 * time.Microsecond, Probe: "dns", Detail: `NOERROR, version "9.18.49"`},
 		results.Result{Target: "dc01", Addr: dc, Proto: results.TCP, Port: 88, State: results.Filtered, Reason: "no-response", Check: kdc},
 	)
-	results.WriteTable(os.Stdout, &results.Report{Results: rs}, results.TableOptions{})
+	report.WriteTable(os.Stdout, &results.Report{Results: rs}, report.TableOptions{})
 	fmt.Println("failed:", len(results.Failed(rs)))
 	// Output:
 	// 198.18.1.10 (dc01)  FAIL  1 of 1 checks failed

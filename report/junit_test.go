@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"bytes"
@@ -10,22 +10,24 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/portreach/portreach/results"
 )
 
-func junitFixture() *Report {
+func junitFixture() *results.Report {
 	rep := fixtureReport()
-	rep.Drift = Diff(fixtureReport(), rep, testDriftRules)
-	rep.Drift.Changes = append(rep.Drift.Changes, Change{Kind: DriftState, Target: "mail01", Addr: rep.Results[0].Addr,
-		Proto: TCP, Port: 443, Before: "open", After: "filtered", Regression: true})
+	rep.Drift = results.Diff(fixtureReport(), rep, testDriftRules)
+	rep.Drift.Changes = append(rep.Drift.Changes, results.Change{Kind: results.DriftState, Target: "mail01", Addr: rep.Results[0].Addr,
+		Proto: results.TCP, Port: 443, Before: "open", After: "filtered", Regression: true})
 	// Silence from a protocol that never answers the scanner.
-	rep.Results = append(rep.Results, Result{Target: "mail01", Addr: rep.Results[0].Addr, Proto: UDP, Port: 138, State: OpenFiltered,
-		Reason: ReasonNoReplyExpected, Probe: "netbios-dgm", Check: &Check{Profiles: []string{"ad-member"}, Service: "NetBIOS datagram", Expect: ExpectOpen}})
+	rep.Results = append(rep.Results, results.Result{Target: "mail01", Addr: rep.Results[0].Addr, Proto: results.UDP, Port: 138, State: results.OpenFiltered,
+		Reason: results.ReasonNoReplyExpected, Probe: "netbios-dgm", Check: &results.Check{Profiles: []string{"ad-member"}, Service: "NetBIOS datagram", Expect: results.ExpectOpen}})
 	// A probe that could not be sent.
-	rep.Results = append(rep.Results, Result{Target: "mail01", Addr: rep.Results[0].Addr, Proto: UDP, Port: 88, State: Error,
-		Reason: "probe-error", Detail: "probe kerberos: no such realm", Check: &Check{Profiles: []string{"ad-member"}, Service: "Kerberos", Expect: ExpectOpen}})
+	rep.Results = append(rep.Results, results.Result{Target: "mail01", Addr: rep.Results[0].Addr, Proto: results.UDP, Port: 88, State: results.Error,
+		Reason: "probe-error", Detail: "probe kerberos: no such realm", Check: &results.Check{Profiles: []string{"ad-member"}, Service: "Kerberos", Expect: results.ExpectOpen}})
 	// Text that XML must escape, and a control character it cannot carry.
-	rep.Results = append(rep.Results, Result{Target: "mail01", Addr: rep.Results[0].Addr, Proto: TCP, Port: 8443, State: Closed,
-		Reason: "conn-refused", Detail: "a <b> & \"c\" \x01", Check: &Check{Profiles: []string{"x&y"}, Service: "<Admin>", Expect: ExpectOpen}})
+	rep.Results = append(rep.Results, results.Result{Target: "mail01", Addr: rep.Results[0].Addr, Proto: results.TCP, Port: 8443, State: results.Closed,
+		Reason: "conn-refused", Detail: "a <b> & \"c\" \x01", Check: &results.Check{Profiles: []string{"x&y"}, Service: "<Admin>", Expect: results.ExpectOpen}})
 	return rep
 }
 
@@ -48,7 +50,7 @@ func TestJUnitWriterGolden(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := j.Close(&Report{Started: rep.Started, Finished: rep.Finished, Drift: rep.Drift}); err != nil {
+	if err := j.Close(&results.Report{Started: rep.Started, Finished: rep.Finished, Drift: rep.Drift}); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "junit.xml.golden", b.Bytes())
@@ -65,7 +67,7 @@ func TestJUnitValidatesAgainstXSD(t *testing.T) {
 		t.Skip("xmllint not installed (Debian package libxml2-utils)")
 	}
 	dir := t.TempDir()
-	for i, rep := range []*Report{junitFixture(), {}, {Results: []Result{{}}}} {
+	for i, rep := range []*results.Report{junitFixture(), {}, {Results: []results.Result{{}}}} {
 		var b bytes.Buffer
 		if err := WriteJUnit(&b, rep); err != nil {
 			t.Fatal(err)
@@ -242,9 +244,9 @@ func TestJUnitContent(t *testing.T) {
 	}
 	// Failures and errors together are exactly the results that fail, and
 	// the targets that failed.
-	n := len(Failed(junitFixture().Results))
+	n := len(results.Failed(junitFixture().Results))
 	for _, r := range junitFixture().Results {
-		if r.State == Error && !Checked(&r) {
+		if r.State == results.Error && !results.Checked(&r) {
 			n++
 		}
 	}
@@ -275,7 +277,7 @@ func TestJUnitContent(t *testing.T) {
 	if c := cases["198.18.1.2 (mail01) | 389/tcp LDAP (role dc)"]; len(c.Skipped) != 1 || c.Skipped[0].Type != "skipped" {
 		t.Errorf("unmapped role is not skipped: %+v", c)
 	}
-	if c := cases["198.18.1.2 (mail01) | 138/udp NetBIOS datagram"]; len(c.Skipped) != 1 || c.Skipped[0].Message != "open|filtered: "+string(ReasonNoReplyExpected) {
+	if c := cases["198.18.1.2 (mail01) | 138/udp NetBIOS datagram"]; len(c.Skipped) != 1 || c.Skipped[0].Message != "open|filtered: "+string(results.ReasonNoReplyExpected) {
 		t.Errorf("unverifiable silence is not skipped: %+v", c)
 	}
 	if c := cases["198.18.1.2 (mail01) | 88/udp Kerberos"]; len(c.Error) != 1 || c.Error[0].Message != "88/udp could not be tested: probe-error" {
@@ -303,14 +305,14 @@ func TestJUnitContent(t *testing.T) {
 // A check whose port is open but whose service failed it (a producer's Fail)
 // says both: the state that met the expectation and why the check failed.
 func TestJUnitProducerFailure(t *testing.T) {
-	r := Result{Target: "mail01", Proto: TCP, Port: 993, State: Open, Reason: ReasonSynAck,
-		Check: &Check{Profiles: []string{"exchange"}, Service: "IMAP4 over TLS", Expect: ExpectOpen}}
-	r.Fail(ReasonCertExpired)
+	r := results.Result{Target: "mail01", Proto: results.TCP, Port: 993, State: results.Open, Reason: results.ReasonSynAck,
+		Check: &results.Check{Profiles: []string{"exchange"}, Service: "IMAP4 over TLS", Expect: results.ExpectOpen}}
+	r.Fail(results.ReasonCertExpired)
 	var b bytes.Buffer
-	if err := WriteJUnit(&b, &Report{Results: []Result{r}}); err != nil {
+	if err := WriteJUnit(&b, &results.Report{Results: []results.Result{r}}); err != nil {
 		t.Fatal(err)
 	}
-	want := "993/tcp is open (syn-ack), but cert-expired: " + ReasonCertExpired.Meaning()
+	want := "993/tcp is open (syn-ack), but cert-expired: " + results.ReasonCertExpired.Meaning()
 	if !strings.Contains(b.String(), xmlEscape(want)) {
 		t.Errorf("no %q in\n%s", want, b.String())
 	}

@@ -1,10 +1,12 @@
-package results
+package report
 
 import (
 	"bytes"
 	"encoding/csv"
 	"slices"
 	"testing"
+
+	"github.com/portreach/portreach/results"
 )
 
 // CSV output parses back with encoding/csv into the fixed columns, one row per
@@ -22,7 +24,7 @@ func TestCSVParsesBack(t *testing.T) {
 		t.Fatalf("header %q, want %q", rows[0], CSVHeader)
 	}
 	rs := fixtureResults()
-	Sort(rs)
+	results.Sort(rs)
 	if len(rows)-1 != len(rs) {
 		t.Fatalf("%d rows, want %d", len(rows)-1, len(rs))
 	}
@@ -70,7 +72,7 @@ func TestCSVParsesBack(t *testing.T) {
 }
 
 func TestSourcesTextGroupsDocuments(t *testing.T) {
-	got := sourcesText([]Source{
+	got := sourcesText([]results.Source{
 		{Document: "001.txt", Section: "Net Logon"}, {Document: "001.txt", Section: "Server"},
 		{Document: "003.txt", Section: "LDAP 389"}, {Document: "003.txt"},
 	})

@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"bufio"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/portreach/portreach/results"
 )
 
 // countingWriter records each Write call separately.
@@ -35,7 +37,7 @@ func TestJSONLWritesLineAtOnce(t *testing.T) {
 		if bytes.Count(line, []byte("\n")) != 1 || line[len(line)-1] != '\n' {
 			t.Fatalf("write %d is not one line: %q", i, line)
 		}
-		var back Result
+		var back results.Result
 		if err := json.Unmarshal(line, &back); err != nil {
 			t.Fatal(err)
 		}
@@ -66,7 +68,7 @@ func TestJSONLConcurrent(t *testing.T) {
 		t.Fatalf("%d lines, want %d", len(lines), len(rs))
 	}
 	for i, l := range lines {
-		var r Result
+		var r results.Result
 		if err := json.Unmarshal([]byte(l), &r); err != nil {
 			t.Fatalf("line %d: %v: %s", i, err, l)
 		}

@@ -1,10 +1,12 @@
-package results
+package report
 
 import (
 	"bytes"
 	"net/netip"
 	"strings"
 	"testing"
+
+	"github.com/portreach/portreach/results"
 )
 
 // The writer keeps counts for every result but lists only a bounded number of
@@ -13,14 +15,14 @@ func TestHTMLBounded(t *testing.T) {
 	var b bytes.Buffer
 	hw := NewHTMLWriter(&b, HTMLOptions{})
 	addr := netip.MustParseAddr("198.18.1.2")
-	check := &Check{Expect: ExpectOpen, Purpose: "--expect open"}
+	check := &results.Check{Expect: results.ExpectOpen, Purpose: "--expect open"}
 	const n = maxListed + 700
 	for p := 1; p <= n; p++ {
-		if err := hw.Write(Result{Target: "h", Addr: addr, Proto: TCP, Port: uint16(p), State: Open, Reason: ReasonSynAck,
+		if err := hw.Write(results.Result{Target: "h", Addr: addr, Proto: results.TCP, Port: uint16(p), State: results.Open, Reason: results.ReasonSynAck,
 			Detail: "banner", Check: check}); err != nil {
 			t.Fatal(err)
 		}
-		if err := hw.Write(Result{Target: "h", Addr: addr, Proto: UDP, Port: uint16(p), State: Filtered, Reason: ReasonNoResponse, Check: check}); err != nil {
+		if err := hw.Write(results.Result{Target: "h", Addr: addr, Proto: results.UDP, Port: uint16(p), State: results.Filtered, Reason: results.ReasonNoResponse, Check: check}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -29,7 +31,7 @@ func TestHTMLBounded(t *testing.T) {
 		len(h.replies) != maxListed || h.Ports != 2*n {
 		t.Fatalf("kept %d met (+%d), %d failing (+%d), %d replies, %d ports", len(h.met), h.moreMet, len(h.failing), h.moreFailing, len(h.replies), h.Ports)
 	}
-	if err := hw.Close(&Report{}); err != nil {
+	if err := hw.Close(&results.Report{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"FAIL</span> 1200 of 2400 checks failed on 1 of 1 host", "700 more failing checks, not listed",
@@ -43,8 +45,8 @@ func TestHTMLBounded(t *testing.T) {
 // Text from the network is escaped: a reply cannot add markup to the report.
 func TestHTMLEscapes(t *testing.T) {
 	var b bytes.Buffer
-	rep := &Report{Command: []string{"portreach", "scan", "<b>"}, Results: []Result{{Target: "<img src=x>", Proto: UDP, Port: 161,
-		State: Open, Reason: ReasonUDPResponse, Probe: "snmp", Detail: `<script>alert(1)</script>`}}}
+	rep := &results.Report{Command: []string{"portreach", "scan", "<b>"}, Results: []results.Result{{Target: "<img src=x>", Proto: results.UDP, Port: 161,
+		State: results.Open, Reason: results.ReasonUDPResponse, Probe: "snmp", Detail: `<script>alert(1)</script>`}}}
 	if err := WriteHTML(&b, rep, HTMLOptions{Machine: "<i>"}); err != nil {
 		t.Fatal(err)
 	}
@@ -58,27 +60,27 @@ func TestHTMLEscapes(t *testing.T) {
 // Remedy follows the reason, and the expectation for an open port that must be
 // closed; met checks and results without a check have none.
 func TestRemedy(t *testing.T) {
-	open := &Check{Expect: ExpectOpen}
+	open := &results.Check{Expect: results.ExpectOpen}
 	for _, tc := range []struct {
-		r    Result
+		r    results.Result
 		want string
 	}{
-		{Result{State: Filtered, Reason: ReasonNoResponse, Check: open}, "a firewall on the path"},
-		{Result{State: Filtered, Reason: ReasonAdminProhibited, Check: open}, "A firewall rejected"},
-		{Result{State: Closed, Reason: ReasonConnRefused, Check: open}, "no service is listening"},
-		{Result{State: Open, Reason: ReasonSynAck, Check: &Check{Expect: ExpectClosed}}, "stop or uninstall the service"},
-		{Result{State: Error, Reason: ReasonResolveFailed, Check: open}, "did not resolve"},
-		{Result{State: Filtered, Reason: "some-new-reason", Check: open}, "Something on the path"},
-		{Result{State: Open, Reason: ReasonSynAck, Check: open}, ""},
-		{Result{State: Filtered, Reason: ReasonNoResponse}, ""},
+		{results.Result{State: results.Filtered, Reason: results.ReasonNoResponse, Check: open}, "a firewall on the path"},
+		{results.Result{State: results.Filtered, Reason: results.ReasonAdminProhibited, Check: open}, "A firewall rejected"},
+		{results.Result{State: results.Closed, Reason: results.ReasonConnRefused, Check: open}, "no service is listening"},
+		{results.Result{State: results.Open, Reason: results.ReasonSynAck, Check: &results.Check{Expect: results.ExpectClosed}}, "stop or uninstall the service"},
+		{results.Result{State: results.Error, Reason: results.ReasonResolveFailed, Check: open}, "did not resolve"},
+		{results.Result{State: results.Filtered, Reason: "some-new-reason", Check: open}, "Something on the path"},
+		{results.Result{State: results.Open, Reason: results.ReasonSynAck, Check: open}, ""},
+		{results.Result{State: results.Filtered, Reason: results.ReasonNoResponse}, ""},
 	} {
 		if got := Remedy(&tc.r); (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
 			t.Errorf("%v %s expect %v: %q, want %q", tc.r.State, tc.r.Reason, tc.r.Check, got, tc.want)
 		}
 	}
 	// Every reason that can fail a check has a fix of its own.
-	for _, r := range Reasons() {
-		if _, ok := remedies[r]; !ok && r != ReasonSynAck && r != ReasonUDPResponse && r != ReasonEPMListed && r != ReasonListening {
+	for _, r := range results.Reasons() {
+		if _, ok := remedies[r]; !ok && r != results.ReasonSynAck && r != results.ReasonUDPResponse && r != results.ReasonEPMListed && r != results.ReasonListening {
 			t.Errorf("reason %s has no remedy in results/html.go's remedies", r)
 		}
 	}
@@ -88,11 +90,11 @@ func TestRemedy(t *testing.T) {
 // describe a TLS session under certificates, the endpoint mapper under RPC.
 func TestHTMLReplyKinds(t *testing.T) {
 	addr := netip.MustParseAddr("198.18.1.2")
-	rep := &Report{Results: []Result{
-		{Target: "h", Addr: addr, Proto: TCP, Port: 443, State: Open, Reason: ReasonSynAck, Probe: "https",
+	rep := &results.Report{Results: []results.Result{
+		{Target: "h", Addr: addr, Proto: results.TCP, Port: 443, State: results.Open, Reason: results.ReasonSynAck, Probe: "https",
 			Detail: "TLS 1.3, CN=mail.lab, expires 2027-03-01 (90 days)", Details: map[string]any{"service": "https", "tls": map[string]any{"version": "TLS 1.3"}}},
-		{Target: "h", Addr: addr, Proto: TCP, Port: 135, State: Open, Reason: ReasonEPMListed, Probe: "epm", Detail: "12 endpoints"},
-		{Target: "h", Addr: addr, Proto: TCP, Port: 25, State: Open, Reason: ReasonSynAck, Probe: "smtp", Detail: `"220 mail.lab ESMTP"`,
+		{Target: "h", Addr: addr, Proto: results.TCP, Port: 135, State: results.Open, Reason: results.ReasonEPMListed, Probe: "epm", Detail: "12 endpoints"},
+		{Target: "h", Addr: addr, Proto: results.TCP, Port: 25, State: results.Open, Reason: results.ReasonSynAck, Probe: "smtp", Detail: `"220 mail.lab ESMTP"`,
 			Details: map[string]any{"service": "smtp", "banner": "220 mail.lab ESMTP"}},
 	}}
 	var b bytes.Buffer

@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/portreach/portreach/results"
 )
 
 // FuzzReadJSON feeds ReadJSON the kind of files users hand in as baselines:
@@ -25,7 +27,7 @@ func FuzzReadJSON(f *testing.F) {
 	}
 	f.Add(drift)
 	var empty bytes.Buffer
-	if err := WriteJSON(&empty, &Report{Results: []Result{{}}}); err != nil {
+	if err := WriteJSON(&empty, &results.Report{Results: []results.Result{{}}}); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(empty.Bytes())
@@ -69,16 +71,16 @@ func FuzzReadJSON(f *testing.F) {
 		}
 		// As a baseline: compared with itself nothing changed, and compared
 		// with an empty run every host is gone.
-		if d := Diff(rep, rep, testDriftRules); len(d.Changes) != 0 {
+		if d := results.Diff(rep, rep, testDriftRules); len(d.Changes) != 0 {
 			t.Fatalf("a report differs from itself: %+v", d.Changes)
 		}
-		d := Diff(rep, &Report{}, testDriftRules)
+		d := results.Diff(rep, &results.Report{}, testDriftRules)
 		for _, c := range d.Changes {
-			if c.Kind != DriftHostRemoved {
+			if c.Kind != results.DriftHostRemoved {
 				t.Fatalf("against an empty run: %+v", c)
 			}
 		}
-		rep.Drift = Diff(&Report{}, rep, testDriftRules)
+		rep.Drift = results.Diff(&results.Report{}, rep, testDriftRules)
 		if err := WriteJUnit(io.Discard, rep); err != nil {
 			t.Fatal(err)
 		}

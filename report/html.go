@@ -1,13 +1,18 @@
-package results
+package report
 
 import (
+	"cmp"
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"io"
 	"slices"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/portreach/portreach/results"
 )
 
 // The go-live report: one self-contained HTML file (styles inline, no scripts,
@@ -43,9 +48,9 @@ const maxListed = 500
 
 // HTMLWriter builds an HTML report from results written one at a time: it keeps
 // per-host counts and a bounded number of failing, untested and met checks and
-// of service replies, never every result. It is not safe for
-// concurrent use.
+// of service replies, never every result. It is safe for concurrent use.
 type HTMLWriter struct {
+	mu    sync.Mutex
 	w     io.Writer
 	opt   HTMLOptions
 	hosts map[hostKey]*htmlHost
@@ -54,9 +59,9 @@ type HTMLWriter struct {
 
 // htmlHost is one host as the report keeps it while results arrive.
 type htmlHost struct {
-	Host
-	failing, untested, met, replies []Result
-	errors                          []Result // the target itself failed (no checks to carry it)
+	results.Host
+	failing, untested, met, replies []results.Result
+	errors                          []results.Result // the target itself failed (no checks to carry it)
 	moreFailing, moreUntested       int
 	moreMet, moreReplies            int
 }
@@ -67,35 +72,37 @@ func NewHTMLWriter(w io.Writer, opt HTMLOptions) *HTMLWriter {
 }
 
 // Write takes one result into the report.
-func (hw *HTMLWriter) Write(r Result) error {
+func (hw *HTMLWriter) Write(r results.Result) error {
+	hw.mu.Lock()
+	defer hw.mu.Unlock()
 	k := hostKey{r.Target, r.Addr}
 	h := hw.hosts[k]
 	if h == nil {
-		h = &htmlHost{Host: newHost(&r)}
+		h = &htmlHost{Host: results.NewHost(&r)}
 		hw.hosts[k] = h
 	}
-	h.add(&r)
+	h.Add(&r)
 	hw.ports++
-	switch Judge(&r).Status {
-	case StatusFailed:
+	switch results.Judge(&r).Status {
+	case results.StatusFailed:
 		h.failing, h.moreFailing = keep(h.failing, h.moreFailing, r)
-	case StatusUntested, StatusUndetermined:
+	case results.StatusUntested, results.StatusUndetermined:
 		h.untested, h.moreUntested = keep(h.untested, h.moreUntested, r)
-	case StatusMet:
+	case results.StatusMet:
 		h.met, h.moreMet = keep(h.met, h.moreMet, r)
 	}
 	switch {
-	case r.State == Error && !Checked(&r):
+	case r.State == results.Error && !results.Checked(&r):
 		if len(h.errors) < maxListed {
 			h.errors = append(h.errors, r)
 		}
-	case (r.Detail != "" || r.Under != "") && r.State != Error:
+	case (r.Detail != "" || r.Under != "") && r.State != results.Error:
 		h.replies, h.moreReplies = keep(h.replies, h.moreReplies, r)
 	}
 	return nil
 }
 
-func keep(list []Result, more int, r Result) ([]Result, int) {
+func keep(list []results.Result, more int, r results.Result) ([]results.Result, int) {
 	if len(list) >= maxListed {
 		return list, more + 1
 	}
@@ -104,22 +111,27 @@ func keep(list []Result, more int, r Result) ([]Result, int) {
 
 // Close renders the report: rep gives the run's command line, times, whether
 // it finished, and the drift; its Results are not read (they were written).
-func (hw *HTMLWriter) Close(rep *Report) error {
+func (hw *HTMLWriter) Close(rep *results.Report) error {
+	hw.mu.Lock()
+	defer hw.mu.Unlock()
 	hs := make([]*htmlHost, 0, len(hw.hosts))
 	for _, h := range hw.hosts {
-		h.decide()
+		h.Decide()
 		hs = append(hs, h)
 	}
 	// Failing hosts first, then passing ones, then those without a verdict;
 	// each in results.Sort order (by address, then target).
-	rank := map[Verdict]int{VerdictFail: 0, VerdictPass: 1, VerdictNone: 2}
+	rank := map[results.Verdict]int{results.VerdictFail: 0, results.VerdictPass: 1, results.VerdictNone: 2}
 	slices.SortFunc(hs, func(a, b *htmlHost) int {
 		if c := rank[a.Verdict] - rank[b.Verdict]; c != 0 {
 			return c
 		}
-		return compareResults(Result{Target: a.Target, Addr: a.Addr}, Result{Target: b.Target, Addr: b.Addr})
+		if c := a.Addr.Compare(b.Addr); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Target, b.Target)
 	})
-	hosts := make([]Host, len(hs))
+	hosts := make([]results.Host, len(hs))
 	for i, h := range hs {
 		hosts[i] = h.Host
 	}
@@ -144,7 +156,7 @@ func (hw *HTMLWriter) Close(rep *Report) error {
 	}
 	unknown := 0
 	for _, h := range hs {
-		unknown += h.States[Unknown]
+		unknown += h.States[results.Unknown]
 	}
 	if rep.Interrupted {
 		d.Notes = append(d.Notes, fmt.Sprintf("The run was interrupted: %d %s did not finish (state unknown) and count as failed.", unknown, plural(unknown, "port", "ports")))
@@ -166,7 +178,7 @@ func (hw *HTMLWriter) Close(rep *Report) error {
 }
 
 // WriteHTML writes rep as a go-live report (see HTMLWriter).
-func WriteHTML(w io.Writer, rep *Report, opt HTMLOptions) error {
+func WriteHTML(w io.Writer, rep *results.Report, opt HTMLOptions) error {
 	hw := NewHTMLWriter(w, opt)
 	for _, r := range rep.Results {
 		if err := hw.Write(r); err != nil {
@@ -184,7 +196,7 @@ type htmlDoc struct {
 	Machine, Command, Started, Finished string
 	Duration, Tool                      string
 	Hosts                               []htmlHostView
-	Drift                               *Drift
+	Drift                               *results.Drift
 	DriftSummary                        string
 }
 
@@ -217,26 +229,32 @@ type htmlReplies struct {
 
 // hasTLS reports whether r's details describe a TLS session (a confirmed
 // service's "tls": certificate, version, expiry), whatever type carries them.
-func hasTLS(r *Result) bool {
+func hasTLS(r *results.Result) bool {
 	if r.Details == nil {
 		return false
 	}
-	m, ok := genericJSON(r.Details).(map[string]any)
-	return ok && m["tls"] != nil
+	b, err := json.Marshal(r.Details)
+	if err != nil {
+		return false
+	}
+	var m map[string]json.RawMessage
+	return json.Unmarshal(b, &m) == nil && m["tls"] != nil && string(m["tls"]) != "null"
 }
 
 type replyKind struct {
 	title string
-	is    func(r *Result) bool
+	is    func(r *results.Result) bool
 }
 
 // replyKinds are the headings replies go under, in order, and which results
 // each takes; the last takes the rest.
 var replyKinds = []replyKind{
-	{"RPC endpoints and interfaces", func(r *Result) bool { return r.Probe == "epm" }},
-	{"SQL Server instances", func(r *Result) bool { return r.Probe == "sql-browser" || strings.HasPrefix(r.Under, "instance ") }},
+	{"RPC endpoints and interfaces", func(r *results.Result) bool { return r.Probe == "epm" }},
+	{"SQL Server instances", func(r *results.Result) bool {
+		return r.Probe == "sql-browser" || strings.HasPrefix(r.Under, "instance ")
+	}},
 	{"Certificates and TLS", hasTLS},
-	{"Other replies", func(*Result) bool { return true }},
+	{"Other replies", func(*results.Result) bool { return true }},
 }
 
 func (h *htmlHost) view() htmlHostView {
@@ -246,11 +264,11 @@ func (h *htmlHost) view() htmlHostView {
 		v.Source = h.Source.String()
 	}
 	switch h.Verdict {
-	case VerdictFail:
+	case results.VerdictFail:
 		v.Summary = fmt.Sprintf("%d of %d checks failed", h.Failed, h.Checks)
-	case VerdictPass:
+	case results.VerdictPass:
 		v.Summary = fmt.Sprintf("%d %s met", h.Met(), plural(h.Met(), "check", "checks"))
-	case VerdictNone:
+	case results.VerdictNone:
 		v.Summary = "nothing checked"
 		if h.Checks > 0 {
 			v.Summary = "no check could be decided"
@@ -260,10 +278,10 @@ func (h *htmlHost) view() htmlHostView {
 		v.Summary += fmt.Sprintf(", %d not tested or undetermined", n)
 	}
 	for _, l := range []struct {
-		in  []Result
+		in  []results.Result
 		out *[]htmlCheck
 	}{{h.failing, &v.Failing}, {h.untested, &v.Untested}, {h.met, &v.Met}} {
-		Sort(l.in)
+		results.Sort(l.in)
 		for i := range l.in {
 			*l.out = append(*l.out, checkView(&l.in[i]))
 		}
@@ -281,11 +299,11 @@ func (h *htmlHost) view() htmlHostView {
 		}
 		v.Errors = append(v.Errors, e)
 	}
-	Sort(h.replies)
+	results.Sort(h.replies)
 	groups := make([]htmlReplies, len(replyKinds))
 	for i := range h.replies {
 		r := &h.replies[i]
-		port := PortName(r.Proto, r.Port)
+		port := results.PortName(r.Proto, r.Port)
 		if r.Under != "" {
 			port += " " + r.Under
 		}
@@ -301,10 +319,10 @@ func (h *htmlHost) view() htmlHostView {
 	return v
 }
 
-func checkView(r *Result) htmlCheck {
-	o := Judge(r)
-	c := htmlCheck{Port: PortName(r.Proto, r.Port), State: r.State.String(), Reason: string(o.Why),
-		Meaning: o.Why.Meaning(), Fix: Remedy(r), Detail: r.Detail, Failed: o.Status == StatusFailed}
+func checkView(r *results.Result) htmlCheck {
+	o := results.Judge(r)
+	c := htmlCheck{Port: results.PortName(r.Proto, r.Port), State: r.State.String(), Reason: string(o.Why),
+		Meaning: o.Why.Meaning(), Fix: Remedy(r), Detail: r.Detail, Failed: o.Status == results.StatusFailed}
 	if r.Port == 0 && r.Proto == "" {
 		c.Port = "" // a host-level or interface-level result: no port
 	}
@@ -324,82 +342,82 @@ func checkView(r *Result) htmlCheck {
 // (a firewall that drops or rejects, a service that is not listening, a name
 // that does not resolve), the expectation which way it must go. It is ""
 // for a check that was met, and for results without a check.
-func Remedy(r *Result) string {
-	o := Judge(r)
-	if o.Status == StatusNone || o.Status == StatusMet {
+func Remedy(r *results.Result) string {
+	o := results.Judge(r)
+	if o.Status == results.StatusNone || o.Status == results.StatusMet {
 		return ""
 	}
-	if r.Check.Expect == ExpectClosed && r.State == Open {
+	if r.Check.Expect == results.ExpectClosed && r.State == results.Open {
 		return "A service answers on a port that must be closed: stop or uninstall the service, or block the port in the host's firewall."
 	}
 	if fix, ok := remedies[o.Why]; ok {
 		return fix
 	}
 	switch r.State {
-	case Filtered:
+	case results.Filtered:
 		return "Something on the path stops the traffic: a firewall (the host's own, or one between) or a router. Allow the port from this machine's address."
-	case Closed:
+	case results.Closed:
 		return "The host answered that nothing listens: start the service, or check the port it is configured to use."
-	case Open:
+	case results.Open:
 		return "The port answers, but not with what the check asks for: check that the right service (and instance or interface) runs there."
-	case Unknown:
+	case results.Unknown:
 		return "The run stopped before this port finished: run it again to the end."
 	}
 	return ""
 }
 
 // remedies are the fixes that follow from a reason alone.
-var remedies = map[Reason]string{
-	ReasonNoResponse: "Nothing answered: a firewall on the path drops the traffic (the host's own firewall, a network firewall, a security group), " +
+var remedies = map[results.Reason]string{
+	results.ReasonNoResponse: "Nothing answered: a firewall on the path drops the traffic (the host's own firewall, a network firewall, a security group), " +
 		"or the host is down. Allow the port from this machine's address, and check that the host is up.",
-	ReasonAdminProhibited: "A firewall rejected the traffic (ICMP administratively prohibited): add a rule that allows the port from this machine's address.",
-	ReasonConnRefused:     "The host is up and the packet got through, but no service is listening on the port: start the service (portreach local on the server shows what listens), or check the port it is configured to use.",
-	ReasonPortUnreach:     "The host is up and the datagram got through, but no service is listening on the UDP port: start the service, or check the port it is configured to use.",
-	ReasonSelfConnect:     "No service is listening on the port: start the service.",
-	ReasonHostUnreach:     "A router (or this machine) cannot reach the host: check that it is up, its address, and the routes between.",
-	ReasonNetUnreach:      "There is no route to the host's network: check the routes between this machine and the host.",
-	ReasonProtoUnreach:    "The host does not handle the protocol: check that the role is installed on it.",
-	ReasonTTLExceeded:     "The packets loop or die on the way: check the routes between this machine and the host.",
-	ReasonICMPUnreach:     "A device on the path refused the traffic: check the firewalls and routes between.",
-	ReasonLocalFirewall:   "This machine's own firewall refused to send: allow outgoing traffic to the port here.",
-	ReasonNoReplyExpected: "The protocol never answers a scanner, and no ICMP error came, so the port is not closed: confirm on the server (portreach local) that the service listens.",
-	ReasonIPProto:         "An IP protocol cannot be tested with sockets: confirm with a packet capture at the far end, or with the firewall's logs.",
-	ReasonNegotiated:      "The port is chosen per session: test the service itself (a real connection) rather than a port.",
-	ReasonRoleUnmapped:    "Name the host that plays the role (--role ROLE=HOST) to test it.",
-	ReasonEPMRefused:      "The RPC endpoint mapper refused the lookup: check the RPC service's restrictions (RestrictRemoteClients) and that the host is a Windows RPC server.",
-	ReasonEPMError:        "The RPC endpoint mapper did not answer properly: check that the RPC service (RpcSs) runs and that nothing on the path inspects or cuts RPC.",
-	ReasonProbeError:      "portreach could not build the request: report it as a bug.",
-	ReasonLocalError:      "This machine failed to send (out of sockets or memory, or no address): run again with a lower --concurrency.",
-	ReasonResolveFailed:   "The name did not resolve: fix the DNS record (or the hosts file), or give the address.",
-	ReasonNoRoute:         "This machine has no route to the address (or no address of its family): check its network configuration, or use --source.",
-	ReasonInterrupted:     "The run was stopped before the port finished: run it again to the end.",
-	ReasonMaxTime:         "The run's time limit came first: run again with a longer --max-time, or fewer ports.",
+	results.ReasonAdminProhibited: "A firewall rejected the traffic (ICMP administratively prohibited): add a rule that allows the port from this machine's address.",
+	results.ReasonConnRefused:     "The host is up and the packet got through, but no service is listening on the port: start the service (portreach local on the server shows what listens), or check the port it is configured to use.",
+	results.ReasonPortUnreach:     "The host is up and the datagram got through, but no service is listening on the UDP port: start the service, or check the port it is configured to use.",
+	results.ReasonSelfConnect:     "No service is listening on the port: start the service.",
+	results.ReasonHostUnreach:     "A router (or this machine) cannot reach the host: check that it is up, its address, and the routes between.",
+	results.ReasonNetUnreach:      "There is no route to the host's network: check the routes between this machine and the host.",
+	results.ReasonProtoUnreach:    "The host does not handle the protocol: check that the role is installed on it.",
+	results.ReasonTTLExceeded:     "The packets loop or die on the way: check the routes between this machine and the host.",
+	results.ReasonICMPUnreach:     "A device on the path refused the traffic: check the firewalls and routes between.",
+	results.ReasonLocalFirewall:   "This machine's own firewall refused to send: allow outgoing traffic to the port here.",
+	results.ReasonNoReplyExpected: "The protocol never answers a scanner, and no ICMP error came, so the port is not closed: confirm on the server (portreach local) that the service listens.",
+	results.ReasonIPProto:         "An IP protocol cannot be tested with sockets: confirm with a packet capture at the far end, or with the firewall's logs.",
+	results.ReasonNegotiated:      "The port is chosen per session: test the service itself (a real connection) rather than a port.",
+	results.ReasonRoleUnmapped:    "Name the host that plays the role (--role ROLE=HOST) to test it.",
+	results.ReasonEPMRefused:      "The RPC endpoint mapper refused the lookup: check the RPC service's restrictions (RestrictRemoteClients) and that the host is a Windows RPC server.",
+	results.ReasonEPMError:        "The RPC endpoint mapper did not answer properly: check that the RPC service (RpcSs) runs and that nothing on the path inspects or cuts RPC.",
+	results.ReasonProbeError:      "portreach could not build the request: report it as a bug.",
+	results.ReasonLocalError:      "This machine failed to send (out of sockets or memory, or no address): run again with a lower --concurrency.",
+	results.ReasonResolveFailed:   "The name did not resolve: fix the DNS record (or the hosts file), or give the address.",
+	results.ReasonNoRoute:         "This machine has no route to the address (or no address of its family): check its network configuration, or use --source.",
+	results.ReasonInterrupted:     "The run was stopped before the port finished: run it again to the end.",
+	results.ReasonMaxTime:         "The run's time limit came first: run again with a longer --max-time, or fewer ports.",
 	// Reasons a check's producer gives (RPC interfaces, SQL instances).
-	ReasonNotRegistered:     "The endpoint mapper does not list the interface on a TCP port: the RPC service behind it is stopped or not installed (for MSDTC: enable Network DTC Access). Start it; no firewall rule fixes this.",
-	ReasonEPMUnreadable:     "The RPC endpoint mapper (135/tcp) could not be read, so the interface is unverified: open 135/tcp from this machine and check that RpcSs answers there.",
-	ReasonRPCBindAck:        "The interface answered a bind on its registered port.",
-	ReasonRPCBindRejected:   "The registered port refused a bind to the interface: another service holds the port, or the registration is stale. Restart the service so it registers again.",
-	ReasonRPCBindError:      "The registered port accepted the connection but gave no DCE/RPC answer: something on the path (an inspecting firewall, a proxy) or another program holds the port.",
-	ReasonNotListening:      "Start the service on the server, or check the port it is configured to use: nothing listens on it.",
-	ReasonLoopbackOnly:      "The service listens on loopback only: configure it to listen on the server's network address (or all addresses).",
-	ReasonInstanceNotListed: "The SQL Server Browser does not list the instance: start the instance (and the SQL Server Browser service), or check its name.",
-	ReasonInstanceNoTCP:     "The instance does not listen on TCP: enable the TCP/IP protocol in SQL Server Configuration Manager and restart the instance.",
+	results.ReasonNotRegistered:     "The endpoint mapper does not list the interface on a TCP port: the RPC service behind it is stopped or not installed (for MSDTC: enable Network DTC Access). Start it; no firewall rule fixes this.",
+	results.ReasonEPMUnreadable:     "The RPC endpoint mapper (135/tcp) could not be read, so the interface is unverified: open 135/tcp from this machine and check that RpcSs answers there.",
+	results.ReasonRPCBindAck:        "The interface answered a bind on its registered port.",
+	results.ReasonRPCBindRejected:   "The registered port refused a bind to the interface: another service holds the port, or the registration is stale. Restart the service so it registers again.",
+	results.ReasonRPCBindError:      "The registered port accepted the connection but gave no DCE/RPC answer: something on the path (an inspecting firewall, a proxy) or another program holds the port.",
+	results.ReasonNotListening:      "Start the service on the server, or check the port it is configured to use: nothing listens on it.",
+	results.ReasonLoopbackOnly:      "The service listens on loopback only: configure it to listen on the server's network address (or all addresses).",
+	results.ReasonInstanceNotListed: "The SQL Server Browser does not list the instance: start the instance (and the SQL Server Browser service), or check its name.",
+	results.ReasonInstanceNoTCP:     "The instance does not listen on TCP: enable the TCP/IP protocol in SQL Server Configuration Manager and restart the instance.",
 	// Reasons of service confirmation (what answers behind an open port).
-	ReasonWrongService:    "The expected service does not answer on the port: another one does, or something accepts and says nothing (a load balancer with no healthy server, a port forward to the wrong host). Check what holds the port (portreach local on the server) and the forwarding.",
-	ReasonTLSFailed:       "The TLS handshake failed: enable a TLS version and cipher suites clients share (TLS 1.2 or later), and bind a certificate to the port.",
-	ReasonCertExpired:     "The certificate has expired: renew it and bind the new one to the service.",
-	ReasonCertExpiring:    "The certificate expires soon: renew it before it does.",
-	ReasonCertNotYetValid: "The certificate is not valid yet (its validity starts in the future): clients refuse it until then. Check the clocks of the server, of this machine and of the CA that issued it, or bind a certificate valid now.",
-	ReasonTLSUnverified:   "The certificate does not verify for this name: install the full chain and a certificate whose names include the one clients use.",
-	ReasonReplyTooLong:    "The service's reply did not end within what a first exchange ever takes: check what answers on the port (portreach local on the server); a service that floods its greeting or declares a huge message is broken or hostile.",
-	ReasonConfirmTimeout:  "The service answered too slowly to be confirmed (it began a reply and stalled, or trickled it): run again with a longer --timeout; if it stays slow, check the server's load and anything on the path that delays or inspects the traffic (a greeting delay such as Postfix's postscreen needs a --timeout longer than its wait).",
+	results.ReasonWrongService:    "The expected service does not answer on the port: another one does, or something accepts and says nothing (a load balancer with no healthy server, a port forward to the wrong host). Check what holds the port (portreach local on the server) and the forwarding.",
+	results.ReasonTLSFailed:       "The TLS handshake failed: enable a TLS version and cipher suites clients share (TLS 1.2 or later), and bind a certificate to the port.",
+	results.ReasonCertExpired:     "The certificate has expired: renew it and bind the new one to the service.",
+	results.ReasonCertExpiring:    "The certificate expires soon: renew it before it does.",
+	results.ReasonCertNotYetValid: "The certificate is not valid yet (its validity starts in the future): clients refuse it until then. Check the clocks of the server, of this machine and of the CA that issued it, or bind a certificate valid now.",
+	results.ReasonTLSUnverified:   "The certificate does not verify for this name: install the full chain and a certificate whose names include the one clients use.",
+	results.ReasonReplyTooLong:    "The service's reply did not end within what a first exchange ever takes: check what answers on the port (portreach local on the server); a service that floods its greeting or declares a huge message is broken or hostile.",
+	results.ReasonConfirmTimeout:  "The service answered too slowly to be confirmed (it began a reply and stalled, or trickled it): run again with a longer --timeout; if it stays slow, check the server's load and anything on the path that delays or inspects the traffic (a greeting delay such as Postfix's postscreen needs a --timeout longer than its wait).",
 }
 
-func verdictLabel(v Verdict) string {
+func verdictLabel(v results.Verdict) string {
 	switch v {
-	case VerdictFail:
+	case results.VerdictFail:
 		return "FAIL"
-	case VerdictPass:
+	case results.VerdictPass:
 		return "PASS"
 	}
 	return "NO VERDICT"

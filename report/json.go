@@ -1,8 +1,9 @@
-package results
+package report
 
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	_ "embed"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/portreach/portreach/internal/jsonschema"
+	"github.com/portreach/portreach/results"
 )
 
 //go:embed schema/report-v3.schema.json
@@ -35,39 +37,46 @@ var compiledSchema = sync.OnceValues(func() (*jsonschema.Schema, error) { return
 // compiledSchemaV2 checks version 2 documents.
 var compiledSchemaV2 = sync.OnceValues(func() (*jsonschema.Schema, error) { return jsonschema.Compile(schemaV2) })
 
+// SchemaVersion is the version of the JSON report format this package writes.
+// It changes whenever a field is added, removed or changes meaning, together with
+// a new schema file under schema/. ReadJSON reads this version and version 2.
+//
+// Version 2 added the optional "drift" section (a comparison with a baseline).
+// Version 3 added each check's outcome (results.Result.Outcome), results.Host.Undetermined and
+// the expectation "reachable", and "source_address" to results and
+// hosts: the local address a host was scanned from.
+const SchemaVersion = 3
+
 // oldestReadable is the oldest schema version ReadJSON reads.
 const oldestReadable = 2
 
 // reportJSON is the wire form of a Report: field order is the document's order.
 type reportJSON struct {
-	SchemaVersion int       `json:"schema_version"`
-	Tool          Tool      `json:"tool"`
-	Started       time.Time `json:"started"`
-	Finished      time.Time `json:"finished"`
-	Command       []string  `json:"command"`
-	Interrupted   bool      `json:"interrupted"`
-	Incomplete    bool      `json:"incomplete"`
-	Verdict       Verdict   `json:"verdict"`
-	Drift         *Drift    `json:"drift,omitempty"`
-	Hosts         []Host    `json:"hosts"`
-	Results       []Result  `json:"results"`
+	SchemaVersion int              `json:"schema_version"`
+	Tool          results.Tool     `json:"tool"`
+	Started       time.Time        `json:"started"`
+	Finished      time.Time        `json:"finished"`
+	Command       []string         `json:"command"`
+	Interrupted   bool             `json:"interrupted"`
+	Incomplete    bool             `json:"incomplete"`
+	Verdict       results.Verdict  `json:"verdict"`
+	Drift         *results.Drift   `json:"drift,omitempty"`
+	Hosts         []results.Host   `json:"hosts"`
+	Results       []results.Result `json:"results"`
 }
 
-// Hosts summarises the report's results per host (see Summarize).
-func (rep *Report) Hosts() []Host { return Summarize(rep.Results) }
-
 // WriteJSON writes rep as one indented JSON document (schema in JSONSchema) followed
-// by a newline. Results are written in Sort order; rep is not modified. The
+// by a newline. Results are written in results.Sort order; rep is not modified. The
 // document also carries the overall verdict and the per-host summary, derived from
 // the results, for readers such as jq. An empty Tool.Name is written as "portreach".
-func WriteJSON(w io.Writer, rep *Report) error {
+func WriteJSON(w io.Writer, rep *results.Report) error {
 	if v := rep.SchemaVersion; v != 0 && (v < oldestReadable || v > SchemaVersion) {
 		return fmt.Errorf("results: cannot write schema version %d, only %d", rep.SchemaVersion, SchemaVersion)
 	}
-	rs := inOrder(rep.Results)
-	hosts := Summarize(rs)
+	rs := results.Sorted(rep.Results)
+	hosts := results.Summarize(rs)
 	if hosts == nil {
-		hosts = []Host{}
+		hosts = []results.Host{}
 	}
 	tool := rep.Tool
 	if tool.Name == "" {
@@ -81,7 +90,7 @@ func WriteJSON(w io.Writer, rep *Report) error {
 		Command:       append([]string{}, rep.Command...),
 		Interrupted:   rep.Interrupted,
 		Incomplete:    rep.Incomplete,
-		Verdict:       Overall(rs),
+		Verdict:       results.Overall(rs),
 		Drift:         rep.Drift,
 		Hosts:         hosts,
 		Results:       rs,
@@ -89,7 +98,7 @@ func WriteJSON(w io.Writer, rep *Report) error {
 	// The document is encoded without its results, which are then written one
 	// at a time: encoding the whole document at once would hold its every byte
 	// (for a full port range, several times the results themselves).
-	doc.Results = []Result{}
+	doc.Results = []results.Result{}
 	var head bytes.Buffer
 	enc := json.NewEncoder(&head)
 	enc.SetIndent("", "  ")
@@ -150,7 +159,7 @@ func (e *VersionError) Error() string {
 // exactly (unknown fields, wrong types, unknown states are errors
 // naming the offending field, e.g. "results[3].state: …"). Hosts are not read back;
 // Report.Hosts recomputes them from the results.
-func ReadJSON(r io.Reader) (*Report, error) {
+func ReadJSON(r io.Reader) (*results.Report, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return nil, err
@@ -198,7 +207,7 @@ func ReadJSON(r io.Reader) (*Report, error) {
 	if err := dec.Decode(&doc); err != nil {
 		return nil, fmt.Errorf("report does not match schema version %d: %w", ver, err)
 	}
-	return &Report{
+	return &results.Report{
 		SchemaVersion: doc.SchemaVersion,
 		Tool:          doc.Tool,
 		Started:       doc.Started,
@@ -209,4 +218,132 @@ func ReadJSON(r io.Reader) (*Report, error) {
 		Results:       doc.Results,
 		Drift:         doc.Drift,
 	}, nil
+}
+
+// JSONWriter streams the JSON report (the document WriteJSON writes, with its
+// keys in another order): the run's start (schema_version, tool, started,
+// command) at the first result, each result as it comes, and at Close the run's
+// end (finished, interrupted, incomplete), its verdict, drift and per-host
+// summaries. It keeps one summary per host, not the results. ReadJSON reads
+// what it writes. A JSONWriter is safe for concurrent use.
+type JSONWriter struct {
+	mu      sync.Mutex
+	bw      *bufio.Writer
+	start   results.Report // its start fields
+	started bool
+	n       int
+	one     bytes.Buffer
+	enc     *json.Encoder
+	hosts   map[hostKey]*results.Host
+	verdict results.Verdict
+}
+
+// NewJSONWriter returns a JSON report writer to w for a run that start
+// describes: its SchemaVersion, Tool, Started and Command (nothing else of it is
+// read).
+func NewJSONWriter(w io.Writer, start *results.Report) *JSONWriter {
+	j := &JSONWriter{bw: bufio.NewWriterSize(w, 64<<10), hosts: map[hostKey]*results.Host{}, verdict: results.VerdictNone}
+	j.start = results.Report{Tool: start.Tool, Started: start.Started, Command: start.Command}
+	j.enc = json.NewEncoder(&j.one)
+	j.enc.SetIndent("    ", "  ")
+	j.enc.SetEscapeHTML(false)
+	return j
+}
+
+type jsonStart struct {
+	SchemaVersion int          `json:"schema_version"`
+	Tool          results.Tool `json:"tool"`
+	Started       time.Time    `json:"started"`
+	Command       []string     `json:"command"`
+}
+
+type jsonEnd struct {
+	Finished    time.Time       `json:"finished"`
+	Interrupted bool            `json:"interrupted"`
+	Incomplete  bool            `json:"incomplete"`
+	Verdict     results.Verdict `json:"verdict"`
+	Drift       *results.Drift  `json:"drift,omitempty"`
+	Hosts       []results.Host  `json:"hosts"`
+}
+
+// indented encodes v as the top-level document would, without its braces.
+func indented(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	b = bytes.TrimPrefix(b, []byte("{\n"))
+	return bytes.TrimSuffix(b, []byte("\n}")), nil
+}
+
+func (j *JSONWriter) begin() error {
+	if j.started {
+		return nil
+	}
+	j.started = true
+	tool := j.start.Tool
+	tool.Name = cmp.Or(tool.Name, "portreach")
+	b, err := indented(jsonStart{SchemaVersion, tool, j.start.Started.UTC(), append([]string{}, j.start.Command...)})
+	if err != nil {
+		return err
+	}
+	j.bw.WriteString("{\n")
+	j.bw.Write(b)
+	j.bw.WriteString(",\n  \"results\": [")
+	return nil
+}
+
+// Write writes r into the results array and counts it in its host's summary.
+func (j *JSONWriter) Write(r results.Result) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err := j.begin(); err != nil {
+		return err
+	}
+	j.one.Reset()
+	if err := j.enc.Encode(&r); err != nil {
+		return err
+	}
+	if j.n > 0 {
+		j.bw.WriteString(",")
+	}
+	j.n++
+	j.bw.WriteString("\n    ")
+	j.bw.Write(bytes.TrimSuffix(j.one.Bytes(), []byte("\n")))
+	summarize(j.hosts, &r)
+	switch results.Judge(&r).Status {
+	case results.StatusFailed:
+		j.verdict = results.VerdictFail
+	case results.StatusMet:
+		if j.verdict == results.VerdictNone {
+			j.verdict = results.VerdictPass
+		}
+	}
+	return nil
+}
+
+// Close ends the document with end's Finished, Interrupted, Incomplete and
+// Drift, the verdict and the host summaries (in results.Sort order), and flushes.
+func (j *JSONWriter) Close(end *results.Report) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if err := j.begin(); err != nil {
+		return err
+	}
+	if j.n > 0 {
+		j.bw.WriteString("\n  ")
+	}
+	j.bw.WriteString("],\n")
+	hosts := sortedHosts(j.hosts)
+	b, err := indented(jsonEnd{end.Finished.UTC(), end.Interrupted, end.Incomplete, j.verdict, end.Drift, hosts})
+	if err != nil {
+		return err
+	}
+	j.bw.Write(b)
+	j.bw.WriteString("\n}\n")
+	return j.bw.Flush()
 }

@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/portreach/portreach/results"
 )
 
 func TestJSONRoundTrip(t *testing.T) {
@@ -27,8 +29,8 @@ func TestJSONRoundTrip(t *testing.T) {
 	}
 	want := *rep
 	want.SchemaVersion = SchemaVersion
-	want.Results = append([]Result(nil), rep.Results...)
-	Sort(want.Results)
+	want.Results = append([]results.Result(nil), rep.Results...)
+	results.Sort(want.Results)
 	if !reflect.DeepEqual(got.Results, want.Results) {
 		for i := range want.Results {
 			if i >= len(got.Results) || !reflect.DeepEqual(got.Results[i], want.Results[i]) {
@@ -45,7 +47,7 @@ func TestJSONRoundTrip(t *testing.T) {
 
 func TestWriteJSONEmpty(t *testing.T) {
 	var b bytes.Buffer
-	if err := WriteJSON(&b, &Report{Tool: Tool{Name: "portreach"}}); err != nil {
+	if err := WriteJSON(&b, &results.Report{Tool: results.Tool{Name: "portreach"}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{`"command": []`, `"hosts": []`, `"results": []`, `"verdict": "none"`} {
@@ -60,7 +62,7 @@ func TestWriteJSONEmpty(t *testing.T) {
 
 func TestWriteJSONDoesNotModifyReport(t *testing.T) {
 	rep := fixtureReport()
-	before := append([]Result(nil), rep.Results...)
+	before := append([]results.Result(nil), rep.Results...)
 	if err := WriteJSON(&bytes.Buffer{}, rep); err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/portreach/portreach/results"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -41,7 +43,7 @@ func TestGoldenJSONL(t *testing.T) {
 	var b bytes.Buffer
 	w := NewJSONLWriter(&b)
 	rs := fixtureResults()
-	Sort(rs)
+	results.Sort(rs)
 	for _, r := range rs {
 		if err := w.Write(r); err != nil {
 			t.Fatal(err)

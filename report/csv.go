@@ -1,11 +1,14 @@
-package results
+package report
 
 import (
 	"encoding/csv"
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/portreach/portreach/results"
 )
 
 // CSVHeader is the fixed header row of CSV output. Columns are only ever added at
@@ -17,20 +20,20 @@ var CSVHeader = []string{
 	"source_address",
 }
 
-// WriteCSV writes a header row and one row per result, in Sort order (rs is not
+// WriteCSV writes a header row and one row per result, in results.Sort order (rs is not
 // modified), quoted per RFC 4180 by encoding/csv. Cells that have no value are
 // empty rather than zero: port for IP protocols and failed targets, rtt_ms when
 // nothing answered, time when the port never finished, and the check columns
 // (profiles, service, expect, met, source) when the result answers no profile
-// entry. met is "true" or "false" by Fails, so an unfinished port that had to be
+// entry. met is "true" or "false" by results.Fails, so an unfinished port that had to be
 // open or closed is "false"; it is empty for optional entries and for checks
 // that could not be tested or decided, which neither pass nor fail. outcome and
-// why are Judge's: met, failed, untested or undetermined, and the reason for it;
+// why are results.Judge's: met, failed, untested or undetermined, and the reason for it;
 // both are empty for a result without a check that can fail. Lists (profiles,
 // source) are joined with "; ", a source as "document § section". source_address is the local
 // address the port was tested from (what the target's firewall sees).
-func WriteCSV(w io.Writer, rs []Result) error {
-	sorted := inOrder(rs)
+func WriteCSV(w io.Writer, rs []results.Result) error {
+	sorted := results.Sorted(rs)
 	cw := csv.NewWriter(w)
 	if err := cw.Write(CSVHeader); err != nil {
 		return err
@@ -44,7 +47,7 @@ func WriteCSV(w io.Writer, rs []Result) error {
 	return cw.Error()
 }
 
-func csvRow(r *Result) []string {
+func csvRow(r *results.Result) []string {
 	var addr, port, rtt, at string
 	if r.Addr.IsValid() {
 		addr = r.Addr.String()
@@ -68,10 +71,10 @@ func csvRow(r *Result) []string {
 		expect = string(c.Expect)
 		source = sourcesText(c.Sources)
 	}
-	o := Judge(r)
+	o := results.Judge(r)
 	switch o.Status {
-	case StatusMet, StatusFailed:
-		met = strconv.FormatBool(o.Status == StatusMet)
+	case results.StatusMet, results.StatusFailed:
+		met = strconv.FormatBool(o.Status == results.StatusMet)
 	}
 	return []string{
 		r.Target, addr, string(r.Proto), port, r.State.String(), string(r.Reason), rtt,
@@ -84,7 +87,7 @@ func csvRow(r *Result) []string {
 //
 // A document named again right after itself is not repeated: "001.txt § Net
 // Logon; § Server".
-func sourcesText(ss []Source) string {
+func sourcesText(ss []results.Source) string {
 	parts := make([]string, 0, len(ss))
 	for i, s := range ss {
 		switch {
@@ -97,4 +100,46 @@ func sourcesText(ss []Source) string {
 		}
 	}
 	return strings.Join(parts, "; ")
+}
+
+// CSVWriter streams CSV: the header row (CSVHeader), then one row per result as
+// it comes, laid out as WriteCSV lays them out. Close flushes. A CSVWriter is
+// safe for concurrent use.
+type CSVWriter struct {
+	mu      sync.Mutex
+	cw      *csv.Writer
+	started bool
+}
+
+// NewCSVWriter returns a CSV writer to w.
+func NewCSVWriter(w io.Writer) *CSVWriter { return &CSVWriter{cw: csv.NewWriter(w)} }
+
+func (c *CSVWriter) header() error {
+	if c.started {
+		return nil
+	}
+	c.started = true
+	return c.cw.Write(CSVHeader)
+}
+
+// Write writes r's row (after the header, the first time).
+func (c *CSVWriter) Write(r results.Result) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.header(); err != nil {
+		return err
+	}
+	return c.cw.Write(csvRow(&r))
+}
+
+// Close writes the header if no row came, and flushes. CSV has no summary:
+// the report is not read.
+func (c *CSVWriter) Close(*results.Report) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.header(); err != nil {
+		return err
+	}
+	c.cw.Flush()
+	return c.cw.Error()
 }

@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"bufio"
@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/portreach/portreach/internal/jsonschema"
+	"github.com/portreach/portreach/results"
 )
 
 func compiled(t *testing.T) *jsonschema.Schema {
@@ -31,7 +32,7 @@ func validateDoc(t *testing.T, n *jsonschema.Schema, doc []byte) error {
 // The JSON document, including an empty one, matches the shipped schema.
 func TestJSONMatchesSchema(t *testing.T) {
 	s := compiled(t)
-	for _, rep := range []*Report{fixtureReport(), {}, {Results: []Result{{}}}} {
+	for _, rep := range []*results.Report{fixtureReport(), {}, {Results: []results.Result{{}}}} {
 		var b bytes.Buffer
 		if err := WriteJSON(&b, rep); err != nil {
 			t.Fatal(err)
@@ -50,7 +51,7 @@ func TestJSONLMatchesSchema(t *testing.T) {
 	}
 	var b bytes.Buffer
 	w := NewJSONLWriter(&b)
-	for _, r := range append(fixtureResults(), Result{}) {
+	for _, r := range append(fixtureResults(), results.Result{}) {
 		if err := w.Write(r); err != nil {
 			t.Fatal(err)
 		}
@@ -79,14 +80,18 @@ func TestSchemaEnumsMatchTypes(t *testing.T) {
 		}
 		return out
 	}
-	var states []string
-	for i := range stateNames {
-		states = append(states, stateNames[i])
+	var states []string // in numeric order, as the schema lists them
+	for st := results.State(0); ; st++ {
+		b, err := st.MarshalText()
+		if err != nil {
+			break
+		}
+		states = append(states, string(b))
 	}
 	if got := enum("state"); !slices.Equal(got, states) {
 		t.Errorf("schema states %q, Go states %q", got, states)
 	}
-	verdicts := []string{string(VerdictNone), string(VerdictPass), string(VerdictFail)}
+	verdicts := []string{string(results.VerdictNone), string(results.VerdictPass), string(results.VerdictFail)}
 	if got := enum("verdict"); !slices.Equal(got, verdicts) {
 		t.Errorf("schema verdicts %q, Go verdicts %q", got, verdicts)
 	}
@@ -94,11 +99,11 @@ func TestSchemaEnumsMatchTypes(t *testing.T) {
 	for _, v := range s.Def("check").Property("expect").Enum() {
 		expects = append(expects, v.(string))
 	}
-	if want := []string{string(ExpectOpen), string(ExpectOptional), string(ExpectClosed), string(ExpectReachable)}; !slices.Equal(expects, want) {
+	if want := []string{string(results.ExpectOpen), string(results.ExpectOptional), string(results.ExpectClosed), string(results.ExpectReachable)}; !slices.Equal(expects, want) {
 		t.Errorf("schema expectations %q, Go %q", expects, want)
 	}
 	var statuses []string
-	for _, st := range Statuses {
+	for _, st := range results.Statuses {
 		statuses = append(statuses, string(st))
 	}
 	if got := enum("status"); !slices.Equal(got, statuses) {

@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"encoding/xml"
@@ -8,12 +8,14 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/portreach/portreach/results"
 )
 
 // JUnit XML, as CI servers read it (Jenkins, GitLab, Azure DevOps): a go-live
 // check shown as a test report. There is no formal standard; the structure
 // follows the schema Jenkins' xunit plugin validates against (junit-10.xsd),
-// which the other readers accept too. results/testdata/junit.xsd states its
+// which the other readers accept too. report/testdata/junit.xsd states its
 // constraints and the tests validate the output against it.
 
 type junitSuites struct {
@@ -60,9 +62,9 @@ type junitMessage struct {
 	Text    string `xml:",chardata"`
 }
 
-// WriteJUnit writes rep as JUnit XML: one test suite per host (in Sort order),
+// WriteJUnit writes rep as JUnit XML: one test suite per host (in results.Sort order),
 // one test case per checked entry of that host (an expectation of open or
-// closed, see Checked), and one for a target that failed (did not resolve).
+// closed, see results.Checked), and one for a target that failed (did not resolve).
 // Optional entries and ad-hoc ports check nothing and are left out.
 //
 //   - A check that fails is a <failure> whose message says what was expected
@@ -71,7 +73,7 @@ type junitMessage struct {
 //     and probe detail;
 //   - a port the run never finished (state unknown) and a target that failed
 //     are <error>s: the test could not run, rather than ran and failed;
-//   - checks that cannot be verified from here (see Unverifiable: not-tested,
+//   - checks that cannot be verified from here (see results.Unverifiable: not-tested,
 //     skipped, and silence from a protocol that never answers) are <skipped>,
 //     with the state and reason.
 //
@@ -79,9 +81,9 @@ type junitMessage struct {
 // the class name is the profiles' slugs, so that CI servers group entries by
 // profile. Times are the answer's round-trip time in seconds, timestamps
 // RFC 3339 in UTC. With drift, each host's changes go to its <system-out>.
-func WriteJUnit(w io.Writer, rep *Report) error {
-	rs := inOrder(rep.Results)
-	return writeJUnit(w, rep, Summarize(rs), rs)
+func WriteJUnit(w io.Writer, rep *results.Report) error {
+	rs := results.Sorted(rep.Results)
+	return writeJUnit(w, rep, results.Summarize(rs), rs)
 }
 
 // JUnitWriter builds the JUnit XML report WriteJUnit writes from results
@@ -92,17 +94,17 @@ func WriteJUnit(w io.Writer, rep *Report) error {
 type JUnitWriter struct {
 	mu    sync.Mutex
 	w     io.Writer
-	hosts map[hostKey]*Host
-	cases []Result
+	hosts map[hostKey]*results.Host
+	cases []results.Result
 }
 
 // NewJUnitWriter returns a writer that renders to w on Close.
 func NewJUnitWriter(w io.Writer) *JUnitWriter {
-	return &JUnitWriter{w: w, hosts: map[hostKey]*Host{}}
+	return &JUnitWriter{w: w, hosts: map[hostKey]*results.Host{}}
 }
 
 // Write counts r in its host's summary and keeps it if it is a test case.
-func (j *JUnitWriter) Write(r Result) error {
+func (j *JUnitWriter) Write(r results.Result) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	summarize(j.hosts, &r)
@@ -114,19 +116,19 @@ func (j *JUnitWriter) Write(r Result) error {
 
 // Close writes the report of the results written, with rep's Started,
 // Finished and Drift (its Results are not read).
-func (j *JUnitWriter) Close(rep *Report) error {
+func (j *JUnitWriter) Close(rep *results.Report) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	Sort(j.cases)
+	results.Sort(j.cases)
 	return writeJUnit(j.w, rep, sortedHosts(j.hosts), j.cases)
 }
 
 // junitCaseOf reports whether r is a test case: a checked entry or an error.
-func junitCaseOf(r *Result) bool { return Checked(r) || r.State == Error }
+func junitCaseOf(r *results.Result) bool { return results.Checked(r) || r.State == results.Error }
 
-// writeJUnit writes the report of hosts (in Sort order) from rs, their
-// results in Sort order: all of them, or at least every test case.
-func writeJUnit(w io.Writer, rep *Report, hosts []Host, rs []Result) error {
+// writeJUnit writes the report of hosts (in results.Sort order) from rs, their
+// results in results.Sort order: all of them, or at least every test case.
+func writeJUnit(w io.Writer, rep *results.Report, hosts []results.Host, rs []results.Result) error {
 	doc := junitSuites{Name: "portreach", Time: seconds(rep.Finished.Sub(rep.Started))}
 	stamp := rep.Started.UTC().Format(time.RFC3339)
 	i := 0
@@ -153,22 +155,22 @@ func writeJUnit(w io.Writer, rep *Report, hosts []Host, rs []Result) error {
 			}
 			total += r.RTT
 			switch {
-			case r.State == Error:
-				msg := fmt.Sprintf("%s could not be tested: %s", PortName(r.Proto, r.Port), r.Reason)
+			case r.State == results.Error:
+				msg := fmt.Sprintf("%s could not be tested: %s", results.PortName(r.Proto, r.Port), r.Reason)
 				if r.Proto == "" && r.Port == 0 {
 					msg = "target failed: " + string(r.Reason)
 				}
 				c.Error = &junitMessage{Message: msg, Type: string(r.Reason), Text: caseText(r)}
 				s.Errors++
-			case r.State == Unknown && Fails(r):
-				c.Error = &junitMessage{Message: fmt.Sprintf("%s did not finish (%s)", PortName(r.Proto, r.Port), r.Reason), Type: "unfinished", Text: caseText(r)}
+			case r.State == results.Unknown && results.Fails(r):
+				c.Error = &junitMessage{Message: fmt.Sprintf("%s did not finish (%s)", results.PortName(r.Proto, r.Port), r.Reason), Type: "unfinished", Text: caseText(r)}
 				s.Errors++
-			case Fails(r):
-				msg := fmt.Sprintf("%s is %s (%s): must be %s", PortName(r.Proto, r.Port), r.State, r.Reason, r.Check.Expect)
-				if why := Judge(r).Why; why != r.Reason {
+			case results.Fails(r):
+				msg := fmt.Sprintf("%s is %s (%s): must be %s", results.PortName(r.Proto, r.Port), r.State, r.Reason, r.Check.Expect)
+				if why := results.Judge(r).Why; why != r.Reason {
 					// The state met the expectation, but the service behind it did
 					// not (wrong-service, cert-expired, not-registered …).
-					msg = fmt.Sprintf("%s is %s (%s), but %s: %s", PortName(r.Proto, r.Port), r.State, r.Reason, why, why.Meaning())
+					msg = fmt.Sprintf("%s is %s (%s), but %s: %s", results.PortName(r.Proto, r.Port), r.State, r.Reason, why, why.Meaning())
 				}
 				c.Failure = &junitMessage{
 					Message: msg,
@@ -176,14 +178,14 @@ func writeJUnit(w io.Writer, rep *Report, hosts []Host, rs []Result) error {
 					Text:    caseText(r),
 				}
 				s.Failures++
-			case Judge(r).Status == StatusUndetermined:
+			case results.Judge(r).Status == results.StatusUndetermined:
 				c.Skipped = &junitMessage{
 					Message: fmt.Sprintf("%s: %s: undetermined, a silent UDP port cannot tell a firewall from a service not installed yet", r.State, r.Reason),
-					Type:    string(StatusUndetermined),
+					Type:    string(results.StatusUndetermined),
 					Text:    caseText(r),
 				}
 				s.Skipped++
-			case Unverifiable(r):
+			case results.Unverifiable(r):
 				c.Skipped = &junitMessage{Message: fmt.Sprintf("%s: %s", r.State, r.Reason), Type: r.State.String(), Text: caseText(r)}
 				s.Skipped++
 			default:
@@ -231,11 +233,11 @@ func writeJUnit(w io.Writer, rep *Report, hosts []Host, rs []Result) error {
 
 // caseName is "443/tcp HTTPS", "49733/tcp instance SQLEXPRESS", or the target
 // for a target that failed.
-func caseName(r *Result) string {
-	if r.State == Error && r.Port == 0 && r.Proto == "" {
+func caseName(r *results.Result) string {
+	if r.State == results.Error && r.Port == 0 && r.Proto == "" {
 		return r.Target
 	}
-	parts := []string{PortName(r.Proto, r.Port)}
+	parts := []string{results.PortName(r.Proto, r.Port)}
 	if r.Under != "" {
 		parts = append(parts, r.Under)
 	}
@@ -250,11 +252,11 @@ func caseName(r *Result) string {
 
 // caseText is the body of a failure or skip: why the port matters, who says
 // so, and what was found.
-func caseText(r *Result) string {
+func caseText(r *results.Result) string {
 	var lines []string
 	if r.Check != nil {
 		lines = append(lines, checkNotes(r.Check)...)
-		if r.Check.Expect != ExpectNone {
+		if r.Check.Expect != results.ExpectNone {
 			lines = append(lines, "expected: "+string(r.Check.Expect))
 		}
 	}

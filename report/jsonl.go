@@ -1,10 +1,12 @@
-package results
+package report
 
 import (
 	"bytes"
 	"encoding/json"
 	"io"
 	"sync"
+
+	"github.com/portreach/portreach/results"
 )
 
 // JSONLWriter streams results as JSON Lines: one Result object per line
@@ -27,7 +29,7 @@ type flusher interface{ Flush() error }
 // Write writes r as one line with a single Write call on the underlying writer,
 // then flushes that writer if it buffers (has a Flush() error method), so a line
 // is never held back or split between results.
-func (j *JSONLWriter) Write(r Result) error {
+func (j *JSONLWriter) Write(r results.Result) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.buf.Reset()
@@ -44,3 +46,6 @@ func (j *JSONLWriter) Write(r Result) error {
 	}
 	return nil
 }
+
+// Close writes nothing: JSON Lines has no summary, each line stands alone.
+func (j *JSONLWriter) Close(*results.Report) error { return nil }

@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"bufio"
@@ -11,13 +11,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portreach/portreach/results"
 )
 
 func TestGoldenPrometheus(t *testing.T) {
 	rep := fixtureReport()
 	// Without the run of 100 filtered ports: the golden file stays readable.
-	rep.Results = slices.DeleteFunc(rep.Results, func(r Result) bool { return r.Port > 50100 })
-	rep.Drift = Diff(fixtureReport(), rep, testDriftRules)
+	rep.Results = slices.DeleteFunc(rep.Results, func(r results.Result) bool { return r.Port > 50100 })
+	rep.Drift = results.Diff(fixtureReport(), rep, testDriftRules)
 	var b bytes.Buffer
 	if err := WritePrometheus(&b, rep); err != nil {
 		t.Fatal(err)
@@ -52,10 +54,10 @@ func TestPrometheusPromtool(t *testing.T) {
 		t.Skip("promtool not installed (Debian package prometheus)")
 	}
 	rep := fixtureReport()
-	rep.Drift = Diff(fixtureReport(), rep, testDriftRules)
+	rep.Drift = results.Diff(fixtureReport(), rep, testDriftRules)
 	// Label values that need escaping.
-	rep.Results = append(rep.Results, Result{Target: `we"ird\name` + "\nx", Proto: UDP, Port: 9, State: OpenFiltered, Reason: "no-response"})
-	for _, r := range []*Report{rep, {}} {
+	rep.Results = append(rep.Results, results.Result{Target: `we"ird\name` + "\nx", Proto: results.UDP, Port: 9, State: results.OpenFiltered, Reason: "no-response"})
+	for _, r := range []*results.Report{rep, {}} {
 		var b bytes.Buffer
 		if err := WritePrometheus(&b, r); err != nil {
 			t.Fatal(err)
@@ -82,7 +84,7 @@ func TestPrometheusSeries(t *testing.T) {
 	rep := fixtureReport()
 	// The SQL default instance's port, also a profile entry: one series.
 	dup := rep.Results[1]
-	dup.Under, dup.Check = "instance MSSQLSERVER", &Check{Profiles: []string{"sql"}, Expect: ExpectOpen}
+	dup.Under, dup.Check = "instance MSSQLSERVER", &results.Check{Profiles: []string{"sql"}, Expect: results.ExpectOpen}
 	rep.Results = append(rep.Results, dup)
 	var b bytes.Buffer
 	if err := WritePrometheus(&b, rep); err != nil {
@@ -193,21 +195,21 @@ func TestPrometheusSeries(t *testing.T) {
 // check failed (a producer's reason included), so an alert can tell a firewall
 // from a stopped service.
 func TestReasonLabels(t *testing.T) {
-	open := &Check{Expect: ExpectOpen}
-	missing := Result{State: NotTested, Reason: ReasonInstanceNotListed, Check: open}
-	missing.Fail(ReasonInstanceNotListed)
+	open := &results.Check{Expect: results.ExpectOpen}
+	missing := results.Result{State: results.NotTested, Reason: results.ReasonInstanceNotListed, Check: open}
+	missing.Fail(results.ReasonInstanceNotListed)
 	for _, tc := range []struct {
-		r              Result
+		r              results.Result
 		status, reason string
 	}{
-		{Result{State: Filtered, Reason: ReasonNoResponse, Check: open}, "failed", "no-response"},
-		{Result{State: Closed, Reason: ReasonConnRefused, Check: open}, "failed", "conn-refused"},
-		{Result{State: Closed, Reason: ReasonConnRefused, Check: &Check{Expect: ExpectReachable}}, "met", "conn-refused"},
-		{Result{State: OpenFiltered, Reason: ReasonNoResponse, Check: &Check{Expect: ExpectReachable}}, "undetermined", "no-response"},
+		{results.Result{State: results.Filtered, Reason: results.ReasonNoResponse, Check: open}, "failed", "no-response"},
+		{results.Result{State: results.Closed, Reason: results.ReasonConnRefused, Check: open}, "failed", "conn-refused"},
+		{results.Result{State: results.Closed, Reason: results.ReasonConnRefused, Check: &results.Check{Expect: results.ExpectReachable}}, "met", "conn-refused"},
+		{results.Result{State: results.OpenFiltered, Reason: results.ReasonNoResponse, Check: &results.Check{Expect: results.ExpectReachable}}, "undetermined", "no-response"},
 		{missing, "failed", "instance-not-listed"},
-		{Result{State: Open, Reason: ReasonSynAck}, "", "syn-ack"},
-		{Result{State: Open, Reason: "made-up"}, "", "other"},
-		{Result{State: Error, Reason: "", Check: open}, "failed", "other"},
+		{results.Result{State: results.Open, Reason: results.ReasonSynAck}, "", "syn-ack"},
+		{results.Result{State: results.Open, Reason: "made-up"}, "", "other"},
+		{results.Result{State: results.Error, Reason: "", Check: open}, "failed", "other"},
 	} {
 		status, reason := ReasonLabels(&tc.r)
 		if status != tc.status || reason != tc.reason {
@@ -225,9 +227,9 @@ func (c certDetail) CertExpiry() (time.Time, bool) { return c.notAfter, !c.notAf
 // probe_ssl_earliest_cert_expiry is.
 func TestPrometheusCertExpiry(t *testing.T) {
 	at := time.Date(2027, 3, 1, 12, 0, 0, 0, time.UTC)
-	rep := &Report{Started: at, Finished: at, Results: []Result{
-		{Target: "mail", Proto: TCP, Port: 993, State: Open, Details: certDetail{at}},
-		{Target: "mail", Proto: TCP, Port: 25, State: Open, Details: certDetail{}},
+	rep := &results.Report{Started: at, Finished: at, Results: []results.Result{
+		{Target: "mail", Proto: results.TCP, Port: 993, State: results.Open, Details: certDetail{at}},
+		{Target: "mail", Proto: results.TCP, Port: 25, State: results.Open, Details: certDetail{}},
 	}}
 	var b bytes.Buffer
 	if err := WritePrometheus(&b, rep); err != nil {
@@ -242,14 +244,14 @@ func TestPrometheusCertExpiry(t *testing.T) {
 // Two RPC interfaces registered on one port, one check met and one failed (a
 // bind refused): the port's single series says failed, whichever comes first.
 func TestPrometheusSharedPortFailing(t *testing.T) {
-	check := &Check{Profiles: []string{"domain-controller"}, Expect: ExpectOpen}
-	ok := Result{Target: "dc", Proto: TCP, Port: 49153, State: Open, Reason: ReasonRPCBindAck, Check: check, Detail: "LSA"}
+	check := &results.Check{Profiles: []string{"domain-controller"}, Expect: results.ExpectOpen}
+	ok := results.Result{Target: "dc", Proto: results.TCP, Port: 49153, State: results.Open, Reason: results.ReasonRPCBindAck, Check: check, Detail: "LSA"}
 	bad := ok
-	bad.Reason, bad.Detail = ReasonRPCBindRejected, "DRSUAPI"
-	bad.Fail(ReasonRPCBindRejected)
-	for _, rs := range [][]Result{{ok, bad}, {bad, ok}} {
+	bad.Reason, bad.Detail = results.ReasonRPCBindRejected, "DRSUAPI"
+	bad.Fail(results.ReasonRPCBindRejected)
+	for _, rs := range [][]results.Result{{ok, bad}, {bad, ok}} {
 		var b bytes.Buffer
-		if err := WritePrometheus(&b, &Report{Results: rs}); err != nil {
+		if err := WritePrometheus(&b, &results.Report{Results: rs}); err != nil {
 			t.Fatal(err)
 		}
 		if !strings.Contains(b.String(), MetricExpectationFailed+`{host="dc",address="",port="49153",proto="tcp",profile="domain-controller",expect="open"} 1`) {

@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"bytes"
@@ -9,9 +9,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/portreach/portreach/results"
 )
 
-func table(t *testing.T, rep *Report, opt TableOptions) string {
+func table(t *testing.T, rep *results.Report, opt TableOptions) string {
 	t.Helper()
 	var b bytes.Buffer
 	if err := WriteTable(&b, rep, opt); err != nil {
@@ -34,18 +36,18 @@ func lineWith(t *testing.T, out, port string) []string {
 	return nil
 }
 
-func filteredRun(from, to uint16) []Result {
+func filteredRun(from, to uint16) []results.Result {
 	a := netip.MustParseAddr("198.18.1.2")
-	var rs []Result
+	var rs []results.Result
 	for p := from; p <= to; p++ {
-		rs = append(rs, Result{Target: "198.18.1.2", Addr: a, Proto: TCP, Port: p, State: Filtered, Reason: "no-response", Attempts: 2})
+		rs = append(rs, results.Result{Target: "198.18.1.2", Addr: a, Proto: results.TCP, Port: p, State: results.Filtered, Reason: "no-response", Attempts: 2})
 	}
 	return rs
 }
 
 func TestTableCompressesRuns(t *testing.T) {
 	rs := filteredRun(50101, 50200)
-	out := table(t, &Report{Results: rs}, TableOptions{})
+	out := table(t, &results.Report{Results: rs}, TableOptions{})
 	if got := lineWith(t, out, "50101-50200/tcp"); strings.Join(got, " ") != "50101-50200/tcp filtered no-response (100) -" {
 		t.Errorf("range row %q", got)
 	}
@@ -55,7 +57,7 @@ func TestTableCompressesRuns(t *testing.T) {
 	if !strings.Contains(out, "100 ports: 100 filtered") {
 		t.Errorf("no summary line:\n%s", out)
 	}
-	verbose := table(t, &Report{Results: rs}, TableOptions{Verbose: true})
+	verbose := table(t, &results.Report{Results: rs}, TableOptions{Verbose: true})
 	if n := strings.Count(verbose, "/tcp"); n != 100 {
 		t.Errorf("verbose shows %d port rows, want 100", n)
 	}
@@ -63,21 +65,21 @@ func TestTableCompressesRuns(t *testing.T) {
 
 // Runs break wherever one of the things a range row shows would differ.
 func TestTableRangeBreaks(t *testing.T) {
-	base := func() []Result { return filteredRun(1, 6) }
+	base := func() []results.Result { return filteredRun(1, 6) }
 	for _, tc := range []struct {
 		name   string
-		change func(rs []Result)
+		change func(rs []results.Result)
 		want   []string // first fields of the port rows
 	}{
-		{"gap", func(rs []Result) { rs[3].Port = 10 }, []string{"1-3/tcp", "5-6/tcp", "10/tcp"}},
-		{"state", func(rs []Result) { rs[2].State = Closed; rs[2].Reason = "no-response" }, []string{"1-2/tcp", "3/tcp", "4-6/tcp"}},
-		{"reason", func(rs []Result) { rs[2].Reason = "host-unreachable" }, []string{"1-2/tcp", "3/tcp", "4-6/tcp"}},
-		{"proto", func(rs []Result) { rs[2].Proto = UDP }, []string{"1-2/tcp", "4-6/tcp", "3/udp"}},
-		{"detail", func(rs []Result) { rs[2].Detail = "x" }, []string{"1-2/tcp", "3/tcp", "4-6/tcp"}},
-		{"check", func(rs []Result) { rs[2].Check = &Check{Expect: ExpectOptional} }, []string{"1-2/tcp", "3/tcp", "4-6/tcp"}},
-		{"failing first", func(rs []Result) { rs[2].Check = &Check{Expect: ExpectOpen} }, []string{"3/tcp", "1-2/tcp", "4-6/tcp"}},
-		{"equal checks merge", func(rs []Result) {
-			c := Check{Profiles: []string{"p"}, Expect: ExpectOptional}
+		{"gap", func(rs []results.Result) { rs[3].Port = 10 }, []string{"1-3/tcp", "5-6/tcp", "10/tcp"}},
+		{"state", func(rs []results.Result) { rs[2].State = results.Closed; rs[2].Reason = "no-response" }, []string{"1-2/tcp", "3/tcp", "4-6/tcp"}},
+		{"reason", func(rs []results.Result) { rs[2].Reason = "host-unreachable" }, []string{"1-2/tcp", "3/tcp", "4-6/tcp"}},
+		{"proto", func(rs []results.Result) { rs[2].Proto = results.UDP }, []string{"1-2/tcp", "4-6/tcp", "3/udp"}},
+		{"detail", func(rs []results.Result) { rs[2].Detail = "x" }, []string{"1-2/tcp", "3/tcp", "4-6/tcp"}},
+		{"check", func(rs []results.Result) { rs[2].Check = &results.Check{Expect: results.ExpectOptional} }, []string{"1-2/tcp", "3/tcp", "4-6/tcp"}},
+		{"failing first", func(rs []results.Result) { rs[2].Check = &results.Check{Expect: results.ExpectOpen} }, []string{"3/tcp", "1-2/tcp", "4-6/tcp"}},
+		{"equal checks merge", func(rs []results.Result) {
+			c := results.Check{Profiles: []string{"p"}, Expect: results.ExpectOptional}
 			for i := range rs {
 				cc := c
 				rs[i].Check = &cc
@@ -87,7 +89,7 @@ func TestTableRangeBreaks(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rs := base()
 			tc.change(rs)
-			out := table(t, &Report{Results: rs}, TableOptions{})
+			out := table(t, &results.Report{Results: rs}, TableOptions{})
 			var got []string
 			for l := range strings.Lines(out) {
 				if f := fields(l); len(f) > 0 && strings.Contains(f[0], "/") {
@@ -145,7 +147,7 @@ func TestTableFollowUps(t *testing.T) {
 // A follow-up whose parent is not in the results still shows, saying where it came from.
 func TestTableOrphanFollowUp(t *testing.T) {
 	a := netip.MustParseAddr("198.18.1.2")
-	rep := &Report{Results: []Result{{Target: "s", Addr: a, Proto: TCP, Port: 1433, State: Open, Reason: "syn-ack",
+	rep := &results.Report{Results: []results.Result{{Target: "s", Addr: a, Proto: results.TCP, Port: 1433, State: results.Open, Reason: "syn-ack",
 		RTT: 2 * time.Millisecond, Under: "instance MSSQLSERVER", Via: "1434/udp"}}}
 	out := table(t, rep, TableOptions{})
 	if !strings.Contains(out, "1433/tcp") || !strings.Contains(out, "instance MSSQLSERVER (via 1434/udp)") {
@@ -172,10 +174,10 @@ func TestTableFailingEntriesExplained(t *testing.T) {
 }
 
 func TestTableEmptyAndFlags(t *testing.T) {
-	if got := table(t, &Report{}, TableOptions{}); got != "0 hosts, 0 ports, nothing expected.\n" {
+	if got := table(t, &results.Report{}, TableOptions{}); got != "0 hosts, 0 ports, nothing expected.\n" {
 		t.Errorf("empty report: %q", got)
 	}
-	out := table(t, &Report{Incomplete: true, Results: []Result{{Target: "x", Proto: TCP, Port: 1}}}, TableOptions{})
+	out := table(t, &results.Report{Incomplete: true, Results: []results.Result{{Target: "x", Proto: results.TCP, Port: 1}}}, TableOptions{})
 	if !strings.Contains(out, "Stopped at --max-time: 1 port did not finish") {
 		t.Errorf("incomplete run not reported:\n%s", out)
 	}
@@ -200,10 +202,10 @@ func TestFormatRTT(t *testing.T) {
 
 func TestTablePassWithUntested(t *testing.T) {
 	a := netip.MustParseAddr("198.18.1.5")
-	need := &Check{Profiles: []string{"p"}, Expect: ExpectOpen}
-	rep := &Report{Results: []Result{
-		{Target: "198.18.1.5", Addr: a, Proto: TCP, Port: 443, State: Open, Reason: "syn-ack", Check: need},
-		{Target: "198.18.1.5", Addr: a, Proto: "gre", State: NotTested, Reason: "ip-protocol", Check: need},
+	need := &results.Check{Profiles: []string{"p"}, Expect: results.ExpectOpen}
+	rep := &results.Report{Results: []results.Result{
+		{Target: "198.18.1.5", Addr: a, Proto: results.TCP, Port: 443, State: results.Open, Reason: "syn-ack", Check: need},
+		{Target: "198.18.1.5", Addr: a, Proto: "gre", State: results.NotTested, Reason: "ip-protocol", Check: need},
 	}}
 	out := table(t, rep, TableOptions{})
 	for _, want := range []string{
@@ -221,10 +223,10 @@ func TestTablePassWithUntested(t *testing.T) {
 // escape sequences.
 func TestTableNeutralisesControlCharacters(t *testing.T) {
 	a := netip.MustParseAddr("198.18.1.7")
-	rep := &Report{Results: []Result{
-		{Target: "evil\x1b]0;pwned\x07", Addr: a, Proto: UDP, Port: 161, State: Open, Reason: "udp-response", Probe: "snmp",
+	rep := &results.Report{Results: []results.Result{
+		{Target: "evil\x1b]0;pwned\x07", Addr: a, Proto: results.UDP, Port: 161, State: results.Open, Reason: "udp-response", Probe: "snmp",
 			Detail: "Linux gw\r\n\x1b[2Jcleared\tcell\u009b"},
-		{Target: "raw", Addr: a, Proto: UDP, Port: 162, State: Open, Reason: "udp-response", Detail: "csi\x9b"},
+		{Target: "raw", Addr: a, Proto: results.UDP, Port: 162, State: results.Open, Reason: "udp-response", Detail: "csi\x9b"},
 	}}
 	for _, color := range []bool{false, true} {
 		out := table(t, rep, TableOptions{Color: color})
@@ -250,16 +252,16 @@ func TestTableNeutralisesControlCharacters(t *testing.T) {
 // only the failing results) too, with the whole run's titles and verdict.
 func TestTableWriter(t *testing.T) {
 	rep := fixtureReport()
-	rep.Drift = Diff(fixtureReport(), rep, testDriftRules)
+	rep.Drift = results.Diff(fixtureReport(), rep, testDriftRules)
 	// A follow-up under a port inside a run of alike ports, and a port reported
 	// twice, once with detail.
 	mail := rep.Results[0].Addr
 	for p := uint16(7000); p < 7010; p++ {
-		rep.Results = append(rep.Results, Result{Target: "mail01", Addr: mail, Proto: TCP, Port: p, State: Closed, Reason: ReasonConnRefused, RTT: time.Duration(p) * time.Microsecond})
+		rep.Results = append(rep.Results, results.Result{Target: "mail01", Addr: mail, Proto: results.TCP, Port: p, State: results.Closed, Reason: results.ReasonConnRefused, RTT: time.Duration(p) * time.Microsecond})
 	}
 	rep.Results = append(rep.Results,
-		Result{Target: "mail01", Addr: mail, Proto: TCP, Port: 7100, State: Open, Reason: ReasonSynAck, Via: "7004/tcp", Under: "instance X"},
-		Result{Target: "mail01", Addr: mail, Proto: TCP, Port: 7007, State: Closed, Reason: ReasonConnRefused, Detail: "again"})
+		results.Result{Target: "mail01", Addr: mail, Proto: results.TCP, Port: 7100, State: results.Open, Reason: results.ReasonSynAck, Via: "7004/tcp", Under: "instance X"},
+		results.Result{Target: "mail01", Addr: mail, Proto: results.TCP, Port: 7007, State: results.Closed, Reason: results.ReasonConnRefused, Detail: "again"})
 	rand.New(rand.NewPCG(1, 2)).Shuffle(len(rep.Results), reflect.Swapper(rep.Results))
 	for _, opt := range []TableOptions{{}, {Verbose: true}, {Color: true}, {OnlyFailing: true}, {OnlyFailing: true, Verbose: true}} {
 		var want, got bytes.Buffer
@@ -280,8 +282,8 @@ func TestTableWriter(t *testing.T) {
 		if got.String() != want.String() {
 			t.Errorf("%+v: streamed table:\n%s\nwant:\n%s", opt, got.String(), want.String())
 		}
-		if opt.OnlyFailing && len(tw.rows) != len(Failed(rep.Results)) {
-			t.Errorf("OnlyFailing kept %d results, want the %d failing ones", len(tw.rows), len(Failed(rep.Results)))
+		if opt.OnlyFailing && len(tw.rows) != len(results.Failed(rep.Results)) {
+			t.Errorf("OnlyFailing kept %d results, want the %d failing ones", len(tw.rows), len(results.Failed(rep.Results)))
 		}
 	}
 }

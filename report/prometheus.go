@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"bufio"
@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/portreach/portreach/results"
 )
 
 // Metric and label names of the Prometheus text format, shared by the textfile
@@ -36,17 +38,17 @@ const (
 	// Labels: host, address, port, proto, profile.
 	MetricPortRTT = "portreach_port_rtt_seconds"
 	// MetricExpectationFailed is 1 when the port fails what its profile entry
-	// requires (see Fails), else 0; present only for checked ports (Checked).
+	// requires (see results.Fails), else 0; present only for checked ports (results.Checked).
 	// Labels: host, address, port, proto, profile, expect.
 	MetricExpectationFailed = "portreach_expectation_failed"
 	// MetricPortReason is always 1 (an "info" metric: join on the port's
 	// labels). Its reason label says why the port got its state or, for a
-	// checked port, why its check came out as it did (Judge's Why): no-response
+	// checked port, why its check came out as it did (results.Judge's Why): no-response
 	// or admin-prohibited point at a firewall, conn-refused or port-unreachable
 	// at a service that is not running, instance-not-listed at a SQL instance
 	// that is missing. Its status label is the check's outcome (met, failed,
 	// untested, undetermined; empty for a port without a check). Both come from
-	// fixed vocabularies (Reasons, Statuses; a reason outside the vocabulary is
+	// fixed vocabularies (results.Reasons, results.Statuses; a reason outside the vocabulary is
 	// written "other"), so there is one series per port at any time and the set
 	// of label values is bounded. Labels: host, address, port, proto, profile,
 	// status, reason.
@@ -78,7 +80,7 @@ const (
 	// MetricRunDuration is how long the run took, in seconds. No labels.
 	MetricRunDuration = "portreach_run_duration_seconds"
 	// MetricDriftChanges is the number of differences from the baseline, by
-	// kind (see DriftKind); present only when the run was compared with one.
+	// kind (see results.DriftKind); present only when the run was compared with one.
 	// Labels: kind.
 	MetricDriftChanges = "portreach_drift_changes"
 )
@@ -98,18 +100,18 @@ const (
 	// and joined with ","; empty for ad-hoc ports. One series per port (not per
 	// profile) keeps sums over a host from counting a port twice.
 	LabelProfile = "profile"
-	// LabelState is a state's name as every other format spells it (State.String).
+	// LabelState is a state's name as every other format spells it (results.State.String).
 	LabelState = "state"
 	// LabelExpect is the expectation: "open", "closed" or "reachable".
 	LabelExpect = "expect"
 	// LabelStatus is a check's outcome (Status): met, failed, untested,
 	// undetermined, or empty for a port without a check.
 	LabelStatus = "status"
-	// LabelReason is a reason of the vocabulary (Reasons), or "other".
+	// LabelReason is a reason of the vocabulary (results.Reasons), or "other".
 	LabelReason = "reason"
 	// LabelSourceAddress is the local address a host was scanned from.
 	LabelSourceAddress = "source_address"
-	// LabelKind is a drift kind's name (DriftKind.String).
+	// LabelKind is a drift kind's name (results.DriftKind.String).
 	LabelKind = "kind"
 )
 
@@ -144,9 +146,9 @@ var MetricHelp = map[string]string{
 // Cardinality: MetricPortState has one series per port and state, so a scan of
 // N ports writes 8×N of them; textfile exports suit audits of role profiles,
 // not sweeps of every port.
-func WritePrometheus(w io.Writer, rep *Report) error {
+func WritePrometheus(w io.Writer, rep *results.Report) error {
 	p := NewPrometheusWriter(w)
-	for _, r := range inOrder(rep.Results) {
+	for _, r := range results.Sorted(rep.Results) {
 		if err := p.Write(r); err != nil {
 			return err
 		}
@@ -162,7 +164,7 @@ func WritePrometheus(w io.Writer, rep *Report) error {
 type PrometheusWriter struct {
 	mu     sync.Mutex
 	w      io.Writer
-	hosts  map[hostKey]*Host
+	hosts  map[hostKey]*results.Host
 	index  map[hostKey]int32 // a host's index in keys
 	keys   []hostKey
 	ports  []promPort
@@ -181,8 +183,8 @@ type promPort struct {
 
 // promKind is what many ports share.
 type promKind struct {
-	proto          Proto
-	state          State
+	proto          results.Proto
+	state          results.State
 	fails, checked bool
 	status, reason string
 }
@@ -192,18 +194,18 @@ type promKind struct {
 type promMore struct {
 	under, via string
 	profiles   []string
-	expect     Expectation
+	expect     results.Expectation
 	cert       int64 // Unix seconds, when hasCert
 	hasCert    bool
 }
 
 // NewPrometheusWriter returns a writer that renders to w on Close.
 func NewPrometheusWriter(w io.Writer) *PrometheusWriter {
-	return &PrometheusWriter{w: w, hosts: map[hostKey]*Host{}, index: map[hostKey]int32{}, kinds: map[promKind]*promKind{}}
+	return &PrometheusWriter{w: w, hosts: map[hostKey]*results.Host{}, index: map[hostKey]int32{}, kinds: map[promKind]*promKind{}}
 }
 
 // Write counts r in its host's summary and keeps what the metrics print of it.
-func (p *PrometheusWriter) Write(r Result) error {
+func (p *PrometheusWriter) Write(r results.Result) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	summarize(p.hosts, &r)
@@ -215,14 +217,14 @@ func (p *PrometheusWriter) Write(r Result) error {
 		p.keys = append(p.keys, k)
 	}
 	status, reason := ReasonLabels(&r)
-	kind := promKind{proto: r.Proto, state: r.State, fails: Fails(&r), checked: Checked(&r), status: status, reason: reason}
+	kind := promKind{proto: r.Proto, state: r.State, fails: results.Fails(&r), checked: results.Checked(&r), status: status, reason: reason}
 	pk := p.kinds[kind]
 	if pk == nil {
 		pk = &kind
 		p.kinds[kind] = pk
 	}
 	pp := promPort{host: h, port: r.Port, promKind: pk, rtt: r.RTT}
-	t, hasCert := CertExpiry(&r)
+	t, hasCert := results.CertExpiry(&r)
 	if r.Check != nil || r.Under != "" || r.Via != "" || hasCert {
 		pp.more = &promMore{under: r.Under, via: r.Via, hasCert: hasCert}
 		if r.Check != nil {
@@ -251,7 +253,7 @@ var noMore promMore
 
 // Close writes the metrics of the results written, with rep's Started,
 // Finished, Interrupted, Incomplete and Drift (its Results are not read).
-func (p *PrometheusWriter) Close(rep *Report) error {
+func (p *PrometheusWriter) Close(rep *results.Report) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	hosts := sortedHosts(p.hosts)
@@ -259,12 +261,12 @@ func (p *PrometheusWriter) Close(rep *Report) error {
 	for i, h := range hosts {
 		rank[p.index[hostKey{h.Target, h.Addr}]] = i
 	}
-	// Sort order (see Sort), stable: results equal in it keep the order they came in.
+	// Sort order (see results.Sort), stable: results equal in it keep the order they came in.
 	slices.SortStableFunc(p.ports, func(a, b promPort) int {
 		if c := cmp.Compare(rank[a.host], rank[b.host]); c != 0 {
 			return c
 		}
-		if c := compareProto(a.proto, b.proto); c != 0 {
+		if c := results.CompareProto(a.proto, b.proto); c != 0 {
 			return c
 		}
 		if c := cmp.Compare(a.port, b.port); c != 0 {
@@ -317,13 +319,13 @@ func (p *PrometheusWriter) Close(rep *Report) error {
 	pw := &promWriter{w: bw}
 	pw.family(MetricPortState)
 	for i := range ports {
-		for _, s := range States {
+		for _, s := range results.States {
 			pw.sample(MetricPortState, append(labels(&ports[i]), LabelState, s.String()), boolValue(ports[i].state == s))
 		}
 	}
 	pw.family(MetricPortUp)
 	for i := range ports {
-		pw.sample(MetricPortUp, labels(&ports[i]), boolValue(ports[i].state == Open))
+		pw.sample(MetricPortUp, labels(&ports[i]), boolValue(ports[i].state == results.Open))
 	}
 	pw.family(MetricPortRTT)
 	for i := range ports {
@@ -349,7 +351,7 @@ func (p *PrometheusWriter) Close(rep *Report) error {
 	}
 	pw.family(MetricHostFailed)
 	for _, h := range hosts {
-		pw.sample(MetricHostFailed, []string{LabelHost, h.Target, LabelAddress, addrLabel(h.Addr)}, boolValue(h.Verdict == VerdictFail))
+		pw.sample(MetricHostFailed, []string{LabelHost, h.Target, LabelAddress, addrLabel(h.Addr)}, boolValue(h.Verdict == results.VerdictFail))
 	}
 	pw.family(MetricHostSource)
 	for _, h := range hosts {
@@ -367,11 +369,11 @@ func (p *PrometheusWriter) Close(rep *Report) error {
 	pw.sample(MetricRunDuration, nil, max(0, rep.Finished.Sub(rep.Started).Seconds()))
 	if rep.Drift != nil {
 		pw.family(MetricDriftChanges)
-		n := map[DriftKind]int{}
+		n := map[results.DriftKind]int{}
 		for _, c := range rep.Drift.Changes {
 			n[c.Kind]++
 		}
-		for _, k := range DriftKinds {
+		for _, k := range results.DriftKinds {
 			pw.sample(MetricDriftChanges, []string{LabelKind, string(k)}, float64(n[k]))
 		}
 	}
@@ -379,11 +381,11 @@ func (p *PrometheusWriter) Close(rep *Report) error {
 }
 
 // ReasonLabels returns the status and reason labels of r's MetricPortReason
-// series: the check's outcome and its Why, or for a port without a check no
+// series: the check's outcome and its results.Why, or for a port without a check no
 // status and the port's own reason. A reason outside the vocabulary is "other",
 // so a report from another version cannot widen the label's values.
-func ReasonLabels(r *Result) (status, reason string) {
-	status, why := string(Judge(r).Status), Why(r)
+func ReasonLabels(r *results.Result) (status, reason string) {
+	status, why := string(results.Judge(r).Status), results.Why(r)
 	if !why.Known() {
 		return status, "other"
 	}
@@ -443,18 +445,3 @@ func (p *promWriter) sample(name string, labels []string, v float64) {
 }
 
 var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)
-
-// CertExpirer is implemented by details that carry a TLS certificate (a
-// confirmed TLS or STARTTLS service): the earliest not-after of the
-// certificates the server sent.
-type CertExpirer interface {
-	CertExpiry() (time.Time, bool)
-}
-
-// CertExpiry returns the earliest certificate expiry r's details carry.
-func CertExpiry(r *Result) (time.Time, bool) {
-	if c, ok := r.Details.(CertExpirer); ok {
-		return c.CertExpiry()
-	}
-	return time.Time{}, false
-}

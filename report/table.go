@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"bufio"
@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/portreach/portreach/results"
 )
 
 // TableOptions controls the human-readable table. The zero value is plain text
@@ -33,7 +35,7 @@ type TableOptions struct {
 	OnlyFailing bool
 }
 
-// WriteTable writes rep for people: one block per host (in Sort order) titled with
+// WriteTable writes rep for people: one block per host (in results.Sort order) titled with
 // the address and the target as given and, when the host has checks, its PASS or
 // FAIL verdict. Inside a block, entries that fail their expectation come first,
 // each followed by its purpose and source; then the rest in port order. Runs of
@@ -44,21 +46,21 @@ type TableOptions struct {
 // compared with a baseline, a block of changes follows, one per line, with
 // regressions marked. The table ends with the run's verdict and whether it
 // finished.
-func WriteTable(w io.Writer, rep *Report, opt TableOptions) error {
-	rs := inOrder(rep.Results)
+func WriteTable(w io.Writer, rep *results.Report, opt TableOptions) error {
+	rs := results.Sorted(rep.Results)
 	unknown := 0
 	for i := range rs {
-		if rs[i].State == Unknown {
+		if rs[i].State == results.Unknown {
 			unknown++
 		}
 	}
 	next := 0
-	rows := func(h *Host) (int, func(int) *Result) {
+	rows := func(h *results.Host) (int, func(int) *results.Result) {
 		hrs := hostResults(rs[next:], h)
 		next += len(hrs)
-		return len(hrs), func(i int) *Result { return &hrs[i] }
+		return len(hrs), func(i int) *results.Result { return &hrs[i] }
 	}
-	return writeTable(w, rep, Summarize(rs), rows, tableCounts{len(rs), unknown}, opt)
+	return writeTable(w, rep, results.Summarize(rs), rows, tableCounts{len(rs), unknown}, opt)
 }
 
 // TableWriter builds the table WriteTable writes from results written one at
@@ -72,12 +74,12 @@ type TableWriter struct {
 	mu      sync.Mutex
 	w       io.Writer
 	opt     TableOptions
-	hosts   map[hostKey]*Host
+	hosts   map[hostKey]*results.Host
 	index   map[hostKey]int32 // a host's index in rows
 	rows    []tableRow
-	classes []Result // the shared fields of alike results
+	classes []results.Result // the shared fields of alike results
 	byClass map[tableClass][]int32
-	whole   []Result // results kept whole
+	whole   []results.Result // results kept whole
 	counts  tableCounts
 }
 
@@ -92,9 +94,9 @@ type tableRow struct {
 }
 
 type tableClass struct {
-	proto  Proto
-	state  State
-	reason Reason
+	proto  results.Proto
+	state  results.State
+	reason results.Reason
 	probe  string
 }
 
@@ -103,19 +105,19 @@ type tableCounts struct{ ports, unknown int }
 
 // NewTableWriter returns a writer that renders to w with opt on Close.
 func NewTableWriter(w io.Writer, opt TableOptions) *TableWriter {
-	return &TableWriter{w: w, opt: opt, hosts: map[hostKey]*Host{}, index: map[hostKey]int32{}, byClass: map[tableClass][]int32{}}
+	return &TableWriter{w: w, opt: opt, hosts: map[hostKey]*results.Host{}, index: map[hostKey]int32{}, byClass: map[tableClass][]int32{}}
 }
 
 // Write counts r in its host's summary and keeps its row if the table may show it.
-func (t *TableWriter) Write(r Result) error {
+func (t *TableWriter) Write(r results.Result) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	summarize(t.hosts, &r)
 	t.counts.ports++
-	if r.State == Unknown {
+	if r.State == results.Unknown {
 		t.counts.unknown++
 	}
-	if t.opt.OnlyFailing && !Fails(&r) {
+	if t.opt.OnlyFailing && !results.Fails(&r) {
 		return nil
 	}
 	k := hostKey{r.Target, r.Addr}
@@ -137,7 +139,7 @@ func (t *TableWriter) Write(r Result) error {
 
 // class returns the index of r's class, adding it if it is new. Only what the
 // table prints of a result without detail or follow-up is kept.
-func (t *TableWriter) class(r *Result) int32 {
+func (t *TableWriter) class(r *results.Result) int32 {
 	k := tableClass{r.Proto, r.State, r.Reason, r.Probe}
 	for _, i := range t.byClass[k] {
 		if c := t.classes[i].Check; c == r.Check || reflect.DeepEqual(c, r.Check) {
@@ -145,14 +147,14 @@ func (t *TableWriter) class(r *Result) int32 {
 		}
 	}
 	i := int32(len(t.classes))
-	t.classes = append(t.classes, Result{Proto: r.Proto, State: r.State, Reason: r.Reason, Probe: r.Probe, Check: r.Check})
+	t.classes = append(t.classes, results.Result{Proto: r.Proto, State: r.State, Reason: r.Reason, Probe: r.Probe, Check: r.Check})
 	t.byClass[k] = append(t.byClass[k], i)
 	return i
 }
 
 // result returns row's result: the one kept whole, or its class's filled in
 // scratch.
-func (t *TableWriter) result(row *tableRow, scratch *Result) *Result {
+func (t *TableWriter) result(row *tableRow, scratch *results.Result) *results.Result {
 	if row.class < 0 {
 		return &t.whole[-1-row.class]
 	}
@@ -163,7 +165,7 @@ func (t *TableWriter) result(row *tableRow, scratch *Result) *Result {
 
 // Close writes the table of the results written, with rep's Interrupted,
 // Incomplete and Drift (its Results are not read).
-func (t *TableWriter) Close(rep *Report) error {
+func (t *TableWriter) Close(rep *results.Report) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	hosts := sortedHosts(t.hosts)
@@ -173,20 +175,20 @@ func (t *TableWriter) Close(rep *Report) error {
 			rank[h] = i
 		}
 	}
-	var sa, sb Result
-	// Sort order (see Sort), then arrival.
+	var sa, sb results.Result
+	// Sort order (see results.Sort), then arrival.
 	slices.SortFunc(t.rows, func(a, b tableRow) int {
 		if c := cmp.Compare(rank[a.host], rank[b.host]); c != 0 {
 			return c
 		}
-		if c := compareInHost(t.result(&a, &sa), t.result(&b, &sb)); c != 0 {
+		if c := results.CompareInHost(t.result(&a, &sa), t.result(&b, &sb)); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.seq, b.seq)
 	})
 	next := 0
-	var scratch Result
-	rows := func(h *Host) (int, func(int) *Result) {
+	var scratch results.Result
+	rows := func(h *results.Host) (int, func(int) *results.Result) {
 		n := 0
 		if k, ok := t.index[hostKey{h.Target, h.Addr}]; ok {
 			for next+n < len(t.rows) && t.rows[next+n].host == k {
@@ -195,15 +197,15 @@ func (t *TableWriter) Close(rep *Report) error {
 		}
 		hrows := t.rows[next : next+n]
 		next += n
-		return n, func(i int) *Result { return t.result(&hrows[i], &scratch) }
+		return n, func(i int) *results.Result { return t.result(&hrows[i], &scratch) }
 	}
 	return writeTable(t.w, rep, hosts, rows, t.counts, t.opt)
 }
 
-// writeTable writes the table of hosts (in Sort order); rows gives each host's
-// results in Sort order (all of them, or with OnlyFailing at least the failing
+// writeTable writes the table of hosts (in results.Sort order); rows gives each host's
+// results in results.Sort order (all of them, or with OnlyFailing at least the failing
 // ones) as host does, and is called for the hosts in order.
-func writeTable(w io.Writer, rep *Report, hosts []Host, rows func(*Host) (int, func(int) *Result), counts tableCounts, opt TableOptions) error {
+func writeTable(w io.Writer, rep *results.Report, hosts []results.Host, rows func(*results.Host) (int, func(int) *results.Result), counts tableCounts, opt TableOptions) error {
 	var buf bytes.Buffer
 	p := &tablePrinter{opt: opt, out: &buf}
 	for hi := range hosts {
@@ -215,12 +217,12 @@ func writeTable(w io.Writer, rep *Report, hosts []Host, rows func(*Host) (int, f
 			}
 			var failing []int
 			for i := range n {
-				if Fails(at(i)) {
+				if results.Fails(at(i)) {
 					failing = append(failing, i)
 				}
 			}
 			all := at
-			n, at = len(failing), func(i int) *Result { return all(failing[i]) }
+			n, at = len(failing), func(i int) *results.Result { return all(failing[i]) }
 		}
 		if buf.Len() > 0 {
 			buf.WriteByte('\n')
@@ -271,25 +273,25 @@ func (p *tablePrinter) paint(color, s string) string {
 	return color + s + ansiReset
 }
 
-func stateColor(s State) string {
+func stateColor(s results.State) string {
 	switch s {
-	case Open:
+	case results.Open:
 		return ansiGreen
-	case Closed:
+	case results.Closed:
 		return ansiRed
-	case Filtered, OpenFiltered:
+	case results.Filtered, results.OpenFiltered:
 		return ansiYellow
-	case Unknown, Error:
+	case results.Unknown, results.Error:
 		return ansiMagenta
 	}
 	return ansiDefault
 }
 
-func verdictColor(v Verdict) string {
+func verdictColor(v results.Verdict) string {
 	switch v {
-	case VerdictFail:
+	case results.VerdictFail:
 		return ansiRed
-	case VerdictPass:
+	case results.VerdictPass:
 		return ansiGreen
 	}
 	return ansiDefault
@@ -298,25 +300,25 @@ func verdictColor(v Verdict) string {
 // entry is one table row before rendering: a single result, or a range of alike
 // results, with the follow-ups its reply revealed.
 type entry struct {
-	first    *Result
+	first    *results.Result
 	lastPort uint16 // the range's last port
 	n        int
 	minRTT   time.Duration
 	maxRTT   time.Duration
-	children []*Result
+	children []*results.Result
 }
 
-// host writes h's block from its n results in Sort order, result i being
+// host writes h's block from its n results in results.Sort order, result i being
 // at(i): a pointer that need not outlive the next call.
-func (p *tablePrinter) host(h *Host, n int, at func(int) *Result) {
+func (p *tablePrinter) host(h *results.Host, n int, at func(int) *results.Result) {
 	title := printable(h.Name())
 	if h.Source.IsValid() {
 		title += "  from " + h.Source.String()
 	}
 	switch h.Verdict {
-	case VerdictFail:
+	case results.VerdictFail:
 		title += "  " + p.paint(verdictColor(h.Verdict), "FAIL") + fmt.Sprintf("  %d of %d checks failed", h.Failed, h.Checks)
-	case VerdictPass:
+	case results.VerdictPass:
 		met := h.Met()
 		title += "  " + p.paint(verdictColor(h.Verdict), "PASS") + fmt.Sprintf("  %d %s met", met, plural(met, "check", "checks"))
 	}
@@ -340,12 +342,12 @@ func (p *tablePrinter) host(h *Host, n int, at func(int) *Result) {
 	if len(vias) > 0 {
 		for i := range n {
 			r := at(i)
-			if name := PortName(r.Proto, r.Port); r.Via == "" && vias[name] {
+			if name := results.PortName(r.Proto, r.Port); r.Via == "" && vias[name] {
 				byName[name] = i
 			}
 		}
 	}
-	children := map[int][]*Result{}
+	children := map[int][]*results.Result{}
 	var top []int
 	for i := range n {
 		r := at(i)
@@ -358,7 +360,7 @@ func (p *tablePrinter) host(h *Host, n int, at func(int) *Result) {
 	}
 	var failing, rest []int
 	for _, i := range top {
-		if Fails(at(i)) || failsBelow(children[i]) {
+		if results.Fails(at(i)) || failsBelow(children[i]) {
 			failing = append(failing, i)
 		} else {
 			rest = append(rest, i)
@@ -384,10 +386,10 @@ func (p *tablePrinter) host(h *Host, n int, at func(int) *Result) {
 	note := func(s string) { row("", ansiDefault, "", "", "", "", ansiDefault, s) }
 	for _, e := range entries {
 		r := e.first
-		port := PortName(r.Proto, r.Port)
+		port := results.PortName(r.Proto, r.Port)
 		reason := string(r.Reason)
 		if e.n > 1 {
-			port = strconv.Itoa(int(r.Port)) + "-" + PortName(r.Proto, e.lastPort)
+			port = strconv.Itoa(int(r.Port)) + "-" + results.PortName(r.Proto, e.lastPort)
 			reason += " (" + strconv.Itoa(e.n) + ")"
 		}
 		if port == "" {
@@ -395,15 +397,15 @@ func (p *tablePrinter) host(h *Host, n int, at func(int) *Result) {
 		}
 		check, cc := p.checkCell(r)
 		row(port, stateColor(r.State), r.State.String(), reason, rttRange(e.minRTT, e.maxRTT), check, cc, detailCell(r, false))
-		if r.Check != nil && (p.opt.Verbose || Fails(r)) {
+		if r.Check != nil && (p.opt.Verbose || results.Fails(r)) {
 			for _, s := range checkNotes(r.Check) {
 				note(s)
 			}
 		}
 		for _, c := range e.children {
 			check, cc := p.checkCell(c)
-			row("  `- "+PortName(c.Proto, c.Port), stateColor(c.State), c.State.String(), string(c.Reason), rttRange(c.RTT, c.RTT), check, cc, detailCell(c, true))
-			if c.Check != nil && (p.opt.Verbose || Fails(c)) {
+			row("  `- "+results.PortName(c.Proto, c.Port), stateColor(c.State), c.State.String(), string(c.Reason), rttRange(c.RTT, c.RTT), check, cc, detailCell(c, true))
+			if c.Check != nil && (p.opt.Verbose || results.Fails(c)) {
 				for _, s := range checkNotes(c.Check) {
 					note(s)
 				}
@@ -414,16 +416,16 @@ func (p *tablePrinter) host(h *Host, n int, at func(int) *Result) {
 	p.out.WriteString("  " + stateCounts(h) + "\n")
 }
 
-func failsBelow(cs []*Result) bool {
+func failsBelow(cs []*results.Result) bool {
 	for _, c := range cs {
-		if Fails(c) {
+		if results.Fails(c) {
 			return true
 		}
 	}
 	return false
 }
 
-func hasCheck(n int, at func(int) *Result) bool {
+func hasCheck(n int, at func(int) *results.Result) bool {
 	for i := range n {
 		if at(i).Check != nil {
 			return true
@@ -434,7 +436,7 @@ func hasCheck(n int, at func(int) *Result) bool {
 
 // group compresses runs of alike results into ranges unless Verbose is set.
 // rs are indices of results (see host), children the follow-ups under each.
-func (p *tablePrinter) group(rs []int, at func(int) *Result, children map[int][]*Result) []entry {
+func (p *tablePrinter) group(rs []int, at func(int) *results.Result, children map[int][]*results.Result) []entry {
 	var out []entry
 	for _, i := range rs {
 		r := at(i)
@@ -456,9 +458,9 @@ func (p *tablePrinter) group(rs []int, at func(int) *Result, children map[int][]
 // transport, the same state and reason, the same check (a profile entry may
 // itself be a range, "TCP 6001-6004"), and nothing that only one port could say
 // (probe detail, follow-up label).
-func mergeable(e entry, r *Result) bool {
+func mergeable(e entry, r *results.Result) bool {
 	l := e.first // alike its range's last port but for the port
-	if len(e.children) > 0 || (r.Proto != TCP && r.Proto != UDP) || r.Proto != l.Proto ||
+	if len(e.children) > 0 || (r.Proto != results.TCP && r.Proto != results.UDP) || r.Proto != l.Proto ||
 		r.Port != e.lastPort+1 || e.lastPort == 0 || r.State != l.State || r.Reason != l.Reason ||
 		r.Probe != l.Probe || r.Detail != "" || l.Detail != "" || r.Under != "" || l.Under != "" ||
 		r.Via != "" || l.Via != "" {
@@ -467,26 +469,26 @@ func mergeable(e entry, r *Result) bool {
 	return reflect.DeepEqual(r.Check, l.Check)
 }
 
-func (p *tablePrinter) checkCell(r *Result) (string, string) {
+func (p *tablePrinter) checkCell(r *results.Result) (string, string) {
 	c := r.Check
 	if c == nil {
 		return "", ansiDefault
 	}
 	switch {
-	case !Checked(r):
+	case !results.Checked(r):
 		return "optional", ansiDefault
 	}
-	switch o := Judge(r); o.Status {
-	case StatusFailed:
-		if o.Why != "" && o.Why != r.Reason && judgeState(r).Status != StatusFailed {
+	switch o := results.Judge(r); o.Status {
+	case results.StatusFailed:
+		if o.Why != "" && o.Why != r.Reason && results.JudgeState(r).Status != results.StatusFailed {
 			// The state met the expectation; a producer failed the check (a
 			// certificate, a service, an RPC interface): say why.
 			return "FAIL: " + string(o.Why), ansiRed
 		}
 		return "FAIL: must be " + string(c.Expect), ansiRed
-	case StatusUntested:
+	case results.StatusUntested:
 		return "untested: must be " + string(c.Expect), ansiYellow
-	case StatusUndetermined:
+	case results.StatusUndetermined:
 		return "undetermined: must be " + string(c.Expect), ansiYellow
 	}
 	return "ok: must be " + string(c.Expect), ansiGreen
@@ -495,7 +497,7 @@ func (p *tablePrinter) checkCell(r *Result) (string, string) {
 // detailCell is the DETAIL column: the service a profile names (with the
 // profiles that ask for it), the probe and what its reply said, the follow-up
 // label, and for a follow-up not shown under its parent, which port revealed it.
-func detailCell(r *Result, nested bool) string {
+func detailCell(r *results.Result, nested bool) string {
 	var parts []string
 	if c := r.Check; c != nil && (c.Service != "" || len(c.Profiles) > 0) {
 		s := c.Service
@@ -519,7 +521,7 @@ func detailCell(r *Result, nested bool) string {
 
 // checkNotes are the lines under an entry that say why the port matters and who
 // says so.
-func checkNotes(c *Check) []string {
+func checkNotes(c *results.Check) []string {
 	var out []string
 	if c.Purpose != "" {
 		out = append(out, "purpose: "+c.Purpose)
@@ -585,9 +587,9 @@ func rttRange(lo, hi time.Duration) string {
 }
 
 // stateCounts is the one-line summary under a host: "113 ports: 12 open, 1 closed, …".
-func stateCounts(h *Host) string {
+func stateCounts(h *results.Host) string {
 	var parts []string
-	for _, s := range States {
+	for _, s := range results.States {
 		if n := h.States[s]; n > 0 {
 			parts = append(parts, strconv.Itoa(n)+" "+s.String())
 		}
@@ -602,7 +604,7 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-func (p *tablePrinter) footer(rep *Report, counts tableCounts, hosts []Host) {
+func (p *tablePrinter) footer(rep *results.Report, counts tableCounts, hosts []results.Host) {
 	unknown := counts.unknown
 	if p.out.Len() > 0 {
 		p.out.WriteByte('\n')
@@ -615,9 +617,9 @@ func (p *tablePrinter) footer(rep *Report, counts tableCounts, hosts []Host) {
 	}
 	v, text := runVerdict(hosts, counts.ports)
 	switch v {
-	case VerdictFail:
+	case results.VerdictFail:
 		fmt.Fprintf(p.out, "%s: %s.\n", p.paint(ansiRed, "FAIL"), text)
-	case VerdictPass:
+	case results.VerdictPass:
 		fmt.Fprintf(p.out, "%s: %s.\n", p.paint(ansiGreen, "PASS"), text)
 	default:
 		fmt.Fprintf(p.out, "%s.\n", text)
@@ -627,8 +629,8 @@ func (p *tablePrinter) footer(rep *Report, counts tableCounts, hosts []Host) {
 // runVerdict is the verdict of a run whose hosts are summarised in hosts, and
 // the sentence saying why, for a run's last line ("3 of 11 checks failed on 1
 // of 3 hosts (2 not tested)"; without a verdict, the whole sentence).
-func runVerdict(hosts []Host, ports int) (Verdict, string) {
-	v := VerdictNone
+func runVerdict(hosts []results.Host, ports int) (results.Verdict, string) {
+	v := results.VerdictNone
 	var checks, failed, untested, undetermined, met, failedHosts int
 	for _, h := range hosts {
 		checks += h.Checks
@@ -637,11 +639,11 @@ func runVerdict(hosts []Host, ports int) (Verdict, string) {
 		undetermined += h.Undetermined
 		met += h.Met()
 		switch {
-		case h.Verdict == VerdictFail:
+		case h.Verdict == results.VerdictFail:
 			failedHosts++
-			v = VerdictFail
-		case h.Verdict == VerdictPass && v == VerdictNone:
-			v = VerdictPass
+			v = results.VerdictFail
+		case h.Verdict == results.VerdictPass && v == results.VerdictNone:
+			v = results.VerdictPass
 		}
 	}
 	hs := fmt.Sprintf("%d %s", len(hosts), plural(len(hosts), "host", "hosts"))
@@ -657,9 +659,9 @@ func runVerdict(hosts []Host, ports int) (Verdict, string) {
 		nt = " (" + strings.Join(apart, "; ") + ")"
 	}
 	switch {
-	case v == VerdictFail:
+	case v == results.VerdictFail:
 		return v, fmt.Sprintf("%d of %d checks failed on %d of %s%s", failed, checks, failedHosts, hs, nt)
-	case v == VerdictPass:
+	case v == results.VerdictPass:
 		return v, fmt.Sprintf("%d %s met on %s%s", met, plural(met, "check", "checks"), hs, nt)
 	case checks > 0:
 		return v, fmt.Sprintf("No verdict: none of %d %s on %s could be decided%s", checks, plural(checks, "check", "checks"), hs, nt)
@@ -670,7 +672,7 @@ func runVerdict(hosts []Host, ports int) (Verdict, string) {
 // drift writes the changes since the baseline: one line per change, its host,
 // its port and what changed; "REGRESSION" marks expectations that held then and
 // fail now.
-func (p *tablePrinter) drift(d *Drift) {
+func (p *tablePrinter) drift(d *results.Drift) {
 	when := d.Baseline.Finished.UTC().Format(time.RFC3339)
 	if len(d.Changes) == 0 {
 		fmt.Fprintf(p.out, "No changes since the baseline of %s.\n", when)
@@ -684,7 +686,7 @@ func (p *tablePrinter) drift(d *Drift) {
 		mark := ""
 		if c.Regression {
 			mark = p.paint(ansiRed, "REGRESSION")
-			if c.Check != nil && c.Check.Expect != ExpectNone {
+			if c.Check != nil && c.Check.Expect != results.ExpectNone {
 				mark += ": must be " + string(c.Check.Expect)
 			}
 		}

@@ -1,4 +1,4 @@
-package results
+package report
 
 import (
 	"bytes"
@@ -6,13 +6,15 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/portreach/portreach/results"
 )
 
 // TestJSONWriterReadsBack: a streamed report, its results in the order they
 // came, reads back as the report WriteJSON writes, and carries the same verdict
 // and host summaries.
 func TestJSONWriterReadsBack(t *testing.T) {
-	for _, rs := range [][]Result{fixtureResults(), nil} {
+	for _, rs := range [][]results.Result{fixtureResults(), nil} {
 		rep := fixtureReport()
 		rep.Results = rs
 		var whole, streamed bytes.Buffer
@@ -36,7 +38,7 @@ func TestJSONWriterReadsBack(t *testing.T) {
 		if err != nil {
 			t.Fatalf("streamed report does not read back: %v\n%s", err, streamed.Bytes())
 		}
-		Sort(b.Results)
+		results.Sort(b.Results)
 		if !reflect.DeepEqual(a, b) {
 			t.Errorf("streamed report reads back as\n%+v\nwant\n%+v", b, a)
 		}
@@ -59,7 +61,7 @@ func TestJSONWriterReadsBack(t *testing.T) {
 // results came.
 func TestCSVWriterRows(t *testing.T) {
 	rs := fixtureResults()
-	Sort(rs)
+	results.Sort(rs)
 	var whole, streamed bytes.Buffer
 	if err := WriteCSV(&whole, rs); err != nil {
 		t.Fatal(err)
@@ -70,14 +72,14 @@ func TestCSVWriterRows(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := c.Close(); err != nil {
+	if err := c.Close(&results.Report{}); err != nil {
 		t.Fatal(err)
 	}
 	if whole.String() != streamed.String() {
 		t.Errorf("streamed CSV:\n%s\nwant:\n%s", streamed.String(), whole.String())
 	}
 	var empty bytes.Buffer
-	if err := NewCSVWriter(&empty).Close(); err != nil || empty.Len() == 0 {
+	if err := NewCSVWriter(&empty).Close(&results.Report{}); err != nil || empty.Len() == 0 {
 		t.Errorf("no results: %q, %v; want the header row", empty.String(), err)
 	}
 }

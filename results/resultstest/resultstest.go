@@ -1,0 +1,125 @@
+// Package resultstest provides the results of a fixed scan, for the tests of
+// results and of the packages that render them (report): every state, checks
+// that pass and fail, a follow-up, an IP protocol, a target that did not
+// resolve, an IPv6 host and a run of alike ports. The clock is fixed, so golden
+// files do not depend on now.
+package resultstest
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/portreach/portreach/results"
+)
+
+// base is the fixed clock of the fixtures: golden files must not depend on now.
+var base = time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)
+
+func at(sec int) time.Time { return base.Add(time.Duration(sec) * time.Second) }
+
+var (
+	exchangeSrc = []results.Source{{Document: "exchange-network-ports.md", Section: "Client access, row 3"}}
+	adSrc       = []results.Source{{Document: "ad-ports.md", Section: "Table 1"}, {Document: "kb179442.md"}}
+)
+
+// Results covers every state, a follow-up (found and closed), profile
+// checks that pass and fail (open, closed, optional, a range entry), an IP
+// protocol that cannot be tested, an unresolvable target, an IPv6 host, a run
+// of alike ports to compress, and text that needs quoting in CSV. They are in
+// no particular order, as a scan emits them.
+func Results() []results.Result {
+	mail := netip.MustParseAddr("198.18.1.2")
+	v6 := netip.MustParseAddr("2001:db8::10")
+	mb := func(svc, purpose string, e results.Expectation) *results.Check {
+		return &results.Check{Profiles: []string{"exchange-mailbox"}, Service: svc, Purpose: purpose, Expect: e, Sources: exchangeSrc}
+	}
+	rpcRange := mb("RPC over HTTP", "Outlook Anywhere back end", results.ExpectOpen)
+	rs := []results.Result{
+		{Target: "mail01", Addr: mail, Proto: results.TCP, Port: 443, State: results.Filtered, Reason: "no-response", Attempts: 2,
+			Check: mb("HTTPS", "Outlook, OWA and EWS clients", results.ExpectOpen), Time: at(3)},
+		{Target: "mail01", Addr: mail, Proto: results.TCP, Port: 25, State: results.Open, Reason: "syn-ack", RTT: 412 * time.Microsecond, Attempts: 1,
+			Check: mb("SMTP", "mail from other transport servers", results.ExpectOpen), Time: at(1)},
+		{Target: "mail01", Addr: mail, Proto: results.TCP, Port: 3389, State: results.Open, Reason: "syn-ack", RTT: 380 * time.Microsecond, Attempts: 1,
+			Check: &results.Check{Profiles: []string{"hardening"}, Service: "RDP", Purpose: "remote desktop must not face clients", Expect: results.ExpectClosed,
+				Sources: []results.Source{{Document: "site-policy.md"}}}, Time: at(1)},
+		{Target: "mail01", Addr: mail, Proto: results.TCP, Port: 88, State: results.Unknown, Reason: "unfinished",
+			Check: &results.Check{Profiles: []string{"hardening"}, Service: "Kerberos", Purpose: "only DCs answer Kerberos", Expect: results.ExpectClosed, Sources: adSrc}},
+		{Target: "mail01", Addr: mail, Proto: results.TCP, Port: 389, State: results.Skipped, Reason: "role-unmapped",
+			Check: &results.Check{Profiles: []string{"ad-member"}, Service: "LDAP", Purpose: "directory lookups", Expect: results.ExpectOpen, Role: "dc", Sources: adSrc}},
+		{Target: "mail01", Addr: mail, Proto: results.TCP, Port: 445, State: results.Closed, Reason: "conn-refused", RTT: 295 * time.Microsecond, Attempts: 1,
+			Check: mb("SMB", "file shares, \"optional\" here, per policy", results.ExpectOptional), Time: at(1)},
+		{Target: "mail01", Addr: mail, Proto: results.TCP, Port: 135, State: results.Open, Reason: "syn-ack", RTT: 301 * time.Microsecond, Attempts: 1,
+			Probe: "epm", Detail: "12 endpoints", Details: map[string]any{"endpoints": float64(12)},
+			Check: mb("RPC endpoint mapper", "RPC endpoint discovery", results.ExpectOpen), Time: at(2)},
+		{Target: "mail01", Addr: mail, Proto: results.UDP, Port: 53, State: results.Open, Reason: "udp-response", RTT: 1250 * time.Microsecond, Attempts: 1,
+			Probe: "dns", Detail: `REFUSED, version "9.18.49"`, Details: map[string]any{"rcode": "REFUSED", "version": "9.18.49"}, Time: at(2)},
+		{Target: "mail01", Addr: mail, Proto: results.UDP, Port: 161, State: results.OpenFiltered, Reason: "no-response", Attempts: 3, Probe: "snmp",
+			Check: mb("SNMP", "monitoring", results.ExpectOptional), Time: at(4)},
+		{Target: "mail01", Addr: mail, Proto: results.UDP, Port: 1434, State: results.Open, Reason: "udp-response", RTT: 520 * time.Microsecond, Attempts: 1,
+			Probe: "sql-browser", Detail: "2 instances: MSSQLSERVER tcp 1433, SQLEXPRESS tcp 49733",
+			Details: map[string]any{"instances": []any{
+				map[string]any{"name": "MSSQLSERVER", "tcp": float64(1433)},
+				map[string]any{"name": "SQLEXPRESS", "tcp": float64(49733)},
+			}}, Time: at(2)},
+		{Target: "mail01", Addr: mail, Proto: results.TCP, Port: 1433, State: results.Open, Reason: "syn-ack", RTT: 330 * time.Microsecond, Attempts: 1,
+			Under: "instance MSSQLSERVER", Via: "1434/udp", Time: at(3)},
+		{Target: "mail01", Addr: mail, Proto: results.TCP, Port: 49733, State: results.Closed, Reason: "conn-refused", RTT: 310 * time.Microsecond, Attempts: 1,
+			Under: "instance SQLEXPRESS", Via: "1434/udp", Time: at(3)},
+		{Target: "mail01", Addr: mail, Proto: "gre", State: results.NotTested, Reason: "ip-protocol",
+			Check: &results.Check{Profiles: []string{"exchange-mailbox"}, Service: "PPTP tunnel", Expect: results.ExpectOpen, Sources: exchangeSrc}},
+	}
+	for p := uint16(6001); p <= 6004; p++ {
+		rs = append(rs, results.Result{Target: "mail01", Addr: mail, Proto: results.TCP, Port: p, State: results.Open, Reason: "syn-ack",
+			RTT: time.Duration(300+p-6001) * time.Microsecond, Attempts: 1, Check: rpcRange, Time: at(2)})
+	}
+	for p := uint16(50101); p <= 50200; p++ {
+		rs = append(rs, results.Result{Target: "mail01", Addr: mail, Proto: results.TCP, Port: p, State: results.Filtered, Reason: "no-response", Attempts: 2, Time: at(5)})
+	}
+	rs = append(rs,
+		results.Result{Target: "2001:db8::10", Addr: v6, Proto: results.TCP, Port: 22, State: results.Open, Reason: "syn-ack", RTT: 95 * time.Microsecond, Attempts: 1, Time: at(1)},
+		results.Result{Target: "2001:db8::10", Addr: v6, Proto: results.TCP, Port: 80, State: results.Closed, Reason: "conn-refused", RTT: 80 * time.Microsecond, Attempts: 1, Time: at(1)},
+		results.Result{Target: "2001:db8::10", Addr: v6, Proto: results.TCP, Port: 81, State: results.Closed, Reason: "conn-refused", RTT: 82 * time.Microsecond, Attempts: 1, Time: at(1)},
+		results.Result{Target: "2001:db8::10", Addr: v6, Proto: results.TCP, Port: 82, State: results.Closed, Reason: "conn-refused", RTT: 81 * time.Microsecond, Attempts: 1, Time: at(1)},
+		results.Result{Target: "2001:db8::10", Addr: v6, Proto: results.TCP, Port: 8443, State: results.Filtered, Reason: "admin-prohibited", RTT: 150 * time.Microsecond, Attempts: 1, Time: at(1)},
+		results.Result{Target: "2001:db8::10", Addr: v6, Proto: results.UDP, Port: 123, State: results.Open, Reason: "udp-response", RTT: 12500 * time.Microsecond, Attempts: 1,
+			Probe: "ntp", Detail: "stratum 2, ref 198.18.0.1", Details: map[string]any{"stratum": float64(2)}, Time: at(2)},
+		results.Result{Target: "nosuch.invalid", Proto: "", State: results.Error, Reason: "no-such-host",
+			Detail: "lookup nosuch.invalid: no such host", Time: at(0)},
+	)
+	// Every scanned host carries the local address it was scanned from.
+	src4, src6 := netip.MustParseAddr("198.18.0.1"), netip.MustParseAddr("2001:db8::1")
+	for i := range rs {
+		switch rs[i].Addr {
+		case mail:
+			rs[i].Source = src4
+		case v6:
+			rs[i].Source = src6
+		}
+	}
+	return rs
+}
+
+// Report is an interrupted run of Results, of three targets.
+func Report() *results.Report {
+	return &results.Report{
+		Tool:        results.Tool{Name: "portreach", Version: "0.1.0-test"},
+		Started:     base,
+		Finished:    base.Add(5*time.Second + 250*time.Millisecond),
+		Command:     []string{"portreach", "scan", "--profile", "exchange-mailbox,hardening", "mail01", "2001:db8::10", "nosuch.invalid"},
+		Interrupted: true,
+		Results:     Results(),
+	}
+}
+
+// DriftRules are the rules the tests compare with (the scanner's come
+// from the probes, see scan.DriftRules).
+var DriftRules = []results.DetailRule{
+	{Probe: "sqlbrowser", Path: "instances[].name", Meaning: "a SQL Server instance appeared or disappeared"},
+	{Probe: "sqlbrowser", Path: "instances[name].tcp_port", Meaning: "a SQL Server instance moved to another TCP port"},
+	{Probe: "cldap", Path: "netlogon.flag_names[]", Meaning: "the DC's roles changed"},
+	{Probe: "cldap", Path: "netlogon.dns_domain", Meaning: "the DC answers for another domain"},
+	{Probe: "ntp", Path: "stratum", Meaning: "stratum 16 means unsynchronised"},
+	{Probe: "ntp", Path: "leap", Meaning: "leap 3 means the clock is not synchronised"},
+	{Probe: "dns", Path: "root_ns.rcode", Meaning: "the server answers the root NS question differently"},
+	{Probe: "dns", Path: "version", Meaning: "the DNS server software changed"},
+}

@@ -102,11 +102,45 @@ func (hw *HTMLWriter) Write(r results.Result) error {
 	return nil
 }
 
+// keep adds r to list, one of a host's lists, and counts in more what the
+// list leaves out: once full, it keeps the maxListed results that come first
+// in results.Sort order, so the report lists the same entries whatever order
+// the ports finished in (a scan streams them as they finish). A full list is a
+// heap whose root, list[0], is the last of them in that order.
 func keep(list []results.Result, more int, r results.Result) ([]results.Result, int) {
-	if len(list) >= maxListed {
+	if len(list) < maxListed {
+		list = append(list, r)
+		if len(list) == maxListed {
+			for i := len(list)/2 - 1; i >= 0; i-- {
+				siftDown(list, i)
+			}
+		}
+		return list, more
+	}
+	if results.CompareInHost(&r, &list[0]) >= 0 {
 		return list, more + 1
 	}
-	return append(list, r), more
+	list[0] = r
+	siftDown(list, 0)
+	return list, more + 1
+}
+
+// siftDown restores the heap order below list[i]: every result comes after
+// (or with) its children in results.Sort order.
+func siftDown(list []results.Result, i int) {
+	for {
+		last := i
+		for _, c := range []int{2*i + 1, 2*i + 2} {
+			if c < len(list) && results.CompareInHost(&list[c], &list[last]) > 0 {
+				last = c
+			}
+		}
+		if last == i {
+			return
+		}
+		list[i], list[last] = list[last], list[i]
+		i = last
+	}
 }
 
 // Close renders the report: rep gives the run's command line, times, whether
@@ -286,6 +320,10 @@ func (h *htmlHost) view() htmlHostView {
 			*l.out = append(*l.out, checkView(&l.in[i]))
 		}
 	}
+	// By port, then by what went wrong: in the same order however they came.
+	slices.SortFunc(h.errors, func(a, b results.Result) int {
+		return cmp.Or(results.CompareInHost(&a, &b), cmp.Compare(a.Reason, b.Reason), cmp.Compare(a.Detail, b.Detail))
+	})
 	for _, r := range h.errors {
 		e := "Not scanned: " + string(r.Reason)
 		if m := r.Reason.Meaning(); m != "" {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/portreach/portreach/profiles"
+	"github.com/portreach/portreach/report"
 )
 
 // Shell completion. Each shell's script (completion_scripts.go) asks the binary
@@ -287,9 +288,18 @@ portreach is upgraded.
 // outputPrefixes offers -o's FORMAT: prefixes; the file name after it is the
 // shell's to complete.
 func outputPrefixes() []candidate {
-	cs := make([]candidate, len(formats))
-	for i, f := range formats {
-		cs[i] = candidate{value: f + ":", desc: "write " + f + " to the file after the colon"}
+	var cs []candidate
+	for _, f := range report.Formats() {
+		cs = append(cs, candidate{value: f.Name + ":", desc: "write " + f.Name + " to the file after the colon"})
+	}
+	return cs
+}
+
+// formatChoices offers -f's formats with what each is for.
+func formatChoices() []candidate {
+	var cs []candidate
+	for _, f := range report.Formats() {
+		cs = append(cs, candidate{value: f.Name, desc: f.Description})
 	}
 	return cs
 }

@@ -8,18 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"unicode"
 
 	"github.com/mattn/go-isatty"
 
 	"github.com/portreach/portreach/report"
-	"github.com/portreach/portreach/results"
 )
-
-// formats are the output formats, in the order --help lists them.
-var formats = []string{"table", "json", "jsonl", "csv", "junit", "prometheus", "html"}
 
 // output is one -o destination.
 type output struct {
@@ -36,7 +31,7 @@ func parseOutput(spec, defFormat string) (output, error) {
 		return output{}, fmt.Errorf("-o: empty file name")
 	}
 	f, path, ok := strings.Cut(spec, ":")
-	if ok && slices.Contains(formats, f) {
+	if _, known := report.Lookup(f); ok && known {
 		if path == "" {
 			return output{}, fmt.Errorf("-o %s: no file name after the format", spec)
 		}
@@ -44,16 +39,28 @@ func parseOutput(spec, defFormat string) (output, error) {
 	}
 	if ok && len(f) > 1 && strings.IndexFunc(f, func(r rune) bool { return !unicode.IsLetter(r) }) < 0 {
 		return output{}, fmt.Errorf("-o %s: unknown format %q (want one of: %s; for a file of that name write ./%s)",
-			spec, f, strings.Join(formats, ", "), spec)
+			spec, f, strings.Join(report.Names(), ", "), spec)
 	}
 	return output{format: defFormat, path: spec}, nil
 }
 
-func checkFormat(f string) error {
-	if !slices.Contains(formats, f) {
-		return fmt.Errorf("unknown format %q (want one of: %s)", f, strings.Join(formats, ", "))
+// formatsHelp lists the output formats with what each is for, for --help.
+func formatsHelp() string {
+	var b strings.Builder
+	b.WriteString("\nFormats (-f FORMAT, -o FORMAT:FILE):\n")
+	for _, f := range report.Formats() {
+		fmt.Fprintf(&b, "  %-11s %s\n", f.Name, f.Description)
 	}
-	return nil
+	return b.String()
+}
+
+// lookupFormat returns the output format named f.
+func lookupFormat(f string) (report.Format, error) {
+	format, ok := report.Lookup(f)
+	if !ok {
+		return report.Format{}, fmt.Errorf("unknown format %q (want one of: %s)", f, strings.Join(report.Names(), ", "))
+	}
+	return format, nil
 }
 
 // isTerminal reports whether w is a terminal (a console on Windows).
@@ -248,33 +255,4 @@ func sameOutput(path string) string {
 		p = abs
 	}
 	return filepath.Clean(p)
-}
-
-// render writes a whole report in a non-streaming format.
-func render(w io.Writer, format string, rep *results.Report, table report.TableOptions) error {
-	switch format {
-	case "json":
-		return report.WriteJSON(w, rep)
-	case "csv":
-		return report.WriteCSV(w, rep.Results)
-	case "junit":
-		return report.WriteJUnit(w, rep)
-	case "prometheus":
-		return report.WritePrometheus(w, rep)
-	case "html":
-		machine, _ := os.Hostname() // the report says where the run went from
-		return report.WriteHTML(w, rep, report.HTMLOptions{Machine: machine})
-	case "jsonl":
-		j := report.NewJSONLWriter(w)
-		rs := slices.Clone(rep.Results)
-		results.Sort(rs)
-		for _, r := range rs {
-			if err := j.Write(r); err != nil {
-				return err
-			}
-		}
-		return nil
-	default:
-		return report.WriteTable(w, rep, table)
-	}
 }

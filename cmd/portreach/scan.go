@@ -12,6 +12,7 @@ import (
 
 	"github.com/portreach/portreach/checklist"
 	"github.com/portreach/portreach/profiles"
+	"github.com/portreach/portreach/report"
 	"github.com/portreach/portreach/results"
 	"github.com/portreach/portreach/scan"
 )
@@ -42,9 +43,9 @@ Examples:
 
 Output: a table grouped by host on a terminal, JSON Lines (one result per line,
 streamed as ports finish) when standard output is a pipe or file; -f chooses
-(table, json, jsonl, csv, junit, prometheus, html). -o writes a file instead,
-atomically; repeat it for several (-o table:- prints to standard output,
--o json:last.json -o junit:report.xml -o html:go-live.html
+another (Formats, below). -o writes a file instead, atomically; repeat it for
+several (-o table:- prints to standard output, -o json:last.json
+-o junit:report.xml -o html:go-live.html
 -o prometheus:/var/lib/prometheus/node-exporter/portreach.prom write files).
 
 Scheduled audits (see docs/audits.md): --baseline FILE compares the run with an
@@ -85,7 +86,7 @@ type scanCmd struct {
 // scanFlags defines scan's flags, by help topic.
 func scanFlags(c *scanCmd) *cmdFlags {
 	c.profileNames.split, c.excludes.split = true, true
-	f := newCmdFlags("portreach scan", scanUsage)
+	f := newCmdFlags("portreach scan", scanUsage+formatsHelp())
 
 	f.Group(groupTargets)
 	f.Var(&c.targetFiles, "iL", "read targets from `FILE`, one or more a line; - is standard input")
@@ -134,9 +135,9 @@ func scanFlags(c *scanCmd) *cmdFlags {
 
 // addOutputs defines -f and -o, for scan and local.
 func (c *scanCmd) addOutputs(f *cmdFlags) {
-	f.StringVar(&c.format, "format", "", "output `FORMAT`: table, json, jsonl, csv, junit, prometheus or html (default: table on a terminal, jsonl otherwise)")
+	f.StringVar(&c.format, "format", "", "output `FORMAT`: "+report.NameList()+" (default: table on a terminal, jsonl otherwise)")
 	f.Short("f", "format")
-	f.Complete("format", false, choices(formats...))
+	f.Complete("format", false, formatChoices)
 	f.Var(&c.outputs, "output", "write to `FILE` instead of standard output (FORMAT:FILE sets its format; repeatable)")
 	f.Short("o", "output")
 	f.Complete("output", false, outputPrefixes)
@@ -229,13 +230,10 @@ func (c *scanCmd) run(ctx context.Context, pos []string) (int, error) {
 	for _, r := range skipped {
 		stream.write(r)
 	}
-	// A run whose every output is streamed (JSONL, CSV, JSON), with no
-	// baseline, needs to remember only the failures (for the exit status and
-	// --quiet): a full port range then costs no memory per port.
+	// Every output is streamed: a run with no baseline needs to remember only
+	// the failures (for the exit status and --quiet), so a full port range
+	// costs no memory per port.
 	keepAll := c.baseline != "" || c.updateBaseline
-	for _, o := range outs {
-		keepAll = keepAll || !streamable(o.format)
-	}
 	bar := c.progress(outs, pl.Ports)
 	scanErr := s.Scan(runCtx, pl.Scan, func(r results.Result) {
 		if keepAll || results.Fails(&r) {

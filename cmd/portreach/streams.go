@@ -19,7 +19,7 @@ func (c *scanCmd) outputsList() ([]output, error) {
 			def = "table"
 		}
 	}
-	if err := checkFormat(def); err != nil {
+	if _, err := lookupFormat(def); err != nil {
 		return nil, bad("-f: %v", err)
 	}
 	if len(c.outputs.vals) == 0 {
@@ -43,72 +43,40 @@ func (c *scanCmd) outputsList() ([]output, error) {
 }
 
 // streams are the outputs of a run, every file opened before the first probe
-// (openOutputs): the streamed outputs (JSONL; for a scan CSV, JSON, JUnit,
-// Prometheus and the table too) are written as results arrive and keep nothing
-// per result (JUnit only its test cases, Prometheus what it prints of a port,
-// the table a small row: see report.JUnitWriter, report.PrometheusWriter,
-// report.TableWriter), the others are rendered at the end; files are committed at the end, or dropped (temporary files removed)
-// when the run fails.
+// (openOutputs). A scan streams its outputs: each format's writer takes the
+// results as they come and keeps what it needs of them (the table a small row
+// per port, JUnit its test cases, Prometheus what it prints of a port, HTML a
+// bounded list per host, JSON, JSON Lines and CSV nothing; see package report)
+// and ends when the run does. Outputs that are not streamed (local's; --quiet's
+// standard output, which is decided at the end) are rendered whole at the end.
+// Files are committed at the end, or dropped (temporary files removed) when the
+// run fails.
 type streams struct {
-	writers  []interface{ Write(results.Result) error }
-	closers  map[string]func(*results.Report) error // the streamed outputs' ends, by -o path ("-": standard output)
-	files    map[string]*outFile                    // by -o path
-	baseline *outFile                               // the --update-baseline replacement
-	quiet    *report.TableWriter                    // --quiet's table of the failures on standard output, if it gets one
+	writers  []report.Writer          // the streamed outputs' and --quiet's table
+	streamed map[string]report.Writer // the streamed outputs, by -o path ("-": standard output)
+	files    map[string]*outFile      // by -o path
+	baseline *outFile                 // the --update-baseline replacement
+	quiet    *report.TableWriter      // --quiet's table of the failures on standard output, if it gets one
 	err      error
 }
 
-// streamable reports the formats a scan streams.
-func streamable(format string) bool {
-	switch format {
-	case "jsonl", "csv", "json", "junit", "prometheus", "table":
-		return true
+// stream starts writing o's format to w as results come, when start (the
+// run's start: tool, time, command line) is not nil.
+func (s *streams) stream(o output, w io.Writer, start *results.Report, opt report.Options) {
+	if start == nil {
+		return
 	}
-	return false
-}
-
-// stream starts writing o's format to w as results come, if it streams: JSONL
-// always, CSV, JSON, JUnit, Prometheus and the table (with table) when start
-// (the run's start: tool, time, command line) is not nil.
-func (s *streams) stream(o output, w io.Writer, start *results.Report, table report.TableOptions) {
-	switch {
-	case o.format == "jsonl":
-		s.writers = append(s.writers, report.NewJSONLWriter(w))
-		s.closers[o.path] = func(*results.Report) error { return nil }
-	case start == nil:
-	case o.format == "csv":
-		cw := report.NewCSVWriter(w)
-		s.writers = append(s.writers, cw)
-		s.closers[o.path] = cw.Close
-	case o.format == "json":
-		jw := report.NewJSONWriter(w, start)
-		s.writers = append(s.writers, jw)
-		s.closers[o.path] = jw.Close
-	case o.format == "junit":
-		jw := report.NewJUnitWriter(w)
-		s.writers = append(s.writers, jw)
-		s.closers[o.path] = jw.Close
-	case o.format == "prometheus":
-		pw := report.NewPrometheusWriter(w)
-		s.writers = append(s.writers, pw)
-		s.closers[o.path] = pw.Close
-	case o.format == "table":
-		tw := report.NewTableWriter(w, table)
-		s.writers = append(s.writers, tw)
-		s.closers[o.path] = tw.Close
-	}
-}
-
-// streamed reports whether o is written as results come.
-func (s *streams) streamed(o output) bool {
-	_, ok := s.closers[o.path]
-	return ok
+	f, _ := report.Lookup(o.format) // outputsList checked it
+	opt.Start = start
+	fw := f.New(w, opt)
+	s.writers = append(s.writers, fw)
+	s.streamed[o.path] = fw
 }
 
 // openOutputs opens every -o file and the --update-baseline file, refusing two
 // outputs that are one file, and starts the streamed outputs (see stream).
 func (c *scanCmd) openOutputs(outs []output, start *results.Report) (*streams, error) {
-	s := &streams{files: map[string]*outFile{}, closers: map[string]func(*results.Report) error{}}
+	s := &streams{files: map[string]*outFile{}, streamed: map[string]report.Writer{}}
 	seen := map[string]string{}
 	claim := func(what, path string) error {
 		k := sameOutput(path)
@@ -135,7 +103,7 @@ func (c *scanCmd) openOutputs(outs []output, start *results.Report) (*streams, e
 		if o.path == "-" {
 			stdoutFormat = o.format
 			if !c.quiet { // quiet decides at the end what to print
-				s.stream(o, c.stdout, start, report.TableOptions{Verbose: c.verbose, Color: c.color()})
+				s.stream(o, c.stdout, start, c.reportOptions(report.TableOptions{Verbose: c.verbose, Color: c.color()}))
 			}
 			continue
 		}
@@ -145,7 +113,7 @@ func (c *scanCmd) openOutputs(outs []output, start *results.Report) (*streams, e
 			return nil, bad("-o %s: %v", o.path, err)
 		}
 		s.files[o.path] = f
-		s.stream(o, f, start, report.TableOptions{Verbose: c.verbose})
+		s.stream(o, f, start, c.reportOptions(report.TableOptions{Verbose: c.verbose}))
 	}
 	if c.quiet && start != nil && (stdoutFormat == "" || stdoutFormat == "table") {
 		// Its hosts' titles and verdict describe the whole run, its rows the
@@ -180,12 +148,13 @@ func (s *streams) abort() {
 	s.baseline.Abort()
 }
 
-// writeOutputs renders the whole-report formats and commits every file. With
-// --quiet, standard output gets nothing when quietRep is nil; otherwise a table
-// of the failing entries, the changes and the whole run's verdict, or in the
-// other formats quietRep (the failing results and the drift) — a table when no
-// -o names standard output, so that a failing cron job mails its failures
-// whatever files it writes. Files always get the whole report.
+// writeOutputs ends the streamed outputs, renders the others and commits every
+// file. With --quiet, standard output gets nothing when quietRep is nil;
+// otherwise a table of the failing entries, the changes and the whole run's
+// verdict, or in the other formats quietRep (the failing results and the
+// drift) — a table when no -o names standard output, so that a failing cron
+// job mails its failures whatever files it writes. Files always get the whole
+// report.
 func (c *scanCmd) writeOutputs(outs []output, st *streams, rep, quietRep *results.Report) error {
 	if st.err != nil {
 		return fmt.Errorf("writing results: %w", st.err)
@@ -194,6 +163,7 @@ func (c *scanCmd) writeOutputs(outs []output, st *streams, rep, quietRep *result
 	color := c.color()
 	toStdout := false
 	for _, o := range outs {
+		f, _ := report.Lookup(o.format) // outputsList checked it
 		if o.path == "-" {
 			toStdout = true
 			r := rep
@@ -215,27 +185,27 @@ func (c *scanCmd) writeOutputs(outs []output, st *streams, rep, quietRep *result
 				} else {
 					r = quietRep
 				}
-			} else if st.streamed(o) {
-				if err := st.closers[o.path](rep); err != nil {
+			} else if fw := st.streamed[o.path]; fw != nil {
+				if err := fw.Close(rep); err != nil {
 					return fmt.Errorf("writing results: %w", err)
 				}
 				continue
 			}
 			t.Color = color
-			if err := render(c.stdout, o.format, r, t); err != nil {
+			if err := report.Render(c.stdout, f, r, c.reportOptions(t)); err != nil {
 				return fmt.Errorf("writing results: %w", err)
 			}
 			continue
 		}
-		f := st.files[o.path]
-		if st.streamed(o) {
-			if err := st.closers[o.path](rep); err != nil {
+		file := st.files[o.path]
+		if fw := st.streamed[o.path]; fw != nil {
+			if err := fw.Close(rep); err != nil {
 				return fmt.Errorf("-o %s: %w", o.path, err)
 			}
-		} else if err := render(f, o.format, rep, table); err != nil {
+		} else if err := report.Render(file, f, rep, c.reportOptions(table)); err != nil {
 			return fmt.Errorf("-o %s: %w", o.path, err)
 		}
-		if err := f.Commit(); err != nil {
+		if err := file.Commit(); err != nil {
 			return fmt.Errorf("-o %s: %w", o.path, err)
 		}
 	}
@@ -248,11 +218,24 @@ func (c *scanCmd) writeOutputs(outs []output, st *streams, rep, quietRep *result
 		}
 		t := table
 		t.OnlyFailing, t.Color = true, color
-		if err := render(c.stdout, "table", rep, t); err != nil {
+		if err := report.Render(c.stdout, tableFormat(), rep, c.reportOptions(t)); err != nil {
 			return fmt.Errorf("writing results: %w", err)
 		}
 	}
 	return nil
+}
+
+// tableFormat is the table, which --quiet prints whatever the outputs.
+func tableFormat() report.Format {
+	f, _ := report.Lookup("table")
+	return f
+}
+
+// reportOptions are the formats' options: the table's as given, and the
+// machine an HTML report says the run went from.
+func (c *scanCmd) reportOptions(table report.TableOptions) report.Options {
+	machine, _ := os.Hostname()
+	return report.Options{Table: table, HTML: report.HTMLOptions{Machine: machine}}
 }
 
 // color reports whether tables on standard output are in colour.

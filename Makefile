@@ -44,7 +44,7 @@ unit:
 # Each parser's fuzz target for FUZZTIME (default 60s).
 FUZZTIME ?= 60s
 fuzz:
-	@for pkg in ./msrpc ./probes ./results ./profiles ./scan ./exporter ./listeners; do \
+	@for pkg in ./msrpc ./probes ./results ./report ./profiles ./scan ./exporter ./listeners; do \
 	  for f in $$($(GO) test -list 'Fuzz.*' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -parallel 1 $$pkg || exit 1; \
 	  done; done

@@ -153,7 +153,7 @@ func readJUnit(t *testing.T, path string) junitDoc {
 		t.Fatal(err)
 	}
 	if xmllint, err := exec.LookPath("xmllint"); err == nil {
-		xsd := filepath.Join("..", "..", "results", "testdata", "junit.xsd")
+		xsd := filepath.Join("..", "..", "report", "testdata", "junit.xsd")
 		if out, err := exec.Command(xmllint, "--noout", "--nonet", "--schema", xsd, path).CombinedOutput(); err != nil {
 			t.Errorf("%s does not validate against the JUnit XSD: %v\n%s", path, err, out)
 		}

@@ -2,9 +2,6 @@ package exporter
 
 import (
 	"runtime"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -100,62 +97,16 @@ type probeSummary struct {
 	duration, bound     time.Duration
 }
 
-// portKey identifies a port's series: two results for one port of one host (a
-// port a profile lists and an SQL Browser reply also names) make one series.
-type portKey struct {
-	host, addr, proto, port string
-}
-
-func keyOf(r *results.Result) portKey {
-	k := portKey{host: r.Target, proto: string(r.Proto)}
-	if r.Addr.IsValid() {
-		k.addr = r.Addr.String()
-	}
-	if r.Port != 0 {
-		k.port = strconv.Itoa(int(r.Port))
-	}
-	return k
-}
-
-// probeRegistry renders one probe's results: for every port its state (one 0/1
-// series per state), whether it is up, its round-trip time, for checked ports
-// whether its expectation failed, and its reason (report.MetricPortReason);
-// for every host whether it failed; and
-// the probe's success, duration and time bound.
+// probeRegistry renders one probe's results: the per-port and per-host series
+// of the textfile output (report.PrometheusWriter, the one renderer of both),
+// and the probe's success, duration, time bound and whether it finished.
 func probeRegistry(rs []results.Result, sum probeSummary) (*prometheus.Registry, error) {
-	portLabels := []string{report.LabelHost, report.LabelAddress, report.LabelPort, report.LabelProto, report.LabelProfile}
-	state := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: report.MetricPortState,
-		Help: report.MetricHelp[report.MetricPortState],
-	}, append(slices.Clone(portLabels), report.LabelState))
-	up := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: report.MetricPortUp,
-		Help: report.MetricHelp[report.MetricPortUp],
-	}, portLabels)
-	rtt := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: report.MetricPortRTT,
-		Help: report.MetricHelp[report.MetricPortRTT],
-	}, portLabels)
-	failed := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: report.MetricExpectationFailed,
-		Help: report.MetricHelp[report.MetricExpectationFailed],
-	}, append(slices.Clone(portLabels), report.LabelExpect))
-	reason := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: report.MetricPortReason,
-		Help: report.MetricHelp[report.MetricPortReason],
-	}, append(slices.Clone(portLabels), report.LabelStatus, report.LabelReason))
-	certExpiry := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: report.MetricPortCertExpiry,
-		Help: report.MetricHelp[report.MetricPortCertExpiry],
-	}, portLabels)
-	hostFailed := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: report.MetricHostFailed,
-		Help: report.MetricHelp[report.MetricHostFailed],
-	}, []string{report.LabelHost, report.LabelAddress})
-	hostSource := prometheus.NewGaugeVec(prometheus.GaugeOpts{
-		Name: report.MetricHostSource,
-		Help: report.MetricHelp[report.MetricHostSource],
-	}, []string{report.LabelHost, report.LabelAddress, report.LabelSourceAddress})
+	ports := report.NewPrometheusWriter(nil)
+	for _, r := range rs {
+		if err := ports.Write(r); err != nil {
+			return nil, err
+		}
+	}
 	success := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: MetricProbeSuccess,
 		Help: "1 when every expectation held, every host resolved and the scan finished in time, else 0.",
@@ -172,74 +123,13 @@ func probeRegistry(rs []results.Result, sum probeSummary) (*prometheus.Registry,
 		Name: report.MetricRunIncomplete,
 		Help: report.MetricHelp[report.MetricRunIncomplete],
 	})
-
-	// A port reported twice for one host (a profile entry and a port a reply
-	// revealed, two RPC interfaces on one port) makes one series: the first
-	// result in results.Sort order (the first failing one, if any fails), with
-	// the profiles of both, as the textfile output (report.WritePrometheus)
-	// writes it.
-	type port struct {
-		r        *results.Result
-		key      portKey
-		profiles []string
-	}
-	var ports []*port
-	seen := map[portKey]*port{}
-	for i := range rs {
-		r := &rs[i]
-		k := keyOf(r)
-		var profs []string
-		if r.Check != nil {
-			profs = r.Check.Profiles
-		}
-		if p := seen[k]; p != nil {
-			p.profiles = append(p.profiles, profs...)
-			if results.Fails(r) && !results.Fails(p.r) {
-				p.r = r // a failing check on the port is not hidden by a passing one
-			}
-			continue
-		}
-		p := &port{r: r, key: k, profiles: slices.Clone(profs)}
-		seen[k] = p
-		ports = append(ports, p)
-	}
-	for _, p := range ports {
-		slices.Sort(p.profiles)
-		lv := []string{p.key.host, p.key.addr, p.key.port, p.key.proto, strings.Join(slices.Compact(p.profiles), ",")}
-		r := p.r
-		for _, s := range results.States {
-			state.WithLabelValues(append(slices.Clone(lv), s.String())...).Set(b2f(r.State == s))
-		}
-		up.WithLabelValues(lv...).Set(b2f(r.State == results.Open))
-		if r.RTT > 0 {
-			rtt.WithLabelValues(lv...).Set(r.RTT.Seconds())
-		}
-		if results.Checked(r) {
-			failed.WithLabelValues(append(slices.Clone(lv), string(r.Check.Expect))...).Set(b2f(results.Fails(r)))
-		}
-		if t, ok := results.CertExpiry(r); ok {
-			certExpiry.WithLabelValues(lv...).Set(float64(t.Unix()))
-		}
-		status, why := report.ReasonLabels(r)
-		reason.WithLabelValues(append(lv, status, why)...).Set(1)
-	}
-	for _, h := range results.Summarize(rs) {
-		addr := ""
-		if h.Addr.IsValid() {
-			addr = h.Addr.String()
-		}
-		hostFailed.WithLabelValues(h.Target, addr).Set(b2f(h.Verdict == results.VerdictFail))
-		if h.Source.IsValid() {
-			hostSource.WithLabelValues(h.Target, addr, h.Source.String()).Set(1)
-		}
-	}
 	success.Set(b2f(sum.success))
 	duration.Set(sum.duration.Seconds())
 	bound.Set(sum.bound.Seconds())
 	incomplete.Set(b2f(sum.incomplete))
 
 	reg := prometheus.NewRegistry()
-	for _, c := range []prometheus.Collector{state, up, rtt, failed, reason, certExpiry, hostFailed, hostSource, success, duration, bound, incomplete} {
+	for _, c := range []prometheus.Collector{ports, success, duration, bound, incomplete} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -2,8 +2,8 @@ package report
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
-	"fmt"
 	"io"
 	"net/netip"
 	"slices"
@@ -11,6 +11,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
 
 	"github.com/portreach/portreach/results"
 )
@@ -133,10 +137,11 @@ var MetricHelp = map[string]string{
 }
 
 // WritePrometheus writes rep in the Prometheus text exposition format (version
-// 0.0.4), for node_exporter's textfile collector: one HELP and TYPE line per
-// metric family, then its samples; no sample timestamps (the collector refuses
-// them; the scrape time is the sample time and MetricLastRun says when the run
-// was). Every metric is a gauge.
+// 0.0.4), for node_exporter's textfile collector, through client_golang's text
+// encoder (expfmt), as an exporter serves it: one HELP and TYPE line per
+// metric family that has samples, then its samples in results.Sort order; no
+// sample timestamps (the collector refuses them; the scrape time is the sample
+// time and MetricLastRun says when the run was). Every metric is a gauge.
 //
 // A port reported twice for one host (a profile entry and a port a reply
 // revealed, such as SQL Server's 1433; two RPC interfaces registered on one
@@ -156,11 +161,14 @@ func WritePrometheus(w io.Writer, rep *results.Report) error {
 	return p.Close(rep)
 }
 
-// PrometheusWriter builds the metrics WritePrometheus writes from results
-// written one at a time: it keeps per port only what the metrics print (its
-// state, RTT, check, reason labels, certificate expiry, profiles) and one
-// summary per host, not the results. Close renders. A PrometheusWriter is safe
-// for concurrent use.
+// PrometheusWriter is the one renderer of portreach's metrics: it builds the
+// series WritePrometheus writes from results written one at a time, keeping
+// per port only what the metrics print (its state, RTT, check, reason labels,
+// certificate expiry, profiles) and one summary per host, not the results.
+// Close writes them as a textfile. It is also a prometheus.Collector of the
+// per-port and per-host series, which is how the exporter (package exporter)
+// serves a probe's results: the same series, from the same code. A
+// PrometheusWriter is safe for concurrent use.
 type PrometheusWriter struct {
 	mu     sync.Mutex
 	w      io.Writer
@@ -170,6 +178,7 @@ type PrometheusWriter struct {
 	ports  []promPort
 	kinds  map[promKind]*promKind // interned: few ports differ in these
 	failed bool
+	done   bool // ports sorted and each port's results merged (finish)
 }
 
 // promPort is what the metrics print of one result: 32 bytes.
@@ -199,7 +208,8 @@ type promMore struct {
 	hasCert    bool
 }
 
-// NewPrometheusWriter returns a writer that renders to w on Close.
+// NewPrometheusWriter returns a writer that renders to w on Close. A writer
+// used only as a prometheus.Collector is never closed; w may then be nil.
 func NewPrometheusWriter(w io.Writer) *PrometheusWriter {
 	return &PrometheusWriter{w: w, hosts: map[hostKey]*results.Host{}, index: map[hostKey]int32{}, kinds: map[promKind]*promKind{}}
 }
@@ -237,6 +247,7 @@ func (p *PrometheusWriter) Write(r results.Result) error {
 	}
 	p.failed = p.failed || pp.fails
 	p.ports = append(p.ports, pp)
+	p.done = false
 	return nil
 }
 
@@ -256,9 +267,41 @@ var noMore promMore
 func (p *PrometheusWriter) Close(rep *results.Report) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	hosts := sortedHosts(p.hosts)
+	bw := bufio.NewWriter(p.w)
+	t := &textfile{w: bw}
+	p.emit(t, rep)
+	t.flush()
+	if t.err != nil {
+		return t.err
+	}
+	return bw.Flush()
+}
+
+// Describe sends the descriptors of the per-port and per-host series
+// (prometheus.Collector).
+func (p *PrometheusWriter) Describe(ch chan<- *prometheus.Desc) {
+	for _, f := range slices.Concat(portFamilies, hostFamilies) {
+		ch <- f.desc
+	}
+}
+
+// Collect sends the per-port and per-host series of the results written so
+// far (prometheus.Collector); the run's series are the collector's owner's.
+func (p *PrometheusWriter) Collect(ch chan<- prometheus.Metric) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.emit(&collected{ch: ch}, nil)
+}
+
+// finish puts the ports in results.Sort order and merges the results of one
+// port of one host, once.
+func (p *PrometheusWriter) finish() {
+	if p.done {
+		return
+	}
+	p.done = true
 	rank := make([]int, len(p.keys))
-	for i, h := range hosts {
+	for i, h := range sortedHosts(p.hosts) {
 		rank[p.index[hostKey{h.Target, h.Addr}]] = i
 	}
 	// Sort order (see results.Sort), stable: results equal in it keep the order they came in.
@@ -277,9 +320,9 @@ func (p *PrometheusWriter) Close(rep *results.Report) error {
 		}
 		return cmp.Compare(a.extra().via, b.extra().via)
 	})
-	// A port reported twice for one host is written once: with the first
-	// result's state (the first failing one's, if any fails) and the profiles
-	// of both, since a series must be unique.
+	// A port reported twice for one host is one series: the first result's
+	// state (the first failing one's, if any fails) with the profiles of
+	// both. This rule is the textfile's and the exporter's alike.
 	ports := p.ports[:0]
 	for _, pp := range p.ports {
 		n := len(ports)
@@ -303,81 +346,214 @@ func (p *PrometheusWriter) Close(rep *results.Report) error {
 			m.profiles = slices.Compact(m.profiles)
 		}
 	}
+}
+
+// A promFamily is one metric family: its name, its labels in the order
+// samples give their values, and client_golang's descriptor of it.
+type promFamily struct {
+	name   string
+	labels []string
+	desc   *prometheus.Desc
+}
+
+func newFamily(name string, labels ...string) *promFamily {
+	return &promFamily{name: name, labels: labels, desc: prometheus.NewDesc(name, MetricHelp[name], labels, nil)}
+}
+
+// The families, in the order a textfile lists them.
+var (
+	famPortState = newFamily(MetricPortState, LabelHost, LabelAddress, LabelPort, LabelProto, LabelProfile, LabelState)
+	famPortUp    = newFamily(MetricPortUp, LabelHost, LabelAddress, LabelPort, LabelProto, LabelProfile)
+	famPortRTT   = newFamily(MetricPortRTT, LabelHost, LabelAddress, LabelPort, LabelProto, LabelProfile)
+	famFailed    = newFamily(MetricExpectationFailed, LabelHost, LabelAddress, LabelPort, LabelProto, LabelProfile, LabelExpect)
+	famReason    = newFamily(MetricPortReason, LabelHost, LabelAddress, LabelPort, LabelProto, LabelProfile, LabelStatus, LabelReason)
+	famCert      = newFamily(MetricPortCertExpiry, LabelHost, LabelAddress, LabelPort, LabelProto, LabelProfile)
+	famHost      = newFamily(MetricHostFailed, LabelHost, LabelAddress)
+	famSource    = newFamily(MetricHostSource, LabelHost, LabelAddress, LabelSourceAddress)
+	famRunFailed = newFamily(MetricRunFailed)
+	famRunIncomp = newFamily(MetricRunIncomplete)
+	famLastRun   = newFamily(MetricLastRun)
+	famDuration  = newFamily(MetricRunDuration)
+	famDrift     = newFamily(MetricDriftChanges, LabelKind)
+
+	portFamilies = []*promFamily{famPortState, famPortUp, famPortRTT, famFailed, famReason, famCert}
+	hostFamilies = []*promFamily{famHost, famSource}
+)
+
+// A promSink takes the series emit renders: a family, then its samples, each
+// with the values of the family's labels in order (a slice the sink must not
+// keep).
+type promSink interface {
+	family(f *promFamily)
+	sample(v float64, values []string)
+}
+
+// emit renders the series of the results written into s: per port and per
+// host, and, when run is not nil, the run's.
+func (p *PrometheusWriter) emit(s promSink, run *results.Report) {
+	p.finish()
+	ports := p.ports
+	hosts := sortedHosts(p.hosts)
 	// One label buffer for every sample, each host's address label made once:
 	// a sweep of every port writes millions of samples.
 	addrs := make([]string, len(p.keys))
 	for i, k := range p.keys {
 		addrs[i] = addrLabel(k.addr)
 	}
-	buf := make([]string, 0, 14)
-	labels := func(pp *promPort) []string {
-		return append(buf[:0], LabelHost, p.keys[pp.host].target, LabelAddress, addrs[pp.host], LabelPort, portLabel(pp.port),
-			LabelProto, string(pp.proto), LabelProfile, strings.Join(pp.extra().profiles, ","))
+	buf := make([]string, 0, 8)
+	labels := func(pp *promPort, more ...string) []string {
+		return append(append(buf[:0], p.keys[pp.host].target, addrs[pp.host], portLabel(pp.port),
+			string(pp.proto), strings.Join(pp.extra().profiles, ",")), more...)
 	}
-
-	bw := bufio.NewWriter(p.w)
-	pw := &promWriter{w: bw}
-	pw.family(MetricPortState)
+	s.family(famPortState)
 	for i := range ports {
-		for _, s := range results.States {
-			pw.sample(MetricPortState, append(labels(&ports[i]), LabelState, s.String()), boolValue(ports[i].state == s))
+		for _, st := range results.States {
+			s.sample(boolValue(ports[i].state == st), labels(&ports[i], st.String()))
 		}
 	}
-	pw.family(MetricPortUp)
+	s.family(famPortUp)
 	for i := range ports {
-		pw.sample(MetricPortUp, labels(&ports[i]), boolValue(ports[i].state == results.Open))
+		s.sample(boolValue(ports[i].state == results.Open), labels(&ports[i]))
 	}
-	pw.family(MetricPortRTT)
+	s.family(famPortRTT)
 	for i := range ports {
 		if ports[i].rtt > 0 {
-			pw.sample(MetricPortRTT, labels(&ports[i]), ports[i].rtt.Seconds())
+			s.sample(ports[i].rtt.Seconds(), labels(&ports[i]))
 		}
 	}
-	pw.family(MetricExpectationFailed)
+	s.family(famFailed)
 	for i := range ports {
 		if ports[i].checked {
-			pw.sample(MetricExpectationFailed, append(labels(&ports[i]), LabelExpect, string(ports[i].more.expect)), boolValue(ports[i].fails))
+			s.sample(boolValue(ports[i].fails), labels(&ports[i], string(ports[i].more.expect)))
 		}
 	}
-	pw.family(MetricPortReason)
+	s.family(famReason)
 	for i := range ports {
-		pw.sample(MetricPortReason, append(labels(&ports[i]), LabelStatus, ports[i].status, LabelReason, ports[i].reason), 1)
+		s.sample(1, labels(&ports[i], ports[i].status, ports[i].reason))
 	}
-	pw.family(MetricPortCertExpiry)
+	s.family(famCert)
 	for i := range ports {
 		if m := ports[i].more; m != nil && m.hasCert {
-			pw.sample(MetricPortCertExpiry, labels(&ports[i]), float64(m.cert))
+			s.sample(float64(m.cert), labels(&ports[i]))
 		}
 	}
-	pw.family(MetricHostFailed)
+	s.family(famHost)
 	for _, h := range hosts {
-		pw.sample(MetricHostFailed, []string{LabelHost, h.Target, LabelAddress, addrLabel(h.Addr)}, boolValue(h.Verdict == results.VerdictFail))
+		s.sample(boolValue(h.Verdict == results.VerdictFail), append(buf[:0], h.Target, addrLabel(h.Addr)))
 	}
-	pw.family(MetricHostSource)
+	s.family(famSource)
 	for _, h := range hosts {
 		if h.Source.IsValid() {
-			pw.sample(MetricHostSource, []string{LabelHost, h.Target, LabelAddress, addrLabel(h.Addr), LabelSourceAddress, h.Source.String()}, 1)
+			s.sample(1, append(buf[:0], h.Target, addrLabel(h.Addr), h.Source.String()))
 		}
 	}
-	pw.family(MetricRunFailed)
-	pw.sample(MetricRunFailed, nil, boolValue(p.failed))
-	pw.family(MetricRunIncomplete)
-	pw.sample(MetricRunIncomplete, nil, boolValue(rep.Interrupted || rep.Incomplete))
-	pw.family(MetricLastRun)
-	pw.sample(MetricLastRun, nil, float64(rep.Finished.UnixMicro())/1e6)
-	pw.family(MetricRunDuration)
-	pw.sample(MetricRunDuration, nil, max(0, rep.Finished.Sub(rep.Started).Seconds()))
-	if rep.Drift != nil {
-		pw.family(MetricDriftChanges)
+	if run == nil {
+		return
+	}
+	s.family(famRunFailed)
+	s.sample(boolValue(p.failed), nil)
+	s.family(famRunIncomp)
+	s.sample(boolValue(run.Interrupted || run.Incomplete), nil)
+	s.family(famLastRun)
+	s.sample(float64(run.Finished.UnixMicro())/1e6, nil)
+	s.family(famDuration)
+	s.sample(max(0, run.Finished.Sub(run.Started).Seconds()), nil)
+	if run.Drift != nil {
+		s.family(famDrift)
 		n := map[results.DriftKind]int{}
-		for _, c := range rep.Drift.Changes {
+		for _, c := range run.Drift.Changes {
 			n[c.Kind]++
 		}
 		for _, k := range results.DriftKinds {
-			pw.sample(MetricDriftChanges, []string{LabelKind, string(k)}, float64(n[k]))
+			s.sample(float64(n[k]), append(buf[:0], string(k)))
 		}
 	}
-	return bw.Flush()
+}
+
+// collected sends each sample as a client_golang constant metric, whose
+// registry then serves the exposition formats a scraper asks for.
+type collected struct {
+	ch  chan<- prometheus.Metric
+	fam *promFamily
+}
+
+func (c *collected) family(f *promFamily) { c.fam = f }
+
+func (c *collected) sample(v float64, values []string) {
+	m, err := prometheus.NewConstMetric(c.fam.desc, prometheus.GaugeValue, v, values...)
+	if err != nil {
+		m = prometheus.NewInvalidMetric(c.fam.desc, err)
+	}
+	c.ch <- m
+}
+
+// textfile writes the samples through expfmt's text encoder, the one
+// client_golang's registry serves the text format with, a batch at a time:
+// a sweep of every port is never held as protocol buffers. The encoder writes
+// a family's HELP and TYPE lines with each batch, so batches after a family's
+// first drop its TYPE line (and have no HELP). A family without samples is
+// left out, as the encoder (and an exporter's registry) leaves it out.
+type textfile struct {
+	w      *bufio.Writer
+	fam    *promFamily
+	mf     dto.MetricFamily
+	headed bool // the family's HELP and TYPE lines are written
+	n      int  // samples in the batch
+	batch  [256]textSample
+	more   bytes.Buffer // a batch after the first, before its TYPE line is dropped
+	err    error
+}
+
+// textSample is one sample of a batch; its fields are reused.
+type textSample struct {
+	m      dto.Metric
+	gauge  dto.Gauge
+	value  float64
+	pairs  [8]dto.LabelPair
+	labels [8]*dto.LabelPair
+	values [8]string
+}
+
+func (t *textfile) family(f *promFamily) {
+	t.flush()
+	t.fam, t.headed = f, false
+	help := MetricHelp[f.name]
+	t.mf.Name, t.mf.Help, t.mf.Type = &f.name, &help, dto.MetricType_GAUGE.Enum()
+}
+
+func (t *textfile) sample(v float64, values []string) {
+	s := &t.batch[t.n]
+	s.value = v
+	s.gauge.Value = &s.value
+	s.m.Gauge = &s.gauge
+	for i, val := range values {
+		s.values[i] = val
+		s.pairs[i].Name, s.pairs[i].Value = &t.fam.labels[i], &s.values[i]
+		s.labels[i] = &s.pairs[i]
+	}
+	s.m.Label = s.labels[:len(values)]
+	t.mf.Metric = append(t.mf.Metric, &s.m)
+	if t.n++; t.n == len(t.batch) {
+		t.flush()
+	}
+}
+
+// flush encodes the batch.
+func (t *textfile) flush() {
+	if t.n == 0 || t.err != nil {
+		return
+	}
+	if !t.headed {
+		_, t.err = expfmt.MetricFamilyToText(t.w, &t.mf)
+		t.headed, t.mf.Help = true, nil
+	} else {
+		t.more.Reset()
+		if _, t.err = expfmt.MetricFamilyToText(&t.more, &t.mf); t.err == nil {
+			_, rest, _ := bytes.Cut(t.more.Bytes(), []byte("\n")) // the TYPE line
+			_, t.err = t.w.Write(rest)
+		}
+	}
+	t.mf.Metric, t.n = t.mf.Metric[:0], 0
 }
 
 // ReasonLabels returns the status and reason labels of r's MetricPortReason
@@ -412,36 +588,3 @@ func boolValue(b bool) float64 {
 	}
 	return 0
 }
-
-type promWriter struct{ w *bufio.Writer }
-
-// family writes a metric family's HELP and TYPE lines. HELP text escapes
-// backslash and newline (exposition format 0.0.4).
-func (p *promWriter) family(name string) {
-	help := strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(MetricHelp[name])
-	fmt.Fprintf(p.w, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name)
-}
-
-// sample writes one sample; labels alternate names and values. Label values
-// escape backslash, double quote and newline.
-func (p *promWriter) sample(name string, labels []string, v float64) {
-	p.w.WriteString(name)
-	if len(labels) > 0 {
-		p.w.WriteByte('{')
-		for i := 0; i < len(labels); i += 2 {
-			if i > 0 {
-				p.w.WriteByte(',')
-			}
-			p.w.WriteString(labels[i])
-			p.w.WriteString(`="`)
-			p.w.WriteString(labelEscaper.Replace(labels[i+1]))
-			p.w.WriteByte('"')
-		}
-		p.w.WriteByte('}')
-	}
-	p.w.WriteByte(' ')
-	p.w.WriteString(strconv.FormatFloat(v, 'f', -1, 64))
-	p.w.WriteByte('\n')
-}
-
-var labelEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`)

@@ -160,7 +160,7 @@ func TestPrometheusSeries(t *testing.T) {
 		`portreach_host_failed{host="2001:db8::10",address="2001:db8::10"}`:                                                                   "0",
 		`portreach_run_failed`:                 "1",
 		`portreach_run_incomplete`:             "1",
-		`portreach_last_run_timestamp_seconds`: "1795453205.25",
+		`portreach_last_run_timestamp_seconds`: "1.79545320525e+09", // expfmt's shortest form ('g')
 		`portreach_run_duration_seconds`:       "5.25",
 	}
 	for k, v := range want {
@@ -235,7 +235,7 @@ func TestPrometheusCertExpiry(t *testing.T) {
 	if err := WritePrometheus(&b, rep); err != nil {
 		t.Fatal(err)
 	}
-	want := `portreach_port_ssl_earliest_cert_expiry{host="mail",address="",port="993",proto="tcp",profile=""} 1803902400`
+	want := `portreach_port_ssl_earliest_cert_expiry{host="mail",address="",port="993",proto="tcp",profile=""} 1.8039024e+09`
 	if !strings.Contains(b.String(), want+"\n") || strings.Count(b.String(), "portreach_port_ssl_earliest_cert_expiry{") != 1 {
 		t.Errorf("want exactly\n%s\nin\n%s", want, b.String())
 	}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/portreach/portreach/results"
 )
 
 // SQLBrowser asks the SQL Server Browser service for every instance on the host
@@ -19,7 +21,7 @@ import (
 // comes from the node's own address instead of the virtual one (KB944390), hence
 // AnySource.
 var SQLBrowser = &Probe{
-	Name:       "sqlbrowser",
+	Name:       results.ProbeSQLBrowser,
 	Ports:      []uint16{1434},
 	AnySource:  true,
 	AnyAddress: true,
@@ -102,7 +104,7 @@ func (d *SQLBrowserDetail) FollowUps() []FollowUp {
 			continue
 		}
 		seen[in.TCPPort] = true
-		out = append(out, FollowUp{Port: in.TCPPort, Label: "instance " + in.Name})
+		out = append(out, FollowUp{Port: in.TCPPort, Label: results.InstanceLabel(in.Name)})
 	}
 	return out
 }

@@ -283,9 +283,10 @@ type replyKind struct {
 // replyKinds are the headings replies go under, in order, and which results
 // each takes; the last takes the rest.
 var replyKinds = []replyKind{
-	{"RPC endpoints and interfaces", func(r *results.Result) bool { return r.Probe == "epm" }},
+	{"RPC endpoints and interfaces", func(r *results.Result) bool { return r.Probe == results.ProbeEPM }},
 	{"SQL Server instances", func(r *results.Result) bool {
-		return r.Probe == "sql-browser" || strings.HasPrefix(r.Under, "instance ")
+		_, instance := r.SQLInstance()
+		return r.Probe == results.ProbeSQLBrowser || instance
 	}},
 	{"Certificates and TLS", hasTLS},
 	{"Other replies", func(*results.Result) bool { return true }},

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/portreach/portreach/probes"
 	"github.com/portreach/portreach/results"
 )
 
@@ -109,5 +110,44 @@ func TestHTMLReplyKinds(t *testing.T) {
 	}
 	if i, j := strings.Index(out, "<h4>Certificates and TLS</h4>"), strings.Index(out, "CN=mail.lab"); i < 0 || j < i || j > strings.Index(out, "<h4>Other replies</h4>") {
 		t.Error("the certificate is not under its heading")
+	}
+}
+
+// Replies are grouped by what produced them, with the names their producers
+// set: the SQL Server Browser probe's own name and the instance label put the
+// Browser's reply and the instances' ports under one heading (the writer once
+// matched "sql-browser", which no probe is called), the endpoint mapper's
+// results under another.
+func TestHTMLReplyGroups(t *testing.T) {
+	addr := netip.MustParseAddr("198.18.1.2")
+	rep := &results.Report{Results: []results.Result{
+		{Target: "sql", Addr: addr, Proto: results.UDP, Port: 1434, State: results.Open, Probe: probes.SQLBrowser.Name, Detail: "1 instance: SQLEXPRESS tcp 49733"},
+		{Target: "sql", Addr: addr, Proto: results.TCP, Port: 49733, State: results.Open, Under: results.InstanceLabel("SQLEXPRESS"), Via: "1434/udp"},
+		{Target: "sql", Addr: addr, Proto: results.TCP, Port: 135, State: results.Open, Probe: results.ProbeEPM, Detail: "3 endpoints"},
+		{Target: "sql", Addr: addr, Proto: results.UDP, Port: 53, State: results.Open, Probe: "dns", Detail: "NOERROR"},
+	}}
+	var b bytes.Buffer
+	if err := WriteHTML(&b, rep, HTMLOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	section := func(title string) string {
+		_, rest, ok := strings.Cut(b.String(), title)
+		if !ok {
+			t.Fatalf("no %q heading:\n%s", title, b.String())
+		}
+		s, _, _ := strings.Cut(rest, "</table>")
+		return s
+	}
+	for title, want := range map[string][]string{
+		"SQL Server instances":         {"1434/udp", "49733/tcp instance SQLEXPRESS"},
+		"RPC endpoints and interfaces": {"135/tcp"},
+		"Other replies":                {"53/udp"},
+	} {
+		s := section(title)
+		for _, w := range want {
+			if !strings.Contains(s, ">"+w+"<") {
+				t.Errorf("%s lacks %s:\n%s", title, w, s)
+			}
+		}
 	}
 }

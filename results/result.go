@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"net/netip"
+	"strings"
 	"time"
 )
 
@@ -61,15 +62,41 @@ type Result struct {
 	Reason   Reason        `json:"reason"`                  // why it got its state (reason.go: the vocabulary)
 	RTT      time.Duration `json:"-"`                       // round-trip time of the deciding answer; 0 when there was none
 	Attempts int           `json:"attempts"`                // packets or connection attempts sent
-	Probe    string        `json:"probe,omitempty"`         // UDP probe (or "epm") that produced the verdict
+	Probe    string        `json:"probe,omitempty"`         // UDP probe (or ProbeEPM) that produced the verdict
 	Detail   string        `json:"detail,omitempty"`        // one-line summary of what the reply said
 	Details  any           `json:"details,omitempty"`       // structured probe details
-	Under    string        `json:"under,omitempty"`         // for follow-ups: what revealed the port ("instance SQLEXPRESS")
+	Under    string        `json:"under,omitempty"`         // for follow-ups: what revealed the port ("instance SQLEXPRESS", InstanceLabel)
 	Via      string        `json:"via,omitempty"`           // for follow-ups: the port whose reply revealed this one ("1434/udp")
 	Check    *Check        `json:"check,omitempty"`         // the profile entry, when scanning profiles
 	Trace    *Trace        `json:"trace,omitempty"`         // where on the path the port's packets stop (Scanner.Trace); shared, never modified
 	Outcome  *Outcome      `json:"outcome,omitempty"`       // what became of Check: see Judge; producers set it only with Fail
 	Time     time.Time     `json:"time"`                    // when the verdict was reached, UTC
+}
+
+// Probe names that producers set and formats group replies by, spelled once
+// here, where both see them.
+const (
+	// ProbeEPM is the Probe of every result of the RPC endpoint mapper check:
+	// the mapper itself (135/tcp), the ports it lists and the interfaces
+	// checked behind them.
+	ProbeEPM = "epm"
+	// ProbeSQLBrowser is the Probe of the SQL Server Browser's reply (1434/udp),
+	// which lists the instances and their ports.
+	ProbeSQLBrowser = "sqlbrowser"
+)
+
+// instancePrefix begins the Under of a SQL Server instance's port.
+const instancePrefix = "instance "
+
+// InstanceLabel is the Under of the port of the SQL Server instance name, as
+// the Browser's reply revealed it or as a check requires it: "instance
+// SQLEXPRESS".
+func InstanceLabel(name string) string { return instancePrefix + name }
+
+// SQLInstance returns the SQL Server instance whose port r is (its Under is
+// InstanceLabel(name)).
+func (r *Result) SQLInstance() (name string, ok bool) {
+	return strings.CutPrefix(r.Under, instancePrefix)
 }
 
 // Met reports whether the result satisfies its expectation: Judge does not fail

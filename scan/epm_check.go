@@ -14,8 +14,9 @@ import (
 	"github.com/portreach/portreach/results"
 )
 
-// ProbeEPM is the Probe name of every result the endpoint-mapper check produces.
-const ProbeEPM = "epm"
+// ProbeEPM is the Probe name of every result the endpoint-mapper check
+// produces: results.ProbeEPM, where the formats read it too.
+const ProbeEPM = results.ProbeEPM
 
 // EPMPortDetail is the structured detail of a registered port's result, for an
 // entry that names no interface (any registered port counts).

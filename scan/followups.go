@@ -80,7 +80,7 @@ func planFollowUps(p Port, res results.Result, fus []probes.FollowUp, instances 
 	covered := map[uint16]bool{}
 	for _, want := range p.Instances {
 		in, listed := findInstance(instances, want.Name)
-		m := results.Result{Proto: results.TCP, State: results.NotTested, Under: "instance " + want.Name, Check: want.Check}
+		m := results.Result{Proto: results.TCP, State: results.NotTested, Under: results.InstanceLabel(want.Name), Check: want.Check}
 		switch {
 		case res.State != results.Open:
 			m.Reason = results.ReasonInstanceNotListed
@@ -93,7 +93,7 @@ func planFollowUps(p Port, res results.Result, fus []probes.FollowUp, instances 
 			m.Detail = "the SQL Browser lists instance " + in.Name + " without a TCP port: enable its TCP/IP protocol"
 		default:
 			covered[in.TCPPort] = true
-			tests = append(tests, followUp{port: in.TCPPort, label: "instance " + in.Name, check: want.Check})
+			tests = append(tests, followUp{port: in.TCPPort, label: results.InstanceLabel(in.Name), check: want.Check})
 			continue
 		}
 		m.Fail(m.Reason)

@@ -76,11 +76,15 @@ func csvRow(r *results.Result) []string {
 	case results.StatusMet, results.StatusFailed:
 		met = strconv.FormatBool(o.Status == results.StatusMet)
 	}
-	return []string{
+	row := []string{
 		r.Target, addr, string(r.Proto), port, r.State.String(), string(r.Reason), rtt,
 		strconv.Itoa(r.Attempts), r.Probe, r.Detail, r.Under, profiles, service,
 		expect, met, source, at, string(o.Status), string(o.Why), from,
 	}
+	for i := range row {
+		row[i] = csvCell(row[i])
+	}
+	return row
 }
 
 // sourcesText renders citations for one-line formats: "document § section; …".

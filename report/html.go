@@ -31,7 +31,7 @@ func StyleSheet() template.CSS { return template.CSS(styleSheet) }
 
 // htmlPage is parsed once; html/template escapes every value, so targets and
 // reply details (which come from the network) cannot inject markup.
-var htmlPage = template.Must(template.New("report").Parse(htmlTemplate))
+var htmlPage = template.Must(template.New("report").Funcs(template.FuncMap{"printable": printable}).Parse(htmlTemplate))
 
 // HTMLOptions are what an HTML report says beyond the results.
 type HTMLOptions struct {
@@ -175,11 +175,11 @@ func (hw *HTMLWriter) Close(rep *results.Report) error {
 		Verdict:  string(v),
 		Label:    verdictLabel(v),
 		Summary:  text,
-		Machine:  hw.opt.Machine,
-		Command:  strings.Join(quoteArgs(rep.Command), " "),
+		Machine:  printable(hw.opt.Machine),
+		Command:  printable(strings.Join(quoteArgs(rep.Command), " ")),
 		Started:  stamp(rep.Started),
 		Finished: stamp(rep.Finished),
-		Tool:     strings.TrimSpace(rep.Tool.Name + " " + rep.Tool.Version),
+		Tool:     printable(strings.TrimSpace(rep.Tool.Name + " " + rep.Tool.Version)),
 		Drift:    rep.Drift,
 	}
 	if d.Tool == "" {
@@ -293,7 +293,7 @@ var replyKinds = []replyKind{
 }
 
 func (h *htmlHost) view() htmlHostView {
-	v := htmlHostView{Name: h.Name(), Verdict: string(h.Verdict), Label: verdictLabel(h.Verdict), States: stateCounts(&h.Host),
+	v := htmlHostView{Name: printable(h.Name()), Verdict: string(h.Verdict), Label: verdictLabel(h.Verdict), States: stateCounts(&h.Host),
 		MoreFailing: h.moreFailing, MoreUntested: h.moreUntested, MoreMet: h.moreMet, MoreReplies: h.moreReplies}
 	if h.Source.IsValid() {
 		v.Source = h.Source.String()
@@ -336,7 +336,7 @@ func (h *htmlHost) view() htmlHostView {
 		if fix := remedies[r.Reason]; fix != "" {
 			e += ". " + fix
 		}
-		v.Errors = append(v.Errors, e)
+		v.Errors = append(v.Errors, printable(e))
 	}
 	results.Sort(h.replies)
 	groups := make([]htmlReplies, len(replyKinds))
@@ -348,7 +348,7 @@ func (h *htmlHost) view() htmlHostView {
 		}
 		k := slices.IndexFunc(replyKinds, func(k replyKind) bool { return k.is(r) })
 		groups[k].Title = replyKinds[k].title
-		groups[k].Rows = append(groups[k].Rows, htmlReply{Port: port, State: r.State.String(), Probe: r.Probe, Detail: r.Detail})
+		groups[k].Rows = append(groups[k].Rows, htmlReply{Port: printable(port), State: r.State.String(), Probe: printable(r.Probe), Detail: printable(r.Detail)})
 	}
 	for _, g := range groups {
 		if len(g.Rows) > 0 {
@@ -373,7 +373,16 @@ func checkView(r *results.Result) htmlCheck {
 		c.Service, c.Purpose, c.Role, c.Expect, c.Sources = k.Service, k.Purpose, k.Role, string(k.Expect), sourcesText(k.Sources)
 		c.Profiles = strings.Join(k.Profiles, ", ")
 	}
+	printables(&c.Port, &c.Service, &c.Profiles, &c.Purpose, &c.Role, &c.Expect, &c.Reason, &c.Detail, &c.Sources)
 	return c
+}
+
+// printables makes each of the report's texts printable: html/template
+// escapes markup, not the control characters a reply or a name can carry.
+func printables(texts ...*string) {
+	for _, s := range texts {
+		*s = printable(*s)
+	}
 }
 
 // Remedy says, for a check that failed or could not be tested, what usually

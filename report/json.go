@@ -107,9 +107,10 @@ func WriteJSON(w io.Writer, rep *results.Report) error {
 		return err
 	}
 	const empty = "[]\n}\n"
-	b, ok := bytes.CutSuffix(head.Bytes(), []byte(empty))
+	headBytes := escapeJSONControls(head.Bytes())
+	b, ok := bytes.CutSuffix(headBytes, []byte(empty))
 	if !ok || len(rs) == 0 {
-		_, err := w.Write(head.Bytes())
+		_, err := w.Write(headBytes)
 		return err
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
@@ -128,7 +129,7 @@ func WriteJSON(w io.Writer, rep *results.Report) error {
 			bw.WriteString(",\n")
 		}
 		bw.WriteString("    ")
-		bw.Write(bytes.TrimSuffix(one.Bytes(), []byte("\n")))
+		bw.Write(escapeJSONControls(bytes.TrimSuffix(one.Bytes(), []byte("\n"))))
 	}
 	bw.WriteString("\n  ]\n}\n")
 	return bw.Flush()
@@ -277,7 +278,7 @@ func indented(v any) ([]byte, error) {
 	}
 	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 	b = bytes.TrimPrefix(b, []byte("{\n"))
-	return bytes.TrimSuffix(b, []byte("\n}")), nil
+	return escapeJSONControls(bytes.TrimSuffix(b, []byte("\n}"))), nil
 }
 
 func (j *JSONWriter) begin() error {
@@ -313,7 +314,7 @@ func (j *JSONWriter) Write(r results.Result) error {
 	}
 	j.n++
 	j.bw.WriteString("\n    ")
-	j.bw.Write(bytes.TrimSuffix(j.one.Bytes(), []byte("\n")))
+	j.bw.Write(escapeJSONControls(bytes.TrimSuffix(j.one.Bytes(), []byte("\n"))))
 	summarize(j.hosts, &r)
 	switch results.Judge(&r).Status {
 	case results.StatusFailed:

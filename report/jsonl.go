@@ -38,7 +38,7 @@ func (j *JSONLWriter) Write(r results.Result) error {
 	if err := enc.Encode(r); err != nil { // Encode ends the line with '\n'
 		return err
 	}
-	if _, err := j.w.Write(j.buf.Bytes()); err != nil {
+	if _, err := j.w.Write(escapeJSONControls(j.buf.Bytes())); err != nil {
 		return err
 	}
 	if f, ok := j.w.(flusher); ok {

@@ -135,8 +135,8 @@ func writeJUnit(w io.Writer, rep *results.Report, hosts []results.Host, rs []res
 	for _, h := range hosts {
 		hrs := hostResults(rs[i:], &h)
 		i += len(hrs)
-		s := junitSuite{Name: h.Name(), Time: "0", Timestamp: stamp}
-		s.Properties = append(s.Properties, junitProperty{"target", h.Target})
+		s := junitSuite{Name: printable(h.Name()), Time: "0", Timestamp: stamp}
+		s.Properties = append(s.Properties, junitProperty{"target", printable(h.Target)})
 		if h.Addr.IsValid() {
 			s.Properties = append(s.Properties, junitProperty{"address", h.Addr.String()})
 		}
@@ -149,9 +149,9 @@ func writeJUnit(w io.Writer, rep *results.Report, hosts []results.Host, rs []res
 			if !junitCaseOf(r) {
 				continue
 			}
-			c := junitCase{Name: caseName(r), Classname: "ports", Time: seconds(r.RTT)}
+			c := junitCase{Name: printable(caseName(r)), Classname: "ports", Time: seconds(r.RTT)}
 			if r.Check != nil && len(r.Check.Profiles) > 0 {
-				c.Classname = strings.Join(r.Check.Profiles, ",")
+				c.Classname = printable(strings.Join(r.Check.Profiles, ","))
 			}
 			total += r.RTT
 			switch {
@@ -191,6 +191,11 @@ func writeJUnit(w io.Writer, rep *results.Report, hosts []results.Host, rs []res
 			default:
 				c.SystemOut = caseText(r)
 			}
+			for _, m := range []*junitMessage{c.Failure, c.Error, c.Skipped} {
+				if m != nil {
+					m.Message, m.Type = printable(m.Message), printable(m.Type)
+				}
+			}
 			s.Cases = append(s.Cases, c)
 		}
 		s.Tests = len(s.Cases)
@@ -204,7 +209,7 @@ func writeJUnit(w io.Writer, rep *results.Report, hosts []results.Host, rs []res
 					if ch.Regression {
 						line += " (regression)"
 					}
-					lines = append(lines, line)
+					lines = append(lines, printable(line))
 				}
 			}
 			if len(lines) > 0 {
@@ -266,6 +271,9 @@ func caseText(r *results.Result) string {
 	}
 	if !r.Time.IsZero() {
 		lines = append(lines, "time: "+r.Time.UTC().Format(time.RFC3339Nano))
+	}
+	for i := range lines {
+		lines[i] = printable(lines[i])
 	}
 	return strings.Join(lines, "\n") + "\n"
 }

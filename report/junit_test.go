@@ -292,7 +292,7 @@ func TestJUnitContent(t *testing.T) {
 	if _, ok := cases["198.18.1.2 (mail01) | 445/tcp SMB"]; ok {
 		t.Error("an optional entry became a test case")
 	}
-	if c := cases["198.18.1.2 (mail01) | 8443/tcp <Admin>"]; c.Classname != "x&y" || !strings.Contains(c.Failure[0].Text, "a <b> & \"c\" \uFFFD") {
+	if c := cases["198.18.1.2 (mail01) | 8443/tcp <Admin>"]; c.Classname != "x&y" || !strings.Contains(c.Failure[0].Text, "a <b> & \"c\" \\x01") {
 		t.Errorf("escaping: %+v", c)
 	}
 	for _, s := range doc.Suites {

@@ -394,16 +394,17 @@ func (p *PrometheusWriter) emit(s promSink, run *results.Report) {
 	p.finish()
 	ports := p.ports
 	hosts := sortedHosts(p.hosts)
-	// One label buffer for every sample, each host's address label made once:
-	// a sweep of every port writes millions of samples.
-	addrs := make([]string, len(p.keys))
+	// One label buffer for every sample, each host's labels made once: a
+	// sweep of every port writes millions of samples. Names from users are
+	// printable, as in every text format.
+	targets, addrs := make([]string, len(p.keys)), make([]string, len(p.keys))
 	for i, k := range p.keys {
-		addrs[i] = addrLabel(k.addr)
+		targets[i], addrs[i] = printable(k.target), addrLabel(k.addr)
 	}
 	buf := make([]string, 0, 8)
 	labels := func(pp *promPort, more ...string) []string {
-		return append(append(buf[:0], p.keys[pp.host].target, addrs[pp.host], portLabel(pp.port),
-			string(pp.proto), strings.Join(pp.extra().profiles, ",")), more...)
+		return append(append(buf[:0], targets[pp.host], addrs[pp.host], portLabel(pp.port),
+			string(pp.proto), printable(strings.Join(pp.extra().profiles, ","))), more...)
 	}
 	s.family(famPortState)
 	for i := range ports {
@@ -439,12 +440,12 @@ func (p *PrometheusWriter) emit(s promSink, run *results.Report) {
 	}
 	s.family(famHost)
 	for _, h := range hosts {
-		s.sample(boolValue(h.Verdict == results.VerdictFail), append(buf[:0], h.Target, addrLabel(h.Addr)))
+		s.sample(boolValue(h.Verdict == results.VerdictFail), append(buf[:0], printable(h.Target), addrLabel(h.Addr)))
 	}
 	s.family(famSource)
 	for _, h := range hosts {
 		if h.Source.IsValid() {
-			s.sample(1, append(buf[:0], h.Target, addrLabel(h.Addr), h.Source.String()))
+			s.sample(1, append(buf[:0], printable(h.Target), addrLabel(h.Addr), h.Source.String()))
 		}
 	}
 	if run == nil {

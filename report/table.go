@@ -13,8 +13,6 @@ import (
 	"sync"
 	"text/tabwriter"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/portreach/portreach/results"
 )
@@ -375,7 +373,7 @@ func (p *tablePrinter) host(h *results.Host, n int, at func(int) *results.Result
 	row := func(port, stateColor, stateText, reason, rtt, check, checkColor, detail string) {
 		cells := []string{"  " + port, p.paint(stateColor, stateText), printable(reason), rtt}
 		if checks {
-			cells = append(cells, p.paint(checkColor, check))
+			cells = append(cells, p.paint(checkColor, printable(check)))
 		}
 		cells = append(cells, printable(detail))
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
@@ -535,30 +533,6 @@ func checkNotes(c *results.Check) []string {
 	return out
 }
 
-// printable makes text from the network or from users safe for a terminal and for
-// tabwriter: a reply can carry tabs and line breaks (SNMP sysDescr often ends in
-// CR LF) that would break the columns, and escape sequences that would drive the
-// reader's terminal. Line breaks and tabs become spaces; other control
-// characters are shown as \xNN, and bytes that are not UTF-8 (a raw 0x9b is CSI
-// to some terminals) as U+FFFD.
-func printable(s string) string {
-	if utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl) {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r == '\t' || r == '\n' || r == '\r':
-			b.WriteByte(' ')
-		case unicode.IsControl(r):
-			fmt.Fprintf(&b, "\\x%02x", r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
 // formatRTT prints a round-trip time with two or three significant digits.
 func formatRTT(d time.Duration) string {
 	ms := float64(d) / float64(time.Millisecond)
@@ -694,7 +668,7 @@ func (p *tablePrinter) drift(d *results.Drift) {
 		if where == "" {
 			where = "-"
 		}
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.HostName(), where, c.Text(), mark)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", printable(c.HostName()), printable(where), printable(c.Text()), mark)
 	}
 	tw.Flush()
 }

@@ -43,10 +43,11 @@ Examples:
 
 Output: a table grouped by host on a terminal, JSON Lines (one result per line,
 streamed as ports finish) when standard output is a pipe or file; -f chooses
-another (Formats, below). -o writes a file instead, atomically; repeat it for
-several (-o table:- prints to standard output, -o json:last.json
--o junit:report.xml -o html:go-live.html
+another (Formats, below). -o writes a file, atomically; repeat it for several
+(-o json:last.json -o junit:report.xml -o html:go-live.html
 -o prometheus:/var/lib/prometheus/node-exporter/portreach.prom write files).
+At a terminal the table stays on screen beside the files; -o FORMAT:- chooses
+what standard output gets, and elsewhere it gets nothing else.
 
 Scheduled audits (see docs/audits.md): --baseline FILE compares the run with an
 earlier JSON report and lists what changed (ports that changed state, appeared,

@@ -11,6 +11,10 @@ import (
 	"github.com/portreach/portreach/results"
 )
 
+// outputsList is the run's outputs: standard output in the default format
+// without -o, else each -o; and at a terminal that no -o names, the table
+// too, as nmap keeps its screen output beside -oX: whoever ran the command
+// sees the verdict (--quiet decides for itself what to print).
 func (c *scanCmd) outputsList() ([]output, error) {
 	def := c.format
 	if def == "" {
@@ -38,6 +42,9 @@ func (c *scanCmd) outputsList() ([]output, error) {
 			}
 		}
 		outs = append(outs, o)
+	}
+	if stdout == 0 && !c.quiet && isTerminal(c.stdout) {
+		outs = append(outs, output{format: "table", path: "-"})
 	}
 	return outs, nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"time"
 )
@@ -62,6 +63,12 @@ type TLSDetail struct {
 	// Version is the negotiated version ("TLS 1.3") and Cipher the suite.
 	Version string `json:"version,omitempty"`
 	Cipher  string `json:"cipher,omitempty"`
+	// Legacy says why the session is one current clients refuse by default
+	// (Go's among them, and Windows since TLS 1.0 and 1.1 were turned off): a
+	// version before TLS 1.2, RSA key exchange (no forward secrecy), 3DES, RC4,
+	// CBC with SHA-256; "" for a current one. Confirmation offers them so as
+	// to read an older server's certificate.
+	Legacy string `json:"legacy,omitempty"`
 	// Subject, SANs and Issuer are the leaf certificate's, as a peer's text
 	// is shown: without control characters, each cut to 256 bytes, and the
 	// first 64 names (SANsOmitted counts the others).
@@ -99,6 +106,9 @@ func (t *TLSDetail) summary() string {
 		return "TLS failed: " + t.Error
 	}
 	s := fmt.Sprintf("%s, %s", t.Version, t.Subject)
+	if t.Legacy != "" {
+		s = fmt.Sprintf("%s %s (legacy: %s), %s", t.Version, t.Cipher, t.Legacy, t.Subject)
+	}
 	if t.DaysLeft < 0 {
 		return s + ", EXPIRED " + t.EarliestNotAfter.Format("2006-01-02")
 	}
@@ -113,7 +123,8 @@ func (t *TLSDetail) summary() string {
 // matched against name (the target as the user gave it; "" skips the match).
 // It is pure: the scanner passes its clock and roots in.
 func DescribeTLS(cs tls.ConnectionState, name string, roots *x509.CertPool, now time.Time) *TLSDetail {
-	t := &TLSDetail{Version: tls.VersionName(cs.Version), Cipher: tls.CipherSuiteName(cs.CipherSuite), Name: name}
+	t := &TLSDetail{Version: tls.VersionName(cs.Version), Cipher: tls.CipherSuiteName(cs.CipherSuite), Name: name,
+		Legacy: legacyTLS(cs.Version, cs.CipherSuite)}
 	if len(cs.PeerCertificates) == 0 {
 		t.VerifyError = "the server sent no certificate"
 		return t
@@ -164,6 +175,32 @@ func DescribeTLS(cs tls.ConnectionState, name string, roots *x509.CertPool, now 
 		t.NameMatches = leaf.VerifyHostname(host) == nil
 	}
 	return t
+}
+
+// legacyTLS says why a session of version and suite is legacy, or "" for a
+// current one: a version before TLS 1.2 (RFC 8996 deprecates 1.0 and 1.1), and a
+// suite among Go's insecure ones, named by its weakness.
+func legacyTLS(version, suite uint16) string {
+	var why []string
+	if version < tls.VersionTLS12 {
+		why = append(why, tls.VersionName(version))
+	}
+	for _, c := range tls.InsecureCipherSuites() {
+		if c.ID != suite {
+			continue
+		}
+		n := len(why)
+		for part, weakness := range map[string]string{"_RC4_": "RC4", "_3DES_": "3DES", "TLS_RSA_": "RSA key exchange"} {
+			if strings.Contains(c.Name, part) {
+				why = append(why, weakness)
+			}
+		}
+		slices.Sort(why[n:])
+		if len(why) == n {
+			why = append(why, "CBC with SHA-256") // what is left of Go's insecure list
+		}
+	}
+	return strings.Join(why, ", ")
 }
 
 // DaysLeft is the whole days from now to notAfter, rounded down: 0 on the last

@@ -150,3 +150,34 @@ func TestDescribeTLSBounds(t *testing.T) {
 		t.Errorf("summary of %d bytes", len(s))
 	}
 }
+
+// A legacy session says why it is one: what confirmation offers older servers
+// (issue 18 item 6) and current clients refuse.
+func TestLegacyTLS(t *testing.T) {
+	for _, c := range []struct {
+		version, suite uint16
+		want           string
+	}{
+		{tls.VersionTLS13, tls.TLS_AES_128_GCM_SHA256, ""},
+		{tls.VersionTLS12, tls.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, ""},
+		{tls.VersionTLS12, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, ""},
+		{tls.VersionTLS12, tls.TLS_RSA_WITH_AES_128_CBC_SHA, "RSA key exchange"},
+		{tls.VersionTLS10, tls.TLS_RSA_WITH_AES_128_CBC_SHA, "TLS 1.0, RSA key exchange"},
+		{tls.VersionTLS10, tls.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA, "TLS 1.0"},
+		{tls.VersionTLS11, tls.TLS_RSA_WITH_3DES_EDE_CBC_SHA, "TLS 1.1, 3DES, RSA key exchange"},
+		{tls.VersionTLS10, tls.TLS_RSA_WITH_RC4_128_SHA, "TLS 1.0, RC4, RSA key exchange"},
+		{tls.VersionTLS12, tls.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256, "CBC with SHA-256"},
+	} {
+		if got := legacyTLS(c.version, c.suite); got != c.want {
+			t.Errorf("%s %s: %q, want %q", tls.VersionName(c.version), tls.CipherSuiteName(c.suite), got, c.want)
+		}
+	}
+	root, chain := tlsChain(t, time.Now().Add(time.Hour), time.Now().Add(time.Hour))
+	roots := x509.NewCertPool()
+	roots.AddCert(root)
+	cs := tls.ConnectionState{Version: tls.VersionTLS10, CipherSuite: tls.TLS_RSA_WITH_AES_128_CBC_SHA, PeerCertificates: chain}
+	if d := DescribeTLS(cs, "mail.lab.example", roots, time.Now()); d.Legacy != "TLS 1.0, RSA key exchange" ||
+		!strings.HasPrefix(d.summary(), "TLS 1.0 TLS_RSA_WITH_AES_128_CBC_SHA (legacy: TLS 1.0, RSA key exchange), CN=mail.lab.example, ") {
+		t.Errorf("%q %q", d.Legacy, d.summary())
+	}
+}

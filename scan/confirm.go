@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 	"syscall"
 	"time"
 
@@ -272,8 +273,8 @@ func (r *run) converse(ctx context.Context, h *host, port uint16, svc *probes.Se
 const readSize = 4096
 
 // handshake runs a TLS client handshake for confirmation: any certificate is
-// accepted (DescribeTLS verifies it, to report rather than refuse), TLS 1.0 and
-// later, SNI from the target's name. If the service has not spoken yet
+// accepted (DescribeTLS verifies it, to report rather than refuse), every
+// version and suite Go implements (confirmSuites), SNI from the target's name. If the service has not spoken yet
 // (t.heard: implicit TLS), a peer that closes, resets or stays silent is not a
 // TLS service at all.
 func (r *run) handshake(t *talk, conn net.Conn, target string) (net.Conn, *probes.TLSDetail, results.Reason, string) {
@@ -281,6 +282,7 @@ func (r *run) handshake(t *talk, conn net.Conn, target string) (net.Conn, *probe
 		InsecureSkipVerify: true, // verified by DescribeTLS, which reports instead of refusing
 		ServerName:         probes.ServerName(target),
 		MinVersion:         tls.VersionTLS10,
+		CipherSuites:       confirmSuites,
 	}
 	tc := tls.Client(conn, cfg)
 	t.wait(conn.SetDeadline)
@@ -315,6 +317,27 @@ func (r *run) handshake(t *talk, conn net.Conn, target string) (net.Conn, *probe
 	}
 	return tc, probes.DescribeTLS(tc.ConnectionState(), target, r.Confirm.Roots, now()), "", ""
 }
+
+// confirmSuites are the TLS 1.0-1.2 suites confirmation offers: every one Go
+// implements, the legacy ones its defaults leave out (RSA key exchange, 3DES,
+// RC4, CBC with SHA-256) included, so that an older Windows server (Server
+// 2003-2008 era Schannel: TLS 1.0, RSA key exchange only) shows its
+// certificate instead of failing the handshake. Go prefers the modern suites
+// whatever the order here, so a server that has them still negotiates them,
+// and DescribeTLS says when the session is legacy. For confirmation only: it
+// sends nothing that needs protecting (no credentials, no data), and nothing
+// else in portreach may use these settings. No GODEBUG is needed (an explicit
+// list is not filtered by tlsrsakex or tls3des); TLS 1.2 key exchanges signed
+// with SHA-1 stay refused (tlssha1 would weaken every connection of the process).
+var confirmSuites = func() []uint16 {
+	var ids []uint16
+	for _, c := range append(tls.CipherSuites(), tls.InsecureCipherSuites()...) {
+		if slices.Contains(c.SupportedVersions, tls.VersionTLS12) { // not the TLS 1.3 ones, which are not chosen
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids
+}()
 
 // ended maps a failed read, write or handshake to a verdict. The run's end and
 // the conversation's bounds come first: a conversation cut short by them says

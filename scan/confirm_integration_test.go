@@ -77,7 +77,7 @@ func TestConfirmNginxIntegration(t *testing.T) {
 		serviceTCP(5986, "WinRM", results.ExpectOpen), serviceTCP(80, "HTTP", results.ExpectOpen))
 
 	d := confirmed(t, got, 443, "https", "")
-	if d.HTTP == nil || d.HTTP.Status != 200 || d.TLS == nil || !d.TLS.Verified || !d.TLS.NameMatches ||
+	if d.HTTP == nil || d.HTTP.Status != 200 || d.TLS == nil || !d.TLS.Verified || !d.TLS.NameMatches || d.TLS.Legacy != "" ||
 		d.TLS.Subject != "CN=www.lab.example" || d.TLS.DaysLeft != 89 || !slices.Contains(d.TLS.SANs, "www.lab.example") {
 		t.Errorf("443: %+v %+v", d.HTTP, d.TLS)
 	}
@@ -347,5 +347,47 @@ func TestConfirmRDPAndTDSIntegration(t *testing.T) {
 	r = expectResult(t, got, results.TCP, 49800, "sqlbrowser", "instance OTHER", results.Open)
 	if o := results.Judge(&r); o.Status != results.StatusFailed || o.Why != results.ReasonWrongService {
 		t.Errorf("49800: %+v", o)
+	}
+}
+
+// TestConfirmLegacyTLSIntegration: OpenSSL serving TLS 1.2 with RSA key
+// exchange only (AES128-SHA), and TLS 1.0 only, as older Windows servers' Schannel
+// does (issue 18 item 6): confirmation reads their certificate, and says the
+// session is legacy and why. Debian package: openssl.
+func TestConfirmLegacyTLSIntegration(t *testing.T) {
+	testnet.Require(t)
+	h := testnet.NewHost(t)
+	testnet.StartOpenSSL(t, h, 443, "rsakex.lab.example", "-cipher", "AES128-SHA:@SECLEVEL=0", "-no_tls1_3")
+	testnet.StartOpenSSL(t, h, 8443, "tls10.lab.example", "-cipher", "AES128-SHA:@SECLEVEL=0", "-tls1")
+	// A server that has a current suite too negotiates it: the legacy offer
+	// downgrades nobody.
+	testnet.StartOpenSSL(t, h, 9443, "both.lab.example", "-cipher", "AES128-SHA:ECDHE-RSA-AES128-GCM-SHA256:@SECLEVEL=0", "-no_tls1_3")
+	for _, p := range []uint16{443, 8443, 9443} {
+		h.WaitTCP(t, p)
+	}
+	both := serviceTCP(9443, "HTTPS", results.ExpectOpen)
+	both.Probe = "https"
+	got := scanDaemon(t, &Scanner{Confirm: Confirm{Checked: true}}, h.Addr,
+		serviceTCP(443, "HTTPS", results.ExpectOpen), serviceTCP(8443, "HTTPS", results.ExpectOpen), both)
+	for _, c := range []struct {
+		port                     uint16
+		cn, version, cipher, why string
+	}{
+		{443, "rsakex.lab.example", "TLS 1.2", "TLS_RSA_WITH_AES_128_CBC_SHA", "RSA key exchange"},
+		{8443, "tls10.lab.example", "TLS 1.0", "TLS_RSA_WITH_AES_128_CBC_SHA", "TLS 1.0, RSA key exchange"},
+		{9443, "both.lab.example", "TLS 1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", ""},
+	} {
+		d := confirmed(t, got, c.port, "https", "")
+		if d.TLS == nil || d.TLS.Version != c.version || d.TLS.Cipher != c.cipher || d.TLS.Legacy != c.why ||
+			d.TLS.Subject != "CN="+c.cn || d.HTTP == nil || d.HTTP.Status != 200 {
+			t.Errorf("%d: %+v %+v", c.port, d.TLS, d.HTTP)
+		}
+		want := c.version + " " + c.cipher + " (legacy: " + c.why + "), CN=" + c.cn
+		if c.why == "" {
+			want = c.version + ", CN=" + c.cn
+		}
+		if r := got[key(results.TCP, c.port)]; !strings.Contains(r.Detail, want) {
+			t.Errorf("%d: detail %q lacks %q", c.port, r.Detail, want)
+		}
 	}
 }

@@ -90,7 +90,7 @@ var vocabulary = []struct {
 	{ReasonNoResponse, "silence after every attempt"},
 	{ReasonNoReplyExpected, "UDP silence from a protocol that never answers the scanner's request"},
 	{ReasonAdminProhibited, "ICMP communication administratively prohibited: a firewall rejected it"},
-	{ReasonHostUnreach, "ICMP host unreachable (for TCP, anything the kernel reports as EHOSTUNREACH)"},
+	{ReasonHostUnreach, "ICMP host unreachable (for TCP where the ICMP error itself cannot be read: Windows, the portable poller, anything connect reports as EHOSTUNREACH)"},
 	{ReasonNetUnreach, "ICMP network unreachable"},
 	{ReasonProtoUnreach, "ICMP protocol unreachable"},
 	{ReasonTTLExceeded, "ICMP time exceeded: a routing loop or a too-small TTL on the path"},

@@ -38,14 +38,17 @@ type verdict struct {
 }
 
 // detail is the Result.Detail of a verdict about a port of host: what went
-// wrong on this machine, or who sent the ICMP error when it was not host
-// itself; "" when the state and reason say it all.
+// wrong on this machine, or who sent the ICMP error: a router on the way, or
+// the host itself when it refused with more than a closed port's answer; ""
+// when the state and reason say it all.
 func (v verdict) detail(host netip.Addr) string {
 	switch {
 	case v.err != nil:
 		return v.err.Error()
 	case v.from.IsValid() && v.from != host:
-		return "ICMP from " + v.from.String()
+		return "ICMP from " + v.from.String() + ", a router on the way, not the host"
+	case v.from.IsValid() && v.state == results.Filtered:
+		return "ICMP from the host itself"
 	}
 	return ""
 }
@@ -87,10 +90,17 @@ func classify(err error) verdict {
 // classifyConnect judges how a TCP connect ended. A loopback connect that met
 // itself (TCP simultaneous open, when the kernel picks the target port as the
 // source port; the kernel never picks a port a listener holds) is closed, never
-// open.
-func classifyConnect(err error, self bool) verdict {
+// open. icmp, when the socket could say so, is the ICMP error (classifyICMP)
+// that ended the connect with err: it names the real reason, where err only
+// says what connect(2) makes of it (an ICMP administratively prohibited is
+// EHOSTUNREACH, an ICMPv6 one EACCES, which alone would read as this machine's
+// own firewall).
+func classifyConnect(err error, self bool, icmp *verdict) verdict {
 	if self {
 		return verdict{state: results.Closed, reason: results.ReasonSelfConnect, final: true}
+	}
+	if icmp != nil && err != nil {
+		return *icmp
 	}
 	return classify(err)
 }

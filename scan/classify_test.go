@@ -82,7 +82,7 @@ func TestClassifyRefused(t *testing.T) {
 	if v := classifyDatagram(errRefused); v.state != results.Closed || v.reason != results.ReasonPortUnreach || !v.final {
 		t.Errorf("UDP: %+v", v)
 	}
-	if v := classifyConnect(nil, true); v.state != results.Closed || v.reason != results.ReasonSelfConnect || !v.final {
+	if v := classifyConnect(nil, true, nil); v.state != results.Closed || v.reason != results.ReasonSelfConnect || !v.final {
 		t.Errorf("self-connect: %+v", v)
 	}
 }
@@ -92,13 +92,15 @@ func TestClassifyRefused(t *testing.T) {
 func TestVerdictDetail(t *testing.T) {
 	host, router := netip.MustParseAddr("198.18.0.2"), netip.MustParseAddr("::ffff:198.18.0.1")
 	fromRouter, _ := classifyICMP(icmp4, 3, 13, router)
-	fromHost, _ := classifyICMP(icmp4, 3, 3, host)
+	closedByHost, _ := classifyICMP(icmp4, 3, 3, host)
+	rejectedByHost, _ := classifyICMP(icmp6, 1, 1, host)
 	tests := []struct {
 		v    verdict
 		want string
 	}{
-		{fromRouter, "ICMP from 198.18.0.1"},
-		{fromHost, ""},
+		{fromRouter, "ICMP from 198.18.0.1, a router on the way, not the host"},
+		{closedByHost, ""},
+		{rejectedByHost, "ICMP from the host itself"},
 		{classifyDatagram(errRefused), ""},
 		{classify(nil), ""},
 		{classifyOpen(errRefused), errRefused.Error()},

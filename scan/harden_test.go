@@ -86,7 +86,7 @@ func TestClassifyLocalErrors(t *testing.T) {
 		}
 	}
 	var r results.Result
-	o := (&run{}).judge(&host{}, &r, fmt.Errorf("connect: %w", syscall.EINVAL), false, 0)
+	o := (&run{}).judge(&host{}, &r, fmt.Errorf("connect: %w", syscall.EINVAL), false, nil, 0)
 	if o.state != results.Error || r.Detail != "connect: invalid argument" {
 		t.Errorf("judge: %+v %+v", o, r)
 	}

@@ -37,6 +37,10 @@ type completion struct {
 	a    *attempt
 	err  error
 	self bool // connected to itself (see judge)
+	// icmp is the ICMP error behind err, classified, when the poller could
+	// read it (IP_RECVERR on Linux): its real type, code and sender, which
+	// err alone does not tell (admin-prohibited reads EHOSTUNREACH).
+	icmp *verdict
 }
 
 // loop runs one poller, its deadlines and the callbacks posted to it.
@@ -90,7 +94,7 @@ func (l *loop) run() {
 		}
 		l.ended = l.io.wait(until, l.ended[:0])
 		for i, c := range l.ended {
-			c.a.ended(c.err, c.self)
+			c.a.ended(c.err, c.self, c.icmp)
 			l.ended[i] = completion{}
 		}
 		now := time.Now()

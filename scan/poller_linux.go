@@ -83,6 +83,13 @@ func (e *epollPoller) connect(a *attempt) error {
 		e.ready = append(e.ready, completion{a: a, err: os.NewSyscallError("socket", err)})
 		return nil
 	}
+	// IP_RECVERR: an ICMP error that ends the connect is kept on the socket's
+	// error queue, with its real type and code and its sender (collect). Not
+	// towards loopback, where no router can send one and the system call is
+	// a measurable part of a port's cost (make bench's loopback rows).
+	if !a.p.sw.h.addr.IsLoopback() {
+		recvErr(fd, family)
+	}
 	if e.src.IsValid() {
 		// IP_BIND_ADDRESS_NO_PORT: the port is chosen at connect, per
 		// destination, so a bound source does not use one port per socket
@@ -175,21 +182,24 @@ func (e *epollPoller) collect(events []unix.EpollEvent, out []completion) []comp
 		a := e.byFD[fd]
 		e.byFD[fd], a.fd = nil, -1
 		var cerr error
-		self := false
+		var icmp *verdict
 		switch soerr, gerr := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR); {
 		case gerr != nil:
 			cerr = os.NewSyscallError("getsockopt", gerr)
 		case soerr != 0:
 			cerr = os.NewSyscallError("connect", unix.Errno(soerr))
+			if icmpErrno(unix.Errno(soerr)) {
+				icmp = readErrQueue(fd, a.addrPort())
+			}
 		default:
 			_, sa := sockaddr(a)
-			self = isSelf(fd, sa)
+			self := isSelf(fd, sa)
 			closeRST(fd)
 			out = append(out, completion{a: a, self: self})
 			continue
 		}
 		rawClose(fd)
-		out = append(out, completion{a: a, err: cerr, self: self})
+		out = append(out, completion{a: a, err: cerr, icmp: icmp})
 	}
 	return out
 }
@@ -272,3 +282,27 @@ func rawConnect(fd int, sa unix.Sockaddr) error {
 }
 
 func rawClose(fd int) { unix.RawSyscall(unix.SYS_CLOSE, uintptr(fd), 0, 0) }
+
+// recvErr sets IP_RECVERR (IPV6_RECVERR) on a new socket; a socket that
+// refuses it still connects, its ICMP errors told only by their errno.
+func recvErr(fd, family int) {
+	level, opt := unix.IPPROTO_IP, unix.IP_RECVERR
+	if family == unix.AF_INET6 {
+		level, opt = unix.IPPROTO_IPV6, unix.IPV6_RECVERR
+	}
+	on := int32(1)
+	unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), uintptr(level), uintptr(opt), uintptr(unsafe.Pointer(&on)), 4, 0)
+}
+
+// icmpErrno reports the errnos a connect ends with when an ICMP error ended
+// it (net, host and protocol unreachable, administratively prohibited, time
+// exceeded; ICMPv6 prohibited is EACCES): then the error queue says which. A
+// refusal is a RST nearly always (an ICMP port unreachable would mean closed
+// too), so the queue is not read for it, the commonest end of all.
+func icmpErrno(e unix.Errno) bool {
+	switch e {
+	case unix.EHOSTUNREACH, unix.ENETUNREACH, unix.EACCES, unix.ENOPROTOOPT, unix.EPROTO, unix.EHOSTDOWN, unix.ENONET:
+		return true
+	}
+	return false
+}

@@ -440,12 +440,12 @@ func (a *attempt) due() {
 			return
 		}
 		sw.l.io.abort(a)
-		a.ended(os.ErrDeadlineExceeded, false)
+		a.ended(os.ErrDeadlineExceeded, false, nil)
 	}
 }
 
 // ended judges an attempt that the poller reported or whose window closed.
-func (a *attempt) ended(err error, self bool) {
+func (a *attempt) ended(err error, self bool, icmp *verdict) {
 	if a.state != live {
 		return
 	}
@@ -469,7 +469,7 @@ func (a *attempt) ended(err error, self bool) {
 	if !p.over {
 		// judge records into a Result; a port keeps only the fields it sets.
 		r := results.Result{Attempts: p.attempts, RTT: p.rtt, Detail: p.detail}
-		p.v = sw.r.judge(sw.h, &r, err, self, now.Sub(a.sent))
+		p.v = sw.r.judge(sw.h, &r, err, self, icmp, now.Sub(a.sent))
 		p.attempts, p.rtt, p.detail = r.Attempts, r.RTT, r.Detail
 		if p.v.final && (p.v.state == results.Open || p.v.state == results.Closed) {
 			sw.h.tcpLoss.observe(a.nth)
@@ -481,9 +481,9 @@ func (a *attempt) ended(err error, self bool) {
 
 // judge has one attempt's end classified (classifyConnect), records what the
 // verdict says in res and feeds the host's round-trip estimate.
-func (r *run) judge(h *host, res *results.Result, err error, self bool, rtt time.Duration) verdict {
+func (r *run) judge(h *host, res *results.Result, err error, self bool, icmp *verdict, rtt time.Duration) verdict {
 	res.Attempts++
-	v := classifyConnect(err, self)
+	v := classifyConnect(err, self, icmp)
 	if d := v.detail(h.addr); d != "" {
 		res.Detail = d
 	}

@@ -55,7 +55,11 @@ func traceChain(t *testing.T) *testnet.Chain {
 // traceScan scans dst with traces and returns the results by port.
 func traceScan(t *testing.T, dst netip.Addr, ports ...Port) map[string]results.Result {
 	t.Helper()
-	s := &Scanner{Trace: true, Timeout: 500 * time.Millisecond}
+	return traceScanWith(t, &Scanner{Trace: true, Timeout: 500 * time.Millisecond}, dst, ports...)
+}
+
+func traceScanWith(t *testing.T, s *Scanner, dst netip.Addr, ports ...Port) map[string]results.Result {
+	t.Helper()
 	got := map[string]results.Result{}
 	err := s.Scan(context.Background(), Plan{Targets: slices.Values([]Target{{Name: dst.String(), Addr: dst}}), Ports: ports},
 		func(r results.Result) {

@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -100,6 +101,9 @@ type Exporter struct {
 	history *history
 	page    *template.Template
 	log     *slog.Logger
+	// traceOK reports, once for the exporter's life, whether this system
+	// can trace (trace=1); the first probe that asks logs why not.
+	traceOK func() bool
 }
 
 // New checks cfg and builds an Exporter.
@@ -137,6 +141,16 @@ func New(cfg Config) (*Exporter, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	traceOK := sync.OnceValue(func() bool {
+		if err := scan.TraceSupport(); err != nil {
+			log.Warn("trace=1: probes go on without traces", "reason", err.Error())
+			return false
+		}
+		return true
+	})
+	if cfg.Scanner.Trace && !traceOK() {
+		cfg.Scanner.Trace = false
+	}
 	return &Exporter{
 		cfg:     cfg,
 		slots:   make(chan struct{}, cfg.MaxProbes),
@@ -144,6 +158,7 @@ func New(cfg Config) (*Exporter, error) {
 		history: newHistory(cfg.History),
 		page:    page,
 		log:     log,
+		traceOK: traceOK,
 	}, nil
 }
 
@@ -272,6 +287,9 @@ func (e *Exporter) probe(w http.ResponseWriter, r *http.Request, start time.Time
 		s := e.cfg.Scanner // a copy: the template is shared by every probe
 		if req.timeout > 0 {
 			s.Timeout = req.timeout
+		}
+		if req.trace != nil {
+			s.Trace = *req.trace && e.traceOK()
 		}
 		scanErr = s.Scan(ctx, plan, func(r results.Result) { res = append(res, r) })
 		e.self.inFlight.Dec()

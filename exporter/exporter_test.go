@@ -233,7 +233,7 @@ func TestBadRequests(t *testing.T) {
 	cases := []struct{ query, header, msg string }{
 		{"", "", "missing target: /probe?target=HOST&profile=SLUG"},
 		{"target=127.0.0.1", "", "nothing to probe: give profile=SLUG or ports=LIST (T:135,445,U:53)"},
-		{"target=127.0.0.1&profle=dc", "", `unknown parameter "profle" (known: target, profile, ports, role, timeout, expect)`},
+		{"target=127.0.0.1&profle=dc", "", `unknown parameter "profle" (known: target, profile, ports, role, timeout, expect, trace)`},
 		{"target=127.0.0.1&target=127.0.0.2&ports=1", "", "target given 2 times; give it once"},
 		{"target=127.0.0.0/24&ports=1", "", `target "127.0.0.0/24": one host per probe, not a network or range (scrape each host as its own target)`},
 		{"target=127.0.0.1-5&ports=1", "", `target "127.0.0.1-5": one host per probe, not a network or range (scrape each host as its own target)`},
@@ -250,6 +250,8 @@ func TestBadRequests(t *testing.T) {
 		{"target=127.0.0.1&ports=1&timeout=fast", "", `timeout "fast": want a duration such as 2s, 500ms or 1.5`},
 		{"target=127.0.0.1&ports=1&timeout=-1", "", `timeout "-1": want a positive duration`},
 		{"target=127.0.0.1&ports=1&timeout=2m", "", `timeout "2m": at most 1m0s`},
+		{"target=127.0.0.1&ports=1&trace=yes", "", `trace "yes": want 1 (trace where filtered ports' packets stop) or 0`},
+		{"target=127.0.0.1&ports=1&trace=1&trace=0", "", "trace given 2 times; give it once"},
 		{"target=127.0.0.1&profile=" + strings.Repeat("x", 1025), "", "profile: longer than 1024 bytes"},
 		{"target=0.0.0.0&ports=1", "", "target 0.0.0.0: not a host address"},
 		{"target=::&ports=1", "", "target ::: not a host address"},
@@ -463,5 +465,24 @@ func TestRoleNamedInstance(t *testing.T) {
 	}
 	if got := req.roles["sql"].Value(); got != `127.0.0.2\BTS` {
 		t.Errorf("role sql = %q", got)
+	}
+}
+
+// trace=1 asks for traces (Scanner.Trace), trace=0 for none, whatever serve's
+// --trace says; without it, --trace decides.
+func TestTraceParam(t *testing.T) {
+	for query, want := range map[string]string{"": "default", "&trace=1": "true", "&trace=0": "false", "&trace=": "default"} {
+		q, _ := url.ParseQuery("target=127.0.0.1&ports=80" + query)
+		req, err := parseProbe(q, nil)
+		if err != nil {
+			t.Fatalf("%q: %v", query, err)
+		}
+		got := "default"
+		if req.trace != nil {
+			got = strconv.FormatBool(*req.trace)
+		}
+		if got != want {
+			t.Errorf("%q: trace %s, want %s", query, got, want)
+		}
 	}
 }

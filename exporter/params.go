@@ -25,9 +25,10 @@ const (
 	paramRole    = "role"    // ROLE=HOST for profiles with destination roles; repeatable or comma-separated
 	paramTimeout = "timeout" // longest wait for one answer: 2s, 500ms, or seconds (1.5)
 	paramExpect  = "expect"  // for ports= ports: open, closed or reachable; reachable also turns profiles' must-be-open entries into must-be-reachable
+	paramTrace   = "trace"   // 1: trace where each filtered port's packets stop (Scanner.Trace); 0: do not; absent: serve's --trace
 )
 
-var knownParams = []string{paramTarget, paramProfile, paramPorts, paramRole, paramTimeout, paramExpect}
+var knownParams = []string{paramTarget, paramProfile, paramPorts, paramRole, paramTimeout, paramExpect, paramTrace}
 
 // maxParamLen caps a parameter's value: a profile name is looked up against
 // every name by edit distance, which a megabyte-long name would make costly.
@@ -45,6 +46,7 @@ type probeRequest struct {
 	roles    checklist.Roles      // destination role → host (or host\instance)
 	expect   results.Expectation  // expect=: for ports= ports; reachable also for the profiles' entries
 	timeout  time.Duration        // 0: the exporter's default
+	trace    *bool                // trace=: nil for the exporter's default
 }
 
 // badRequest is an error in the request itself: 400, with the message as body.
@@ -180,6 +182,19 @@ func parseProbe(q url.Values, cat *profiles.Catalog) (*probeRequest, error) {
 		if req.timeout > maxAnswerTimeout {
 			return nil, bad("timeout %q: at most %s", timeout, maxAnswerTimeout)
 		}
+	}
+
+	trace, err := single(paramTrace)
+	if err != nil {
+		return nil, err
+	}
+	switch trace {
+	case "":
+	case "1", "0":
+		on := trace == "1"
+		req.trace = &on
+	default:
+		return nil, bad("trace %q: want 1 (trace where filtered ports' packets stop) or 0", trace)
 	}
 	return req, nil
 }

@@ -360,6 +360,7 @@ const (
 	groupPorts   = "Ports and profiles"
 	groupTiming  = "Timing and load"
 	groupProbes  = "Probes"
+	groupTrace   = "Path traces"
 	groupOutput  = "Output"
 	groupAudits  = "Audits"
 	groupServe   = "Exporter"
@@ -377,9 +378,9 @@ const (
 // serve. Set a field before addTiming to change its default (serve's
 // concurrency is per probe, 256).
 //
-// To add a scanner flag: a field here, one line in addTiming (every command) or
-// addProbes (scan and serve) with a Limit beside it if it is a number, and its
-// use in scanner. TestScannerFlagErrors lists the errors.
+// To add a scanner flag: a field here, one line in addTiming or addTrace (every
+// command) or addProbes (scan and serve) with a Limit beside it if it is a
+// number, and its use in scanner. TestScannerFlagErrors lists the errors.
 type scannerFlags struct {
 	timeout     time.Duration
 	retries     int
@@ -394,6 +395,9 @@ type scannerFlags struct {
 	certDays    int
 	tlsVerify   bool
 	caFile      caFileFlag
+	trace       bool
+	maxHops     int
+	resolveHops bool
 }
 
 // sourceFlag is --source: an address of this machine, checked when parsed so
@@ -446,6 +450,26 @@ func (s *scannerFlags) addTiming(f *cmdFlags) {
 	f.IntVar(&s.perHost, "per-host", s.perHost, per+"`N` sockets open at once towards one host; by default min(1024, concurrency)")
 	f.Limit("per-host", 1, scan.MaxConcurrency, "")
 	f.Var(&s.source, "source", "send from local `ADDR`, an address of this machine (multi-homed hosts); by default the address of the route towards each target")
+}
+
+// addTrace defines --trace, --max-hops and --resolve-hops.
+func (s *scannerFlags) addTrace(f *cmdFlags) {
+	f.BoolVar(&s.trace, "trace", s.trace, "trace the path of every filtered port with the port's own packets, and say where they stop (no root needed on Linux)")
+	f.IntVar(&s.maxHops, "max-hops", scan.DefaultMaxHops, "--trace: highest `N` TTL to try")
+	f.Limit("max-hops", 1, 255, "")
+	f.BoolVar(&s.resolveHops, "resolve-hops", false, "--trace: look up each hop's reverse name (queries this machine's DNS servers)")
+}
+
+// traceUnsupported turns --trace off where this system cannot trace without
+// privileges, and says so, once: the scan goes on without traces.
+func (s *scannerFlags) traceUnsupported(stderr io.Writer, cmd string) {
+	if !s.trace {
+		return
+	}
+	if err := scan.TraceSupport(); err != nil {
+		fmt.Fprintf(stderr, "portreach %s: --trace: %v; scanning without traces\n", cmd, err)
+		s.trace = false
+	}
 }
 
 // addProbes defines the UDP probes' settings.
@@ -533,6 +557,9 @@ func (s *scannerFlags) scanner() scan.Scanner {
 		PerHost:     s.perHost,
 		Probes:      probes.Options{SNMPCommunity: s.community, CLDAPRootDSE: s.rootDSE},
 		Source:      s.source.addr,
+		Trace:       s.trace,
+		MaxHops:     s.maxHops,
+		ResolveHops: s.resolveHops,
 		Confirm: scan.Confirm{
 			Checked:  s.confirm != "off",
 			ByPort:   s.confirm == "on",

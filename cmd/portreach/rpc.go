@@ -82,6 +82,8 @@ func rpcFlags(c *rpcCmd) *cmdFlags {
 	f.Complete("require", false, rpcInterfaceNames)
 	f.Group(groupTiming)
 	c.scanner.addTiming(f)
+	f.Group(groupTrace)
+	c.scanner.addTrace(f)
 	f.Group(groupOutput)
 	f.StringVar(&c.format, "format", "table", "output `FORMAT`: table, json, jsonl or csv")
 	f.Short("f", "format")
@@ -149,6 +151,7 @@ func runRPC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		jsonl = report.NewJSONLWriter(stdout)
 	}
 	var writeErr error
+	c.scanner.traceUnsupported(stderr, "rpc")
 	s := c.scanner.scanner()
 	err := s.Scan(ctx, plan, func(r results.Result) {
 		rep.Results = append(rep.Results, r)

@@ -116,6 +116,9 @@ func scanFlags(c *scanCmd) *cmdFlags {
 	c.scanner.addProbes(f)
 	c.scanner.addConfirm(f)
 
+	f.Group(groupTrace)
+	c.scanner.addTrace(f)
+
 	f.Group(groupOutput)
 	c.addOutputs(f)
 	f.BoolVar(&c.quiet, "quiet", false, "print nothing unless the run fails (see --fail-on) or differs from --baseline; then only the failures and changes")
@@ -208,6 +211,7 @@ func (c *scanCmd) run(ctx context.Context, pos []string) (int, error) {
 		}
 	}
 
+	c.scanner.traceUnsupported(c.stderr, "scan")
 	s := c.scanner.scanner()
 	runCtx := ctx
 	if c.maxTime > 0 {

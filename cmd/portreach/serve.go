@@ -91,6 +91,8 @@ func serveFlags(c *serveCmd) *cmdFlags {
 	f.Group(groupProbes)
 	c.scanner.addProbes(f)
 	c.scanner.addConfirm(f)
+	f.Group(groupTrace)
+	c.scanner.addTrace(f)
 	return f
 }
 

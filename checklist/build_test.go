@@ -258,3 +258,43 @@ func TestPlanItems(t *testing.T) {
 		t.Errorf("bad instance: %v", err)
 	}
 }
+
+// A plan item with "trace": true has its ports traced (scan.Port.Trace), its
+// role hosts' too; another item's are not.
+func TestPlanItemTrace(t *testing.T) {
+	cat, err := profiles.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, err := profiles.ParsePlan(strings.NewReader(`{"items": [
+  {"profiles": ["domain-controller"], "targets": ["198.18.0.1"]},
+  {"profiles": ["biztalk-send-server"], "targets": ["198.18.0.2"], "roles": {"sql": "198.18.0.3"}, "trace": true}
+]}`), "p.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := PlanItems(cat, pf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pl, err := Build(context.Background(), Request{Catalog: cat, Items: items})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.ContainsFunc(pl.Scan.Ports, func(p scan.Port) bool { return p.Trace }) {
+		t.Errorf("the first item's ports are traced")
+	}
+	n := 0
+	for tg := range pl.Scan.Targets {
+		if tg.Ports == nil {
+			continue
+		}
+		n++
+		if slices.ContainsFunc(tg.Ports, func(p scan.Port) bool { return !p.Trace }) {
+			t.Errorf("%s: a port of the traced item is not traced", tg.Name)
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d hosts of the traced item, want 1: its sql role host (its profile checks nothing on its targets)", n)
+	}
+}

@@ -76,6 +76,9 @@ type Item struct {
 	// Exclude leaves addresses, blocks or ranges out of Targets. Role hosts
 	// are never excluded: each was named on purpose.
 	Exclude []string
+	// Trace traces where the item's filtered ports' packets stop
+	// (scan.Port.Trace), whether or not the scan traces every port.
+	Trace bool
 	// Pos says where the item was given ("go-live.json:3"). Errors about an
 	// item with a Pos are *ItemError.
 	Pos string
@@ -328,7 +331,20 @@ func (it *Item) ports(cat *profiles.Catalog) (itemPorts, error) {
 	for _, p := range it.Ports {
 		c.own = append(c.own, scan.Port{Proto: p.Proto, Lo: p.Lo, Hi: p.Hi, Check: check})
 	}
+	if it.Trace {
+		traced(c.own)
+		for _, r := range c.roles {
+			traced(r.ports)
+		}
+	}
 	return c, nil
+}
+
+// traced marks ports for tracing; they are the item's own copies.
+func traced(ports []scan.Port) {
+	for i := range ports {
+		ports[i].Trace = true
+	}
 }
 
 // merge merges profiles (profiles.Catalog.Merge) and splits the entries by

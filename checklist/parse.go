@@ -163,7 +163,7 @@ func PlanItems(cat *profiles.Catalog, p *profiles.Plan) ([]Item, error) {
 	}
 	items := make([]Item, len(p.Items))
 	for i, it := range p.Items {
-		items[i] = Item{Profiles: ps[i], Targets: it.Targets, Pos: it.Pos.String()}
+		items[i] = Item{Profiles: ps[i], Targets: it.Targets, Trace: it.Trace, Pos: it.Pos.String()}
 		if items[i].Roles, err = ParseRoles(it.Roles); err != nil {
 			return nil, items[i].wrap(err)
 		}

@@ -55,6 +55,7 @@ type node struct {
 	kind    nodeKind
 	str     string      // nString
 	num     json.Number // nNumber
+	b       bool        // nBool
 	members []member    // nObject, in file order
 	elems   []*node     // nArray
 }
@@ -190,7 +191,7 @@ func (s *source) value(dec *json.Decoder) (*node, error) {
 	case json.Number:
 		n.kind, n.num = nNumber, t
 	case bool:
-		n.kind = nBool
+		n.kind, n.b = nBool, t
 	case nil:
 		n.kind = nNull
 	}
@@ -219,6 +220,12 @@ func (s *source) decode(n *node, v reflect.Value, what string) {
 			return
 		}
 		v.SetString(n.str)
+	case reflect.Bool:
+		if n.kind != nBool {
+			want("true or false")
+			return
+		}
+		v.SetBool(n.b)
 	case reflect.Slice:
 		if n.kind != nArray {
 			want("an array")

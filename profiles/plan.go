@@ -15,7 +15,7 @@ import (
 //	  "items": [
 //	    {"profiles": ["biztalk-send-server"], "targets": ["bts01"],
 //	     "roles": {"sql": "sql01", "smtp": "mail01"}},
-//	    {"profiles": ["domain-controller"], "targets": ["dc01", "dc02"]}
+//	    {"profiles": ["domain-controller"], "targets": ["dc01", "dc02"], "trace": true}
 //	  ],
 //	  "profiles": [ … same schema as a --profile-file … ]
 //	}
@@ -30,6 +30,7 @@ type PlanItem struct {
 	Profiles []string          `json:"profiles"` // slugs, names or aliases, as for --profile
 	Targets  []string          `json:"targets"`  // hosts whose own ports are checked
 	Roles    map[string]string `json:"roles"`    // destination role key → host
+	Trace    bool              `json:"trace"`    // trace where filtered ports' packets stop, as --trace does, for this item
 	Pos      Pos               `json:"-"`
 }
 

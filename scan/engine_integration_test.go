@@ -82,7 +82,7 @@ func TestEngineStates(t *testing.T) {
 		"tcp/80":   {results.Open, results.ReasonSynAck},
 		"tcp/443":  {results.Closed, results.ReasonConnRefused},
 		"tcp/8080": {results.Filtered, results.ReasonNoResponse},
-		"tcp/8443": {results.Filtered, results.ReasonHostUnreach}, // TCP sees only EHOSTUNREACH for code 13
+		"tcp/8443": {results.Filtered, tcpRejectReason()},
 		"udp/53":   {results.Open, results.ReasonUDPResponse},
 		"udp/54":   {results.Closed, results.ReasonPortUnreach},
 		"udp/55":   {results.OpenFiltered, results.ReasonNoResponse},
@@ -212,6 +212,16 @@ func addLoss(t *testing.T, h *testnet.Host) {
 }`)
 }
 
+// tcpRejectReason is what an ICMP administratively prohibited reject of a TCP
+// connect reads as: the epoll poller reads the ICMP error itself (IP_RECVERR);
+// the portable poller's dialer sees only connect's EHOSTUNREACH.
+func tcpRejectReason() results.Reason {
+	if usePortable {
+		return results.ReasonHostUnreach
+	}
+	return results.ReasonAdminProhibited
+}
+
 // TestTCPEngineStatesBothPollers: every TCP verdict from each poller, and a
 // dropped port cut off by the run's time limit reported unknown (max-time).
 func TestTCPEngineStatesBothPollers(t *testing.T) {
@@ -233,7 +243,7 @@ func TestTCPEngineStatesBothPollers(t *testing.T) {
 			"tcp/80":   {results.Open, results.ReasonSynAck},
 			"tcp/443":  {results.Closed, results.ReasonConnRefused},
 			"tcp/8080": {results.Filtered, results.ReasonNoResponse},
-			"tcp/8443": {results.Filtered, results.ReasonHostUnreach},
+			"tcp/8443": {results.Filtered, tcpRejectReason()},
 		})
 		if r := got["tcp/8080"]; r.Attempts < 3 {
 			t.Errorf("dropped port: %d attempts, want 1 + 2 retries at least", r.Attempts)

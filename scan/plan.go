@@ -89,6 +89,9 @@ type Port struct {
 	// session, say): it is reported NotTested with Why as the reason, and nothing
 	// is sent.
 	Why results.Reason
+	// Trace traces the entry's filtered ports (Scanner.Trace) even when the
+	// scan does not trace every port: a plan item that asks for it.
+	Trace bool
 }
 
 // Instance is a SQL Server named instance that a check requires.

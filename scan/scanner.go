@@ -322,7 +322,7 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 		return
 	}
 	h.source = src
-	if r.Trace {
+	if r.Trace || slices.ContainsFunc(ports, func(p Port) bool { return p.Trace }) {
 		h.traces = newHostTraces(ctx, r, h, ports)
 		defer h.traces.wait()
 	}

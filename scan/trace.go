@@ -232,6 +232,9 @@ func (ht *hostTraces) take(res results.Result) bool {
 			break
 		}
 	}
+	if !ht.r.Trace && (key.entry < 0 || !ht.ports[key.entry].Trace) {
+		return false // only some entries are traced (Port.Trace), not this one's
+	}
 	ht.mu.Lock()
 	defer ht.mu.Unlock()
 	g := ht.groups[key]

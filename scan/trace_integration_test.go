@@ -24,14 +24,15 @@ import (
 var traceCapture = flag.Bool("trace-capture", false, "write the error-queue messages the trace chain draws to scan/testdata")
 
 // The chain of every trace test: this machine → r1 → r2 → r3 → host. r2
-// forwards no 81/tcp, rejects 82/tcp with ICMP administratively prohibited,
-// forwards none of 49152-49160/tcp and no 53/udp; the host's own firewall drops
+// forwards no connection to 81/tcp or 49152-49160/tcp (it drops their SYNs,
+// not the host's answers to this machine's ephemeral ports), rejects 82/tcp
+// with ICMP administratively prohibited, and forwards no 53/udp; the host's own firewall drops
 // 83/tcp; 445/tcp is open and 80/tcp closed on the host.
 const (
 	r2Rules = `table inet f {
 	chain forward {
 		type filter hook forward priority 0;
-		tcp dport { 81, 49152-49160 } drop
+		tcp flags & (syn | ack) == syn tcp dport { 81, 49152-49160 } drop
 		tcp dport 82 reject with icmpx admin-prohibited
 		udp dport 53 drop
 	}
@@ -148,6 +149,14 @@ func TestTraceChain(t *testing.T) {
 				}
 			}
 		})
+	}
+	// Without Scanner.Trace, only the entries that ask for it (a plan item's
+	// "trace": true) are traced.
+	traced := tcpEntry(81, 0)
+	traced.Trace = true
+	got := traceScanWith(t, &Scanner{Timeout: 500 * time.Millisecond}, c.Dest.Addr, traced, tcpEntry(49152, 49153))
+	if got["81/tcp"].Trace == nil || got["49152/tcp"].Trace != nil || got["49153/tcp"].Trace != nil {
+		t.Errorf("Port.Trace: 81/tcp %v, 49152/tcp %v, 49153/tcp %v; want only 81/tcp traced", got["81/tcp"].Trace, got["49152/tcp"].Trace, got["49153/tcp"].Trace)
 	}
 	if *traceCapture {
 		captureChain(t, c)

@@ -135,11 +135,11 @@ func TestExpectReachable(t *testing.T) {
 	if code != exitFailed {
 		t.Fatalf("dropped and rejected ports: exit %d, want 1\n%s", code, errOut)
 	}
-	// Linux reports an ICMP reject to a TCP connect as EHOSTUNREACH whatever
-	// its code, so only UDP (which reads the ICMP message) names admin-prohibited.
+	// connect(2) reports an ICMP reject as EHOSTUNREACH whatever its code;
+	// the scan reads the ICMP message itself (IP_RECVERR), for TCP as for UDP.
 	want := map[string]results.Outcome{
 		"1433/tcp": {Status: results.StatusFailed, Why: results.ReasonNoResponse},
-		"3389/tcp": {Status: results.StatusFailed, Why: results.ReasonHostUnreach},
+		"3389/tcp": {Status: results.StatusFailed, Why: results.ReasonAdminProhibited},
 		"3389/udp": {Status: results.StatusFailed, Why: results.ReasonAdminProhibited},
 		"1434/udp": {Status: results.StatusMet, Why: results.ReasonPortUnreach},
 		"5000/udp": {Status: results.StatusUndetermined, Why: results.ReasonNoResponse},

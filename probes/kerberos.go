@@ -28,9 +28,15 @@ var Kerberos = &Probe{
 	New:    newKerberosQuery,
 	Detail: (*KerberosDetail)(nil),
 	Drift: []DriftField{
-		{Path: "realm", Meaning: "the KDC serves another realm"},
+		{Path: "error_code", Meaning: kerberosErrorDrift},
 	},
 }
+
+// kerberosErrorDrift is why a KDC's answer to the probe changing matters: the
+// probe names a realm no KDC serves, so the realm a KDC names in its answer is
+// the probe's own, echoed, and says nothing; which error it answers with tells
+// implementations apart.
+const kerberosErrorDrift = "another KDC implementation answers (Windows answers WRONG_REALM, 68; MIT and Samba C_PRINCIPAL_UNKNOWN, 6), or another server"
 
 // Kpasswd probes the Kerberos change-password service (RFC 3244). An AS-REQ is no
 // use there: MIT kadmind 1.20 drops it without a reply ("Message stream modified"),
@@ -46,6 +52,9 @@ var Kpasswd = &Probe{
 	Ports:  []uint16{464},
 	New:    newKpasswdQuery,
 	Detail: (*KerberosDetail)(nil),
+	Drift: []DriftField{
+		{Path: "realm", Meaning: "the change-password service serves another realm"},
+	},
 }
 
 // KerberosTCP sends the Kerberos probe's AS-REQ to a KDC over TCP (88/tcp,
@@ -53,7 +62,7 @@ var Kpasswd = &Probe{
 // fall back to when a reply is too big for UDP and Windows prefers outright.
 var KerberosTCP = &Service{
 	Name: "kerberos-tcp", Ports: []uint16{88},
-	Drift: []DriftField{{Path: "kerberos.realm", Meaning: "the KDC serves another realm"}},
+	Drift: []DriftField{{Path: "kerberos.error_code", Meaning: kerberosErrorDrift}},
 	New: func(rnd io.Reader, _ string) (Dialog, error) {
 		q, err := newKerberosQuery(rnd, Options{})
 		if err != nil {
@@ -114,11 +123,14 @@ type KerberosDetail struct {
 	ErrorName string `json:"error_name,omitempty"`
 	// Meaning says what ErrorCode means for an administrator.
 	Meaning string `json:"meaning,omitempty"`
-	// Realm is the KRB-ERROR's service realm, or the AS-REP's client realm.
-	// MIT and Heimdal echo the realm asked for; a kpasswd server names its own.
+	// Realm is the realm the server names as its own: a kpasswd server's (the
+	// request names none), an AS-REP's client realm, a KRB-ERROR's realm when
+	// it is not the one the probe asked for. A KDC (MIT, Heimdal, Windows)
+	// answers the probe's AS-REQ for PROBE.INVALID by echoing that realm, which
+	// says nothing about it: Realm is then empty.
 	Realm string `json:"realm,omitempty"`
-	// Service is the service principal of a KRB-ERROR ("krbtgt/PROBE.INVALID",
-	// "kadmin/changepw").
+	// Service is the service principal of a KRB-ERROR ("kadmin/changepw"; a
+	// KDC's names the probe's realm: "krbtgt/PROBE.INVALID").
 	Service string `json:"service,omitempty"`
 	// EText is the KRB-ERROR's free text ("No client in request", "NULL_CLIENT").
 	EText string `json:"e_text,omitempty"`
@@ -197,6 +209,7 @@ var kpasswdResults = []string{"SUCCESS", "MALFORMED", "HARDERROR", "AUTHERROR", 
 
 type kerberosQuery struct {
 	req     []byte
+	realm   string // the realm asked for: a reply that names it only echoes it
 	kpasswd bool
 	now     func() time.Time // our clock for the skew; time.Now outside tests
 }
@@ -210,7 +223,7 @@ func newKerberosQuery(rnd io.Reader, _ Options) (Query, error) {
 	// avoid the sign octet some old KDCs mishandle, and the nonce is never echoed
 	// in a KRB-ERROR anyway.
 	nonce := binary.BigEndian.Uint32(b[:]) & 0x7fffffff
-	return &kerberosQuery{req: kerberosASReq(kerberosProbeRealm, nonce), now: time.Now}, nil
+	return &kerberosQuery{req: kerberosASReq(kerberosProbeRealm, nonce), realm: kerberosProbeRealm, now: time.Now}, nil
 }
 
 func newKpasswdQuery(_ io.Reader, _ Options) (Query, error) {
@@ -263,6 +276,9 @@ func (q *kerberosQuery) Match(reply []byte) (Detail, error) {
 		return nil, err
 	}
 	d.Kpasswd = framed
+	if q.realm != "" && d.Realm == q.realm {
+		d.Realm = "" // our own realm, echoed
+	}
 	if d.KDCTime != nil {
 		d.ClockSkewSeconds = d.KDCTime.Sub(q.now()).Seconds()
 	}

@@ -44,12 +44,23 @@ type EPMSummary struct {
 	Error string `json:"error,omitempty"`
 }
 
-// Summary is "53 entries, 14 interfaces on 4 TCP ports" or the refusal.
+// Summary is "53 entries, 16 TCP endpoints on 5 ports, 20 on named pipes or
+// local RPC" or the refusal: only TCP endpoints are what a firewall lets
+// through, so they are counted apart.
 func (d *EPMSummary) Summary() string {
 	if d.Error != "" {
 		return d.Error
 	}
-	s := fmt.Sprintf("%d entries, %d endpoints on %d TCP ports", d.Entries, len(d.Endpoints), len(d.TCPPorts()))
+	ports := d.TCPPorts()
+	tcp := 0
+	for _, p := range ports {
+		tcp += len(p.Interfaces)
+	}
+	s := fmt.Sprintf("%d %s, %d TCP %s on %d %s", d.Entries, plural(d.Entries, "entry", "entries"),
+		tcp, plural(tcp, "endpoint", "endpoints"), len(ports), plural(len(ports), "port", "ports"))
+	if other := len(d.Endpoints) - tcp; other > 0 {
+		s += fmt.Sprintf(", %d on named pipes or local RPC", other)
+	}
 	if d.Truncated {
 		s += " (truncated)"
 	}
@@ -413,4 +424,12 @@ func others(set InterfaceSet, i msrpc.Interface) []msrpc.Interface {
 		}
 	}
 	return out
+}
+
+// plural picks the word for n things.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

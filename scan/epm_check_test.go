@@ -61,6 +61,11 @@ func TestEPMCheckThroughScanner(t *testing.T) {
 	if !ok || sum.Entries != 53 || epm.Detail != sum.Summary() {
 		t.Fatalf("details %#v", epm.Details)
 	}
+	// Only TCP endpoints are what a firewall lets through: the others (named
+	// pipes, local RPC) are counted apart (issue 18 item 11).
+	if want := "53 entries, 13 TCP endpoints on 5 ports, 23 on named pipes or local RPC"; epm.Detail != want {
+		t.Errorf("summary %q, want %q", epm.Detail, want)
+	}
 	for _, p := range sum.TCPPorts() {
 		if msrpc.FixedEndpoint(p.Port) {
 			if _, dup := ports[p.Port]; dup {

@@ -112,10 +112,12 @@ func TestRPCSilentMapper(t *testing.T) {
 	testnet.ServeSilentTCP(t, h, 135)
 
 	// --timeout 200ms: the exchange gives up after 2 s, not the old fixed 10 s.
-	// The context only keeps a regression from hanging the test.
+	// The context only keeps a regression from hanging the test (the binary is
+	// built before it starts: on a busy machine the build alone can take 8 s).
+	bin := portreachBin(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, portreachBin(t), "rpc", "--timeout", "200ms", "-f", "json", h.Addr.String()).Output()
+	out, err := exec.CommandContext(ctx, bin, "rpc", "--timeout", "200ms", "-f", "json", h.Addr.String()).Output()
 	if ctx.Err() != nil {
 		t.Fatalf("rpc --timeout 200ms still waiting for a silent endpoint mapper after 8 s")
 	}

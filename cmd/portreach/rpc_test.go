@@ -83,7 +83,7 @@ func TestRPCTable(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		"198.18.7.2 (dc)\n",
-		"endpoint mapper 135/tcp: open (epm-listed): 3 entries, 3 endpoints on 2 TCP ports",
+		"endpoint mapper 135/tcp: open (epm-listed): 3 entries, 2 TCP endpoints on 2 ports, 1 on named pipes or local RPC",
 		"49152/tcp (dynamic)  Netlogon (12345678-1234-abcd-ef00-01234567cffb)",
 		`"netlogon"`,
 		"(1 more endpoints on named pipes or local RPC",

@@ -41,7 +41,9 @@ less --timeout-offset, bounds each scan. /metrics is the exporter's own health;
 
 Targets must be in a network given with --allow (repeatable): without one,
 every probe is refused. Host names are resolved once and the address checked is
-the address scanned. See docs/exporter.md for scrape configs and alerts.
+the address scanned. See docs/exporter.md for scrape configs and alerts, and
+deploy/prometheus/ for the files to run many exporters; on Windows,
+"portreach service install" runs serve as a service.
 
 Examples:
   portreach serve --allow 10.20.0.0/16

@@ -451,14 +451,15 @@ var remedies = map[results.Reason]string{
 	results.ReasonInstanceNotListed: "The SQL Server Browser does not list the instance: start the instance (and the SQL Server Browser service), or check its name.",
 	results.ReasonInstanceNoTCP:     "The instance does not listen on TCP: enable the TCP/IP protocol in SQL Server Configuration Manager and restart the instance.",
 	// Reasons of service confirmation (what answers behind an open port).
-	results.ReasonWrongService:    "The expected service does not answer on the port: another one does, or something accepts and says nothing (a load balancer with no healthy server, a port forward to the wrong host). Check what holds the port (portreach local on the server) and the forwarding.",
-	results.ReasonTLSFailed:       "The TLS handshake failed: enable a TLS version and cipher suites clients share (TLS 1.2 or later), and bind a certificate to the port.",
-	results.ReasonCertExpired:     "The certificate has expired: renew it and bind the new one to the service.",
-	results.ReasonCertExpiring:    "The certificate expires soon: renew it before it does.",
-	results.ReasonCertNotYetValid: "The certificate is not valid yet (its validity starts in the future): clients refuse it until then. Check the clocks of the server, of this machine and of the CA that issued it, or bind a certificate valid now.",
-	results.ReasonTLSUnverified:   "The certificate does not verify for this name: install the full chain and a certificate whose names include the one clients use.",
-	results.ReasonReplyTooLong:    "The service's reply did not end within what a first exchange ever takes: check what answers on the port (portreach local on the server); a service that floods its greeting or declares a huge message is broken or hostile.",
-	results.ReasonConfirmTimeout:  "The service answered too slowly to be confirmed (it began a reply and stalled, or trickled it): run again with a longer --timeout; if it stays slow, check the server's load and anything on the path that delays or inspects the traffic (a greeting delay such as Postfix's postscreen needs a --timeout longer than its wait).",
+	results.ReasonWrongService:     "The expected service does not answer on the port: another one does, or something accepts and says nothing (a load balancer with no healthy server, a port forward to the wrong host). Check what holds the port (portreach local on the server) and the forwarding.",
+	results.ReasonTLSFailed:        "The TLS handshake failed: enable a TLS version and cipher suites clients share (TLS 1.2 or later), and bind a certificate to the port.",
+	results.ReasonCertExpired:      "The certificate has expired: renew it and bind the new one to the service.",
+	results.ReasonCertExpiring:     "The certificate expires soon: renew it before it does.",
+	results.ReasonCertNotYetValid:  "The certificate is not valid yet (its validity starts in the future): clients refuse it until then. Check the clocks of the server, of this machine and of the CA that issued it, or bind a certificate valid now.",
+	results.ReasonTLSUnverified:    "The certificate chain does not verify: install the intermediate certificates on the server, and check that clients trust its root (give portreach a private CA with --ca-file).",
+	results.ReasonCertNameMismatch: "The certificate does not name the host as it was reached: bind a certificate whose names (SANs) include the name clients use, or scan by that name.",
+	results.ReasonReplyTooLong:     "The service's reply did not end within what a first exchange ever takes: check what answers on the port (portreach local on the server); a service that floods its greeting or declares a huge message is broken or hostile.",
+	results.ReasonConfirmTimeout:   "The service answered too slowly to be confirmed (it began a reply and stalled, or trickled it): run again with a longer --timeout; if it stays slow, check the server's load and anything on the path that delays or inspects the traffic (a greeting delay such as Postfix's postscreen needs a --timeout longer than its wait).",
 }
 
 func verdictLabel(v results.Verdict) string {

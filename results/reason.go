@@ -48,14 +48,15 @@ const (
 	ReasonRPCBindRejected Reason = "rpc-bind-rejected"
 	ReasonRPCBindError    Reason = "rpc-bind-error"
 	// TCP service confirmation (the port stays open; its check fails)
-	ReasonWrongService    Reason = "wrong-service"
-	ReasonTLSFailed       Reason = "tls-failed"
-	ReasonCertExpired     Reason = "cert-expired"
-	ReasonCertExpiring    Reason = "cert-expiring"
-	ReasonCertNotYetValid Reason = "cert-not-yet-valid"
-	ReasonTLSUnverified   Reason = "tls-unverified"
-	ReasonConfirmTimeout  Reason = "confirm-timeout"
-	ReasonReplyTooLong    Reason = "reply-too-long"
+	ReasonWrongService     Reason = "wrong-service"
+	ReasonTLSFailed        Reason = "tls-failed"
+	ReasonCertExpired      Reason = "cert-expired"
+	ReasonCertExpiring     Reason = "cert-expiring"
+	ReasonCertNotYetValid  Reason = "cert-not-yet-valid"
+	ReasonTLSUnverified    Reason = "tls-unverified"
+	ReasonCertNameMismatch Reason = "cert-name-mismatch"
+	ReasonConfirmTimeout   Reason = "confirm-timeout"
+	ReasonReplyTooLong     Reason = "reply-too-long"
 
 	// error
 	ReasonProbeError    Reason = "probe-error"
@@ -112,7 +113,8 @@ var vocabulary = []struct {
 	{ReasonCertExpired, "the server's certificate (or one it sent with it) has expired"},
 	{ReasonCertExpiring, "the server's certificate expires within --cert-days days"},
 	{ReasonCertNotYetValid, "the server's certificate (or one it sent with it) is not valid yet: its validity starts after the scan's clock"},
-	{ReasonTLSUnverified, "with --tls-verify: the certificate chain does not verify, or is not valid for the target's name"},
+	{ReasonTLSUnverified, "with --tls-verify: the certificate chain does not verify against the system's roots and --ca-file (a self-signed certificate, a missing intermediate, an unknown CA)"},
+	{ReasonCertNameMismatch, "with --tls-verify: the certificate chain verifies, but the certificate is not valid for the target's name"},
 	{ReasonConfirmTimeout, "the service's exchange did not end in time: its reply began, then stopped for --timeout, or the whole conversation outlasted 3 × --timeout (a slow or trickling server; a longer --timeout may let it finish)"},
 	{ReasonReplyTooLong, "the service's reply, or a line or message in it, passed the bound confirmation reads (64 KiB a reply, 16 KiB a line) without ending"},
 	{ReasonProbeError, "the probe could not build its request"},

@@ -12,6 +12,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -110,11 +111,15 @@ func (r *run) confirm(ctx context.Context, h *host, res *results.Result, svc *pr
 	if note != "" && d.Note == "" {
 		d.Note = note
 	}
+	why := ""
 	if reason == "" {
-		reason = r.judgeCert(d.TLS)
+		reason, why = r.judgeCert(d.TLS)
 	}
 	res.Details = d
 	res.Detail = d.Summary()
+	if why != "" {
+		res.Detail += "; " + why
+	}
 	if reason != "" {
 		res.Fail(reason)
 		if reason == results.ReasonWrongService {
@@ -123,27 +128,53 @@ func (r *run) confirm(ctx context.Context, h *host, res *results.Result, svc *pr
 	}
 }
 
-// judgeCert fails a certificate that expired, is not valid yet, expires soon,
-// or (with Verify) does not verify, in that order of precedence.
-func (r *run) judgeCert(t *probes.TLSDetail) results.Reason {
+// judgeCert fails a certificate that expired, is not valid yet, (with Verify)
+// does not verify or is not valid for the target's name, or expires soon, in
+// that order of precedence; why says what --tls-verify found, for the detail.
+func (r *run) judgeCert(t *probes.TLSDetail) (reason results.Reason, why string) {
 	if t == nil || t.Error != "" || t.FingerprintSHA256 == "" {
-		return ""
+		return "", ""
 	}
 	days := DefaultCertDays
 	if r.Confirm.CertDays != nil {
 		days = *r.Confirm.CertDays
 	}
+	if r.Confirm.Verify {
+		why = verifyFindings(t)
+	}
 	switch {
 	case t.DaysLeft < 0:
-		return results.ReasonCertExpired
+		return results.ReasonCertExpired, why
 	case t.NotYetValid:
-		return results.ReasonCertNotYetValid
-	case r.Confirm.Verify && (!t.Verified || !t.NameMatches):
-		return results.ReasonTLSUnverified
+		return results.ReasonCertNotYetValid, why
+	case r.Confirm.Verify && !t.Verified:
+		return results.ReasonTLSUnverified, why
+	case r.Confirm.Verify && !t.NameMatches:
+		return results.ReasonCertNameMismatch, why
 	case t.DaysLeft < days:
-		return results.ReasonCertExpiring
+		return results.ReasonCertExpiring, why
 	}
-	return ""
+	return "", why
+}
+
+// verifyFindings says what --tls-verify found wrong with a certificate: its
+// chain, its names, or both; "" when both are good.
+func verifyFindings(t *probes.TLSDetail) string {
+	var found []string
+	if !t.Verified {
+		found = append(found, "the chain does not verify: "+t.VerifyError)
+	}
+	if !t.NameMatches {
+		names := "it names " + strings.Join(t.SANs, ", ")
+		switch {
+		case len(t.SANs) == 0:
+			names = "it names no host (no subject alternative names)"
+		case t.SANsOmitted > 0:
+			names += fmt.Sprintf(" and %d more", t.SANsOmitted)
+		}
+		found = append(found, fmt.Sprintf("not valid for %s: %s", t.Name, names))
+	}
+	return strings.Join(found, "; ")
 }
 
 // confirmTimeouts is how many --timeout one confirmation may take in all, from

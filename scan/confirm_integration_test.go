@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -154,7 +155,10 @@ func TestConfirmPostfixIntegration(t *testing.T) {
 	s := &Scanner{Confirm: Confirm{Checked: true, Roots: roots, Verify: true}}
 	got := scanDaemon(t, s, h.Addr, serviceTCP(25, "SMTP", results.ExpectOpen), serviceTCP(587, "Authenticated SMTP", results.ExpectOpen))
 	for _, port := range []uint16{25, 587} {
-		d := confirmed(t, got, port, "smtp", results.ReasonTLSUnverified)
+		d := confirmed(t, got, port, "smtp", results.ReasonCertNameMismatch)
+		if r := got["tcp/"+strconv.Itoa(int(port))]; !strings.HasSuffix(r.Detail, "; not valid for "+h.Addr.String()+": it names mail.lab.example") {
+			t.Errorf("%d: detail %q", port, r.Detail)
+		}
 		if d.Banner != "220 mail.lab.example ESMTP portreach test" || !d.StartTLS || !slices.Contains(d.Capabilities, "STARTTLS") ||
 			d.TLS == nil || !d.TLS.Verified || d.TLS.NameMatches || d.TLS.DaysLeft != 60 {
 			t.Errorf("%d: %+v %+v", port, d, d.TLS)

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"math/big"
 	"net"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -336,5 +337,45 @@ func TestConfirmReachable(t *testing.T) {
 	r := collect(t, &Scanner{Timeout: 200 * time.Millisecond, Confirm: Confirm{Checked: true}}, context.Background(), loopback, p)[key(results.TCP, listener)]
 	if o := results.Judge(&r); r.State != results.Open || o.Status != results.StatusMet || r.Probe != "tds" || !strings.HasPrefix(r.Detail, "no tds reply") {
 		t.Errorf("%v %+v %q %q", r.State, o, r.Probe, r.Detail)
+	}
+}
+
+// With --tls-verify a failure says whether the chain or the name is wrong, in
+// its reason and its detail (issue 18 item 11).
+func TestConfirmVerifyChainOrName(t *testing.T) {
+	cert := selfSigned(t, time.Now().Add(90*24*time.Hour)) // for 127.0.0.1
+	leaf, err := x509.ParseCertificate(cert.Certificate[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := tls.NewListener(listen(t), &tls.Config{Certificates: []tls.Certificate{cert}})
+	port := fakeService(t, l, func(c net.Conn) { c.(*tls.Conn).Handshake() })
+	trusted := x509.NewCertPool()
+	trusted.AddCert(leaf)
+	for _, c := range []struct {
+		name   string
+		target string
+		roots  *x509.CertPool
+		why    results.Reason
+		detail string
+	}{
+		{"untrusted", "127.0.0.1", x509.NewCertPool(), results.ReasonTLSUnverified,
+			"; the chain does not verify: x509: certificate signed by unknown authority"},
+		{"trusted, another name", "localhost", trusted, results.ReasonCertNameMismatch,
+			"; not valid for localhost: it names 127.0.0.1"},
+		{"untrusted, another name", "localhost", x509.NewCertPool(), results.ReasonTLSUnverified,
+			"; the chain does not verify: x509: certificate signed by unknown authority; not valid for localhost: it names 127.0.0.1"},
+		{"trusted", "127.0.0.1", trusted, "", ""},
+	} {
+		s := &Scanner{Confirm: Confirm{Checked: true, Verify: true, Roots: c.roots}}
+		var r results.Result
+		plan := Plan{Targets: slices.Values([]Target{{Name: c.target, Addr: loopback}}), Ports: []Port{confirmPort(port, "tls")}}
+		if err := s.Scan(context.Background(), plan, func(x results.Result) { r = x }); err != nil {
+			t.Fatal(err)
+		}
+		o := results.Judge(&r)
+		if (c.why == "") != (o.Status == results.StatusMet) || c.why != "" && o.Why != c.why || !strings.HasSuffix(r.Detail, "days)"+c.detail) {
+			t.Errorf("%s: %+v %q, want %q and a detail ending %q", c.name, o, r.Detail, c.why, c.detail)
+		}
 	}
 }

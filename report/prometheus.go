@@ -408,8 +408,10 @@ func (p *PrometheusWriter) emit(s promSink, run *results.Report) {
 	}
 	s.family(famPortState)
 	for i := range ports {
+		l := labels(&ports[i], "") // one port's labels for its 8 samples
 		for _, st := range results.States {
-			s.sample(boolValue(ports[i].state == st), labels(&ports[i], st.String()))
+			l[len(l)-1] = st.String()
+			s.sample(boolValue(ports[i].state == st), l)
 		}
 	}
 	s.family(famPortUp)

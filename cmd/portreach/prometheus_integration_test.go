@@ -25,7 +25,7 @@ import (
 // "portreach serve" instances in three test hosts (vantage points lan, dmz and
 // branch1) that check one SQL Server stand-in on 1433/tcp through different
 // firewalls: lan reaches it, dmz's own firewall drops it, the target's
-// firewall rejects branch1 with ICMP host-unreachable. branch1's samples reach
+// firewall rejects branch1 with ICMP admin-prohibited. branch1's samples reach
 // the server by the agent's remote_write. Through Prometheus' HTTP API, the
 // failing check comes from dmz and branch1 and not from lan, with each
 // vantage point's reason, in the raw series, the matrix recording rule and
@@ -56,14 +56,12 @@ func TestPrometheusDeploy(t *testing.T) {
 		ip daddr %s tcp dport 1433 drop
 	}
 }`, target.Addr))
-	// branch1: the target's firewall rejects it with an ICMP unreachable, as
-	// a firewall set to refuse rather than drop does. (Host-unreachable:
-	// Linux reports every ICMP unreachable code to a TCP connect as
-	// EHOSTUNREACH, so admin-prohibited would read host-unreachable too.)
+	// branch1: the target's firewall rejects it with ICMP admin-prohibited,
+	// as a firewall set to refuse rather than drop does.
 	target.NFT(t, fmt.Sprintf(`table inet fw {
 	chain in {
 		type filter hook input priority 0;
-		ip saddr %s tcp dport 1433 reject with icmp type host-unreachable
+		ip saddr %s tcp dport 1433 reject with icmp type admin-prohibited
 	}
 }`, vantages["branch1"].Addr))
 
@@ -159,7 +157,7 @@ func TestPrometheusDeploy(t *testing.T) {
 	// Each vantage point's reason.
 	reasons := waitQuery(t, prom, `portreach_port_reason_info{port="1433",proto="tcp"}`, func(v vector) bool { return len(v) == 3 })
 	for _, s := range reasons {
-		want := map[string]string{"lan": "met", "dmz": "failed/no-response", "branch1": "failed/host-unreachable"}[s.Metric["vantage"]]
+		want := map[string]string{"lan": "met", "dmz": "failed/no-response", "branch1": "failed/admin-prohibited"}[s.Metric["vantage"]]
 		if got := s.Metric["status"] + "/" + s.Metric["reason"]; got != want && s.Metric["status"] != want {
 			t.Errorf("vantage %s: %s, want %s", s.Metric["vantage"], got, want)
 		}
@@ -169,7 +167,7 @@ func TestPrometheusDeploy(t *testing.T) {
 		equal(map[string]string{"lan": "0", "dmz": "1", "branch1": "1"}))
 	alerts := waitQuery(t, prom, `ALERTS{alertname="PortreachRequiredCheckFailing",alertstate="pending"}`, func(v vector) bool { return len(v) == 2 })
 	for _, s := range alerts {
-		want := map[string]string{"dmz": "no-response", "branch1": "host-unreachable"}[s.Metric["vantage"]]
+		want := map[string]string{"dmz": "no-response", "branch1": "admin-prohibited"}[s.Metric["vantage"]]
 		if s.Metric["reason"] != want || s.Metric["port"] != "1433" {
 			t.Errorf("alert %v: want port 1433, reason %s", s.Metric, want)
 		}

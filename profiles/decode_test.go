@@ -1,7 +1,6 @@
 package profiles
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -98,11 +97,8 @@ func TestDecodeErrors(t *testing.T) {
 				t.Fatal(err)
 			}
 			path := filepath.Join(t.TempDir(), "t.json")
-			if err := os.WriteFile(path, []byte(tc.file), 0o644); err != nil {
-				t.Fatal(err)
-			}
 			before := len(c.Profiles())
-			err = c.AddFile(path)
+			err = c.AddFile(path, []byte(tc.file))
 			if err == nil {
 				t.Fatalf("no error; want %s", tc.want)
 			}
@@ -129,8 +125,7 @@ func TestDecodeCycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "cyc.json")
-	os.WriteFile(path, []byte(file), 0o644)
-	err = c.AddFile(path)
+	err = c.AddFile(path, []byte(file))
 	want := strings.Join([]string{
 		path + `:2: profile "a": include cycle a → b → c → a`,
 		path + `:3: profile "b": include cycle b → c → a → b`,

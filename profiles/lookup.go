@@ -2,21 +2,18 @@ package profiles
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 )
 
-// AddFile adds the profiles of a user's file, in the schema of the built-in ones
-// ({"profiles": [...]}), with the same validation. A user profile may include
-// built-in profiles; it may not reuse their slugs, names or aliases. On error the
-// catalogue is unchanged and the error names file and line.
-func (c *Catalog) AddFile(path string) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	ps, err := parseCatalogFile(path, b)
+// AddFile adds the profiles of a user's file, named name, whose contents are
+// data (the caller reads it, within a size limit), in the schema of the
+// built-in ones ({"profiles": [...]}), with the same validation. A user profile
+// may include built-in profiles; it may not reuse their slugs, names or
+// aliases. On error the catalogue is unchanged and the error names file and
+// line.
+func (c *Catalog) AddFile(name string, data []byte) error {
+	ps, err := parseCatalogFile(name, data)
 	if err != nil {
 		return err
 	}

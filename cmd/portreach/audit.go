@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"slices"
 	"strings"
 
@@ -98,16 +97,20 @@ func plural(n int, one, many string) string {
 // --update-baseline will create it (the first run of a cron job): it returns
 // nil, and the run is not compared.
 func (c *scanCmd) loadBaseline() (*results.Report, error) {
-	f, err := os.Open(c.baseline)
+	f, err := openInput(c.ctx, "--baseline", c.baseline, nil, limitBaseline)
 	if errors.Is(err, fs.ErrNotExist) && c.updateBaseline {
 		fmt.Fprintf(c.stderr, "portreach scan: --baseline %s does not exist yet: this run is not compared, and becomes the baseline\n", c.baseline)
 		return nil, nil
 	}
 	if err != nil {
-		return nil, bad("--baseline: %v", err)
+		return nil, usageError{err}
 	}
 	defer f.Close()
 	rep, err := report.ReadJSON(f)
+	var ie *inputError
+	if errors.As(err, &ie) {
+		return nil, usageError{ie}
+	}
 	if err != nil {
 		return nil, bad("--baseline %s: %v", c.baseline, err)
 	}

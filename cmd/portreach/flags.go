@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"flag"
@@ -8,7 +9,6 @@ import (
 	"io"
 	"math"
 	"net/netip"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -524,7 +524,8 @@ func (c confirmSetter) Set(v string) error {
 	return nil
 }
 
-// caFileFlag is --ca-file: the file's certificates, read when the flag is parsed.
+// caFileFlag is --ca-file: the file's certificates, read by readFiles once
+// the flags are parsed (package flag's Set has no context to end the read).
 type caFileFlag struct {
 	path string
 	pool *x509.CertPool
@@ -532,7 +533,20 @@ type caFileFlag struct {
 
 func (c *caFileFlag) String() string { return c.path }
 func (c *caFileFlag) Set(path string) error {
-	pem, err := os.ReadFile(path)
+	if path == "" {
+		return errors.New("want a file name")
+	}
+	c.path = path
+	return nil
+}
+
+// readFiles reads the files the scanner flags name (--ca-file), before
+// anything is sent.
+func (s *scannerFlags) readFiles(ctx context.Context) error {
+	if s.caFile.path == "" {
+		return nil
+	}
+	pem, err := readInput(ctx, "--ca-file", s.caFile.path, limitInput)
 	if err != nil {
 		return err
 	}
@@ -541,9 +555,9 @@ func (c *caFileFlag) Set(path string) error {
 		pool = x509.NewCertPool() // Windows before Go 1.18 style: no system pool to extend
 	}
 	if !pool.AppendCertsFromPEM(pem) {
-		return errors.New("no PEM certificates in it")
+		return fmt.Errorf("--ca-file %s: no PEM certificates in it", s.caFile.path)
 	}
-	c.path, c.pool = path, pool
+	s.caFile.pool = pool
 	return nil
 }
 

@@ -57,7 +57,7 @@ func localFlags(c *localCmd) *cmdFlags {
 }
 
 func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	c := &localCmd{scanCmd{stdout: stdout, stderr: stderr}}
+	c := &localCmd{scanCmd{ctx: ctx, stdout: stdout, stderr: stderr}}
 	f := localFlags(c)
 	pos, code, done := f.parseArgs(args, stdout, stderr)
 	if done {
@@ -71,7 +71,7 @@ func runLocal(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		fmt.Fprintf(stderr, "portreach local: %v\n", err)
 	}
-	return code
+	return exitFor(code, err)
 }
 
 func (c *localCmd) run(ctx context.Context) (int, error) {

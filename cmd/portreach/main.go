@@ -84,7 +84,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	case "scan":
 		return runScan(ctx, rest, stdin, stdout, stderr)
 	case "profiles", "profile":
-		return runProfiles(rest, stdout, stderr)
+		return runProfiles(ctx, rest, stdout, stderr)
 	case "rpc":
 		return runRPC(ctx, rest, stdout, stderr)
 	case "local":

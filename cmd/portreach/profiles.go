@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -52,7 +53,7 @@ func profilesFlags(files *listFlag) *cmdFlags {
 
 // runProfiles implements "portreach profiles". It returns the exit status: 0 on
 // success, 1 when WORD matches no profile, 2 for bad input.
-func runProfiles(args []string, stdout, stderr io.Writer) int {
+func runProfiles(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var files listFlag
 	rest, code, done := profilesFlags(&files).parseArgs(args, stdout, stderr)
 	if done {
@@ -67,11 +68,9 @@ func runProfiles(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "portreach profiles: built-in catalogue:", err)
 		return exitUsage
 	}
-	for _, f := range files.vals {
-		if err := c.AddFile(f); err != nil {
-			fmt.Fprintln(stderr, "portreach profiles:", err)
-			return exitUsage
-		}
+	if err := addProfileFiles(ctx, c, files.vals); err != nil {
+		fmt.Fprintln(stderr, "portreach profiles:", err)
+		return exitFor(exitUsage, err)
 	}
 	switch {
 	case show && len(rest) != 1:

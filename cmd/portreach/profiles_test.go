@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,7 +11,7 @@ import (
 
 func runP(args ...string) (int, string, string) {
 	var out, errb bytes.Buffer
-	code := runProfiles(args, &out, &errb)
+	code := runProfiles(context.Background(), args, &out, &errb)
 	return code, out.String(), errb.String()
 }
 
@@ -100,7 +101,7 @@ func TestProfilesBadInput(t *testing.T) {
 		{[]string{"show", "a", "b"}, 2, "portreach profiles show: want one profile"},
 		{[]string{"a", "b"}, 2, "portreach profiles: want at most one search word, got 2"},
 		{[]string{"--profile-file", bad}, 2, "portreach profiles: " + bad + `:1: unknown field "nam" in profile`},
-		{[]string{"--profile-file", filepath.Join(dir, "missing.json")}, 2, "portreach profiles: open "},
+		{[]string{"--profile-file", filepath.Join(dir, "missing.json")}, 2, "portreach profiles: --profile-file: open "},
 		{[]string{"--nope"}, 2, "portreach profiles: unknown flag --nope (see portreach profiles --help)\n"},
 		{[]string{"zzzzqqq"}, 1, `portreach profiles: no profile matches "zzzzqqq"`},
 	} {

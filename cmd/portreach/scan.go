@@ -67,6 +67,7 @@ unfinished ports as unknown).
 `
 
 type scanCmd struct {
+	ctx            context.Context // the run's: Ctrl-C and SIGTERM end it, and reading the user's files
 	stdin          io.Reader
 	stdout, stderr io.Writer
 
@@ -148,7 +149,7 @@ func (c *scanCmd) addOutputs(f *cmdFlags) {
 }
 
 func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := &scanCmd{stdin: stdin, stdout: stdout, stderr: stderr}
+	c := &scanCmd{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr}
 	f := scanFlags(c)
 
 	// nmap's "-p-" (every port) reads as an unknown flag "p-" to package flag.
@@ -162,11 +163,15 @@ func runScan(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if done {
 		return code
 	}
+	if err := c.scanner.readFiles(ctx); err != nil {
+		fmt.Fprintf(stderr, "portreach scan: %v\n", err)
+		return exitFor(exitUsage, err)
+	}
 	code, err := c.run(ctx, pos)
 	if err != nil {
 		fmt.Fprintf(stderr, "portreach scan: %v\n", err)
 	}
-	return code
+	return exitFor(code, err)
 }
 
 // usageError marks input errors: exit 2.
@@ -331,7 +336,7 @@ func (c *scanCmd) request(pos []string) (checklist.Request, error) {
 		return req, bad("--exclude: %v", err)
 	}
 	for _, f := range c.excludeFiles.vals {
-		err := readListFile(c.stdin, "--exclude-file", f, func(specs ...string) error {
+		err := c.readListFile("--exclude-file", f, func(specs ...string) error {
 			if err := excluded.Exclude(specs...); err != nil {
 				return err
 			}
@@ -345,7 +350,7 @@ func (c *scanCmd) request(pos []string) (checklist.Request, error) {
 	if len(c.targetFiles.vals) > 0 {
 		item.ReadTargets = func(add func(...string) error) error {
 			for _, f := range c.targetFiles.vals {
-				if err := readListFile(c.stdin, "-iL", f, add); err != nil {
+				if err := c.readListFile("-iL", f, add); err != nil {
 					return err
 				}
 			}
@@ -421,19 +426,28 @@ func (c *scanCmd) planError(err error) error {
 	return usageError{err}
 }
 
-func readListFile(stdin io.Reader, flag, name string, add func(...string) error) error {
-	if name == "-" {
-		if err := scan.ReadList(stdin, "standard input", add); err != nil {
-			return usageError{fmt.Errorf("%s: %w", flag, err)}
-		}
-		return nil
-	}
-	f, err := os.Open(name)
+// readListFile reads a list of targets or exclusions (-iL, --exclude-file;
+// "-" is standard input) into add.
+func (c *scanCmd) readListFile(flag, name string, add func(...string) error) error {
+	f, err := openInput(c.ctx, flag, name, c.stdin, limitList)
 	if err != nil {
-		return bad("%s: %v", flag, err)
+		return usageError{err}
 	}
 	defer f.Close()
-	if err := scan.ReadList(f, name, add); err != nil {
+	label := name
+	if name == "-" {
+		label = "standard input"
+	}
+	if err := scan.ReadList(f, label, add); err != nil {
+		if c.ctx.Err() != nil {
+			f.fail(errInterrupted) // also when it came between two reads
+		}
+		if ie := f.Err(); ie != nil {
+			return usageError{ie} // not the cut-off last line's mistake
+		}
+		if name == "-" {
+			return usageError{fmt.Errorf("%s: %w", flag, err)}
+		}
 		return usageError{err}
 	}
 	return nil
@@ -452,10 +466,8 @@ func (c *scanCmd) catalog() (*profiles.Catalog, []*profiles.Profile, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	for _, f := range c.profileFiles.vals {
-		if err := cat.AddFile(f); err != nil {
-			return nil, nil, bad("%v", err)
-		}
+	if err := addProfileFiles(c.ctx, cat, c.profileFiles.vals); err != nil {
+		return nil, nil, usageError{err}
 	}
 	var ps []*profiles.Profile
 	for _, name := range c.profileNames.vals {
@@ -471,14 +483,14 @@ func (c *scanCmd) catalog() (*profiles.Catalog, []*profiles.Profile, error) {
 // planItems reads the --plan file into plan items, adding its own profiles
 // to cat.
 func (c *scanCmd) planItems(cat *profiles.Catalog) ([]checklist.Item, error) {
-	f, err := os.Open(c.planFile)
+	f, err := openInput(c.ctx, "--plan", c.planFile, nil, limitInput)
 	if err != nil {
-		return nil, bad("--plan: %v", err)
+		return nil, usageError{err}
 	}
 	defer f.Close()
 	pl, err := profiles.ParsePlan(f, c.planFile)
 	if err != nil {
-		return nil, bad("%v", err)
+		return nil, usageError{err}
 	}
 	items, err := checklist.PlanItems(cat, pl)
 	if err != nil {

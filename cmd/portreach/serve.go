@@ -107,7 +107,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if ran, code := runAsService(args); ran {
 		return code // started by the Windows service control manager
 	}
-	s, code := startServe(args, stdout, stderr)
+	s, code := startServe(ctx, args, stdout, stderr)
 	if s == nil {
 		return code
 	}
@@ -156,10 +156,11 @@ type serveInstance struct {
 	stopped chan struct{} // closed when shutdown has finished
 }
 
-// startServe parses serve's arguments, builds the exporter and opens the
-// listener. On an error or --help it has said so (on stderr, or stdout for the
-// help) and returns nil and the exit status.
-func startServe(args []string, stdout, stderr io.Writer) (*serveInstance, int) {
+// startServe parses serve's arguments, reads the files they name (until ctx
+// ends), builds the exporter and opens the listener. On an error or --help it
+// has said so (on stderr, or stdout for the help) and returns nil and the exit
+// status.
+func startServe(ctx context.Context, args []string, stdout, stderr io.Writer) (*serveInstance, int) {
 	c, allowList, err := serveArgs(args)
 	var fe *badFlag
 	switch {
@@ -173,16 +174,18 @@ func startServe(args []string, stdout, stderr io.Writer) (*serveInstance, int) {
 		fmt.Fprintf(stderr, "portreach serve: %v\n", err)
 		return nil, exitUsage
 	}
+	if err := c.scanner.readFiles(ctx); err != nil {
+		fmt.Fprintf(stderr, "portreach serve: %v\n", err)
+		return nil, exitFor(exitUsage, err)
+	}
 	cat, err := profiles.Load()
 	if err != nil {
 		fmt.Fprintf(stderr, "portreach serve: %v\n", err)
 		return nil, exitUsage
 	}
-	for _, f := range c.profileFiles.vals {
-		if err := cat.AddFile(f); err != nil {
-			fmt.Fprintf(stderr, "portreach serve: %v\n", err)
-			return nil, exitUsage
-		}
+	if err := addProfileFiles(ctx, cat, c.profileFiles.vals); err != nil {
+		fmt.Fprintf(stderr, "portreach serve: %v\n", err)
+		return nil, exitFor(exitUsage, err)
 	}
 	level := slog.LevelInfo
 	if c.verbose {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -369,7 +370,7 @@ func TestServiceLoopServe(t *testing.T) {
 	var stderr syncBuffer
 	addr := make(chan string, 1)
 	l := startLoop(func() (serviceRunner, int) {
-		s, code := startServe([]string{"--listen", "127.0.0.1:0", "--allow", "127.0.0.1"}, io.Discard, &stderr)
+		s, code := startServe(context.Background(), []string{"--listen", "127.0.0.1:0", "--allow", "127.0.0.1"}, io.Discard, &stderr)
 		if s == nil {
 			return nil, code
 		}

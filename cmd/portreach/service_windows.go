@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -105,7 +106,7 @@ func (h *serviceHandler) Execute(_ []string, r <-chan svc.ChangeRequest, changes
 		changes <- st
 	}
 	start := func() (serviceRunner, int) {
-		s, code := startServe(h.args, io.Discard, &eventWriter{emit: h.log})
+		s, code := startServe(context.Background(), h.args, io.Discard, &eventWriter{emit: h.log})
 		if s == nil {
 			return nil, code
 		}

@@ -5,9 +5,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
@@ -421,5 +423,66 @@ func TestBaselineModeAndRPCHelp(t *testing.T) {
 	run([]string{"help", "rpc"}, strings.NewReader(""), &out, &errb)
 	if n := strings.Count(out.String(), "Usage:"); n != 1 {
 		t.Errorf("help rpc prints its usage %d times", n)
+	}
+}
+
+// An output that cannot be written (ENOSPC from /dev/full, a full file
+// system) exits 5, not 2: the input was good, the report is what is missing.
+// A full file system leaves the old baseline and no temporary file.
+func TestWriteFailureExitStatus(t *testing.T) {
+	port := closedPort(t)
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"scan", "--no-progress", "-p", port, "127.0.0.1", "-o", "json:/dev/full"},
+			"portreach scan: -o /dev/full: write /dev/full: no space left on device\n"},
+		{[]string{"scan", "--no-progress", "-p", port, "127.0.0.1", "-f", "json"},
+			"portreach scan: writing results: write /dev/full: no space left on device\n"},
+		{[]string{"local", "-f", "jsonl"}, "portreach local: writing results: write /dev/full: no space left on device\n"},
+		{[]string{"rpc", "-f", "json", "--timeout", "200ms", "127.0.0.1"}, "portreach rpc: writing results: write /dev/full: no space left on device\n"},
+	} {
+		full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+		if err != nil {
+			t.Skip(err)
+		}
+		var errb bytes.Buffer
+		code := run(c.args, strings.NewReader(""), full, &errb)
+		full.Close()
+		if code != exitWrite || errb.String() != c.want {
+			t.Errorf("%q: exit %d, stderr %q; want %d and %q", c.args, code, errb.String(), exitWrite, c.want)
+		}
+	}
+
+	// A full file system, in a mount namespace of the test's own.
+	if os.Geteuid() != 0 {
+		t.Skip("a tmpfs of our own needs root")
+	}
+	dir := t.TempDir()
+	baseline := filepath.Join(dir, "b.json")
+	if code, _, errs := runScanArgs(t, "-p", port, "127.0.0.1", "-o", "json:"+baseline); code != exitOK {
+		t.Fatalf("a baseline: exit %d: %s", code, errs)
+	}
+	// Inside the namespace: a 16 KiB tmpfs over dir, the baseline copied in,
+	// the rest filled; after the run, whether the baseline is unchanged and
+	// what else is there.
+	orig := filepath.Join(t.TempDir(), "b.json")
+	script := `set -e; cp "$0" "$2"; mount -t tmpfs -o size=16k none "$1"; cp "$2" "$0"
+dd if=/dev/zero of="$1/fill" bs=4k 2>/dev/null || true; orig="$2"; shift 2
+rc=0; "$@" || rc=$?
+cmp -s "$orig" "$0" && echo "baseline unchanged"; ls -A "$(dirname "$0")"; exit $rc`
+	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "sh", "-c", script, baseline, dir, orig,
+		portreachBin(t), "scan", "--no-progress", "-p", port, "--baseline", baseline, "--update-baseline", "127.0.0.1", "-o", "jsonl:/dev/null")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	want := "portreach scan: --update-baseline " + baseline + ": write " + filepath.Join(dir, ".b.json.tmp-")
+	if !errors.As(err, &ee) || ee.ExitCode() != exitWrite || !strings.HasPrefix(errb.String(), want) ||
+		!strings.HasSuffix(errb.String(), ": no space left on device\n") {
+		t.Errorf("full file system: %v, stderr %q; want exit %d and %s…: no space left on device", err, errb.String(), exitWrite, want)
+	}
+	if got := out.String(); got != "baseline unchanged\nb.json\nfill\n" {
+		t.Errorf("full file system, afterwards:\n%s\nwant the baseline unchanged, and no temporary file", got)
 	}
 }

@@ -34,7 +34,8 @@ Examples:
   portreach local --profile exchange-2016-mailbox -o html:mail01-local.html
 
 Exit status: 0 every expectation held (or none was set); 1 one failed: a
-required port not listening, a must-be-closed port listening; 2 bad input.
+required port not listening, a must-be-closed port listening; 2 bad input; 5 an
+output could not be written (disk full, I/O error).
 `
 
 // localCmd is "portreach local": it reuses scan's profile and output handling.
@@ -111,7 +112,7 @@ func (c *localCmd) run(ctx context.Context) (int, error) {
 		st.write(r)
 	}
 	if err := c.writeOutputs(outs, st, rep, nil); err != nil {
-		return exitUsage, err
+		return exitWrite, err
 	}
 	if len(results.Failed(rep.Results)) > 0 {
 		return exitFailed, nil

@@ -29,6 +29,7 @@ const (
 	exitUsage       = 2   // bad flags, targets, ports, profiles or files; nothing useful was scanned
 	exitIncomplete  = 3   // --max-time was reached: unfinished ports are reported as unknown
 	exitLocked      = 4   // another run holds the --lock file
+	exitWrite       = 5   // an output could not be written (disk full, I/O error): the run's report is not all there
 	exitInterrupted = 130 // Ctrl-C or SIGTERM: what was measured is reported, the rest marked unknown
 )
 
@@ -61,7 +62,8 @@ skipped (a destination role you did not map), error (the target did not resolve
 or cannot be routed), unknown (the run stopped before the port finished).
 
 Exit status: 0 all expectations held; 1 an expectation failed; 2 bad input;
-3 --max-time reached; 4 another run holds the --lock file; 130 interrupted.
+3 --max-time reached; 4 another run holds the --lock file; 5 an output could
+not be written (disk full, I/O error); 130 interrupted.
 `
 
 func main() {

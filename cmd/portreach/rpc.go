@@ -51,7 +51,8 @@ Examples:
   portreach rpc dc01 --timeout 300ms --retries 0
 
 Exit status: 0 when the endpoint mapper answered, every registered dynamic TCP
-port is open and every --require interface binds; 1 otherwise; 2 for bad usage.
+port is open and every --require interface binds; 1 otherwise; 2 for bad usage;
+5 the output could not be written (disk full, I/O error).
 `
 
 // rpcInterfaceNames offers --require the keys of the interface table.
@@ -176,8 +177,8 @@ func runRPC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		writeErr = writeRPCTable(stdout, rep.Results, rng)
 	}
 	if writeErr != nil {
-		fmt.Fprintf(stderr, "portreach rpc: %v\n", writeErr)
-		return exitUsage
+		fmt.Fprintf(stderr, "portreach rpc: writing results: %v\n", writeErr)
+		return exitWrite
 	}
 	if rep.Interrupted {
 		fmt.Fprintln(stderr, "portreach rpc: interrupted; unfinished ports are reported as unknown")

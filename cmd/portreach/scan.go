@@ -62,8 +62,9 @@ overlapping.
 Exit status: 0 the run passed by --fail-on (by default: every expectation held,
 or none was set); 1 it failed (by default: a required port not open, a
 must-be-closed port open, a profiled target that did not resolve); 2 bad input; 3 --max-time reached; 4 another run
-holds the --lock file; 130 interrupted (what was measured is still reported,
-unfinished ports as unknown).
+holds the --lock file; 5 an output or the baseline could not be written (disk
+full, I/O error: the report is not all there); 130 interrupted (what was
+measured is still reported, unfinished ports as unknown).
 `
 
 type scanCmd struct {
@@ -290,13 +291,13 @@ func (c *scanCmd) run(ctx context.Context, pos []string) (int, error) {
 		quietRep = &q
 	}
 	if err := c.writeOutputs(outs, stream, rep, quietRep); err != nil {
-		return exitUsage, err
+		return exitWrite, err
 	}
 	if c.updateBaseline {
 		if rep.Interrupted || rep.Incomplete {
 			fmt.Fprintf(c.stderr, "portreach scan: --baseline %s not updated: the run did not finish\n", c.baseline)
 		} else if err := writeBaseline(stream.baseline, c.baseline, rep); err != nil {
-			return exitUsage, err
+			return exitWrite, err
 		}
 	}
 	switch code {

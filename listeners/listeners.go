@@ -23,12 +23,19 @@ import (
 type Socket struct {
 	Proto results.Proto  // results.TCP or results.UDP
 	Addr  netip.AddrPort // local address and port; an unspecified address means every interface
-	// PID is the owning process; 0 when it could not be told (another user's
-	// process, read without the privileges to see it).
+	// PID is the owning process; 0 when it could not be told: see Hidden.
 	PID int
 	// Process is the owner's executable name ("sshd", "w3wp.exe"); "" when unknown.
 	Process string
-	inode   uint64 // Linux: the socket's inode, to find its owner
+	// Hidden is set on a socket without a PID when some processes' sockets
+	// could not be read (Linux: /proc/PID/fd refused: another user's, or,
+	// even for root, a process of another user namespace or one a security
+	// module guards): its owner may be one of them. A socket with neither
+	// PID nor Hidden is held by no process this one can see: a socket of
+	// the kernel's own (nfsd, lockd, a VXLAN or WireGuard device), or of a
+	// process in another PID namespace.
+	Hidden bool
+	inode  uint64 // Linux: the socket's inode, to find its owner
 }
 
 // Read returns this machine's listening TCP sockets and bound UDP sockets,

@@ -45,24 +45,27 @@ func read() ([]Socket, error) {
 		}
 		out = append(out, ss...)
 	}
-	owners := socketOwners()
+	owners, hidden := socketOwners()
 	for i := range out {
 		if pid, ok := owners[out[i].inode]; ok {
 			out[i].PID = pid
 			out[i].Process = processName(pid)
+		} else {
+			out[i].Hidden = hidden
 		}
 	}
 	return out, nil
 }
 
 // socketOwners maps socket inodes to the processes holding them, from the
-// "socket:[INODE]" links in /proc/PID/fd. Processes that cannot be read (another
-// user's, without privileges; ones that exit meanwhile) are left out.
-func socketOwners() map[uint64]int {
-	owners := map[uint64]int{}
+// "socket:[INODE]" links in /proc/PID/fd. Processes that cannot be read are
+// left out; hidden reports that some were refused for want of privileges
+// (not that they exited meanwhile).
+func socketOwners() (owners map[uint64]int, hidden bool) {
+	owners = map[uint64]int{}
 	procs, err := os.ReadDir("/proc")
 	if err != nil {
-		return owners
+		return owners, true
 	}
 	for _, p := range procs {
 		pid, err := strconv.Atoi(p.Name())
@@ -72,11 +75,13 @@ func socketOwners() map[uint64]int {
 		dir := filepath.Join("/proc", p.Name(), "fd")
 		fds, err := os.ReadDir(dir)
 		if err != nil {
+			hidden = hidden || errors.Is(err, fs.ErrPermission)
 			continue
 		}
 		for _, fd := range fds {
 			link, err := os.Readlink(filepath.Join(dir, fd.Name()))
 			if err != nil {
+				hidden = hidden || errors.Is(err, fs.ErrPermission)
 				continue
 			}
 			s, ok := strings.CutPrefix(link, "socket:[")
@@ -90,7 +95,7 @@ func socketOwners() map[uint64]int {
 			}
 		}
 	}
-	return owners
+	return owners, hidden
 }
 
 // processName is the process's command name (/proc/PID/comm, at most 15 bytes),

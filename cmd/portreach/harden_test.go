@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -484,5 +486,73 @@ cmp -s "$orig" "$0" && echo "baseline unchanged"; ls -A "$(dirname "$0")"; exit 
 	}
 	if got := out.String(); got != "baseline unchanged\nb.json\nfill\n" {
 		t.Errorf("full file system, afterwards:\n%s\nwant the baseline unchanged, and no temporary file", got)
+	}
+}
+
+// local says why a socket's owner is unknown, truly. As root, a socket no
+// process in view holds (a VXLAN device's, the kernel's own; a process's in
+// another PID namespace) is said to be so, not "run as root"; where even root
+// may not read some processes' sockets, that is said. As another user, a root
+// process's socket is hidden, and running as root is the advice.
+func TestLocalOwnerUnknown(t *testing.T) {
+	h := testnet.NewHost(t)
+	h.Exec(t, "ip", "link", "add", "vx0", "type", "vxlan", "id", "42", "dstport", "4789", "local", h.Addr.String(), "dev", h.Dev)
+	h.Exec(t, "ip", "link", "set", "vx0", "up")
+	listen(t, h, 8080) // a root process's listener
+	// A copy of the binary that nobody may run.
+	dir, err := os.MkdirTemp("", "portreach-local-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	bin := filepath.Join(dir, "portreach")
+	b, err := os.ReadFile(portreachBin(t))
+	if err != nil || os.WriteFile(bin, b, 0o755) != nil {
+		t.Fatal(err)
+	}
+	details := func(as ...string) map[string]string {
+		t.Helper()
+		args := append(as, bin, "local", "-f", "jsonl")
+		out := h.Exec(t, args[0], args[1:]...)
+		got := map[string]string{}
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			var r results.Result
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				t.Fatalf("%q: %v", line, err)
+			}
+			got[strconv.Itoa(int(r.Port))+"/"+string(r.Proto)] = r.Detail
+		}
+		return got
+	}
+	const (
+		none   = "no process in view holds it (a socket of the kernel's own: nfsd, lockd, VXLAN, WireGuard …; or a process in another PID namespace) (0.0.0.0)"
+		guard  = "owner unknown (even as root, some processes' sockets could not be read: processes of another user namespace, or guarded by a security module) (0.0.0.0)"
+		asRoot = "owner unknown (another user's process: run as root to see it) (0.0.0.0)"
+	)
+	// In a PID namespace of its own, with its own /proc, root sees every
+	// process there: the VXLAN socket and the listener outside are held by
+	// none of them.
+	root := details("unshare", "--pid", "--fork", "--mount-proc")
+	for _, p := range []string{"4789/udp", "8080/tcp"} {
+		if root[p] != none {
+			t.Errorf("as root in a PID namespace, %s: %q\nwant %q", p, root[p], none)
+		}
+	}
+	// Here, root sees the listener's process; the VXLAN socket is held by
+	// none, unless some process's sockets are closed to root (as this
+	// machine's PID 1 may be).
+	root = details("env")
+	if v := root["4789/udp"]; v != none && v != guard {
+		t.Errorf("as root, the VXLAN socket: %q\nwant %q\n  or %q", v, none, guard)
+	}
+	if !regexp.MustCompile(`^[^,]+, pid \d+ \(0\.0\.0\.0\)$`).MatchString(root["8080/tcp"]) {
+		t.Errorf("as root, the listener: %q, want its process and pid", root["8080/tcp"])
+	}
+	nobody := details("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups")
+	for _, p := range []string{"8080/tcp", "4789/udp"} {
+		if nobody[p] != asRoot {
+			t.Errorf("as nobody, %s: %q\nwant %q", p, nobody[p], asRoot)
+		}
 	}
 }

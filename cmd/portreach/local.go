@@ -191,13 +191,14 @@ func socketResult(host string, k portKey, ss []listeners.Socket, check *results.
 // "w3wp.exe, pid 4120 (0.0.0.0, ::)".
 func ownersText(ss []listeners.Socket) string {
 	type owner struct {
-		pid  int
-		name string
+		pid    int
+		name   string
+		hidden bool
 	}
 	var owners []owner
 	addrs := map[owner][]string{}
 	for _, s := range ss {
-		o := owner{s.PID, s.Process}
+		o := owner{s.PID, s.Process, s.Hidden}
 		if _, ok := addrs[o]; !ok {
 			owners = append(owners, o)
 		}
@@ -207,7 +208,7 @@ func ownersText(ss []listeners.Socket) string {
 	}
 	var parts []string
 	for _, o := range owners {
-		who := "owner unknown (run as root or Administrator to see it)"
+		who := unknownOwner(o.hidden, os.Geteuid() == 0)
 		if o.pid != 0 {
 			who = "pid " + strconv.Itoa(o.pid)
 			if o.name != "" {
@@ -217,6 +218,18 @@ func ownersText(ss []listeners.Socket) string {
 		parts = append(parts, who+" ("+strings.Join(addrs[o], ", ")+")")
 	}
 	return strings.Join(parts, "; ")
+}
+
+// unknownOwner says why a socket's owner is unknown (listeners.Socket.Hidden):
+// as root, "run as root" would be no help.
+func unknownOwner(hidden, root bool) string {
+	switch {
+	case hidden && !root:
+		return "owner unknown (another user's process: run as root to see it)"
+	case hidden:
+		return "owner unknown (even as root, some processes' sockets could not be read: processes of another user namespace, or guarded by a security module)"
+	}
+	return "no process in view holds it (a socket of the kernel's own: nfsd, lockd, VXLAN, WireGuard …; or a process in another PID namespace)"
 }
 
 // rangeListed is the widest port range checked port by port; a wider one (a

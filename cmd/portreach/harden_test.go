@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/portreach/portreach/internal/testnet"
 	"github.com/portreach/portreach/results"
@@ -98,6 +100,53 @@ func TestOutputFIFO(t *testing.T) {
 	}
 	if fi, _ := os.Lstat(fifo); fi.Mode()&os.ModeNamedPipe == 0 {
 		t.Errorf("%s is no longer a FIFO: %v", fifo, fi.Mode())
+	}
+}
+
+// Ctrl-C while an output FIFO waits for its reader ends the run at once,
+// exit 130 (the first Ctrl-C was ignored: the open waited on).
+func TestOutputFIFONoReader(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(portreachBin(t), "scan", "--no-progress", "-p", closedPort(t), "127.0.0.1", "-o", "json:"+fifo)
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	// The kernel says where a thread waits: wait_for_partner is a FIFO's open.
+	waiting := func() bool {
+		ws, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/wchan", cmd.Process.Pid))
+		for _, w := range ws {
+			if b, _ := os.ReadFile(w); string(b) == "wait_for_partner" {
+				return true
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(30 * time.Second); !waiting(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("not waiting for the FIFO's reader after 30s: %s", errb.String())
+		}
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	var err error
+	select {
+	case err = <-exited:
+	case <-time.After(30 * time.Second): // a hang, not a measure of speed
+		cmd.Process.Kill()
+		err = <-exited
+		t.Errorf("still waiting 30s after SIGINT")
+	}
+	var ee *exec.ExitError
+	want := "portreach scan: -o " + fifo + ": interrupted while waiting for a reader\n"
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted || errb.String() != want {
+		t.Errorf("%v, stderr %q; want exit %d and %q", err, errb.String(), exitInterrupted, want)
 	}
 }
 

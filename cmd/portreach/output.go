@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -175,20 +176,39 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// openOutput opens path for writing as outFile describes.
-func openOutput(path string) (*outFile, error) {
+// openOutput opens path for writing as outFile describes. Opening a FIFO
+// waits for its reader, until ctx ends.
+func openOutput(ctx context.Context, path string) (*outFile, error) {
 	p, fi, direct, err := resolveOutput(path)
 	if err != nil {
 		return nil, err
 	}
 	if direct {
-		// O_APPEND: a regular file behind /dev/stdout is the shell's
-		// redirection, which other output may share.
-		f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
-		if err != nil {
-			return nil, unwrapPath(err)
+		type opened struct {
+			f   *os.File
+			err error
 		}
-		return &outFile{File: f}, nil
+		done := make(chan opened, 1)
+		go func() {
+			// O_APPEND: a regular file behind /dev/stdout is the shell's
+			// redirection, which other output may share.
+			f, err := os.OpenFile(p, os.O_WRONLY|os.O_APPEND, 0)
+			done <- opened{f, err}
+		}()
+		select {
+		case o := <-done:
+			if o.err != nil {
+				return nil, unwrapPath(o.err)
+			}
+			return &outFile{File: o.f}, nil
+		case <-ctx.Done():
+			go func() {
+				if o := <-done; o.f != nil {
+					o.f.Close()
+				}
+			}()
+			return nil, fmt.Errorf("%w while waiting for a reader", errInterrupted)
+		}
 	}
 	f, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".tmp-*")
 	if err != nil {

@@ -114,10 +114,10 @@ func (c *scanCmd) openOutputs(outs []output, start *results.Report) (*streams, e
 			}
 			continue
 		}
-		f, err := openOutput(o.path)
+		f, err := openOutput(c.ctx, o.path)
 		if err != nil {
 			s.abort()
-			return nil, bad("-o %s: %v", o.path, err)
+			return nil, bad("-o %s: %w", o.path, err)
 		}
 		s.files[o.path] = f
 		s.stream(o, f, start, c.reportOptions(report.TableOptions{Verbose: c.verbose}))
@@ -129,10 +129,10 @@ func (c *scanCmd) openOutputs(outs []output, start *results.Report) (*streams, e
 		s.writers = append(s.writers, s.quiet)
 	}
 	if c.updateBaseline {
-		f, err := openOutput(c.baseline)
+		f, err := openOutput(c.ctx, c.baseline)
 		if err != nil {
 			s.abort()
-			return nil, bad("--update-baseline %s: %v", c.baseline, err)
+			return nil, bad("--update-baseline %s: %w", c.baseline, err)
 		}
 		s.baseline = f
 	}

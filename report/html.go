@@ -54,7 +54,6 @@ type HTMLWriter struct {
 	w     io.Writer
 	opt   HTMLOptions
 	hosts map[hostKey]*htmlHost
-	ports int
 }
 
 // htmlHost is one host as the report keeps it while results arrive.
@@ -82,7 +81,6 @@ func (hw *HTMLWriter) Write(r results.Result) error {
 		hw.hosts[k] = h
 	}
 	h.Add(&r)
-	hw.ports++
 	switch results.Judge(&r).Status {
 	case results.StatusFailed:
 		h.failing, h.moreFailing = keep(h.failing, h.moreFailing, r)
@@ -169,7 +167,7 @@ func (hw *HTMLWriter) Close(rep *results.Report) error {
 	for i, h := range hs {
 		hosts[i] = h.Host
 	}
-	v, text := runVerdict(hosts, hw.ports)
+	v, text := runVerdict(hosts)
 	d := htmlDoc{
 		CSS:      StyleSheet(),
 		Verdict:  string(v),

@@ -46,19 +46,13 @@ type TableOptions struct {
 // finished.
 func WriteTable(w io.Writer, rep *results.Report, opt TableOptions) error {
 	rs := results.Sorted(rep.Results)
-	unknown := 0
-	for i := range rs {
-		if rs[i].State == results.Unknown {
-			unknown++
-		}
-	}
 	next := 0
 	rows := func(h *results.Host) (int, func(int) *results.Result) {
 		hrs := hostResults(rs[next:], h)
 		next += len(hrs)
 		return len(hrs), func(i int) *results.Result { return &hrs[i] }
 	}
-	return writeTable(w, rep, results.Summarize(rs), rows, tableCounts{len(rs), unknown}, opt)
+	return writeTable(w, rep, results.Summarize(rs), rows, opt)
 }
 
 // TableWriter builds the table WriteTable writes from results written one at
@@ -78,7 +72,6 @@ type TableWriter struct {
 	classes []results.Result // the shared fields of alike results
 	byClass map[tableClass][]int32
 	whole   []results.Result // results kept whole
-	counts  tableCounts
 }
 
 // tableRow is one result: its port and RTT, and its class (an index in
@@ -98,9 +91,6 @@ type tableClass struct {
 	probe  string
 }
 
-// tableCounts are the run's numbers of ports and of unfinished ones (the footer).
-type tableCounts struct{ ports, unknown int }
-
 // NewTableWriter returns a writer that renders to w with opt on Close.
 func NewTableWriter(w io.Writer, opt TableOptions) *TableWriter {
 	return &TableWriter{w: w, opt: opt, hosts: map[hostKey]*results.Host{}, index: map[hostKey]int32{}, byClass: map[tableClass][]int32{}}
@@ -111,10 +101,6 @@ func (t *TableWriter) Write(r results.Result) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	summarize(t.hosts, &r)
-	t.counts.ports++
-	if r.State == results.Unknown {
-		t.counts.unknown++
-	}
 	if t.opt.OnlyFailing && !results.Fails(&r) {
 		return nil
 	}
@@ -197,13 +183,13 @@ func (t *TableWriter) Close(rep *results.Report) error {
 		next += n
 		return n, func(i int) *results.Result { return t.result(&hrows[i], &scratch) }
 	}
-	return writeTable(t.w, rep, hosts, rows, t.counts, t.opt)
+	return writeTable(t.w, rep, hosts, rows, t.opt)
 }
 
 // writeTable writes the table of hosts (in results.Sort order); rows gives each host's
 // results in results.Sort order (all of them, or with OnlyFailing at least the failing
 // ones) as host does, and is called for the hosts in order.
-func writeTable(w io.Writer, rep *results.Report, hosts []results.Host, rows func(*results.Host) (int, func(int) *results.Result), counts tableCounts, opt TableOptions) error {
+func writeTable(w io.Writer, rep *results.Report, hosts []results.Host, rows func(*results.Host) (int, func(int) *results.Result), opt TableOptions) error {
 	var buf bytes.Buffer
 	p := &tablePrinter{opt: opt, out: &buf}
 	for hi := range hosts {
@@ -233,7 +219,7 @@ func writeTable(w io.Writer, rep *results.Report, hosts []results.Host, rows fun
 		}
 		p.drift(rep.Drift)
 	}
-	p.footer(rep, counts, hosts)
+	p.footer(rep, hosts)
 	return writeTrimmed(w, buf.Bytes())
 }
 
@@ -578,8 +564,11 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-func (p *tablePrinter) footer(rep *results.Report, counts tableCounts, hosts []results.Host) {
-	unknown := counts.unknown
+func (p *tablePrinter) footer(rep *results.Report, hosts []results.Host) {
+	unknown := 0
+	for _, h := range hosts {
+		unknown += h.States[results.Unknown]
+	}
 	if p.out.Len() > 0 {
 		p.out.WriteByte('\n')
 	}
@@ -589,7 +578,7 @@ func (p *tablePrinter) footer(rep *results.Report, counts tableCounts, hosts []r
 	if rep.Incomplete {
 		fmt.Fprintf(p.out, "Stopped at --max-time: %d %s did not finish (state unknown).\n", unknown, plural(unknown, "port", "ports"))
 	}
-	v, text := runVerdict(hosts, counts.ports)
+	v, text := runVerdict(hosts)
 	switch v {
 	case results.VerdictFail:
 		fmt.Fprintf(p.out, "%s: %s.\n", p.paint(ansiRed, "FAIL"), text)
@@ -602,11 +591,18 @@ func (p *tablePrinter) footer(rep *results.Report, counts tableCounts, hosts []r
 
 // runVerdict is the verdict of a run whose hosts are summarised in hosts, and
 // the sentence saying why, for a run's last line ("3 of 11 checks failed on 1
-// of 3 hosts (2 not tested)"; without a verdict, the whole sentence).
-func runVerdict(hosts []results.Host, ports int) (results.Verdict, string) {
+// of 3 hosts (2 not tested)"; without a verdict, the whole sentence). A role
+// nobody mapped is not a host: it is counted apart.
+func runVerdict(hosts []results.Host) (results.Verdict, string) {
 	v := results.VerdictNone
-	var checks, failed, untested, undetermined, met, failedHosts int
+	var checks, failed, untested, undetermined, met, failedHosts, scanned, unmapped, ports int
 	for _, h := range hosts {
+		if h.Unmapped() {
+			unmapped++
+		} else {
+			scanned++
+			ports += h.Ports
+		}
 		checks += h.Checks
 		failed += h.Failed
 		untested += h.Untested
@@ -620,10 +616,13 @@ func runVerdict(hosts []results.Host, ports int) (results.Verdict, string) {
 			v = results.VerdictPass
 		}
 	}
-	hs := fmt.Sprintf("%d %s", len(hosts), plural(len(hosts), "host", "hosts"))
+	hs := fmt.Sprintf("%d %s", scanned, plural(scanned, "host", "hosts"))
 	var apart []string
 	if untested > 0 {
 		apart = append(apart, fmt.Sprintf("%d not tested", untested))
+	}
+	if unmapped > 0 {
+		apart = append(apart, fmt.Sprintf("%d %s not mapped to a host", unmapped, plural(unmapped, "role", "roles")))
 	}
 	if undetermined > 0 {
 		apart = append(apart, fmt.Sprintf("%d undetermined: a silent UDP port cannot tell a firewall from a service not installed yet", undetermined))

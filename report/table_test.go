@@ -219,6 +219,47 @@ func TestTablePassWithUntested(t *testing.T) {
 	}
 }
 
+// A check whose port nothing revealed ("?/tcp not-registered") is not a closed
+// port, and a role nobody mapped is not a host: one server with three unmapped
+// roles is "1 host", not "1 of 4 hosts" (issue 18 item 11). HTML says the same.
+func TestTableCountsPortsAndHosts(t *testing.T) {
+	a := netip.MustParseAddr("198.18.1.6")
+	need := &results.Check{Profiles: []string{"msdtc"}, Expect: results.ExpectOpen}
+	notRegistered := results.Result{Target: "198.18.1.6", Addr: a, Proto: results.TCP, State: results.Closed, Reason: results.ReasonNotRegistered,
+		Probe: "epm", Via: "135/tcp", Check: need}
+	notRegistered.Fail(results.ReasonNotRegistered)
+	rs := []results.Result{
+		{Target: "198.18.1.6", Addr: a, Proto: results.TCP, Port: 135, State: results.Open, Reason: results.ReasonEPMListed, Probe: "epm", Check: need},
+		notRegistered,
+	}
+	for _, role := range []string{"sql", "smtp", "fileshare"} {
+		rs = append(rs, results.Result{Target: "role " + role, Proto: results.TCP, Port: 445, State: results.Skipped, Reason: results.ReasonRoleUnmapped,
+			Check: &results.Check{Profiles: []string{"biztalk"}, Expect: results.ExpectOpen, Role: role}})
+	}
+	out := table(t, &results.Report{Results: rs}, TableOptions{})
+	for _, want := range []string{
+		"1 port: 1 open\n",
+		"FAIL: 1 of 5 checks failed on 1 of 1 host (3 not tested; 3 roles not mapped to a host).\n",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	var b bytes.Buffer
+	if err := WriteHTML(&b, &results.Report{Results: rs}, HTMLOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "1 of 5 checks failed on 1 of 1 host (3 not tested; 3 roles not mapped to a host)"; !strings.Contains(b.String(), want) {
+		t.Errorf("HTML lacks %q", want)
+	}
+	for _, h := range results.Summarize(rs) {
+		if h.Target == "198.18.1.6" && (h.Ports != 1 || h.States[results.Closed] != 0 || h.Checks != 2 || h.Failed != 1 || h.Unmapped()) ||
+			h.Target != "198.18.1.6" && !h.Unmapped() {
+			t.Errorf("host %+v", h)
+		}
+	}
+}
+
 // Text from replies and users cannot break the columns or reach the terminal as
 // escape sequences.
 func TestTableNeutralisesControlCharacters(t *testing.T) {

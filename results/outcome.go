@@ -97,7 +97,7 @@ func Judge(r *Result) Outcome {
 	switch {
 	case p == nil:
 	case r.Check.Expect == ExpectReachable && o.Status != StatusFailed:
-		if r.Port == 0 && (r.Proto == TCP || r.Proto == UDP) {
+		if r.Unrevealed() {
 			o = Outcome{StatusUndetermined, p.Why}
 		}
 	case p.Status.rank() > o.Status.rank():

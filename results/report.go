@@ -44,7 +44,7 @@ type Host struct {
 	// firewall sees. Invalid when the host was not scanned (it did not resolve).
 	Source  netip.Addr `json:"source_address,omitzero"`
 	Verdict Verdict    `json:"verdict"`
-	Ports   int        `json:"ports"`  // results for this host
+	Ports   int        `json:"ports"`  // ports (and IP protocols) reported for this host; a check whose port nothing revealed ("?/tcp") is not one
 	Checks  int        `json:"checks"` // results with an expectation of open or closed
 	Failed  int        `json:"failed"` // results that fail their expectation (see Fails)
 	// Untested counts checks that could not be tested and do not fail the run:
@@ -55,8 +55,13 @@ type Host struct {
 	// them (checked for reachability: UDP silence, a service whose port nothing
 	// reveals yet); they do not fail the run either.
 	Undetermined int           `json:"undetermined"`
-	States       map[State]int `json:"states"` // results per state; states with none are absent
+	States       map[State]int `json:"states"` // ports per state (as Ports counts them); states with none are absent
 }
+
+// Unmapped reports whether h stands for a destination role nobody mapped to a
+// host (checklist reports its entries under "role ROLE", every one skipped):
+// no host was scanned, so run summaries do not count it as one.
+func (h *Host) Unmapped() bool { return h.Ports > 0 && h.States[Skipped] == h.Ports }
 
 // Met is how many of the host's checks were met.
 func (h *Host) Met() int { return h.Checks - h.Failed - h.Untested - h.Undetermined }
@@ -106,8 +111,10 @@ func NewHost(r *Result) Host {
 // Add counts r, one of h's results, in h. Summaries are built one result at a
 // time so that streaming formats need not keep every result.
 func (h *Host) Add(r *Result) {
-	h.Ports++
-	h.States[r.State]++
+	if !r.Unrevealed() {
+		h.Ports++
+		h.States[r.State]++
+	}
 	if !h.Source.IsValid() {
 		h.Source = r.Source
 	}
@@ -137,6 +144,11 @@ func (h *Host) Decide() {
 		h.Verdict = VerdictNone
 	}
 }
+
+// Unrevealed reports whether r is a TCP or UDP check whose port nothing
+// revealed ("?/tcp": an RPC interface the endpoint mapper does not list, a SQL
+// instance the Browser does not): a check, not a port, and never counted as one.
+func (r *Result) Unrevealed() bool { return r.Port == 0 && (r.Proto == TCP || r.Proto == UDP) }
 
 // PortName renders a port the way tables, CSV and Via spell it: "443/tcp",
 // "53/udp", for IP protocols (which have no ports) just the protocol, "gre",

@@ -396,3 +396,26 @@ func TestConfirmLegacyTLSIntegration(t *testing.T) {
 		}
 	}
 }
+
+// TestConfirmPostscreenIntegration: Postfix's postscreen sends "220-" at once
+// and ends its greeting only after its pregreet wait (3 s here, 6 s by
+// default). Under a shorter --timeout the check fails with confirm-timeout,
+// a slow greeting, never wrong-service (issue 18 item 11); a --timeout longer
+// than the wait reads the whole greeting. Debian package: postfix.
+func TestConfirmPostscreenIntegration(t *testing.T) {
+	testnet.Require(t)
+	h := testnet.NewHost(t)
+	ca := testnet.NewCA(t)
+	cert, key := ca.Issue(t, testnet.Dir(t, ""), "mail.lab.example", time.Now().Add(60*24*time.Hour))
+	testnet.StartPostscreen(t, h, "mail.lab.example", cert, key, 3*time.Second)
+	h.WaitTCP(t, 25)
+	got := scanDaemon(t, &Scanner{Timeout: time.Second, Confirm: Confirm{Checked: true}}, h.Addr, serviceTCP(25, "SMTP", results.ExpectOpen))
+	confirmed(t, got, 25, "smtp", results.ReasonConfirmTimeout)
+	if r := got["tcp/25"]; !strings.Contains(r.Detail, "smtp: the reply began (") || !strings.Contains(r.Detail, "then nothing more came for 1s (--timeout)") {
+		t.Errorf("--timeout 1s: detail %q", r.Detail)
+	}
+	got = scanDaemon(t, &Scanner{Timeout: 5 * time.Second, Confirm: Confirm{Checked: true}}, h.Addr, serviceTCP(25, "SMTP", results.ExpectOpen))
+	if d := confirmed(t, got, 25, "smtp", ""); d.Banner != "220 mail.lab.example ESMTP portreach test" {
+		t.Errorf("--timeout 5s: %+v", d)
+	}
+}

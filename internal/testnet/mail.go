@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // StartNginx runs nginx in the host, in the foreground without a master
@@ -69,6 +70,29 @@ userdb {
 // postfix.
 func StartPostfix(t testing.TB, h *Host, hostname, certFile, keyFile string) {
 	t.Helper()
+	startPostfix(t, h, hostname, certFile, keyFile, "", "smtp       inet  n - n - - smtpd\n")
+}
+
+// StartPostscreen runs Postfix as StartPostfix does, with postscreen(8) in
+// front of smtpd on 25: it sends the greeting's first line at once ("220-HOST
+// ESMTP …") and hands the client to smtpd, which ends the greeting, only after
+// wait, turning away a client that spoke before (the pregreet test). No DNSBL
+// is asked: nothing leaves the host.
+func StartPostscreen(t testing.TB, h *Host, hostname, certFile, keyFile string, wait time.Duration) {
+	t.Helper()
+	startPostfix(t, h, hostname, certFile, keyFile,
+		fmt.Sprintf("postscreen_greet_wait = %ds\npostscreen_greet_action = enforce\npostscreen_dnsbl_sites =\n", int(wait.Seconds())),
+		`smtp       inet  n - n - 1 postscreen
+smtpd      pass  - - n - - smtpd
+tlsproxy   unix  - - n - 0 tlsproxy
+dnsblog    unix  - - n - 0 dnsblog
+`)
+}
+
+// startPostfix runs Postfix with main.cf's common settings and more, and
+// master.cf's common services after smtp (the services on 25).
+func startPostfix(t testing.TB, h *Host, hostname, certFile, keyFile, more, smtp string) {
+	t.Helper()
 	Need(t, "/usr/sbin/postfix")
 	dir := Dir(t, "")
 	data := Dir(t, "postfix") // master's lock and the TLS session cache
@@ -98,9 +122,8 @@ smtpd_tls_cert_file = %[3]s
 smtpd_tls_key_file = %[4]s
 smtpd_tls_security_level = may
 smtpd_banner = $myhostname ESMTP portreach test
-`, dir, hostname, certFile, keyFile, data))
-	WriteFile(t, filepath.Join(conf, "master.cf"), `smtp       inet  n - n - - smtpd
-submission inet  n - n - - smtpd -o smtpd_tls_security_level=encrypt
+`, dir, hostname, certFile, keyFile, data)+more)
+	WriteFile(t, filepath.Join(conf, "master.cf"), smtp+`submission inet  n - n - - smtpd -o smtpd_tls_security_level=encrypt
 cleanup    unix  n - n - 0 cleanup
 qmgr       unix  n - n 300 1 qmgr
 tlsmgr     unix  - - n 1000? 1 tlsmgr

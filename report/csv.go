@@ -18,6 +18,7 @@ var CSVHeader = []string{
 	"probe", "detail", "under", "profiles", "service", "expect", "met", "source", "time",
 	"outcome", "why",
 	"source_address",
+	"trace", "trace_hop", "trace_hops",
 }
 
 // WriteCSV writes a header row and one row per result, in results.Sort order (rs is not
@@ -31,7 +32,10 @@ var CSVHeader = []string{
 // why are results.Judge's: met, failed, untested or undetermined, and the reason for it;
 // both are empty for a result without a check that can fail. Lists (profiles,
 // source) are joined with "; ", a source as "document § section". source_address is the local
-// address the port was tested from (what the target's firewall sees).
+// address the port was tested from (what the target's firewall sees). trace,
+// trace_hop and trace_hops are a traced port's (--trace): where its packets
+// stop (results.Trace.Summary), the hop that names (results.Trace.DropHop;
+// empty when none does) and the hops ("1 198.18.0.2 0.21 ms, 2 …, 3 *").
 func WriteCSV(w io.Writer, rs []results.Result) error {
 	sorted := results.Sorted(rs)
 	cw := csv.NewWriter(w)
@@ -76,10 +80,18 @@ func csvRow(r *results.Result) []string {
 	case results.StatusMet, results.StatusFailed:
 		met = strconv.FormatBool(o.Status == results.StatusMet)
 	}
+	var trace, traceHop, traceHops string
+	if t := r.Trace; t != nil {
+		trace, traceHops = t.Summary(), t.Path()
+		if h := t.DropHop(); h >= 0 {
+			traceHop = strconv.Itoa(h)
+		}
+	}
 	row := []string{
 		r.Target, addr, string(r.Proto), port, r.State.String(), string(r.Reason), rtt,
 		strconv.Itoa(r.Attempts), r.Probe, r.Detail, r.Under, profiles, service,
 		expect, met, source, at, string(o.Status), string(o.Why), from,
+		trace, traceHop, traceHops,
 	}
 	for i := range row {
 		row[i] = csvCell(row[i])

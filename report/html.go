@@ -63,6 +63,16 @@ type htmlHost struct {
 	errors                          []results.Result // the target itself failed (no checks to carry it)
 	moreFailing, moreUntested       int
 	moreMet, moreReplies            int
+	traces                          map[*results.Trace]*tracedPorts // --trace: each trace once, with the ports that share it
+	moreTraces                      int
+}
+
+// tracedPorts are the ports of a host that share one trace (a range traced once).
+type tracedPorts struct {
+	trace  *results.Trace
+	first  results.Result // the lowest port
+	lo, hi uint16
+	n      int
 }
 
 // NewHTMLWriter returns a writer that renders to w on Close.
@@ -97,7 +107,32 @@ func (hw *HTMLWriter) Write(r results.Result) error {
 	case (r.Detail != "" || r.Under != "") && r.State != results.Error:
 		h.replies, h.moreReplies = keep(h.replies, h.moreReplies, r)
 	}
+	if r.Trace != nil {
+		h.addTrace(&r)
+	}
 	return nil
+}
+
+// addTrace notes a traced port under its trace: a host keeps at most
+// maxListed traces, and counts the ports of the rest.
+func (h *htmlHost) addTrace(r *results.Result) {
+	if h.traces == nil {
+		h.traces = map[*results.Trace]*tracedPorts{}
+	}
+	tp := h.traces[r.Trace]
+	if tp == nil {
+		if len(h.traces) >= maxListed {
+			h.moreTraces++
+			return
+		}
+		h.traces[r.Trace] = &tracedPorts{trace: r.Trace, first: *r, lo: r.Port, hi: r.Port, n: 1}
+		return
+	}
+	tp.n++
+	tp.lo, tp.hi = min(tp.lo, r.Port), max(tp.hi, r.Port)
+	if r.Port < tp.first.Port {
+		tp.first = *r
+	}
 }
 
 // keep adds r to list, one of a host's lists, and counts in more what the
@@ -239,6 +274,13 @@ type htmlHostView struct {
 	MoreFailing, MoreUntested, MoreMet            int
 	Replies                                       []htmlReplies
 	MoreReplies                                   int
+	Traces                                        []htmlTrace
+	MoreTraces                                    int
+}
+
+// htmlTrace is one trace and the ports it stands for (--trace).
+type htmlTrace struct {
+	Ports, State, Where, Hops string
 }
 
 // htmlCheck is one check as the report explains it.
@@ -246,6 +288,7 @@ type htmlCheck struct {
 	Port, Service, Profiles, Purpose, Role, Expect string
 	State, Reason, Meaning, Fix, Detail            string
 	Sources                                        string // "document § section; § section"
+	Trace, Hops                                    string // where the packets stop, and the hops (--trace)
 	Failed                                         bool
 }
 
@@ -348,6 +391,7 @@ func (h *htmlHost) view() htmlHostView {
 		groups[k].Title = replyKinds[k].title
 		groups[k].Rows = append(groups[k].Rows, htmlReply{Port: printable(port), State: r.State.String(), Probe: printable(r.Probe), Detail: printable(r.Detail)})
 	}
+	v.Traces, v.MoreTraces = h.traceViews(), h.moreTraces
 	for _, g := range groups {
 		if len(g.Rows) > 0 {
 			v.Replies = append(v.Replies, g)
@@ -371,7 +415,10 @@ func checkView(r *results.Result) htmlCheck {
 		c.Service, c.Purpose, c.Role, c.Expect, c.Sources = k.Service, k.Purpose, k.Role, string(k.Expect), sourcesText(k.Sources)
 		c.Profiles = strings.Join(k.Profiles, ", ")
 	}
-	printables(&c.Port, &c.Service, &c.Profiles, &c.Purpose, &c.Role, &c.Expect, &c.Reason, &c.Detail, &c.Sources)
+	if t := r.Trace; t != nil {
+		c.Trace, c.Hops = t.Summary(), t.Path()
+	}
+	printables(&c.Port, &c.Service, &c.Profiles, &c.Purpose, &c.Role, &c.Expect, &c.Reason, &c.Detail, &c.Sources, &c.Trace, &c.Hops)
 	return c
 }
 
@@ -486,6 +533,26 @@ func quoteArgs(args []string) []string {
 			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
 		}
 		out[i] = a
+	}
+	return out
+}
+
+// traceViews lists a host's traces in port order, each with the ports that
+// share it: "50101-50200/tcp (100 ports)".
+func (h *htmlHost) traceViews() []htmlTrace {
+	tps := make([]*tracedPorts, 0, len(h.traces))
+	for _, tp := range h.traces {
+		tps = append(tps, tp)
+	}
+	slices.SortFunc(tps, func(a, b *tracedPorts) int { return results.CompareInHost(&a.first, &b.first) })
+	out := make([]htmlTrace, len(tps))
+	for i, tp := range tps {
+		ports := results.PortName(tp.first.Proto, tp.lo)
+		if tp.n > 1 {
+			ports = fmt.Sprintf("%d-%s (%d ports)", tp.lo, results.PortName(tp.first.Proto, tp.hi), tp.n)
+		}
+		out[i] = htmlTrace{Ports: ports, State: tp.first.State.String() + " (" + string(tp.first.Reason) + ")",
+			Where: printable(tp.trace.Summary()), Hops: printable(tp.trace.Path())}
 	}
 	return out
 }

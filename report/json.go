@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -15,8 +16,14 @@ import (
 	"github.com/portreach/portreach/results"
 )
 
-//go:embed schema/report-v3.schema.json
+//go:embed schema/report-v4.schema.json
 var schemaCurrent []byte
+
+// schemaV3 is version 3's schema: version 3 reports (baselines written before
+// traces) are still read as they are.
+//
+//go:embed schema/report-v3.schema.json
+var schemaV3 []byte
 
 // schemaV2 is the previous version's schema: version 2 reports (baselines
 // written before checks carried their outcome) are still read, each outcome
@@ -34,18 +41,23 @@ func JSONSchema() []byte { return bytes.Clone(schemaCurrent) }
 // checks every document of that version against it before decoding.
 var compiledSchema = sync.OnceValues(func() (*jsonschema.Schema, error) { return jsonschema.Compile(schemaCurrent) })
 
+// compiledSchemaV3 checks version 3 documents.
+var compiledSchemaV3 = sync.OnceValues(func() (*jsonschema.Schema, error) { return jsonschema.Compile(schemaV3) })
+
 // compiledSchemaV2 checks version 2 documents.
 var compiledSchemaV2 = sync.OnceValues(func() (*jsonschema.Schema, error) { return jsonschema.Compile(schemaV2) })
 
 // SchemaVersion is the version of the JSON report format this package writes.
 // It changes whenever a field is added, removed or changes meaning, together with
-// a new schema file under schema/. ReadJSON reads this version and version 2.
+// a new schema file under schema/. ReadJSON reads this version, version 3 and
+// version 2.
 //
 // Version 2 added the optional "drift" section (a comparison with a baseline).
 // Version 3 added each check's outcome (results.Result.Outcome), results.Host.Undetermined and
 // the expectation "reachable", and "source_address" to results and
-// hosts: the local address a host was scanned from.
-const SchemaVersion = 3
+// hosts: the local address a host was scanned from. Version 4 added
+// results[].trace (results.Trace, --trace).
+const SchemaVersion = 4
 
 // oldestReadable is the oldest schema version ReadJSON reads.
 const oldestReadable = 2
@@ -155,7 +167,7 @@ func (e *VersionError) Error() string {
 // ReadJSON reads a report written by WriteJSON, typically a baseline a user hands
 // in. It never guesses: a document of a schema version it does not read is
 // refused with a *VersionError before anything else is read (it reads
-// SchemaVersion and version 2, whose results get their outcomes computed from
+// SchemaVersion, version 3, and version 2, whose results get their outcomes computed from
 // expect and state), and the document must match that version's shipped schema
 // exactly (unknown fields, wrong types, unknown states are errors
 // naming the offending field, e.g. "results[3].state: …"). Hosts are not read back;
@@ -189,6 +201,9 @@ func ReadJSON(r io.Reader) (*results.Report, error) {
 	switch ver {
 	case SchemaVersion:
 		schema, err = compiledSchema()
+	case 3:
+		// Version 4 only added a field.
+		schema, err = compiledSchemaV3()
 	case 2:
 		// Version 3 only added fields, so the version 3 structs read a version 2
 		// document; its outcomes are computed as version 2 readers did.
@@ -208,6 +223,7 @@ func ReadJSON(r io.Reader) (*results.Report, error) {
 	if err := dec.Decode(&doc); err != nil {
 		return nil, fmt.Errorf("report does not match schema version %d: %w", ver, err)
 	}
+	shareTraces(doc.Results)
 	return &results.Report{
 		SchemaVersion: doc.SchemaVersion,
 		Tool:          doc.Tool,
@@ -219,6 +235,31 @@ func ReadJSON(r io.Reader) (*results.Report, error) {
 		Results:       doc.Results,
 		Drift:         doc.Drift,
 	}, nil
+}
+
+// shareTraces gives the ports of a traced range, which JSON writes without
+// hops, the trace of the port traced (their Via), as the scan shared it.
+func shareTraces(rs []results.Result) {
+	type key struct {
+		target string
+		addr   netip.Addr
+		via    string
+	}
+	traced := map[key]*results.Trace{}
+	for i := range rs {
+		if t := rs[i].Trace; t != nil && t.Via != "" && t.Via == results.PortName(rs[i].Proto, rs[i].Port) {
+			traced[key{rs[i].Target, rs[i].Addr, t.Via}] = t
+		}
+	}
+	for i := range rs {
+		t := rs[i].Trace
+		if t == nil || t.Via == "" || t.Hops != nil {
+			continue
+		}
+		if full := traced[key{rs[i].Target, rs[i].Addr, t.Via}]; full != nil && full.End == t.End && full.Hop == t.Hop {
+			rs[i].Trace = full
+		}
+	}
 }
 
 // JSONWriter streams the JSON report (the document WriteJSON writes, with its

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -97,16 +98,16 @@ func TestReadJSONRefuses(t *testing.T) {
 		{"string version", `{"schema_version": "1"}`, "schema_version is a string, not a number"},
 		{"fractional version", `{"schema_version": 1.5}`, "schema_version 1.5 is not an integer"},
 		{"future version", `{"schema_version": 99, "anything": "goes"}`,
-			"report has schema_version 99, newer than this portreach reads (3): upgrade portreach to read it"},
-		{"version zero", `{"schema_version": 0}`, "report has schema_version 0, which this portreach does not read (it reads 3)"},
-		{"future version in full doc", goldenDoc(t, `"schema_version": 3`, `"schema_version": 99`), "schema_version 99, newer"},
+			"report has schema_version 99, newer than this portreach reads (4): upgrade portreach to read it"},
+		{"version zero", `{"schema_version": 0}`, "report has schema_version 0, which this portreach does not read (it reads 4)"},
+		{"future version in full doc", goldenDoc(t, `"schema_version": 4`, `"schema_version": 99`), "schema_version 99, newer"},
 		{"trailing data", goldenDoc(t, "\n", "\n") + "{}", "not a JSON document: data after the end of the JSON document"},
 		{"unknown state", goldenDoc(t, `"state": "open"`, `"state": "opne"`),
-			`report does not match schema version 3: results[1].state: "opne" is not one of "unknown", "open"`},
+			`report does not match schema version 4: results[1].state: "opne" is not one of "unknown", "open"`},
 		{"unknown field", goldenDoc(t, `"interrupted": true`, `"interrupted": true, "intrerupted": false`),
-			"report does not match schema version 3: intrerupted: unknown field"},
+			"report does not match schema version 4: intrerupted: unknown field"},
 		{"missing field", goldenDoc(t, `"reason": "no-such-host",`, ""),
-			`report does not match schema version 3: results[0]: required field "reason" is missing`},
+			`report does not match schema version 4: results[0]: required field "reason" is missing`},
 		{"port out of range", goldenDoc(t, `"port": 25,`, `"port": 70000,`), "results[1].port: 70000 is more than 65535"},
 		{"port not integer", goldenDoc(t, `"port": 25,`, `"port": 25.5,`), "results[1].port: a number where integer is expected"},
 		{"local time", goldenDoc(t, `"started": "2026-11-23T17:00:00Z"`, `"started": "2026-11-23T18:00:00+01:00"`),
@@ -129,20 +130,57 @@ func TestReadJSONRefuses(t *testing.T) {
 }
 
 func TestReadJSONVersionError(t *testing.T) {
-	_, err := ReadJSON(strings.NewReader(`{"schema_version": 4}`))
+	_, err := ReadJSON(strings.NewReader(`{"schema_version": 5}`))
 	var ve *VersionError
-	if !errors.As(err, &ve) || ve.Got != 4 {
-		t.Fatalf("error %v is not a VersionError for version 4", err)
+	if !errors.As(err, &ve) || ve.Got != 5 {
+		t.Fatalf("error %v is not a VersionError for version 5", err)
 	}
 }
 
 // A version 1 report (before drift existed) is refused with advice, never read
 // as if it were a later version: the schema version says how to read a document.
 func TestReadJSONRefusesVersion1(t *testing.T) {
-	doc := goldenDoc(t, `"schema_version": 3`, `"schema_version": 1`)
+	doc := goldenDoc(t, `"schema_version": 4`, `"schema_version": 1`)
 	_, err := ReadJSON(strings.NewReader(doc))
-	want := "report has schema_version 1, older than this portreach reads (2 to 3): write it anew with this version"
+	want := "report has schema_version 1, older than this portreach reads (2 to 4): write it anew with this version"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("error %v, want %q", err, want)
 	}
+}
+
+// A version 3 report (a baseline written before traces) is read as it is; a
+// trace in it is an error, not a guess.
+func TestReadJSONVersion3(t *testing.T) {
+	v3 := goldenDoc(t, `"schema_version": 4`, `"schema_version": 3`)
+	if strings.Contains(v3, `"trace"`) {
+		v3 = withoutTraces(t, v3)
+	}
+	rep, err := ReadJSON(strings.NewReader(v3))
+	if err != nil {
+		t.Fatalf("version 3 report refused: %v", err)
+	}
+	if rep.SchemaVersion != 3 || len(rep.Results) == 0 {
+		t.Errorf("read %d results of version %d", len(rep.Results), rep.SchemaVersion)
+	}
+	withTrace := goldenDoc(t, `"schema_version": 4`, `"schema_version": 3`)
+	if _, err := ReadJSON(strings.NewReader(withTrace)); err == nil || !strings.Contains(err.Error(), "schema version 3: results[") || !strings.Contains(err.Error(), "trace: unknown field") {
+		t.Errorf("version 3 document with a trace: %v", err)
+	}
+}
+
+// withoutTraces removes every result's trace from a JSON report.
+func withoutTraces(t *testing.T, doc string) string {
+	t.Helper()
+	var v map[string]any
+	if err := json.Unmarshal([]byte(doc), &v); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range v["results"].([]any) {
+		delete(r.(map[string]any), "trace")
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

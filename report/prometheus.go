@@ -63,6 +63,14 @@ const (
 	// on `portreach_port_ssl_earliest_cert_expiry - time() < 14 * 86400`.
 	// Present only for confirmed TLS services. Labels: as MetricPortUp.
 	MetricPortCertExpiry = "portreach_port_ssl_earliest_cert_expiry"
+	// MetricPortDropHop is the hop at which a traced port's packets stop
+	// (--trace, results.Trace.DropHop): the last hop that answered before the
+	// silence (0: none did), the hop that rejected them, or the host's own hop
+	// when its firewall drops them; the end label says which
+	// (results.TraceEnd: dropped, host-drops, rejected, host-rejects). Present
+	// only for traced ports whose trace stops somewhere. Labels: host,
+	// address, port, proto, profile, end.
+	MetricPortDropHop = "portreach_port_drop_hop"
 	// MetricHostFailed is 1 when the host has at least one failed expectation.
 	// Labels: host, address.
 	MetricHostFailed = "portreach_host_failed"
@@ -117,6 +125,8 @@ const (
 	LabelSourceAddress = "source_address"
 	// LabelKind is a drift kind's name (results.DriftKind.String).
 	LabelKind = "kind"
+	// LabelEnd is how a trace ended (results.TraceEnd).
+	LabelEnd = "end"
 )
 
 // MetricHelp is the HELP text of each metric above.
@@ -127,6 +137,7 @@ var MetricHelp = map[string]string{
 	MetricExpectationFailed: "1 when the port fails what its profile entry requires (open, closed or reachable), else 0.",
 	MetricPortReason:        "Always 1: the reason label says why the port got its state or its check its outcome (status label), from a fixed vocabulary.",
 	MetricPortCertExpiry:    "Earliest not-after of the certificates the port's TLS service sent, as a Unix time in seconds.",
+	MetricPortDropHop:       "Hop at which the port's own packets stop (--trace): the last that answered before the silence (0: none did), the rejecting hop, or the host's hop when the host drops them; the end label says which.",
 	MetricHostFailed:        "1 when the host has at least one failed expectation, else 0.",
 	MetricHostSource:        "Always 1: the source_address label is the local address the host was scanned from, as its firewall sees it.",
 	MetricRunFailed:         "1 when at least one expectation failed in the latest run, else 0.",
@@ -206,6 +217,8 @@ type promMore struct {
 	expect     results.Expectation
 	cert       int64 // Unix seconds, when hasCert
 	hasCert    bool
+	dropHop    int              // results.Trace.DropHop, when end is set
+	end        results.TraceEnd // the trace's end; "" for none that stops somewhere
 }
 
 // NewPrometheusWriter returns a writer that renders to w on Close. A writer
@@ -235,8 +248,15 @@ func (p *PrometheusWriter) Write(r results.Result) error {
 	}
 	pp := promPort{host: h, port: r.Port, promKind: pk, rtt: r.RTT}
 	t, hasCert := results.CertExpiry(&r)
-	if r.Check != nil || r.Under != "" || r.Via != "" || hasCert {
+	dropHop := -1
+	if r.Trace != nil {
+		dropHop = r.Trace.DropHop()
+	}
+	if r.Check != nil || r.Under != "" || r.Via != "" || hasCert || dropHop >= 0 {
 		pp.more = &promMore{under: r.Under, via: r.Via, hasCert: hasCert}
+		if dropHop >= 0 {
+			pp.more.dropHop, pp.more.end = dropHop, r.Trace.End
+		}
 		if r.Check != nil {
 			pp.more.profiles = slices.Clone(r.Check.Profiles)
 			pp.more.expect = r.Check.Expect
@@ -368,6 +388,7 @@ var (
 	famFailed    = newFamily(MetricExpectationFailed, LabelHost, LabelAddress, LabelPort, LabelProto, LabelProfile, LabelExpect)
 	famReason    = newFamily(MetricPortReason, LabelHost, LabelAddress, LabelPort, LabelProto, LabelProfile, LabelStatus, LabelReason)
 	famCert      = newFamily(MetricPortCertExpiry, LabelHost, LabelAddress, LabelPort, LabelProto, LabelProfile)
+	famDropHop   = newFamily(MetricPortDropHop, LabelHost, LabelAddress, LabelPort, LabelProto, LabelProfile, LabelEnd)
 	famHost      = newFamily(MetricHostFailed, LabelHost, LabelAddress)
 	famSource    = newFamily(MetricHostSource, LabelHost, LabelAddress, LabelSourceAddress)
 	famRunFailed = newFamily(MetricRunFailed)
@@ -376,7 +397,7 @@ var (
 	famDuration  = newFamily(MetricRunDuration)
 	famDrift     = newFamily(MetricDriftChanges, LabelKind)
 
-	portFamilies = []*promFamily{famPortState, famPortUp, famPortRTT, famFailed, famReason, famCert}
+	portFamilies = []*promFamily{famPortState, famPortUp, famPortRTT, famFailed, famReason, famCert, famDropHop}
 	hostFamilies = []*promFamily{famHost, famSource}
 )
 
@@ -438,6 +459,12 @@ func (p *PrometheusWriter) emit(s promSink, run *results.Report) {
 	for i := range ports {
 		if m := ports[i].more; m != nil && m.hasCert {
 			s.sample(float64(m.cert), labels(&ports[i]))
+		}
+	}
+	s.family(famDropHop)
+	for i := range ports {
+		if m := ports[i].more; m != nil && m.end != "" {
+			s.sample(float64(m.dropHop), labels(&ports[i], string(m.end)))
 		}
 	}
 	s.family(famHost)

@@ -37,9 +37,10 @@ type TableOptions struct {
 // the address and the target as given and, when the host has checks, its PASS or
 // FAIL verdict. Inside a block, entries that fail their expectation come first,
 // each followed by its purpose and source; then the rest in port order. Runs of
-// consecutive ports alike in protocol, state, reason and check, with no probe
-// detail, are compressed into one range row ("50101-50200/tcp  filtered
-// no-response (100)"). Follow-ups appear under the port whose reply revealed
+// consecutive ports alike in protocol, state, reason, check and trace, with no
+// probe detail, are compressed into one range row ("50101-50200/tcp  filtered
+// no-response (100)"). A traced entry is followed by where its packets stop
+// and its hops (--trace). Follow-ups appear under the port whose reply revealed
 // them. Each block ends with a count of ports per state. When the run was
 // compared with a baseline, a block of changes follows, one per line, with
 // regressions marked. The table ends with the run's verdict and whether it
@@ -89,6 +90,7 @@ type tableClass struct {
 	state  results.State
 	reason results.Reason
 	probe  string
+	trace  *results.Trace // the ports of a traced range share one
 }
 
 // NewTableWriter returns a writer that renders to w with opt on Close.
@@ -124,14 +126,14 @@ func (t *TableWriter) Write(r results.Result) error {
 // class returns the index of r's class, adding it if it is new. Only what the
 // table prints of a result without detail or follow-up is kept.
 func (t *TableWriter) class(r *results.Result) int32 {
-	k := tableClass{r.Proto, r.State, r.Reason, r.Probe}
+	k := tableClass{r.Proto, r.State, r.Reason, r.Probe, r.Trace}
 	for _, i := range t.byClass[k] {
 		if c := t.classes[i].Check; c == r.Check || reflect.DeepEqual(c, r.Check) {
 			return i
 		}
 	}
 	i := int32(len(t.classes))
-	t.classes = append(t.classes, results.Result{Proto: r.Proto, State: r.State, Reason: r.Reason, Probe: r.Probe, Check: r.Check})
+	t.classes = append(t.classes, results.Result{Proto: r.Proto, State: r.State, Reason: r.Reason, Probe: r.Probe, Check: r.Check, Trace: r.Trace})
 	t.byClass[k] = append(t.byClass[k], i)
 	return i
 }
@@ -368,6 +370,23 @@ func (p *tablePrinter) host(h *results.Host, n int, at func(int) *results.Result
 	// A continuation row: text in the DETAIL column, the other columns blank, so
 	// tabwriter keeps one alignment for the whole block.
 	note := func(s string) { row("", ansiDefault, "", "", "", "", ansiDefault, s) }
+	// A trace that ports of a range share is shown once per host; the other
+	// entries that share it point at it.
+	shown := map[*results.Trace]string{}
+	traceNotes := func(t *results.Trace, port string) {
+		if t == nil {
+			return
+		}
+		if first, ok := shown[t]; ok {
+			note("trace: as " + first)
+			return
+		}
+		shown[t] = port
+		note("trace: " + t.Summary())
+		if len(t.Hops) > 0 {
+			note("hops: " + t.Path())
+		}
+	}
 	for _, e := range entries {
 		r := e.first
 		port := results.PortName(r.Proto, r.Port)
@@ -386,6 +405,7 @@ func (p *tablePrinter) host(h *results.Host, n int, at func(int) *results.Result
 				note(s)
 			}
 		}
+		traceNotes(r.Trace, port)
 		for _, c := range e.children {
 			check, cc := p.checkCell(c)
 			row("  `- "+results.PortName(c.Proto, c.Port), stateColor(c.State), c.State.String(), string(c.Reason), rttRange(c.RTT, c.RTT), check, cc, detailCell(c, true))
@@ -394,6 +414,7 @@ func (p *tablePrinter) host(h *results.Host, n int, at func(int) *results.Result
 					note(s)
 				}
 			}
+			traceNotes(c.Trace, results.PortName(c.Proto, c.Port))
 		}
 	}
 	tw.Flush()
@@ -447,7 +468,7 @@ func mergeable(e entry, r *results.Result) bool {
 	if len(e.children) > 0 || (r.Proto != results.TCP && r.Proto != results.UDP) || r.Proto != l.Proto ||
 		r.Port != e.lastPort+1 || e.lastPort == 0 || r.State != l.State || r.Reason != l.Reason ||
 		r.Probe != l.Probe || r.Detail != "" || l.Detail != "" || r.Under != "" || l.Under != "" ||
-		r.Via != "" || l.Via != "" {
+		r.Via != "" || l.Via != "" || r.Trace != l.Trace {
 		return false
 	}
 	return reflect.DeepEqual(r.Check, l.Check)

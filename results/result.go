@@ -107,6 +107,14 @@ func (r *Result) Met() bool { return !Fails(r) }
 func (r Result) MarshalJSON() ([]byte, error) {
 	type plain Result // no methods: no recursion
 	r.Time = r.Time.UTC()
+	if t := r.Trace; t != nil && t.Via != "" && t.Via != PortName(r.Proto, r.Port) && t.Hops != nil {
+		// The other ports of a traced range write their trace without its
+		// hops: the port traced (Via) has them, and a range of 16384 ports
+		// need not write them 16384 times.
+		short := *t
+		short.Hops = nil
+		r.Trace = &short
+	}
 	o := Judge(&r)
 	r.Outcome = nil
 	if o.Status != StatusNone {

@@ -27,13 +27,16 @@ type Trace struct {
 	// HostHop is how many hops away the host is, learnt from a trace of one of
 	// its ports that answered; 0 when no port of the host answered.
 	HostHop int `json:"host_hop,omitempty"`
-	// Via names the port that was traced ("49152/tcp") when this port shares
-	// its trace: the ports of one entry of the plan that a host dropped (or
-	// that one router rejected) alike are traced once. "" for the port traced.
+	// Via names the port whose packets made the trace ("49152/tcp") when the
+	// port is one of a range: the ports of one entry of the plan (a range,
+	// "49152-65535") that the host dropped alike, or that one router rejected,
+	// are traced once, with the first of them, and share the trace. "" for a
+	// port traced on its own.
 	Via string `json:"via,omitempty"`
 	// Why says, for TraceUnavailable, why there is no trace.
 	Why string `json:"why,omitempty"`
-	// Hops are the TTLs tried, from 1: Hops[i] is TTL i+1.
+	// Hops are the TTLs tried, from 1: Hops[i] is TTL i+1. In JSON only the
+	// port traced (Via, or the port itself) writes them.
 	Hops []Hop `json:"hops,omitempty"`
 }
 

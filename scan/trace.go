@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/netip"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -192,9 +191,9 @@ type traceKey struct {
 	detail string
 }
 
-// traceGroup is one trace and the ports waiting for it.
+// traceGroup is one trace and the ports waiting for it. Every port of the
+// group reports the same *results.Trace: the outputs show a range's trace once.
 type traceGroup struct {
-	traced  string         // "49152/tcp": the port traced
 	over    bool           // the trace is over (or was given up: the run stopped)
 	trace   *results.Trace // the trace; nil when given up
 	waiting []results.Result
@@ -235,54 +234,48 @@ func (ht *hostTraces) take(res results.Result) bool {
 	if !ht.r.Trace && (key.entry < 0 || !ht.ports[key.entry].Trace) {
 		return false // only some entries are traced (Port.Trace), not this one's
 	}
+	// The ports of a range share its trace, which names the port traced.
+	via := ""
+	if key.entry >= 0 && ht.ports[key.entry].Hi > ht.ports[key.entry].Lo {
+		via = results.PortName(res.Proto, res.Port)
+	}
 	ht.mu.Lock()
-	defer ht.mu.Unlock()
 	g := ht.groups[key]
 	switch {
 	case g == nil:
-		g = &traceGroup{traced: portLabel(res.Proto, res.Port), waiting: []results.Result{res}}
+		g = &traceGroup{waiting: []results.Result{res}}
 		ht.groups[key] = g
 		ht.wg.Add(1)
-		go ht.run(g, res)
+		go ht.run(g, res, via)
 	case !g.over:
 		g.waiting = append(g.waiting, res)
-	default:
-		if g.trace == nil {
-			return false
-		}
-		res.Trace = shared(g)
-		ht.r.out <- res
 	}
+	over, t := g.over, g.trace
+	ht.mu.Unlock()
+	if !over {
+		return true // reported when the trace is over
+	}
+	if t == nil {
+		return false // the run stopped: reported as it is
+	}
+	res.Trace = t
+	ht.r.out <- res
 	return true
 }
 
-// shared is the trace of a group's other ports: the same, naming the port traced.
-func shared(g *traceGroup) *results.Trace {
-	t := *g.trace
-	t.Via = g.traced
-	return &t
-}
-
-func portLabel(proto results.Proto, port uint16) string {
-	return strconv.Itoa(int(port)) + "/" + string(proto)
-}
-
 // run traces res's port and reports the group's waiting ports.
-func (ht *hostTraces) run(g *traceGroup, res results.Result) {
+func (ht *hostTraces) run(g *traceGroup, res results.Result, via string) {
 	defer ht.wg.Done()
 	t := ht.trace(res.Proto, res.Port, res.Probe)
+	if t != nil {
+		t.Via = via
+	}
 	ht.mu.Lock()
 	waiting := g.waiting
 	g.waiting, g.over, g.trace = nil, true, t
 	ht.mu.Unlock()
-	for i, w := range waiting {
-		switch {
-		case t == nil: // the run stopped: reported as they are
-		case i == 0:
-			w.Trace = t
-		default:
-			w.Trace = shared(g)
-		}
+	for _, w := range waiting {
+		w.Trace = t // nil when the run stopped: reported as they are
 		ht.r.out <- w
 	}
 }

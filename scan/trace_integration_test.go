@@ -64,7 +64,7 @@ func traceScanWith(t *testing.T, s *Scanner, dst netip.Addr, ports ...Port) map[
 	got := map[string]results.Result{}
 	err := s.Scan(context.Background(), Plan{Targets: slices.Values([]Target{{Name: dst.String(), Addr: dst}}), Ports: ports},
 		func(r results.Result) {
-			got[portLabel(r.Proto, r.Port)] = r
+			got[results.PortName(r.Proto, r.Port)] = r
 			if r.Trace != nil {
 				t.Logf("%d/%s %s %s: %s\n\t%s", r.Port, r.Proto, r.State, r.Reason, r.Trace.Summary(), r.Trace.Path())
 			}
@@ -163,33 +163,24 @@ func TestTraceChain(t *testing.T) {
 	}
 }
 
-// rangeTrace checks that a dropped range was traced once: one port has the
-// trace, every other one the same trace naming that port.
+// rangeTrace checks that a dropped range was traced once: every port has the
+// same trace, which names the port whose packets made it, one of the range.
 func rangeTrace(t *testing.T, got map[string]results.Result, lo, hi uint16) results.Result {
 	t.Helper()
-	var traced results.Result
-	for p := lo; p <= hi; p++ {
-		r := got[portLabel(results.TCP, p)]
-		if r.Trace != nil && r.Trace.Via == "" {
-			if traced.Trace != nil {
-				t.Errorf("%d/tcp traced too: the range is traced once", p)
-			}
-			traced = r
-		}
-	}
-	if traced.Trace == nil {
-		t.Fatalf("%d-%d/tcp: no port traced", lo, hi)
+	first := got[results.PortName(results.TCP, lo)]
+	if first.Trace == nil {
+		t.Fatalf("%d/tcp: no trace", lo)
 	}
 	for p := lo; p <= hi; p++ {
-		r := got[portLabel(results.TCP, p)]
-		if p == traced.Port {
-			continue
-		}
-		if r.Trace == nil || r.Trace.Via != portLabel(results.TCP, traced.Port) || r.Trace.Summary() != traced.Trace.Summary()+"; traced with "+r.Trace.Via {
-			t.Errorf("%d/tcp: trace %+v, want %d/tcp's", p, r.Trace, traced.Port)
+		if r := got[results.PortName(results.TCP, p)]; r.Trace != first.Trace {
+			t.Errorf("%d/tcp: trace %+v, want %d/tcp's", p, r.Trace, lo)
 		}
 	}
-	return traced
+	via := first.Trace.Via
+	if !strings.HasSuffix(first.Trace.Summary(), "; traced with "+via) || got[via].Port < lo || got[via].Port > hi {
+		t.Errorf("the range's trace names %q: %s", via, first.Trace.Summary())
+	}
+	return first
 }
 
 // traceEqual compares two traces without their hops.

@@ -25,7 +25,8 @@ var (
 // Results covers every state, a follow-up (found and closed), profile
 // checks that pass and fail (open, closed, optional, a range entry), an IP
 // protocol that cannot be tested, an unresolvable target, an IPv6 host, a run
-// of alike ports to compress, and text that needs quoting in CSV. They are in
+// of alike ports to compress (which share one trace), traces of each kind, and
+// text that needs quoting in CSV. They are in
 // no particular order, as a scan emits them.
 func Results() []results.Result {
 	mail := netip.MustParseAddr("198.18.1.2")
@@ -72,15 +73,33 @@ func Results() []results.Result {
 		rs = append(rs, results.Result{Target: "mail01", Addr: mail, Proto: results.TCP, Port: p, State: results.Open, Reason: "syn-ack",
 			RTT: time.Duration(300+p-6001) * time.Microsecond, Attempts: 1, Check: rpcRange, Time: at(2)})
 	}
-	for p := uint16(50101); p <= 50200; p++ {
-		rs = append(rs, results.Result{Target: "mail01", Addr: mail, Proto: results.TCP, Port: p, State: results.Filtered, Reason: "no-response", Attempts: 2, Time: at(5)})
+	// The range's ports share one trace: a router two hops away drops them.
+	r1, r2, r3 := netip.MustParseAddr("198.18.0.2"), netip.MustParseAddr("198.18.0.6"), netip.MustParseAddr("198.18.0.10")
+	te := func(ttl int, a netip.Addr, us int) results.Hop {
+		return results.Hop{TTL: ttl, Addr: a, Reason: results.ReasonTTLExceeded, RTT: time.Duration(us) * time.Microsecond}
 	}
+	silent := func(ttl int) results.Hop { return results.Hop{TTL: ttl, Reason: results.ReasonNoResponse} }
+	rangeTrace := &results.Trace{End: results.TraceDropped, Hop: 2, Addr: r2, Name: "fw-core.example", HostHop: 4, Via: "50101/tcp",
+		Hops: []results.Hop{te(1, r1, 210), {TTL: 2, Addr: r2, Name: "fw-core.example", Reason: results.ReasonTTLExceeded, RTT: 320 * time.Microsecond}, silent(3), silent(4), silent(5)}}
+	for p := uint16(50101); p <= 50200; p++ {
+		rs = append(rs, results.Result{Target: "mail01", Addr: mail, Proto: results.TCP, Port: p, State: results.Filtered, Reason: "no-response", Attempts: 2,
+			Trace: rangeTrace, Time: at(5)})
+	}
+	// 443 reaches the host, whose own firewall drops it.
+	rs[0].Trace = &results.Trace{End: results.TraceHostDrops, Hop: 3, Addr: r3, HostHop: 4,
+		Hops: []results.Hop{te(1, r1, 205), te(2, r2, 300), te(3, r3, 390), silent(4), silent(5), silent(6)}}
 	rs = append(rs,
 		results.Result{Target: "2001:db8::10", Addr: v6, Proto: results.TCP, Port: 22, State: results.Open, Reason: "syn-ack", RTT: 95 * time.Microsecond, Attempts: 1, Time: at(1)},
 		results.Result{Target: "2001:db8::10", Addr: v6, Proto: results.TCP, Port: 80, State: results.Closed, Reason: "conn-refused", RTT: 80 * time.Microsecond, Attempts: 1, Time: at(1)},
 		results.Result{Target: "2001:db8::10", Addr: v6, Proto: results.TCP, Port: 81, State: results.Closed, Reason: "conn-refused", RTT: 82 * time.Microsecond, Attempts: 1, Time: at(1)},
 		results.Result{Target: "2001:db8::10", Addr: v6, Proto: results.TCP, Port: 82, State: results.Closed, Reason: "conn-refused", RTT: 81 * time.Microsecond, Attempts: 1, Time: at(1)},
-		results.Result{Target: "2001:db8::10", Addr: v6, Proto: results.TCP, Port: 8443, State: results.Filtered, Reason: "admin-prohibited", RTT: 150 * time.Microsecond, Attempts: 1, Time: at(1)},
+		results.Result{Target: "2001:db8::10", Addr: v6, Proto: results.TCP, Port: 8443, State: results.Filtered, Reason: "admin-prohibited", RTT: 150 * time.Microsecond, Attempts: 1,
+			Detail: "ICMP from 2001:db8:1::1, a router on the way, not the host", Time: at(1),
+			Trace: &results.Trace{End: results.TraceRejected, Hop: 1, Addr: netip.MustParseAddr("2001:db8:1::1"), Reason: results.ReasonAdminProhibited,
+				Hops: []results.Hop{
+					{TTL: 1, Addr: netip.MustParseAddr("2001:db8:1::1"), Reason: results.ReasonTTLExceeded, RTT: 60 * time.Microsecond},
+					{TTL: 2, Addr: netip.MustParseAddr("2001:db8:1::1"), Reason: results.ReasonAdminProhibited, RTT: 70 * time.Microsecond},
+				}}},
 		results.Result{Target: "2001:db8::10", Addr: v6, Proto: results.UDP, Port: 123, State: results.Open, Reason: "udp-response", RTT: 12500 * time.Microsecond, Attempts: 1,
 			Probe: "ntp", Detail: "stratum 2, ref 198.18.0.1", Details: map[string]any{"stratum": float64(2)}, Time: at(2)},
 		results.Result{Target: "nosuch.invalid", Proto: "", State: results.Error, Reason: "no-such-host",

@@ -9,14 +9,17 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"io"
 	"math/big"
 	"net"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/portreach/portreach/internal/hexdump"
 	"github.com/portreach/portreach/probes"
 	"github.com/portreach/portreach/results"
 )
@@ -218,8 +221,10 @@ func readRequest(c net.Conn) {
 // Either way the check fails with confirm-timeout: never wrong-service, never
 // a pass (issue 18 item 1).
 func TestConfirmBounded(t *testing.T) {
-	const timeout = 200 * time.Millisecond
-	gap := timeout / 2
+	// A byte every 30 % of --timeout: a busy machine's scheduling delays do
+	// not make the server look silent.
+	const timeout = 500 * time.Millisecond
+	gap := timeout * 3 / 10
 	smtp := fakeService(t, listen(t), func(c net.Conn) { trickle(c, "", "220-slow\r\n", gap) })
 	http := fakeService(t, listen(t), func(c net.Conn) { readRequest(c); trickle(c, "HTTP/1.1 200 OK\r\n", "X: y\r\n", gap) })
 	l := tls.NewListener(listen(t), &tls.Config{Certificates: []tls.Certificate{selfSigned(t, time.Now().Add(90*24*time.Hour))}})
@@ -240,11 +245,11 @@ func TestConfirmBounded(t *testing.T) {
 		confirmPort(handshake, "tls"), confirmPort(ldap, "ldap"))
 	for port, detail := range map[uint16]string{
 		handshake:  "tls: the TLS handshake began (",
-		ldap:       "ldap: the conversation did not end within 600ms",
-		smtp:       "smtp: the conversation did not end within 600ms (3 × --timeout)",
-		http:       "http: the conversation did not end within 600ms",
-		https:      "https: the conversation did not end within 600ms",
-		postscreen: "smtp: the reply began (28 bytes), then nothing more came for 200ms (--timeout) before it ended",
+		ldap:       "ldap: the conversation did not end within 1.5s",
+		smtp:       "smtp: the conversation did not end within 1.5s (3 × --timeout)",
+		http:       "http: the conversation did not end within 1.5s",
+		https:      "https: the conversation did not end within 1.5s",
+		postscreen: "smtp: the reply began (28 bytes), then nothing more came for 500ms (--timeout) before it ended",
 	} {
 		r := got[key(results.TCP, port)]
 		if o := results.Judge(&r); r.State != results.Open || o.Status != results.StatusFailed || o.Why != results.ReasonConfirmTimeout || !strings.Contains(r.Detail, detail) {
@@ -376,6 +381,75 @@ func TestConfirmVerifyChainOrName(t *testing.T) {
 		o := results.Judge(&r)
 		if (c.why == "") != (o.Status == results.StatusMet) || c.why != "" && o.Why != c.why || !strings.HasSuffix(r.Detail, "days)"+c.detail) {
 			t.Errorf("%s: %+v %q, want %q and a detail ending %q", c.name, o, r.Detail, c.why, c.detail)
+		}
+	}
+}
+
+// Every service's conversation is bounded by the one deadline: each service's
+// first reply, captured from a real server where there is one (probes/testdata),
+// trickled a byte every half --timeout, is cut off with confirm-timeout, never
+// a pass, never wrong-service (issue 18 item 1). TLS services get the start of
+// a ServerHello, so it is their handshake that trickles.
+func TestConfirmEveryServiceBounded(t *testing.T) {
+	replies := map[string]string{
+		"smtp": "capture:smtp_postfix_greeting.hex", "imap": "capture:imap_dovecot_greeting.hex",
+		"pop3": "capture:pop3_dovecot_greeting.hex", "ftp": "220 ftp.lab.example FTP server ready\r\n",
+		"nntp": "200 news.lab.example ready\r\n", "http": "capture:http_nginx_401.hex", "winrm": "capture:http_nginx_401.hex",
+		"smb": "capture:smb_samba_negotiate.hex", "netbios-ssn": "capture:netbios-ssn_samba_session.hex capture:netbios-ssn_samba_negotiate.hex",
+		"ldap": "capture:ldap_samba_rootdse.hex", "kerberos-tcp": "capture:kerberos-tcp_samba_error.hex",
+		"dns-tcp": "capture:dns-tcp_samba.hex", "rdp": "capture:rdp_xrdp_negotiate.hex", "tds": "capture:tds_spec_prelogin.hex",
+	}
+	// A byte every 30 % of --timeout: a busy machine's scheduling delays do
+	// not make the server look silent, and every reply is longer than the
+	// bytes that come before the bound.
+	const timeout = time.Second
+	var ports []Port
+	want := map[uint16]string{}
+	for _, svc := range probes.Services() {
+		reply := "\x16\x03\x03\x00\x7a\x02\x00\x00\x76\x03\x03" // a ServerHello's record and handshake headers
+		if !svc.TLS {
+			r, ok := replies[svc.Name]
+			if !ok {
+				t.Errorf("%s: no reply to trickle; add one", svc.Name)
+				continue
+			}
+			reply = r
+			if strings.HasPrefix(r, "capture:") {
+				reply = ""
+				for name := range strings.FieldsSeq(r) {
+					reply += string(hexdump.File(t, filepath.Join("..", "probes", "testdata", strings.TrimPrefix(name, "capture:"))))
+				}
+			}
+		}
+		dns := svc == probes.DNSTCP
+		port := fakeService(t, listen(t), func(c net.Conn) {
+			reply := []byte(reply)
+			if dns {
+				// The capture answered IDs of zero: answer this query's.
+				req := make([]byte, 4)
+				if _, err := io.ReadFull(c, req); err != nil {
+					return
+				}
+				copy(reply[2:4], req[2:4])
+			}
+			go io.Copy(io.Discard, c) // whatever the dialog sends
+			for i := range len(reply) {
+				time.Sleep(timeout * 3 / 10)
+				if _, err := c.Write(reply[i : i+1]); err != nil {
+					return
+				}
+			}
+		})
+		ports = append(ports, confirmPort(port, svc.Name))
+		want[port] = svc.Name
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	got := collect(t, &Scanner{Timeout: timeout, Confirm: Confirm{Checked: true}}, ctx, loopback, ports...)
+	for port, name := range want {
+		r := got[key(results.TCP, port)]
+		if o := results.Judge(&r); r.Probe != name || o.Status != results.StatusFailed || o.Why != results.ReasonConfirmTimeout {
+			t.Errorf("%s: %v %+v %q, want confirm-timeout", name, r.State, o, r.Detail)
 		}
 	}
 }

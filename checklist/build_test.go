@@ -42,7 +42,7 @@ func TestBuildErrors(t *testing.T) {
 		{"every entry on an unmapped role", Request{Catalog: cat, Items: []Item{{Profiles: bts, Targets: []string{"198.18.0.1"}}}}, nil,
 			"nothing to test: every port is on a destination role nobody mapped (fileshare, ftp, pop3, processing, sql, smtp, mgmt-db, msgbox-db, sso-db, tracking-db, bre-db, bam-olap, analysis-olap, master-secret)"},
 		{"expect without ports", Request{Catalog: cat, Items: []Item{{Profiles: dc, Expect: results.ExpectOpen, Targets: []string{"198.18.0.1"}}}}, ErrExpectNeedsPorts,
-			"an expectation other than reachable applies to ad-hoc ports; profiles set their own"},
+			"an expectation other than reachable or blocked applies to ad-hoc ports; profiles set their own"},
 		{"no targets", Request{Items: []Item{{Ports: p80}}}, ErrNoTargets,
 			"the item checks its targets' own ports, but lists no targets"},
 		{"no targets in a plan item", Request{Catalog: cat, Items: []Item{{}, {Profiles: dc, Pos: "p.json:3"}}}, ErrNoTargets,
@@ -144,8 +144,8 @@ func TestBuildPlan(t *testing.T) {
 	}
 }
 
-// Expect: ad-hoc ports get a check saying where it was given; reachable also
-// turns the profiles' must-be-open entries into must-be-reachable, on the
+// Expect: ad-hoc ports get a check saying where it was given; reachable and
+// blocked also turn the profiles' must-be-open entries into themselves, on the
 // targets and on the role hosts alike; the catalogue's profiles are not
 // touched.
 func TestBuildExpect(t *testing.T) {
@@ -184,14 +184,16 @@ func TestBuildExpect(t *testing.T) {
 	if adhoc.Lo != 8080 || adhoc.Check.Expect != results.ExpectOpen || adhoc.Check.Purpose != "--expect open" {
 		t.Errorf("ad-hoc port %+v %+v", adhoc, adhoc.Check)
 	}
-	reach := build(results.ExpectReachable)
-	before, after := expects(open), expects(reach)
-	if after[results.ExpectOpen] != 0 || after[results.ExpectReachable] != before[results.ExpectOpen] ||
-		after[results.ExpectClosed] != before[results.ExpectClosed] || before[results.ExpectOpen] < 10 {
-		t.Errorf("expectations with open %v, with reachable %v", before, after)
-	}
-	if again := expects(build(results.ExpectOpen)); !reflect.DeepEqual(again, before) {
-		t.Errorf("reachable changed the profiles' own checks: %v, then %v", before, again)
+	before := expects(open)
+	for _, e := range []results.Expectation{results.ExpectReachable, results.ExpectBlocked} {
+		after := expects(build(e))
+		if after[results.ExpectOpen] != 0 || after[e] != before[results.ExpectOpen] ||
+			after[results.ExpectClosed] != before[results.ExpectClosed] || before[results.ExpectOpen] < 10 {
+			t.Errorf("expectations with open %v, with %s %v", before, e, after)
+		}
+		if again := expects(build(results.ExpectOpen)); !reflect.DeepEqual(again, before) {
+			t.Errorf("%s changed the profiles' own checks: %v, then %v", e, before, again)
+		}
 	}
 	none := build(results.ExpectNone)
 	if p := none.Scan.Ports[len(none.Scan.Ports)-1]; p.Lo != 8080 || p.Check != nil {

@@ -56,11 +56,13 @@ type Item struct {
 	Roles Roles
 	// Ports are ad-hoc ports, checked on Targets with Expect.
 	Ports []results.ProtoRange
-	// Expect is what Ports must be; ExpectNone checks nothing. ExpectReachable
-	// also turns every must-be-open entry of the profiles into
-	// must-be-reachable (open or closed: firewall-only validation before the
-	// application is installed); any other expectation needs Ports
-	// (ErrExpectNeedsPorts): profiles set their own.
+	// Expect is what Ports must be; ExpectNone checks nothing. A firewall
+	// expectation (results.Expectation.Firewall) also turns every must-be-open
+	// entry of the profiles into itself: ExpectReachable (open or closed:
+	// firewall-only validation before the application is installed),
+	// ExpectBlocked (filtered: the role's ports out of reach from here). Any
+	// other expectation needs Ports (ErrExpectNeedsPorts): profiles set their
+	// own.
 	Expect results.Expectation
 	// ExpectFrom says where Expect was given ("--expect open",
 	// "expect=open"): the purpose of Ports' check.
@@ -103,9 +105,9 @@ type Plan struct {
 // Errors of Build that consumers word in their own terms (flags, query
 // parameters, plan items).
 var (
-	// ErrExpectNeedsPorts: an item expects something other than reachable
-	// and has no ad-hoc ports to expect it of.
-	ErrExpectNeedsPorts = errors.New("an expectation other than reachable applies to ad-hoc ports; profiles set their own")
+	// ErrExpectNeedsPorts: an item expects something other than reachable or
+	// blocked and has no ad-hoc ports to expect it of.
+	ErrExpectNeedsPorts = errors.New("an expectation other than reachable or blocked applies to ad-hoc ports; profiles set their own")
 	// ErrNoTargets: an item's own ports are checked on its targets, and it
 	// names none.
 	ErrNoTargets = errors.New("the item checks its targets' own ports, but lists no targets")
@@ -308,8 +310,8 @@ type roleHost struct {
 // item's expectation applied.
 func (it *Item) ports(cat *profiles.Catalog) (itemPorts, error) {
 	var c itemPorts
-	reachable := it.Expect == results.ExpectReachable
-	if it.Expect != results.ExpectNone && !reachable && len(it.Ports) == 0 {
+	firewall := it.Expect.Firewall()
+	if it.Expect != results.ExpectNone && !firewall && len(it.Ports) == 0 {
 		return c, ErrExpectNeedsPorts
 	}
 	if len(it.Profiles) > 0 || len(it.Roles) > 0 {
@@ -321,10 +323,10 @@ func (it *Item) ports(cat *profiles.Catalog) (itemPorts, error) {
 			return c, err
 		}
 	}
-	if reachable {
-		c.own = reachablePorts(c.own)
+	if firewall {
+		c.own = firewallPorts(c.own, it.Expect)
 		for i := range c.roles {
-			c.roles[i].ports = reachablePorts(c.roles[i].ports)
+			c.roles[i].ports = firewallPorts(c.roles[i].ports, it.Expect)
 		}
 	}
 	check := expectCheck(it.Expect, it.ExpectFrom)

@@ -12,13 +12,14 @@ import (
 )
 
 // ParseExpect reads the expectation a user gives ad-hoc ports (--expect,
-// expect=): open, closed or reachable. The empty string is no expectation.
+// expect=): open, closed, reachable or blocked. The empty string is no
+// expectation.
 func ParseExpect(s string) (results.Expectation, error) {
 	switch e := results.Expectation(s); e {
-	case results.ExpectNone, results.ExpectOpen, results.ExpectClosed, results.ExpectReachable:
+	case results.ExpectNone, results.ExpectOpen, results.ExpectClosed, results.ExpectReachable, results.ExpectBlocked:
 		return e, nil
 	}
-	return "", fmt.Errorf("%q: want open, closed or reachable", s)
+	return "", fmt.Errorf("%q: want open, closed, reachable or blocked", s)
 }
 
 // expectCheck is the check an item's Expect gives its ad-hoc ports; nil for
@@ -30,32 +31,34 @@ func expectCheck(e results.Expectation, from string) *results.Check {
 	return &results.Check{Expect: e, Purpose: from}
 }
 
-// reachablePorts turns every must-be-open check of ports into
-// must-be-reachable, for firewall-only validation before the application is
-// installed (--expect reachable with profiles): open or closed then passes,
-// filtered fails. Must-be-closed and optional entries keep their meaning.
-// ports is not modified; the checks are copied.
-func reachablePorts(ports []scan.Port) []scan.Port {
+// firewallPorts turns every must-be-open check of ports into e, a firewall
+// expectation (results.Expectation.Firewall), for firewall-only validation of
+// a role's ports: --expect reachable before the application is installed (open
+// or closed then passes, filtered fails), --expect blocked from where the role
+// must not be reached (filtered passes, open or closed fails). Must-be-closed
+// and optional entries keep their meaning. ports is not modified; the checks
+// are copied.
+func firewallPorts(ports []scan.Port, e results.Expectation) []scan.Port {
 	out := make([]scan.Port, len(ports))
 	for i, p := range ports {
-		p.Check = reachableCheck(p.Check)
+		p.Check = firewallCheck(p.Check, e)
 		for j := range p.Instances {
 			if j == 0 {
 				p.Instances = append([]scan.Instance(nil), p.Instances...)
 			}
-			p.Instances[j].Check = reachableCheck(p.Instances[j].Check)
+			p.Instances[j].Check = firewallCheck(p.Instances[j].Check, e)
 		}
 		out[i] = p
 	}
 	return out
 }
 
-func reachableCheck(c *results.Check) *results.Check {
+func firewallCheck(c *results.Check, e results.Expectation) *results.Check {
 	if c == nil || c.Expect != results.ExpectOpen {
 		return c
 	}
 	cp := *c
-	cp.Expect = results.ExpectReachable
+	cp.Expect = e
 	return &cp
 }
 

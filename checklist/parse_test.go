@@ -10,14 +10,14 @@ import (
 
 func TestParseExpect(t *testing.T) {
 	for in, want := range map[string]results.Expectation{
-		"": results.ExpectNone, "open": results.ExpectOpen, "closed": results.ExpectClosed, "reachable": results.ExpectReachable,
+		"": results.ExpectNone, "open": results.ExpectOpen, "closed": results.ExpectClosed, "reachable": results.ExpectReachable, "blocked": results.ExpectBlocked,
 	} {
 		if got, err := ParseExpect(in); err != nil || got != want {
 			t.Errorf("ParseExpect(%q) = %q, %v", in, got, err)
 		}
 	}
 	for _, in := range []string{"optional", "Open", "up"} {
-		if _, err := ParseExpect(in); err == nil || err.Error() != `"`+in+`": want open, closed or reachable` {
+		if _, err := ParseExpect(in); err == nil || err.Error() != `"`+in+`": want open, closed, reachable or blocked` {
 			t.Errorf("ParseExpect(%q): %v", in, err)
 		}
 	}
@@ -103,23 +103,26 @@ func TestBuildNamedInstance(t *testing.T) {
 	}
 }
 
-// --expect reachable turns must-be-open into must-be-reachable and leaves the
-// rest, without touching the plan's own checks.
-func TestReachable(t *testing.T) {
-	open := &results.Check{Expect: results.ExpectOpen}
-	closed := &results.Check{Expect: results.ExpectClosed}
-	in := []scan.Port{
-		{Proto: results.TCP, Lo: 445, Check: open},
-		{Proto: results.TCP, Lo: 23, Check: closed},
-		{Proto: results.TCP, Lo: 80},
-		{Proto: results.UDP, Lo: 1434, Check: open, Instances: []scan.Instance{{Name: "BTS", Check: open}}},
-	}
-	out := reachablePorts(in)
-	if out[0].Check.Expect != results.ExpectReachable || out[1].Check != closed || out[2].Check != nil ||
-		out[3].Instances[0].Check.Expect != results.ExpectReachable {
-		t.Errorf("Reachable: %+v", out)
-	}
-	if open.Expect != results.ExpectOpen || in[3].Instances[0].Check != open {
-		t.Error("Reachable modified its input")
+// --expect reachable (blocked) turns must-be-open into must-be-reachable
+// (must-be-blocked) and leaves the rest, without touching the plan's own
+// checks.
+func TestFirewallPorts(t *testing.T) {
+	for _, e := range []results.Expectation{results.ExpectReachable, results.ExpectBlocked} {
+		open := &results.Check{Expect: results.ExpectOpen}
+		closed := &results.Check{Expect: results.ExpectClosed}
+		in := []scan.Port{
+			{Proto: results.TCP, Lo: 445, Check: open},
+			{Proto: results.TCP, Lo: 23, Check: closed},
+			{Proto: results.TCP, Lo: 80},
+			{Proto: results.UDP, Lo: 1434, Check: open, Instances: []scan.Instance{{Name: "BTS", Check: open}}},
+		}
+		out := firewallPorts(in, e)
+		if out[0].Check.Expect != e || out[1].Check != closed || out[2].Check != nil ||
+			out[3].Instances[0].Check.Expect != e {
+			t.Errorf("%s: %+v", e, out)
+		}
+		if open.Expect != results.ExpectOpen || in[3].Instances[0].Check != open {
+			t.Errorf("%s modified its input", e)
+		}
 	}
 }

@@ -401,7 +401,7 @@ func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []re
 	case errors.As(err, &tooMany):
 		return plan, nil, 0, bad("%d ports to test; this exporter allows at most %d a probe (--max-ports)", tooMany.Ports, tooMany.Max)
 	case errors.Is(err, checklist.ErrExpectNeedsPorts):
-		return plan, nil, 0, bad("expect applies to ports= ports; profiles set their own expectations (expect=reachable turns them into must-be-reachable)")
+		return plan, nil, 0, bad("expect applies to ports= ports; profiles set their own expectations (expect=reachable or expect=blocked turns them into must-be-reachable or must-be-blocked)")
 	case err != nil:
 		return plan, nil, 0, bad("%v", err)
 	}

@@ -242,7 +242,7 @@ func TestBadRequests(t *testing.T) {
 		{"target=127.0.0.1&ports=T:99999", "", `ports: port list "T:99999": `},
 		{"target=127.0.0.1&ports=X:1", "", `ports: port list "X:1": unknown protocol prefix "X:" (use T: for TCP or U: for UDP)`},
 		{"target=127.0.0.1&ports=1-200", "", "200 ports to test; this exporter allows at most 100 a probe (--max-ports)"},
-		{"target=127.0.0.1&ports=1&expect=up", "", `expect "up": want open, closed or reachable`},
+		{"target=127.0.0.1&ports=1&expect=up", "", `expect "up": want open, closed, reachable or blocked`},
 		{"target=127.0.0.1&profile=domain-controller", "", `profile "domain-controller": this exporter has no profiles`},
 		{"target=127.0.0.1&ports=1&role=sql=127.0.0.1", "", "role needs a profile with destination roles"},
 		{"target=127.0.0.1&ports=1&role=sql", "", `role "sql": want ROLE=HOST or ROLE=HOST\INSTANCE, e.g. role=sql=sql01 or role=sql=sql01\BTS`},

@@ -24,7 +24,7 @@ const (
 	paramPorts   = "ports"   // extra ports: T:135,445,U:53 (results.ParsePortList)
 	paramRole    = "role"    // ROLE=HOST for profiles with destination roles; repeatable or comma-separated
 	paramTimeout = "timeout" // longest wait for one answer: 2s, 500ms, or seconds (1.5)
-	paramExpect  = "expect"  // for ports= ports: open, closed or reachable; reachable also turns profiles' must-be-open entries into must-be-reachable
+	paramExpect  = "expect"  // for ports= ports: open, closed, reachable or blocked; reachable and blocked also turn profiles' must-be-open entries into themselves
 	paramTrace   = "trace"   // 1: trace where each filtered port's packets stop (Scanner.Trace); 0: do not; absent: serve's --trace
 )
 
@@ -44,7 +44,7 @@ type probeRequest struct {
 	profiles []*profiles.Profile
 	ports    []results.ProtoRange // ad-hoc ports, checked on the target
 	roles    checklist.Roles      // destination role → host (or host\instance)
-	expect   results.Expectation  // expect=: for ports= ports; reachable also for the profiles' entries
+	expect   results.Expectation  // expect=: for ports= ports; reachable and blocked also for the profiles' entries
 	timeout  time.Duration        // 0: the exporter's default
 	trace    *bool                // trace=: nil for the exporter's default
 }

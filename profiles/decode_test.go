@@ -54,10 +54,10 @@ func TestDecodeErrors(t *testing.T) {
 		{"unknown proto", profileFile(strings.Replace(goodEntry, `"tcp"`, `"tpc"`, 1)),
 			`t.json:10: proto "tpc": want one of tcp, udp, gre, esp, ah`},
 		{"unknown expectation", profileFile(strings.Replace(goodEntry, `"open"`, `"required"`, 1)),
-			`t.json:14: expect "required": want one of open, optional, closed`},
+			`t.json:14: expect "required": want one of open, optional, closed, blocked`},
 		{"missing expectation", profileFile(strings.Replace(goodEntry, `,
           "expect": "open"`, ``, 1)),
-			`t.json:9: expect is required: one of open, optional, closed`},
+			`t.json:9: expect is required: one of open, optional, closed, blocked`},
 		{"probe on gre", profileFile(strings.Replace(strings.Replace(strings.Replace(goodEntry, `"expect"`, `"probe": "dns", "expect"`, 1), `"tcp"`, `"gre"`, 1), `
           "port": 445,`, ``, 1)),
 			`t.json:13: probe "dns" on a gre entry: probes are for udp entries (a UDP probe) and tcp entries (the service to confirm)`},

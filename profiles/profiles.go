@@ -124,7 +124,7 @@ type Entry struct {
 	Service string              `json:"service"` // application protocol or service: "Kerberos"
 	Purpose string              `json:"purpose"` // why the port is needed, one line
 	Probe   string              `json:"probe"`   // UDP probe, or TCP service to confirm (probes.ServiceByName); "" = the port's default, if any
-	Expect  results.Expectation `json:"expect"`  // open (required), optional or closed
+	Expect  results.Expectation `json:"expect"`  // open (required), optional, closed or blocked (a firewall must stop it)
 	Role    string              `json:"role"`    // destination role; "" = the scanned host
 	// Interfaces, for a dynamic-rpc entry, name the RPC interfaces that make up
 	// the service, by msrpc key or UUID ("msdtc", "drsuapi"); "frsrpc|dfsr" means

@@ -23,7 +23,7 @@ var (
 // IP protocols the documents list, which are reported not-tested.
 var protos = []results.Proto{results.TCP, results.UDP, "gre", "esp", "ah"}
 
-var expectations = []results.Expectation{results.ExpectOpen, results.ExpectOptional, results.ExpectClosed}
+var expectations = []results.Expectation{results.ExpectOpen, results.ExpectOptional, results.ExpectClosed, results.ExpectBlocked}
 
 var kinds = []Kind{Fixed, DynamicRPC, Negotiated}
 

@@ -495,6 +495,7 @@ var remedies = map[results.Reason]string{
 	results.ReasonLoopbackOnly:      "The service listens on loopback only: configure it to listen on the server's network address (or all addresses).",
 	results.ReasonInstanceNotListed: "The SQL Server Browser does not list the instance: start the instance (and the SQL Server Browser service), or check its name.",
 	results.ReasonInstanceNoTCP:     "The instance does not listen on TCP: enable the TCP/IP protocol in SQL Server Configuration Manager and restart the instance.",
+	results.ReasonPassedFirewall:    "The packet reached the host, so nothing on the path blocks the port from this machine: add a rule that drops it, or rejects it with an ICMP unreachable, between this source and the host. (A firewall that rejects with a TCP reset cannot be told from the host's own reset: if yours does, the port is blocked and this check cannot show it.)",
 	// Reasons of service confirmation (what answers behind an open port).
 	results.ReasonWrongService:     "The expected service does not answer on the port: another one does, or something accepts and says nothing (a load balancer with no healthy server, a port forward to the wrong host). Check what holds the port (portreach local on the server) and the forwarding.",
 	results.ReasonTLSFailed:        "The TLS handshake failed: enable a TLS version and cipher suites clients share (TLS 1.2 or later), and bind a certificate to the port.",

@@ -75,19 +75,23 @@ func (r *Result) Fail(why Reason) {
 //     and are counted apart so nobody mistakes them for a pass;
 //   - "open": met when open; "closed": met unless open; "reachable": met when
 //     open or closed (the packet got through), failed when filtered,
-//     undetermined for UDP silence (open|filtered).
+//     undetermined for UDP silence (open|filtered); "blocked" the other way
+//     round: met when filtered, failed when open or closed, with
+//     ReasonPassedFirewall, undetermined for UDP silence.
 //
 // An outcome a producer set on r (Result.Fail, or one read back from a report)
 // replaces the computed one only when it is stricter (failed over untested over
 // undetermined over met): a check can never pass because something else said so.
 //
-// Except under "reachable", which asks about the path and not the service
-// (the firewall, validated before the application is installed): a port that
-// answered passes whatever its service said (wrong-service, a bind refused),
-// and a row without a port, standing for one nothing revealed (an RPC interface
-// not registered, an endpoint mapper that could not be read, a SQL instance the
-// Browser does not list), is undetermined with the producer's reason, unless
-// its state fails it anyway (the endpoint mapper's port filtered).
+// Except under the firewall expectations, "reachable" and "blocked", which ask
+// about the path and not the service (the firewall, validated before the
+// application is installed, or from where the role must be out of reach): a
+// port that answered is judged by its state alone, whatever its service said
+// (wrong-service, a bind refused), and a row without a port, standing for one
+// nothing revealed (an RPC interface not registered, an endpoint mapper that
+// could not be read, a SQL instance the Browser does not list), is
+// undetermined with the producer's reason, unless its state fails it anyway
+// (under reachable, the endpoint mapper's port filtered).
 func Judge(r *Result) Outcome {
 	if !Checked(r) {
 		return Outcome{}
@@ -96,7 +100,7 @@ func Judge(r *Result) Outcome {
 	p := r.Outcome
 	switch {
 	case p == nil:
-	case r.Check.Expect == ExpectReachable && o.Status != StatusFailed:
+	case r.Check.Expect.Firewall() && o.Status != StatusFailed:
 		if r.Unrevealed() {
 			o = Outcome{StatusUndetermined, p.Why}
 		}
@@ -135,18 +139,54 @@ func judgeState(r *Result) Outcome {
 		met = r.State == Open
 	case ExpectClosed:
 		met = r.State != Open
-	case ExpectReachable:
-		switch r.State {
-		case Open, Closed:
-			met = true
-		case OpenFiltered:
+	case ExpectReachable, ExpectBlocked:
+		passed, decided := throughFirewall(r.State)
+		if !decided {
 			return Outcome{StatusUndetermined, why}
+		}
+		met = passed == (r.Check.Expect == ExpectReachable)
+		if passed && !met {
+			why = ReasonPassedFirewall
 		}
 	}
 	if met {
 		return Outcome{StatusMet, why}
 	}
 	return Outcome{StatusFailed, why}
+}
+
+// ResetDetail is the detail of a TCP port that must be blocked and answered
+// with a reset: the reset proves the packet reached something that answers for
+// the host, but not what: the host itself with nothing listening (no firewall
+// in the way), or a firewall that rejects with a TCP reset instead of dropping,
+// which looks exactly the same from here.
+const ResetDetail = "a reset: no firewall or one that rejects with RST"
+
+// NoteCheck adds to r what its check makes worth saying about its state: a
+// reset under "blocked" cannot tell a missing rule from a firewall that
+// rejects with RST (ResetDetail). It is for the producer of r, once.
+func NoteCheck(r *Result) {
+	if r.Check != nil && r.Check.Expect == ExpectBlocked && r.Proto == TCP && r.State == Closed && r.Detail == "" {
+		r.Detail = ResetDetail
+	}
+}
+
+// throughFirewall reads a port's state as the firewall expectations
+// (reachable, blocked) ask it: whether the packet got through to the host.
+// Open, and closed (the host's own RST or ICMP port unreachable came back),
+// got through; filtered (silence, or an ICMP unreachable from the path) did
+// not. UDP silence (open|filtered) decides nothing: a firewall that drops and a
+// service that is not installed yet look the same. A firewall that rejects
+// with a TCP reset looks exactly like a closed port, so it counts as passed:
+// only a drop or an ICMP rejection shows a firewall.
+func throughFirewall(s State) (passed, decided bool) {
+	switch s {
+	case Open, Closed:
+		return true, true
+	case Filtered:
+		return false, true
+	}
+	return false, false
 }
 
 // Why is the reason to show for r: its check's Why where it has a check (the

@@ -11,39 +11,67 @@ import (
 )
 
 func TestJudge(t *testing.T) {
-	type row struct{ open, closed, reachable Status }
+	type row struct{ open, closed, reachable, blocked Status }
 	m, f, u, d := StatusMet, StatusFailed, StatusUntested, StatusUndetermined
 	cases := map[State]row{
-		Unknown:      {f, f, f},
-		Open:         {m, f, m},
-		Closed:       {f, m, m}, // reachable: the RST or port unreachable got back
-		Filtered:     {f, m, f},
-		OpenFiltered: {f, m, d}, // reachable: a silent UDP port cannot tell a firewall from a missing service
-		NotTested:    {u, u, u},
-		Skipped:      {u, u, u},
-		Error:        {f, f, f},
+		Unknown:      {f, f, f, f},
+		Open:         {m, f, m, f},
+		Closed:       {f, m, m, f}, // reachable, blocked: the RST or port unreachable got back
+		Filtered:     {f, m, f, m},
+		OpenFiltered: {f, m, d, d}, // a silent UDP port cannot tell a firewall from a missing service
+		NotTested:    {u, u, u, u},
+		Skipped:      {u, u, u, u},
+		Error:        {f, f, f, f},
 	}
 	if len(cases) != len(States) {
 		t.Fatalf("table covers %d states, there are %d", len(cases), len(States))
 	}
 	for s, w := range cases {
-		for e, want := range map[Expectation]Status{ExpectOpen: w.open, ExpectClosed: w.closed, ExpectReachable: w.reachable, ExpectOptional: StatusNone, ExpectNone: StatusNone} {
+		for e, want := range map[Expectation]Status{ExpectOpen: w.open, ExpectClosed: w.closed, ExpectReachable: w.reachable, ExpectBlocked: w.blocked, ExpectOptional: StatusNone, ExpectNone: StatusNone} {
 			r := Result{State: s, Reason: "because", Check: &Check{Expect: e}}
 			o := Judge(&r)
 			if o.Status != want {
 				t.Errorf("Judge(%v, expect %q) = %q, want %q", s, e, o.Status, want)
 			}
-			if want != StatusNone && o.Why != "because" {
-				t.Errorf("Judge(%v, expect %q).Why = %q, want the port's reason", s, e, o.Why)
+			wantWhy := Reason("because")
+			if e == ExpectBlocked && (s == Open || s == Closed) {
+				wantWhy = ReasonPassedFirewall // the check's own reason: the packet got through
+			}
+			if want != StatusNone && o.Why != wantWhy {
+				t.Errorf("Judge(%v, expect %q).Why = %q, want %q", s, e, o.Why, wantWhy)
 			}
 		}
 		if o := Judge(&Result{State: s}); o != (Outcome{}) {
 			t.Errorf("a result without a check has outcome %+v (%v)", o, s)
 		}
 	}
-	mute := Result{State: OpenFiltered, Reason: ReasonNoReplyExpected, Check: &Check{Expect: ExpectReachable}}
-	if o := Judge(&mute); o.Status != StatusUntested {
-		t.Errorf("open|filtered from a mute protocol, reachable: %q, want untested", o.Status)
+	for _, e := range []Expectation{ExpectReachable, ExpectBlocked} {
+		mute := Result{State: OpenFiltered, Reason: ReasonNoReplyExpected, Check: &Check{Expect: e}}
+		if o := Judge(&mute); o.Status != StatusUntested {
+			t.Errorf("open|filtered from a mute protocol, %s: %q, want untested", e, o.Status)
+		}
+	}
+}
+
+// A reset under "blocked" says that it cannot tell a missing rule from a
+// firewall that rejects with RST; nothing else gets the note.
+func TestNoteCheck(t *testing.T) {
+	blocked, reach := &Check{Expect: ExpectBlocked}, &Check{Expect: ExpectReachable}
+	for _, tc := range []struct {
+		r    Result
+		want string
+	}{
+		{Result{Proto: TCP, State: Closed, Reason: ReasonConnRefused, Check: blocked}, "a reset: no firewall or one that rejects with RST"},
+		{Result{Proto: TCP, State: Closed, Reason: ReasonConnRefused, Check: blocked, Detail: "said"}, "said"},
+		{Result{Proto: UDP, State: Closed, Reason: ReasonPortUnreach, Check: blocked}, ""},
+		{Result{Proto: TCP, State: Filtered, Reason: ReasonNoResponse, Check: blocked}, ""},
+		{Result{Proto: TCP, State: Closed, Reason: ReasonConnRefused, Check: reach}, ""},
+		{Result{Proto: TCP, State: Closed, Reason: ReasonConnRefused}, ""},
+	} {
+		NoteCheck(&tc.r)
+		if tc.r.Detail != tc.want {
+			t.Errorf("%s %s %+v: detail %q, want %q", tc.r.Proto, tc.r.State, tc.r.Check, tc.r.Detail, tc.want)
+		}
 	}
 }
 
@@ -112,6 +140,34 @@ func TestJudgeReachableService(t *testing.T) {
 		r.Check = &Check{Expect: ExpectOpen}
 		if o := Judge(&r); o.Status != StatusFailed {
 			t.Errorf("%s, must be open: %+v", c.name, o)
+		}
+	}
+}
+
+// Under "blocked" too the path is the question: a port that answered fails
+// with passed-firewall whatever its service said, a filtered one passes, and a
+// row that stands for a port nothing revealed is undetermined.
+func TestJudgeBlockedService(t *testing.T) {
+	blocked := &Check{Expect: ExpectBlocked}
+	for _, c := range []struct {
+		name string
+		r    Result
+		why  Reason
+		want Outcome
+	}{
+		{"a listener that is not SQL Server", Result{Proto: TCP, Port: 1433, State: Open, Reason: ReasonSynAck}, ReasonWrongService, Outcome{StatusFailed, ReasonPassedFirewall}},
+		{"a registered port that refuses the bind", Result{Proto: TCP, Port: 50012, State: Open, Reason: ReasonRPCBindRejected}, ReasonRPCBindRejected, Outcome{StatusFailed, ReasonPassedFirewall}},
+		{"an interface not registered", Result{Proto: TCP, State: Closed, Reason: ReasonNotRegistered}, ReasonNotRegistered, Outcome{StatusFailed, ReasonPassedFirewall}},
+		{"behind a filtered endpoint mapper", Result{Proto: TCP, State: Filtered, Reason: ReasonEPMUnreadable}, ReasonEPMUnreadable, Outcome{StatusUndetermined, ReasonEPMUnreadable}},
+		{"an instance the Browser does not list", Result{Proto: TCP, State: NotTested, Reason: ReasonInstanceNotListed}, ReasonInstanceNotListed, Outcome{StatusUndetermined, ReasonInstanceNotListed}},
+		{"a filtered port whose bind failed", Result{Proto: TCP, Port: 50012, State: Filtered, Reason: ReasonNoResponse}, ReasonRPCBindError, Outcome{StatusMet, ReasonNoResponse}},
+		{"a conversation the run cut off", Result{Proto: TCP, State: Unknown, Reason: ReasonInterrupted}, ReasonEPMUnreadable, Outcome{StatusFailed, ReasonInterrupted}},
+	} {
+		r := c.r
+		r.Target, r.Check = "h", blocked
+		r.Fail(c.why)
+		if o := Judge(&r); o != c.want {
+			t.Errorf("%s: %+v, want %+v", c.name, o, c.want)
 		}
 	}
 }

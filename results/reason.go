@@ -72,6 +72,9 @@ const (
 	ReasonInstanceNotListed Reason = "instance-not-listed"
 	ReasonInstanceNoTCP     Reason = "instance-no-tcp"
 
+	// a check that the port be blocked (ExpectBlocked), failed
+	ReasonPassedFirewall Reason = "passed-firewall"
+
 	// this machine's own sockets (portreach local)
 	ReasonListening    Reason = "listening"
 	ReasonLoopbackOnly Reason = "loopback-only"
@@ -125,6 +128,7 @@ var vocabulary = []struct {
 	{ReasonMaxTime, "the run's time limit came before this port finished"},
 	{ReasonInstanceNotListed, "the SQL Browser did not list the required SQL Server instance (stopped, not installed, or the Browser was silent)"},
 	{ReasonInstanceNoTCP, "the SQL Browser lists the required instance with no TCP port: its TCP/IP protocol is off"},
+	{ReasonPassedFirewall, "the port must be blocked, but the host answered (open, or closed by a RST or an ICMP port unreachable): the packet got through, so the rule that should stop it is missing (a firewall that rejects with a TCP reset looks exactly like this)"},
 	{ReasonListening, "portreach local: a process on this machine listens on the port (TCP) or has it bound (UDP)"},
 	{ReasonLoopbackOnly, "portreach local: the port is bound on loopback addresses only, so other machines cannot reach it"},
 	{ReasonNotListening, "portreach local: no process on this machine listens on the port: the service is not started (a firewall is not the cause)"},

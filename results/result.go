@@ -31,7 +31,24 @@ const (
 	// when the port is filtered. Open or closed (RST, ICMP port unreachable) means
 	// the packet got through; UDP silence is undetermined (see Judge).
 	ExpectReachable Expectation = "reachable"
+	// ExpectBlocked checks the firewall from the other side: the run fails
+	// when the packet reaches the host, open or closed (a RST or an ICMP port
+	// unreachable came back from it), and passes when the port is filtered
+	// (dropped, or rejected by an ICMP unreachable other than port
+	// unreachable). UDP silence is undetermined, as for ExpectReachable.
+	ExpectBlocked Expectation = "blocked"
 )
+
+// Firewall reports whether e asks only whether a packet gets through the
+// firewalls on the path (reachable) or is stopped by them (blocked), and not
+// whether a service answers: both read a port's state the same way
+// (throughFirewall), with opposite verdicts.
+func (e Expectation) Firewall() bool { return e == ExpectReachable || e == ExpectBlocked }
+
+// Denies reports whether e wants no service to answer on the port (closed,
+// blocked): an open port fails it whatever service it is, so nothing is
+// confirmed there.
+func (e Expectation) Denies() bool { return e == ExpectClosed || e == ExpectBlocked }
 
 // Source cites where a requirement comes from.
 type Source struct {

@@ -12,14 +12,15 @@ const (
 )
 
 // Checked reports whether r carries an expectation that can fail the run: a
-// profile entry (or --expect) that requires the port open, closed or reachable.
+// profile entry (or --expect) that requires the port open, closed, reachable or
+// blocked.
 // Optional entries are reported but never checked.
 func Checked(r *Result) bool {
 	if r.Check == nil {
 		return false
 	}
 	switch r.Check.Expect {
-	case ExpectOpen, ExpectClosed, ExpectReachable:
+	case ExpectOpen, ExpectClosed, ExpectReachable, ExpectBlocked:
 		return true
 	}
 	return false

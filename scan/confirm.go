@@ -78,7 +78,7 @@ func (c *Confirm) serviceFor(port uint16, probe string, check *results.Check) *p
 	if !ok {
 		return nil
 	}
-	checked := check != nil && check.Service != "" && check.Expect != results.ExpectClosed
+	checked := check != nil && check.Service != "" && !check.Expect.Denies()
 	if c.ByPort || c.Checked && checked {
 		return s
 	}

@@ -39,7 +39,7 @@ func (r *run) followUps(ctx context.Context, h *host, g *errgroup.Group, j *udpJ
 			// result keeps the Browser's probe name, by which drift matches the
 			// ports a reply revealed.
 			if res.State == results.Open && j.result.Probe == probes.SQLBrowser.Name &&
-				(r.Confirm.ByPort || r.Confirm.Checked && f.check != nil && f.check.Expect != results.ExpectClosed) {
+				(r.Confirm.ByPort || r.Confirm.Checked && f.check != nil && !f.check.Expect.Denies()) {
 				r.confirm(ctx, h, &res, probes.TDS)
 			}
 			res.Under = f.label
@@ -68,8 +68,9 @@ type followUp struct {
 //     instance the reply does not list, or lists without a TCP port, is a failed
 //     check of its own (ReasonInstanceNotListed, ReasonInstanceNoTCP), and so
 //     is every required instance when the Browser did not answer;
-//   - otherwise, when p's check requires the Browser open or reachable (the
-//     profile requires SQL Server), every instance port becomes a check of that
+//   - otherwise, when p's check requires the Browser open, reachable or
+//     blocked (the profile requires SQL Server, or requires it out of reach),
+//     every instance port becomes a check of that
 //     role with the same expectation: a filtered instance port fails the run;
 //     except a port the plan checks on the host anyway (a profile's 1433), which
 //     would otherwise be counted twice;
@@ -127,10 +128,11 @@ func checkedTCP(ports []Port) func(uint16) bool {
 }
 
 // instanceCheck is the check an instance port inherits from a Browser entry
-// that must be open or reachable; nil otherwise (a Browser that must be closed
+// that must be open, reachable or blocked (a Browser that answers where it must
+// be blocked lists instance ports that must be blocked too); nil otherwise (a Browser that must be closed
 // says nothing about the instances behind it).
 func instanceCheck(c *results.Check, label string) *results.Check {
-	if c == nil || c.Expect != results.ExpectOpen && c.Expect != results.ExpectReachable {
+	if c == nil || c.Expect != results.ExpectOpen && !c.Expect.Firewall() {
 		return nil
 	}
 	ic := *c

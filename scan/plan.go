@@ -76,7 +76,7 @@ type Port struct {
 	// Instances, on a SQL Browser port (1434/udp), are the SQL Server named
 	// instances a check requires (--role sql=HOST\INSTANCE): the Browser must list
 	// each, and each one's TCP port is tested with its Check. Without Instances,
-	// a Browser port whose Check must be open or reachable gives that check to
+	// a Browser port whose Check must be open, reachable or blocked gives that check to
 	// every instance port its reply lists.
 	Instances []Instance
 	// epm, set by planEPM, is how this dynamic-rpc entry shares the endpoint

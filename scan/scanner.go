@@ -289,6 +289,7 @@ func (r *run) emit(h *host, target string, res results.Result) {
 	if res.Time.IsZero() {
 		res.Time = time.Now().UTC()
 	}
+	results.NoteCheck(&res)
 	if h != nil && h.traces != nil && h.traces.take(res) {
 		return // reported with its trace
 	}

@@ -102,6 +102,81 @@ func TestSQLNamedInstanceRole(t *testing.T) {
 	}
 }
 
+// --expect blocked checks that a firewall stops the traffic: a dropped port and
+// an ICMP reject (admin-prohibited) pass; a port the host answered fails, with
+// passed-firewall, whether open or closed (a RST, ICMP port unreachable: the
+// packet got through), and a reset says it cannot tell a missing rule from a
+// firewall that rejects with RST; a silent UDP port is undetermined.
+func TestExpectBlocked(t *testing.T) {
+	h := testnet.NewHost(t)
+	testnet.ServeTCP(t, h, 8080)
+	h.NFT(t, `table inet fw {
+	chain in {
+		type filter hook input priority 0;
+		tcp dport 1433 drop
+		tcp dport 3389 reject with icmp type admin-prohibited
+		udp dport 3389 reject with icmp type admin-prohibited
+		udp dport 5000 drop
+	}
+}`)
+	code, out, errOut := runBin(t, "scan", "-p", "T:445,1433,3389,8080,U:1434,3389,5000", "--expect", "blocked", "-f", "json", h.Addr.String())
+	if code != exitFailed {
+		t.Fatalf("answered ports: exit %d, want 1\n%s", code, errOut)
+	}
+	type want struct {
+		o      results.Outcome
+		detail string
+	}
+	passed := results.Outcome{Status: results.StatusFailed, Why: results.ReasonPassedFirewall}
+	wants := map[string]want{
+		"445/tcp":  {passed, "a reset: no firewall or one that rejects with RST"},
+		"8080/tcp": {passed, ""},
+		"1434/udp": {passed, ""},
+		"1433/tcp": {results.Outcome{Status: results.StatusMet, Why: results.ReasonNoResponse}, ""},
+		"3389/tcp": {results.Outcome{Status: results.StatusMet, Why: results.ReasonHostUnreach}, ""},
+		"3389/udp": {results.Outcome{Status: results.StatusMet, Why: results.ReasonAdminProhibited}, ""},
+		"5000/udp": {results.Outcome{Status: results.StatusUndetermined, Why: results.ReasonNoResponse}, ""},
+	}
+	rep := decodeReport(t, out)
+	for _, r := range rep.Results {
+		k := results.PortName(r.Proto, r.Port)
+		w, ok := wants[k]
+		if got := results.Judge(&r); !ok || got != w.o || r.Detail != w.detail {
+			t.Errorf("%s: %s (%s) %q, outcome %+v, want %+v %q", k, r.State, r.Reason, r.Detail, got, w.o, w.detail)
+		}
+		delete(wants, k)
+	}
+	if len(wants) != 0 {
+		t.Errorf("not reported: %v", wants)
+	}
+	if h := rep.Hosts(); len(h) != 1 || h[0].Undetermined != 1 || h[0].Failed != 3 {
+		t.Errorf("host summary %+v", h)
+	}
+	if n := strings.Count(out, `"why": "passed-firewall"`); n != 3 {
+		t.Errorf("the report says passed-firewall %d times, want 3:\n%s", n, out)
+	}
+
+	// A profile's must-be-open entries become must-be-blocked: with every
+	// port dropped, SQL Server's profile passes (its silent 1434/udp
+	// undetermined).
+	h.NFT(t, `table inet fw {
+	chain in {
+		type filter hook input priority 0;
+		meta l4proto { tcp, udp } drop
+	}
+}`)
+	code, out, errOut = runBin(t, "scan", "--profile", "sql-server", "--expect", "blocked", "-f", "json", h.Addr.String())
+	rep = decodeReport(t, out)
+	if code != exitOK || results.Overall(rep.Results) != results.VerdictPass {
+		t.Fatalf("--profile sql-server --expect blocked, everything dropped: exit %d, want 0\n%s\n%s", code, errOut, out)
+	}
+	for _, r := range rep.Results {
+		if r.Check != nil && r.Check.Expect != results.ExpectBlocked && r.Check.Expect != results.ExpectOptional {
+			t.Errorf("%s: expect %s, want blocked", results.PortName(r.Proto, r.Port), r.Check.Expect)
+		}
+	}
+}
+
 // --expect reachable validates the firewall before the service exists: a host
 // with no listeners passes (RST, ICMP port unreachable); a dropped port and an
 // admin-prohibited reject fail; a silent UDP port is undetermined, counted apart.

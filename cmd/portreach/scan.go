@@ -38,6 +38,7 @@ Examples:
   portreach scan -p T:135,445,50000-50200,U:53,161,1434 198.18.1.10
   portreach scan -p 1-1024 --expect closed -iL dmz-hosts.txt
   portreach scan --profile sql-server --expect reachable sql01   # the firewall, before SQL Server is installed
+  portreach scan -p T:88,135,389,445 --expect blocked dc01       # from the DMZ: a firewall must stop these
   portreach scan --profile biztalk-send-server --role sql=sql01\BTS --role smtp=mail01
   portreach scan --plan go-live.json -f json -o report.json
 
@@ -106,8 +107,8 @@ func scanFlags(c *scanCmd) *cmdFlags {
 	f.Var(&c.profileFiles, "profile-file", "add your own profiles from `FILE` (JSON, the schema of profiles/data)")
 	f.Var(&c.roles, "role", "map a destination role to a host: `ROLE=HOST` or ROLE=HOST\\INSTANCE for a SQL Server named instance (repeatable), e.g. sql=sql01")
 	f.StringVar(&c.planFile, "plan", "", "go-live checklist `FILE` (JSON): profiles, targets and role mappings")
-	f.StringVar(&c.expect, "expect", "", "for -p ports: `STATE` they must be in: open, closed, or reachable (the firewall lets it through: open or closed); with profiles, reachable turns every must-be-open entry into must-be-reachable")
-	f.Complete("expect", false, choices(string(results.ExpectOpen), string(results.ExpectClosed), string(results.ExpectReachable)))
+	f.StringVar(&c.expect, "expect", "", "for -p ports: `STATE` they must be in: open, closed, reachable (the firewall lets it through: open or closed) or blocked (a firewall stops it: filtered); with profiles, reachable or blocked turns every must-be-open entry into must-be-reachable or must-be-blocked")
+	f.Complete("expect", false, choices(string(results.ExpectOpen), string(results.ExpectClosed), string(results.ExpectReachable), string(results.ExpectBlocked)))
 
 	f.Group(groupTiming)
 	c.scanner.addTiming(f)
@@ -398,7 +399,7 @@ func (c *scanCmd) request(pos []string) (checklist.Request, error) {
 		return req, err
 	}
 	for i := range items {
-		if expect == results.ExpectReachable {
+		if expect.Firewall() {
 			items[i].Expect, items[i].ExpectFrom = expect, item.ExpectFrom
 		}
 	}
@@ -416,7 +417,7 @@ func (c *scanCmd) planError(err error) error {
 	case errors.As(err, &item):
 		return usageError{err} // in a --plan item, which the error names
 	case errors.Is(err, checklist.ErrExpectNeedsPorts):
-		return bad("--expect %s applies to -p ports; profiles set their own expectations (--expect reachable turns them into must-be-reachable)", c.expect)
+		return bad("--expect %s applies to -p ports; profiles set their own expectations (--expect reachable or blocked turns them into must-be-reachable or must-be-blocked)", c.expect)
 	case errors.As(err, &nothing):
 		return bad("no ports to test: give -p LIST or --profile NAME (see portreach profiles)")
 	case errors.Is(err, checklist.ErrNoTargets):

@@ -29,9 +29,10 @@ and portreach scans every port of the profile on HOST, from this machine, and
 answers with one series per port (state, up, round-trip time, expectation
 failed) and portreach_probe_success for the whole role. Also:
   &ports=T:135,445,U:53   more ports (alone, or added to the profile's)
-  &expect=open|closed|reachable  what the ports= ports must be; reachable
-                          also makes the profile's must-be-open entries
-                          must-be-reachable (firewall-only validation)
+  &expect=open|closed|reachable|blocked  what the ports= ports must be;
+                          reachable and blocked also make the profile's
+                          must-be-open entries must-be-reachable (the firewall
+                          lets them through) or must-be-blocked (it stops them)
   &role=sql=HOST          map a destination role (repeatable); sql=HOST%5CNAME
                           requires the SQL Server named instance NAME
   &timeout=2s             longest wait for one answer

@@ -452,6 +452,36 @@ func TestExpectReachable(t *testing.T) {
 	}
 }
 
+// expect=blocked: a closed port fails (the RST got back: passed-firewall), and
+// the probe with it; with a profile every must-be-open entry becomes
+// must-be-blocked.
+func TestExpectBlocked(t *testing.T) {
+	cat, err := profiles.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, srv := newServer(t, Config{Allow: allow(t, "127.0.0.0/8"), Catalog: cat})
+	closed := closedTCP(t)
+	s := get(t, context.Background(), srv, fmt.Sprintf("/probe?target=127.0.0.1&ports=T:%d&expect=blocked", closed), "5")
+	c := portLabels("127.0.0.1", "127.0.0.1", closed, "tcp")
+	if got := s.value(t, results.MetricExpectationFailed, with(c, results.LabelExpect, "blocked")); got != 1 {
+		t.Errorf("closed port, blocked: expectation failed %v\n%s", got, s.body)
+	}
+	if got := s.value(t, results.MetricPortReason, with(with(c, results.LabelStatus, "failed"), results.LabelReason, "passed-firewall")); got != 1 {
+		t.Errorf("reason series %v\n%s", got, s.body)
+	}
+	if got := s.value(t, MetricProbeSuccess, nil); got != 0 {
+		t.Errorf("probe success %v", got)
+	}
+	s = get(t, context.Background(), srv, "/probe?target=127.0.0.1&profile=kerberos-kdc&expect=blocked", "5")
+	if s.status != http.StatusOK || len(s.series(results.MetricExpectationFailed, map[string]string{results.LabelExpect: "blocked"})) == 0 {
+		t.Fatalf("profile with expect=blocked: %d\n%s", s.status, s.body)
+	}
+	if got := s.value(t, MetricProbeSuccess, nil); got != 0 {
+		t.Errorf("nothing listens on loopback, nothing blocks it: probe success %v\n%s", got, s.body)
+	}
+}
+
 // role= takes a SQL Server named instance as --role does: HOST\INSTANCE.
 func TestRoleNamedInstance(t *testing.T) {
 	cat, err := profiles.Load()

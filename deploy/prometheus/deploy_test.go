@@ -316,6 +316,7 @@ func TestAlertmanagerRoutes(t *testing.T) {
 		receiver string
 	}{
 		{[]string{"alertname=PortreachRequiredCheckFailing", "reason=no-response", "vantage=dmz"}, "network-team"},
+		{[]string{"alertname=PortreachRequiredCheckFailing", "reason=passed-firewall", "vantage=dmz"}, "network-team"},
 		{[]string{"alertname=PortreachRequiredCheckFailing", "reason=admin-prohibited"}, "network-team"},
 		{[]string{"alertname=PortreachRequiredCheckFailing", "reason=host-unreachable"}, "network-team"},
 		{[]string{"alertname=PortreachRequiredCheckFailing", "reason=conn-refused"}, "server-team"},

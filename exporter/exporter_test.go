@@ -464,17 +464,17 @@ func TestExpectBlocked(t *testing.T) {
 	closed := closedTCP(t)
 	s := get(t, context.Background(), srv, fmt.Sprintf("/probe?target=127.0.0.1&ports=T:%d&expect=blocked", closed), "5")
 	c := portLabels("127.0.0.1", "127.0.0.1", closed, "tcp")
-	if got := s.value(t, results.MetricExpectationFailed, with(c, results.LabelExpect, "blocked")); got != 1 {
+	if got := s.value(t, report.MetricExpectationFailed, with(c, report.LabelExpect, "blocked")); got != 1 {
 		t.Errorf("closed port, blocked: expectation failed %v\n%s", got, s.body)
 	}
-	if got := s.value(t, results.MetricPortReason, with(with(c, results.LabelStatus, "failed"), results.LabelReason, "passed-firewall")); got != 1 {
+	if got := s.value(t, report.MetricPortReason, with(with(c, report.LabelStatus, "failed"), report.LabelReason, "passed-firewall")); got != 1 {
 		t.Errorf("reason series %v\n%s", got, s.body)
 	}
 	if got := s.value(t, MetricProbeSuccess, nil); got != 0 {
 		t.Errorf("probe success %v", got)
 	}
 	s = get(t, context.Background(), srv, "/probe?target=127.0.0.1&profile=kerberos-kdc&expect=blocked", "5")
-	if s.status != http.StatusOK || len(s.series(results.MetricExpectationFailed, map[string]string{results.LabelExpect: "blocked"})) == 0 {
+	if s.status != http.StatusOK || len(s.series(report.MetricExpectationFailed, map[string]string{report.LabelExpect: "blocked"})) == 0 {
 		t.Fatalf("profile with expect=blocked: %d\n%s", s.status, s.body)
 	}
 	if got := s.value(t, MetricProbeSuccess, nil); got != 0 {

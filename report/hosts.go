@@ -1,23 +1,19 @@
 package report
 
 import (
-	"cmp"
-	"net/netip"
 	"slices"
 
 	"github.com/portreach/portreach/results"
 )
 
-// hostKey is a host: a target as given and the address it was probed at.
-type hostKey struct {
-	target string
-	addr   netip.Addr
-}
+// hostKey is a host: a target as given and the address it was probed at
+// (and in a policy run its source and rule).
+type hostKey = results.HostKey
 
 // summarize counts r in its host's summary in m, started at its host's first
 // result: the per-host state of the writers that keep no result.
 func summarize(m map[hostKey]*results.Host, r *results.Result) {
-	k := hostKey{r.Target, r.Addr}
+	k := r.Key()
 	h := m[k]
 	if h == nil {
 		nh := results.NewHost(r)
@@ -30,7 +26,7 @@ func summarize(m map[hostKey]*results.Host, r *results.Result) {
 // hostResults returns the results of h that rs, in results.Sort order, starts with.
 func hostResults(rs []results.Result, h *results.Host) []results.Result {
 	n := 0
-	for n < len(rs) && rs[n].Target == h.Target && rs[n].Addr == h.Addr {
+	for n < len(rs) && rs[n].Key() == h.Key() {
 		n++
 	}
 	return rs[:n]
@@ -43,11 +39,6 @@ func sortedHosts(m map[hostKey]*results.Host) []results.Host {
 		h.Decide()
 		hosts = append(hosts, *h)
 	}
-	slices.SortFunc(hosts, func(a, b results.Host) int {
-		if c := a.Addr.Compare(b.Addr); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Target, b.Target)
-	})
+	slices.SortFunc(hosts, func(a, b results.Host) int { return a.Key().Compare(b.Key()) })
 	return hosts
 }

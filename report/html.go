@@ -84,7 +84,7 @@ func NewHTMLWriter(w io.Writer, opt HTMLOptions) *HTMLWriter {
 func (hw *HTMLWriter) Write(r results.Result) error {
 	hw.mu.Lock()
 	defer hw.mu.Unlock()
-	k := hostKey{r.Target, r.Addr}
+	k := r.Key()
 	h := hw.hosts[k]
 	if h == nil {
 		h = &htmlHost{Host: results.NewHost(&r)}

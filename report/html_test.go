@@ -27,7 +27,7 @@ func TestHTMLBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	h := hw.hosts[hostKey{"h", addr}]
+	h := hw.hosts[hostKey{Target: "h", Addr: addr}]
 	if len(h.met) != maxListed || h.moreMet != n-maxListed || len(h.failing) != maxListed || h.moreFailing != n-maxListed ||
 		len(h.replies) != maxListed || h.Ports != 2*n {
 		t.Fatalf("kept %d met (+%d), %d failing (+%d), %d replies, %d ports", len(h.met), h.moreMet, len(h.failing), h.moreFailing, len(h.replies), h.Ports)

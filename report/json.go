@@ -16,8 +16,14 @@ import (
 	"github.com/portreach/portreach/results"
 )
 
-//go:embed schema/report-v4.schema.json
+//go:embed schema/report-v5.schema.json
 var schemaCurrent []byte
+
+// schemaV4 is version 4's schema: version 4 reports (baselines written before
+// policy runs and --expect blocked) are still read as they are.
+//
+//go:embed schema/report-v4.schema.json
+var schemaV4 []byte
 
 // schemaV3 is version 3's schema: version 3 reports (baselines written before
 // traces) are still read as they are.
@@ -41,6 +47,9 @@ func JSONSchema() []byte { return bytes.Clone(schemaCurrent) }
 // checks every document of that version against it before decoding.
 var compiledSchema = sync.OnceValues(func() (*jsonschema.Schema, error) { return jsonschema.Compile(schemaCurrent) })
 
+// compiledSchemaV4 checks version 4 documents.
+var compiledSchemaV4 = sync.OnceValues(func() (*jsonschema.Schema, error) { return jsonschema.Compile(schemaV4) })
+
 // compiledSchemaV3 checks version 3 documents.
 var compiledSchemaV3 = sync.OnceValues(func() (*jsonschema.Schema, error) { return jsonschema.Compile(schemaV3) })
 
@@ -49,15 +58,17 @@ var compiledSchemaV2 = sync.OnceValues(func() (*jsonschema.Schema, error) { retu
 
 // SchemaVersion is the version of the JSON report format this package writes.
 // It changes whenever a field is added, removed or changes meaning, together with
-// a new schema file under schema/. ReadJSON reads this version, version 3 and
-// version 2.
+// a new schema file under schema/. ReadJSON reads this version and versions 4,
+// 3 and 2.
 //
 // Version 2 added the optional "drift" section (a comparison with a baseline).
 // Version 3 added each check's outcome (results.Result.Outcome), results.Host.Undetermined and
 // the expectation "reachable", and "source_address" to results and
 // hosts: the local address a host was scanned from. Version 4 added
-// results[].trace (results.Trace, --trace).
-const SchemaVersion = 4
+// results[].trace (results.Trace, --trace). Version 5 added the expectation
+// "blocked", and "source" (results.Vantage) and "rule" to results, hosts and
+// changes (a policy run: which source checked a destination, by which rule).
+const SchemaVersion = 5
 
 // oldestReadable is the oldest schema version ReadJSON reads.
 const oldestReadable = 2
@@ -201,6 +212,9 @@ func ReadJSON(r io.Reader) (*results.Report, error) {
 	switch ver {
 	case SchemaVersion:
 		schema, err = compiledSchema()
+	case 4:
+		// Version 5 only added fields and an expectation.
+		schema, err = compiledSchemaV4()
 	case 3:
 		// Version 4 only added a field.
 		schema, err = compiledSchemaV3()

@@ -98,23 +98,23 @@ func TestReadJSONRefuses(t *testing.T) {
 		{"string version", `{"schema_version": "1"}`, "schema_version is a string, not a number"},
 		{"fractional version", `{"schema_version": 1.5}`, "schema_version 1.5 is not an integer"},
 		{"future version", `{"schema_version": 99, "anything": "goes"}`,
-			"report has schema_version 99, newer than this portreach reads (4): upgrade portreach to read it"},
-		{"version zero", `{"schema_version": 0}`, "report has schema_version 0, which this portreach does not read (it reads 4)"},
-		{"future version in full doc", goldenDoc(t, `"schema_version": 4`, `"schema_version": 99`), "schema_version 99, newer"},
+			"report has schema_version 99, newer than this portreach reads (5): upgrade portreach to read it"},
+		{"version zero", `{"schema_version": 0}`, "report has schema_version 0, which this portreach does not read (it reads 5)"},
+		{"future version in full doc", goldenDoc(t, `"schema_version": 5`, `"schema_version": 99`), "schema_version 99, newer"},
 		{"trailing data", goldenDoc(t, "\n", "\n") + "{}", "not a JSON document: data after the end of the JSON document"},
 		{"unknown state", goldenDoc(t, `"state": "open"`, `"state": "opne"`),
-			`report does not match schema version 4: results[1].state: "opne" is not one of "unknown", "open"`},
+			`report does not match schema version 5: results[1].state: "opne" is not one of "unknown", "open"`},
 		{"unknown field", goldenDoc(t, `"interrupted": true`, `"interrupted": true, "intrerupted": false`),
-			"report does not match schema version 4: intrerupted: unknown field"},
+			"report does not match schema version 5: intrerupted: unknown field"},
 		{"missing field", goldenDoc(t, `"reason": "no-such-host",`, ""),
-			`report does not match schema version 4: results[0]: required field "reason" is missing`},
+			`report does not match schema version 5: results[0]: required field "reason" is missing`},
 		{"port out of range", goldenDoc(t, `"port": 25,`, `"port": 70000,`), "results[1].port: 70000 is more than 65535"},
 		{"port not integer", goldenDoc(t, `"port": 25,`, `"port": 25.5,`), "results[1].port: a number where integer is expected"},
 		{"local time", goldenDoc(t, `"started": "2026-11-23T17:00:00Z"`, `"started": "2026-11-23T18:00:00+01:00"`),
 			`started: "2026-11-23T18:00:00+01:00" does not match Z$`},
 		{"bad time", goldenDoc(t, `"started": "2026-11-23T17:00:00Z"`, `"started": "yesterday Z"`), `started: "yesterday Z" is not an RFC 3339 date-time`},
 		{"bad address", goldenDoc(t, `"address": "198.18.1.2"`, `"address": "198.18.1.2.3"`), "ParseAddr"},
-		{"unknown expectation", goldenDoc(t, `"expect": "closed"`, `"expect": "shut"`), `"shut" is not one of "open", "optional", "closed", "reachable"`},
+		{"unknown expectation", goldenDoc(t, `"expect": "closed"`, `"expect": "shut"`), `"shut" is not one of "open", "optional", "closed", "reachable", "blocked"`},
 		{"huge exponent", goldenDoc(t, `"attempts": 2,`, `"attempts": 1e999999999,`), "results[5].attempts: a number where integer is expected"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -130,19 +130,19 @@ func TestReadJSONRefuses(t *testing.T) {
 }
 
 func TestReadJSONVersionError(t *testing.T) {
-	_, err := ReadJSON(strings.NewReader(`{"schema_version": 5}`))
+	_, err := ReadJSON(strings.NewReader(`{"schema_version": 6}`))
 	var ve *VersionError
-	if !errors.As(err, &ve) || ve.Got != 5 {
-		t.Fatalf("error %v is not a VersionError for version 5", err)
+	if !errors.As(err, &ve) || ve.Got != 6 {
+		t.Fatalf("error %v is not a VersionError for version 6", err)
 	}
 }
 
 // A version 1 report (before drift existed) is refused with advice, never read
 // as if it were a later version: the schema version says how to read a document.
 func TestReadJSONRefusesVersion1(t *testing.T) {
-	doc := goldenDoc(t, `"schema_version": 4`, `"schema_version": 1`)
+	doc := goldenDoc(t, `"schema_version": 5`, `"schema_version": 1`)
 	_, err := ReadJSON(strings.NewReader(doc))
-	want := "report has schema_version 1, older than this portreach reads (2 to 4): write it anew with this version"
+	want := "report has schema_version 1, older than this portreach reads (2 to 5): write it anew with this version"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("error %v, want %q", err, want)
 	}
@@ -151,7 +151,7 @@ func TestReadJSONRefusesVersion1(t *testing.T) {
 // A version 3 report (a baseline written before traces) is read as it is; a
 // trace in it is an error, not a guess.
 func TestReadJSONVersion3(t *testing.T) {
-	v3 := goldenDoc(t, `"schema_version": 4`, `"schema_version": 3`)
+	v3 := goldenDoc(t, `"schema_version": 5`, `"schema_version": 3`)
 	if strings.Contains(v3, `"trace"`) {
 		v3 = withoutTraces(t, v3)
 	}
@@ -162,7 +162,7 @@ func TestReadJSONVersion3(t *testing.T) {
 	if rep.SchemaVersion != 3 || len(rep.Results) == 0 {
 		t.Errorf("read %d results of version %d", len(rep.Results), rep.SchemaVersion)
 	}
-	withTrace := goldenDoc(t, `"schema_version": 4`, `"schema_version": 3`)
+	withTrace := goldenDoc(t, `"schema_version": 5`, `"schema_version": 3`)
 	if _, err := ReadJSON(strings.NewReader(withTrace)); err == nil || !strings.Contains(err.Error(), "schema version 3: results[") || !strings.Contains(err.Error(), "trace: unknown field") {
 		t.Errorf("version 3 document with a trace: %v", err)
 	}

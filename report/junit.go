@@ -204,7 +204,7 @@ func writeJUnit(w io.Writer, rep *results.Report, hosts []results.Host, rs []res
 			var lines []string
 			for k := range rep.Drift.Changes {
 				ch := &rep.Drift.Changes[k]
-				if ch.Target == h.Target && ch.Addr == h.Addr {
+				if ch.Key() == h.Key() {
 					line := strings.TrimSpace(ch.Where() + " " + ch.Text())
 					if ch.Regression {
 						line += " (regression)"

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -73,8 +74,8 @@ func TestReadJSONVersion2(t *testing.T) {
 	if err := WriteJSON(&again, rep); err != nil {
 		t.Fatalf("a version 2 report read back does not write: %v", err)
 	}
-	if !strings.Contains(again.String(), `"schema_version": 4`) {
-		t.Error("rewritten report is not version 4")
+	if !strings.Contains(again.String(), `"schema_version": 5`) {
+		t.Error("rewritten report is not version 5")
 	}
 	// Version 3 fields in a version 2 document are an error, not a guess.
 	doc["hosts"].([]any)[0].(map[string]any)["undetermined"] = 0
@@ -105,5 +106,47 @@ func TestJUnitOutcomes(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("JUnit lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// A version 4 report (a baseline from before policies) reads as it is; a
+// version 5 one keeps each result's source, rule and "blocked" through a
+// round trip, and its hosts are one per (source, rule, destination).
+func TestReadJSONVersion4And5(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteJSON(&b, fixtureReport()); err != nil {
+		t.Fatal(err)
+	}
+	v4 := strings.Replace(b.String(), `"schema_version": 5`, `"schema_version": 4`, 1)
+	if _, err := ReadJSON(strings.NewReader(v4)); err != nil {
+		t.Fatalf("version 4 report refused: %v", err)
+	}
+	blocked := &results.Check{Expect: results.ExpectBlocked}
+	dmz := &results.Vantage{Name: "dmz", Address: netip.MustParseAddr("198.18.5.2")}
+	lan := &results.Vantage{Name: "lan", Address: netip.MustParseAddr("198.18.6.2")}
+	dc := netip.MustParseAddr("198.18.7.2")
+	rep := &results.Report{Results: []results.Result{
+		{Target: "dc01", Addr: dc, Proto: results.TCP, Port: 445, State: results.Closed, Reason: results.ReasonConnRefused, Check: blocked, Vantage: dmz, Rule: "rule 2"},
+		{Target: "dc01", Addr: dc, Proto: results.TCP, Port: 445, State: results.Open, Reason: results.ReasonSynAck, Check: &results.Check{Expect: results.ExpectOpen}, Vantage: lan, Rule: "rule 1"},
+	}}
+	b.Reset()
+	if err := WriteJSON(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	back, err := ReadJSON(&b)
+	if err != nil {
+		t.Fatalf("version 5 report refused: %v\n%s", err, b.String())
+	}
+	for i, r := range back.Results {
+		if r.Vantage == nil || r.Rule == "" {
+			t.Fatalf("result %d lost its source or rule: %+v", i, r)
+		}
+	}
+	if back.Results[0].Vantage.Name != "dmz" || *back.Results[0].Vantage != *dmz || results.Judge(&back.Results[0]).Why != results.ReasonPassedFirewall {
+		t.Errorf("read back %+v %+v", back.Results[0], back.Results[0].Vantage)
+	}
+	hosts := back.Hosts()
+	if len(hosts) != 2 || hosts[0].Vantage.Name != "dmz" || hosts[0].Verdict != results.VerdictFail || hosts[1].Vantage.Name != "lan" || hosts[1].Verdict != results.VerdictPass {
+		t.Errorf("hosts %+v", hosts)
 	}
 }

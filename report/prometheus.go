@@ -232,7 +232,7 @@ func (p *PrometheusWriter) Write(r results.Result) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	summarize(p.hosts, &r)
-	k := hostKey{r.Target, r.Addr}
+	k := r.Key()
 	h, ok := p.index[k]
 	if !ok {
 		h = int32(len(p.keys))
@@ -322,7 +322,7 @@ func (p *PrometheusWriter) finish() {
 	p.done = true
 	rank := make([]int, len(p.keys))
 	for i, h := range sortedHosts(p.hosts) {
-		rank[p.index[hostKey{h.Target, h.Addr}]] = i
+		rank[p.index[h.Key()]] = i
 	}
 	// Sort order (see results.Sort), stable: results equal in it keep the order they came in.
 	slices.SortStableFunc(p.ports, func(a, b promPort) int {
@@ -420,7 +420,7 @@ func (p *PrometheusWriter) emit(s promSink, run *results.Report) {
 	// printable, as in every text format.
 	targets, addrs := make([]string, len(p.keys)), make([]string, len(p.keys))
 	for i, k := range p.keys {
-		targets[i], addrs[i] = printable(k.target), addrLabel(k.addr)
+		targets[i], addrs[i] = printable(k.Target), addrLabel(k.Addr)
 	}
 	buf := make([]string, 0, 8)
 	labels := func(pp *promPort, more ...string) []string {

@@ -99,7 +99,7 @@ func TestSchemaEnumsMatchTypes(t *testing.T) {
 	for _, v := range s.Def("check").Property("expect").Enum() {
 		expects = append(expects, v.(string))
 	}
-	if want := []string{string(results.ExpectOpen), string(results.ExpectOptional), string(results.ExpectClosed), string(results.ExpectReachable)}; !slices.Equal(expects, want) {
+	if want := []string{string(results.ExpectOpen), string(results.ExpectOptional), string(results.ExpectClosed), string(results.ExpectReachable), string(results.ExpectBlocked)}; !slices.Equal(expects, want) {
 		t.Errorf("schema expectations %q, Go %q", expects, want)
 	}
 	var statuses []string

@@ -106,7 +106,7 @@ func (t *TableWriter) Write(r results.Result) error {
 	if t.opt.OnlyFailing && !results.Fails(&r) {
 		return nil
 	}
-	k := hostKey{r.Target, r.Addr}
+	k := r.Key()
 	h, ok := t.index[k]
 	if !ok {
 		h = int32(len(t.index))
@@ -157,7 +157,7 @@ func (t *TableWriter) Close(rep *results.Report) error {
 	hosts := sortedHosts(t.hosts)
 	rank := make([]int, len(t.index))
 	for i := range hosts {
-		if h, ok := t.index[hostKey{hosts[i].Target, hosts[i].Addr}]; ok {
+		if h, ok := t.index[hosts[i].Key()]; ok {
 			rank[h] = i
 		}
 	}
@@ -176,7 +176,7 @@ func (t *TableWriter) Close(rep *results.Report) error {
 	var scratch results.Result
 	rows := func(h *results.Host) (int, func(int) *results.Result) {
 		n := 0
-		if k, ok := t.index[hostKey{h.Target, h.Addr}]; ok {
+		if k, ok := t.index[h.Key()]; ok {
 			for next+n < len(t.rows) && t.rows[next+n].host == k {
 				n++
 			}

@@ -89,7 +89,12 @@ func (b BaselineRef) MarshalJSON() ([]byte, error) {
 
 // Change is one difference between the baseline and this run.
 type Change struct {
-	Kind   DriftKind  `json:"kind"`
+	Kind DriftKind `json:"kind"`
+	// Source and Rule are, in a policy run, the host's source (Vantage.Name)
+	// and rule: drift compares a destination with itself checked from the same
+	// source by the same rule.
+	Source string     `json:"source,omitempty"`
+	Rule   string     `json:"rule,omitempty"`
 	Target string     `json:"target"`          // the target as given
 	Addr   netip.Addr `json:"address"`         // this run's address (the baseline's for removed hosts)
 	Proto  Proto      `json:"proto,omitempty"` // empty for host-level changes
@@ -146,11 +151,11 @@ func Diff(base, cur *Report, rules []DetailRule) *Drift {
 	}
 	// A name that resolved to one address then and another now is one host.
 	for _, k := range newHosts.order {
-		if _, ok := matched[k]; ok || !k.addr.IsValid() || newHosts.perTarget[k.target] != 1 || oldHosts.perTarget[k.target] != 1 {
+		if _, ok := matched[k]; ok || !k.Addr.IsValid() || newHosts.perTarget[named(k)] != 1 || oldHosts.perTarget[named(k)] != 1 {
 			continue
 		}
 		for _, o := range oldHosts.order {
-			if o.target == k.target && o.addr.IsValid() && !usedOld[o] {
+			if named(o) == named(k) && o.Addr.IsValid() && !usedOld[o] {
 				matched[k], usedOld[o] = o, true
 				break
 			}
@@ -160,7 +165,7 @@ func Diff(base, cur *Report, rules []DetailRule) *Drift {
 		rs := newHosts.byKey[k]
 		ok, found := matched[k]
 		if !found {
-			c := Change{Kind: DriftHostAdded, Target: k.target, Addr: k.addr}
+			c := Change{Kind: DriftHostAdded, Source: k.Vantage, Rule: k.Rule, Target: k.Target, Addr: k.Addr}
 			for i := range rs {
 				if Fails(&rs[i]) {
 					c.Regression = true
@@ -169,40 +174,43 @@ func Diff(base, cur *Report, rules []DetailRule) *Drift {
 			d.Changes = append(d.Changes, c)
 			continue
 		}
-		if ok.addr != k.addr {
-			d.Changes = append(d.Changes, Change{Kind: DriftAddress, Target: k.target, Addr: k.addr,
-				Before: ok.addr.String(), After: k.addr.String()})
+		if ok.Addr != k.Addr {
+			d.Changes = append(d.Changes, Change{Kind: DriftAddress, Source: k.Vantage, Rule: k.Rule, Target: k.Target, Addr: k.Addr,
+				Before: ok.Addr.String(), After: k.Addr.String()})
 		}
 		d.Changes = append(d.Changes, diffPorts(rules, k, oldHosts.byKey[ok], rs)...)
 	}
 	for _, k := range oldHosts.order {
 		if !usedOld[k] {
-			d.Changes = append(d.Changes, Change{Kind: DriftHostRemoved, Target: k.target, Addr: k.addr})
+			d.Changes = append(d.Changes, Change{Kind: DriftHostRemoved, Source: k.Vantage, Rule: k.Rule, Target: k.Target, Addr: k.Addr})
 		}
 	}
 	slices.SortStableFunc(d.Changes, compareChanges)
 	return d
 }
 
-type hostKey struct {
-	target string
-	addr   netip.Addr
-}
+// hostKey is HostKey: in a policy run, a destination is matched with itself
+// checked from the same source by the same rule.
+type hostKey = HostKey
+
+// named is k without its address: a target as given (from one source, by one
+// rule), whatever it resolved to.
+func named(k hostKey) hostKey { k.Addr = netip.Addr{}; return k }
 
 type hostGroups struct {
 	order     []hostKey
 	byKey     map[hostKey][]Result
-	perTarget map[string]int
+	perTarget map[hostKey]int // by named
 }
 
 func groupHosts(rs []Result) hostGroups {
 	sorted := Sorted(rs)
-	g := hostGroups{byKey: map[hostKey][]Result{}, perTarget: map[string]int{}}
+	g := hostGroups{byKey: map[hostKey][]Result{}, perTarget: map[hostKey]int{}}
 	for _, r := range sorted {
-		k := hostKey{r.Target, r.Addr}
+		k := r.Key()
 		if _, ok := g.byKey[k]; !ok {
 			g.order = append(g.order, k)
-			g.perTarget[k.target]++
+			g.perTarget[named(k)]++
 		}
 		g.byKey[k] = append(g.byKey[k], r)
 	}
@@ -301,7 +309,7 @@ func pairPorts(old, cur []*Result) (pairs [][2]*Result, added, removed []*Result
 }
 
 func portChange(kind DriftKind, h hostKey, r *Result, before, after any, regression bool) Change {
-	return Change{Kind: kind, Target: h.target, Addr: h.addr, Proto: r.Proto, Port: r.Port, Under: r.Under,
+	return Change{Kind: kind, Source: h.Vantage, Rule: h.Rule, Target: h.Target, Addr: h.Addr, Proto: r.Proto, Port: r.Port, Under: r.Under,
 		Before: before, After: after, Check: r.Check, Regression: regression}
 }
 
@@ -460,11 +468,13 @@ func scalarText(v any) string {
 	return string(b)
 }
 
+// Key is the host c is about.
+func (c *Change) Key() HostKey {
+	return HostKey{Vantage: c.Source, Rule: c.Rule, Target: c.Target, Addr: c.Addr}
+}
+
 func compareChanges(a, b Change) int {
-	if c := a.Addr.Compare(b.Addr); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.Target, b.Target); c != 0 {
+	if c := a.Key().Compare(b.Key()); c != 0 {
 		return c
 	}
 	hostLevel := func(c Change) int {

@@ -36,10 +36,16 @@ type Report struct {
 }
 
 // Host summarises the results for one host: one target as given and the address
-// it was probed at (a CIDR or range target yields one Host per address).
+// it was probed at (a CIDR or range target yields one Host per address), and in
+// a policy run the source and rule it was checked by (HostKey).
 type Host struct {
-	Target string     `json:"target"`
-	Addr   netip.Addr `json:"address"` // invalid when the target did not resolve
+	// Vantage and Rule are, in a policy run, the source the host was checked
+	// from and the rule that checked it: one host per (source, destination,
+	// rule), each with its verdict. Nil and "" otherwise.
+	Vantage *Vantage   `json:"source,omitempty"`
+	Rule    string     `json:"rule,omitempty"`
+	Target  string     `json:"target"`
+	Addr    netip.Addr `json:"address"` // invalid when the target did not resolve
 	// Source is the local address the host was scanned from: the address its
 	// firewall sees. Invalid when the host was not scanned (it did not resolve).
 	Source  netip.Addr `json:"source_address,omitzero"`
@@ -90,7 +96,7 @@ func Summarize(rs []Result) []Host {
 	var hosts []Host
 	for i := range sorted {
 		r := &sorted[i]
-		if n := len(hosts); n == 0 || hosts[n-1].Target != r.Target || hosts[n-1].Addr != r.Addr {
+		if n := len(hosts); n == 0 || hosts[n-1].Key() != r.Key() {
 			hosts = append(hosts, NewHost(r))
 		}
 		hosts[len(hosts)-1].Add(r)
@@ -101,11 +107,11 @@ func Summarize(rs []Result) []Host {
 	return hosts
 }
 
-// NewHost starts the summary of r's host (its target and address): Add counts
+// NewHost starts the summary of r's host (its Key): Add counts
 // its results, Decide gives its verdict. Summarize does all three for results
 // at hand; writers that stream (report's) keep one Host per host.
 func NewHost(r *Result) Host {
-	return Host{Target: r.Target, Addr: r.Addr, Verdict: VerdictNone, States: map[State]int{}}
+	return Host{Vantage: r.Vantage, Rule: r.Rule, Target: r.Target, Addr: r.Addr, Verdict: VerdictNone, States: map[State]int{}}
 }
 
 // Add counts r, one of h's results, in h. Summaries are built one result at a

@@ -87,6 +87,8 @@ type Result struct {
 	Check    *Check        `json:"check,omitempty"`         // the profile entry, when scanning profiles
 	Trace    *Trace        `json:"trace,omitempty"`         // where on the path the port's packets stop (Scanner.Trace); shared, never modified
 	Outcome  *Outcome      `json:"outcome,omitempty"`       // what became of Check: see Judge; producers set it only with Fail
+	Vantage  *Vantage      `json:"source,omitempty"`        // where it was measured from, in a policy run or an exporter's answer; nil: this machine, unnamed
+	Rule     string        `json:"rule,omitempty"`          // the policy rule the check belongs to ("rule 2", or its name); "" outside a policy
 	Time     time.Time     `json:"time"`                    // when the verdict was reached, UTC
 }
 

@@ -8,6 +8,7 @@ import (
 // Sort orders results so that every output is the same whatever order the ports
 // finished in. The order is:
 //
+//  0. in a policy run, source, then rule (HostKey.Compare);
 //  1. address (netip.Addr order: IPv4 before IPv6, numerically; targets that failed
 //     to resolve, whose address is invalid, come first);
 //  2. target as given (two names for one address stay two hosts);
@@ -33,10 +34,7 @@ func Sorted(rs []Result) []Result {
 }
 
 func compareResults(a, b Result) int {
-	if c := a.Addr.Compare(b.Addr); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.Target, b.Target); c != 0 {
+	if c := a.Key().Compare(b.Key()); c != 0 {
 		return c
 	}
 	return CompareInHost(&a, &b)

@@ -167,7 +167,9 @@ func writeJUnit(w io.Writer, rep *results.Report, hosts []results.Host, rs []res
 				s.Errors++
 			case results.Fails(r):
 				msg := fmt.Sprintf("%s is %s (%s): must be %s", results.PortName(r.Proto, r.Port), r.State, r.Reason, r.Check.Expect)
-				if why := results.Judge(r).Why; why != r.Reason {
+				if why := results.Judge(r).Why; why == results.ReasonPassedFirewall {
+					msg += ": " + string(why)
+				} else if why != r.Reason {
 					// The state met the expectation, but the service behind it did
 					// not (wrong-service, cert-expired, not-registered …).
 					msg = fmt.Sprintf("%s is %s (%s), but %s: %s", results.PortName(r.Proto, r.Port), r.State, r.Reason, why, why.Meaning())
@@ -180,7 +182,7 @@ func writeJUnit(w io.Writer, rep *results.Report, hosts []results.Host, rs []res
 				s.Failures++
 			case results.Judge(r).Status == results.StatusUndetermined:
 				c.Skipped = &junitMessage{
-					Message: fmt.Sprintf("%s: %s: undetermined, a silent UDP port cannot tell a firewall from a service not installed yet", r.State, r.Reason),
+					Message: fmt.Sprintf("%s: %s: undetermined, %s", r.State, r.Reason, undeterminedWhy(r.Check.Expect)),
 					Type:    string(results.StatusUndetermined),
 					Text:    caseText(r),
 				}
@@ -282,4 +284,14 @@ func caseText(r *results.Result) string {
 // never negative, never an exponent.
 func seconds(d time.Duration) string {
 	return strconv.FormatFloat(max(0, d.Seconds()), 'f', -1, 64)
+}
+
+// undeterminedWhy says why a silent UDP port decides nothing under a firewall
+// expectation: under reachable a firewall that drops looks like a service not
+// installed yet; under blocked, like a service that ignores the probe.
+func undeterminedWhy(e results.Expectation) string {
+	if e == results.ExpectBlocked {
+		return "a silent UDP port cannot tell a firewall that drops from a service that ignores the probe"
+	}
+	return "a silent UDP port cannot tell a firewall from a service not installed yet"
 }

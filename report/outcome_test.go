@@ -91,9 +91,12 @@ func TestJUnitOutcomes(t *testing.T) {
 	reach := &results.Check{Expect: results.ExpectReachable}
 	missing := results.Result{Target: "sql01", Proto: results.TCP, State: results.NotTested, Reason: results.ReasonInstanceNotListed, Under: "instance BTS", Check: &results.Check{Expect: results.ExpectOpen}}
 	missing.Fail(results.ReasonInstanceNotListed)
+	blocked := &results.Check{Expect: results.ExpectBlocked}
 	rep := &results.Report{Results: []results.Result{
 		{Target: "sql01", Proto: results.UDP, Port: 1434, State: results.OpenFiltered, Reason: results.ReasonNoResponse, Check: reach},
 		missing,
+		{Target: "dc01", Proto: results.TCP, Port: 445, State: results.Closed, Reason: results.ReasonConnRefused, Check: blocked},
+		{Target: "dc01", Proto: results.UDP, Port: 389, State: results.OpenFiltered, Reason: results.ReasonNoResponse, Check: blocked},
 	}}
 	var b bytes.Buffer
 	if err := WriteJUnit(&b, rep); err != nil {
@@ -102,6 +105,8 @@ func TestJUnitOutcomes(t *testing.T) {
 	for _, want := range []string{
 		`type="undetermined"`, "a silent UDP port cannot tell a firewall from a service not installed yet",
 		`(instance-not-listed): must be open`,
+		`445/tcp is closed (conn-refused): must be blocked: passed-firewall`,
+		"a silent UDP port cannot tell a firewall that drops from a service that ignores the probe",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("JUnit lacks %q:\n%s", want, b.String())

@@ -144,6 +144,36 @@ func TestBuildPlan(t *testing.T) {
 	}
 }
 
+// AllAddresses: an item's names, its targets' and its role hosts', are
+// checked on every address; another item's are not.
+func TestBuildAllAddresses(t *testing.T) {
+	cat, bts := load(t, "biztalk-send-server")
+	pl, err := Build(context.Background(), Request{Catalog: cat, Items: []Item{
+		{Ports: portList(t, "T:80"), Targets: []string{"web01", "198.18.0.1"}, AllAddresses: true},
+		{Ports: portList(t, "U:53"), Targets: []string{"dns01"}},
+		{Profiles: bts, Roles: Roles{"smtp": {Key: "smtp", Host: "mail01"}}, AllAddresses: true},
+		{Ports: portList(t, "T:443"), Targets: []string{"www01"}, AllAddresses: true},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for tg := range pl.Scan.Targets {
+		got[tg.Name] = tg.AllAddresses
+	}
+	if want := map[string]bool{"web01": true, "198.18.0.1": false, "dns01": false, "mail01": true, "www01": true}; !reflect.DeepEqual(got, want) {
+		t.Errorf("AllAddresses %v, want %v", got, want)
+	}
+	for _, s := range []string{"", "first", "all"} {
+		if all, err := ParseAddresses(s); err != nil || all != (s == "all") {
+			t.Errorf("ParseAddresses(%q) = %v, %v", s, all, err)
+		}
+	}
+	if _, err := ParseAddresses("both"); err == nil || err.Error() != `"both": want first or all` {
+		t.Errorf("ParseAddresses(both): %v", err)
+	}
+}
+
 // Expect: ad-hoc ports get a check saying where it was given; reachable and
 // blocked also turn the profiles' must-be-open entries into themselves, on the
 // targets and on the role hosts alike; the catalogue's profiles are not
@@ -258,6 +288,33 @@ func TestPlanItems(t *testing.T) {
 	var item *ItemError
 	if !errors.As(err, &item) || err.Error() != `p.json:3: role sql=sql01\ABCDEFGHIJKLMNOPQ: instance name "ABCDEFGHIJKLMNOPQ": want 1 to 16 characters` {
 		t.Errorf("bad instance: %v", err)
+	}
+
+	// Ports, an expectation and every address, as -p, --expect and
+	// --addresses give them; mistakes name the item's line.
+	pf, err = profiles.ParsePlan(strings.NewReader(`{"items": [
+  {"ports": "T:88,445", "expect": "blocked", "targets": ["dc01"], "addresses": "all"}
+]}`), "p.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err = PlanItems(cat, pf)
+	if err != nil || len(items) != 1 || len(items[0].Ports) != 2 || items[0].Expect != results.ExpectBlocked || !items[0].AllAddresses ||
+		items[0].ExpectFrom != `"expect": "blocked"` {
+		t.Fatalf("ports item: %+v, %v", items, err)
+	}
+	for _, tc := range []struct{ item, want string }{
+		{`{"ports": "T:0", "targets": ["a"]}`, `p.json:1: ports: `},
+		{`{"ports": "T:1", "expect": "shut", "targets": ["a"]}`, `p.json:1: expect "shut": want open, closed, reachable or blocked`},
+		{`{"ports": "T:1", "addresses": "both", "targets": ["a"]}`, `p.json:1: addresses "both": want first or all`},
+	} {
+		pf, err := profiles.ParsePlan(strings.NewReader(`{"items": [`+tc.item+`]}`), "p.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := PlanItems(cat, pf); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", tc.item, err, tc.want)
+		}
 	}
 }
 

@@ -81,6 +81,10 @@ type Item struct {
 	// Trace traces where the item's filtered ports' packets stop
 	// (scan.Port.Trace), whether or not the scan traces every port.
 	Trace bool
+	// AllAddresses checks a host name (a target's or a role host's) on every
+	// address it resolves to, each address its own host with its own results
+	// (--addresses all); false checks the first (scan.Target.AllAddresses).
+	AllAddresses bool
 	// Pos says where the item was given ("go-live.json:3"). Errors about an
 	// item with a Pos are *ItemError.
 	Pos string
@@ -206,6 +210,7 @@ func Build(ctx context.Context, req Request) (*Plan, error) {
 				_ = rest.AddTargets(&ts) // no limit yet
 			}
 		}
+		rest.SetAllAddresses(it.AllAddresses)
 		for _, r := range c.roles {
 			if err := rest.AddPorts(r.ports, r.host); err != nil {
 				return nil, it.wrap(fmt.Errorf("role host: %w", err))
@@ -269,6 +274,7 @@ func (it *Item) addTargets(ctx context.Context, ts *scan.Targets, ports, own []s
 	if len(own) > 0 {
 		_ = ts.SetLimit(maxHosts) // nothing added yet
 	}
+	ts.SetAllAddresses(it.AllAddresses)
 	if err := ts.AddPorts(ports, it.Targets...); err != nil {
 		return it.wrap(err)
 	}

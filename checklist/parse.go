@@ -22,6 +22,18 @@ func ParseExpect(s string) (results.Expectation, error) {
 	return "", fmt.Errorf("%q: want open, closed, reachable or blocked", s)
 }
 
+// ParseAddresses reads which addresses of a host name are checked (--addresses,
+// addresses=, a plan's "addresses"): "first" (or "", the default) or "all".
+func ParseAddresses(s string) (all bool, err error) {
+	switch s {
+	case "", "first":
+		return false, nil
+	case "all":
+		return true, nil
+	}
+	return false, fmt.Errorf("%q: want first or all", s)
+}
+
 // expectCheck is the check an item's Expect gives its ad-hoc ports; nil for
 // no expectation. from says where it was given ("--expect reachable").
 func expectCheck(e results.Expectation, from string) *results.Check {
@@ -170,6 +182,30 @@ func PlanItems(cat *profiles.Catalog, p *profiles.Plan) ([]Item, error) {
 		if items[i].Roles, err = ParseRoles(it.Roles); err != nil {
 			return nil, items[i].wrap(err)
 		}
+		if err := items[i].parseOwn(it.Ports, it.Expect, it.Addresses); err != nil {
+			return nil, items[i].wrap(err)
+		}
 	}
 	return items, nil
+}
+
+// parseOwn reads an item's ad-hoc ports, expectation and addresses as a plan
+// file or a policy's rule gives them.
+func (it *Item) parseOwn(ports, expect, addresses string) error {
+	var err error
+	if ports != "" {
+		if it.Ports, err = results.ParsePortList(ports); err != nil {
+			return fmt.Errorf("ports: %v", err)
+		}
+	}
+	if it.Expect, err = ParseExpect(expect); err != nil {
+		return fmt.Errorf("expect %v", err)
+	}
+	if expect != "" {
+		it.ExpectFrom = `"expect": "` + expect + `"`
+	}
+	if it.AllAddresses, err = ParseAddresses(addresses); err != nil {
+		return fmt.Errorf("addresses %v", err)
+	}
+	return nil
 }

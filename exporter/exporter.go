@@ -387,7 +387,7 @@ func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []re
 		MaxPorts: e.cfg.MaxPorts,
 		Items: []checklist.Item{{
 			Profiles: req.profiles, Roles: req.roles, Targets: []string{req.target.Name},
-			Ports: req.ports, Expect: req.expect, ExpectFrom: paramExpect + "=" + string(req.expect),
+			Ports: req.ports, Expect: req.expect, ExpectFrom: paramExpect + "=" + string(req.expect), AllAddresses: req.all,
 		}},
 	})
 	var nothing *checklist.NothingToTestError
@@ -409,9 +409,12 @@ func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []re
 	early := pl.Skipped
 
 	var scanned []scan.Target
+	nports := pl.Ports
 	for t := range pl.Scan.Targets {
+		addrs := []netip.Addr{t.Addr}
 		if !t.Addr.IsValid() {
-			addr, err := e.resolve(ctx, t.Name)
+			var err error
+			addrs, err = e.resolve(ctx, t.Name, t.AllAddresses)
 			var f *refused
 			switch {
 			case errors.As(err, &f):
@@ -425,46 +428,72 @@ func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []re
 					Reason: results.ReasonResolveFailed, Detail: err.Error(), Time: time.Now().UTC()})
 				continue
 			}
-			t.Addr = addr
 		}
-		if a := t.Addr.Unmap(); a.IsUnspecified() || a.IsMulticast() {
-			// 0.0.0.0 and :: reach this machine itself, whatever network they
-			// seem to be in; a multicast group is not a host.
-			return plan, nil, 0, bad("target %s: not a host address", t.Addr)
+		for i, a := range addrs {
+			if a := a.Unmap(); a.IsUnspecified() || a.IsMulticast() {
+				// 0.0.0.0 and :: reach this machine itself, whatever network they
+				// seem to be in; a multicast group is not a host.
+				return plan, nil, 0, bad("target %s: not a host address", a)
+			}
+			if !e.cfg.Allow.Allows(a) {
+				return plan, nil, 0, &refused{fmt.Sprintf("target %s is not in the allow-list (%s); start portreach serve with --allow to permit its network", a, e.cfg.Allow)}
+			}
+			one := t
+			one.Addr, one.AllAddresses = a, false
+			scanned = append(scanned, one)
+			if ports := t.Ports; i > 0 { // each further address is a host of its own
+				if ports == nil {
+					ports = pl.Scan.Ports
+				}
+				nports += scan.PortCount(ports)
+			}
 		}
-		if !e.cfg.Allow.Allows(t.Addr) {
-			return plan, nil, 0, &refused{fmt.Sprintf("target %s is not in the allow-list (%s); start portreach serve with --allow to permit its network", t.Addr, e.cfg.Allow)}
-		}
-		scanned = append(scanned, t)
+	}
+	if nports > e.cfg.MaxPorts {
+		return plan, nil, 0, bad("%d ports to test on every address; this exporter allows at most %d a probe (--max-ports)", nports, e.cfg.MaxPorts)
 	}
 	plan.Targets = slices.Values(scanned)
-	return plan, early, pl.Ports, nil
+	return plan, early, nports, nil
 }
 
 // resolve looks a name up once and returns the first address the allow-list
-// permits, in the resolver's order (the scanner's own choice is the first).
-func (e *Exporter) resolve(ctx context.Context, name string) (netip.Addr, error) {
+// permits, in the resolver's order (the scanner's own choice is the first), or
+// with all every address, each of which the allow-list must permit.
+func (e *Exporter) resolve(ctx context.Context, name string, all bool) ([]netip.Addr, error) {
 	res := e.cfg.Scanner.Resolver
 	if res == nil {
 		res = net.DefaultResolver
 	}
-	addrs, err := res.LookupNetIP(ctx, "ip", name)
+	found, err := res.LookupNetIP(ctx, "ip", name)
 	if err != nil {
-		return netip.Addr{}, err
+		return nil, err
 	}
-	if len(addrs) == 0 {
-		return netip.Addr{}, fmt.Errorf("%s: no addresses", name)
+	if len(found) == 0 {
+		return nil, fmt.Errorf("%s: no addresses", name)
+	}
+	var addrs []netip.Addr
+	for _, a := range found {
+		if a = a.Unmap(); !slices.Contains(addrs, a) {
+			addrs = append(addrs, a)
+		}
 	}
 	for _, a := range addrs {
-		if a = a.Unmap(); e.cfg.Allow.Allows(a) {
-			return a, nil
+		switch allowed := e.cfg.Allow.Allows(a); {
+		case all && !allowed:
+			return nil, &refused{fmt.Sprintf("target %s resolves to %s, not in the allow-list (%s); addresses=all scans every address: start portreach serve with --allow to permit its network",
+				name, a, e.cfg.Allow)}
+		case !all && allowed:
+			return []netip.Addr{a}, nil
 		}
+	}
+	if all {
+		return addrs, nil
 	}
 	s := make([]string, len(addrs))
 	for i, a := range addrs {
-		s[i] = a.Unmap().String()
+		s[i] = a.String()
 	}
-	return netip.Addr{}, &refused{fmt.Sprintf("target %s resolves to %s, not in the allow-list (%s); start portreach serve with --allow to permit its network",
+	return nil, &refused{fmt.Sprintf("target %s resolves to %s, not in the allow-list (%s); start portreach serve with --allow to permit its network",
 		name, strings.Join(s, ", "), e.cfg.Allow)}
 }
 

@@ -156,8 +156,36 @@ func TestAllowList(t *testing.T) {
 			}
 		})
 	}
-	if n := dns.lookups("mixed.test."); n != 1 {
+	if n := dns.Lookups("mixed.test."); n != 1 {
 		t.Errorf("mixed.test looked up %d times, want once", n)
+	}
+}
+
+// addresses=all: a name with an IPv4 and an IPv6 address is scanned on both,
+// each with its own series; an address outside the allow-list refuses the
+// probe instead of leaving the address out.
+func TestAllAddresses(t *testing.T) {
+	open := listenTCP(t)
+	_, res := startDNS(t, map[string][][]netip.Addr{"both.test.": {{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")}}})
+	_, srv := newServer(t, Config{Allow: allow(t, "127.0.0.0/8", "::1"), Scanner: scan.Scanner{Resolver: res}})
+	s := get(t, context.Background(), srv, fmt.Sprintf("/probe?target=both.test&ports=%d&addresses=all", open), "")
+	if s.status != 200 {
+		t.Fatalf("status %d: %s", s.status, s.body)
+	}
+	if got := s.value(t, report.MetricPortUp, portLabels("both.test", "127.0.0.1", open, "tcp")); got != 1 {
+		t.Errorf("127.0.0.1: port up %v", got)
+	}
+	if got := len(s.series(report.MetricPortUp, map[string]string{report.LabelAddress: "::1"})); got != 1 {
+		t.Errorf("::1: %d series\n%s", got, s.body)
+	}
+	s = get(t, context.Background(), srv, fmt.Sprintf("/probe?target=both.test&ports=%d", open), "")
+	if got := len(s.series(report.MetricPortUp, nil)); s.status != 200 || got != 1 {
+		t.Errorf("first address: %d, %d series", s.status, got)
+	}
+	_, srv = newServer(t, Config{Allow: allow(t, "127.0.0.0/8"), Scanner: scan.Scanner{Resolver: res}})
+	s = get(t, context.Background(), srv, fmt.Sprintf("/probe?target=both.test&ports=%d&addresses=all", open), "")
+	if want := "portreach: target both.test resolves to ::1, not in the allow-list (127.0.0.0/8); addresses=all scans every address: start portreach serve with --allow to permit its network\n"; s.status != 403 || s.body != want {
+		t.Errorf("::1 outside: %d %q", s.status, s.body)
 	}
 }
 
@@ -177,7 +205,7 @@ func TestResolveOnce(t *testing.T) {
 	if got := s.value(t, report.MetricPortUp, portLabels("rebind.test", "127.0.0.1", open, "tcp")); got != 1 {
 		t.Errorf("port up %v", got)
 	}
-	if n := dns.lookups("rebind.test."); n != 1 {
+	if n := dns.Lookups("rebind.test."); n != 1 {
 		t.Errorf("rebind.test looked up %d times, want once", n)
 	}
 	// The next answer is outside the allow-list: refused, not scanned.
@@ -233,7 +261,7 @@ func TestBadRequests(t *testing.T) {
 	cases := []struct{ query, header, msg string }{
 		{"", "", "missing target: /probe?target=HOST&profile=SLUG"},
 		{"target=127.0.0.1", "", "nothing to probe: give profile=SLUG or ports=LIST (T:135,445,U:53)"},
-		{"target=127.0.0.1&profle=dc", "", `unknown parameter "profle" (known: target, profile, ports, role, timeout, expect, trace)`},
+		{"target=127.0.0.1&profle=dc", "", `unknown parameter "profle" (known: target, profile, ports, role, timeout, expect, trace, addresses)`},
 		{"target=127.0.0.1&target=127.0.0.2&ports=1", "", "target given 2 times; give it once"},
 		{"target=127.0.0.0/24&ports=1", "", `target "127.0.0.0/24": one host per probe, not a network or range (scrape each host as its own target)`},
 		{"target=127.0.0.1-5&ports=1", "", `target "127.0.0.1-5": one host per probe, not a network or range (scrape each host as its own target)`},

@@ -8,15 +8,13 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-	"golang.org/x/net/dns/dnsmessage"
 
+	"github.com/portreach/portreach/internal/testdns"
 	"github.com/portreach/portreach/internal/testnet"
 )
 
@@ -141,75 +139,8 @@ func silentUDP(t *testing.T) uint16 {
 	return uint16(pc.LocalAddr().(*net.UDPAddr).Port)
 }
 
-// dnsServer answers A questions on loopback from a script: the n-th question
-// for a name gets answers[min(n, len-1)], so a test can change a name's address
-// between lookups the way a DNS rebinding attacker would.
-type dnsServer struct {
-	mu      sync.Mutex
-	answers map[string][][]netip.Addr // name (FQDN) → answers by question number
-	asked   map[string]int
-	queries atomic.Int64
-	addr    string
-}
-
-func startDNS(t *testing.T, answers map[string][][]netip.Addr) (*dnsServer, *net.Resolver) {
+// startDNS serves answers on loopback (testdns.Start).
+func startDNS(t *testing.T, answers map[string][][]netip.Addr) (*testdns.Server, *net.Resolver) {
 	t.Helper()
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
-	d := &dnsServer{answers: answers, asked: map[string]int{}, addr: pc.LocalAddr().String()}
-	go d.serve(pc)
-	res := &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var dl net.Dialer
-		return dl.DialContext(ctx, "udp4", d.addr)
-	}}
-	return d, res
-}
-
-// lookups is how many A questions name has had.
-func (d *dnsServer) lookups(name string) int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.asked[name]
-}
-
-func (d *dnsServer) serve(pc net.PacketConn) {
-	buf := make([]byte, 1500)
-	for {
-		n, from, err := pc.ReadFrom(buf)
-		if err != nil {
-			return
-		}
-		var m dnsmessage.Message
-		if m.Unpack(buf[:n]) != nil || len(m.Questions) != 1 {
-			continue
-		}
-		q := m.Questions[0]
-		name := q.Name.String()
-		if strings.HasPrefix(name, "silent.") {
-			continue // a server that never answers: lookups wait out their context
-		}
-		m.Header.Response, m.Header.Authoritative, m.Header.RCode = true, true, dnsmessage.RCodeSuccess
-		d.mu.Lock()
-		script, known := d.answers[name]
-		if !known {
-			m.Header.RCode = dnsmessage.RCodeNameError
-		}
-		if known && q.Type == dnsmessage.TypeA {
-			i := min(d.asked[name], len(script)-1)
-			d.asked[name]++
-			for _, a := range script[i] {
-				m.Answers = append(m.Answers, dnsmessage.Resource{
-					Header: dnsmessage.ResourceHeader{Name: q.Name, Type: dnsmessage.TypeA, Class: dnsmessage.ClassINET, TTL: 0},
-					Body:   &dnsmessage.AResource{A: a.As4()},
-				})
-			}
-		}
-		d.mu.Unlock()
-		if b, err := m.Pack(); err == nil {
-			pc.WriteTo(b, from)
-		}
-	}
+	return testdns.Start(t, answers)
 }

@@ -19,16 +19,17 @@ import (
 // params or relabelling set (__param_target, __param_profile); the page's form
 // sends them all, empty ones included, so an empty value counts as absent.
 const (
-	paramTarget  = "target"  // the host whose ports are checked: one address or name
-	paramProfile = "profile" // profile slug, name or alias; repeatable or comma-separated
-	paramPorts   = "ports"   // extra ports: T:135,445,U:53 (results.ParsePortList)
-	paramRole    = "role"    // ROLE=HOST for profiles with destination roles; repeatable or comma-separated
-	paramTimeout = "timeout" // longest wait for one answer: 2s, 500ms, or seconds (1.5)
-	paramExpect  = "expect"  // for ports= ports: open, closed, reachable or blocked; reachable and blocked also turn profiles' must-be-open entries into themselves
-	paramTrace   = "trace"   // 1: trace where each filtered port's packets stop (Scanner.Trace); 0: do not; absent: serve's --trace
+	paramTarget  = "target"    // the host whose ports are checked: one address or name
+	paramProfile = "profile"   // profile slug, name or alias; repeatable or comma-separated
+	paramPorts   = "ports"     // extra ports: T:135,445,U:53 (results.ParsePortList)
+	paramRole    = "role"      // ROLE=HOST for profiles with destination roles; repeatable or comma-separated
+	paramTimeout = "timeout"   // longest wait for one answer: 2s, 500ms, or seconds (1.5)
+	paramExpect  = "expect"    // for ports= ports: open, closed, reachable or blocked; reachable and blocked also turn profiles' must-be-open entries into themselves
+	paramTrace   = "trace"     // 1: trace where each filtered port's packets stop (Scanner.Trace); 0: do not; absent: serve's --trace
+	paramAddrs   = "addresses" // first (the default) or all: a name's every address, each allowed and scanned
 )
 
-var knownParams = []string{paramTarget, paramProfile, paramPorts, paramRole, paramTimeout, paramExpect, paramTrace}
+var knownParams = []string{paramTarget, paramProfile, paramPorts, paramRole, paramTimeout, paramExpect, paramTrace, paramAddrs}
 
 // maxParamLen caps a parameter's value: a profile name is looked up against
 // every name by edit distance, which a megabyte-long name would make costly.
@@ -47,6 +48,7 @@ type probeRequest struct {
 	expect   results.Expectation  // expect=: for ports= ports; reachable and blocked also for the profiles' entries
 	timeout  time.Duration        // 0: the exporter's default
 	trace    *bool                // trace=: nil for the exporter's default
+	all      bool                 // addresses=all: every address of a name
 }
 
 // badRequest is an error in the request itself: 400, with the message as body.
@@ -169,6 +171,14 @@ func parseProbe(q url.Values, cat *profiles.Catalog) (*probeRequest, error) {
 	}
 	if len(req.profiles) == 0 && len(req.ports) == 0 {
 		return nil, bad("nothing to probe: give profile=SLUG or ports=LIST (T:135,445,U:53)")
+	}
+
+	addrs, err := single(paramAddrs)
+	if err != nil {
+		return nil, err
+	}
+	if req.all, err = checklist.ParseAddresses(addrs); err != nil {
+		return nil, bad("addresses %v", err)
 	}
 
 	timeout, err := single(paramTimeout)

@@ -31,7 +31,16 @@ type PlanItem struct {
 	Targets  []string          `json:"targets"`  // hosts whose own ports are checked
 	Roles    map[string]string `json:"roles"`    // destination role key → host
 	Trace    bool              `json:"trace"`    // trace where filtered ports' packets stop, as --trace does, for this item
-	Pos      Pos               `json:"-"`
+	// Ports are ad-hoc ports checked on Targets, in -p's syntax
+	// ("T:135,445,U:53"), with Expect: open, closed, reachable or blocked
+	// (reachable and blocked also apply to the profiles' must-be-open
+	// entries, as --expect does).
+	Ports  string `json:"ports"`
+	Expect string `json:"expect"`
+	// Addresses is which addresses of a host name are checked: "first" (the
+	// default) or "all" (--addresses).
+	Addresses string `json:"addresses"`
+	Pos       Pos    `json:"-"`
 }
 
 type planFile = Plan
@@ -61,8 +70,8 @@ func ParsePlan(r io.Reader, name string) (*Plan, error) {
 }
 
 func (it *PlanItem) validate(c *checker) {
-	if len(it.Profiles) == 0 {
-		c.errorf("profiles", "plan item needs at least one profile")
+	if len(it.Profiles) == 0 && it.Ports == "" {
+		c.errorf("profiles", "plan item needs at least one profile, or ports")
 	}
 	for _, t := range it.Targets {
 		if strings.TrimSpace(t) == "" || strings.ContainsAny(t, " \t") {

@@ -54,10 +54,10 @@ func TestParsePlan(t *testing.T) {
 func TestParsePlanErrors(t *testing.T) {
 	for _, tc := range []struct{ name, in, want string }{
 		{"unknown field", `{"items": [{"profiles": ["dc"], "hosts": ["a"]}]}`,
-			`p.json:1: unknown field "hosts" in plan item (fields: profiles, targets, roles, trace)`},
+			`p.json:1: unknown field "hosts" in plan item (fields: profiles, targets, roles, trace, ports, expect, addresses)`},
 		{"no items", `{"items": []}`, `p.json:1: plan has no items`},
 		{"trace not a boolean", "{\"items\": [\n {\"profiles\": [\"dc\"], \"trace\": 1}]}", `p.json:2: "trace": want true or false, got a number`},
-		{"item without profiles", "{\"items\": [\n {\"targets\": [\"a\"]}\n]}", `p.json:2: plan item needs at least one profile`},
+		{"item without profiles", "{\"items\": [\n {\"targets\": [\"a\"]}\n]}", `p.json:2: plan item needs at least one profile, or ports`},
 		{"bad role key", "{\"items\": [\n {\"profiles\": [\"dc\"],\n  \"roles\": {\"SQL Server\": \"x\"}}]}",
 			`p.json:3: role key "SQL Server": want lower-case words joined by hyphens`},
 		{"empty role host", "{\"items\": [\n {\"profiles\": [\"dc\"],\n  \"roles\": {\"sql\": \"\"}}]}",

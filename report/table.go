@@ -599,6 +599,9 @@ func (p *tablePrinter) footer(rep *results.Report, hosts []results.Host) {
 	if rep.Incomplete {
 		fmt.Fprintf(p.out, "Stopped at --max-time: %d %s did not finish (state unknown).\n", unknown, plural(unknown, "port", "ports"))
 	}
+	for _, d := range results.FamilyDisagreements(hosts) {
+		fmt.Fprintf(p.out, "%s %s.\n", p.paint(ansiYellow, "Families disagree:"), printable(d))
+	}
 	v, text := runVerdict(hosts)
 	switch v {
 	case results.VerdictFail:

@@ -328,3 +328,17 @@ func TestTableWriter(t *testing.T) {
 		}
 	}
 }
+
+// A name checked on both families whose families disagree says so above the
+// verdict.
+func TestTableFamiliesDisagree(t *testing.T) {
+	open := &results.Check{Expect: results.ExpectOpen}
+	rep := &results.Report{Results: []results.Result{
+		{Target: "dc01", Addr: netip.MustParseAddr("198.18.1.2"), Proto: results.TCP, Port: 445, State: results.Open, Reason: results.ReasonSynAck, Check: open},
+		{Target: "dc01", Addr: netip.MustParseAddr("2001:2::2"), Proto: results.TCP, Port: 445, State: results.Filtered, Reason: results.ReasonNoResponse, Check: open},
+	}}
+	out := table(t, rep, TableOptions{})
+	if want := "Families disagree: dc01: reachable over IPv4, filtered over IPv6.\nFAIL: 1 of 2 checks failed on 1 of 2 hosts."; !strings.Contains(out, want) {
+		t.Errorf("table lacks %q:\n%s", want, out)
+	}
+}

@@ -44,6 +44,11 @@ type Target struct {
 	// Ports, when set, replace the plan's ports for this target: profiles whose
 	// destination roles map to other hosts check different ports on each.
 	Ports []Port
+	// AllAddresses, for a Name to resolve, scans every address it resolves to
+	// (IPv4 and IPv6, several A records: DNS round robin, a multi-subnet
+	// availability group listener), each as a host of its own with its own
+	// results; false scans the first, the one a client would try first.
+	AllAddresses bool
 }
 
 // Kinds of Port.

@@ -297,20 +297,36 @@ func (r *run) emit(h *host, target string, res results.Result) {
 }
 
 func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
-	addr := t.Addr
-	if !addr.IsValid() {
-		a, err := r.resolve(ctx, t.Name)
-		if err != nil {
-			if stopped(ctx) {
-				r.unstarted(ctx, t, ports)
-				return
-			}
-			v := classifyLookup(err)
-			r.emit(nil, t.Name, withCheck(results.Result{State: v.state, Reason: v.reason, Detail: v.detail(netip.Addr{})}, targetCheck(ports)))
+	if t.Addr.IsValid() {
+		r.scanAddr(ctx, t, t.Addr, ports)
+		return
+	}
+	addrs, err := r.resolve(ctx, t.Name)
+	if err != nil {
+		if stopped(ctx) {
+			r.unstarted(ctx, t, ports)
 			return
 		}
-		addr = a
+		v := classifyLookup(err)
+		r.emit(nil, t.Name, withCheck(results.Result{State: v.state, Reason: v.reason, Detail: v.detail(netip.Addr{})}, targetCheck(ports)))
+		return
 	}
+	if !t.AllAddresses || len(addrs) == 1 {
+		r.scanAddr(ctx, t, addrs[0], ports)
+		return
+	}
+	// Every address is a host of its own, scanned side by side: each holds
+	// the scan's slots as any host does.
+	var wg sync.WaitGroup
+	for _, a := range addrs {
+		wg.Go(func() { r.scanAddr(ctx, t, a, ports) })
+	}
+	wg.Wait()
+}
+
+// scanAddr scans the target t at one of its addresses.
+func (r *run) scanAddr(ctx context.Context, t Target, addr netip.Addr, ports []Port) {
+	t.Addr = addr
 	h := &host{name: t.Name, addr: addr.Unmap()}
 	h.est.ceiling = r.timeout
 	src, noRoute := r.preflight(ctx, h.addr, r.Source)
@@ -582,19 +598,27 @@ func withCheck(r results.Result, c *results.Check) results.Result {
 	return r
 }
 
-func (r *run) resolve(ctx context.Context, name string) (netip.Addr, error) {
+// resolve looks name up once: its addresses in the resolver's order (the first
+// is the one a client tries first), unmapped, each once.
+func (r *run) resolve(ctx context.Context, name string) ([]netip.Addr, error) {
 	res := r.Resolver
 	if res == nil {
 		res = net.DefaultResolver
 	}
-	addrs, err := res.LookupNetIP(ctx, "ip", name)
+	found, err := res.LookupNetIP(ctx, "ip", name)
 	if err != nil {
-		return netip.Addr{}, err
+		return nil, err
+	}
+	var addrs []netip.Addr
+	for _, a := range found {
+		if a = a.Unmap(); !slices.Contains(addrs, a) {
+			addrs = append(addrs, a)
+		}
 	}
 	if len(addrs) == 0 {
-		return netip.Addr{}, fmt.Errorf("%s: no addresses", name)
+		return nil, fmt.Errorf("%s: no addresses", name)
 	}
-	return addrs[0].Unmap(), nil
+	return addrs, nil
 }
 
 // preflight asks the kernel for a route to addr without sending anything (a UDP

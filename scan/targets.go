@@ -24,8 +24,9 @@ import (
 type Targets struct {
 	specs    []targetSpec
 	excludes []targetSpec
-	limit    int // 0: none
-	count    int // targets added so far, exclusions removed, when limit > 0
+	limit    int  // 0: none
+	count    int  // targets added so far, exclusions removed, when limit > 0
+	all      bool // names added from now on are scanned on every address (SetAllAddresses)
 }
 
 type targetSpec struct {
@@ -34,6 +35,7 @@ type targetSpec struct {
 	prefix netip.Prefix // an address or CIDR block (masked)
 	octets [4][][2]int  // an octet range; used when octets[0] != nil
 	ports  []Port       // the targets' own ports (Target.Ports); nil: the plan's
+	all    bool         // Target.AllAddresses, for a name
 }
 
 // ErrTooManyHosts is wrapped by the error of an Add that takes the targets past
@@ -65,13 +67,17 @@ func (t *Targets) AddPorts(ports []Port, specs ...string) error {
 		if err != nil {
 			return err
 		}
-		ts.ports = ports
+		ts.ports, ts.all = ports, t.all
 		if err := t.add(ts); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// SetAllAddresses says whether the host names added from now on are scanned
+// on every address they resolve to (Target.AllAddresses) or on the first.
+func (t *Targets) SetAllAddresses(all bool) { t.all = all }
 
 // AddTargets adds every specification of o, with its ports.
 func (t *Targets) AddTargets(o *Targets) error {
@@ -166,7 +172,7 @@ func (t *Targets) All() iter.Seq[Target] {
 	return func(yield func(Target) bool) {
 		for _, s := range t.specs {
 			if s.host != "" {
-				if !yield(Target{Name: s.host, Ports: s.ports}) {
+				if !yield(Target{Name: s.host, Ports: s.ports, AllAddresses: s.all}) {
 					return
 				}
 				continue

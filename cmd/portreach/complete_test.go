@@ -37,7 +37,7 @@ func TestComplete(t *testing.T) {
 		{[]string{"scan", "-o"}, "jsonl", []string{"jsonl:"}},
 		{[]string{"scan", "-o"}, "json:", nil}, // then a file name
 		{[]string{"scan", "--fail-on"}, "regression,st", []string{"regression,state-change"}},
-		{[]string{"scan", "--expect"}, "", []string{"open", "closed", "reachable"}},
+		{[]string{"scan", "--expect"}, "", []string{"open", "closed", "reachable", "blocked"}},
 		{[]string{"scan", "--timeout"}, "", nil},
 		{[]string{"scan", "-v"}, "", nil}, // a bool flag takes no value: a target
 		{[]string{"scan", "--profile"}, "exchange-2016-ma", []string{"exchange-2016-mailbox"}},

@@ -23,7 +23,7 @@ func TestScanPlanErrors(t *testing.T) {
 		{[]string{"127.0.0.1"}, "no ports to test: give -p LIST or --profile NAME (see portreach profiles)"},
 		{[]string{"--profile", "biztalk-send-server", "127.0.0.1"}, "no ports to test: give -p LIST or --profile NAME (see portreach profiles)"},
 		{[]string{"--expect", "open", "--profile", "domain-controller", "127.0.0.1"},
-			"--expect open applies to -p ports; profiles set their own expectations (--expect reachable turns them into must-be-reachable)"},
+			"--expect open applies to -p ports; profiles set their own expectations (--expect reachable or blocked turns them into must-be-reachable or must-be-blocked)"},
 		{[]string{"-p", "80", "--exclude", "127.0.0.0/8", "127.0.0.1"}, "every target is excluded: nothing to scan"},
 		{[]string{"-p", "80", "--exclude", "host.example", "127.0.0.1"},
 			`--exclude: exclusion "host.example": use addresses, CIDR blocks or octet ranges, not host names`},

@@ -77,7 +77,7 @@ type scanCmd struct {
 	profileNames, profileFiles listFlag
 	roles, outputs, excludes   listFlag
 	targetFiles, excludeFiles  listFlag
-	planFile                   string
+	planFile, addresses        string
 	maxHosts                   int
 	maxTime                    time.Duration
 	scanner                    scannerFlags
@@ -96,6 +96,8 @@ func scanFlags(c *scanCmd) *cmdFlags {
 	f.Var(&c.targetFiles, "iL", "read targets from `FILE`, one or more a line; - is standard input")
 	f.Var(&c.excludes, "exclude", "leave out `ADDRS`: addresses, CIDR blocks or ranges, comma-separated")
 	f.Var(&c.excludeFiles, "exclude-file", "leave out the addresses listed in `FILE`")
+	f.StringVar(&c.addresses, "addresses", "first", "which addresses of a host name to check: `WHICH` is first, or all (IPv4 and IPv6, every A record), each address its own rows")
+	f.Complete("addresses", false, choices("first", "all"))
 	f.IntVar(&c.maxHosts, "max-hosts", 65536, "refuse target sets larger than `N` hosts")
 	f.Limit("max-hosts", 1, math.MaxInt64, "")
 
@@ -365,6 +367,9 @@ func (c *scanCmd) request(pos []string) (checklist.Request, error) {
 		return req, bad("--expect %v", err)
 	}
 	item.Expect, item.ExpectFrom = expect, "--expect "+c.expect
+	if item.AllAddresses, err = checklist.ParseAddresses(c.addresses); err != nil {
+		return req, bad("--addresses %v", err)
+	}
 	if c.ports != "" {
 		if item.Ports, err = results.ParsePortList(c.ports); err != nil {
 			return req, bad("-p: %v", err)
@@ -399,9 +404,12 @@ func (c *scanCmd) request(pos []string) (checklist.Request, error) {
 		return req, err
 	}
 	for i := range items {
-		if expect.Firewall() {
+		// --expect reachable (blocked) and --addresses all apply to the
+		// items that say nothing of their own.
+		if expect.Firewall() && items[i].Expect == results.ExpectNone {
 			items[i].Expect, items[i].ExpectFrom = expect, item.ExpectFrom
 		}
+		items[i].AllAddresses = items[i].AllAddresses || item.AllAddresses
 	}
 	req.Items = append(req.Items, items...)
 	return req, nil

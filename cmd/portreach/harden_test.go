@@ -280,6 +280,71 @@ func TestOutputSymlinkInStickyDir(t *testing.T) {
 	}
 }
 
+// As root, another user's regular file or FIFO in a sticky world-writable
+// directory is not written (the kernel's fs.protected_regular and
+// fs.protected_fifos): the report would go to them, the replaced file even
+// keeping their ownership. Root's own file there is replaced as before.
+func TestOutputOthersFileInStickyDir(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("needs root (CI=true: not skipping)")
+		}
+		t.Skip("needs root")
+	}
+	nobody, err := user.Lookup("nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(nobody.Uid)
+	sticky := filepath.Join(t.TempDir(), "sticky")
+	if err := os.Mkdir(sticky, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(sticky, 0o777|os.ModeSticky); err != nil {
+		t.Fatal(err)
+	}
+	port := closedPort(t)
+	file := filepath.Join(sticky, "report.json")
+	fifo := filepath.Join(sticky, "report.fifo")
+	if err := os.WriteFile(file, []byte("theirs"), 0o666); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(fifo, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{file, fifo} {
+		if err := os.Chown(f, uid, uid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	where := ": it belongs to nobody (uid " + nobody.Uid + ") and lies in " + sticky + ", a world-writable sticky directory of root (uid 0)"
+	for _, c := range []struct{ out, want string }{
+		{file, "refusing to replace " + file + where + ", so another user would own the report (the rule of the kernel's fs.protected_regular); remove it or write elsewhere"},
+		{fifo, "refusing to write the FIFO " + fifo + where + ", so another user would read the report (the rule of the kernel's fs.protected_fifos); remove it or write elsewhere"},
+	} {
+		code, _, errs := runScanArgs(t, "-p", port, "127.0.0.1", "-o", "json:"+c.out)
+		if want := "portreach scan: -o " + c.out + ": " + c.want + "\n"; code != exitUsage || errs != want {
+			t.Errorf("exit %d, stderr\n%s\nwant %d and\n%s", code, errs, exitUsage, want)
+		}
+	}
+	if b, _ := os.ReadFile(file); string(b) != "theirs" {
+		t.Errorf("nobody's file was written: %.40q", b)
+	}
+	if l := leftovers(t, sticky); len(l) > 0 {
+		t.Errorf("temporary files left: %v", l)
+	}
+	// Root's own file in the sticky directory: replaced.
+	if err := os.Chown(file, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runScanArgs(t, "-p", port, "127.0.0.1", "-o", "json:"+file); code != exitOK {
+		t.Errorf("root's own file: exit %d: %s", code, errs)
+	}
+	if b, _ := os.ReadFile(file); !strings.Contains(string(b), `"schema_version"`) {
+		t.Errorf("root's own file not written: %.40q", b)
+	}
+}
+
 // Outputs that cannot be written are refused before the first probe, and no
 // temporary file is left anywhere (issue 11 case 8).
 func TestOutputRefusedBeforeScan(t *testing.T) {

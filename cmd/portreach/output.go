@@ -75,8 +75,9 @@ func isTerminal(w io.Writer) bool {
 // temporary file beside it and renamed into place on Commit, so that a reader
 // (a cron job's consumer, node_exporter) never sees a half-written report; the
 // new file keeps the old one's permissions. A symbolic link is followed, and its
-// target replaced, never the link, unless the kernel's fs.protected_symlinks rule
-// forbids following it (mayFollowLink). Anything else (a device such as /dev/null, a
+// target replaced, never the link. Another user's link, file or FIFO in a
+// sticky world-writable directory is refused, as the kernel would
+// (stickyAllows). Anything else (a device such as /dev/null, a
 // FIFO, /dev/stdout) is written to directly: renaming over it would replace a
 // device node with a regular file.
 type outFile struct {
@@ -121,7 +122,7 @@ func resolveOutput(path string) (resolved string, fi os.FileInfo, direct bool, e
 				}
 				return p, st, true, nil
 			}
-			if err := checkFollow(p, lfi); err != nil {
+			if err := checkSticky(p, lfi); err != nil {
 				return "", nil, false, err
 			}
 			target, err := os.Readlink(p)
@@ -137,7 +138,13 @@ func resolveOutput(path string) (resolved string, fi os.FileInfo, direct bool, e
 		switch {
 		case lfi.IsDir():
 			return "", nil, false, fmt.Errorf("%s is a directory", path)
-		case lfi.Mode().IsRegular():
+		}
+		if lfi.Mode().IsRegular() || lfi.Mode()&fs.ModeNamedPipe != 0 {
+			if err := checkSticky(p, lfi); err != nil {
+				return "", nil, false, err
+			}
+		}
+		if lfi.Mode().IsRegular() {
 			return p, lfi, false, nil
 		}
 		return p, lfi, true, nil
@@ -145,22 +152,25 @@ func resolveOutput(path string) (resolved string, fi os.FileInfo, direct bool, e
 	return "", nil, false, fmt.Errorf("%s: too many levels of symbolic links", path)
 }
 
-// mayFollowLink is the kernel's fs.protected_symlinks rule (fs/namei.c,
-// may_follow_link; Documentation/admin-guide/sysctl/fs.rst): a symbolic link in
-// a sticky world-writable directory (/tmp) is followed only by a process whose
-// user owns the link, or when the directory's owner owns the link too; root is
-// no exception. resolveOutput follows links itself (to replace the target, not
-// the link), so the kernel never gets a say: without the rule, any user could
-// plant /tmp/report.json -> /etc/shadow and have root's report replace it. It
-// applies whatever the sysctl says.
-func mayFollowLink(follower, linkOwner, dirOwner uint32, dirMode fs.FileMode) bool {
+// stickyAllows is the kernel's rule for a file in a sticky world-writable
+// directory such as /tmp (fs/namei.c: may_follow_link for
+// fs.protected_symlinks, may_create_in_sticky for fs.protected_regular and
+// fs.protected_fifos; Documentation/admin-guide/sysctl/fs.rst): a process may
+// follow a symbolic link there, or open a regular file or FIFO there to write
+// it, only when its user owns the file, or the directory's owner owns it too;
+// root is no exception. resolveOutput follows links itself and replaces files
+// by a rename, so the kernel never gets a say: without the rule, any user
+// could plant /tmp/report.json -> /etc/shadow and have root's report replace
+// it, or plant a file of their own there and receive root's report (keepOwner
+// would even give it to them). It applies whatever the sysctls say.
+func stickyAllows(user, owner, dirOwner uint32, dirMode fs.FileMode) bool {
 	switch {
-	case follower == linkOwner:
+	case user == owner:
 		return true
 	case dirMode&fs.ModeSticky == 0 || dirMode.Perm()&0o002 == 0:
 		return true
 	}
-	return dirOwner == linkOwner
+	return dirOwner == owner
 }
 
 // magicLink reports a link whose target is an open file, not a path.

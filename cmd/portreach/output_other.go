@@ -10,6 +10,6 @@ import (
 // keepOwner: Windows files inherit their ACL from the directory; nothing to keep.
 func keepOwner(*os.File, fs.FileInfo) {}
 
-// checkFollow: Windows has no sticky directories and no protected_symlinks
+// checkSticky: Windows has no sticky directories and no protected_symlinks
 // rule; creating a symbolic link there takes a privilege of its own.
-func checkFollow(string, fs.FileInfo) error { return nil }
+func checkSticky(string, fs.FileInfo) error { return nil }

@@ -21,23 +21,31 @@ func keepOwner(f *os.File, fi fs.FileInfo) {
 	}
 }
 
-// checkFollow refuses to follow the symbolic link p (lfi is its Lstat) where
-// the kernel would not (mayFollowLink).
-func checkFollow(p string, lfi fs.FileInfo) error {
+// checkSticky refuses to follow the symbolic link p, or to write the regular
+// file or FIFO p (lfi is its Lstat), where the kernel would not (stickyAllows).
+func checkSticky(p string, lfi fs.FileInfo) error {
 	dir := filepath.Dir(p)
 	dfi, err := os.Stat(dir)
 	if err != nil {
 		return unwrapPath(err)
 	}
-	link, ok1 := lfi.Sys().(*syscall.Stat_t)
+	f, ok1 := lfi.Sys().(*syscall.Stat_t)
 	d, ok2 := dfi.Sys().(*syscall.Stat_t)
-	if !ok1 || !ok2 || mayFollowLink(uint32(os.Geteuid()), link.Uid, d.Uid, dfi.Mode()) {
+	if !ok1 || !ok2 || stickyAllows(uint32(os.Geteuid()), f.Uid, d.Uid, dfi.Mode()) {
 		return nil
 	}
-	return fmt.Errorf("refusing to follow the symbolic link %s: it belongs to %s and lies in %s, "+
-		"a world-writable sticky directory of %s, so another user may have pointed it anywhere "+
-		"(the rule of the kernel's fs.protected_symlinks); remove the link or write elsewhere",
-		p, userName(link.Uid), dir, userName(d.Uid))
+	where := fmt.Sprintf("it belongs to %s and lies in %s, a world-writable sticky directory of %s",
+		userName(f.Uid), dir, userName(d.Uid))
+	switch {
+	case lfi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("refusing to follow the symbolic link %s: %s, so another user may have pointed it anywhere "+
+			"(the rule of the kernel's fs.protected_symlinks); remove the link or write elsewhere", p, where)
+	case lfi.Mode()&fs.ModeNamedPipe != 0:
+		return fmt.Errorf("refusing to write the FIFO %s: %s, so another user would read the report "+
+			"(the rule of the kernel's fs.protected_fifos); remove it or write elsewhere", p, where)
+	}
+	return fmt.Errorf("refusing to replace %s: %s, so another user would own the report "+
+		"(the rule of the kernel's fs.protected_regular); remove it or write elsewhere", p, where)
 }
 
 // userName is "name (uid N)", or "uid N" for a user without a name.

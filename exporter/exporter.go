@@ -87,6 +87,11 @@ type Config struct {
 	History int
 	// Version is shown on the page and in portreach_exporter_build_info.
 	Version string
+	// Name names this vantage point (serve --name): in every result of a
+	// JSON Lines answer (results.Vantage, with the address each host was
+	// scanned from), in the vantage label of every per-port and per-host
+	// series, and on the page. Empty means unnamed: no vantage label.
+	Name string
 	// Logger receives one line per probe (debug level) and per refused or failed
 	// probe (info or warn). Nil means no logging.
 	Logger *slog.Logger
@@ -266,7 +271,14 @@ func (e *Exporter) probe(w http.ResponseWriter, r *http.Request, start time.Time
 		return fail(http.StatusInternalServerError, outcomeError, err)
 	}
 
+	for i := range early {
+		e.name(&early[i])
+	}
 	res := early
+	var lines *jsonLines
+	if req.jsonl || acceptsJSONL(r.Header) {
+		lines = &jsonLines{w: w, held: slices.Clone(early), stall: e.cfg.WriteTimeout}
+	}
 	var scanErr error
 	if ctx.Err() == nil {
 		// Wait for a slot for at most half the bound: a probe that starts later
@@ -291,7 +303,13 @@ func (e *Exporter) probe(w http.ResponseWriter, r *http.Request, start time.Time
 		if req.trace != nil {
 			s.Trace = *req.trace && e.traceOK()
 		}
-		scanErr = s.Scan(ctx, plan, func(r results.Result) { res = append(res, r) })
+		scanErr = s.Scan(ctx, plan, func(r results.Result) {
+			e.name(&r)
+			res = append(res, r)
+			if lines != nil {
+				lines.write(r)
+			}
+		})
 		e.self.inFlight.Dec()
 		<-e.slots
 	} else {
@@ -300,7 +318,7 @@ func (e *Exporter) probe(w http.ResponseWriter, r *http.Request, start time.Time
 	switch {
 	case r.Context().Err() != nil:
 		return 0, outcomeCanceled, "client went away"
-	case scanErr != nil && !errors.Is(scanErr, context.DeadlineExceeded):
+	case scanErr != nil && !errors.Is(scanErr, context.DeadlineExceeded) && (lines == nil || !lines.started):
 		return fail(http.StatusInternalServerError, outcomeError, scanErr)
 	}
 	// The scanner reports ports it could not finish as unknown; it may end at
@@ -311,6 +329,14 @@ func (e *Exporter) probe(w http.ResponseWriter, r *http.Request, start time.Time
 
 	results.Sort(res)
 	success := probeSucceeded(res, incomplete)
+	if lines != nil {
+		rec.setResults(res, success, incomplete)
+		lines.finish()
+		if success {
+			return http.StatusOK, outcomeSuccess, ""
+		}
+		return http.StatusOK, outcomeFailure, rec.Summary
+	}
 	reg, err := probeRegistry(res, probeSummary{
 		success:    success,
 		incomplete: incomplete,

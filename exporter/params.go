@@ -27,9 +27,21 @@ const (
 	paramExpect  = "expect"    // for ports= ports: open, closed, reachable or blocked; reachable and blocked also turn profiles' must-be-open entries into themselves
 	paramTrace   = "trace"     // 1: trace where each filtered port's packets stop (Scanner.Trace); 0: do not; absent: serve's --trace
 	paramAddrs   = "addresses" // first (the default) or all: a name's every address, each allowed and scanned
+	paramFormat  = "format"    // prometheus (the default) or jsonl: the answer's format (also Accept: application/x-ndjson)
 )
 
-var knownParams = []string{paramTarget, paramProfile, paramPorts, paramRole, paramTimeout, paramExpect, paramTrace, paramAddrs}
+var knownParams = []string{paramTarget, paramProfile, paramPorts, paramRole, paramTimeout, paramExpect, paramTrace, paramAddrs, paramFormat}
+
+// The answers /probe gives: the Prometheus exposition format, or JSON Lines
+// (one result per line, the schema of "portreach scan -f jsonl") for a
+// portreach policy run that uses the exporter as a remote source.
+const (
+	formatPrometheus = "prometheus"
+	formatJSONL      = "jsonl"
+	// MediaJSONL is JSON Lines' media type, which a client names in its Accept
+	// header to get the JSON Lines answer without format=jsonl.
+	MediaJSONL = "application/x-ndjson"
+)
 
 // maxParamLen caps a parameter's value: a profile name is looked up against
 // every name by edit distance, which a megabyte-long name would make costly.
@@ -49,6 +61,7 @@ type probeRequest struct {
 	timeout  time.Duration        // 0: the exporter's default
 	trace    *bool                // trace=: nil for the exporter's default
 	all      bool                 // addresses=all: every address of a name
+	jsonl    bool                 // format=jsonl: answer JSON Lines
 }
 
 // badRequest is an error in the request itself: 400, with the message as body.
@@ -171,6 +184,18 @@ func parseProbe(q url.Values, cat *profiles.Catalog) (*probeRequest, error) {
 	}
 	if len(req.profiles) == 0 && len(req.ports) == 0 {
 		return nil, bad("nothing to probe: give profile=SLUG or ports=LIST (T:135,445,U:53)")
+	}
+
+	format, err := single(paramFormat)
+	if err != nil {
+		return nil, err
+	}
+	switch format {
+	case "", formatPrometheus:
+	case formatJSONL:
+		req.jsonl = true
+	default:
+		return nil, bad("format %q: want prometheus or jsonl", format)
 	}
 
 	addrs, err := single(paramAddrs)

@@ -125,6 +125,11 @@ const (
 	LabelSourceAddress = "source_address"
 	// LabelKind is a drift kind's name (results.DriftKind.String).
 	LabelKind = "kind"
+	// LabelVantage names where a host was checked from (results.Vantage): a
+	// policy's source, or an exporter's --name. It is the first label of every
+	// per-port and per-host series when the results carry one, and absent
+	// otherwise, as from a plain scan.
+	LabelVantage = "vantage"
 	// LabelEnd is how a trace ended (results.TraceEnd).
 	LabelEnd = "end"
 )
@@ -231,6 +236,9 @@ func NewPrometheusWriter(w io.Writer) *PrometheusWriter {
 func (p *PrometheusWriter) Write(r results.Result) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// A series has no rule label: a port two rules of a policy check from one
+	// source is one series, merged as a port reported twice is (finish).
+	r.Rule = ""
 	summarize(p.hosts, &r)
 	k := r.Key()
 	h, ok := p.index[k]
@@ -297,13 +305,11 @@ func (p *PrometheusWriter) Close(rep *results.Report) error {
 	return bw.Flush()
 }
 
-// Describe sends the descriptors of the per-port and per-host series
-// (prometheus.Collector).
-func (p *PrometheusWriter) Describe(ch chan<- *prometheus.Desc) {
-	for _, f := range slices.Concat(portFamilies, hostFamilies) {
-		ch <- f.desc
-	}
-}
+// Describe is prometheus.Collector's. It sends no descriptor: a PrometheusWriter is an unchecked collector (client_golang's
+// term), since its families carry LabelVantage or not depending on the
+// results written, and a registry refuses one name described with two label
+// sets. The registry still checks what it gathers for consistency.
+func (p *PrometheusWriter) Describe(chan<- *prometheus.Desc) {}
 
 // Collect sends the per-port and per-host series of the results written so
 // far (prometheus.Collector); the run's series are the collector's owner's.
@@ -380,6 +386,11 @@ func newFamily(name string, labels ...string) *promFamily {
 	return &promFamily{name: name, labels: labels, desc: prometheus.NewDesc(name, MetricHelp[name], labels, nil)}
 }
 
+// withVantage is f with LabelVantage first.
+func withVantage(f *promFamily) *promFamily {
+	return newFamily(f.name, append([]string{LabelVantage}, f.labels...)...)
+}
+
 // The families, in the order a textfile lists them.
 var (
 	famPortState = newFamily(MetricPortState, LabelHost, LabelAddress, LabelPort, LabelProto, LabelProfile, LabelState)
@@ -399,6 +410,16 @@ var (
 
 	portFamilies = []*promFamily{famPortState, famPortUp, famPortRTT, famFailed, famReason, famCert, famDropHop}
 	hostFamilies = []*promFamily{famHost, famSource}
+
+	// vantaged are the per-port and per-host families with LabelVantage, for
+	// results that say where they were measured from.
+	vantaged = func() map[*promFamily]*promFamily {
+		m := map[*promFamily]*promFamily{}
+		for _, f := range append(append([]*promFamily{}, portFamilies...), hostFamilies...) {
+			m[f] = withVantage(f)
+		}
+		return m
+	}()
 )
 
 // A promSink takes the series emit renders: a family, then its samples, each
@@ -419,12 +440,26 @@ func (p *PrometheusWriter) emit(s promSink, run *results.Report) {
 	// sweep of every port writes millions of samples. Names from users are
 	// printable, as in every text format.
 	targets, addrs := make([]string, len(p.keys)), make([]string, len(p.keys))
+	vantages := make([]string, len(p.keys))
+	vantage := false // any result says where it was measured from
 	for i, k := range p.keys {
-		targets[i], addrs[i] = printable(k.Target), addrLabel(k.Addr)
+		targets[i], addrs[i], vantages[i] = printable(k.Target), addrLabel(k.Addr), printable(k.Vantage)
+		vantage = vantage || k.Vantage != ""
 	}
-	buf := make([]string, 0, 8)
+	if vantage {
+		s = &vantageSink{s}
+	}
+	buf := make([]string, 0, 9)
+	// start is a host's first labels: its vantage point when there is one.
+	start := func(host int32) []string {
+		if vantage {
+			return append(buf[:0], vantages[host])
+		}
+		return buf[:0]
+	}
+	hostIndex := func(h *results.Host) int32 { return p.index[h.Key()] }
 	labels := func(pp *promPort, more ...string) []string {
-		return append(append(buf[:0], targets[pp.host], addrs[pp.host], portLabel(pp.port),
+		return append(append(start(pp.host), targets[pp.host], addrs[pp.host], portLabel(pp.port),
 			string(pp.proto), printable(strings.Join(pp.extra().profiles, ","))), more...)
 	}
 	s.family(famPortState)
@@ -469,12 +504,12 @@ func (p *PrometheusWriter) emit(s promSink, run *results.Report) {
 	}
 	s.family(famHost)
 	for _, h := range hosts {
-		s.sample(boolValue(h.Verdict == results.VerdictFail), append(buf[:0], printable(h.Target), addrLabel(h.Addr)))
+		s.sample(boolValue(h.Verdict == results.VerdictFail), append(start(hostIndex(&h)), printable(h.Target), addrLabel(h.Addr)))
 	}
 	s.family(famSource)
 	for _, h := range hosts {
 		if h.Source.IsValid() {
-			s.sample(1, append(buf[:0], printable(h.Target), addrLabel(h.Addr), h.Source.String()))
+			s.sample(1, append(start(hostIndex(&h)), printable(h.Target), addrLabel(h.Addr), h.Source.String()))
 		}
 	}
 	if run == nil {
@@ -498,6 +533,17 @@ func (p *PrometheusWriter) emit(s promSink, run *results.Report) {
 			s.sample(float64(n[k]), append(buf[:0], string(k)))
 		}
 	}
+}
+
+// vantageSink renders the per-port and per-host families with LabelVantage
+// (their samples' values begin with it); the run's families are unchanged.
+type vantageSink struct{ promSink }
+
+func (v *vantageSink) family(f *promFamily) {
+	if vf, ok := vantaged[f]; ok {
+		f = vf
+	}
+	v.promSink.family(f)
 }
 
 // collected sends each sample as a client_golang constant metric, whose
@@ -539,9 +585,9 @@ type textSample struct {
 	m      dto.Metric
 	gauge  dto.Gauge
 	value  float64
-	pairs  [8]dto.LabelPair
-	labels [8]*dto.LabelPair
-	values [8]string
+	pairs  [9]dto.LabelPair
+	labels [9]*dto.LabelPair
+	values [9]string
 }
 
 func (t *textfile) family(f *promFamily) {

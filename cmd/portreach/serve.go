@@ -36,6 +36,10 @@ failed) and portreach_probe_success for the whole role. Also:
   &role=sql=HOST          map a destination role (repeatable); sql=HOST%5CNAME
                           requires the SQL Server named instance NAME
   &timeout=2s             longest wait for one answer
+  &format=jsonl           answer JSON Lines (-f jsonl's schema, each result with
+                          --name and the address it was scanned from), as
+                          "portreach scan --plan" asks a remote source; also
+                          with Accept: application/x-ndjson
 The scrape timeout Prometheus sends (X-Prometheus-Scrape-Timeout-Seconds),
 less --timeout-offset, bounds each scan. /metrics is the exporter's own health;
 / is a page with the profiles, a form and the latest probes.
@@ -58,6 +62,7 @@ type serveCmd struct {
 	allow, profileFiles          listFlag
 	maxProbes, maxPorts, history int
 	maxTime, offset              time.Duration
+	name, webConfig              string
 	verbose                      bool
 	scanner                      scannerFlags
 }
@@ -72,6 +77,8 @@ func serveFlags(c *serveCmd) *cmdFlags {
 	f.Group(groupServe)
 	f.StringVar(&c.listen, "listen", ":"+strconv.Itoa(exporter.DefaultPort), "listen on `ADDR` (host:port; :PORT for every address)")
 	f.Var(&c.allow, "allow", "scan only targets in `CIDR` (repeatable or comma-separated; an address is one host)")
+	f.StringVar(&c.name, "name", "", "`NAME` of this vantage point in every result, series (vantage label) and the page (default: the host name)")
+	f.StringVar(&c.webConfig, "web.config.file", "", "TLS, client certificates and basic auth (bcrypt hashes) from `FILE`: the Prometheus exporter-toolkit web configuration")
 	f.IntVar(&c.maxProbes, "max-probes", 4, "`N` probes scanning at once across all scrapes; more wait, then get 503")
 	f.Limit("max-probes", 1, math.MaxInt64, "")
 	f.IntVar(&c.maxPorts, "max-ports", 4096, "refuse probes of more than `N` ports")
@@ -155,6 +162,7 @@ type serveInstance struct {
 	stderr  io.Writer
 	once    sync.Once
 	stopped chan struct{} // closed when shutdown has finished
+	web     *webConfig    // --web.config.file; nil without
 }
 
 // startServe parses serve's arguments, reads the files they name (until ctx
@@ -192,7 +200,17 @@ func startServe(ctx context.Context, args []string, stdout, stderr io.Writer) (*
 	if c.verbose {
 		level = slog.LevelDebug
 	}
+	web, err := readWebConfig(ctx, c.webConfig)
+	if err != nil {
+		fmt.Fprintf(stderr, "portreach serve: %v\n", err)
+		return nil, exitFor(exitUsage, err)
+	}
+	name := c.name
+	if name == "" {
+		name = hostName()
+	}
 	exp, err := exporter.New(exporter.Config{
+		Name:          name,
 		Catalog:       cat,
 		Allow:         allowList,
 		Scanner:       c.scanner.scanner(),
@@ -223,14 +241,17 @@ func startServe(ctx context.Context, args []string, stdout, stderr io.Writer) (*
 	if allowList.Len() == 0 {
 		fmt.Fprintln(stderr, "portreach serve: no --allow given: every probe will be refused until you name the networks to watch")
 	}
-	fmt.Fprintf(stderr, "portreach serve: listening on http://%s/ (targets allowed in: %s)\n", l.Addr(), allowList)
-	return &serveInstance{srv: srv, l: l, stderr: stderr, stopped: make(chan struct{})}, exitOK
+	if w := web.exposure(l.Addr()); w != "" {
+		fmt.Fprintf(stderr, "portreach serve: warning: %s\n", w)
+	}
+	fmt.Fprintf(stderr, "portreach serve: listening on %s://%s/ as %q (targets allowed in: %s)\n", web.scheme(), l.Addr(), name, allowList)
+	return &serveInstance{srv: srv, l: l, stderr: stderr, stopped: make(chan struct{}), web: web}, exitOK
 }
 
 // serve answers requests until shutdown has finished (exit status 0) or the
 // listener fails (1).
 func (s *serveInstance) serve() int {
-	err := s.srv.Serve(s.l)
+	err := s.web.serve(s.srv, s.l, s.stderr)
 	if !errors.Is(err, http.ErrServerClosed) {
 		fmt.Fprintf(s.stderr, "portreach serve: %v\n", err)
 		return exitFailed

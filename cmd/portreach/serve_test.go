@@ -276,7 +276,7 @@ func TestServeCommand(t *testing.T) {
 	}
 }
 
-var listenRE = regexp.MustCompile(`listening on http://([^/]+)/`)
+var listenRE = regexp.MustCompile(`listening on https?://([^/]+)/`)
 
 // readListenAddr reads the serve command's standard error up to the line
 // saying where it listens.

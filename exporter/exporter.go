@@ -63,7 +63,10 @@ type Config struct {
 	Allow AllowList
 	// Scanner is the template of every probe's scanner (timeout, retries, rate,
 	// sockets, resolver); it is copied, never modified. A probe's timeout=
-	// overrides Timeout.
+	// overrides Timeout. Every probe runs on one engine (scan.Engine): its
+	// Engine, or when that is nil one that New makes with its Concurrency and
+	// PerHost, which then bound the sockets of all probes together (shared
+	// fairly among the probes running) rather than of each.
 	Scanner scan.Scanner
 	// MaxProbes caps probes scanning at once across all scrapes. A probe that
 	// finds every slot taken waits at most half of its time bound, then gets 503.
@@ -155,6 +158,13 @@ func New(cfg Config) (*Exporter, error) {
 	})
 	if cfg.Scanner.Trace && !traceOK() {
 		cfg.Scanner.Trace = false
+	}
+	if cfg.Scanner.Engine == nil {
+		// One engine for every probe: its loops (an OS thread each), its
+		// sockets and its caps towards one host, whatever the number of
+		// probes running.
+		cfg.Scanner.Engine = &scan.Engine{Concurrency: cfg.Scanner.Concurrency, PerHost: cfg.Scanner.PerHost}
+		cfg.Scanner.Concurrency, cfg.Scanner.PerHost = 0, 0
 	}
 	return &Exporter{
 		cfg:     cfg,

@@ -32,7 +32,7 @@ func newServer(t *testing.T, cfg Config) (*Exporter, *httptest.Server) {
 	return e, srv
 }
 
-func allow(t *testing.T, specs ...string) AllowList {
+func allow(t testing.TB, specs ...string) AllowList {
 	t.Helper()
 	a, err := ParseAllowList(specs...)
 	if err != nil {

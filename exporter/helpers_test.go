@@ -27,7 +27,7 @@ type scraped struct {
 }
 
 // get requests path on srv, with the scrape timeout header when timeout is set.
-func get(t *testing.T, ctx context.Context, srv *httptest.Server, path, timeout string) scraped {
+func get(t testing.TB, ctx context.Context, srv *httptest.Server, path, timeout string) scraped {
 	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+path, nil)
 	if err != nil {

@@ -50,7 +50,9 @@ func BenchmarkTCPClosedPorts(b *testing.B) {
 // included, on a run as Scan makes it.
 func BenchmarkConfirmEndlessReply(b *testing.B) {
 	port := fakeService(b, listen(b), func(c net.Conn) { endless(c, "", "220-endless\r\n") })
-	r := &run{Scanner: &Scanner{Confirm: Confirm{Checked: true}}, timeout: 5 * time.Second, slots: make(chan struct{}, 1)}
+	eng := &Engine{Concurrency: 1}
+	eng.init()
+	r := &run{Scanner: &Scanner{Confirm: Confirm{Checked: true}}, timeout: 5 * time.Second, share: eng.slots.join(0)}
 	r.bufs.New = func() any { b := make([]byte, 64*1024); return &b }
 	h := &host{name: "127.0.0.1", addr: loopback}
 	check := &results.Check{Service: "SMTP", Expect: results.ExpectOpen}

@@ -43,7 +43,14 @@ func forEachPoller(t *testing.T, f func(t *testing.T)) {
 }
 
 // TestTCPEngineManyPorts: a sweep large enough to be shared among the loops
-// reports every port exactly once, with the right state.
+// reports every port exactly once, with the right state and reason. How many
+// attempts a port took is not asserted beyond its bound: a retry goes out when
+// no answer reached the socket within half the host's adaptive timeout (the
+// loop collects every ready socket before it fires a deadline), and on a
+// machine starved of CPU the kernel's receive path on loopback (softirqs run
+// by ksoftirqd, an ordinary thread) can leave a SYN unanswered that long, so
+// a closed port then answers the retry or the last attempt: the verdict is
+// the same, only a SYN more was sent.
 func TestTCPEngineManyPorts(t *testing.T) {
 	open := map[uint16]bool{}
 	for range 5 {
@@ -56,8 +63,10 @@ func TestTCPEngineManyPorts(t *testing.T) {
 	for len(ports) < 1000 {
 		ports = append(ports, Port{Proto: results.TCP, Lo: freeTCPPort(t)})
 	}
+	wantReason := map[results.State]results.Reason{results.Open: results.ReasonSynAck, results.Closed: results.ReasonConnRefused}
 	forEachPoller(t, func(t *testing.T) {
 		seen := map[uint16]int{}
+		late := 0
 		err := (&Scanner{}).Scan(context.Background(), Plan{Targets: slices.Values([]Target{{Name: "lo", Addr: loopback}}), Ports: ports},
 			func(r results.Result) {
 				seen[r.Port]++
@@ -65,8 +74,11 @@ func TestTCPEngineManyPorts(t *testing.T) {
 				if open[r.Port] {
 					want = results.Open
 				}
-				if r.State != want || r.Attempts != 1 {
-					t.Errorf("port %d: %s (%s, %d attempts), want %s", r.Port, r.State, r.Reason, r.Attempts, want)
+				if r.State != want || r.Reason != wantReason[want] || r.Attempts < 1 || r.Attempts > DefaultRetries+2 {
+					t.Errorf("port %d: %s (%s, %d attempts), want %s (%s) within %d attempts", r.Port, r.State, r.Reason, r.Attempts, want, wantReason[want], DefaultRetries+2)
+				}
+				if r.Attempts > 1 {
+					late++
 				}
 			})
 		if err != nil {
@@ -76,6 +88,9 @@ func TestTCPEngineManyPorts(t *testing.T) {
 			if seen[p.Lo] != 1 {
 				t.Errorf("port %d: %d results, want exactly 1", p.Lo, seen[p.Lo])
 			}
+		}
+		if late > 0 {
+			t.Logf("%d of %d ports answered a later attempt (a loaded machine)", late, len(ports))
 		}
 	})
 }

@@ -52,9 +52,10 @@ type loop struct {
 	mu    sync.Mutex
 	inbox []func()
 	quit  bool
+	dead  bool // stopped: what is posted now is dropped
 
 	sweeps     map[*sweep]struct{}
-	blocked    []*sweep // waiting for a socket slot
+	blocked    []*sweep // waiting for a socket slot or a place towards a host
 	retrying   bool     // a retry of the blocked sweeps is scheduled
 	unblocking bool     // … and one at once, for a slot this loop freed
 	exited     chan struct{}
@@ -66,21 +67,26 @@ func newLoop(io poller) *loop {
 	return l
 }
 
-// post runs f on the loop's goroutine.
+// post runs f on the loop's goroutine; after stop, never.
 func (l *loop) post(f func()) {
 	l.mu.Lock()
-	first := len(l.inbox) == 0
-	l.inbox = append(l.inbox, f)
-	l.mu.Unlock()
-	if first {
+	defer l.mu.Unlock() // the wake too: stop must not close the poller under it
+	if l.dead {
+		return
+	}
+	if len(l.inbox) == 0 {
 		l.io.wake()
 	}
+	l.inbox = append(l.inbox, f)
 }
 
 // stop ends the loop once what was posted before has run.
 func (l *loop) stop() {
 	l.post(func() { l.quit = true })
 	<-l.exited
+	l.mu.Lock()
+	l.dead = true // a late post must not wake a closed poller
+	l.mu.Unlock()
 	l.io.close()
 }
 
@@ -114,9 +120,10 @@ func (l *loop) run() {
 	}
 }
 
-// block remembers a sweep that found no free socket slot. Slots are shared with
-// UDP and with the other loops, which do not say when they free one, so the
-// blocked sweeps are tried again a moment later, and whenever this loop frees one.
+// block remembers a sweep that found no free socket slot (or no place towards
+// its host). Slots are shared with UDP, with the other loops and with the other
+// scans on the engine, which do not say when they free one, so the blocked
+// sweeps are tried again a moment later, and whenever this loop frees one.
 func (l *loop) block(sw *sweep) {
 	if !sw.isBlocked {
 		sw.isBlocked = true
@@ -136,10 +143,12 @@ func (l *loop) freed() {
 	}
 }
 
-// stopAll stops every sweep: the run was cancelled or ran out of time.
-func (l *loop) stopAll() {
+// stopRun stops every sweep of r: it was cancelled or ran out of time.
+func (l *loop) stopRun(r *run) {
 	for sw := range l.sweeps {
-		sw.stop()
+		if sw.r == r {
+			sw.stop()
+		}
 	}
 }
 

@@ -2,7 +2,6 @@ package scan
 
 import (
 	"context"
-	"net"
 	"sync"
 	"time"
 )
@@ -15,25 +14,25 @@ var usePortable bool
 // which is what the scanner did everywhere before the epoll poller. It is used
 // where epoll is not available, and by the tests that run the engine on both.
 type dialPoller struct {
-	d     net.Dialer
 	mu    sync.Mutex
 	ended []completion
 	wakeC chan struct{}
 	timer *time.Timer
 }
 
-func newDialPoller(d net.Dialer) *dialPoller {
+func newDialPoller() *dialPoller {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	return &dialPoller{d: d, wakeC: make(chan struct{}, 1), timer: t}
+	return &dialPoller{wakeC: make(chan struct{}, 1), timer: t}
 }
 
 func (p *dialPoller) connect(a *attempt) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	target := a.addrPort().String()
+	d := &a.p.sw.r.dialer // the scan's: its source address and socket options
 	go func() {
-		c, err := p.d.DialContext(ctx, "tcp", target)
+		c, err := d.DialContext(ctx, "tcp", target)
 		self := false
 		if c != nil {
 			self = isSelfConnect(c)

@@ -11,15 +11,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// newPoller returns the epoll poller, or the portable one (d) when epoll cannot
-// be had. src, when valid, is the address every connection is made from.
-func newPoller(d net.Dialer, src netip.Addr) poller {
+// newPoller returns the epoll poller, or the portable one when epoll cannot
+// be had.
+func newPoller() poller {
 	if !usePortable {
-		if e, err := newEpoll(src); err == nil {
+		if e, err := newEpoll(); err == nil {
 			return e
 		}
 	}
-	return newDialPoller(d)
+	return newDialPoller()
 }
 
 // epollPoller makes connection attempts with non-blocking sockets and learns
@@ -33,10 +33,9 @@ type epollPoller struct {
 	seq        uint32     // tells an attempt from an earlier one on the same descriptor
 	events     [256]unix.EpollEvent
 	ready      []completion // attempts that ended inside connect
-	src        netip.Addr   // bound before each connect, when valid
 }
 
-func newEpoll(src netip.Addr) (*epollPoller, error) {
+func newEpoll() (*epollPoller, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, err
@@ -52,7 +51,7 @@ func newEpoll(src netip.Addr) (*epollPoller, error) {
 		unix.Close(evfd)
 		return nil, err
 	}
-	return &epollPoller{epfd: epfd, evfd: evfd, src: src}, nil
+	return &epollPoller{epfd: epfd, evfd: evfd}, nil
 }
 
 func sockaddr(a *attempt) (int, unix.Sockaddr) { return toSockaddr(a.addrPort()) }
@@ -90,12 +89,12 @@ func (e *epollPoller) connect(a *attempt) error {
 	if !a.p.sw.h.addr.IsLoopback() {
 		recvErr(fd, family)
 	}
-	if e.src.IsValid() {
+	if src := a.p.sw.r.src; src.IsValid() {
 		// IP_BIND_ADDRESS_NO_PORT: the port is chosen at connect, per
 		// destination, so a bound source does not use one port per socket
 		// of the whole ephemeral range.
 		_ = unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_BIND_ADDRESS_NO_PORT, 1)
-		_, local := toSockaddr(netip.AddrPortFrom(e.src, 0))
+		_, local := toSockaddr(netip.AddrPortFrom(src, 0))
 		if err := unix.Bind(fd, local); err != nil {
 			rawClose(fd)
 			if transient(err) {

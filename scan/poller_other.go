@@ -2,9 +2,4 @@
 
 package scan
 
-import (
-	"net"
-	"net/netip"
-)
-
-func newPoller(d net.Dialer, _ netip.Addr) poller { return newDialPoller(d) }
+func newPoller() poller { return newDialPoller() }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -45,13 +44,21 @@ type Scanner struct {
 	// Zero means no cap.
 	Rate int
 	// Concurrency caps sockets in use at once. Zero means a value sized from the
-	// process's file-descriptor limit (at most DefaultConcurrency).
+	// process's file-descriptor limit (at most DefaultConcurrency). With an
+	// Engine, the engine's Concurrency is the budget every scan shares, and
+	// this caps the scan's own part of it (zero: no cap of its own).
 	Concurrency int
 	// PerHost caps sockets in use at once towards one host, so that one slow host
 	// cannot take every slot. Zero means min(1024, Concurrency). Apart from this
 	// cap, at most 128 attempts younger than 50 ms run towards one host at once
 	// (see freshCap), so ports that answer at once are not probed in bursts.
+	// With an Engine, the engine's PerHost caps every scan's ports towards a
+	// host together, and this the scan's own (zero: the engine's).
 	PerHost int
+	// Engine is the engine the scan runs on, which scans running at the same
+	// time may share (see Engine). Nil means an engine of the scan's own,
+	// sized by Concurrency and PerHost, for each Scan call.
+	Engine *Engine
 	// UDPPace is the spacing of the re-probes sent, one at a time, to a host that
 	// has shown it sends ICMP errors but left some ports silent: Linux sends about
 	// one ICMP error a second to a peer after a burst of six (icmp_ratelimit), so
@@ -110,13 +117,12 @@ type run struct {
 	maxHops int
 	opts    probes.Options
 	pace    *pacer
-	slots   chan struct{} // taken by acquire or tryAcquire, given back by release
+	eng     *Engine // its loops run the TCP connect engine (loop.go)
+	share   *share  // the scan's part of the engine's sockets
+	src     netip.Addr
 	dialer  net.Dialer
-	loops   []*loop // the TCP connect engine (loop.go)
-	out     chan<- results.Result
+	out     *resultQueue
 	bufs    sync.Pool
-	// nextLoop spreads hosts over the loops.
-	nextLoop atomic.Uint32
 }
 
 // host is one target's shared state during a scan.
@@ -125,6 +131,8 @@ type host struct {
 	addr     netip.Addr
 	source   netip.Addr // the local address the host is scanned from
 	est      estimator
+	cap      *hostCap    // what every scan on the engine shares about the host
+	ports    *share      // the scan's part of the host's ports in progress (cap.ports)
 	icmpSeen atomic.Bool // the path sends ICMP errors for this host
 	traces   *hostTraces // with Scanner.Trace: the host's traces
 	tcpLoss  lossMeter   // loss seen in the answers of TCP ports
@@ -171,7 +179,6 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 	if err := CheckSource(s.Source); err != nil {
 		return err
 	}
-	out := make(chan results.Result, 1024)
 	r := &run{
 		Scanner: s,
 		timeout: s.Timeout,
@@ -180,11 +187,12 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 		udpPace: s.UDPPace,
 		opts:    s.Probes,
 		pace:    newPacer(s.Rate),
-		out:     out,
+		src:     s.Source.Unmap(),
+		eng:     s.Engine,
 	}
 	r.bufs.New = func() any { b := make([]byte, 64*1024); return &b }
-	if src := s.Source.Unmap(); src.IsValid() {
-		r.dialer.LocalAddr = &net.TCPAddr{IP: src.AsSlice(), Zone: src.Zone()}
+	if r.src.IsValid() {
+		r.dialer.LocalAddr = &net.TCPAddr{IP: r.src.AsSlice(), Zone: r.src.Zone()}
 	}
 	r.dialer.Control = tcpControl()
 	if r.timeout <= 0 {
@@ -193,11 +201,14 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 	if s.Retries != nil {
 		r.retries = min(max(*s.Retries, 0), MaxRetries)
 	}
-	conc := s.Concurrency
-	if conc <= 0 {
-		conc = defaultConcurrency()
+	limit := s.Concurrency // the scan's own cap on a shared engine
+	if r.eng == nil {
+		r.eng, limit = &Engine{Concurrency: s.Concurrency, PerHost: s.PerHost}, 0
 	}
-	r.slots = make(chan struct{}, conc)
+	conc := r.eng.size()
+	if limit > 0 {
+		conc = min(conc, limit)
+	}
 	if r.perHost <= 0 {
 		r.perHost = min(1024, conc)
 	}
@@ -208,27 +219,28 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 		r.maxHops = DefaultMaxHops
 	}
 
-	for range max(1, runtime.GOMAXPROCS(0)) {
-		r.loops = append(r.loops, newLoop(newPoller(r.dialer, s.Source.Unmap())))
-	}
-	defer func() {
-		for _, l := range r.loops {
-			l.stop()
-		}
-	}()
+	r.share = r.eng.join(limit)
+	defer r.eng.leave(r.share)
 	stopLoops := context.AfterFunc(ctx, func() {
-		for _, l := range r.loops {
-			l.post(l.stopAll)
+		_, loops := r.eng.loopsFrom()
+		for _, l := range loops {
+			l.post(func() { l.stopRun(r) })
 		}
 	})
 	defer stopLoops()
 
+	// On an engine of its own, a scan whose emit is slow slows down (as many
+	// results wait as a socket budget's worth); on a shared engine, whose
+	// loops run other scans too, results wait for a slow emit instead.
+	queued := 1024
+	if s.Engine != nil {
+		queued = 0
+	}
+	r.out = newResultQueue(queued)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		for res := range out {
-			emit(res)
-		}
+		r.out.drain(emit)
 	}()
 
 	// Hosts run side by side, as many as the socket budget allows given each
@@ -256,7 +268,7 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 		})
 	}
 	_ = g.Wait()
-	close(out)
+	r.out.close()
 	<-done
 	return ctx.Err()
 }
@@ -264,21 +276,10 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 // acquire takes one of the scan's socket slots (Scanner.Concurrency), waiting
 // until one is free: a socket the scan opens, of any kind, holds a slot while
 // it is open.
-func (r *run) acquire() { r.slots <- struct{}{} }
+func (r *run) acquire() { r.share.acquire(nil) }
 
-// tryAcquire takes a slot if one is free at once: the engine's loops must not
-// block.
-func (r *run) tryAcquire() bool {
-	select {
-	case r.slots <- struct{}{}:
-		return true
-	default:
-		return false
-	}
-}
-
-// release gives back a slot taken by acquire or tryAcquire.
-func (r *run) release() { <-r.slots }
+// release gives back a slot taken by acquire.
+func (r *run) release() { r.share.release() }
 
 func (r *run) emit(h *host, target string, res results.Result) {
 	res.Target = target
@@ -293,7 +294,7 @@ func (r *run) emit(h *host, target string, res results.Result) {
 	if h != nil && h.traces != nil && h.traces.take(res) {
 		return // reported with its trace
 	}
-	r.out <- res
+	r.out.push(res)
 }
 
 func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
@@ -339,6 +340,8 @@ func (r *run) scanAddr(ctx context.Context, t Target, addr netip.Addr, ports []P
 		return
 	}
 	h.source = src
+	h.cap, h.ports = r.eng.host(h.addr)
+	defer r.eng.unhost(h.addr, h.ports)
 	if r.Trace || slices.ContainsFunc(ports, func(p Port) bool { return p.Trace }) {
 		h.traces = newHostTraces(ctx, r, h, ports)
 		defer h.traces.wait()

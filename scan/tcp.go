@@ -39,20 +39,19 @@ func (r *run) tcp(ctx context.Context, h *host, port uint16) results.Result {
 // that waits until each has been reported through out. out is called from a
 // loop's goroutine, one result at a time per part of the host.
 func (r *run) startTCP(ctx context.Context, h *host, ports []Port, n int, out func(results.Result)) (wait func()) {
+	first, loops := r.eng.loopsFrom()
 	parts := 1
 	if n >= splitAt {
-		parts = len(r.loops)
+		parts = len(loops)
 	}
-	first := int(r.nextLoop.Add(1))
 	done := make([]chan struct{}, parts)
 	for k := range parts {
-		l := r.loops[(first+k)%len(r.loops)]
+		l := loops[(first+k)%len(loops)]
 		sw := &sweep{
 			r: r, ctx: ctx, l: l, h: h, out: out, ports: ports,
 			parts: parts, skip: k, left: (n - k + parts - 1) / parts,
-			perHost:  max(1, r.perHost/parts),
-			freshCap: max(1, freshCap/parts),
-			done:     make(chan struct{}),
+			perHost: max(1, r.perHost/parts),
+			done:    make(chan struct{}),
 		}
 		done[k] = sw.done
 		l.post(sw.start)
@@ -79,9 +78,8 @@ type sweep struct {
 	parts int  // this sweep takes every parts-th port …
 	skip  int  // … starting after skip more
 
-	perHost  int // ports in progress at once
-	freshCap int // attempts younger than freshAge at once (see freshCap)
-	fresh    int
+	perHost int // ports in progress at once, of this scan (the engine caps every scan's: h.cap)
+	fresh   int // attempts younger than freshAge, of this sweep (h.cap counts every sweep's)
 
 	active    []*tcpPort
 	queue     []*attempt // waiting for a socket slot or a fresh place
@@ -127,12 +125,17 @@ func (sw *sweep) next() (uint16, *results.Check, bool) {
 }
 
 // take takes a socket slot and a fresh place for one attempt, or says why not
-// (and the sweep is pumped again when one is freed).
+// (and the sweep is pumped again when one is freed: by its own attempts, or
+// by the loop's retry of its blocked sweeps when others hold them).
 func (sw *sweep) take() bool {
-	if sw.fresh >= sw.freshCap {
+	if !takeFresh(sw.h.cap) {
+		if sw.fresh == 0 {
+			sw.l.block(sw)
+		}
 		return false
 	}
-	if !sw.r.tryAcquire() {
+	if !sw.r.share.tryAcquire() {
+		sw.h.cap.fresh.Add(-1)
 		sw.l.block(sw)
 		return false
 	}
@@ -165,11 +168,17 @@ func (sw *sweep) pump() {
 		sw.launch(a, now)
 	}
 	for len(sw.active) < sw.perHost && sw.pi < len(sw.ports) {
+		if !sw.h.ports.tryAcquire() {
+			sw.l.block(sw) // other scans' ports towards the host
+			return
+		}
 		if !sw.take() {
+			sw.h.ports.release()
 			return
 		}
 		port, check, ok := sw.next()
 		if !ok {
+			sw.h.ports.release()
 			sw.release(&attempt{slot: true, fresh: true})
 			return
 		}
@@ -183,12 +192,13 @@ func (sw *sweep) pump() {
 func (sw *sweep) release(a *attempt) {
 	if a.slot {
 		a.slot = false
-		sw.r.release()
+		sw.r.share.release()
 		sw.l.freed()
 	}
 	if a.fresh {
 		a.fresh = false
 		sw.fresh--
+		sw.h.cap.fresh.Add(-1)
 	}
 }
 
@@ -337,6 +347,7 @@ func (p *tcpPort) finish() {
 		sw.release(a)
 	}
 	p.atts = nil
+	sw.h.ports.release()
 	last := sw.active[len(sw.active)-1]
 	last.idx = p.idx
 	sw.active[p.idx] = last
@@ -433,6 +444,7 @@ func (a *attempt) due() {
 			// An attempt unanswered for freshAge gives its place to the next.
 			a.fresh = false
 			sw.fresh--
+			sw.h.cap.fresh.Add(-1)
 		}
 		if now.Before(a.until) {
 			sw.l.at(a.until, timer{a: a})

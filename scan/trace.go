@@ -259,7 +259,7 @@ func (ht *hostTraces) take(res results.Result) bool {
 		return false // the run stopped: reported as it is
 	}
 	res.Trace = t
-	ht.r.out <- res
+	ht.r.out.push(res)
 	return true
 }
 
@@ -276,7 +276,7 @@ func (ht *hostTraces) run(g *traceGroup, res results.Result, via string) {
 	ht.mu.Unlock()
 	for _, w := range waiting {
 		w.Trace = t // nil when the run stopped: reported as they are
-		ht.r.out <- w
+		ht.r.out.push(w)
 	}
 }
 
@@ -348,12 +348,10 @@ func (r *run) walkPort(ctx context.Context, h *host, proto results.Proto, port u
 		}
 		probe = p
 	}
-	select {
-	case r.slots <- struct{}{}:
-	case <-ctx.Done():
+	if !r.share.acquire(ctx.Done()) {
 		return nil, ctx.Err()
 	}
-	defer func() { <-r.slots }()
+	defer r.share.release()
 	var p hopProber
 	err := r.waitOut(ctx, func() (err error) {
 		p, err = r.newHopProber(h.source, netip.AddrPortFrom(h.addr, port), proto == results.TCP, probe)

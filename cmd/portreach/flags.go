@@ -375,8 +375,7 @@ const (
 )
 
 // scannerFlags are the scanning engine's flags, defined once for scan, rpc and
-// serve. Set a field before addTiming to change its default (serve's
-// concurrency is per probe, 256).
+// serve. Set a field before addTiming to change its default.
 //
 // To add a scanner flag: a field here, one line in addTiming or addTrace (every
 // command) or addProbes (scan and serve) with a Limit beside it if it is a
@@ -390,7 +389,7 @@ type scannerFlags struct {
 	community   string
 	rootDSE     bool
 	source      sourceFlag
-	perProbe    bool // serve: limits apply to each probe
+	perProbe    bool // serve: --rate applies to each probe, the sockets to all of them
 	confirm     confirmFlag
 	certDays    int
 	tlsVerify   bool
@@ -425,9 +424,11 @@ func (s *sourceFlag) Set(v string) error {
 
 // addTiming defines --timeout, --retries, --rate, --concurrency and --per-host.
 func (s *scannerFlags) addTiming(f *cmdFlags) {
-	per := ""
+	per, all := "", ""
 	if s.perProbe {
-		per = "per probe, "
+		// One engine serves every probe (scan.Engine): the sockets are
+		// its, shared fairly among the probes running.
+		per, all = "per probe, ", "across all probes, "
 	}
 	if s.timeout == 0 {
 		s.timeout = scan.DefaultTimeout
@@ -435,7 +436,10 @@ func (s *scannerFlags) addTiming(f *cmdFlags) {
 	if s.retries == 0 {
 		s.retries = scan.DefaultRetries
 	}
-	conc := fmt.Sprintf("%s`N` sockets open at once (at most %d)", per, scan.MaxConcurrency)
+	conc := fmt.Sprintf("%s`N` sockets open at once (at most %d)", all, scan.MaxConcurrency)
+	if s.perProbe {
+		conc += ", shared fairly among the probes running"
+	}
 	if s.concurrency == 0 {
 		conc += "; by default sized from the file-descriptor limit"
 	}
@@ -447,7 +451,7 @@ func (s *scannerFlags) addTiming(f *cmdFlags) {
 	f.Limit("rate", 1, math.MaxInt64, "leave it out for no limit")
 	f.IntVar(&s.concurrency, "concurrency", s.concurrency, conc)
 	f.Limit("concurrency", 1, scan.MaxConcurrency, "")
-	f.IntVar(&s.perHost, "per-host", s.perHost, per+"`N` sockets open at once towards one host; by default min(1024, concurrency)")
+	f.IntVar(&s.perHost, "per-host", s.perHost, all+"`N` sockets open at once towards one host; by default min(1024, concurrency)")
 	f.Limit("per-host", 1, scan.MaxConcurrency, "")
 	f.Var(&s.source, "source", "send from local `ADDR`, an address of this machine (multi-homed hosts); by default the address of the route towards each target")
 }

@@ -71,7 +71,6 @@ type serveCmd struct {
 func serveFlags(c *serveCmd) *cmdFlags {
 	c.allow.split = true
 	c.scanner.perProbe = true
-	c.scanner.concurrency = 256
 	f := newCmdFlags("portreach serve", serveUsage)
 
 	f.Group(groupServe)

@@ -61,9 +61,11 @@ const (
 	// TraceDropped: silence from the hop after Hop, the last that answered (0:
 	// no hop answered). The packets are dropped by Hop or by what follows it.
 	TraceDropped TraceEnd = "dropped"
-	// TraceHostDrops: every hop up to the host answered, and the host (HostHop,
-	// the distance at which another of its ports answered) is silent: its own
-	// firewall drops the port.
+	// TraceHostDrops: every hop up to the host answered, and the host
+	// (HostHop, the distance at which another of its ports answered) is
+	// silent: the host's own firewall drops the port, or Hop, the last router
+	// before it, drops what it forwards. A trace by TTL cannot tell them apart:
+	// either way the last hop answers and the next TTL meets silence.
 	TraceHostDrops TraceEnd = "host-drops"
 	// TraceRejected: an ICMP destination unreachable (Reason) from Addr, the
 	// router at Hop.
@@ -112,7 +114,8 @@ func (t *Trace) DropHop() int {
 // Summary says in one line where the packets stop, as the table's detail line
 // and the other formats print it: "dropped after hop 3 (198.18.7.2,
 // fw-core.example)", "rejected by 198.18.7.2 at hop 2 (admin-prohibited)",
-// "reaches the host (hop 4); the host drops it".
+// "reaches hop 3 (198.18.8.2), the last before the host (hop 4): the host
+// drops it, or hop 3 does".
 func (t *Trace) Summary() string {
 	var b strings.Builder
 	switch t.End {
@@ -129,7 +132,7 @@ func (t *Trace) Summary() string {
 			}
 		}
 	case TraceHostDrops:
-		fmt.Fprintf(&b, "reaches the host (hop %d); the host drops it", t.HostHop)
+		fmt.Fprintf(&b, "reaches hop %d (%s), the last before the host (hop %d): the host drops it, or hop %d does", t.Hop, t.where(), t.HostHop, t.Hop)
 	case TraceRejected:
 		fmt.Fprintf(&b, "rejected by %s at hop %d (%s)", t.where(), t.Hop, t.Reason)
 	case TraceHostRejects:

@@ -29,7 +29,7 @@ func TestTraceSummary(t *testing.T) {
 		{Trace{End: TraceDropped, Hop: 2, Addr: r2, HostHop: 0, Hops: hops}, "dropped after hop 2 (198.18.9.2)", 2},
 		{Trace{End: TraceDropped, Hops: hops[2:]}, "dropped before the first hop: no hop answered in 1", 0},
 		{Trace{End: TraceDropped, Hop: 2, Addr: r2, Hops: hops[:2]}, "no end within 2 hops: hop 2 (198.18.9.2) still answers (a longer path than --max-hops, or a routing loop)", 2},
-		{Trace{End: TraceHostDrops, Hop: 3, Addr: r2, HostHop: 4, Hops: hops}, "reaches the host (hop 4); the host drops it", 4},
+		{Trace{End: TraceHostDrops, Hop: 3, Addr: r2, HostHop: 4, Hops: hops}, "reaches hop 3 (198.18.9.2), the last before the host (hop 4): the host drops it, or hop 3 does", 4},
 		{Trace{End: TraceRejected, Hop: 2, Addr: r2, Reason: ReasonAdminProhibited, Hops: hops}, "rejected by 198.18.9.2 at hop 2 (admin-prohibited)", 2},
 		{Trace{End: TraceHostRejects, Hop: 4, Addr: r2, Reason: ReasonAdminProhibited, Hops: hops}, "rejected by the host at hop 4 (admin-prohibited)", 4},
 		{Trace{End: TraceReached, Hop: 4, Addr: r2, Reason: ReasonConnRefused}, "reaches the host at hop 4, which answered the trace (conn-refused)", -1},

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: portreach beside nmap 7.93 (-sT -Pn -n -T4 --max-retries 1) on
-# network-namespace test hosts, the six workloads of issue 12. Needs root,
+# network-namespace test hosts, the six workloads of issue 12, and row 7: what
+# --trace adds to a scan of a host behind a dropping router (issue 20). Needs root,
 # iproute2, nftables, nmap and GNU time (installs them if missing). Prints wall,
 # CPU (user+sys) and peak RSS of both tools and how many verdicts agree; nothing
 # is asserted. Each figure is the median of RUNS runs (default 3).
@@ -11,7 +12,9 @@
 # 198.19.0.0/20 (4096 hosts, 14 ports each, all answering) and 198.19.16.0/22
 # (1024 hosts whose every port nftables drops). Row 4's hosts each get a
 # namespace of their own: Linux keeps one ICMP rate-limit budget per namespace
-# and destination, so AnyIP hosts would share one.
+# and destination, so AnyIP hosts would share one. Row 7's host, 198.19.252.6,
+# is behind a router (pr-bench-r) that forwards no connection to 49152-65535:
+# pr-bench-s → pr-bench-r → pr-bench-h.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root (network namespaces)" >&2; exit 2; }
@@ -23,23 +26,22 @@ go build -o bin/portreach ./cmd/portreach
 go build -o bin/listen ./internal/testnet/listen
 BIN=$PWD/bin/portreach
 RUNS=${RUNS:-3}
-ROWS=${ROWS:-1 2 3 4 5 6}
+ROWS=${ROWS:-1 2 3 4 5 6 7}
 # Row 3 with nmap takes about 24 minutes (measured: 1442 s); by default nmap
 # scans 16 of the 1024 hosts there, and the row says so. NMAP3_HOSTS=1024 for all.
 NMAP3_HOSTS=${NMAP3_HOSTS:-16}
 UDPHOSTS=${UDPHOSTS:-64}
 OUT=$(mktemp -d)
-S=pr-bench-s T=pr-bench-t
+S=pr-bench-s T=pr-bench-t R=pr-bench-r H=pr-bench-h
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   # and what an earlier SETUP_ONLY=1 run left inside these namespaces
-  for ns in $S $T; do
+  for ns in $S $T $H; do
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
   done
   wait 2>/dev/null || true
-  ip netns del $S 2>/dev/null || true
-  ip netns del $T 2>/dev/null || true
+  for ns in $S $T $R $H; do ip netns del $ns 2>/dev/null || true; done
   for i in $(seq 0 $((UDPHOSTS - 1))); do ip netns del "pr-bench-u$i" 2>/dev/null || true; done
   rm -rf "$OUT"
 }
@@ -75,6 +77,30 @@ DC=53,88,135,139,389,445,464,636,3268,3269,3389,5985,9389,49664
 DCU=53,88,123,137,138,389,464,500,636,4500
 OPEN=(22 80 88 135 139 389 443 445 464 636 1433 3268 3269 3389 5985 9389 47001 49664 50000 60000)
 ip netns exec $T bin/listen "${OPEN[@]}" >/dev/null 2>&1 & pids+=($!)
+# Row 7: a router in front of a host. The router drops SYNs (a stateful
+# firewall's new connections), not the host's answers to the scanner's
+# ephemeral ports, which are in the same range.
+ip netns add $R
+ip netns add $H
+ip link add prbr netns $S type veth peer name prbrs netns $R
+ip link add prbrh netns $R type veth peer name prbh netns $H
+ip -n $S addr add 198.19.252.1/30 dev prbr
+ip -n $R addr add 198.19.252.2/30 dev prbrs
+ip -n $R addr add 198.19.252.5/30 dev prbrh
+ip -n $H addr add 198.19.252.6/30 dev prbh
+for l in "$S prbr" "$R prbrs" "$R prbrh" "$H prbh" "$R lo" "$H lo"; do set -- $l; ip -n "$1" link set "$2" up; done
+ip -n $S route add 198.19.252.4/30 via 198.19.252.2
+ip -n $H route add 198.19.252.0/30 via 198.19.252.5
+ip netns exec $R sysctl -q -w net.ipv4.ip_forward=1
+ip netns exec $R nft -f - <<NFT
+table inet fw {
+	chain forward {
+		type filter hook forward priority 0;
+		tcp flags & (syn | ack) == syn tcp dport 49152-65535 drop
+	}
+}
+NFT
+ip netns exec $H bin/listen 445 >/dev/null 2>&1 & pids+=($!)
 sleep 1
 if [ -n "${SETUP_ONLY:-}" ]; then # leave the namespaces (and listen) for manual runs; the next make bench removes them
   trap - EXIT
@@ -202,6 +228,14 @@ for r in $ROWS; do case $r in
   run pr6 "$BIN" scan -f jsonl --no-progress -p 1-1000 198.19.253.2
   RUNS=1 run nm6 "${NMAP[@]}" -p 1-1000 198.19.253.2 # about 100 s a run
   rows+=("$(row 6 "1000 dropped ports on one host" pr6 nm6 "$(count pr6 filtered)/1000 filtered; agree $(agree pr6 nm6)")")
+  ;;
+7)
+  echo "7: --trace on a host behind a dropping router: -p T:445,49152-65535" >&2
+  run pr7 "$BIN" scan -f jsonl --no-progress -p T:445,49152-65535 198.19.252.6
+  run pr7t "$BIN" scan -f jsonl --no-progress --trace -p T:445,49152-65535 198.19.252.6
+  traces=$(grep -c '"hops":' "$OUT/pr7t.out" || true)
+  shared=$(grep -c '"trace":' "$OUT/pr7t.out" || true)
+  rows+=("$(row 7 "-p T:445,49152-65535 behind a dropping router: --trace / without" pr7t pr7 "$(count pr7t filtered)/16384 filtered; $traces trace, $shared ports carry it; bound: + 30 hops × 1 s")")
   ;;
 esac; done
 

@@ -89,14 +89,14 @@ func TestTraceUnprivileged(t *testing.T) {
 				got[r.Port] = r.Trace.Summary()
 			}
 		}
-		r2 := c.Routers[1].Addr
+		r2, r3 := c.Routers[1].Addr, c.Routers[2].Addr
 		if strings.Contains(dst, ":") {
-			r2 = c.Routers[1].Addr6
+			r2, r3 = c.Routers[1].Addr6, c.Routers[2].Addr6
 		}
 		want := map[uint16]string{
 			81: "dropped after hop 2 (" + r2.String() + "); the host is hop 4",
 			83: "rejected by " + r2.String() + " at hop 2 (admin-prohibited)",
-			85: "reaches the host (hop 4); the host drops it",
+			85: "reaches hop 3 (" + r3.String() + "), the last before the host (hop 4): the host drops it, or hop 3 does",
 		}
 		for port, w := range want {
 			if got[port] != w {

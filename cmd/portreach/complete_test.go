@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/portreach/portreach/report"
 	"io"
 	"slices"
 	"strings"
@@ -33,7 +34,7 @@ func TestComplete(t *testing.T) {
 		{[]string{"scan", "-f"}, "j", []string{"json", "jsonl", "junit"}},
 		{[]string{"scan", "198.18.0.1", "--format"}, "c", []string{"csv"}},
 		{[]string{"scan"}, "--format=js", []string{"--format=json", "--format=jsonl"}},
-		{[]string{"rpc", "-f"}, "", rpcFormats},
+		{[]string{"rpc", "-f"}, "", report.Names()},
 		{[]string{"scan", "-o"}, "jsonl", []string{"jsonl:"}},
 		{[]string{"scan", "-o"}, "json:", nil}, // then a file name
 		{[]string{"scan", "--fail-on"}, "regression,st", []string{"regression,state-change"}},

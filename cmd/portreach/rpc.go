@@ -64,8 +64,9 @@ func rpcInterfaceNames() []candidate {
 	return cs
 }
 
-// rpcFormats are the formats rpc writes.
-var rpcFormats = []string{"table", "json", "jsonl", "csv"}
+// rpc writes every format of report's registry; its table is its own (the
+// endpoint mapper's listing and the ports it found), the other formats are
+// report's writers. jsonl streams, the others are written at the end.
 
 // rpcCmd holds rpc's flags.
 type rpcCmd struct {
@@ -86,9 +87,9 @@ func rpcFlags(c *rpcCmd) *cmdFlags {
 	f.Group(groupTrace)
 	c.scanner.addTrace(f)
 	f.Group(groupOutput)
-	f.StringVar(&c.format, "format", "table", "output `FORMAT`: table, json, jsonl or csv")
+	f.StringVar(&c.format, "format", "table", "output `FORMAT`: "+report.NameList())
 	f.Short("f", "format")
-	f.Complete("format", false, choices(rpcFormats...))
+	f.Complete("format", false, choices(report.Names()...))
 	return f
 }
 
@@ -104,8 +105,9 @@ func runRPC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "portreach rpc: no HOST given (see portreach rpc --help)")
 		return exitUsage
 	}
-	if !slices.Contains(rpcFormats, c.format) {
-		fmt.Fprintf(stderr, "portreach rpc: unknown format %q (want table, json, jsonl or csv)\n", c.format)
+	format, ok := report.Lookup(c.format)
+	if !ok {
+		fmt.Fprintf(stderr, "portreach rpc: unknown format %q (want %s)\n", c.format, report.NameList())
 		return exitUsage
 	}
 	if slices.Contains(c.require.vals, "list") {
@@ -147,17 +149,17 @@ func runRPC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	rep := &results.Report{Tool: results.Tool{Name: "portreach", Version: version()},
 		Command: append([]string{"portreach", "rpc"}, args...), Started: time.Now().UTC()}
-	var jsonl *report.JSONLWriter
+	var stream report.Writer
 	if c.format == "jsonl" {
-		jsonl = report.NewJSONLWriter(stdout)
+		stream = format.New(stdout, report.Options{})
 	}
 	var writeErr error
 	c.scanner.traceUnsupported(stderr, "rpc")
 	s := c.scanner.scanner()
 	err := s.Scan(ctx, plan, func(r results.Result) {
 		rep.Results = append(rep.Results, r)
-		if jsonl != nil && writeErr == nil {
-			writeErr = jsonl.Write(r)
+		if stream != nil && writeErr == nil {
+			writeErr = stream.Write(r)
 		}
 	})
 	rep.Finished = time.Now().UTC()
@@ -168,13 +170,14 @@ func runRPC(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		rep.Interrupted = true
 	}
-	switch c.format {
-	case "json":
-		writeErr = report.WriteJSON(stdout, rep)
-	case "csv":
-		writeErr = report.WriteCSV(stdout, rep.Results)
-	case "table":
+	switch {
+	case writeErr != nil:
+	case stream != nil:
+		writeErr = stream.Close(rep)
+	case c.format == "table":
 		writeErr = writeRPCTable(stdout, rep.Results, rng)
+	default:
+		writeErr = report.Render(stdout, format, rep, report.Options{})
 	}
 	if writeErr != nil {
 		fmt.Fprintf(stderr, "portreach rpc: writing results: %v\n", writeErr)

@@ -94,8 +94,8 @@ func TestBuildErrorTypes(t *testing.T) {
 		t.Errorf("unmapped roles: %v", err)
 	}
 	_, err = Build(context.Background(), Request{MaxPorts: 1, Items: []Item{{Ports: portList(t, "80,443"), Targets: []string{"dc01"}}}})
-	var tooMany *TooManyPortsError
-	if !errors.As(err, &tooMany) || *tooMany != (TooManyPortsError{Ports: 2, Max: 1}) {
+	var tooMany *scan.TooManyPortsError
+	if !errors.As(err, &tooMany) || *tooMany != (scan.TooManyPortsError{Ports: 2, Max: 1}) {
 		t.Errorf("too many ports: %v", err)
 	}
 	_, err = Build(context.Background(), Request{Items: []Item{{}, {Ports: portList(t, "80"), Pos: "p.json:7"}}})

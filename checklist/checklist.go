@@ -40,7 +40,11 @@ type Request struct {
 	// hosts. Targets are counted as they are added, so a huge block or list is
 	// refused after MaxHosts hosts' worth of work. Zero means no limit.
 	MaxHosts int
-	// MaxPorts caps Plan.Ports. Zero means no limit.
+	// MaxPorts caps the ports the scan tests: it becomes the scan plan's
+	// MaxPorts (scan.Plan.MaxPorts: the planned ports and those replies add
+	// as the scan goes share it), and a request whose planned ports
+	// (Plan.Ports) pass it is refused here, before any target is resolved,
+	// with the scanner's *scan.TooManyPortsError. Zero means no limit.
 	MaxPorts int
 }
 
@@ -130,16 +134,6 @@ func (e *NothingToTestError) Error() string {
 		return "nothing to test: no ports and no profiles"
 	}
 	return fmt.Sprintf("nothing to test: every port is on a destination role nobody mapped (%s)", strings.Join(e.Unmapped, ", "))
-}
-
-// TooManyPortsError is Build's error for a plan of more than
-// Request.MaxPorts ports.
-type TooManyPortsError struct {
-	Ports, Max int
-}
-
-func (e *TooManyPortsError) Error() string {
-	return fmt.Sprintf("%d ports to test, more than %d", e.Ports, e.Max)
 }
 
 // ItemError is an error in an item that has a Pos.
@@ -233,8 +227,9 @@ func Build(ctx context.Context, req Request) (*Plan, error) {
 		pl.Ports += scan.PortCount(ports)
 	}
 	if req.MaxPorts > 0 && pl.Ports > req.MaxPorts {
-		return nil, &TooManyPortsError{Ports: pl.Ports, Max: req.MaxPorts}
+		return nil, &scan.TooManyPortsError{Ports: pl.Ports, Max: req.MaxPorts}
 	}
+	pl.Scan.MaxPorts = req.MaxPorts
 	pl.Scan.Targets = concat(first.All(), rest.All())
 	return pl, nil
 }

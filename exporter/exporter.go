@@ -325,9 +325,13 @@ func (e *Exporter) probe(w http.ResponseWriter, r *http.Request, start time.Time
 	} else {
 		scanErr = ctx.Err() // name resolution used up the bound
 	}
+	var tooMany *scan.TooManyPortsError
 	switch {
 	case r.Context().Err() != nil:
 		return 0, outcomeCanceled, "client went away"
+	case errors.As(scanErr, &tooMany):
+		// Refused before a result: the JSON Lines answer has not started.
+		return fail(http.StatusBadRequest, outcomeBad, tooManyPorts(tooMany))
 	case scanErr != nil && !errors.Is(scanErr, context.DeadlineExceeded) && (lines == nil || !lines.started):
 		return fail(http.StatusInternalServerError, outcomeError, scanErr)
 	}
@@ -427,7 +431,7 @@ func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []re
 		}},
 	})
 	var nothing *checklist.NothingToTestError
-	var tooMany *checklist.TooManyPortsError
+	var tooMany *scan.TooManyPortsError
 	switch {
 	case errors.As(err, &nothing):
 		// Every port is on a destination role and none is mapped: a scrape that
@@ -435,13 +439,16 @@ func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []re
 		return plan, nil, 0, bad("nothing to test: the profile's ports are on destination roles (%s); map them with role=ROLE=HOST",
 			strings.Join(nothing.Unmapped, ", "))
 	case errors.As(err, &tooMany):
-		return plan, nil, 0, bad("%d ports to test; this exporter allows at most %d a probe (--max-ports)", tooMany.Ports, tooMany.Max)
+		return plan, nil, 0, tooManyPorts(tooMany)
 	case errors.Is(err, checklist.ErrExpectNeedsPorts):
 		return plan, nil, 0, bad("expect applies to ports= ports; profiles set their own expectations (expect=reachable or expect=blocked turns them into must-be-reachable or must-be-blocked)")
 	case err != nil:
 		return plan, nil, 0, bad("%v", err)
 	}
-	plan.Ports = pl.Scan.Ports
+	// The scanner holds the probe to --max-ports (scan.Plan.MaxPorts): the
+	// ports planned, and those replies add as it goes (a SQL Browser's
+	// instances, an endpoint mapper's registered ports).
+	plan.Ports, plan.MaxPorts = pl.Scan.Ports, pl.Scan.MaxPorts
 	early := pl.Skipped
 
 	var scanned []scan.Target
@@ -486,10 +493,17 @@ func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []re
 		}
 	}
 	if nports > e.cfg.MaxPorts {
-		return plan, nil, 0, bad("%d ports to test on every address; this exporter allows at most %d a probe (--max-ports)", nports, e.cfg.MaxPorts)
+		// Every address of a name (addresses=all), before waiting for a slot:
+		// the scanner would refuse the plan too.
+		return plan, nil, 0, tooManyPorts(&scan.TooManyPortsError{Ports: nports, Max: e.cfg.MaxPorts})
 	}
 	plan.Targets = slices.Values(scanned)
 	return plan, early, nports, nil
+}
+
+// tooManyPorts is the 400 of a probe of more ports than --max-ports.
+func tooManyPorts(e *scan.TooManyPortsError) error {
+	return bad("%d ports to test; this exporter allows at most %d a probe (--max-ports)", e.Ports, e.Max)
 }
 
 // resolve looks a name up once and returns the first address the allow-list

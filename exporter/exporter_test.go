@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/portreach/portreach/internal/testnet"
 	"github.com/portreach/portreach/profiles"
 	"github.com/portreach/portreach/report"
 	"github.com/portreach/portreach/results"
@@ -549,4 +550,69 @@ func TestTraceParam(t *testing.T) {
 			t.Errorf("%q: trace %s, want %s", query, got, want)
 		}
 	}
+}
+
+// A SQL Browser listing 700 instances gave a five-port probe 701 ports and
+// 5608 series (issue 18 item 8): the instance ports count against --max-ports
+// like the planned ones, the rest is one port-limit series, and the probe
+// says it did not test everything (success 0, incomplete 1) without blaming
+// the Browser, which answered.
+func TestMaxPortsFollowUps(t *testing.T) {
+	instances := make([]testnet.SQLInstance, 700)
+	for i := range instances {
+		instances[i] = testnet.SQLInstance{Server: "EVIL", Name: fmt.Sprintf("I%d", i), Version: "15.0.2000.5", TCPPort: uint16(20000 + i)}
+	}
+	browser := testnet.StartLoopbackSQLBrowser(t, instances)
+	cat := browserCatalog(t, browser)
+	_, srv := newServer(t, Config{Allow: allow(t, "127.0.0.0/8"), Catalog: cat, MaxPorts: 5})
+	s := get(t, context.Background(), srv, "/probe?target=127.0.0.1&profile=test-browser", "10")
+	if s.status != http.StatusOK {
+		t.Fatalf("status %d: %s", s.status, s.body)
+	}
+	ports := map[string]bool{}
+	for _, m := range s.fams[report.MetricPortUp].GetMetric() {
+		for _, l := range m.GetLabel() {
+			if l.GetName() == report.LabelPort {
+				ports[l.GetValue()] = true
+			}
+		}
+	}
+	// The Browser, four instance ports, and the port-less row for the rest
+	// (port="", as a row without a port has in every format).
+	if len(ports) != 6 || !ports[""] || !ports[strconv.Itoa(int(browser))] {
+		t.Errorf("ports %v, want 6", ports)
+	}
+	if n := len(s.fams[report.MetricPortState].GetMetric()); n != 6*len(results.States) {
+		t.Errorf("%d state series, want %d", n, 6*len(results.States))
+	}
+	limit := map[string]string{report.LabelPort: "", report.LabelProto: "tcp", report.LabelStatus: "failed", report.LabelReason: "port-limit"}
+	if got := s.value(t, report.MetricPortReason, limit); got != 1 {
+		t.Errorf("port-limit reason %v", got)
+	}
+	browserRow := map[string]string{report.LabelPort: strconv.Itoa(int(browser)), report.LabelProto: "udp", report.LabelExpect: "open"}
+	if got := s.value(t, report.MetricExpectationFailed, browserRow); got != 0 {
+		t.Errorf("the Browser is blamed: expectation failed %v", got)
+	}
+	if got := s.value(t, MetricProbeSuccess, nil); got != 0 {
+		t.Errorf("probe success %v with ports left untested", got)
+	}
+	if got := s.value(t, report.MetricRunIncomplete, nil); got != 1 {
+		t.Errorf("incomplete %v", got)
+	}
+}
+
+// browserCatalog is the built-in catalogue and a profile "test-browser" that
+// requires a SQL Browser on 127.0.0.1's UDP port.
+func browserCatalog(t *testing.T, port uint16) *profiles.Catalog {
+	t.Helper()
+	cat, err := profiles.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := fmt.Sprintf(`{"profiles": [{"slug": "test-browser", "name": "Test Browser", "description": "A SQL Browser on a test port.", "product": "Test",
+  "entries": [{"proto": "udp", "port": %d, "service": "SQL Browser", "purpose": "instances", "probe": "sqlbrowser", "expect": "open"}]}]}`, port)
+	if err := cat.AddFile("test-browser.json", []byte(file)); err != nil {
+		t.Fatal(err)
+	}
+	return cat
 }

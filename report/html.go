@@ -485,6 +485,7 @@ var remedies = map[results.Reason]string{
 	results.ReasonNoRoute:         "This machine has no route to the address (or no address of its family): check its network configuration, or use --source.",
 	results.ReasonInterrupted:     "The run was stopped before the port finished: run it again to the end.",
 	results.ReasonMaxTime:         "The run's time limit came first: run again with a longer --max-time, or fewer ports.",
+	results.ReasonPortLimit:       "The probe reached its limit on ports (serve's --max-ports) before testing every port a reply revealed: raise --max-ports, or find out why the server lists so many (a SQL Browser with hundreds of instances, an endpoint mapper with hundreds of ports).",
 	// Reasons a check's producer gives (RPC interfaces, SQL instances).
 	results.ReasonNotRegistered:     "The endpoint mapper does not list the interface on a TCP port: the RPC service behind it is stopped or not installed (for MSDTC: enable Network DTC Access). Start it; no firewall rule fixes this.",
 	results.ReasonEPMUnreadable:     "The RPC endpoint mapper (135/tcp) could not be read, so the interface is unverified: open 135/tcp from this machine and check that RpcSs answers there.",

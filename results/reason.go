@@ -67,6 +67,7 @@ const (
 	// unknown
 	ReasonInterrupted Reason = "interrupted"
 	ReasonMaxTime     Reason = "max-time"
+	ReasonPortLimit   Reason = "port-limit"
 
 	// a failed check whose port state cannot show why (Result.Fail)
 	ReasonInstanceNotListed Reason = "instance-not-listed"
@@ -126,6 +127,7 @@ var vocabulary = []struct {
 	{ReasonNoRoute, "this machine has no route to the address (or no such address family)"},
 	{ReasonInterrupted, "the run was cancelled before this port finished"},
 	{ReasonMaxTime, "the run's time limit came before this port finished"},
+	{ReasonPortLimit, "the scan's limit on ports (serve's --max-ports) was reached: the ports a reply revealed past it (SQL Server instances, registered RPC endpoints) or a further address of the host were not tested"},
 	{ReasonInstanceNotListed, "the SQL Browser did not list the required SQL Server instance (stopped, not installed, or the Browser was silent)"},
 	{ReasonInstanceNoTCP, "the SQL Browser lists the required instance with no TCP port: its TCP/IP protocol is off"},
 	{ReasonPassedFirewall, "the port must be blocked, but the host answered (open, or closed by a RST or an ICMP port unreachable): the packet got through, so the rule that should stop it is missing (a firewall that rejects with a TCP reset looks exactly like this)"},

@@ -12,7 +12,8 @@ import "fmt"
 type State uint8
 
 // The states. The zero value is Unknown: a port that was planned but never finished
-// (the run was interrupted or hit --max-time).
+// (the run was interrupted or hit --max-time), or revealed past the scan's limit on
+// ports (results.ReasonPortLimit) and never tested.
 const (
 	Unknown      State = iota // planned, never finished
 	Open                      // the service answered (SYN-ACK, or a UDP reply the probe accepted)

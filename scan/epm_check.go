@@ -294,14 +294,25 @@ func (r *run) epmCheck(ctx context.Context, h *host, p Port) {
 func (r *run) registeredPorts(ctx context.Context, h *host, p Port, share *epmShare, sum *EPMSummary, epmPort uint16, emit func(results.Result)) {
 	var wg sync.WaitGroup
 	n := 0
+	var test []msrpc.PortEndpoints
 	for _, ep := range sum.TCPPorts() {
 		if ep.Port == epmPort || msrpc.FixedEndpoint(ep.Port) {
 			continue
 		}
 		n++
-		if share.covers(ep.Port) {
-			continue
+		if !share.covers(ep.Port) {
+			test = append(test, ep)
 		}
+	}
+	// The plan counts one row for the entry (PortCount): the first port; the
+	// others the endpoint mapper adds, within the scan's port budget.
+	if len(test) > 1 {
+		if k := 1 + r.budget.take(len(test)-1); k < len(test) {
+			emit(r.budget.limited(fmt.Sprintf("%d TCP ports the endpoint mapper registers", len(test)), len(test)-k))
+			test = test[:k]
+		}
+	}
+	for _, ep := range test {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -361,7 +372,16 @@ func (r *run) interfaceCheck(ctx context.Context, h *host, p Port, set Interface
 		return x
 	}
 	var first *results.Result
-	for _, c := range cands {
+	for i, c := range cands {
+		// The plan counts one row for the set (PortCount): its first port;
+		// trying another is a port the endpoint mapper adds, within the
+		// scan's port budget.
+		if i > 0 && !r.budget.takeAll(1) {
+			x := r.budget.limited(fmt.Sprintf("%s is registered on %d TCP ports, %d tried and none bound (the first: %s); the rest",
+				set.Label(), len(cands), i, first.Detail), len(cands)-i)
+			x.Details = first.Details
+			return x
+		}
 		x := r.tcp(ctx, h, c.ep.Port)
 		id := c.ep.Syntax()
 		id.Key, id.Spec, id.Source = c.iface.Key, c.iface.Spec, c.iface.Source

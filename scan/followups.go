@@ -2,6 +2,8 @@ package scan
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 
 	"golang.org/x/sync/errgroup"
@@ -31,6 +33,7 @@ func (r *run) followUps(ctx context.Context, h *host, g *errgroup.Group, j *udpJ
 		m.Via, m.Probe = via, j.result.Probe
 		r.emit(h, h.name, m)
 	}
+	tests = r.withinBudget(h, j, tests)
 	for _, f := range tests {
 		g.Go(func() error {
 			res := withCheck(r.tcp(ctx, h, f.port), f.check)
@@ -56,6 +59,36 @@ type followUp struct {
 	port  uint16
 	label string
 	check *results.Check
+	// required: the port of an instance the plan requires (Port.Instances),
+	// counted in the plan (PortCount); the others are added by the reply.
+	required bool
+}
+
+// withinBudget keeps the follow-ups the scan's port budget grants: every
+// required one (planned), then the others in the reply's order as far as the
+// budget goes. Those it leaves are reported in one result: a Browser listing
+// hundreds of instances costs one row, not hundreds of untested ones.
+func (r *run) withinBudget(h *host, j *udpJob, tests []followUp) []followUp {
+	var kept, extra []followUp
+	for _, f := range tests {
+		if f.required {
+			kept = append(kept, f)
+		} else {
+			extra = append(extra, f)
+		}
+	}
+	n := r.budget.take(len(extra))
+	if n == len(extra) {
+		return tests
+	}
+	left := extra[n:]
+	res := r.budget.limited(fmt.Sprintf("%d TCP ports the %s reply on %s lists", len(extra), j.result.Probe, results.PortName(results.UDP, j.port)), len(left))
+	res.Via, res.Probe = results.PortName(results.UDP, j.port), j.result.Probe
+	if slices.ContainsFunc(left, func(f followUp) bool { return f.check != nil }) {
+		res.Check = instanceCheck(j.plan.Check, "instances")
+	}
+	r.emit(h, h.name, res)
+	return append(kept, extra[:n]...)
 }
 
 // planFollowUps decides what a Browser's reply (res, with the follow-ups and
@@ -94,7 +127,7 @@ func planFollowUps(p Port, res results.Result, fus []probes.FollowUp, instances 
 			m.Detail = "the SQL Browser lists instance " + in.Name + " without a TCP port: enable its TCP/IP protocol"
 		default:
 			covered[in.TCPPort] = true
-			tests = append(tests, followUp{port: in.TCPPort, label: results.InstanceLabel(in.Name), check: want.Check})
+			tests = append(tests, followUp{port: in.TCPPort, label: results.InstanceLabel(in.Name), check: want.Check, required: true})
 			continue
 		}
 		m.Fail(m.Reason)

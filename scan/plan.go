@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"cmp"
 	"fmt"
 	"iter"
 	"net/netip"
@@ -33,6 +34,29 @@ type Plan struct {
 	Targets iter.Seq[Target]
 	// Ports are scanned on every target, in order.
 	Ports []Port
+	// MaxPorts caps the ports the scan tests, over all its targets: those
+	// planned (PortCount of each target's ports) and those the scan adds as
+	// it goes (the TCP ports a SQL Browser lists, the ports an endpoint
+	// mapper registers, the further addresses of a target scanned on every
+	// address). Zero means no limit. With a limit, Targets is read whole
+	// before anything is sent (a limited plan is small): a plan whose planned
+	// ports pass the limit is refused with a *TooManyPortsError. The ports
+	// added as the scan goes share what the planned ones leave; those that
+	// do not fit are not tested, and each reply or address that had more is
+	// one result saying how many (state Unknown, reason
+	// results.ReasonPortLimit, failing the check it carries): a limit is never
+	// a silent truncation, never a pass, and never the service's fault.
+	MaxPorts int
+}
+
+// TooManyPortsError is the refusal of a plan whose planned ports pass
+// Plan.MaxPorts (from Scan, or from a planner that checks first).
+type TooManyPortsError struct {
+	Ports, Max int
+}
+
+func (e *TooManyPortsError) Error() string {
+	return fmt.Sprintf("%d ports to test, more than %d", e.Ports, e.Max)
 }
 
 // Target is one host. Name is what the user wrote (a host name, an address, or an
@@ -167,13 +191,32 @@ func (p Port) udpProbeFor(port uint16) (*probes.Probe, error) {
 }
 
 // PortCount is how many results ports yield per target before what replies
-// reveal (registered RPC endpoints, SQL instances, follow-ups): Port.Count
-// summed. It is the one count of a plan's ports: the scanner's, the progress
-// bar's and the exporter's --max-ports.
+// reveal (registered RPC endpoints beyond one an entry, SQL instances nobody
+// required, further addresses): Port.Count summed, except that the endpoint
+// mapper's row is one per endpoint-mapper port (a fixed entry on that port
+// is reported in it: planEPM), a dynamic-rpc entry yields a row per
+// interface set (at least one: the registered port, or why there is none)
+// and a SQL Browser entry a row per instance it requires. It is the one
+// count of a plan's ports: the scanner's, the progress bar's and
+// Plan.MaxPorts'.
 func PortCount(ports []Port) int {
 	n := 0
+	epm := map[uint16]bool{} // endpoint-mapper ports with a row
 	for _, p := range ports {
-		n += p.Count()
+		if p.Kind == KindDynamicRPC && p.Why == "" {
+			epm[cmp.Or(p.EPM, msrpc.EPMPort)] = true
+		}
 	}
-	return n
+	folded := map[uint16]bool{}
+	for _, p := range ports {
+		switch {
+		case p.Kind == KindDynamicRPC && p.Why == "":
+			n += max(1, len(p.Interfaces))
+		case p.Kind == KindPort && p.Why == "" && p.Proto == results.TCP && p.hi() == p.Lo && epm[p.Lo] && !folded[p.Lo]:
+			folded[p.Lo] = true // reported in the endpoint mapper's row
+		default:
+			n += p.Count() + len(p.Instances)
+		}
+	}
+	return n + len(epm)
 }

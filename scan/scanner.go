@@ -120,6 +120,7 @@ type run struct {
 	eng     *Engine // its loops run the TCP connect engine (loop.go)
 	share   *share  // the scan's part of the engine's sockets
 	src     netip.Addr
+	budget  *portBudget // Plan.MaxPorts: what the ports the scan adds may take; nil: no limit
 	dialer  net.Dialer
 	out     *resultQueue
 	bufs    sync.Pool
@@ -179,6 +180,11 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 	if err := CheckSource(s.Source); err != nil {
 		return err
 	}
+	targets, budget, err := limitPlan(plan)
+	if err != nil {
+		return err
+	}
+	plan.Targets = targets
 	r := &run{
 		Scanner: s,
 		timeout: s.Timeout,
@@ -189,6 +195,7 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 		pace:    newPacer(s.Rate),
 		src:     s.Source.Unmap(),
 		eng:     s.Engine,
+		budget:  budget,
 	}
 	r.bufs.New = func() any { b := make([]byte, 64*1024); return &b }
 	if r.src.IsValid() {
@@ -317,9 +324,17 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 		return
 	}
 	// Every address is a host of its own, scanned side by side: each holds
-	// the scan's slots as any host does.
+	// the scan's slots as any host does. The first address's ports were
+	// planned; each further address adds as many, which a limited scan
+	// grants whole or not at all.
 	var wg sync.WaitGroup
-	for _, a := range addrs {
+	for i, a := range addrs {
+		if n := PortCount(ports); i > 0 && !r.budget.takeAll(n) {
+			res := r.budget.limited(fmt.Sprintf("address %s of %s, one of %d, with %d ports", a, t.Name, len(addrs), n), n)
+			res.Proto = ""
+			r.emit(&host{name: t.Name, addr: a.Unmap()}, t.Name, withCheck(res, targetCheck(ports)))
+			continue
+		}
 		wg.Go(func() { r.scanAddr(ctx, t, a, ports) })
 	}
 	wg.Wait()

@@ -1,22 +1,24 @@
 package scan
 
 import (
+	"net/netip"
 	"sync"
 	"time"
 )
 
-// The TCP connect engine is a few event loops (one per processor) that each own
-// a poller, which owns the sockets, and a heap of deadlines, and nothing else:
-// what an answer means is decided by the sweep (tcp.go) through the one
-// classifier, and a port costs a few hundred bytes and no goroutine, timer or
-// channel. Everything a loop runs, it runs on its own goroutine, so the sweeps it
-// drives need no locks.
+// The engine is a few event loops (one per processor) that each own a
+// poller, which owns the sockets, and a heap of deadlines, and nothing else:
+// what an answer means is decided by the TCP sweep (tcp.go) or the UDP
+// exchange (udp.go) through the one classifier, and a port costs a few
+// hundred bytes and no goroutine, timer or channel. Everything a loop runs, it
+// runs on its own goroutine, so the tasks it drives need no locks.
 
 // poller is the per-OS half of a loop: it makes connection attempts and says
-// when they end. On Linux it is non-blocking sockets in an epoll set
+// when they end, and owns the sockets of UDP exchanges and says when they have
+// something to read. On Linux it is non-blocking sockets in an epoll set
 // (poller_linux.go); elsewhere, or when epoll cannot be had, a net.Dialer per
-// attempt (poller.go). A poller is used from its loop's goroutine only, except
-// wake, which any goroutine may call.
+// attempt and a reading goroutine per UDP socket (poller.go). A poller is used
+// from its loop's goroutine only, except wake, which any goroutine may call.
 type poller interface {
 	// connect starts a connection attempt to a.ap. An error means no attempt
 	// was made (a local shortage, see transient); otherwise the attempt's end is
@@ -24,17 +26,33 @@ type poller interface {
 	connect(a *attempt) error
 	// abort ends an attempt that wait has not reported; it is never reported.
 	abort(a *attempt)
-	// wait blocks until attempts end, wake is called, or until passes (zero:
-	// no bound), and appends the attempts that ended to out.
+	// openUDP makes u's socket, from src when valid (anySource: where the
+	// system must choose, see udp_other.go, replies may come from any
+	// port). An error that transient reports is a local shortage.
+	openUDP(u *udpConn, src netip.Addr, anySource bool) error
+	// sendUDP sends one datagram on u; a pending ICMP error, classified, may
+	// come back instead.
+	sendUDP(u *udpConn, b []byte) (*verdict, error)
+	// recvUDP reads, without waiting, what came for u into buf: a datagram,
+	// or an ICMP error (classified by classifyICMP where the system tells its
+	// type and code), or an error; ok is false when nothing is left.
+	recvUDP(u *udpConn, buf []byte) (r udpRead, ok bool)
+	// closeUDP closes u's socket; nothing is reported for it afterwards.
+	closeUDP(u *udpConn)
+	// wait blocks until attempts end, UDP sockets have something to read,
+	// wake is called, or until passes (zero: no bound), and appends them to
+	// out.
 	wait(until time.Time, out []completion) []completion
 	// wake makes a blocked wait return.
 	wake()
 	close()
 }
 
-// completion is the end of one attempt: err nil means connected.
+// completion is the end of one attempt (err nil means connected), or a UDP
+// socket with something to read (u).
 type completion struct {
 	a    *attempt
+	u    *udpConn
 	err  error
 	self bool // connected to itself (see judge)
 	// icmp is the ICMP error behind err, classified, when the poller could
@@ -54,15 +72,35 @@ type loop struct {
 	quit  bool
 	dead  bool // stopped: what is posted now is dropped
 
-	sweeps     map[*sweep]struct{}
-	blocked    []*sweep // waiting for a socket slot or a place towards a host
-	retrying   bool     // a retry of the blocked sweeps is scheduled
-	unblocking bool     // … and one at once, for a slot this loop freed
+	tasks      map[task]struct{}
+	blocked    []task // waiting for a socket slot or a place towards a host
+	retrying   bool   // a retry of the blocked tasks is scheduled
+	unblocking bool   // … and one at once, for a slot this loop freed
 	exited     chan struct{}
+	buf        []byte // UDP datagrams are read into it, one at a time
 }
 
+// task is what a loop drives: a host's TCP sweep (or part of one) or its UDP
+// exchanges.
+type task interface {
+	// pump starts whatever may start.
+	pump()
+	// stop reports every port not yet reported as unknown: the run was
+	// cancelled or ran out of time.
+	stop()
+	// base holds what the loop keeps of every task.
+	base() *taskBase
+}
+
+type taskBase struct {
+	r         *run
+	isBlocked bool
+}
+
+func (b *taskBase) base() *taskBase { return b }
+
 func newLoop(io poller) *loop {
-	l := &loop{io: io, sweeps: map[*sweep]struct{}{}, exited: make(chan struct{})}
+	l := &loop{io: io, tasks: map[task]struct{}{}, exited: make(chan struct{})}
 	go l.run()
 	return l
 }
@@ -100,7 +138,11 @@ func (l *loop) run() {
 		}
 		l.ended = l.io.wait(until, l.ended[:0])
 		for i, c := range l.ended {
-			c.a.ended(c.err, c.self, c.icmp)
+			if c.u != nil {
+				l.readUDP(c.u)
+			} else {
+				c.a.ended(c.err, c.self, c.icmp)
+			}
 			l.ended[i] = completion{}
 		}
 		now := time.Now()
@@ -120,14 +162,14 @@ func (l *loop) run() {
 	}
 }
 
-// block remembers a sweep that found no free socket slot (or no place towards
-// its host). Slots are shared with UDP, with the other loops and with the other
-// scans on the engine, which do not say when they free one, so the blocked
-// sweeps are tried again a moment later, and whenever this loop frees one.
-func (l *loop) block(sw *sweep) {
-	if !sw.isBlocked {
-		sw.isBlocked = true
-		l.blocked = append(l.blocked, sw)
+// block remembers a task that found no free socket slot (or no place towards
+// its host). Slots are shared with the other loops and with the other scans on
+// the engine, which do not say when they free one, so the blocked tasks are
+// tried again a moment later, and whenever this loop frees one.
+func (l *loop) block(t task) {
+	if b := t.base(); !b.isBlocked {
+		b.isBlocked = true
+		l.blocked = append(l.blocked, t)
 	}
 	if !l.retrying {
 		l.retrying = true
@@ -143,11 +185,11 @@ func (l *loop) freed() {
 	}
 }
 
-// stopRun stops every sweep of r: it was cancelled or ran out of time.
+// stopRun stops every task of r: it was cancelled or ran out of time.
 func (l *loop) stopRun(r *run) {
-	for sw := range l.sweeps {
-		if sw.r == r {
-			sw.stop()
+	for t := range l.tasks {
+		if t.base().r == r {
+			t.stop()
 		}
 	}
 }
@@ -155,9 +197,24 @@ func (l *loop) stopRun(r *run) {
 func (l *loop) unblock() {
 	bs := l.blocked
 	l.blocked = nil
-	for _, sw := range bs {
-		sw.isBlocked = false
-		sw.pump()
+	for _, t := range bs {
+		t.base().isBlocked = false
+		t.pump()
+	}
+}
+
+// readUDP hands what came for u to its exchange, all of it: the epoll
+// poller's readiness is level-triggered.
+func (l *loop) readUDP(u *udpConn) {
+	if l.buf == nil {
+		l.buf = make([]byte, 64*1024)
+	}
+	for u.open {
+		r, ok := l.io.recvUDP(u, l.buf)
+		if !ok {
+			return
+		}
+		u.j.read(r, l.buf[:r.n])
 	}
 }
 
@@ -175,11 +232,13 @@ func (l *loop) cancel(hidx int) {
 }
 
 // timer is one deadline: an attempt's (its window or its place at the fresh
-// gate), a port's next retry, or f.
+// gate), a port's next retry, a UDP exchange's (its window, its pace, its
+// wait for a socket), or f.
 type timer struct {
 	at time.Time
 	a  *attempt
 	p  *tcpPort
+	u  *udpJob
 	f  func()
 }
 
@@ -189,6 +248,8 @@ func (t timer) fire() {
 		t.a.due()
 	case t.p != nil:
 		t.p.retry()
+	case t.u != nil:
+		t.u.due()
 	default:
 		t.f()
 	}
@@ -208,6 +269,8 @@ func (t timer) setIndex(i int) {
 		t.a.hidx = i
 	case t.p != nil:
 		t.p.hidx = i
+	case t.u != nil:
+		t.u.hidx = i
 	}
 }
 

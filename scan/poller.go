@@ -2,6 +2,9 @@ package scan
 
 import (
 	"context"
+	"errors"
+	"net"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -11,8 +14,9 @@ import (
 var usePortable bool
 
 // dialPoller is the portable poller: a net.Dialer on a goroutine per attempt,
-// which is what the scanner did everywhere before the epoll poller. It is used
-// where epoll is not available, and by the tests that run the engine on both.
+// which is what the scanner did everywhere before the epoll poller, and for UDP
+// a net.UDPConn with a goroutine that reads it. It is used where epoll is not
+// available, and by the tests that run the engine on both.
 type dialPoller struct {
 	mu    sync.Mutex
 	ended []completion
@@ -83,3 +87,71 @@ func (p *dialPoller) wake() {
 }
 
 func (p *dialPoller) close() {}
+
+func (p *dialPoller) openUDP(u *udpConn, src netip.Addr, anySource bool) error {
+	sock, err := dialUDP(u.target, src, anySource)
+	if err != nil {
+		return err
+	}
+	u.sock, u.open = sock, true
+	go p.readUDP(u, sock)
+	return nil
+}
+
+// readUDP reads u's socket until it is closed, and queues what it reads for
+// the loop.
+func (p *dialPoller) readUDP(u *udpConn, sock udpSocket) {
+	buf := make([]byte, 64*1024)
+	for {
+		n, from, icmp, err := sock.recv(buf)
+		r := udpRead{n: n, from: from, icmp: icmp, err: err}
+		if err == nil && icmp == nil {
+			r.b = append([]byte(nil), buf[:n]...)
+		}
+		p.mu.Lock()
+		if !u.open {
+			p.mu.Unlock()
+			return
+		}
+		u.reads = append(u.reads, r)
+		tell := !u.notified
+		if tell {
+			u.notified = true
+			p.ended = append(p.ended, completion{u: u})
+		}
+		p.mu.Unlock()
+		if tell {
+			p.wake()
+		}
+		if errors.Is(err, net.ErrClosed) {
+			return
+		}
+	}
+}
+
+func (p *dialPoller) sendUDP(u *udpConn, b []byte) (*verdict, error) { return u.sock.send(b) }
+
+func (p *dialPoller) recvUDP(u *udpConn, buf []byte) (udpRead, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(u.reads) == 0 {
+		u.notified = false
+		return udpRead{}, false
+	}
+	r := u.reads[0]
+	u.reads[0] = udpRead{}
+	u.reads = u.reads[1:]
+	if r.b != nil {
+		r.n = copy(buf, r.b)
+		r.b = nil
+	}
+	return r, true
+}
+
+func (p *dialPoller) closeUDP(u *udpConn) {
+	p.mu.Lock()
+	u.open = false
+	u.reads = nil
+	p.mu.Unlock()
+	u.sock.close()
+}

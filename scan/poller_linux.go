@@ -30,7 +30,8 @@ func newPoller() poller {
 type epollPoller struct {
 	epfd, evfd int
 	byFD       []*attempt // the live attempt on each descriptor
-	seq        uint32     // tells an attempt from an earlier one on the same descriptor
+	udpByFD    []*udpConn // the open UDP socket on each descriptor
+	seq        uint32     // tells an attempt (or UDP socket) from an earlier one on the same descriptor
 	events     [256]unix.EpollEvent
 	ready      []completion // attempts that ended inside connect
 }
@@ -119,8 +120,8 @@ func (e *epollPoller) connect(a *attempt) error {
 		e.ready = append(e.ready, completion{a: a, err: os.NewSyscallError("connect", err)})
 		return nil
 	}
-	e.seq++
-	ev := unix.EpollEvent{Events: unix.EPOLLOUT, Fd: int32(fd), Pad: int32(e.seq)}
+	seq := e.next()
+	ev := unix.EpollEvent{Events: unix.EPOLLOUT, Fd: int32(fd), Pad: int32(seq)}
 	if err := unix.EpollCtl(e.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		rawClose(fd)
 		return err
@@ -128,8 +129,17 @@ func (e *epollPoller) connect(a *attempt) error {
 	for fd >= len(e.byFD) {
 		e.byFD = append(e.byFD, nil)
 	}
-	e.byFD[fd], a.fd, a.seq = a, fd, e.seq
+	e.byFD[fd], a.fd, a.seq = a, fd, seq
 	return nil
+}
+
+// udpEvent marks the epoll events of UDP sockets, in the sequence number.
+const udpEvent = 1 << 31
+
+// next is the sequence number of a new registration, without udpEvent.
+func (e *epollPoller) next() uint32 {
+	e.seq = (e.seq + 1) &^ udpEvent
+	return e.seq
 }
 
 func (e *epollPoller) abort(a *attempt) {
@@ -173,6 +183,12 @@ func (e *epollPoller) collect(events []unix.EpollEvent, out []completion) []comp
 		if fd == e.evfd {
 			var b [8]byte
 			_, _ = unix.Read(fd, b[:])
+			continue
+		}
+		if uint32(ev.Pad)&udpEvent != 0 {
+			if fd < len(e.udpByFD) && e.udpByFD[fd] != nil && e.udpByFD[fd].seq == uint32(ev.Pad) {
+				out = append(out, completion{u: e.udpByFD[fd]})
+			}
 			continue
 		}
 		if fd >= len(e.byFD) || e.byFD[fd] == nil || e.byFD[fd].seq != uint32(ev.Pad) {
@@ -240,6 +256,11 @@ func (e *epollPoller) close() {
 			rawClose(fd)
 		}
 	}
+	for fd, u := range e.udpByFD {
+		if u != nil {
+			rawClose(fd)
+		}
+	}
 	unix.Close(e.epfd)
 	unix.Close(e.evfd)
 }
@@ -304,4 +325,95 @@ func icmpErrno(e unix.Errno) bool {
 		return true
 	}
 	return false
+}
+
+// openUDP makes a non-blocking UDP socket with IP_RECVERR (see udp_linux.go),
+// bound to src when it is valid, in the epoll set.
+func (e *epollPoller) openUDP(u *udpConn, src netip.Addr, _ bool) error {
+	family, sa := toSockaddr(u.target)
+	fd, _, errno := unix.RawSyscall(unix.SYS_SOCKET, uintptr(family), unix.SOCK_DGRAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if errno != 0 {
+		return os.NewSyscallError("socket", errno)
+	}
+	fail := func(op string, err error) error {
+		rawClose(int(fd))
+		return os.NewSyscallError(op, err)
+	}
+	if err := recvErrOn(int(fd), family == unix.AF_INET6); err != nil {
+		return fail("setsockopt", err)
+	}
+	if src.IsValid() {
+		_, local := toSockaddr(netip.AddrPortFrom(src, 0))
+		if err := unix.Bind(int(fd), local); err != nil {
+			return fail("bind", err)
+		}
+	}
+	seq := e.next() | udpEvent
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd), Pad: int32(seq)}
+	if err := unix.EpollCtl(e.epfd, unix.EPOLL_CTL_ADD, int(fd), &ev); err != nil {
+		return fail("epoll_ctl", err)
+	}
+	for int(fd) >= len(e.udpByFD) {
+		e.udpByFD = append(e.udpByFD, nil)
+	}
+	e.udpByFD[fd] = u
+	u.fd, u.seq, u.sa, u.open = int(fd), seq, sa, true
+	return nil
+}
+
+func (e *epollPoller) sendUDP(u *udpConn, b []byte) (*verdict, error) {
+	err := unix.Sendto(u.fd, b, 0, u.sa.(unix.Sockaddr))
+	if err == nil {
+		return nil, nil
+	}
+	if !transient(err) {
+		if icmp := readErrQueue(u.fd, u.target); icmp != nil {
+			return icmp, nil
+		}
+	}
+	return nil, os.NewSyscallError("sendto", err)
+}
+
+func (e *epollPoller) recvUDP(u *udpConn, buf []byte) (udpRead, bool) {
+	n, sa, err := unix.Recvfrom(u.fd, buf, unix.MSG_DONTWAIT)
+	switch {
+	case err == nil:
+		return udpRead{n: n, from: fromSockaddr(sa, u.target)}, true
+	case err == unix.EAGAIN || err == unix.EINTR:
+		// Nothing to read; an ICMP error whose errno a read already took
+		// may still sit on the error queue, which keeps the socket ready.
+		if icmp := readErrQueue(u.fd, u.target); icmp != nil {
+			return udpRead{icmp: icmp}, true
+		}
+		return udpRead{}, false
+	}
+	// A pending socket error: the ICMP message behind it is on the error queue.
+	if icmp := readErrQueue(u.fd, u.target); icmp != nil {
+		return udpRead{icmp: icmp}, true
+	}
+	return udpRead{err: os.NewSyscallError("recvfrom", err)}, true
+}
+
+func (e *epollPoller) closeUDP(u *udpConn) {
+	if u.fd >= 0 && u.fd < len(e.udpByFD) && e.udpByFD[u.fd] == u {
+		e.udpByFD[u.fd] = nil
+		rawClose(u.fd) // which takes it out of the epoll set
+	}
+	u.fd, u.open = -1, false
+}
+
+// fromSockaddr is a datagram's source; the target's zone stands for the
+// interface index of a link-local source.
+func fromSockaddr(sa unix.Sockaddr, target netip.AddrPort) netip.AddrPort {
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port))
+	case *unix.SockaddrInet6:
+		a := netip.AddrFrom16(sa.Addr).Unmap()
+		if a == target.Addr().WithZone("") {
+			a = target.Addr()
+		}
+		return netip.AddrPortFrom(a, uint16(sa.Port))
+	}
+	return netip.AddrPort{}
 }

@@ -408,7 +408,7 @@ func (r *run) scanAddr(ctx context.Context, t Target, addr netip.Addr, ports []P
 		})
 	}
 	if len(udp) > 0 {
-		r.scanUDP(ctx, h, &g, udp)
+		r.startUDP(ctx, h, udp)()
 		for _, j := range udp {
 			r.followUps(ctx, h, &g, j, ports)
 		}
@@ -472,112 +472,6 @@ func (r *run) unstarted(ctx context.Context, t Target, ports []Port) {
 			r.emit(h, t.Name, withCheck(results.Result{Proto: p.Proto, State: results.NotTested, Reason: results.ReasonIPProto}, p.Check))
 		}
 	}
-}
-
-// scanUDP runs a host's UDP exchanges in two phases. First every port gets its
-// attempts side by side. Then, if the host has shown that it sends ICMP errors,
-// the ports still silent are probed again one at a time, UDPPace apart, because
-// their silence may only mean the host's ICMP rate limit swallowed the port
-// unreachable. Ports silent after both phases are open|filtered.
-//
-// A port's socket lives only while the port holds a slot, so a host's UDP ports
-// may outnumber the descriptors the process may open; a port is reported as
-// soon as it is decided.
-func (r *run) scanUDP(ctx context.Context, h *host, g *errgroup.Group, jobs []*udpJob) {
-	base := r.retries + 1
-	// Phase 1, and on a path seen to lose answers, as many attempts as that
-	// loss asks for (lossMeter), side by side.
-	r.udpParallel(ctx, h, g, jobs, func(*udpJob) int { return h.lossAttempts(base) })
-	if need := h.lossAttempts(base); need > base && !h.icmpSeen.Load() {
-		// The ports that went first decided before the loss was known.
-		r.udpParallel(ctx, h, g, jobs, func(*udpJob) int { return need })
-	}
-	if h.icmpSeen.Load() {
-		for _, j := range jobs {
-			for paced := 0; !j.done && !stopped(ctx); {
-				h.mu.Lock()
-				at := h.lastUDPSend.Add(r.udpPace)
-				h.mu.Unlock()
-				if sleepUntil(ctx, at) != nil {
-					break
-				}
-				r.acquire()
-				r.udpAttempt(ctx, h, j)
-				j.closeSock()
-				r.release()
-				if j.done {
-					r.udpDecided(h, j)
-				}
-				// One paced attempt on a clean path; on a lossy one as many as
-				// the loss asks for: attempts of phase 1 may all have met the
-				// host's ICMP rate limit, so they do not count here.
-				if paced++; paced >= h.lossAttempts(1) {
-					break
-				}
-			}
-		}
-	}
-	last := map[*udpJob]int{} // job → the attempt count after its last chance
-	var lastJobs []*udpJob
-	for _, j := range jobs {
-		if j.lastChance(h) {
-			j.full = true
-			last[j] = j.result.Attempts + 1
-			lastJobs = append(lastJobs, j)
-		}
-	}
-	if len(lastJobs) > 0 && !stopped(ctx) {
-		// Side by side: a host's dropped ports cost one configured timeout more,
-		// not one each.
-		r.udpParallel(ctx, h, g, lastJobs, func(j *udpJob) int { return last[j] })
-	}
-	for _, j := range jobs {
-		if j.done {
-			continue
-		}
-		if stopped(ctx) {
-			j.result.State, j.result.Reason = results.Unknown, stopReason(ctx)
-		} else {
-			j.finishSilent()
-		}
-		r.emit(h, h.name, withCheck(j.result, j.plan.Check))
-	}
-}
-
-// udpParallel gives every undecided job attempts, side by side, until it has
-// made need() of them or is decided; a job decided is reported at once.
-func (r *run) udpParallel(ctx context.Context, h *host, g *errgroup.Group, jobs []*udpJob, need func(*udpJob) int) {
-	var wg sync.WaitGroup
-	for _, j := range jobs {
-		if j.done {
-			continue
-		}
-		wg.Add(1)
-		g.Go(func() error {
-			defer wg.Done()
-			r.acquire()
-			for !j.done && !stopped(ctx) && j.result.Attempts < need(j) {
-				r.udpAttempt(ctx, h, j)
-			}
-			j.closeSock()
-			r.release()
-			if j.done {
-				r.udpDecided(h, j)
-			}
-			return nil
-		})
-	}
-	wg.Wait()
-}
-
-// udpDecided reports a decided job and feeds the host's loss meter with it. An
-// ICMP port unreachable is no evidence: a host's ICMP rate limit swallows them
-// on a clean path too.
-func (r *run) udpDecided(h *host, j *udpJob) {
-	if j.result.State == results.Open {
-		h.udpLoss.observe(j.result.Attempts)
-	}
-	r.emit(h, h.name, withCheck(j.result, j.plan.Check))
 }
 
 // targetCheck is the check carried by the one error result of a target that

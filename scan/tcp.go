@@ -48,7 +48,7 @@ func (r *run) startTCP(ctx context.Context, h *host, ports []Port, n int, out fu
 	for k := range parts {
 		l := loops[(first+k)%len(loops)]
 		sw := &sweep{
-			r: r, ctx: ctx, l: l, h: h, out: out, ports: ports,
+			taskBase: taskBase{r: r}, ctx: ctx, l: l, h: h, out: out, ports: ports,
 			parts: parts, skip: k, left: (n - k + parts - 1) / parts,
 			perHost: max(1, r.perHost/parts),
 			done:    make(chan struct{}),
@@ -66,7 +66,7 @@ func (r *run) startTCP(ctx context.Context, h *host, ports []Port, n int, out fu
 // sweep is the part of one host's TCP ports that one loop tests. It is used
 // from that loop's goroutine only.
 type sweep struct {
-	r     *run
+	taskBase
 	ctx   context.Context
 	l     *loop
 	h     *host
@@ -81,13 +81,12 @@ type sweep struct {
 	perHost int // ports in progress at once, of this scan (the engine caps every scan's: h.cap)
 	fresh   int // attempts younger than freshAge, of this sweep (h.cap counts every sweep's)
 
-	active    []*tcpPort
-	queue     []*attempt // waiting for a socket slot or a fresh place
-	left      int        // results still to report
-	isBlocked bool
-	stopped   bool
-	finished  bool
-	done      chan struct{}
+	active   []*tcpPort
+	queue    []*attempt // waiting for a socket slot or a fresh place
+	left     int        // results still to report
+	stopped  bool
+	finished bool
+	done     chan struct{}
 }
 
 func (sw *sweep) start() {
@@ -95,13 +94,13 @@ func (sw *sweep) start() {
 		sw.end()
 		return
 	}
-	sw.l.sweeps[sw] = struct{}{}
+	sw.l.tasks[sw] = struct{}{}
 	sw.pump()
 }
 
 func (sw *sweep) end() {
 	sw.finished = true
-	delete(sw.l.sweeps, sw)
+	delete(sw.l.tasks, sw)
 	close(sw.done)
 }
 

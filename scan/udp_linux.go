@@ -3,12 +3,8 @@
 package scan
 
 import (
-	"context"
-	"errors"
 	"net"
 	"net/netip"
-	"sync/atomic"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -16,19 +12,16 @@ import (
 // On Linux every UDP probe uses an unconnected socket with IP_RECVERR (ip(7)): it
 // sees replies from any source port or address (TFTP, L2TP, clustered SQL
 // Browser), and the kernel still queues the ICMP errors for it, with their type and
-// code, so admin-prohibited can be told from port-unreachable.
+// code, so admin-prohibited can be told from port-unreachable. The epoll poller
+// makes such sockets itself (poller_linux.go); linuxUDP is the portable poller's,
+// which the tests run the engine on too.
 type linuxUDP struct {
 	conn   *net.UDPConn
 	target netip.AddrPort
-	stop   atomic.Bool
 }
 
-func (r *run) openUDP(ctx context.Context, target netip.AddrPort, _ bool) (udpSocket, error) {
-	var c *net.UDPConn
-	err := r.waitOut(ctx, func() (err error) {
-		c, err = net.ListenUDP(udpNetwork(target), udpLocal(r.Source))
-		return err
-	})
+func dialUDP(target netip.AddrPort, src netip.Addr, _ bool) (udpSocket, error) {
+	c, err := net.ListenUDP(udpNetwork(target), udpLocal(src))
 	if err != nil {
 		return nil, err
 	}
@@ -46,17 +39,19 @@ func (u *linuxUDP) enableRecvErr() error {
 		return err
 	}
 	var serr error
-	err = rc.Control(func(fd uintptr) {
-		if u.target.Addr().Is6() {
-			serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_RECVERR, 1)
-		} else {
-			serr = unix.SetsockoptInt(int(fd), unix.IPPROTO_IP, unix.IP_RECVERR, 1)
-		}
-	})
+	err = rc.Control(func(fd uintptr) { serr = recvErrOn(int(fd), u.target.Addr().Is6()) })
 	if err != nil {
 		return err
 	}
 	return serr
+}
+
+// recvErrOn sets IP_RECVERR (IPV6_RECVERR) on a UDP socket.
+func recvErrOn(fd int, v6 bool) error {
+	if v6 {
+		return unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_RECVERR, 1)
+	}
+	return unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_RECVERR, 1)
 }
 
 func (u *linuxUDP) send(b []byte) (*verdict, error) {
@@ -71,25 +66,10 @@ func (u *linuxUDP) send(b []byte) (*verdict, error) {
 
 func (u *linuxUDP) close() error { return u.conn.Close() }
 
-func (u *linuxUDP) interrupt() {
-	u.stop.Store(true)
-	_ = u.conn.SetReadDeadline(time.Now())
-}
-
-func (u *linuxUDP) recv(buf []byte, deadline time.Time) (int, netip.AddrPort, *verdict, error) {
-	if err := u.conn.SetReadDeadline(deadline); err != nil {
-		return 0, netip.AddrPort{}, nil, err
-	}
-	if u.stop.Load() { // interrupted before the deadline above was set
-		_ = u.conn.SetReadDeadline(time.Now())
-	}
+func (u *linuxUDP) recv(buf []byte) (int, netip.AddrPort, *verdict, error) {
 	n, from, err := u.conn.ReadFromUDPAddrPort(buf)
 	if err == nil {
 		return n, netip.AddrPortFrom(from.Addr().Unmap(), from.Port()), nil, nil
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return 0, netip.AddrPort{}, nil, err
 	}
 	// A pending socket error: the ICMP message behind it is on the error queue.
 	if icmp := u.readErrQueue(); icmp != nil {

@@ -3,11 +3,8 @@
 package scan
 
 import (
-	"context"
 	"net"
 	"net/netip"
-	"sync/atomic"
-	"time"
 )
 
 // Elsewhere there is no portable way to read ICMP codes. A connected socket still
@@ -18,19 +15,16 @@ type plainUDP struct {
 	conn      *net.UDPConn
 	target    netip.AddrPort
 	connected bool
-	stop      atomic.Bool
 }
 
-func (r *run) openUDP(ctx context.Context, target netip.AddrPort, anySource bool) (udpSocket, error) {
+func dialUDP(target netip.AddrPort, src netip.Addr, anySource bool) (udpSocket, error) {
 	var c *net.UDPConn
-	err := r.waitOut(ctx, func() (err error) {
-		if anySource {
-			c, err = net.ListenUDP(udpNetwork(target), udpLocal(r.Source))
-		} else {
-			c, err = net.DialUDP(udpNetwork(target), udpLocal(r.Source), net.UDPAddrFromAddrPort(target))
-		}
-		return err
-	})
+	var err error
+	if anySource {
+		c, err = net.ListenUDP(udpNetwork(target), udpLocal(src))
+	} else {
+		c, err = net.DialUDP(udpNetwork(target), udpLocal(src), net.UDPAddrFromAddrPort(target))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -49,18 +43,7 @@ func (u *plainUDP) send(b []byte) (*verdict, error) {
 
 func (u *plainUDP) close() error { return u.conn.Close() }
 
-func (u *plainUDP) interrupt() {
-	u.stop.Store(true)
-	_ = u.conn.SetReadDeadline(time.Now())
-}
-
-func (u *plainUDP) recv(buf []byte, deadline time.Time) (int, netip.AddrPort, *verdict, error) {
-	if err := u.conn.SetReadDeadline(deadline); err != nil {
-		return 0, netip.AddrPort{}, nil, err
-	}
-	if u.stop.Load() { // interrupted before the deadline above was set
-		_ = u.conn.SetReadDeadline(time.Now())
-	}
+func (u *plainUDP) recv(buf []byte) (int, netip.AddrPort, *verdict, error) {
 	n, from, err := u.conn.ReadFromUDPAddrPort(buf)
 	if err != nil {
 		return 0, netip.AddrPort{}, nil, err

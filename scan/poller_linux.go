@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
@@ -32,6 +33,7 @@ type epollPoller struct {
 	byFD       []*attempt // the live attempt on each descriptor
 	udpByFD    []*udpConn // the open UDP socket on each descriptor
 	seq        uint32     // tells an attempt (or UDP socket) from an earlier one on the same descriptor
+	ephemeral  [2]int     // the local ports the system picks from (isSelf)
 	events     [256]unix.EpollEvent
 	ready      []completion // attempts that ended inside connect
 }
@@ -52,7 +54,7 @@ func newEpoll() (*epollPoller, error) {
 		unix.Close(evfd)
 		return nil, err
 	}
-	return &epollPoller{epfd: epfd, evfd: evfd}, nil
+	return &epollPoller{epfd: epfd, evfd: evfd, ephemeral: ephemeralRange()}, nil
 }
 
 func sockaddr(a *attempt) (int, unix.Sockaddr) { return toSockaddr(a.addrPort()) }
@@ -108,7 +110,7 @@ func (e *epollPoller) connect(a *attempt) error {
 	switch err = rawConnect(fd, sa); err {
 	case unix.EINPROGRESS:
 	case nil:
-		self := isSelf(fd, sa)
+		self := e.isSelf(fd, a)
 		closeRST(fd)
 		e.ready = append(e.ready, completion{a: a, self: self})
 		return nil
@@ -122,7 +124,7 @@ func (e *epollPoller) connect(a *attempt) error {
 	}
 	seq := e.next()
 	ev := unix.EpollEvent{Events: unix.EPOLLOUT, Fd: int32(fd), Pad: int32(seq)}
-	if err := unix.EpollCtl(e.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+	if err := e.add(fd, &ev); err != nil {
 		rawClose(fd)
 		return err
 	}
@@ -198,17 +200,16 @@ func (e *epollPoller) collect(events []unix.EpollEvent, out []completion) []comp
 		e.byFD[fd], a.fd = nil, -1
 		var cerr error
 		var icmp *verdict
-		switch soerr, gerr := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR); {
-		case gerr != nil:
+		switch soerr, gerr := soError(fd); {
+		case gerr != 0:
 			cerr = os.NewSyscallError("getsockopt", gerr)
 		case soerr != 0:
-			cerr = os.NewSyscallError("connect", unix.Errno(soerr))
-			if icmpErrno(unix.Errno(soerr)) {
+			cerr = os.NewSyscallError("connect", soerr)
+			if icmpErrno(soerr) {
 				icmp = readErrQueue(fd, a.addrPort())
 			}
 		default:
-			_, sa := sockaddr(a)
-			self := isSelf(fd, sa)
+			self := e.isSelf(fd, a)
 			closeRST(fd)
 			out = append(out, completion{a: a, self: self})
 			continue
@@ -224,25 +225,49 @@ func (e *epollPoller) collect(events []unix.EpollEvent, out []completion) []comp
 // that never connected has nothing to linger over: it is closed plainly, a
 // system call fewer for every closed or filtered port.)
 func closeRST(fd int) {
-	_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	l := unix.Linger{Onoff: 1, Linger: 0}
+	unix.RawSyscall6(unix.SYS_SETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_LINGER, uintptr(unsafe.Pointer(&l)), unsafe.Sizeof(l), 0)
 	rawClose(fd)
 }
 
-// isSelf reports a connection whose local end is its remote end (see judge).
-func isSelf(fd int, remote unix.Sockaddr) bool {
-	local, err := unix.Getsockname(fd)
-	if err != nil {
+// isSelf reports a connection whose local end is its remote end (see judge):
+// TCP's simultaneous open, when the system picked the target's own port as the
+// local one. It picks local ports from ip_local_port_range only, so a
+// connection to a port outside it cannot be one, and getsockname is spared
+// for nearly every open port of a usual scan.
+func (e *epollPoller) isSelf(fd int, a *attempt) bool {
+	if port := int(a.p.port); port < e.ephemeral[0] || port > e.ephemeral[1] {
 		return false
 	}
-	switch l := local.(type) {
-	case *unix.SockaddrInet4:
-		r, ok := remote.(*unix.SockaddrInet4)
-		return ok && l.Port == r.Port && l.Addr == r.Addr
-	case *unix.SockaddrInet6:
-		r, ok := remote.(*unix.SockaddrInet6)
-		return ok && l.Port == r.Port && l.Addr == r.Addr
+	local, ok := rawSockname(fd)
+	return ok && local.Port() == a.p.port && local.Addr() == a.p.sw.h.addr.WithZone("")
+}
+
+// ephemeralRange reads the range the system picks local ports from; the
+// widest range when it cannot be read.
+func ephemeralRange() [2]int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	var lo, hi int
+	if err != nil || func() bool { _, err := fmt.Sscan(string(b), &lo, &hi); return err != nil }() || lo > hi {
+		return [2]int{1, 65535}
 	}
-	return false
+	return [2]int{lo, hi}
+}
+
+// soError reads SO_ERROR: the end of a connect.
+func soError(fd int) (soerr, err unix.Errno) {
+	var v int32
+	n := uint32(4)
+	_, _, err = unix.RawSyscall6(unix.SYS_GETSOCKOPT, uintptr(fd), unix.SOL_SOCKET, unix.SO_ERROR, uintptr(unsafe.Pointer(&v)), uintptr(unsafe.Pointer(&n)), 0)
+	return unix.Errno(v), err
+}
+
+// add adds fd to the epoll set (it never blocks).
+func (e *epollPoller) add(fd int, ev *unix.EpollEvent) error {
+	if _, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_CTL, uintptr(e.epfd), unix.EPOLL_CTL_ADD, uintptr(fd), uintptr(unsafe.Pointer(ev)), 0, 0); errno != 0 {
+		return errno
+	}
+	return nil
 }
 
 func (e *epollPoller) wake() {
@@ -350,7 +375,7 @@ func (e *epollPoller) openUDP(u *udpConn, src netip.Addr, _ bool) error {
 	}
 	seq := e.next() | udpEvent
 	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd), Pad: int32(seq)}
-	if err := unix.EpollCtl(e.epfd, unix.EPOLL_CTL_ADD, int(fd), &ev); err != nil {
+	if err := e.add(int(fd), &ev); err != nil {
 		return fail("epoll_ctl", err)
 	}
 	for int(fd) >= len(e.udpByFD) {

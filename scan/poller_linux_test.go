@@ -37,12 +37,18 @@ func TestIsSelf(t *testing.T) {
 	if err := unix.Connect(fd, sa); err != nil {
 		t.Skip("kernel refused a self-connect:", err)
 	}
-	if !isSelf(fd, sa) {
+	e := &epollPoller{ephemeral: ephemeralRange()}
+	at := func(port int) *attempt {
+		return &attempt{p: &tcpPort{port: uint16(port), sw: &sweep{h: &host{addr: loopback}}}}
+	}
+	if !e.isSelf(fd, at(port)) {
 		t.Error("self-connect not detected")
 	}
-	other := &unix.SockaddrInet4{Port: port + 1, Addr: [4]byte{127, 0, 0, 1}}
-	if isSelf(fd, other) {
+	if e.isSelf(fd, at(port+1)) {
 		t.Error("a different remote port taken for a self-connect")
+	}
+	if e.ephemeral[0] > port || port > e.ephemeral[1] {
+		t.Errorf("the system picked port %d outside ip_local_port_range %v", port, e.ephemeral)
 	}
 }
 

@@ -542,10 +542,6 @@ func (r *run) resolve(ctx context.Context, name string) ([]netip.Addr, error) {
 // failure is named as what it is (classifyRoute), not as a missing route, and
 // comes back as the verdict on the whole host.
 func (r *run) preflight(ctx context.Context, addr, src netip.Addr) (netip.Addr, *verdict) {
-	network := "udp4"
-	if addr.Is6() {
-		network = "udp6"
-	}
 	src = src.Unmap()
 	if src.IsValid() && src.Is4() != addr.Is4() {
 		v := classifyRoute(addr, src, errOtherFamily)
@@ -554,11 +550,7 @@ func (r *run) preflight(ctx context.Context, addr, src netip.Addr) (netip.Addr, 
 	var local netip.Addr
 	var err error
 	for backoff := 5 * time.Millisecond; ; backoff = min(2*backoff, time.Second) {
-		var c *net.UDPConn
-		c, err = net.DialUDP(network, udpLocal(src), net.UDPAddrFromAddrPort(netip.AddrPortFrom(addr, 9)))
-		if err == nil {
-			local = c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
-			c.Close()
+		if local, err = routeSource(addr, src); err == nil {
 			break
 		}
 		// Out of descriptors: wait, as every socket of the scan does. Not
@@ -573,6 +565,21 @@ func (r *run) preflight(ctx context.Context, addr, src netip.Addr) (netip.Addr, 
 		return netip.Addr{}, &v
 	}
 	return local, nil
+}
+
+// routeSourceDial is routeSource through the net package: a UDP socket
+// connected to the discard port of addr.
+func routeSourceDial(addr, src netip.Addr) (netip.Addr, error) {
+	network := "udp4"
+	if addr.Is6() {
+		network = "udp6"
+	}
+	c, err := net.DialUDP(network, udpLocal(src), net.UDPAddrFromAddrPort(netip.AddrPortFrom(addr, 9)))
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(), nil
 }
 
 // udpLocal is the local address UDP sockets bind to: src with any port, or nil

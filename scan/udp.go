@@ -503,13 +503,25 @@ func (j *udpJob) send() {
 	j.result.Attempts++
 	for _, b := range j.packets() {
 		// An ICMP error for an earlier datagram can surface on a later send.
-		if icmp, err := t.l.io.sendUDP(j.conn, b); err != nil || icmp != nil {
+		icmp, err := t.l.io.sendUDP(j.conn, b)
+		if icmp == nil && err != nil && transient(err) {
+			// A full send buffer (EAGAIN on the poller's non-blocking
+			// socket, ENOBUFS): the datagram never left, so the attempt
+			// is not made yet and its silence counts for nothing; it is
+			// made again after a pause, as a shortage of sockets is.
+			j.result.Attempts--
+			j.backoff = min(max(2*j.backoff, 5*time.Millisecond), time.Second)
+			j.wait(time.Now().Add(j.backoff))
+			return
+		}
+		if err != nil || icmp != nil {
 			if t.r.udpError(h, j, err, icmp, time.Since(j.start)) {
 				j.windowOver()
 				return
 			}
 		}
 	}
+	j.backoff = 0
 	j.state = udpListening
 	j.deadline = earliest(t.ctx, j.start.Add(j.waitFor(h)))
 	t.l.at(j.deadline, timer{u: j})

@@ -43,14 +43,18 @@ func forEachPoller(t *testing.T, f func(t *testing.T)) {
 }
 
 // TestTCPEngineManyPorts: a sweep large enough to be shared among the loops
-// reports every port exactly once, with the right state and reason. How many
-// attempts a port took is not asserted beyond its bound: a retry goes out when
-// no answer reached the socket within half the host's adaptive timeout (the
-// loop collects every ready socket before it fires a deadline), and on a
-// machine starved of CPU the kernel's receive path on loopback (softirqs run
-// by ksoftirqd, an ordinary thread) can leave a SYN unanswered that long, so
-// a closed port then answers the retry or the last attempt: the verdict is
-// the same, only a SYN more was sent.
+// reports every port exactly once, with the right state and reason, on both
+// pollers. That is what it proves; how many attempts a port took is not, beyond
+// the engine's own bound. A retry goes out when no answer reached the socket
+// within half the host's adaptive timeout, and on a machine starved of CPU the
+// kernel's loopback receive path (softirqs run by ksoftirqd, an ordinary
+// thread) can leave a SYN unanswered that long, or drop it from a full backlog
+// (net.core.netdev_max_backlog): a closed port then answers a later attempt,
+// the verdict the same, and answers that late teach the host's loss meter to
+// give silent ports more attempts (up to MaxRetries+1). The engine's part of
+// "one attempt per answering port", that an answer which reached its socket
+// never loses to its attempt's timer, is TestEpollWaitCollectsAll, which
+// needs no timing.
 func TestTCPEngineManyPorts(t *testing.T) {
 	open := map[uint16]bool{}
 	for range 5 {
@@ -74,8 +78,8 @@ func TestTCPEngineManyPorts(t *testing.T) {
 				if open[r.Port] {
 					want = results.Open
 				}
-				if r.State != want || r.Reason != wantReason[want] || r.Attempts < 1 || r.Attempts > DefaultRetries+2 {
-					t.Errorf("port %d: %s (%s, %d attempts), want %s (%s) within %d attempts", r.Port, r.State, r.Reason, r.Attempts, want, wantReason[want], DefaultRetries+2)
+				if r.State != want || r.Reason != wantReason[want] || r.Attempts < 1 || r.Attempts > MaxRetries+1 {
+					t.Errorf("port %d: %s (%s, %d attempts), want %s (%s) within %d attempts", r.Port, r.State, r.Reason, r.Attempts, want, wantReason[want], MaxRetries+1)
 				}
 				if r.Attempts > 1 {
 					late++

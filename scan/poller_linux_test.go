@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -140,4 +141,53 @@ func readThreadNetTCP() ([]byte, error) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	return os.ReadFile("/proc/thread-self/net/tcp")
+}
+
+// TestEpollWaitCollectsAll: more attempts have ended than one epoll_wait
+// returns, and a deadline is already due: one wait reports every one of them.
+// The loop handles what wait reports before it fires any timer, so an answer
+// that reached its socket in time never loses to its attempt's timer; this is
+// the engine's part of "one attempt per answering port", which
+// TestTCPEngineManyPorts cannot assert (a starved loopback can answer late).
+func TestEpollWaitCollectsAll(t *testing.T) {
+	e, err := newEpoll()
+	if err != nil {
+		t.Skip("no epoll:", err)
+	}
+	defer e.close()
+	port := freeTCPPort(t)
+	sw := &sweep{taskBase: taskBase{r: &run{}}, h: &host{addr: loopback}}
+	n := 3*len(e.events) + 1
+	var fds []unix.PollFd
+	for range n {
+		a := &attempt{p: &tcpPort{port: port, sw: sw}, hidx: -1}
+		if err := e.connect(a); err != nil {
+			t.Fatal(err)
+		}
+		if a.fd >= 0 {
+			fds = append(fds, unix.PollFd{Fd: int32(a.fd), Events: unix.POLLOUT})
+		}
+	}
+	// Until every connect has met its RST, watched without epoll.
+	for len(fds) > 0 {
+		if _, err := unix.Poll(fds, -1); err != nil && err != unix.EINTR {
+			t.Fatal(err)
+		}
+		left := fds[:0]
+		for _, p := range fds {
+			if p.Revents == 0 {
+				left = append(left, p)
+			}
+		}
+		fds = left
+	}
+	got := e.wait(time.Now(), nil)
+	if len(got) != n {
+		t.Fatalf("one wait reported %d of %d ended attempts", len(got), n)
+	}
+	for _, c := range got {
+		if v := classifyConnect(c.err, c.self, c.icmp); v.state != results.Closed || v.reason != results.ReasonConnRefused {
+			t.Fatalf("attempt ended %v: %s (%s), want closed (conn-refused)", c.err, v.state, v.reason)
+		}
+	}
 }

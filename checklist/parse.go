@@ -182,16 +182,16 @@ func PlanItems(cat *profiles.Catalog, p *profiles.Plan) ([]Item, error) {
 		if items[i].Roles, err = ParseRoles(it.Roles); err != nil {
 			return nil, items[i].wrap(err)
 		}
-		if err := items[i].parseOwn(it.Ports, it.Expect, it.Addresses); err != nil {
+		if err := items[i].ParseOwn(it.Ports, it.Expect, it.Addresses); err != nil {
 			return nil, items[i].wrap(err)
 		}
 	}
 	return items, nil
 }
 
-// parseOwn reads an item's ad-hoc ports, expectation and addresses as a plan
-// file or a policy's rule gives them.
-func (it *Item) parseOwn(ports, expect, addresses string) error {
+// ParseOwn reads an item's ad-hoc ports, expectation and addresses as a plan
+// file's item or a policy's rule gives them.
+func (it *Item) ParseOwn(ports, expect, addresses string) error {
 	var err error
 	if ports != "" {
 		if it.Ports, err = results.ParsePortList(ports); err != nil {

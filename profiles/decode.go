@@ -96,6 +96,13 @@ func (s *source) errorf(off int64, format string, args ...any) {
 	}
 }
 
+// errorAt records an error at a position already known (a field's Pos).
+func (s *source) errorAt(p Pos, format string, args ...any) {
+	if len(s.errs) <= maxErrors {
+		s.errs = append(s.errs, &Error{File: s.name, Line: p.Line, Msg: fmt.Sprintf(format, args...)})
+	}
+}
+
 // err joins the recorded errors; nil when there are none.
 func (s *source) err() error { return errors.Join(s.errs...) }
 
@@ -201,6 +208,7 @@ func (s *source) value(dec *json.Decoder) (*node, error) {
 var (
 	posType       = reflect.TypeFor[Pos]()
 	portRangeType = reflect.TypeFor[results.PortRange]()
+	endpointType  = reflect.TypeFor[Endpoint]()
 )
 
 // decode stores n into v, which must be settable. Errors are recorded in s; decoding
@@ -208,6 +216,15 @@ var (
 func (s *source) decode(n *node, v reflect.Value, what string) {
 	if v.Type() == portRangeType {
 		s.decodePort(n, v)
+		return
+	}
+	if v.Type() == endpointType && n.kind == nString {
+		// A policy's source endpoint: its URL alone ("local", "https://…").
+		e := Endpoint{URL: n.str, Pos: Pos{File: s.name, Line: s.line(n.off)}}
+		for _, msg := range e.problems() {
+			s.errorf(n.off, "%s", msg)
+		}
+		v.Set(reflect.ValueOf(e))
 		return
 	}
 	want := func(kind string) {
@@ -298,6 +315,8 @@ var nouns = map[reflect.Type]string{
 	reflect.TypeFor[catalogFile]():    "profile file",
 	reflect.TypeFor[planFile]():       "plan file",
 	reflect.TypeFor[PlanItem]():       "plan item",
+	reflect.TypeFor[Endpoint]():       "source endpoint",
+	reflect.TypeFor[Rule]():           "rule",
 	reflect.TypeFor[results.Source](): "source",
 }
 

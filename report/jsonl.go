@@ -3,9 +3,11 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"sync"
 
+	"github.com/portreach/portreach/internal/jsonschema"
 	"github.com/portreach/portreach/results"
 )
 
@@ -49,3 +51,30 @@ func (j *JSONLWriter) Write(r results.Result) error {
 
 // Close writes nothing: JSON Lines has no summary, each line stands alone.
 func (j *JSONLWriter) Close(*results.Report) error { return nil }
+
+// ReadJSONLine reads one line of JSON Lines output (JSONLWriter's, or a
+// portreach exporter's JSON answer) as strictly as ReadJSON reads a report:
+// the line must match the shipped schema's "$defs/result" (no unknown field,
+// known states, ports in range) before it is decoded. It is for lines from
+// elsewhere, a remote source of a policy run among them, which is never
+// trusted: every error names what is wrong.
+func ReadJSONLine(line []byte) (results.Result, error) {
+	v, err := jsonschema.Decode(line)
+	if err != nil {
+		return results.Result{}, fmt.Errorf("not a JSON object: %w", err)
+	}
+	schema, err := compiledSchema()
+	if err != nil {
+		return results.Result{}, fmt.Errorf("results: built-in schema: %w", err)
+	}
+	if err := schema.Def("result").Validate(v); err != nil {
+		return results.Result{}, fmt.Errorf("not a portreach result: %w", err)
+	}
+	var r results.Result
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return results.Result{}, fmt.Errorf("not a portreach result: %w", err)
+	}
+	return r, nil
+}

@@ -74,3 +74,36 @@ func TestJSONLConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// ReadJSONLine reads back what JSONLWriter writes and refuses what the schema
+// does not allow, naming it.
+func TestReadJSONLine(t *testing.T) {
+	var b bytes.Buffer
+	w := NewJSONLWriter(&b)
+	for _, r := range fixtureResults() {
+		if err := w.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	for _, line := range bytes.Split(bytes.TrimSpace(b.Bytes()), []byte("\n")) {
+		if _, err := ReadJSONLine(line); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		n++
+	}
+	if n != len(fixtureResults()) {
+		t.Errorf("%d lines", n)
+	}
+	for line, want := range map[string]string{
+		`{"target":"a"`: "not a JSON object",
+		`[1]`:           "not a portreach result",
+		`{"target":"a","address":"","proto":"tcp","port":70000,"state":"open","reason":"x","rtt_ms":0,"attempts":1,"time":"2026-01-01T00:00:00Z"}`:              "port: 70000 is more than 65535",
+		`{"target":"a","address":"","proto":"tcp","port":1,"state":"opne","reason":"x","rtt_ms":0,"attempts":1,"time":"2026-01-01T00:00:00Z"}`:                  `state: "opne" is not one of`,
+		`{"target":"a","address":"","proto":"tcp","port":1,"state":"open","reason":"x","rtt_ms":0,"attempts":1,"time":"2026-01-01T00:00:00Z","evil":true}`: "evil: unknown field",
+	} {
+		if _, err := ReadJSONLine([]byte(line)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", line, err, want)
+		}
+	}
+}

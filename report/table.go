@@ -53,7 +53,11 @@ func WriteTable(w io.Writer, rep *results.Report, opt TableOptions) error {
 		next += len(hrs)
 		return len(hrs), func(i int) *results.Result { return &hrs[i] }
 	}
-	return writeTable(w, rep, results.Summarize(rs), rows, opt)
+	var m results.Matrix
+	for i := range rs {
+		m.Add(&rs[i])
+	}
+	return writeTable(w, rep, results.Summarize(rs), rows, &m, opt)
 }
 
 // TableWriter builds the table WriteTable writes from results written one at
@@ -73,6 +77,7 @@ type TableWriter struct {
 	classes []results.Result // the shared fields of alike results
 	byClass map[tableClass][]int32
 	whole   []results.Result // results kept whole
+	matrix  results.Matrix   // a policy run's grid
 }
 
 // tableRow is one result: its port and RTT, and its class (an index in
@@ -103,6 +108,7 @@ func (t *TableWriter) Write(r results.Result) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	summarize(t.hosts, &r)
+	t.matrix.Add(&r)
 	if t.opt.OnlyFailing && !results.Fails(&r) {
 		return nil
 	}
@@ -185,15 +191,18 @@ func (t *TableWriter) Close(rep *results.Report) error {
 		next += n
 		return n, func(i int) *results.Result { return t.result(&hrows[i], &scratch) }
 	}
-	return writeTable(t.w, rep, hosts, rows, t.opt)
+	return writeTable(t.w, rep, hosts, rows, &t.matrix, t.opt)
 }
 
 // writeTable writes the table of hosts (in results.Sort order); rows gives each host's
 // results in results.Sort order (all of them, or with OnlyFailing at least the failing
 // ones) as host does, and is called for the hosts in order.
-func writeTable(w io.Writer, rep *results.Report, hosts []results.Host, rows func(*results.Host) (int, func(int) *results.Result), opt TableOptions) error {
+func writeTable(w io.Writer, rep *results.Report, hosts []results.Host, rows func(*results.Host) (int, func(int) *results.Result), m *results.Matrix, opt TableOptions) error {
 	var buf bytes.Buffer
 	p := &tablePrinter{opt: opt, out: &buf}
+	if !m.Empty() {
+		p.matrix(m)
+	}
 	for hi := range hosts {
 		h := &hosts[hi]
 		n, at := rows(h)
@@ -223,6 +232,38 @@ func writeTable(w io.Writer, rep *results.Report, hosts []results.Host, rows fun
 	}
 	p.footer(rep, hosts)
 	return writeTrimmed(w, buf.Bytes())
+}
+
+// matrix writes a policy run's grid: a row per source, a column per
+// destination (or rule × destination), each cell PASS, FAIL n, the source's
+// reason when it measured nothing, or — where nothing was checked; then a
+// legend. Each failing cell's checks follow in its block below (source →
+// destination).
+func (p *tablePrinter) matrix(m *results.Matrix) {
+	cols, cells := m.Grid()
+	var grid bytes.Buffer
+	tw := tabwriter.NewWriter(&grid, 0, 0, 3, ' ', 0)
+	fmt.Fprint(tw, "SOURCE \u2192 DESTINATION")
+	for _, c := range cols {
+		fmt.Fprintf(tw, "\t%s", printable(c))
+	}
+	fmt.Fprintln(tw, "\t")
+	for i, row := range m.Rows {
+		fmt.Fprint(tw, printable(row))
+		for _, c := range cells[i] {
+			fmt.Fprintf(tw, "\t%s", c.Text())
+		}
+		fmt.Fprintln(tw, "\t")
+	}
+	tw.Flush()
+	// Colours after the alignment: escapes would count as width.
+	for line := range strings.Lines(grid.String()) {
+		for _, w := range []struct{ word, color string }{{"PASS", ansiGreen}, {"FAIL", ansiRed}, {"source-", ansiRed}} {
+			line = strings.ReplaceAll(line, "  "+w.word, "  "+p.paint(w.color, w.word))
+		}
+		p.out.WriteString(line)
+	}
+	fmt.Fprintln(p.out, "PASS: every check met; FAIL n: n checks failed; \u2014: not checked from that source; source-…: the source measured nothing (why in its block).")
 }
 
 // writeTrimmed drops the padding tabwriter leaves at the end of lines.
@@ -298,6 +339,13 @@ type entry struct {
 // at(i): a pointer that need not outlive the next call.
 func (p *tablePrinter) host(h *results.Host, n int, at func(int) *results.Result) {
 	title := printable(h.Name())
+	if h.Vantage != nil {
+		// A policy's cell: source → destination, by rule.
+		title = printable(h.Vantage.Name) + " → " + title
+		if h.Rule != "" {
+			title += "  [" + printable(h.Rule) + "]"
+		}
+	}
 	if h.Source.IsValid() {
 		title += "  from " + h.Source.String()
 	}

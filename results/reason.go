@@ -76,6 +76,13 @@ const (
 	// a check that the port be blocked (ExpectBlocked), failed
 	ReasonPassedFirewall Reason = "passed-firewall"
 
+	// a policy's remote source that did not measure (state unknown)
+	ReasonSourceUnreachable  Reason = "source-unreachable"
+	ReasonSourceRefused      Reason = "source-refused"
+	ReasonSourceIncompatible Reason = "source-incompatible"
+	ReasonSourceError        Reason = "source-error"
+	ReasonSourceTimeout      Reason = "source-timeout"
+
 	// this machine's own sockets (portreach local)
 	ReasonListening    Reason = "listening"
 	ReasonLoopbackOnly Reason = "loopback-only"
@@ -131,6 +138,11 @@ var vocabulary = []struct {
 	{ReasonInstanceNotListed, "the SQL Browser did not list the required SQL Server instance (stopped, not installed, or the Browser was silent)"},
 	{ReasonInstanceNoTCP, "the SQL Browser lists the required instance with no TCP port: its TCP/IP protocol is off"},
 	{ReasonPassedFirewall, "the port must be blocked, but the host answered (open, or closed by a RST or an ICMP port unreachable): the packet got through, so the rule that should stop it is missing (a firewall that rejects with a TCP reset looks exactly like this)"},
+	{ReasonSourceUnreachable, "the policy's source could not be reached (connection refused or timed out, no route, its name did not resolve, its TLS handshake failed, ssh could not connect), so it measured nothing"},
+	{ReasonSourceRefused, "the policy's source refused the request: its credentials (401, a client certificate, ssh authentication) or what was asked (403: a destination outside its allow-list)"},
+	{ReasonSourceIncompatible, "the policy's source does not speak portreach's JSON answer: an older portreach, not portreach at all, or (ssh) portreach not installed there"},
+	{ReasonSourceError, "the policy's source answered an error (busy, 400, 500) or an answer that breaks the protocol (malformed, a line or the answer over its byte cap, a result for another destination)"},
+	{ReasonSourceTimeout, "the policy's source did not finish within its time limit (max_time)"},
 	{ReasonListening, "portreach local: a process on this machine listens on the port (TCP) or has it bound (UDP)"},
 	{ReasonLoopbackOnly, "portreach local: the port is bound on loopback addresses only, so other machines cannot reach it"},
 	{ReasonNotListening, "portreach local: no process on this machine listens on the port: the service is not started (a firewall is not the cause)"},

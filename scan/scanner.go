@@ -449,13 +449,42 @@ func (r *run) unstarted(ctx context.Context, t Target, ports []Port) {
 	if t.Addr.IsValid() {
 		h = &host{name: t.Name, addr: t.Addr.Unmap()}
 	}
-	reason := stopReason(ctx)
+	planned(ports, stopReason(ctx), func(res results.Result) { r.emit(h, t.Name, res) })
+}
+
+// Unmeasured yields what plan would have checked, port by port, where nothing
+// was measured: each planned port of each target unknown with reason and
+// detail, as the scanner reports the ports a stopped run never reached (entries
+// that cannot be tested stay not-tested; a dynamic-rpc entry is its endpoint
+// mapper's port). A policy run reports so the checks of a source that could
+// not be reached. Targets and ports are as planned; names are not resolved.
+func Unmeasured(plan Plan, reason results.Reason, detail string, emit func(results.Result)) {
+	for t := range plan.Targets {
+		ports := plan.Ports
+		if t.Ports != nil {
+			ports = t.Ports
+		}
+		ports, _ = resolveProbes(ports)
+		now := time.Now().UTC()
+		planned(ports, reason, func(res results.Result) {
+			res.Target, res.Addr, res.Time = t.Name, t.Addr.Unmap(), now
+			if res.State == results.Unknown {
+				res.Detail = detail
+			}
+			emit(res)
+		})
+	}
+}
+
+// planned yields the results of ports that nothing measured: unknown with
+// reason, or not-tested for what cannot be tested.
+func planned(ports []Port, reason results.Reason, emit func(results.Result)) {
 	for _, p := range ports {
 		switch {
 		case p.Why != "":
-			r.emit(h, t.Name, withCheck(results.Result{Proto: p.Proto, Port: p.Lo, State: results.NotTested, Reason: p.Why}, p.Check))
+			emit(withCheck(results.Result{Proto: p.Proto, Port: p.Lo, State: results.NotTested, Reason: p.Why}, p.Check))
 		case p.Kind == KindDynamicRPC:
-			r.emit(h, t.Name, withCheck(results.Result{Proto: results.TCP, Port: cmp.Or(p.EPM, msrpc.EPMPort),
+			emit(withCheck(results.Result{Proto: results.TCP, Port: cmp.Or(p.EPM, msrpc.EPMPort),
 				Probe: ProbeEPM, State: results.Unknown, Reason: reason}, p.Check))
 		case p.Proto == results.TCP || p.Proto == results.UDP:
 			for port := int(p.Lo); port <= int(p.hi()); port++ {
@@ -466,10 +495,10 @@ func (r *run) unstarted(ctx context.Context, t Target, ports []Port) {
 						res.Probe = pr.Name
 					}
 				}
-				r.emit(h, t.Name, withCheck(res, p.Check))
+				emit(withCheck(res, p.Check))
 			}
 		default:
-			r.emit(h, t.Name, withCheck(results.Result{Proto: p.Proto, State: results.NotTested, Reason: results.ReasonIPProto}, p.Check))
+			emit(withCheck(results.Result{Proto: p.Proto, State: results.NotTested, Reason: results.ReasonIPProto}, p.Check))
 		}
 	}
 }

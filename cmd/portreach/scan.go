@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/portreach/portreach/checklist"
+	"github.com/portreach/portreach/policy"
 	"github.com/portreach/portreach/profiles"
 	"github.com/portreach/portreach/report"
 	"github.com/portreach/portreach/results"
@@ -78,6 +79,7 @@ type scanCmd struct {
 	roles, outputs, excludes   listFlag
 	targetFiles, excludeFiles  listFlag
 	planFile, addresses        string
+	parsedPlan                 *profiles.Plan // --plan, read once
 	maxHosts                   int
 	maxTime                    time.Duration
 	scanner                    scannerFlags
@@ -186,11 +188,11 @@ func (e usageError) Unwrap() error { return e.error }
 func bad(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
 
 func (c *scanCmd) run(ctx context.Context, pos []string) (int, error) {
-	pl, err := c.plan(ctx, pos)
+	work, err := c.work(ctx, pos)
 	if err != nil {
 		return exitUsage, err
 	}
-	skipped := pl.Skipped
+	skipped := work.skipped
 	outs, err := c.outputsList()
 	if err != nil {
 		return exitUsage, err
@@ -248,8 +250,8 @@ func (c *scanCmd) run(ctx context.Context, pos []string) (int, error) {
 	// the failures (for the exit status and --quiet), so a full port range
 	// costs no memory per port.
 	keepAll := c.baseline != "" || c.updateBaseline
-	bar := c.progress(outs, pl.Ports)
-	scanErr := s.Scan(runCtx, pl.Scan, func(r results.Result) {
+	bar := c.progress(outs, work.ports)
+	scanErr := work.run(runCtx, s, func(r results.Result) {
 		if keepAll || results.Fails(&r) {
 			rep.Results = append(rep.Results, r)
 		}
@@ -310,6 +312,78 @@ func (c *scanCmd) run(ctx context.Context, pos []string) (int, error) {
 		fmt.Fprintf(c.stderr, "portreach scan: --max-time %s reached; unfinished ports are reported as unknown\n", c.maxTime)
 	}
 	return code, nil
+}
+
+// work is what a scan runs: a plan's scan, or a policy's rules from its
+// sources.
+type work struct {
+	skipped []results.Result // results reached before anything is sent
+	ports   int              // results expected, for the progress bar
+	run     func(ctx context.Context, s scan.Scanner, emit func(results.Result)) error
+}
+
+// work reads what to run: the flags' plan, or with a --plan file that is a
+// policy (sources and rules), the policy.
+func (c *scanCmd) work(ctx context.Context, pos []string) (*work, error) {
+	if c.planFile != "" {
+		f, err := openInput(c.ctx, "--plan", c.planFile, c.stdin, limitInput)
+		if err != nil {
+			return nil, usageError{err}
+		}
+		c.parsedPlan, err = profiles.ParsePlan(f, c.planFile)
+		f.Close()
+		if err != nil {
+			return nil, usageError{err}
+		}
+		if c.parsedPlan.Policy() {
+			return c.policyWork(ctx, pos)
+		}
+	}
+	pl, err := c.plan(ctx, pos)
+	if err != nil {
+		return nil, err
+	}
+	return &work{skipped: pl.Skipped, ports: pl.Ports, run: func(ctx context.Context, s scan.Scanner, emit func(results.Result)) error {
+		return s.Scan(ctx, pl.Scan, emit)
+	}}, nil
+}
+
+// policyWork loads the --plan policy: every source, profile, role and file it
+// names is checked before anything is sent.
+func (c *scanCmd) policyWork(ctx context.Context, pos []string) (*work, error) {
+	switch {
+	case len(pos) > 0 || len(c.targetFiles.vals) > 0:
+		return nil, bad("--plan %s is a policy: its rules name the destinations (no TARGET or -iL)", c.planFile)
+	case c.ports != "" || len(c.profileNames.vals) > 0 || len(c.roles.vals) > 0 || c.expect != "" || c.addresses != "first":
+		return nil, bad("--plan %s is a policy: its rules say what to check (no -p, --profile, --role, --expect or --addresses)", c.planFile)
+	}
+	cat, err := profiles.Load()
+	if err != nil {
+		return nil, err
+	}
+	if err := addProfileFiles(ctx, cat, c.profileFiles.vals); err != nil {
+		return nil, usageError{err}
+	}
+	pol, err := policy.Load(ctx, c.parsedPlan, cat, func(field, name string) ([]byte, error) {
+		return readInput(c.ctx, c.planFile+": "+field, name, limitInput)
+	})
+	if err != nil {
+		return nil, usageError{err}
+	}
+	ports := 0
+	for _, r := range pol.Rules {
+		for _, f := range r.From {
+			for _, s := range pol.Sources {
+				if s.Name == f {
+					ports += len(s.Endpoints) * r.Plan.Ports
+				}
+			}
+		}
+	}
+	return &work{ports: ports, run: func(ctx context.Context, s scan.Scanner, emit func(results.Result)) error {
+		rn := policy.Runner{Scanner: s, MaxTime: c.maxTime}
+		return rn.Run(ctx, pol, emit)
+	}}, nil
 }
 
 // plan turns targets, ports, profiles and roles into a scan plan
@@ -493,16 +567,7 @@ func (c *scanCmd) catalog() (*profiles.Catalog, []*profiles.Profile, error) {
 // planItems reads the --plan file into plan items, adding its own profiles
 // to cat.
 func (c *scanCmd) planItems(cat *profiles.Catalog) ([]checklist.Item, error) {
-	f, err := openInput(c.ctx, "--plan", c.planFile, nil, limitInput)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	defer f.Close()
-	pl, err := profiles.ParsePlan(f, c.planFile)
-	if err != nil {
-		return nil, usageError{err}
-	}
-	items, err := checklist.PlanItems(cat, pl)
+	items, err := checklist.PlanItems(cat, c.parsedPlan)
 	if err != nil {
 		return nil, bad("%v", err)
 	}

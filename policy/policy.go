@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -109,6 +110,7 @@ func Load(ctx context.Context, p *profiles.Plan, cat *profiles.Catalog, read Fil
 	for _, n := range names {
 		src := &Source{Name: n}
 		for _, e := range p.Sources[n] {
+			e.CAFile, e.CertFile, e.KeyFile, e.PasswordFile = relative(p.File, e.CAFile), relative(p.File, e.CertFile), relative(p.File, e.KeyFile), relative(p.File, e.PasswordFile)
 			ep, err := loadEndpoint(e, read)
 			if err != nil {
 				return nil, fmt.Errorf("%s: source %s: %w", e.Pos, n, err)
@@ -238,4 +240,14 @@ func loadEndpoint(e profiles.Endpoint, read Files) (*Endpoint, error) {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return ep, nil
+}
+
+// relative resolves a file a policy names against the policy's own directory,
+// as Prometheus resolves its configuration's files (a policy read from
+// standard input resolves against the working directory).
+func relative(policyFile, name string) string {
+	if name == "" || filepath.IsAbs(name) || policyFile == "" || policyFile == "-" {
+		return name
+	}
+	return filepath.Join(filepath.Dir(policyFile), name)
 }

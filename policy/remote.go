@@ -95,7 +95,7 @@ func (j *job) ask(ctx context.Context, to string, take func(results.Result) erro
 			}
 		}
 		defer resp.Body.Close()
-		if err := answerError(resp); err != nil {
+		if err := answerError(j.ep.Label, resp); err != nil {
 			return err
 		}
 		err = readResults(resp.Body, take)
@@ -104,7 +104,7 @@ func (j *job) ask(ctx context.Context, to string, take func(results.Result) erro
 			if !errors.As(err, &f) {
 				// A chunked answer that ends without its last chunk: the
 				// exporter stopped, or the connection broke.
-				return fail(results.ReasonSourceError, "the answer was cut off: "+err.Error())
+				return fail(results.ReasonSourceError, j.ep.Label+": the answer was cut off: "+err.Error())
 			}
 		}
 		return err
@@ -160,13 +160,13 @@ func (j *job) request(ctx context.Context, to string) (*http.Response, error) {
 
 // answerError is the failure an answer's status and type say, or nil for a
 // JSON Lines answer.
-func answerError(resp *http.Response) error {
+func answerError(label string, resp *http.Response) error {
 	body := func() string {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		s, _, _ := strings.Cut(strings.TrimSpace(string(b)), "\n")
 		return strings.ToValidUTF8(strings.TrimPrefix(s, "portreach: "), "?")
 	}
-	status := fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+	status := fmt.Sprintf("%s: %d %s", label, resp.StatusCode, http.StatusText(resp.StatusCode))
 	switch resp.StatusCode {
 	case http.StatusOK:
 	case http.StatusUnauthorized:
@@ -183,7 +183,7 @@ func answerError(resp *http.Response) error {
 		return fail(results.ReasonSourceError, status+": "+body())
 	}
 	if mt, _, err := mime.ParseMediaType(resp.Header.Get("Content-Type")); err != nil || mt != jsonlMedia {
-		return fail(results.ReasonSourceIncompatible, fmt.Sprintf("the source answered %q, not JSON Lines: not a portreach exporter, or one too old for policies", resp.Header.Get("Content-Type")))
+		return fail(results.ReasonSourceIncompatible, fmt.Sprintf("%s answered %q, not JSON Lines: not a portreach exporter, or one too old for policies", label, resp.Header.Get("Content-Type")))
 	}
 	return nil
 }

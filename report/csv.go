@@ -19,6 +19,7 @@ var CSVHeader = []string{
 	"outcome", "why",
 	"source_address",
 	"trace", "trace_hop", "trace_hops",
+	"source_name", "rule",
 }
 
 // WriteCSV writes a header row and one row per result, in results.Sort order (rs is not
@@ -80,6 +81,10 @@ func csvRow(r *results.Result) []string {
 	case results.StatusMet, results.StatusFailed:
 		met = strconv.FormatBool(o.Status == results.StatusMet)
 	}
+	var vantage string // a policy's source ("source" is the check's document)
+	if r.Vantage != nil {
+		vantage = r.Vantage.Name
+	}
 	var trace, traceHop, traceHops string
 	if t := r.Trace; t != nil {
 		trace, traceHops = t.Summary(), t.Path()
@@ -92,6 +97,7 @@ func csvRow(r *results.Result) []string {
 		strconv.Itoa(r.Attempts), r.Probe, r.Detail, r.Under, profiles, service,
 		expect, met, source, at, string(o.Status), string(o.Why), from,
 		trace, traceHop, traceHops,
+		vantage, r.Rule,
 	}
 	for i := range row {
 		row[i] = csvCell(row[i])

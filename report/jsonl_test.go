@@ -98,8 +98,8 @@ func TestReadJSONLine(t *testing.T) {
 	for line, want := range map[string]string{
 		`{"target":"a"`: "not a JSON object",
 		`[1]`:           "not a portreach result",
-		`{"target":"a","address":"","proto":"tcp","port":70000,"state":"open","reason":"x","rtt_ms":0,"attempts":1,"time":"2026-01-01T00:00:00Z"}`:              "port: 70000 is more than 65535",
-		`{"target":"a","address":"","proto":"tcp","port":1,"state":"opne","reason":"x","rtt_ms":0,"attempts":1,"time":"2026-01-01T00:00:00Z"}`:                  `state: "opne" is not one of`,
+		`{"target":"a","address":"","proto":"tcp","port":70000,"state":"open","reason":"x","rtt_ms":0,"attempts":1,"time":"2026-01-01T00:00:00Z"}`:         "port: 70000 is more than 65535",
+		`{"target":"a","address":"","proto":"tcp","port":1,"state":"opne","reason":"x","rtt_ms":0,"attempts":1,"time":"2026-01-01T00:00:00Z"}`:             `state: "opne" is not one of`,
 		`{"target":"a","address":"","proto":"tcp","port":1,"state":"open","reason":"x","rtt_ms":0,"attempts":1,"time":"2026-01-01T00:00:00Z","evil":true}`: "evil: unknown field",
 	} {
 		if _, err := ReadJSONLine([]byte(line)); err == nil || !strings.Contains(err.Error(), want) {

@@ -33,7 +33,7 @@ func TestOutcomeInFormats(t *testing.T) {
 	if err := WriteCSV(&b, []results.Result{r}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasSuffix(strings.TrimSpace(b.String()), ",false,,,failed,instance-not-listed,,,,") {
+	if !strings.HasSuffix(strings.TrimSpace(b.String()), ",false,,,failed,instance-not-listed,,,,,,") {
 		t.Errorf("CSV row: %s", b.String())
 	}
 }

@@ -339,13 +339,6 @@ type entry struct {
 // at(i): a pointer that need not outlive the next call.
 func (p *tablePrinter) host(h *results.Host, n int, at func(int) *results.Result) {
 	title := printable(h.Name())
-	if h.Vantage != nil {
-		// A policy's cell: source → destination, by rule.
-		title = printable(h.Vantage.Name) + " → " + title
-		if h.Rule != "" {
-			title += "  [" + printable(h.Rule) + "]"
-		}
-	}
 	if h.Source.IsValid() {
 		title += "  from " + h.Source.String()
 	}

@@ -75,15 +75,24 @@ func (h *Host) Met() int { return h.Checks - h.Failed - h.Untested - h.Undetermi
 // Name is how tables title the host: the address, followed by the target in
 // parentheses when the user named it differently ("198.18.1.2 (mail01)"); just the
 // target when it has no address.
+//
+// In a policy run the source and rule come first: "dmz → 198.18.1.2 (dc01)
+// [rule 2]" (the cell of a policy's matrix).
 func (h *Host) Name() string {
-	if !h.Addr.IsValid() {
-		return h.Target
+	name := h.Target
+	if a := h.Addr; a.IsValid() {
+		name = a.String()
+		if h.Target != "" && h.Target != name {
+			name += " (" + h.Target + ")"
+		}
 	}
-	a := h.Addr.String()
-	if h.Target == "" || h.Target == a {
-		return a
+	if h.Vantage != nil {
+		name = h.Vantage.Name + " → " + name
+		if h.Rule != "" {
+			name += " [" + h.Rule + "]"
+		}
 	}
-	return a + " (" + h.Target + ")"
+	return name
 }
 
 // Hosts summarises the report's results per host (see Summarize).

@@ -365,7 +365,7 @@ func (c *scanCmd) policyWork(ctx context.Context, pos []string) (*work, error) {
 		return nil, usageError{err}
 	}
 	pol, err := policy.Load(ctx, c.parsedPlan, cat, func(field, name string) ([]byte, error) {
-		return readInput(c.ctx, c.planFile+": "+field, name, limitInput)
+		return readInput(c.ctx, field, name, limitInput)
 	})
 	if err != nil {
 		return nil, usageError{err}

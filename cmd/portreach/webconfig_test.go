@@ -23,10 +23,10 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// writeWebConfig writes a self-signed certificate for 127.0.0.1, its key, and
+// writeWebConfig writes a self-signed certificate for 127.0.0.1 (and ips), its key, and
 // a web configuration serving TLS with basic auth for user with password;
 // it returns the configuration's path and a pool that trusts the certificate.
-func writeWebConfig(t *testing.T, user, password string) (string, *x509.CertPool) {
+func writeWebConfig(t *testing.T, user, password string, ips ...net.IP) (string, *x509.CertPool) {
 	t.Helper()
 	dir := t.TempDir()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -36,7 +36,7 @@ func writeWebConfig(t *testing.T, user, password string) (string, *x509.CertPool
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "portreach test"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
+		IPAddresses: append([]net.IP{net.IPv4(127, 0, 0, 1)}, ips...), KeyUsage: x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IsCA: true, BasicConstraintsValid: true,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
@@ -58,6 +58,9 @@ func writeWebConfig(t *testing.T, user, password string) (string, *x509.CertPool
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "ca.pem"), certPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(dir, "web.yml")

@@ -1,0 +1,314 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/portreach/portreach/internal/testnet"
+	"github.com/portreach/portreach/report"
+	"github.com/portreach/portreach/results"
+)
+
+// TestPolicyMatrix is the policy's acceptance test: real firewalls between
+// real sources. A router namespace joins this machine, three source
+// namespaces and two destination hosts; its nftables forward chain filters by
+// source address. lan reaches both destinations, dmz is dropped (its rule
+// wants it blocked), app (an exporter over TLS with basic auth) is rejected
+// from d1 with ICMP admin-prohibited, and d2's web server is stopped; this
+// machine ("here") is a source too. A source whose exporter was stopped gives
+// source-unreachable, wrong credentials source-refused. The matrix equals that
+// truth cell by cell in the table, JSON, JSON Lines, CSV, JUnit and
+// Prometheus outputs; a policy naming an unknown profile, source or role is
+// exit 2 before any source is asked anything.
+func TestPolicyMatrix(t *testing.T) {
+	testnet.Require(t)
+	testnet.Need(t, "/usr/sbin/nginx")
+	n := testnet.NewNet(t)
+	router := n.Router(t)
+	n.Uplink(t, router)
+	src := map[string]*testnet.Host{}
+	for _, name := range []string{"lan", "dmz", "app"} {
+		src[name] = n.Host(t)
+		n.Link(t, router, src[name])
+	}
+	d1, d2 := n.Host(t), n.Host(t)
+	n.Link(t, router, d1)
+	n.Link(t, router, d2)
+	n.Up(t)
+	router.NFT(t, fmt.Sprintf(`table inet fw {
+	chain through {
+		type filter hook forward priority 0;
+		ip saddr %s ip daddr { %s, %s } drop
+		ip saddr %s ip daddr %s tcp dport 80 reject with icmp type admin-prohibited
+	}
+}`, src["dmz"].Addr, d1.Addr, d2.Addr, src["app"].Addr, d1.Addr))
+	web := "server { listen 80; return 204; }"
+	testnet.StartNginx(t, d1, web)
+	stopped := d2.Start(t, "/usr/sbin/nginx", "-v") // d2's service: installed, not running
+	_ = stopped.Wait()
+	d1.WaitTCP(t, 80)
+
+	bin := portreachBin(t)
+	allow := d1.Addr.String() + "," + d2.Addr.String()
+	cfg, _ := writeWebConfig(t, "audit", "s3cret", net.IP(src["app"].Addr.AsSlice()))
+	dir := filepath.Dir(cfg)
+	for name, h := range src {
+		args := []string{"serve", "--listen", h.Addr.String() + ":9469", "--allow", allow, "--timeout", "500ms", "--name", name + "-exporter"}
+		if name == "app" {
+			args = append(args, "--web.config.file", cfg)
+		}
+		h.Start(t, bin, args...)
+		h.WaitTCP(t, 9469)
+	}
+	// A source whose exporter has stopped.
+	gone := src["lan"].Start(t, bin, "serve", "--listen", src["lan"].Addr.String()+":9470", "--allow", allow)
+	src["lan"].WaitTCP(t, 9470)
+	_ = gone.Process.Kill()
+	_ = gone.Wait()
+	testnet.WriteFile(t, filepath.Join(dir, "audit.pw"), "s3cret\n")
+	testnet.WriteFile(t, filepath.Join(dir, "wrong.pw"), "guess\n")
+
+	policy := fmt.Sprintf(`{
+  "sources": {
+    "here": ["local"],
+    "lan": ["http://%[1]s:9469"],
+    "dmz": ["http://%[2]s:9469"],
+    "app": [{"url": "https://%[3]s:9469", "ca_file": "ca.pem", "username": "audit", "password_file": "audit.pw"}],
+    "gone": ["http://%[1]s:9470"],
+    "badauth": [{"url": "https://%[3]s:9469", "ca_file": "ca.pem", "username": "audit", "password_file": "wrong.pw"}]
+  },
+  "rules": [
+    {"from": ["here", "lan", "app", "gone", "badauth"], "to": ["%[4]s", "%[5]s"], "ports": "T:80", "expect": "open"},
+    {"name": "dmz blocked", "from": ["dmz"], "to": ["%[4]s", "%[5]s"], "ports": "T:80", "expect": "blocked"}
+  ]
+}
+`, src["lan"].Addr, src["dmz"].Addr, src["app"].Addr, d1.Addr, d2.Addr)
+	pfile := filepath.Join(dir, "policy.json")
+	testnet.WriteFile(t, pfile, policy)
+
+	// Mistakes are exit 2, naming them, before any source is asked anything.
+	probes := func() string { return exporterProbes(t, src["lan"].Addr.String()+":9469") }
+	before := probes()
+	for _, c := range []struct{ from, to, want string }{
+		{`"ports": "T:80", "expect": "open"`, `"profiles": ["domain controler"]`, `unknown profile "domain controler"`},
+		{`"from": ["dmz"]`, `"from": ["dmzz"]`, `rule 2: unknown source "dmzz" (sources: app, badauth, dmz, gone, here, lan)`},
+		{`"ports": "T:80", "expect": "open"`, `"profiles": ["biztalk-send-server"], "roles": {"sqll": "x"}`, `sqll`},
+	} {
+		bad := filepath.Join(dir, "bad.json")
+		testnet.WriteFile(t, bad, strings.Replace(policy, c.from, c.to, 1))
+		code, _, errOut := runBin(t, "scan", "--plan", bad)
+		if code != exitUsage || !strings.Contains(errOut, c.want) {
+			t.Errorf("%s: exit %d %q, want 2 and %q", c.to, code, errOut, c.want)
+		}
+	}
+	if after := probes(); after != before {
+		t.Errorf("a bad policy asked a source: probes %s, then %s", before, after)
+	}
+
+	out := t.TempDir()
+	file := func(f string) string { return filepath.Join(out, f) }
+	code, table, errOut := runBin(t, "scan", "--plan", pfile, "--timeout", "500ms", "--no-color",
+		"-o", "table:-", "-o", "json:"+file("r.json"), "-o", "jsonl:"+file("r.jsonl"), "-o", "csv:"+file("r.csv"),
+		"-o", "junit:"+file("r.xml"), "-o", "prometheus:"+file("r.prom"))
+	t.Logf("portreach scan --plan policy.json:\n%s", table)
+	if code != exitFailed {
+		t.Fatalf("exit %d, want 1\n%s", code, errOut)
+	}
+
+	// The truth, cell by cell: source → destination.
+	d1n, d2n := d1.Addr.String(), d2.Addr.String()
+	truth := map[[2]string]string{
+		{"app", d1n}: "FAIL 1", {"app", d2n}: "FAIL 1",
+		{"badauth", d1n}: "source-refused", {"badauth", d2n}: "source-refused",
+		{"dmz", d1n}: "PASS", {"dmz", d2n}: "PASS",
+		{"gone", d1n}: "source-unreachable", {"gone", d2n}: "source-unreachable",
+		{"here", d1n}: "PASS", {"here", d2n}: "FAIL 1",
+		{"lan", d1n}: "PASS", {"lan", d2n}: "FAIL 1",
+	}
+	reasons := map[[2]string]results.Reason{ // the failing check's reason
+		{"app", d1n}: results.ReasonAdminProhibited, {"app", d2n}: results.ReasonConnRefused,
+		{"badauth", d1n}: results.ReasonSourceRefused, {"badauth", d2n}: results.ReasonSourceRefused,
+		{"gone", d1n}: results.ReasonSourceUnreachable, {"gone", d2n}: results.ReasonSourceUnreachable,
+		{"here", d2n}: results.ReasonConnRefused, {"lan", d2n}: results.ReasonConnRefused,
+	}
+
+	// Table: the grid.
+	grid := map[[2]string]string{}
+	var cols []string
+	for _, line := range strings.Split(table, "\n") {
+		f := regexp.MustCompile(`\s{3,}`).Split(strings.TrimSpace(line), -1)
+		if len(f) == 3 && f[0] == "SOURCE → DESTINATION" {
+			cols = f[1:]
+			continue
+		}
+		if cols != nil && len(f) == 3 {
+			grid[[2]string{f[0], cols[0]}], grid[[2]string{f[0], cols[1]}] = f[1], f[2]
+		}
+		if strings.HasPrefix(line, "PASS: every check met") {
+			break
+		}
+	}
+	if fmt.Sprint(grid) != fmt.Sprint(truth) {
+		t.Errorf("table grid\n got %v\nwant %v", grid, truth)
+	}
+
+	// JSON: one host per (source, destination, rule), its verdict and failures;
+	// every result with its source's name and, where it measured, address.
+	f, err := os.Open(file("r.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := report.ReadJSON(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts := map[[2]string]string{}
+	for _, h := range rep.Hosts() {
+		cell := "PASS"
+		if h.Failed > 0 {
+			cell = fmt.Sprintf("FAIL %d", h.Failed)
+		}
+		hosts[[2]string{h.Vantage.Name, h.Target}] = cell
+	}
+	for k, want := range truth {
+		if !strings.HasPrefix(want, "source-") && hosts[k] != want {
+			t.Errorf("JSON host %v: %s, want %s", k, hosts[k], want)
+		}
+	}
+	addrOf := map[string]string{"lan": src["lan"].Addr.String(), "dmz": src["dmz"].Addr.String(), "app": src["app"].Addr.String()}
+	for _, r := range rep.Results {
+		k := [2]string{r.Vantage.Name, r.Target}
+		if w, ok := reasons[k]; ok && results.Judge(&r).Why != w {
+			t.Errorf("%v %s: %s (%s), outcome %+v, want %s", k, results.PortName(r.Proto, r.Port), r.State, r.Reason, results.Judge(&r), w)
+		}
+		if a, ok := addrOf[r.Vantage.Name]; ok && r.Vantage.Address.String() != a {
+			t.Errorf("%v: source address %s, want %s", k, r.Vantage.Address, a)
+		}
+		if strings.HasPrefix(truth[k], "source-") && (r.State != results.Unknown || !strings.Contains(r.Detail, "9469") && !strings.Contains(r.Detail, "9470")) {
+			t.Errorf("%v: %s %q, want unknown with the endpoint named", k, r.State, r.Detail)
+		}
+	}
+
+	// JSON Lines and CSV: every result says its source and rule.
+	lines := 0
+	jl, err := os.ReadFile(file("r.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(strings.NewReader(string(jl)))
+	for sc.Scan() {
+		var r results.Result
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil || r.Vantage == nil || r.Rule == "" {
+			t.Errorf("JSON line without source or rule: %s (%v)", sc.Text(), err)
+		}
+		lines++
+	}
+	if lines != len(rep.Results) || lines != 12 {
+		t.Errorf("%d JSON lines, %d results, want 12", lines, len(rep.Results))
+	}
+	cf, err := os.Open(file("r.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(cf).ReadAll()
+	cf.Close()
+	if err != nil || len(rows) != 13 {
+		t.Fatalf("CSV: %d rows, %v", len(rows), err)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	for _, row := range rows[1:] {
+		k := [2]string{row[col["source_name"]], row[col["target"]]}
+		if _, ok := truth[k]; !ok || row[col["rule"]] == "" {
+			t.Errorf("CSV row %v: source %q, rule %q", row, k[0], row[col["rule"]])
+		}
+	}
+
+	// JUnit: one testsuite per (source, destination), failing where the cell fails.
+	var suites struct {
+		Suites []struct {
+			Name     string `xml:"name,attr"`
+			Failures int    `xml:"failures,attr"`
+			Errors   int    `xml:"errors,attr"`
+		} `xml:"testsuite"`
+	}
+	xb, err := os.ReadFile(file("r.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := xml.Unmarshal(xb, &suites); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[[2]string]bool{}
+	for _, s := range suites.Suites {
+		for k, want := range truth {
+			if strings.HasPrefix(s.Name, k[0]+" → "+k[1]) {
+				seen[k] = true
+				if bad := s.Failures + s.Errors; (want == "PASS") != (bad == 0) {
+					t.Errorf("JUnit %q: %d failures, %d errors; the cell is %s", s.Name, s.Failures, s.Errors, want)
+				}
+			}
+		}
+	}
+	if len(seen) != len(truth) {
+		t.Errorf("JUnit suites %d of %d cells", len(seen), len(truth))
+	}
+
+	// Prometheus: a vantage label; the host series fails where the cell fails.
+	pb, err := os.ReadFile(file("r.prom"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range truth {
+		v := "0"
+		if want != "PASS" {
+			v = "1"
+		}
+		line := fmt.Sprintf(`portreach_host_failed{vantage=%q,host=%q,address=`, k[0], k[1])
+		i := strings.Index(string(pb), line)
+		if i < 0 {
+			t.Errorf("textfile lacks %s", line)
+			continue
+		}
+		rest, _, _ := strings.Cut(string(pb)[i:], "\n")
+		if !strings.HasSuffix(rest, "} "+v) {
+			t.Errorf("%s: %q, want %s", k, rest, v)
+		}
+	}
+}
+
+// exporterProbes is an exporter's count of probes served, by outcome, from
+// its /metrics.
+func exporterProbes(t *testing.T, addr string) string {
+	t.Helper()
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "portreach_exporter_probes_total{") {
+			b.WriteString(sc.Text() + "\n")
+		}
+	}
+	return b.String()
+}

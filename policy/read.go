@@ -20,7 +20,7 @@ import (
 // are skipped. The error says what was wrong, at which line; io.EOF is not an
 // error, a read error is returned as it is (the caller knows the deadline).
 func readResults(r io.Reader, take func(results.Result) error) error {
-	br := bufio.NewReaderSize(io.LimitReader(r, maxAnswer+1), 64<<10)
+	br := bufio.NewReaderSize(io.LimitReader(r, int64(maxAnswer)+1), 64<<10)
 	var line []byte
 	total := 0
 	for n := 1; ; n++ {

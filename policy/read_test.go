@@ -33,6 +33,8 @@ func TestReadResults(t *testing.T) {
 		t.Fatalf("serve's answer: %v, %d results", err, len(got))
 	}
 	line := strings.TrimSpace(strings.SplitN(string(serveAnswer(t)), "\n", 2)[0])
+	defer func(l, a int) { maxLine, maxAnswer = l, a }(maxLine, maxAnswer)
+	maxLine, maxAnswer = 4<<10, 64<<10
 	for _, c := range []struct {
 		name string
 		in   io.Reader

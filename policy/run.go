@@ -23,10 +23,14 @@ type Runner struct {
 }
 
 // Limits of what a remote source may send: a line (one result; an endpoint
-// mapper's listing is the largest, tens of kilobytes) and a whole answer.
-const (
+// mapper's listing is the largest, tens of kilobytes) and a whole answer
+// (variables for the tests).
+var (
 	maxLine   = 1 << 20
 	maxAnswer = 64 << 20
+)
+
+const (
 	// maxProbesPerEndpoint is how many probes are asked of one exporter at
 	// once: its --max-probes default, beyond which it answers 503.
 	maxProbesPerEndpoint = 4

@@ -44,6 +44,7 @@ var formats = []Format{
 	{"junit", "JUnit XML for CI servers: a test case per check", newJUnit},              // junit.go
 	{"prometheus", "text format for node_exporter's textfile collector", newPrometheus}, // prometheus.go
 	{"html", "a self-contained go-live report for a change ticket", newHTML},            // html.go
+	{"rules", "the firewall request: allow/deny lines for the failed checks", newRules}, // rules.go
 }
 
 // Formats returns every output format, in the order --help lists them.
@@ -100,6 +101,7 @@ func newCSV(w io.Writer, _ Options) Writer        { return NewCSVWriter(w) }
 func newJUnit(w io.Writer, _ Options) Writer      { return NewJUnitWriter(w) }
 func newPrometheus(w io.Writer, _ Options) Writer { return NewPrometheusWriter(w) }
 func newHTML(w io.Writer, opt Options) Writer     { return NewHTMLWriter(w, opt.HTML) }
+func newRules(w io.Writer, _ Options) Writer      { return NewRulesWriter(w) }
 
 // jsonDocument is the JSON format without a run start to stream from: it
 // keeps the results and writes WriteJSON's document at Close.

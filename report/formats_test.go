@@ -25,6 +25,7 @@ func TestFormats(t *testing.T) {
 		"junit":      WriteJUnit,
 		"prometheus": WritePrometheus,
 		"html":       func(w io.Writer, rep *results.Report) error { return WriteHTML(w, rep, HTMLOptions{}) },
+		"rules":      writeRules,
 	}
 	seen := map[string]bool{}
 	for _, f := range Formats() {
@@ -66,7 +67,7 @@ func TestFormats(t *testing.T) {
 	if _, ok := Lookup("xml"); ok {
 		t.Error("Lookup found a format that does not exist")
 	}
-	if got, want := NameList(), "table, json, jsonl, csv, junit, prometheus or html"; got != want {
+	if got, want := NameList(), "table, json, jsonl, csv, junit, prometheus, html or rules"; got != want {
 		t.Errorf("NameList = %q, want %q", got, want)
 	}
 }

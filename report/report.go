@@ -35,4 +35,5 @@ var (
 	_ Writer = (*JUnitWriter)(nil)
 	_ Writer = (*PrometheusWriter)(nil)
 	_ Writer = (*HTMLWriter)(nil)
+	_ Writer = (*RulesWriter)(nil)
 )

@@ -122,7 +122,7 @@ func TestPolicyMatrix(t *testing.T) {
 	file := func(f string) string { return filepath.Join(out, f) }
 	code, table, errOut := runBin(t, "scan", "--plan", pfile, "--timeout", "500ms", "--no-color",
 		"-o", "table:-", "-o", "json:"+file("r.json"), "-o", "jsonl:"+file("r.jsonl"), "-o", "csv:"+file("r.csv"),
-		"-o", "junit:"+file("r.xml"), "-o", "prometheus:"+file("r.prom"))
+		"-o", "junit:"+file("r.xml"), "-o", "prometheus:"+file("r.prom"), "-o", "rules:"+file("r.rules"))
 	t.Logf("portreach scan --plan policy.json:\n%s", table)
 	if code != exitFailed {
 		t.Fatalf("exit %d, want 1\n%s", code, errOut)
@@ -290,6 +290,21 @@ func TestPolicyMatrix(t *testing.T) {
 		if !strings.HasSuffix(rest, "} "+v) {
 			t.Errorf("%s: %q, want %s", k, rest, v)
 		}
+	}
+
+	// The firewall request: the one failure a rule fixes (app is rejected
+	// from d1) is an allow from app's address; the stopped service and the
+	// sources that measured nothing are counted, not turned into rules.
+	rb, err := os.ReadFile(file("r.rules"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("-f rules:\n%s", rb)
+	wantRules := fmt.Sprintf("allow tcp from %s to %s port 80  # admin-prohibited (source app; rule 1)\n"+
+		"# and 7 failed checks that no firewall rule fixes (3 conn-refused, 2 source-refused, 2 source-unreachable): see the table\n",
+		src["app"].Addr, d1.Addr)
+	if string(rb) != wantRules {
+		t.Errorf("-f rules:\n%s\nwant\n%s", rb, wantRules)
 	}
 }
 

@@ -50,10 +50,11 @@ const maxListed = 500
 // per-host counts and a bounded number of failing, untested and met checks and
 // of service replies, never every result. It is safe for concurrent use.
 type HTMLWriter struct {
-	mu    sync.Mutex
-	w     io.Writer
-	opt   HTMLOptions
-	hosts map[hostKey]*htmlHost
+	mu     sync.Mutex
+	w      io.Writer
+	opt    HTMLOptions
+	hosts  map[hostKey]*htmlHost
+	matrix results.Matrix // a policy run's grid of sources × destinations
 }
 
 // htmlHost is one host as the report keeps it while results arrive.
@@ -91,6 +92,7 @@ func (hw *HTMLWriter) Write(r results.Result) error {
 		hw.hosts[k] = h
 	}
 	h.Add(&r)
+	hw.matrix.Add(&r)
 	switch results.Judge(&r).Status {
 	case results.StatusFailed:
 		h.failing, h.moreFailing = keep(h.failing, h.moreFailing, r)
@@ -187,16 +189,14 @@ func (hw *HTMLWriter) Close(rep *results.Report) error {
 		hs = append(hs, h)
 	}
 	// Failing hosts first, then passing ones, then those without a verdict;
-	// each in results.Sort order (by address, then target).
+	// each in results.Sort order (by source and rule in a policy run, address,
+	// then target).
 	rank := map[results.Verdict]int{results.VerdictFail: 0, results.VerdictPass: 1, results.VerdictNone: 2}
 	slices.SortFunc(hs, func(a, b *htmlHost) int {
 		if c := rank[a.Verdict] - rank[b.Verdict]; c != 0 {
 			return c
 		}
-		if c := a.Addr.Compare(b.Addr); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Target, b.Target)
+		return a.Key().Compare(b.Key())
 	})
 	hosts := make([]results.Host, len(hs))
 	for i, h := range hs {
@@ -238,8 +238,13 @@ func (hw *HTMLWriter) Close(rep *results.Report) error {
 			d.DriftSummary += fmt.Sprintf(", %d %s (checks that held then and fail now)", reg, plural(reg, "regression", "regressions"))
 		}
 	}
-	for _, h := range hs {
-		d.Hosts = append(d.Hosts, h.view())
+	for i, h := range hs {
+		v := h.view()
+		v.ID = fmt.Sprintf("host-%d", i+1)
+		d.Hosts = append(d.Hosts, v)
+	}
+	if !hw.matrix.Empty() {
+		d.Matrix = matrixView(&hw.matrix, hs)
 	}
 	return htmlPage.Execute(hw.w, d)
 }
@@ -263,11 +268,73 @@ type htmlDoc struct {
 	Machine, Command, Started, Finished string
 	Duration, Tool                      string
 	Hosts                               []htmlHostView
+	Matrix                              *htmlMatrix // a policy run's grid; nil outside one
 	Drift                               *results.Drift
 	DriftSummary                        string
 }
 
+// htmlMatrix is a policy run's grid: a row per source, a column per
+// destination (or rule × destination), each cell coloured by its verdict and
+// linking to the section of the cell's ports.
+type htmlMatrix struct {
+	Columns []string
+	Rows    []htmlMatrixRow
+}
+
+type htmlMatrixRow struct {
+	Source string
+	Cells  []htmlCell
+}
+
+// htmlCell is one cell: its text (PASS, FAIL n, the source's reason, —), its
+// class (pass, fail, source, none) and the anchor of its host's section ("" for
+// a cell nothing checked).
+type htmlCell struct {
+	Text, Class, Href string
+}
+
+// matrixView lays out m, linking each cell to the first of hs (in the order the
+// report shows them, with their IDs host-1, host-2 …) that holds the cell's
+// checks: the source's checks of the destination (by that rule, when the grid
+// has a column per rule). A destination checked at several addresses
+// (--addresses all) has a section per address; the cell links to the first.
+func matrixView(m *results.Matrix, hs []*htmlHost) *htmlMatrix {
+	cols, cells := m.Grid()
+	mv := &htmlMatrix{}
+	for _, c := range cols {
+		mv.Columns = append(mv.Columns, printable(c.Name))
+	}
+	for i, src := range m.Rows {
+		row := htmlMatrixRow{Source: printable(src)}
+		for j, c := range cells[i] {
+			cell := htmlCell{Text: c.Text(), Class: "none"}
+			switch {
+			case c == nil:
+			case c.Source != "" && c.Failed == c.Checks:
+				cell.Class = "source"
+			case c.Verdict() == results.VerdictFail:
+				cell.Class = "fail"
+			case c.Verdict() == results.VerdictPass:
+				cell.Class = "pass"
+			}
+			if c != nil {
+				col := cols[j]
+				k := slices.IndexFunc(hs, func(h *htmlHost) bool {
+					return h.Vantage != nil && h.Vantage.Name == src && h.Target == col.Target && (col.Rule == "" || h.Rule == col.Rule)
+				})
+				if k >= 0 {
+					cell.Href = fmt.Sprintf("#host-%d", k+1)
+				}
+			}
+			row.Cells = append(row.Cells, cell)
+		}
+		mv.Rows = append(mv.Rows, row)
+	}
+	return mv
+}
+
 type htmlHostView struct {
+	ID                                            string // the section's anchor, which the matrix links to
 	Name, Source, Verdict, Label, Summary, States string
 	Errors                                        []string
 	Failing, Untested, Met                        []htmlCheck

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"net/netip"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -149,5 +150,79 @@ func TestHTMLReplyGroups(t *testing.T) {
 				t.Errorf("%s lacks %s:\n%s", title, w, s)
 			}
 		}
+	}
+}
+
+// A policy run's report opens with its grid: a row per source, a column per
+// destination, each cell coloured by its verdict and linking to the section
+// of its ports; a source that measured nothing is a cell of its own colour;
+// a cell nothing checked is a dash without a link. The same (source,
+// destination) checked by two rules makes a column per rule.
+func TestHTMLMatrix(t *testing.T) {
+	d1, d2 := netip.MustParseAddr("198.18.1.2"), netip.MustParseAddr("198.18.1.3")
+	open := &results.Check{Expect: results.ExpectOpen}
+	r := func(src string, rule string, addr netip.Addr, s results.State, why results.Reason) results.Result {
+		return results.Result{Target: addr.String(), Addr: addr, Proto: results.TCP, Port: 80, State: s, Reason: why, Check: open,
+			Vantage: &results.Vantage{Name: src}, Rule: rule}
+	}
+	for _, c := range []struct {
+		name string
+		in   []results.Result
+		want string
+	}{
+		{"one rule", []results.Result{
+			r("app", "rule 1", d1, results.Filtered, results.ReasonAdminProhibited),
+			r("app", "rule 1", d2, results.Open, results.ReasonSynAck),
+			r("lan", "rule 1", d1, results.Open, results.ReasonSynAck),
+			{Target: d1.String(), Proto: results.TCP, Port: 80, State: results.Unknown, Reason: results.ReasonSourceRefused, Check: open,
+				Vantage: &results.Vantage{Name: "bad"}, Rule: "rule 1"},
+		},
+			`<tr><th>source → destination</th><th>198.18.1.2</th><th>198.18.1.3</th></tr>
+<tr><th>app</th><td class="cell fail"><a href="#host-1">FAIL 1</a></td><td class="cell pass"><a href="#host-3">PASS</a></td></tr>
+<tr><th>bad</th><td class="cell source"><a href="#host-2">source-refused</a></td><td class="cell none">—</td></tr>
+<tr><th>lan</th><td class="cell pass"><a href="#host-4">PASS</a></td><td class="cell none">—</td></tr>`},
+		{"two rules", []results.Result{
+			r("app", "rule 1", d1, results.Open, results.ReasonSynAck),
+			r("app", "rule 2", d1, results.Closed, results.ReasonConnRefused),
+		},
+			`<tr><th>source → destination</th><th>rule 1: 198.18.1.2</th><th>rule 2: 198.18.1.2</th></tr>
+<tr><th>app</th><td class="cell pass"><a href="#host-2">PASS</a></td><td class="cell fail"><a href="#host-1">FAIL 1</a></td></tr>`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var b bytes.Buffer
+			hw := NewHTMLWriter(&b, HTMLOptions{})
+			for _, x := range c.in {
+				if err := hw.Write(x); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := hw.Close(&results.Report{}); err != nil {
+				t.Fatal(err)
+			}
+			page := b.String()
+			if !strings.Contains(page, c.want) {
+				t.Errorf("the grid is not\n%s\nin\n%s", c.want, page)
+			}
+			// Each link's section is the cell's.
+			for _, m := range regexp.MustCompile(`<th>([^<]*)</th>(.*)</tr>`).FindAllStringSubmatch(c.want, -1) {
+				if m[1] == "source → destination" {
+					continue
+				}
+				for _, l := range regexp.MustCompile(`href="#(host-\d+)"`).FindAllStringSubmatch(m[2], -1) {
+					sec := regexp.MustCompile(`<section class="host" id="` + l[1] + `">\s*<h2>([^<]*)`).FindStringSubmatch(page)
+					if sec == nil || !strings.HasPrefix(sec[1], m[1]+" → ") {
+						t.Errorf("%s's link #%s goes to %q", m[1], l[1], sec)
+					}
+				}
+			}
+		})
+	}
+	// Outside a policy run, no grid.
+	var b bytes.Buffer
+	if err := WriteHTML(&b, fixtureReport(), HTMLOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), `class="matrix"`) {
+		t.Error("a report without sources has a grid")
 	}
 }

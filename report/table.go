@@ -245,7 +245,7 @@ func (p *tablePrinter) matrix(m *results.Matrix) {
 	tw := tabwriter.NewWriter(&grid, 0, 0, 3, ' ', 0)
 	fmt.Fprint(tw, "SOURCE \u2192 DESTINATION")
 	for _, c := range cols {
-		fmt.Fprintf(tw, "\t%s", printable(c))
+		fmt.Fprintf(tw, "\t%s", printable(c.Name))
 	}
 	fmt.Fprintln(tw, "\t")
 	for i, row := range m.Rows {

@@ -12,7 +12,6 @@ import (
 // destination's addresses (--addresses all) are one cell.
 type Matrix struct {
 	Rows    []string // source names, sorted by Grid
-	Columns []string // "dc01", or "rule 2: dc01"
 	cells   map[cellKey]*Cell
 	byRule  bool
 	seen    map[cellKey]bool
@@ -116,9 +115,17 @@ func (m *Matrix) Add(r *Result) {
 // Empty reports whether no result had a source.
 func (m *Matrix) Empty() bool { return len(m.Rows) == 0 }
 
+// Column is a column of the grid: a destination, or a rule × destination
+// when a destination is checked from one source by several rules.
+type Column struct {
+	Name   string // "dc01", or "rule 2: dc01"
+	Rule   string // "" unless the grid has a column per rule
+	Target string
+}
+
 // Grid returns the columns and, for each row, each column's cell (nil: not
 // checked from that source).
-func (m *Matrix) Grid() (columns []string, cells [][]*Cell) {
+func (m *Matrix) Grid() (columns []Column, cells [][]*Cell) {
 	slices.Sort(m.Rows)
 	type col struct{ rule, target string }
 	var cols []col
@@ -142,7 +149,7 @@ func (m *Matrix) Grid() (columns []string, cells [][]*Cell) {
 		if m.byRule {
 			name = c.rule + ": " + c.target
 		}
-		columns = append(columns, name)
+		columns = append(columns, Column{Name: name, Rule: c.rule, Target: c.target})
 	}
 	for _, row := range m.Rows {
 		line := make([]*Cell, len(cols))

@@ -30,9 +30,10 @@ import (
 // from d1 with ICMP admin-prohibited, and d2's web server is stopped; this
 // machine ("here") is a source too. A source whose exporter was stopped gives
 // source-unreachable, wrong credentials source-refused. The matrix equals that
-// truth cell by cell in the table, JSON, JSON Lines, CSV, JUnit and
-// Prometheus outputs; a policy naming an unknown profile, source or role is
-// exit 2 before any source is asked anything.
+// truth cell by cell in the table, JSON, JSON Lines, CSV, JUnit, Prometheus
+// and HTML (rendered in Chromium) outputs, and the firewall request (-f
+// rules) asks for what a rule fixes; a policy naming an unknown profile,
+// source or role is exit 2 before any source is asked anything.
 func TestPolicyMatrix(t *testing.T) {
 	testnet.Require(t)
 	testnet.Need(t, "/usr/sbin/nginx")
@@ -122,7 +123,7 @@ func TestPolicyMatrix(t *testing.T) {
 	file := func(f string) string { return filepath.Join(out, f) }
 	code, table, errOut := runBin(t, "scan", "--plan", pfile, "--timeout", "500ms", "--no-color",
 		"-o", "table:-", "-o", "json:"+file("r.json"), "-o", "jsonl:"+file("r.jsonl"), "-o", "csv:"+file("r.csv"),
-		"-o", "junit:"+file("r.xml"), "-o", "prometheus:"+file("r.prom"), "-o", "rules:"+file("r.rules"))
+		"-o", "junit:"+file("r.xml"), "-o", "prometheus:"+file("r.prom"), "-o", "rules:"+file("r.rules"), "-o", "html:"+file("r.html"))
 	t.Logf("portreach scan --plan policy.json:\n%s", table)
 	if code != exitFailed {
 		t.Fatalf("exit %d, want 1\n%s", code, errOut)
@@ -290,6 +291,33 @@ func TestPolicyMatrix(t *testing.T) {
 		if !strings.HasSuffix(rest, "} "+v) {
 			t.Errorf("%s: %q, want %s", k, rest, v)
 		}
+	}
+
+	// HTML, rendered in Chromium: the grid's cells, coloured by verdict, each
+	// linking to the section of its ports.
+	dom := chromium(t, "file://"+file("r.html"), filepath.Join(artifacts(t), "policy-matrix.png"), "")
+	tb, _, _ := strings.Cut(dom[strings.Index(dom, `<table class="matrix">`)+1:], "</table>")
+	var hcols []string
+	for _, m := range regexp.MustCompile(`<th>([^<]*)</th>`).FindAllStringSubmatch(tb, -1)[1:3] {
+		hcols = append(hcols, m[1])
+	}
+	hgrid := map[[2]string]string{}
+	class := map[string]string{"PASS": "pass", "FAIL 1": "fail", "source-refused": "source", "source-unreachable": "source"}
+	for _, row := range regexp.MustCompile(`<tr><th>([^<]*)</th>(.*?)</tr>`).FindAllStringSubmatch(tb, -1) {
+		for i, c := range regexp.MustCompile(`<td class="cell (\w+)"><a href="#(host-\d+)">([^<]*)</a></td>`).FindAllStringSubmatch(row[2], -1) {
+			k := [2]string{row[1], hcols[i]}
+			hgrid[k] = c[3]
+			if c[1] != class[truth[k]] {
+				t.Errorf("HTML cell %v: class %s, want %s", k, c[1], class[truth[k]])
+			}
+			sec := regexp.MustCompile(`<section class="host" id="` + c[2] + `">\s*<h2>([^<]*)`).FindStringSubmatch(dom)
+			if sec == nil || !strings.HasPrefix(sec[1], k[0]+" → "+k[1]) {
+				t.Errorf("HTML cell %v links to #%s: %q", k, c[2], sec)
+			}
+		}
+	}
+	if fmt.Sprint(hgrid) != fmt.Sprint(truth) {
+		t.Errorf("HTML grid\n got %v\nwant %v", hgrid, truth)
 	}
 
 	// The firewall request: the one failure a rule fixes (app is rejected

@@ -355,3 +355,93 @@ func exporterProbes(t *testing.T, addr string) string {
 	}
 	return b.String()
 }
+
+// TestPolicySSH runs a policy's rule from ssh:// sources: Debian's
+// openssh-server in a test host, reached through this machine's OpenSSH
+// client. The key whose session finds portreach on its PATH measures from
+// that host (the results carry its address); a session without portreach is
+// source-incompatible with a message that says it is not installed there; a
+// key the server does not accept is source-refused, and a port nothing
+// listens on source-unreachable.
+func TestPolicySSH(t *testing.T) {
+	testnet.Require(t)
+	testnet.Need(t, "ssh")
+	h := testnet.NewHost(t)
+	dir := testnet.Dir(t, "")
+	bindir := filepath.Join(dir, "bin")
+	if err := os.Mkdir(bindir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(portreachBin(t), filepath.Join(bindir, "portreach")); err != nil {
+		t.Fatal(err)
+	}
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	withKey, withPub := testnet.SSHKey(t, dir, "with")
+	withoutKey, withoutPub := testnet.SSHKey(t, dir, "without")
+	strangerKey, _ := testnet.SSHKey(t, dir, "stranger")
+	sshd := testnet.StartSSHD(t, h,
+		fmt.Sprintf(`environment="PATH=%s:/usr/bin:/bin" %s`, bindir, withPub),
+		fmt.Sprintf(`environment="PATH=%s" %s`, empty, withoutPub))
+
+	source := func(port, key string) string {
+		args := []string{"-F", "/dev/null", "-i", key, "-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=" + sshd.KnownHosts,
+			"-o", "StrictHostKeyChecking=yes", "-o", "ConnectTimeout=10"}
+		b, _ := json.Marshal(map[string]any{"url": "ssh://root@" + h.Addr.String() + port, "ssh_args": args})
+		return "[" + string(b) + "]"
+	}
+	policy := fmt.Sprintf(`{
+  "sources": {"jump": %s, "nobin": %s, "stranger": %s, "down": %s},
+  "rules": [{"from": ["jump", "nobin", "stranger", "down"], "to": ["%s"], "ports": "T:22,81", "expect": "open"}]
+}
+`, source("", withKey), source("", withoutKey), source("", strangerKey), source(":2200", withKey), h.Addr)
+	pfile := filepath.Join(dir, "policy.json")
+	testnet.WriteFile(t, pfile, policy)
+	code, out, errOut := runBin(t, "scan", "--plan", pfile, "--timeout", "500ms", "-f", "jsonl")
+	if code != exitFailed {
+		t.Fatalf("exit %d, want 1\n%s\n%s", code, out, errOut)
+	}
+	type verdict struct {
+		state  results.State
+		reason results.Reason
+	}
+	got := map[string]verdict{}
+	details := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		r, err := report.ReadJSONLine([]byte(line))
+		if err != nil {
+			t.Fatalf("%v: %s", err, line)
+		}
+		k := r.Vantage.Name + " " + results.PortName(r.Proto, r.Port)
+		got[k] = verdict{r.State, results.Why(&r)}
+		details[r.Vantage.Name] = r.Detail
+		if r.Vantage.Name == "jump" && r.Vantage.Address != h.Addr {
+			t.Errorf("%s: measured from %s, want the ssh host %s", k, r.Vantage.Address, h.Addr)
+		}
+	}
+	want := map[string]verdict{
+		"jump 22/tcp":     {results.Open, results.ReasonSynAck},
+		"jump 81/tcp":     {results.Closed, results.ReasonConnRefused},
+		"nobin 22/tcp":    {results.Unknown, results.ReasonSourceIncompatible},
+		"nobin 81/tcp":    {results.Unknown, results.ReasonSourceIncompatible},
+		"stranger 22/tcp": {results.Unknown, results.ReasonSourceRefused},
+		"stranger 81/tcp": {results.Unknown, results.ReasonSourceRefused},
+		"down 22/tcp":     {results.Unknown, results.ReasonSourceUnreachable},
+		"down 81/tcp":     {results.Unknown, results.ReasonSourceUnreachable},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("verdicts\n got %v\nwant %v\n%s", got, want, out)
+	}
+	label := "ssh://root@" + h.Addr.String()
+	for name, want := range map[string]string{
+		"nobin":    "portreach is not installed on " + label + " (or not on its PATH): install it there, or use an exporter",
+		"stranger": "Permission denied (publickey)",
+		"down":     "Connection refused",
+	} {
+		if !strings.Contains(details[name], want) {
+			t.Errorf("%s: detail %q, want it to say %q", name, details[name], want)
+		}
+	}
+}

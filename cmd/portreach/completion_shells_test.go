@@ -53,7 +53,7 @@ func TestBashCompletion(t *testing.T) {
 		{"portreach scan --profile=exchange-2016-mai", "(portreach scan --profile = exchange-2016-mai)", "exchange-2016-mailbox\n"},
 		{"portreach profiles show exchange-2016-mai", "(portreach profiles show exchange-2016-mai)", "exchange-2016-mailbox\n"},
 		{"portreach sc", "(portreach sc)", "scan\n"},
-		{"portreach rpc -f j", "(portreach rpc -f j)", "json\njsonl\n"},
+		{"portreach rpc -f j", "(portreach rpc -f j)", "json\njsonl\njunit\n"},
 		{"portreach scan -o json:", "(portreach scan -o json :)", ""},
 		{"portreach scan --fail-on expect,reg", "(portreach scan --fail-on expect,reg)", "expect,regression\n"},
 	} {

@@ -15,6 +15,18 @@
 # and destination, so AnyIP hosts would share one. Row 7's host, 198.19.252.6,
 # is behind a router (pr-bench-r) that forwards no connection to 49152-65535:
 # pr-bench-s → pr-bench-r → pr-bench-h.
+#
+# Row 8 (issue 22): portreach serve in pr-bench-s, scraped as one Prometheus
+# job of SCRAPE_TARGETS targets (default 1000: a tenth of them in the dropped
+# block) every SCRAPE_INTERVAL (default 60s), each scrape the DC TCP ports of
+# rows 2 and 3 with a 15 s scrape timeout; scrapeload (internal/testnet) is the
+# Prometheus and reports the scrapes' durations and the exporter's CPU and peak
+# RSS. ROWS=8 SCRAPE_TARGETS=100 SCRAPE_INTERVAL=6s is the same rate in 6 s.
+#
+# The namespaces have fixed names: one make bench at a time (a lock), and the
+# namespaces go on any exit (an interrupt included); whatever an earlier run
+# that was killed outright left behind goes at the start. CLEAN_ONLY=1 only
+# removes them (after SETUP_ONLY=1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root (network namespaces)" >&2; exit 2; }
@@ -22,15 +34,21 @@ for p in nmap time nftables iproute2; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
     apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "$p" >/dev/null
 done
+# (What runs on in the background closes the lock's descriptor: 9>&-.)
+exec 9>/run/lock/portreach-bench.lock
+flock -n 9 || { echo "bench: another make bench is running; waiting for it" >&2; flock 9; }
 go build -o bin/portreach ./cmd/portreach
 go build -o bin/listen ./internal/testnet/listen
+go build -o bin/scrapeload ./internal/testnet/scrapeload
 BIN=$PWD/bin/portreach
 RUNS=${RUNS:-3}
-ROWS=${ROWS:-1 2 3 4 5 6 7}
+ROWS=${ROWS:-1 2 3 4 5 6 7 8}
 # Row 3 with nmap takes about 24 minutes (measured: 1442 s); by default nmap
 # scans 16 of the 1024 hosts there, and the row says so. NMAP3_HOSTS=1024 for all.
 NMAP3_HOSTS=${NMAP3_HOSTS:-16}
 UDPHOSTS=${UDPHOSTS:-64}
+SCRAPE_TARGETS=${SCRAPE_TARGETS:-1000}
+SCRAPE_INTERVAL=${SCRAPE_INTERVAL:-60s}
 OUT=$(mktemp -d)
 S=pr-bench-s T=pr-bench-t R=pr-bench-r H=pr-bench-h
 pids=()
@@ -46,7 +64,10 @@ cleanup() {
   rm -rf "$OUT"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 cleanup 2>/dev/null || true
+[ -n "${CLEAN_ONLY:-}" ] && exit 0
 OUT=$(mktemp -d)
 
 ip netns add $S
@@ -76,7 +97,7 @@ NFT
 DC=53,88,135,139,389,445,464,636,3268,3269,3389,5985,9389,49664
 DCU=53,88,123,137,138,389,464,500,636,4500
 OPEN=(22 80 88 135 139 389 443 445 464 636 1433 3268 3269 3389 5985 9389 47001 49664 50000 60000)
-ip netns exec $T bin/listen "${OPEN[@]}" >/dev/null 2>&1 & pids+=($!)
+ip netns exec $T bin/listen "${OPEN[@]}" >/dev/null 2>&1 9>&- & pids+=($!)
 # Row 7: a router in front of a host. The router drops SYNs (a stateful
 # firewall's new connections), not the host's answers to the scanner's
 # ephemeral ports, which are in the same range.
@@ -100,7 +121,7 @@ table inet fw {
 	}
 }
 NFT
-ip netns exec $H bin/listen 445 >/dev/null 2>&1 & pids+=($!)
+ip netns exec $H bin/listen 445 >/dev/null 2>&1 9>&- & pids+=($!)
 sleep 1
 if [ -n "${SETUP_ONLY:-}" ]; then # leave the namespaces (and listen) for manual runs; the next make bench removes them
   trap - EXIT
@@ -170,7 +191,7 @@ row() { # N WORK NAME_PR NAME_NM NOTE
 }
 
 NMAP=(nmap -sT -Pn -n -T4 --max-retries 1 -oG -)
-rows=()
+rows=() rows8=()
 for r in $ROWS; do case $r in
 1)
   echo "1: 65535 TCP ports on a private loopback, ${#OPEN[@]} open" >&2
@@ -237,9 +258,31 @@ for r in $ROWS; do case $r in
   shared=$(grep -c '"trace":' "$OUT/pr7t.out" || true)
   rows+=("$(row 7 "-p T:445,49152-65535 behind a dropping router: --trace / without" pr7t pr7 "$(count pr7t filtered)/16384 filtered; $traces trace, $shared ports carry it; bound: + 30 hops × 1 s")")
   ;;
+8)
+  echo "8: serve scraped: $SCRAPE_TARGETS targets x 14 DC TCP ports every $SCRAPE_INTERVAL, a tenth dropped" >&2
+  # Every tenth target in the dropped block, the others answering.
+  awk -v n="$SCRAPE_TARGETS" 'BEGIN{ for (i = 0; i < n; i++) {
+      if (i % 10 == 9) { j = int(i / 10); printf "198.19.%d.%d\n", 16 + int(j / 256), j % 256 }
+      else { j = i - int(i / 10); printf "198.19.%d.%d\n", int(j / 256), j % 256 } } }' >"$OUT/targets8"
+  # ip netns exec execs: $! is serve itself.
+  ip netns exec $S "$BIN" serve --listen 127.0.0.1:9469 --allow 198.19.0.0/19 >"$OUT/serve8.err" 2>&1 9>&- & pids+=($!)
+  spid=$!
+  ip netns exec $S bin/scrapeload -targets "$OUT/targets8" -interval "$SCRAPE_INTERVAL" -timeout 15s \
+    -pid "$spid" -query "ports=T:$DC" | tee "$OUT/pr8.out" >&2
+  kill "$spid" 2>/dev/null || true
+  wait "$spid" 2>/dev/null || true
+  f() { grep -o "$1=[^ ]*" "$OUT/pr8.out" | cut -d= -f2; }
+  rows8+=("| 8 | serve: $SCRAPE_TARGETS targets × 14 DC TCP ports every $SCRAPE_INTERVAL, a tenth dropped, scrape timeout 15 s | $(f answered)/$(f scrapes) ($(f within) within the timeout, $(f status503) 503) | $(f p50) / $(f p99) / $(f max) | $(f cpu_s) s ($(f cpu_pct) % of a core) | $(f peak_rss_mb) |")
+  ;;
 esac; done
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 printf '\nmachine: %s cores, %s; kernel %s; %s; %s; medians of %s runs\n\n' "$(nproc)" "$cpu" "$(uname -r)" "$(go version | cut -d' ' -f3)" "$(nmap --version | head -1)" "$RUNS"
-printf '| # | work | wall s (portreach / nmap) | CPU s | peak RSS MB | wall ratio | verdicts |\n|---|---|---|---|---|---|---|\n'
-printf '%s\n' "${rows[@]}"
+if [ ${#rows[@]} -gt 0 ]; then
+  printf '| # | work | wall s (portreach / nmap) | CPU s | peak RSS MB | wall ratio | verdicts |\n|---|---|---|---|---|---|---|\n'
+  printf '%s\n' "${rows[@]}"
+fi
+if [ ${#rows8[@]} -gt 0 ]; then
+  printf '\n| # | work | scrapes answered | scrape s (p50 / p99 / max) | exporter CPU | exporter peak RSS MB |\n|---|---|---|---|---|---|\n'
+  printf '%s\n' "${rows8[@]}"
+fi

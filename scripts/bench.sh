@@ -63,6 +63,10 @@ cleanup() {
   for i in $(seq 0 $((UDPHOSTS - 1))); do ip netns del "pr-bench-u$i" 2>/dev/null || true; done
   rm -rf "$OUT"
 }
+# A long command runs in the background and the script waits for it (cmd &
+# wait $!): a signal's trap then runs at once, where bash would run it only
+# after a foreground command ends, and not at all if that command survived
+# the signal; cleanup ends what runs in the namespaces.
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM HUP
@@ -135,7 +139,8 @@ run() {
   local name=$1; shift
   : >"$OUT/$name.t"
   for _ in $(seq "$RUNS"); do
-    ip netns exec $S /usr/bin/time -f '%e %U %S %M' -o "$OUT/$name.one" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" || true
+    ip netns exec $S /usr/bin/time -f '%e %U %S %M' -o "$OUT/$name.one" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" 9>&- &
+    wait $! || true
     awk '{printf "%s %.2f %.1f\n", $1, $2+$3, $4/1024}' "$OUT/$name.one" >>"$OUT/$name.t"
   done
 }
@@ -268,7 +273,9 @@ for r in $ROWS; do case $r in
   ip netns exec $S "$BIN" serve --listen 127.0.0.1:9469 --allow 198.19.0.0/19 >"$OUT/serve8.err" 2>&1 9>&- & pids+=($!)
   spid=$!
   ip netns exec $S bin/scrapeload -targets "$OUT/targets8" -interval "$SCRAPE_INTERVAL" -timeout 15s \
-    -pid "$spid" -query "ports=T:$DC" | tee "$OUT/pr8.out" >&2
+    -pid "$spid" -query "ports=T:$DC" >"$OUT/pr8.out" 9>&- &
+  wait $! || true
+  cat "$OUT/pr8.out" >&2
   kill "$spid" 2>/dev/null || true
   wait "$spid" 2>/dev/null || true
   f() { grep -o "$1=[^ ]*" "$OUT/pr8.out" | cut -d= -f2; }

@@ -72,6 +72,13 @@ type Config struct {
 	// finds every slot taken waits at most half of its time bound, then gets 503.
 	// Zero means 4.
 	MaxProbes int
+	// MaxProbesPerClient caps the probes of one client (a source address; an
+	// IPv6 client's /64) scanning at once, so that one client cannot hold
+	// every slot. Waiting probes are served fairly: a freed slot goes to the
+	// waiting client with the fewest probes scanning. Zero means MaxProbes
+	// less one (at least 1): a slot is always left to another client. At
+	// most MaxProbes.
+	MaxProbesPerClient int
 	// MaxPorts caps the ports one probe may test (profile entries and ports=
 	// together). Zero means 4096.
 	MaxPorts int
@@ -104,7 +111,7 @@ type Config struct {
 // safe for concurrent use.
 type Exporter struct {
 	cfg     Config
-	slots   chan struct{}
+	gate    *gate
 	self    *selfMetrics
 	history *history
 	page    *template.Template
@@ -119,6 +126,10 @@ func New(cfg Config) (*Exporter, error) {
 	if cfg.MaxProbes <= 0 {
 		cfg.MaxProbes = 4
 	}
+	if cfg.MaxProbesPerClient <= 0 {
+		cfg.MaxProbesPerClient = max(cfg.MaxProbes-1, 1)
+	}
+	cfg.MaxProbesPerClient = min(cfg.MaxProbesPerClient, cfg.MaxProbes)
 	if cfg.MaxPorts <= 0 {
 		cfg.MaxPorts = 4096
 	}
@@ -137,7 +148,8 @@ func New(cfg Config) (*Exporter, error) {
 	if cfg.Version == "" {
 		cfg.Version = "devel"
 	}
-	self, err := newSelfMetrics(cfg)
+	gate := newGate(cfg.MaxProbes, cfg.MaxProbesPerClient)
+	self, err := newSelfMetrics(cfg, gate)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +180,7 @@ func New(cfg Config) (*Exporter, error) {
 	}
 	return &Exporter{
 		cfg:     cfg,
-		slots:   make(chan struct{}, cfg.MaxProbes),
+		gate:    gate,
 		self:    self,
 		history: newHistory(cfg.History),
 		page:    page,
@@ -293,12 +305,18 @@ func (e *Exporter) probe(w http.ResponseWriter, r *http.Request, start time.Time
 	if ctx.Err() == nil {
 		// Wait for a slot for at most half the bound: a probe that starts later
 		// would have too little time left to be worth running.
-		if !e.acquire(ctx, start.Add(bound/2)) {
+		client := clientKey(r.RemoteAddr)
+		if ok, why := e.gate.acquire(ctx, client, start.Add(bound/2)); !ok {
 			if r.Context().Err() != nil {
 				return 0, outcomeCanceled, "client went away"
 			}
+			wait := (bound / 2).Round(time.Millisecond)
+			if why == busyClient {
+				return fail(http.StatusServiceUnavailable, outcomeBusy,
+					fmt.Errorf("busy: %d probes of this client (%s) already running (--max-probes-per-client); none finished within %s", e.cfg.MaxProbesPerClient, client, wait))
+			}
 			return fail(http.StatusServiceUnavailable, outcomeBusy,
-				fmt.Errorf("busy: %d probes already running (--max-probes); none finished within %s", e.cfg.MaxProbes, (bound/2).Round(time.Millisecond)))
+				fmt.Errorf("busy: %d probes already running (--max-probes); none finished within %s", e.cfg.MaxProbes, wait))
 		}
 		// Rendering the answer takes time too (about 0.1-0.2 ms a port on a busy
 		// machine: eight state series each); the scan ends early enough to leave it.
@@ -321,7 +339,7 @@ func (e *Exporter) probe(w http.ResponseWriter, r *http.Request, start time.Time
 			}
 		})
 		e.self.inFlight.Dec()
-		<-e.slots
+		e.gate.release(client)
 	} else {
 		scanErr = ctx.Err() // name resolution used up the bound
 	}
@@ -376,24 +394,6 @@ func clip(s string) string {
 		return strings.ToValidUTF8(s[:128], "") + "…"
 	}
 	return s
-}
-
-// acquire takes a probe slot, waiting for one no later than until; it reports
-// whether it got one. A free slot is taken even when ctx has just ended.
-func (e *Exporter) acquire(ctx context.Context, until time.Time) bool {
-	select {
-	case e.slots <- struct{}{}:
-		return true
-	default:
-	}
-	wait, cancel := context.WithDeadline(ctx, until)
-	defer cancel()
-	select {
-	case e.slots <- struct{}{}:
-		return true
-	case <-wait.Done():
-		return false
-	}
 }
 
 // bound is how long a probe may take: the scrape timeout Prometheus announces,

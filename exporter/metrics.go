@@ -35,6 +35,8 @@ const (
 	metricBuildInfo     = "portreach_exporter_build_info"
 	metricAllowPrefixes = "portreach_exporter_allowed_networks"
 	metricMaxProbes     = "portreach_exporter_max_probes"
+	metricMaxPerClient  = "portreach_exporter_max_probes_per_client"
+	metricWaiting       = "portreach_exporter_probes_waiting"
 )
 
 // selfMetrics is the exporter's health, on /metrics.
@@ -45,7 +47,7 @@ type selfMetrics struct {
 	duration prometheus.Histogram
 }
 
-func newSelfMetrics(cfg Config) (*selfMetrics, error) {
+func newSelfMetrics(cfg Config, g *gate) (*selfMetrics, error) {
 	m := &selfMetrics{
 		reg: prometheus.NewRegistry(),
 		probes: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -80,10 +82,19 @@ func newSelfMetrics(cfg Config) (*selfMetrics, error) {
 		Help: "Probes allowed to scan at once (--max-probes).",
 	})
 	maxProbes.Set(float64(cfg.MaxProbes))
+	perClient := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: metricMaxPerClient,
+		Help: "Probes of one client (source address, an IPv6 client's /64) allowed to scan at once (--max-probes-per-client).",
+	})
+	perClient.Set(float64(cfg.MaxProbesPerClient))
+	waiting := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: metricWaiting,
+		Help: "Probes waiting for a slot: every slot taken, or their client's share.",
+	}, func() float64 { _, w := g.counts(); return float64(w) })
 	for _, c := range []prometheus.Collector{
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.probes, m.inFlight, m.duration, info, allowed, maxProbes,
+		m.probes, m.inFlight, m.duration, info, allowed, maxProbes, perClient, waiting,
 	} {
 		if err := m.reg.Register(c); err != nil {
 			return nil, err

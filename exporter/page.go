@@ -155,14 +155,16 @@ func (e *Exporter) ServePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	data := struct {
-		CSS       template.CSS // shared with the HTML report (report.StyleSheet)
-		Version   string
-		Name      string
-		Allow     string
-		MaxProbes int
-		Profiles  []pageProfile
-		History   []*probeRecord
-	}{CSS: report.StyleSheet(), Version: e.cfg.Version, Name: e.cfg.Name, Allow: e.cfg.Allow.String(), MaxProbes: e.cfg.MaxProbes, History: e.history.newest()}
+		CSS          template.CSS // shared with the HTML report (report.StyleSheet)
+		Version      string
+		Name         string
+		Allow        string
+		MaxProbes    int
+		MaxPerClient int
+		Profiles     []pageProfile
+		History      []*probeRecord
+	}{CSS: report.StyleSheet(), Version: e.cfg.Version, Name: e.cfg.Name, Allow: e.cfg.Allow.String(),
+		MaxProbes: e.cfg.MaxProbes, MaxPerClient: e.cfg.MaxProbesPerClient, History: e.history.newest()}
 	if e.cfg.Catalog != nil {
 		for _, p := range e.cfg.Catalog.Profiles() {
 			pp := pageProfile{Slug: p.Slug, Name: p.Name, Product: p.Product, Description: p.Description}

@@ -61,6 +61,7 @@ type serveCmd struct {
 	listen                       string
 	allow, profileFiles          listFlag
 	maxProbes, maxPorts, history int
+	maxPerClient                 int
 	maxTime, offset              time.Duration
 	name, webConfig              string
 	verbose                      bool
@@ -80,6 +81,8 @@ func serveFlags(c *serveCmd) *cmdFlags {
 	f.StringVar(&c.webConfig, "web.config.file", "", "TLS, client certificates and basic auth (bcrypt hashes) from `FILE`: the Prometheus exporter-toolkit web configuration")
 	f.IntVar(&c.maxProbes, "max-probes", 4, "`N` probes scanning at once across all scrapes; more wait, then get 503")
 	f.Limit("max-probes", 1, math.MaxInt64, "")
+	f.IntVar(&c.maxPerClient, "max-probes-per-client", 0, "`N` probes of one client (source address; an IPv6 client's /64) scanning at once; a freed slot goes to the waiting client with the fewest (default: --max-probes less one, at least 1)")
+	f.Limit("max-probes-per-client", 0, math.MaxInt64, "")
 	f.IntVar(&c.maxPorts, "max-ports", 4096, "refuse probes of more than `N` ports")
 	f.Limit("max-ports", 1, math.MaxInt64, "")
 	f.IntVar(&c.history, "history", 20, "`N` probes the page lists")
@@ -209,17 +212,18 @@ func startServe(ctx context.Context, args []string, stdout, stderr io.Writer) (*
 		name = hostName()
 	}
 	exp, err := exporter.New(exporter.Config{
-		Name:          name,
-		Catalog:       cat,
-		Allow:         allowList,
-		Scanner:       c.scanner.scanner(),
-		MaxProbes:     c.maxProbes,
-		MaxPorts:      c.maxPorts,
-		MaxTime:       c.maxTime,
-		TimeoutOffset: c.offset,
-		History:       c.history,
-		Version:       version(),
-		Logger:        slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		Name:               name,
+		Catalog:            cat,
+		Allow:              allowList,
+		Scanner:            c.scanner.scanner(),
+		MaxProbes:          c.maxProbes,
+		MaxProbesPerClient: c.maxPerClient,
+		MaxPorts:           c.maxPorts,
+		MaxTime:            c.maxTime,
+		TimeoutOffset:      c.offset,
+		History:            c.history,
+		Version:            version(),
+		Logger:             slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "portreach serve: %v\n", err)

@@ -3,6 +3,7 @@ package exporter
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -83,4 +84,55 @@ func (a AllowList) String() string {
 		s[i] = p.String()
 	}
 	return strings.Join(s, ", ")
+}
+
+// Everything names the address families the list covers whole ("IPv4",
+// "IPv6"), by one prefix such as 0.0.0.0/0 or ::/0 or by several that
+// together leave no gap (0.0.0.0/1 and 128.0.0.0/1): an exporter with such a
+// list scans any host for whoever reaches it, the Internet included.
+func (a AllowList) Everything() []string {
+	var out []string
+	for _, fam := range []struct {
+		name  string
+		first netip.Addr
+	}{{"IPv4", netip.IPv4Unspecified()}, {"IPv6", netip.IPv6Unspecified()}} {
+		var ps []netip.Prefix
+		for _, p := range a.prefixes {
+			if p.Addr().BitLen() == fam.first.BitLen() {
+				ps = append(ps, p)
+			}
+		}
+		if covers(ps, fam.first) {
+			out = append(out, fam.name)
+		}
+	}
+	return out
+}
+
+// covers reports whether ps, prefixes of one family, cover every address of
+// it from first up.
+func covers(ps []netip.Prefix, first netip.Addr) bool {
+	slices.SortFunc(ps, func(x, y netip.Prefix) int { return x.Addr().Compare(y.Addr()) })
+	next := first // the lowest address not covered yet
+	for _, p := range ps {
+		if next.Less(p.Addr()) {
+			return false // a gap
+		}
+		if end := lastAddr(p); !end.Less(next) {
+			if next = end.Next(); !next.IsValid() {
+				return true // up to the family's last address
+			}
+		}
+	}
+	return false
+}
+
+// lastAddr is the highest address of p.
+func lastAddr(p netip.Prefix) netip.Addr {
+	b := p.Masked().Addr().AsSlice()
+	for i := p.Bits(); i < len(b)*8; i++ {
+		b[i/8] |= 0x80 >> (i % 8)
+	}
+	a, _ := netip.AddrFromSlice(b)
+	return a
 }

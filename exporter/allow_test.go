@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 )
 
@@ -50,5 +51,32 @@ func TestParseAllowList(t *testing.T) {
 	}
 	if none.Allows(netip.Addr{}) || a.Allows(netip.Addr{}) {
 		t.Error("invalid address allowed")
+	}
+}
+
+func TestAllowEverything(t *testing.T) {
+	for _, c := range []struct {
+		specs []string
+		want  string
+	}{
+		{nil, ""},
+		{[]string{"198.18.0.0/15"}, ""},
+		{[]string{"0.0.0.0/0"}, "IPv4"},
+		{[]string{"::/0"}, "IPv6"},
+		{[]string{"0.0.0.0/0", "::/0"}, "IPv4 IPv6"},
+		{[]string{"128.0.0.0/1", "10.0.0.0/8", "0.0.0.0/1"}, "IPv4"},
+		{[]string{"0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/2"}, "IPv4"},
+		{[]string{"0.0.0.0/1", "128.0.0.0/2", "192.0.0.0/3"}, ""},     // 224.0.0.0/3 left
+		{[]string{"0.0.0.0/1", "128.0.0.0/2", "255.255.255.255"}, ""}, // a gap before the last
+		{[]string{"::/1", "8000::/1", "0.0.0.0/1"}, "IPv6"},
+		{[]string{"2000::/3"}, ""},
+	} {
+		a, err := ParseAllowList(c.specs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(a.Everything(), " "); got != c.want {
+			t.Errorf("%v: %q, want %q", c.specs, got, c.want)
+		}
 	}
 }

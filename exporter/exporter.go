@@ -26,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -114,8 +115,11 @@ type Exporter struct {
 	gate    *gate
 	self    *selfMetrics
 	history *history
-	page    *template.Template
-	log     *slog.Logger
+	// rejected counts the requests refused before any scan, which the page
+	// does not list.
+	rejected struct{ bad, refused atomic.Int64 }
+	page     *template.Template
+	log      *slog.Logger
 	// traceOK reports, once for the exporter's life, whether this system
 	// can trace (trace=1); the first probe that asks logs why not.
 	traceOK func() bool
@@ -241,7 +245,17 @@ func (e *Exporter) ServeProbe(w http.ResponseWriter, r *http.Request) {
 	if status == http.StatusOK {
 		e.self.duration.Observe(rec.Duration.Seconds())
 	}
-	e.history.add(rec)
+	// A request refused before any scan (400, 403, 405) is not a probe: the
+	// page counts such requests and lists only probes, so that anyone who can
+	// reach the port cannot push the operator's probes off it with junk.
+	switch status {
+	case http.StatusBadRequest, http.StatusMethodNotAllowed:
+		e.rejected.bad.Add(1)
+	case http.StatusForbidden:
+		e.rejected.refused.Add(1)
+	default:
+		e.history.add(rec)
+	}
 	level := slog.LevelDebug
 	switch {
 	case status >= 500:
@@ -474,11 +488,12 @@ func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []re
 		}
 		for i, a := range addrs {
 			if a := a.Unmap(); a.IsUnspecified() || a.IsMulticast() {
-				// 0.0.0.0 and :: reach this machine itself, whatever network they
-				// seem to be in; a multicast group is not a host.
+				// An address given as such (resolve permits none of these):
+				// 0.0.0.0 and :: reach this machine itself, whatever network
+				// they seem to be in; a multicast group is not a host.
 				return plan, nil, 0, bad("target %s: not a host address", a)
 			}
-			if !e.cfg.Allow.Allows(a) {
+			if !e.hostAllowed(a) {
 				return plan, nil, 0, &refused{fmt.Sprintf("target %s is not in the allow-list (%s); start portreach serve with --allow to permit its network", a, e.cfg.Allow)}
 			}
 			one := t
@@ -508,7 +523,13 @@ func tooManyPorts(e *scan.TooManyPortsError) error {
 
 // resolve looks a name up once and returns the first address the allow-list
 // permits, in the resolver's order (the scanner's own choice is the first), or
-// with all every address, each of which the allow-list must permit.
+// with all every address, each of which the allow-list must permit. An
+// address that is no host (0.0.0.0, ::, multicast) is never permitted.
+//
+// A refusal reveals nothing about what the name resolves to: its 403 is the
+// same whatever the addresses (a client outside could otherwise learn the
+// internal addresses behind any name, one request each). The operator's log
+// has them.
 func (e *Exporter) resolve(ctx context.Context, name string, all bool) ([]netip.Addr, error) {
 	res := e.cfg.Scanner.Resolver
 	if res == nil {
@@ -528,10 +549,11 @@ func (e *Exporter) resolve(ctx context.Context, name string, all bool) ([]netip.
 		}
 	}
 	for _, a := range addrs {
-		switch allowed := e.cfg.Allow.Allows(a); {
+		switch allowed := e.hostAllowed(a); {
 		case all && !allowed:
-			return nil, &refused{fmt.Sprintf("target %s resolves to %s, not in the allow-list (%s); addresses=all scans every address: start portreach serve with --allow to permit its network",
-				name, a, e.cfg.Allow)}
+			e.log.Info("allow-list: a name resolves outside it", "target", name, "addresses", addrList(addrs), "refused", a)
+			return nil, &refused{fmt.Sprintf("target %s: not every address it resolves to is in the allow-list (%s); addresses=all scans every address: start portreach serve with --allow to permit its networks",
+				name, e.cfg.Allow)}
 		case !all && allowed:
 			return []netip.Addr{a}, nil
 		}
@@ -539,12 +561,26 @@ func (e *Exporter) resolve(ctx context.Context, name string, all bool) ([]netip.
 	if all {
 		return addrs, nil
 	}
+	e.log.Info("allow-list: a name resolves outside it", "target", name, "addresses", addrList(addrs))
+	return nil, &refused{fmt.Sprintf("target %s: no address it resolves to is in the allow-list (%s); start portreach serve with --allow to permit its network",
+		name, e.cfg.Allow)}
+}
+
+// hostAllowed reports whether a may be scanned: a host address (0.0.0.0 and
+// :: reach this machine itself, whatever network they seem to be in; a
+// multicast group is not a host) in the allow-list.
+func (e *Exporter) hostAllowed(a netip.Addr) bool {
+	a = a.Unmap()
+	return !a.IsUnspecified() && !a.IsMulticast() && e.cfg.Allow.Allows(a)
+}
+
+// addrList is addresses for a log line.
+func addrList(addrs []netip.Addr) string {
 	s := make([]string, len(addrs))
 	for i, a := range addrs {
 		s[i] = a.String()
 	}
-	return nil, &refused{fmt.Sprintf("target %s resolves to %s, not in the allow-list (%s); start portreach serve with --allow to permit its network",
-		name, strings.Join(s, ", "), e.cfg.Allow)}
+	return strings.Join(s, ", ")
 }
 
 // probeSucceeded is the whole probe's verdict: every expectation held (see

@@ -139,7 +139,7 @@ func TestAllowList(t *testing.T) {
 			"portreach: target ::1 is not in the allow-list (127.0.0.0/8); start portreach serve with --allow to permit its network\n"},
 		{"IPv4-mapped counts as IPv4", []string{"127.0.0.1"}, "::ffff:127.0.0.1", 200, ""},
 		{"name resolving outside", []string{"127.0.0.1"}, "outside.test", 403,
-			"portreach: target outside.test resolves to 127.0.0.2, not in the allow-list (127.0.0.1/32); start portreach serve with --allow to permit its network\n"},
+			"portreach: target outside.test: no address it resolves to is in the allow-list (127.0.0.1/32); start portreach serve with --allow to permit its network\n"},
 		{"name with one allowed address", []string{"127.0.0.1"}, "mixed.test", 200, ""},
 		{"allowed", []string{"127.0.0.0/8"}, "127.0.0.1", 200, ""},
 	}
@@ -185,7 +185,7 @@ func TestAllAddresses(t *testing.T) {
 	}
 	_, srv = newServer(t, Config{Allow: allow(t, "127.0.0.0/8"), Scanner: scan.Scanner{Resolver: res}})
 	s = get(t, context.Background(), srv, fmt.Sprintf("/probe?target=both.test&ports=%d&addresses=all", open), "")
-	if want := "portreach: target both.test resolves to ::1, not in the allow-list (127.0.0.0/8); addresses=all scans every address: start portreach serve with --allow to permit its network\n"; s.status != 403 || s.body != want {
+	if want := "portreach: target both.test: not every address it resolves to is in the allow-list (127.0.0.0/8); addresses=all scans every address: start portreach serve with --allow to permit its networks\n"; s.status != 403 || s.body != want {
 		t.Errorf("::1 outside: %d %q", s.status, s.body)
 	}
 }
@@ -211,7 +211,7 @@ func TestResolveOnce(t *testing.T) {
 	}
 	// The next answer is outside the allow-list: refused, not scanned.
 	s = get(t, context.Background(), srv, fmt.Sprintf("/probe?target=rebind.test&ports=%d", open), "")
-	if s.status != 403 || !strings.Contains(s.body, "resolves to 127.0.0.3") {
+	if want := "portreach: target rebind.test: no address it resolves to is in the allow-list (127.0.0.1/32); start portreach serve with --allow to permit its network\n"; s.status != 403 || s.body != want {
 		t.Errorf("second probe: %d %q", s.status, s.body)
 	}
 }
@@ -421,12 +421,31 @@ func TestMetrics(t *testing.T) {
 }
 
 // TestPage: the page lists the latest probes, escaping what came from the
-// request, with a link that runs the probe again.
+// request, with a link that runs the probe again. Requests refused before a
+// scan (400, 403) are counted, not listed: 20 of them filled the page's
+// history of 20 (#18.9).
 func TestPage(t *testing.T) {
-	_, srv := newServer(t, Config{Allow: allow(t, "127.0.0.0/8")})
+	// A SQL Browser whose instance name carries markup and a terminal escape
+	// sequence: text from the network, shown in the probe's rows.
+	browser := testnet.StartLoopbackSQLBrowser(t, []testnet.SQLInstance{
+		{Server: "EVIL", Name: "<b>\"x\"</b>\x1b[31mRED", Version: "15.0.2000.5", TCPPort: closedTCP(t)}})
+	// And a profile file whose text carries them too: text from users.
+	cat := browserCatalog(t, browser)
 	open := listenTCP(t)
+	file := fmt.Sprintf(`{"profiles": [{"slug": "test-escape", "name": "Escape\u001b[2J", "description": "Rings\u0007 a bell.", "product": "Test",
+  "entries": [{"proto": "tcp", "port": %d, "service": "Web\u001b]0;title\u0007", "purpose": "a port", "expect": "open"}]}]}`, open)
+	if err := cat.AddFile("test-escape.json", []byte(file)); err != nil {
+		t.Fatal(err)
+	}
+	_, srv := newServer(t, Config{Allow: allow(t, "127.0.0.0/8"), Catalog: cat})
 	get(t, context.Background(), srv, fmt.Sprintf("/probe?target=127.0.0.1&ports=%d&expect=open", open), "")
 	get(t, context.Background(), srv, "/probe?target="+url.QueryEscape(`<b>"x"</b>`)+"&ports=1", "")
+	get(t, context.Background(), srv, "/probe?target=127.0.0.1&ports="+url.QueryEscape(`<i>1</i>`), "")
+	for range 20 {
+		get(t, context.Background(), srv, "/probe?target=198.18.0.1&ports=1", "")
+	}
+	get(t, context.Background(), srv, "/probe?target=127.0.0.1&profile=test-browser", "")
+	get(t, context.Background(), srv, "/probe?target=127.0.0.1&profile=test-escape", "")
 	p := get(t, context.Background(), srv, "/", "")
 	if p.status != 200 {
 		t.Fatalf("page: %d", p.status)
@@ -436,15 +455,20 @@ func TestPage(t *testing.T) {
 		`<span class="ok">success</span>`,
 		`1 open`,
 		`<td class="n">` + strconv.Itoa(int(open)) + `/tcp</td><td>open</td><td>syn-ack</td>`,
-		`<td>&lt;b&gt;&#34;x&#34;&lt;/b&gt;</td>`,
-		`bad_request (400)`,
+		`<td>&lt;b&gt;&#34;x&#34;&lt;/b&gt;\x1b[31mRED 15.0.2000.5`,
+		`<td>Web\x1b]0;title\x07</td>`,
+		`<td>Escape\x1b[2J</td>`,
+		`Rings\x07 a bell.`,
+		`Not listed: requests refused before any scan, 2 with bad parameters (400), 20 for a target outside the allow-list (403)`,
 	} {
 		if !strings.Contains(p.body, want) {
 			t.Errorf("page lacks %q", want)
 		}
 	}
-	if strings.Contains(p.body, `<b>"x"`) {
-		t.Error("page echoes markup from a request")
+	for _, not := range []string{`<b>`, `<i>`, "\x1b", "\x07", `bad_request (400)`, `refused (403)`, `198.18.0.1`} {
+		if strings.Contains(p.body, not) {
+			t.Errorf("page has %q", not)
+		}
 	}
 	if nf := get(t, context.Background(), srv, "/nothing", ""); nf.status != 404 {
 		t.Errorf("/nothing: %d", nf.status)
@@ -615,4 +639,36 @@ func browserCatalog(t *testing.T, port uint16) *profiles.Catalog {
 		t.Fatal(err)
 	}
 	return cat
+}
+
+// A 403 told any client what a name resolves to (#18.9): "target x resolves
+// to 10.9.8.7, not in the allow-list". Now every refused name gets the same
+// answer whatever its addresses, including a name that resolves to 0.0.0.0 or
+// a multicast group under an allow-list that covers them (a 400 naming the
+// address before).
+func TestRefusalRevealsNothing(t *testing.T) {
+	_, res := startDNS(t, map[string][][]netip.Addr{
+		"a.test.": {{netip.MustParseAddr("127.0.0.2")}},
+		"b.test.": {{netip.MustParseAddr("10.9.8.7"), netip.MustParseAddr("2001:db8::7")}},
+		"c.test.": {{netip.MustParseAddr("0.0.0.0")}},
+		"d.test.": {{netip.MustParseAddr("224.0.0.1")}},
+	})
+	for _, allowed := range []string{"127.0.0.1/32", "0.0.0.0/0"} {
+		_, srv := newServer(t, Config{Allow: allow(t, allowed), Scanner: scan.Scanner{Resolver: res}})
+		for _, name := range []string{"a.test", "b.test", "c.test", "d.test"} {
+			if allowed == "0.0.0.0/0" && (name == "a.test" || name == "b.test") {
+				continue // allowed: scanned
+			}
+			s := get(t, context.Background(), srv, "/probe?target="+name+"&ports=1", "")
+			want := "portreach: target " + name + ": no address it resolves to is in the allow-list (" + allowed + "); start portreach serve with --allow to permit its network\n"
+			if s.status != http.StatusForbidden || s.body != want {
+				t.Errorf("--allow %s, %s: %d %q, want 403 %q", allowed, name, s.status, s.body, want)
+			}
+			s = get(t, context.Background(), srv, "/probe?addresses=all&target="+name+"&ports=1", "")
+			want = "portreach: target " + name + ": not every address it resolves to is in the allow-list (" + allowed + "); addresses=all scans every address: start portreach serve with --allow to permit its networks\n"
+			if s.status != http.StatusForbidden || s.body != want {
+				t.Errorf("--allow %s, %s, addresses=all: %d %q, want 403 %q", allowed, name, s.status, s.body, want)
+			}
+		}
+	}
 }

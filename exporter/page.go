@@ -19,9 +19,14 @@ var pageHTML string
 
 // parsePage parses the page once per exporter; html/template escapes every
 // value, so targets, query strings and reply summaries (which come from the
-// network) cannot inject markup.
+// network) cannot inject markup, and the page passes each text that a peer,
+// a request or a profile file supplies through report.Printable (the one
+// sanitiser of every output format), so that none carries control
+// characters (an escape sequence in a SQL instance's name) to whoever copies
+// it to a terminal.
 func parsePage() (*template.Template, error) {
 	return template.New("page").Funcs(template.FuncMap{
+		"printable": report.Printable,
 		"ms": func(d time.Duration) string {
 			return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 1, 64) + " ms"
 		},
@@ -163,8 +168,10 @@ func (e *Exporter) ServePage(w http.ResponseWriter, r *http.Request) {
 		MaxPerClient int
 		Profiles     []pageProfile
 		History      []*probeRecord
+		Bad, Refused int64 // requests refused before any scan, not listed
 	}{CSS: report.StyleSheet(), Version: e.cfg.Version, Name: e.cfg.Name, Allow: e.cfg.Allow.String(),
-		MaxProbes: e.cfg.MaxProbes, MaxPerClient: e.cfg.MaxProbesPerClient, History: e.history.newest()}
+		MaxProbes: e.cfg.MaxProbes, MaxPerClient: e.cfg.MaxProbesPerClient, History: e.history.newest(),
+		Bad: e.rejected.bad.Load(), Refused: e.rejected.refused.Load()}
 	if e.cfg.Catalog != nil {
 		for _, p := range e.cfg.Catalog.Profiles() {
 			pp := pageProfile{Slug: p.Slug, Name: p.Name, Product: p.Product, Description: p.Description}

@@ -39,6 +39,11 @@ func printable(s string) string {
 	return b.String()
 }
 
+// Printable is printable for the outputs of other packages (the exporter's
+// page, whose html/template escapes markup but passes control characters):
+// the same sanitiser, not a second one.
+func Printable(s string) string { return printable(s) }
+
 // csvCell is a CSV cell's text: printable, and then OWASP's rule against CSV
 // injection, since a spreadsheet (Excel, LibreOffice, Google Sheets) runs a
 // cell that begins with = + - or @ as a formula: such a cell gets a single

@@ -24,7 +24,7 @@ func TestComplete(t *testing.T) {
 	}{
 		{nil, "s", []string{"scan", "serve", "service"}},
 		{[]string{"service"}, "", []string{"install", "uninstall", "start", "stop"}},
-		{[]string{"service", "install"}, "--max-p", []string{"--max-probes", "--max-ports"}},
+		{[]string{"service", "install"}, "--max-p", []string{"--max-probes", "--max-probes-per-client", "--max-ports"}},
 		{[]string{"help"}, "pro", []string{"profiles"}},
 		{[]string{"completion"}, "", shells},
 		{[]string{"completion", "bash"}, "", nil},

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,7 +20,7 @@ import (
 )
 
 const serveUsage = `Usage:
-  portreach serve --listen :9469 --allow CIDR [flags]
+  portreach serve --allow CIDR [--listen :9469 --web.config.file FILE] [flags]
 
 Run as a Prometheus exporter in the multi-target pattern: Prometheus scrapes
 
@@ -50,9 +51,14 @@ the address scanned. See docs/exporter.md for scrape configs and alerts, and
 deploy/prometheus/ for the files to run many exporters; on Windows,
 "portreach service install" runs serve as a service.
 
+It listens on 127.0.0.1:9469, this machine only, unless --web.config.file makes
+clients authenticate (basic auth, client certificates): then on :9469, every
+address. --listen chooses; a listener other machines reach without
+authentication, and an --allow that covers every address, warn at start.
+
 Examples:
   portreach serve --allow 10.20.0.0/16
-  portreach serve --listen 127.0.0.1:9469 --allow 10.20.1.5,10.20.1.6 --concurrency 64
+  portreach serve --web.config.file web.yml --allow 10.20.1.5,10.20.1.6 --concurrency 64
   curl 'http://localhost:9469/probe?target=dc01&profile=domain-controller'
 `
 
@@ -75,7 +81,7 @@ func serveFlags(c *serveCmd) *cmdFlags {
 	f := newCmdFlags("portreach serve", serveUsage)
 
 	f.Group(groupServe)
-	f.StringVar(&c.listen, "listen", ":"+strconv.Itoa(exporter.DefaultPort), "listen on `ADDR` (host:port; :PORT for every address)")
+	f.StringVar(&c.listen, "listen", "", "listen on `ADDR` (host:port; :PORT for every address) (default: "+loopbackListen+", or :"+strconv.Itoa(exporter.DefaultPort)+" when --web.config.file authenticates clients)")
 	f.Var(&c.allow, "allow", "scan only targets in `CIDR` (repeatable or comma-separated; an address is one host)")
 	f.StringVar(&c.name, "name", "", "`NAME` of this vantage point in every result, series (vantage label) and the page (default: the host name)")
 	f.StringVar(&c.webConfig, "web.config.file", "", "TLS, client certificates and basic auth (bcrypt hashes) from `FILE`: the Prometheus exporter-toolkit web configuration")
@@ -107,6 +113,11 @@ func serveFlags(c *serveCmd) *cmdFlags {
 	c.scanner.addTrace(f)
 	return f
 }
+
+// loopbackListen is serve's listen address unless --web.config.file
+// authenticates clients: an exporter scans what it is asked to, so one that
+// anyone can ask stays on this machine until its operator says otherwise.
+var loopbackListen = "127.0.0.1:" + strconv.Itoa(exporter.DefaultPort)
 
 // serveGrace is how long a stopping serve lets running probes answer: they are
 // bounded by their scrape timeouts, and the process exits after it anyway.
@@ -230,7 +241,11 @@ func startServe(ctx context.Context, args []string, stdout, stderr io.Writer) (*
 		return nil, exitUsage
 	}
 
-	l, err := net.Listen("tcp", c.listen)
+	listen := c.listen
+	if listen == "" {
+		listen = web.defaultListen()
+	}
+	l, err := net.Listen("tcp", listen)
 	if err != nil {
 		fmt.Fprintf(stderr, "portreach serve: %v\n", err)
 		return nil, exitUsage
@@ -246,6 +261,13 @@ func startServe(ctx context.Context, args []string, stdout, stderr io.Writer) (*
 	}
 	if w := web.exposure(l.Addr()); w != "" {
 		fmt.Fprintf(stderr, "portreach serve: warning: %s\n", w)
+	}
+	if fams := allowList.Everything(); len(fams) > 0 {
+		fmt.Fprintf(stderr, "portreach serve: warning: --allow %s covers every %s address: whoever can make a request to this exporter can make it scan any host, the Internet included; name the networks it watches\n",
+			allowList, strings.Join(fams, " and every "))
+	}
+	if c.listen == "" && listen == loopbackListen {
+		fmt.Fprintf(stderr, "portreach serve: listening on this machine only (the default without authentication): give --listen :%d to be scraped from other machines, with --web.config.file to say who may\n", exporter.DefaultPort)
 	}
 	fmt.Fprintf(stderr, "portreach serve: listening on %s://%s/ as %q (targets allowed in: %s)\n", web.scheme(), l.Addr(), name, allowList)
 	return &serveInstance{srv: srv, l: l, stderr: stderr, stopped: make(chan struct{}), web: web}, exitOK

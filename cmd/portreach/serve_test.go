@@ -276,6 +276,34 @@ func TestServeCommand(t *testing.T) {
 	}
 }
 
+// An allow-list that covers every address warns at start (#18.9): such an
+// exporter scans the Internet for whoever asks.
+func TestServeAllowEverything(t *testing.T) {
+	for _, c := range []struct {
+		allow []string
+		want  string
+	}{
+		{[]string{"0.0.0.0/0"}, "portreach serve: warning: --allow 0.0.0.0/0 covers every IPv4 address: whoever can make a request to this exporter can make it scan any host, the Internet included; name the networks it watches\n"},
+		{[]string{"0.0.0.0/1,128.0.0.0/1", "::/0"}, "portreach serve: warning: --allow 0.0.0.0/1, 128.0.0.0/1, ::/0 covers every IPv4 and every IPv6 address: whoever can make a request to this exporter can make it scan any host, the Internet included; name the networks it watches\n"},
+		{[]string{"10.0.0.0/8"}, ""},
+	} {
+		args := []string{"--listen", "127.0.0.1:0"}
+		for _, a := range c.allow {
+			args = append(args, "--allow", a)
+		}
+		var stderr strings.Builder
+		s, code := startServe(context.Background(), args, io.Discard, &stderr)
+		if s == nil {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr.String())
+		}
+		s.l.Close()
+		got := stderr.String()
+		if c.want != "" && !strings.Contains(got, c.want) || c.want == "" && strings.Contains(got, "warning") {
+			t.Errorf("%v:\n%s\nwant %q", args, got, c.want)
+		}
+	}
+}
+
 var listenRE = regexp.MustCompile(`listening on https?://([^/]+)/`)
 
 // readListenAddr reads the serve command's standard error up to the line

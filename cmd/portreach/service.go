@@ -36,11 +36,13 @@ Application event log (source "portreach"). Its command line is this
 executable, "serve" and the serve flags given to install, checked first as serve
 checks them: --allow is required, and --profile-file takes a full path such as
 C:\portreach\profiles.json (the service does not start in this directory).
-Flags not given keep serve's defaults. Installing again with the same flags
+Flags not given keep serve's defaults: serve listens on 127.0.0.1:9469 only
+unless --web.config.file makes clients authenticate, so give --listen :9469
+(and open the port to Prometheus's address only) to be scraped from elsewhere. Installing again with the same flags
 does nothing; with other flags, uninstall first.
 
 Examples:
-  portreach service install --allow 10.20.0.0/16 --max-probes 16
+  portreach service install --listen :9469 --allow 10.20.0.0/16 --max-probes 16
   portreach service start
   sc.exe qc portreach        (the command line it stored)
 `

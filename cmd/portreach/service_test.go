@@ -508,7 +508,7 @@ func TestServiceDocsMatchInstall(t *testing.T) {
 		actions[i] = fmt.Sprintf("restart/%d", d.Milliseconds())
 	}
 	for _, want := range []string{
-		`sc.exe create ` + serviceName + ` binpath= "\"C:\Program Files\portreach\portreach.exe\" serve --allow 10.20.0.0/16 --max-probes 16" start= delayed-auto obj= "` + serviceAccount + `" displayname= "` + serviceDisplayName + `"`,
+		`sc.exe create ` + serviceName + ` binpath= "\"C:\Program Files\portreach\portreach.exe\" serve --listen :9469 --allow 10.20.0.0/16 --max-probes 16" start= delayed-auto obj= "` + serviceAccount + `" displayname= "` + serviceDisplayName + `"`,
 		`sc.exe description ` + serviceName + ` "` + serviceDescription + `"`,
 		fmt.Sprintf("sc.exe failure %s reset= %d actions= %s\n", serviceName, int(serviceResetPeriod.Seconds()), strings.Join(actions, "/")),
 		"sc.exe failureflag " + serviceName + " 1\n",
@@ -519,7 +519,7 @@ func TestServiceDocsMatchInstall(t *testing.T) {
 		}
 	}
 	// The command line in the sc.exe line is the one install stores.
-	line := commandLine(`C:\Program Files\portreach\portreach.exe`, []string{"serve", "--allow", "10.20.0.0/16", "--max-probes", "16"})
+	line := commandLine(`C:\Program Files\portreach\portreach.exe`, []string{"serve", "--listen", ":9469", "--allow", "10.20.0.0/16", "--max-probes", "16"})
 	if !strings.Contains(doc, `binpath= "`+strings.ReplaceAll(line, `"`, `\"`)+`"`) {
 		t.Errorf("docs/exporter.md's binpath= is not %s", line)
 	}

@@ -8,10 +8,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/prometheus/exporter-toolkit/web"
 	"go.yaml.in/yaml/v2"
+
+	"github.com/portreach/portreach/exporter"
 )
 
 // webConfig is serve's --web.config.file: the Prometheus exporter-toolkit's
@@ -22,6 +25,9 @@ import (
 type webConfig struct {
 	path      string
 	tls, auth bool
+	// certs: clients must present a certificate the client CA signed
+	// (client_auth_type RequireAndVerifyClientCert).
+	certs bool
 }
 
 // readWebConfig reads and checks the file (size-capped, interruptible, as
@@ -42,7 +48,8 @@ func readWebConfig(ctx context.Context, path string) (*webConfig, error) {
 	if err := web.Validate(path); err != nil {
 		return nil, fmt.Errorf("--web.config.file %s: %v", path, err)
 	}
-	return &webConfig{path: path, tls: c.TLSConfig.IsEnabled(), auth: len(c.Users) > 0}, nil
+	return &webConfig{path: path, tls: c.TLSConfig.IsEnabled(), auth: len(c.Users) > 0,
+		certs: c.TLSConfig.IsEnabled() && c.TLSConfig.ClientAuth == "RequireAndVerifyClientCert"}, nil
 }
 
 // scheme is the URL scheme clients use.
@@ -53,17 +60,34 @@ func (w *webConfig) scheme() string {
 	return "http"
 }
 
+// authenticates reports whether clients must prove who they are: basic auth
+// users, or client certificates the client CA signed. TLS alone keeps the
+// answers from eavesdroppers, not the probes from strangers.
+func (w *webConfig) authenticates() bool { return w != nil && (w.auth || w.certs) }
+
+// defaultListen is --listen's default: every address when clients must
+// authenticate, else this machine only (loopbackListen).
+func (w *webConfig) defaultListen() string {
+	if w.authenticates() {
+		return ":" + strconv.Itoa(exporter.DefaultPort)
+	}
+	return loopbackListen
+}
+
 // exposure is serve's start-up warning for a listener that other machines can
-// reach with neither TLS nor authentication, or "".
+// reach without authenticating their clients, or "".
 func (w *webConfig) exposure(addr net.Addr) string {
-	if w != nil && (w.tls || w.auth) {
+	if w.authenticates() {
 		return ""
 	}
 	if ta, ok := addr.(*net.TCPAddr); ok && ta.IP.IsLoopback() {
 		return ""
 	}
 	what := "neither TLS nor authentication"
-	if w != nil {
+	switch {
+	case w != nil && w.tls:
+		what = "TLS but no authentication (basic_auth_users or client_auth_type RequireAndVerifyClientCert) in --web.config.file"
+	case w != nil:
 		what = "neither TLS nor authentication in --web.config.file"
 	}
 	return fmt.Sprintf("listening on %s with %s: anyone who reaches this port can make it scan the --allow networks and read what it finds; give --web.config.file (TLS, basic auth) or listen on a loopback address", addr, what)

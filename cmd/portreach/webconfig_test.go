@@ -157,11 +157,32 @@ func TestServeExposure(t *testing.T) {
 		warn bool
 	}{
 		{nil, any, true}, {nil, lo, false}, {&webConfig{}, any, true},
-		{&webConfig{tls: true}, any, false}, {&webConfig{auth: true}, any, false},
+		// TLS alone lets anyone ask for probes (#18.9): it warns.
+		{&webConfig{tls: true}, any, true}, {&webConfig{tls: true}, lo, false},
+		{&webConfig{auth: true}, any, false}, {&webConfig{tls: true, certs: true}, any, false},
 	} {
 		got := c.w.exposure(c.addr)
 		if (got != "") != c.warn || c.warn && !strings.Contains(got, "--web.config.file") {
 			t.Errorf("%+v on %s: %q", c.w, c.addr, got)
+		}
+		if c.w != nil && c.w.tls && !c.w.certs && c.warn && !strings.Contains(got, "with TLS but no authentication") {
+			t.Errorf("%+v on %s: %q", c.w, c.addr, got)
+		}
+	}
+}
+
+// serve's default listen address matches its exposure (#18.9): this machine
+// only, unless --web.config.file makes clients authenticate.
+func TestServeDefaultListen(t *testing.T) {
+	for _, c := range []struct {
+		w    *webConfig
+		want string
+	}{
+		{nil, "127.0.0.1:9469"}, {&webConfig{}, "127.0.0.1:9469"}, {&webConfig{tls: true}, "127.0.0.1:9469"},
+		{&webConfig{auth: true}, ":9469"}, {&webConfig{tls: true, certs: true}, ":9469"},
+	} {
+		if got := c.w.defaultListen(); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.w, got, c.want)
 		}
 	}
 }

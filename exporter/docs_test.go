@@ -15,8 +15,9 @@ import (
 // docs/exporter.md tells operators to copy with Prometheus's own promtool
 // (Debian package prometheus), and that every other YAML or text block in it
 // is an excerpt of a file of deploy/prometheus (whose rules, configurations and
-// their unit tests deploy/prometheus/deploy_test.go checks), word for word, so
-// the two cannot drift apart.
+// their unit tests deploy/prometheus/deploy_test.go checks) or of deploy/serve
+// (whose modules TestModulesExample loads), word for word, so the two cannot
+// drift apart.
 func TestDocsPrometheusConfig(t *testing.T) {
 	promtool, err := exec.LookPath("promtool")
 	if err != nil {
@@ -42,7 +43,7 @@ func TestDocsPrometheusConfig(t *testing.T) {
 	}
 
 	var deploy []string
-	err = filepath.WalkDir("../deploy/prometheus", func(path string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir("../deploy", func(path string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && (strings.HasSuffix(path, ".yml") || strings.HasSuffix(path, ".txt")) {
 			b, err := os.ReadFile(path)
 			deploy = append(deploy, string(b))
@@ -55,7 +56,7 @@ func TestDocsPrometheusConfig(t *testing.T) {
 	}
 	for _, b := range blocks[1:] {
 		if !slices.ContainsFunc(deploy, func(f string) bool { return strings.Contains(f, string(b[1])) }) {
-			t.Errorf("docs/exporter.md block is in no file of deploy/prometheus:\n%s", b[1])
+			t.Errorf("docs/exporter.md block is in no file of deploy/:\n%s", b[1])
 		}
 	}
 }

@@ -103,6 +103,11 @@ type Config struct {
 	// scanned from), in the vantage label of every per-port and per-host
 	// series, and on the page. Empty means unnamed: no vantage label.
 	Name string
+	// Modules are the named modules of serve's --config.file (ParseModules):
+	// module=NAME in a probe stands for the profiles, ports and settings the
+	// module sets, and the file may turn ad-hoc parameters off. Nil means no
+	// modules: a probe gives its parameters itself.
+	Modules *Modules
 	// Logger receives one line per probe (debug level) and per refused or failed
 	// probe (info or warn). Nil means no logging.
 	Logger *slog.Logger
@@ -234,6 +239,9 @@ func (e *Exporter) ServeProbe(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &probeRecord{Time: start.UTC(), Target: r.URL.Query().Get(paramTarget),
 		Profile: strings.Join(r.URL.Query()[paramProfile], ",")}
+	if m := r.URL.Query().Get(paramModule); m != "" {
+		rec.Profile = strings.TrimPrefix(rec.Profile+", ", ", ") + paramModule + "=" + m
+	}
 	if len(r.URL.RawQuery) <= maxQuery {
 		rec.Query = r.URL.RawQuery
 	}
@@ -280,7 +288,11 @@ func (e *Exporter) probe(w http.ResponseWriter, r *http.Request, start time.Time
 		w.Header().Set("Allow", "GET, HEAD")
 		return fail(http.StatusMethodNotAllowed, outcomeBad, fmt.Errorf("method %s: use GET", r.Method))
 	}
-	req, err := parseProbe(r.URL.Query(), e.cfg.Catalog)
+	q, err := e.cfg.Modules.apply(r.URL.Query())
+	if err != nil {
+		return fail(http.StatusBadRequest, outcomeBad, err)
+	}
+	req, err := parseProbe(q, e.cfg.Catalog)
 	if err != nil {
 		return fail(http.StatusBadRequest, outcomeBad, err)
 	}

@@ -262,7 +262,7 @@ func TestBadRequests(t *testing.T) {
 	cases := []struct{ query, header, msg string }{
 		{"", "", "missing target: /probe?target=HOST&profile=SLUG"},
 		{"target=127.0.0.1", "", "nothing to probe: give profile=SLUG or ports=LIST (T:135,445,U:53)"},
-		{"target=127.0.0.1&profle=dc", "", `unknown parameter "profle" (known: target, profile, ports, role, timeout, expect, trace, addresses, format)`},
+		{"target=127.0.0.1&profle=dc", "", `unknown parameter "profle" (known: target, module, profile, ports, role, timeout, expect, trace, addresses, format)`},
 		{"target=127.0.0.1&target=127.0.0.2&ports=1", "", "target given 2 times; give it once"},
 		{"target=127.0.0.0/24&ports=1", "", `target "127.0.0.0/24": one host per probe, not a network or range (scrape each host as its own target)`},
 		{"target=127.0.0.1-5&ports=1", "", `target "127.0.0.1-5": one host per probe, not a network or range (scrape each host as its own target)`},

@@ -169,9 +169,12 @@ func (e *Exporter) ServePage(w http.ResponseWriter, r *http.Request) {
 		Profiles     []pageProfile
 		History      []*probeRecord
 		Bad, Refused int64 // requests refused before any scan, not listed
+		Modules      []string
+		AdHoc        bool // the form offers the parameters a module sets
 	}{CSS: report.StyleSheet(), Version: e.cfg.Version, Name: e.cfg.Name, Allow: e.cfg.Allow.String(),
 		MaxProbes: e.cfg.MaxProbes, MaxPerClient: e.cfg.MaxProbesPerClient, History: e.history.newest(),
-		Bad: e.rejected.bad.Load(), Refused: e.rejected.refused.Load()}
+		Bad: e.rejected.bad.Load(), Refused: e.rejected.refused.Load(),
+		Modules: e.cfg.Modules.Names(), AdHoc: e.cfg.Modules.AdHocParams()}
 	if e.cfg.Catalog != nil {
 		for _, p := range e.cfg.Catalog.Profiles() {
 			pp := pageProfile{Slug: p.Slug, Name: p.Name, Product: p.Product, Description: p.Description}

@@ -30,7 +30,7 @@ const (
 	paramFormat  = "format"    // prometheus (the default) or jsonl: the answer's format (also Accept: application/x-ndjson)
 )
 
-var knownParams = []string{paramTarget, paramProfile, paramPorts, paramRole, paramTimeout, paramExpect, paramTrace, paramAddrs, paramFormat}
+var knownParams = []string{paramTarget, paramModule, paramProfile, paramPorts, paramRole, paramTimeout, paramExpect, paramTrace, paramAddrs, paramFormat}
 
 // The answers /probe gives: the Prometheus exposition format, or JSON Lines
 // (one result per line, the schema of "portreach scan -f jsonl") for a

@@ -37,6 +37,10 @@ failed) and portreach_probe_success for the whole role. Also:
   &role=sql=HOST          map a destination role (repeatable); sql=HOST%5CNAME
                           requires the SQL Server named instance NAME
   &timeout=2s             longest wait for one answer
+  &module=NAME            what module NAME of --config.file sets (profiles,
+                          ports, expect, timeout, roles); with
+                          "ad_hoc_params: false" in the file, only target=,
+                          module= and format= are taken
   &format=jsonl           answer JSON Lines (-f jsonl's schema, each result with
                           --name and the address it was scanned from), as
                           "portreach scan --plan" asks a remote source; also
@@ -69,7 +73,7 @@ type serveCmd struct {
 	maxProbes, maxPorts, history int
 	maxPerClient                 int
 	maxTime, offset              time.Duration
-	name, webConfig              string
+	name, webConfig, configFile  string
 	verbose                      bool
 	scanner                      scannerFlags
 }
@@ -84,6 +88,7 @@ func serveFlags(c *serveCmd) *cmdFlags {
 	f.StringVar(&c.listen, "listen", "", "listen on `ADDR` (host:port; :PORT for every address) (default: "+loopbackListen+", or :"+strconv.Itoa(exporter.DefaultPort)+" when --web.config.file authenticates clients)")
 	f.Var(&c.allow, "allow", "scan only targets in `CIDR` (repeatable or comma-separated; an address is one host)")
 	f.StringVar(&c.name, "name", "", "`NAME` of this vantage point in every result, series (vantage label) and the page (default: the host name)")
+	f.StringVar(&c.configFile, "config.file", "", "named modules from `FILE` (YAML, as blackbox_exporter's): /probe?target=HOST&module=NAME checks what module NAME sets; the file may turn ad-hoc parameters off (ad_hoc_params: false)")
 	f.StringVar(&c.webConfig, "web.config.file", "", "TLS, client certificates and basic auth (bcrypt hashes) from `FILE`: the Prometheus exporter-toolkit web configuration")
 	f.IntVar(&c.maxProbes, "max-probes", 4, "`N` probes scanning at once across all scrapes; more wait, then get 503")
 	f.Limit("max-probes", 1, math.MaxInt64, "")
@@ -168,6 +173,24 @@ func serveArgs(args []string) (*serveCmd, exporter.AllowList, error) {
 	return c, allow, nil
 }
 
+// readModules reads --config.file (size-capped and interruptible, as every
+// file a user names) and checks every module as a probe of it would be;
+// nil without the flag.
+func readModules(ctx context.Context, path string, cat *profiles.Catalog, maxPorts int) (*exporter.Modules, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := readInput(ctx, "--config.file", path, limitInput)
+	if err != nil {
+		return nil, err
+	}
+	m, err := exporter.ParseModules(path, b, cat, maxPorts)
+	if err != nil {
+		return nil, fmt.Errorf("--config.file %w", err)
+	}
+	return m, nil
+}
+
 // serveInstance is a started serve: its listener is open.
 type serveInstance struct {
 	srv     *http.Server
@@ -209,6 +232,11 @@ func startServe(ctx context.Context, args []string, stdout, stderr io.Writer) (*
 		fmt.Fprintf(stderr, "portreach serve: %v\n", err)
 		return nil, exitFor(exitUsage, err)
 	}
+	modules, err := readModules(ctx, c.configFile, cat, c.maxPorts)
+	if err != nil {
+		fmt.Fprintf(stderr, "portreach serve: %v\n", err)
+		return nil, exitFor(exitUsage, err)
+	}
 	level := slog.LevelInfo
 	if c.verbose {
 		level = slog.LevelDebug
@@ -233,6 +261,7 @@ func startServe(ctx context.Context, args []string, stdout, stderr io.Writer) (*
 		MaxTime:            c.maxTime,
 		TimeoutOffset:      c.offset,
 		History:            c.history,
+		Modules:            modules,
 		Version:            version(),
 		Logger:             slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 	})

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -343,5 +345,51 @@ func TestServeUsage(t *testing.T) {
 	if code := runServe(context.Background(), []string{"--help"}, &stdout, io.Discard); code != exitOK ||
 		!strings.Contains(stdout.String(), "/probe?target=HOST&profile=SLUG") || !strings.Contains(stdout.String(), "-allow CIDR") {
 		t.Errorf("--help: exit %d\n%s", code, stdout.String())
+	}
+}
+
+// --config.file is read size-capped and checked at start, its errors naming
+// the file and the line; a good one serves module= probes (#18.9).
+func TestServeConfigFile(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yml")
+	if err := os.WriteFile(bad, []byte("modules:\n  dc:\n    profiles: [ad-dc-2016-2025]\n    timout: 2s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		file, want string
+	}{
+		{bad, "portreach serve: --config.file " + bad + ": line 4: unknown key timout\n"},
+		{"/dev/zero", "portreach serve: --config.file /dev/zero: larger than 16 MiB, the limit for a plan, profile or CA file\n"},
+		{filepath.Join(dir, "none.yml"), "portreach serve: --config.file: open " + filepath.Join(dir, "none.yml") + ": no such file or directory\n"},
+	} {
+		var stderr strings.Builder
+		if code := runServe(context.Background(), []string{"--listen", "127.0.0.1:0", "--allow", "127.0.0.1", "--config.file", c.file}, io.Discard, &stderr); code != exitUsage || stderr.String() != c.want {
+			t.Errorf("%s: exit %d %q, want %d %q", c.file, code, stderr.String(), exitUsage, c.want)
+		}
+	}
+
+	open := loopbackListener(t)
+	good := filepath.Join(dir, "good.yml")
+	if err := os.WriteFile(good, []byte(fmt.Sprintf("ad_hoc_params: false\nmodules:\n  web:\n    ports: T:%d\n    expect: open\n", open)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r, w := io.Pipe()
+	code := make(chan int, 1)
+	go func() {
+		code <- runServe(ctx, []string{"--listen", "127.0.0.1:0", "--allow", "127.0.0.1", "--timeout", "300ms", "--config.file", good}, io.Discard, w)
+		w.Close()
+	}()
+	addr := readListenAddr(t, r)
+	go io.Copy(io.Discard, r)
+	s := scrapeURL(t, fmt.Sprintf("http://%s/probe?target=127.0.0.1&module=web", addr), "5")
+	if got := s.value(t, exporter.MetricProbeSuccess, nil); got != 1 {
+		t.Errorf("module=web: probe success %v\n%s", got, s.body)
+	}
+	cancel()
+	if c := <-code; c != exitOK {
+		t.Errorf("exit %d after the signal", c)
 	}
 }

@@ -11,7 +11,8 @@ import (
 )
 
 // Every file a user names is read here: plans (--plan), profile files
-// (--profile-file), baselines (--baseline), CA files (--ca-file), target and
+// (--profile-file), baselines (--baseline), CA files (--ca-file), serve's
+// configuration files (--config.file, --web.config.file), target and
 // exclusion lists (-iL, --exclude-file). Each read
 //
 //   - stops at a size limit, with an error naming the file and the limit, so

@@ -58,6 +58,14 @@ const (
 	ReasonConfirmTimeout   Reason = "confirm-timeout"
 	ReasonReplyTooLong     Reason = "reply-too-long"
 
+	// the DC locator (--domain): its DNS questions and the DCs they name
+	ReasonResolverAnswer      Reason = "resolver-answer"
+	ReasonSRVMissing          Reason = "srv-missing"
+	ReasonSiteSRVMissing      Reason = "site-srv-missing"
+	ReasonSRVTargetUnresolved Reason = "srv-target-unresolved"
+	ReasonLDAPPingWrongDomain Reason = "ldap-ping-wrong-domain"
+	ReasonClockSkew           Reason = "clock-skew"
+
 	// error
 	ReasonProbeError    Reason = "probe-error"
 	ReasonLocalError    Reason = "local-error"
@@ -128,6 +136,12 @@ var vocabulary = []struct {
 	{ReasonCertNameMismatch, "with --tls-verify: the certificate chain verifies, but the certificate is not valid for the target's name"},
 	{ReasonConfirmTimeout, "the service's exchange did not end in time: its reply began, then stopped for --timeout, or the whole conversation outlasted 3 × --timeout (a slow or trickling server; a longer --timeout may let it finish)"},
 	{ReasonReplyTooLong, "the service's reply, or a line or message in it, passed the bound confirmation reads (64 KiB a reply, 16 KiB a line) without ending"},
+	{ReasonResolverAnswer, "this machine's resolver answered the DC locator's DNS question (it does not say which server or transport it used)"},
+	{ReasonSRVMissing, "the DC locator's DNS SRV record does not exist (NXDOMAIN, or no SRV record): clients cannot find a DC through it"},
+	{ReasonSiteSRVMissing, "the site's DC records are missing while the domain's exist: clients in the site use any DC (often a missing subnet-to-site mapping, or no DC covers the site)"},
+	{ReasonSRVTargetUnresolved, "an SRV record names a host that has no A or AAAA record: a client that picks it fails (a stale record of a removed DC?)"},
+	{ReasonLDAPPingWrongDomain, "the DC answered the LDAP ping for another domain or forest (or with no Netlogon entry): the DC locator passes it by"},
+	{ReasonClockSkew, "the server's clock (a Kerberos error's time, an NTP reply) is further from this machine's than --max-skew (Kerberos' MaxClockSkew, 5m by default): Kerberos logons fail"},
 	{ReasonProbeError, "the probe could not build its request"},
 	{ReasonLocalError, "this machine failed to send (a socket error that says nothing about the port)"},
 	{ReasonResolveFailed, "the host name did not resolve"},

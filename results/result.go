@@ -70,26 +70,28 @@ type Check struct {
 
 // Result is the verdict for one port of one target.
 type Result struct {
-	Target   string        `json:"target"`                  // as the user gave it
-	Addr     netip.Addr    `json:"address"`                 // the address probed; invalid when the target failed
-	Source   netip.Addr    `json:"source_address,omitzero"` // the local address the host was scanned from (what its firewall sees); invalid when none was bound
-	Proto    Proto         `json:"proto"`                   //
-	Port     uint16        `json:"port"`                    // 0 for IP protocols and target errors
-	State    State         `json:"state"`                   //
-	Reason   Reason        `json:"reason"`                  // why it got its state (reason.go: the vocabulary)
-	RTT      time.Duration `json:"-"`                       // round-trip time of the deciding answer; 0 when there was none
-	Attempts int           `json:"attempts"`                // packets or connection attempts sent
-	Probe    string        `json:"probe,omitempty"`         // UDP probe (or ProbeEPM) that produced the verdict
-	Detail   string        `json:"detail,omitempty"`        // one-line summary of what the reply said
-	Details  any           `json:"details,omitempty"`       // structured probe details
-	Under    string        `json:"under,omitempty"`         // for follow-ups: what revealed the port ("instance SQLEXPRESS", InstanceLabel)
-	Via      string        `json:"via,omitempty"`           // for follow-ups: the port whose reply revealed this one ("1434/udp")
-	Check    *Check        `json:"check,omitempty"`         // the profile entry, when scanning profiles
-	Trace    *Trace        `json:"trace,omitempty"`         // where on the path the port's packets stop (Scanner.Trace); shared, never modified
-	Outcome  *Outcome      `json:"outcome,omitempty"`       // what became of Check: see Judge; producers set it only with Fail
-	Vantage  *Vantage      `json:"source,omitempty"`        // where it was measured from, in a policy run or an exporter's answer; nil: this machine, unnamed
-	Rule     string        `json:"rule,omitempty"`          // the policy rule the check belongs to ("rule 2", or its name); "" outside a policy
-	Time     time.Time     `json:"time"`                    // when the verdict was reached, UTC
+	Target      string        `json:"target"`                  // as the user gave it
+	Addr        netip.Addr    `json:"address"`                 // the address probed; invalid when the target failed
+	Source      netip.Addr    `json:"source_address,omitzero"` // the local address the host was scanned from (what its firewall sees); invalid when none was bound
+	Proto       Proto         `json:"proto"`                   //
+	Port        uint16        `json:"port"`                    // 0 for IP protocols and target errors
+	State       State         `json:"state"`                   //
+	Reason      Reason        `json:"reason"`                  // why it got its state (reason.go: the vocabulary)
+	RTT         time.Duration `json:"-"`                       // round-trip time of the deciding answer; 0 when there was none
+	Attempts    int           `json:"attempts"`                // packets or connection attempts sent
+	Probe       string        `json:"probe,omitempty"`         // UDP probe (or ProbeEPM) that produced the verdict
+	Detail      string        `json:"detail,omitempty"`        // one-line summary of what the reply said
+	Details     any           `json:"details,omitempty"`       // structured probe details
+	Under       string        `json:"under,omitempty"`         // for follow-ups: what revealed the port ("instance SQLEXPRESS", InstanceLabel)
+	Via         string        `json:"via,omitempty"`           // for follow-ups: the port whose reply revealed this one ("1434/udp")
+	Records     []string      `json:"records,omitempty"`       // the DNS SRV records that named the target, when the DC locator found it (--domain)
+	ClockOffset *float64      `json:"clock_offset,omitempty"`  // seconds the server's clock is ahead of this machine's (negative: behind), when its reply carries it (Kerberos, NTP)
+	Check       *Check        `json:"check,omitempty"`         // the profile entry, when scanning profiles
+	Trace       *Trace        `json:"trace,omitempty"`         // where on the path the port's packets stop (Scanner.Trace); shared, never modified
+	Outcome     *Outcome      `json:"outcome,omitempty"`       // what became of Check: see Judge; producers set it only with Fail
+	Vantage     *Vantage      `json:"source,omitempty"`        // where it was measured from, in a policy run or an exporter's answer; nil: this machine, unnamed
+	Rule        string        `json:"rule,omitempty"`          // the policy rule the check belongs to ("rule 2", or its name); "" outside a policy
+	Time        time.Time     `json:"time"`                    // when the verdict was reached, UTC
 }
 
 // Probe names that producers set and formats group replies by, spelled once

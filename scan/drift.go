@@ -20,5 +20,8 @@ func DriftRules() []results.DetailRule {
 			rules = append(rules, results.DetailRule{Probe: s.Name, Path: f.Path, Meaning: f.Meaning})
 		}
 	}
+	// The DC locator's questions: a DC added to or gone from a record.
+	rules = append(rules, results.DetailRule{Probe: ProbeSRV, Path: "srv[].target",
+		Meaning: "the DCs the DC locator's DNS record names changed: a DC added, removed or renamed, or its registration lost"})
 	return rules
 }

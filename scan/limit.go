@@ -11,7 +11,8 @@ import (
 
 // portBudget is what Plan.MaxPorts leaves, once the planned ports are counted,
 // for the ports a scan adds as it goes: a SQL Browser's instance ports, an
-// endpoint mapper's registered ports, a target's further addresses. Every
+// endpoint mapper's registered ports, a target's further addresses, the DCs
+// the DC locator finds (their LDAP pings, then their ports). Every
 // place that adds ports takes them here, so one limit bounds the whole scan
 // whatever a hostile reply lists (a Browser listing 700 instances made one
 // five-port probe test 701 ports). A nil budget grants everything.
@@ -74,6 +75,11 @@ func limitPlan(plan Plan) (iter.Seq[Target], *portBudget, error) {
 	}
 	var targets []Target
 	n := 0
+	if plan.Targets == nil {
+		// A plan of domains only: the DCs the locator finds take their
+		// ports from the budget as they are found.
+		plan.Targets = func(func(Target) bool) {}
+	}
 	for t := range plan.Targets {
 		ports := plan.Ports
 		if t.Ports != nil {

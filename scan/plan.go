@@ -47,6 +47,10 @@ type Plan struct {
 	// results.ReasonPortLimit, failing the check it carries): a limit is never
 	// a silent truncation, never a pass, and never the service's fault.
 	MaxPorts int
+	// Domains are Active Directory domains whose domain controllers the scan
+	// finds first, the way the Windows DC locator does (see Domain), and then
+	// scans, before Targets.
+	Domains []Domain
 }
 
 // TooManyPortsError is the refusal of a plan whose planned ports pass
@@ -73,6 +77,47 @@ type Target struct {
 	// availability group listener), each as a host of its own with its own
 	// results; false scans the first, the one a client would try first.
 	AllAddresses bool
+	// Located, when set, says the DC locator found the target (a Domain of the
+	// plan): every result of it carries the records that named it, and its LDAP
+	// ping must answer for the domain.
+	Located *Located
+}
+
+// Domain is an Active Directory domain whose domain controllers a scan finds by
+// asking DNS what the Windows DC locator asks ([MS-ADTS] 6.3.6.1), and pinging
+// each DC it names over CLDAP ([MS-ADTS] 6.3.3), before it checks each one on
+// Ports. The questions and the pings are checks of their own (locator.go).
+type Domain struct {
+	// Name is the domain's DNS name ("lab.example").
+	Name string
+	// Site is the AD site whose DCs are asked for first
+	// (_ldap._tcp.SITE._sites.dc._msdcs.NAME), as a client in that site does.
+	// "" asks for the site the DCs' answers to the LDAP ping say this machine's
+	// address maps to, if they name one.
+	Site string
+	// DNSServer is the DNS server to ask, over UDP and, for a reply that came
+	// truncated, over TCP (the DC itself, or the site's DNS). The zero value
+	// asks this machine's resolver (Scanner.Resolver).
+	DNSServer netip.AddrPort
+	// Ports are checked on every DC found; nil means the plan's Ports. The
+	// entry among them that checks 389/udp with the cldap probe, if any, gives
+	// its check to the locator's LDAP ping, which is its result.
+	Ports []Port
+}
+
+// Located is what the DC locator knows of a target it found.
+type Located struct {
+	// Domain is the domain whose records named the target; its LDAP ping must
+	// answer for it.
+	Domain string
+	// Forest, when set, is the forest the LDAP ping must answer for instead: the
+	// target is a global catalog named only by _gc._tcp.FOREST, a DC of any
+	// domain of the forest.
+	Forest string
+	// Site is the site the user asked for (Domain.Site), "" if none.
+	Site string
+	// Records are the SRV records that named the target, in the order asked.
+	Records []string
 }
 
 // Kinds of Port.

@@ -72,6 +72,11 @@ type Scanner struct {
 	Confirm Confirm
 	// Resolver resolves host names. Nil means net.DefaultResolver.
 	Resolver *net.Resolver
+	// MaxSkew is the largest difference between a server's clock and this
+	// machine's that a check passes, read from a Kerberos error's server time or
+	// an NTP reply (clock.go). Zero means 5 minutes, the Kerberos MaxClockSkew
+	// default (RFC 4120 §1.6); negative means the clock never fails a check.
+	MaxSkew time.Duration
 	// Source is the local address every TCP connection and UDP datagram is sent
 	// from, for machines with several addresses (a jump server on two networks):
 	// firewall rules are written per source address. It must be an address of
@@ -139,8 +144,19 @@ type host struct {
 	tcpLoss  lossMeter   // loss seen in the answers of TCP ports
 	udpLoss  lossMeter   // loss seen in the replies of UDP services (not ICMP errors: rate limits blur them)
 
+	// located is what the DC locator knows of the host, nil when it did not
+	// find it.
+	located *Located
+
 	mu          sync.Mutex
 	lastUDPSend time.Time
+	// holdAll holds every result until flush (the locator's LDAP pings,
+	// whose records are complete only when every DC is found); clocks holds
+	// the results that read the host's clock, when both its KDC and its NTP
+	// server are planned, so that each can say whether the other agrees.
+	holdAll bool
+	clocks  bool
+	held    []results.Result
 }
 
 // lossAttempts is how many attempts a silent port of the host needs, given
@@ -174,7 +190,17 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 		return err
 	}
 	plan.Ports = ports
-	if plan.Targets == nil {
+	for i, d := range plan.Domains {
+		if err := d.check(); err != nil {
+			return err
+		}
+		if d.Ports != nil {
+			if plan.Domains[i].Ports, err = resolveProbes(d.Ports); err != nil {
+				return err
+			}
+		}
+	}
+	if plan.Targets == nil && len(plan.Domains) == 0 {
 		return nil
 	}
 	if err := CheckSource(s.Source); err != nil {
@@ -254,9 +280,21 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 	// host's own cap, so that a scan of many hosts with few ports still fills it.
 	perPlan := PortCount(plan.Ports)
 	hosts := min(max(conc/max(1, min(perPlan, r.perHost)), 4), 1024)
+	var found []Target
+	for _, d := range plan.Domains {
+		ports := d.Ports
+		if ports == nil {
+			ports = plan.Ports
+		}
+		found = append(found, r.locate(ctx, d, ports)...)
+	}
+	all := slices.Values(found)
+	if plan.Targets != nil {
+		all = concat(all, plan.Targets)
+	}
 	var g errgroup.Group
 	g.SetLimit(hosts)
-	for t := range plan.Targets {
+	for t := range all {
 		ports := plan.Ports
 		if t.Ports != nil {
 			// A target's own ports come as the scan goes: a probe unknown
@@ -288,17 +326,65 @@ func (r *run) acquire() { r.share.acquire(nil) }
 // release gives back a slot taken by acquire.
 func (r *run) release() { r.share.release() }
 
+// emit hands out a result of target, whose host is h (nil when it has none:
+// the target did not resolve), unless h holds it for flush.
 func (r *run) emit(h *host, target string, res results.Result) {
 	res.Target = target
-	if h != nil {
-		res.Addr = h.addr
-		res.Source = h.source
-	}
 	if res.Time.IsZero() {
 		res.Time = time.Now().UTC()
 	}
 	results.NoteCheck(&res)
-	if h != nil && h.traces != nil && h.traces.take(res) {
+	if h == nil {
+		r.out.push(res)
+		return
+	}
+	res.Addr = h.addr
+	res.Source = h.source
+	if h.hold(res) {
+		return
+	}
+	r.send(h, res, nil)
+}
+
+// hold keeps res for flush when h holds it, and reports whether it did.
+func (h *host) hold(res results.Result) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.holdAll && !(h.clocks && hasClock(&res)) {
+		return false
+	}
+	h.held = append(h.held, res)
+	return true
+}
+
+// flush hands out the results h held, each judged with every clock reading
+// among them.
+func (r *run) flush(h *host) {
+	h.mu.Lock()
+	held := h.held
+	h.held, h.holdAll, h.clocks = nil, false, false
+	h.mu.Unlock()
+	var clocks []clockReading
+	for i := range held {
+		if c, ok := readClock(&held[i]); ok {
+			clocks = append(clocks, c)
+		}
+	}
+	for _, res := range held {
+		r.send(h, res, clocks)
+	}
+}
+
+// send finishes a result of h and hands it out: the DC locator's records and
+// judgement when the locator found h, the clock's judgement (with the host's
+// other readings, to compare) when the reply carries the server's time.
+func (r *run) send(h *host, res results.Result, clocks []clockReading) {
+	if loc := h.located; loc != nil {
+		res.Records = loc.Records
+		judgeLocated(&res, loc)
+	}
+	judgeClock(&res, clocks, r.MaxSkew)
+	if h.traces != nil && h.traces.take(res) {
 		return // reported with its trace
 	}
 	r.out.push(res)
@@ -343,7 +429,7 @@ func (r *run) scanHost(ctx context.Context, t Target, ports []Port) {
 // scanAddr scans the target t at one of its addresses.
 func (r *run) scanAddr(ctx context.Context, t Target, addr netip.Addr, ports []Port) {
 	t.Addr = addr
-	h := &host{name: t.Name, addr: addr.Unmap()}
+	h := &host{name: t.Name, addr: addr.Unmap(), located: t.Located}
 	h.est.ceiling = r.timeout
 	src, noRoute := r.preflight(ctx, h.addr, r.Source)
 	if noRoute != nil {
@@ -361,7 +447,14 @@ func (r *run) scanAddr(ctx context.Context, t Target, addr netip.Addr, ports []P
 		h.traces = newHostTraces(ctx, r, h, ports)
 		defer h.traces.wait()
 	}
+	h.clocks = clockPlanned(ports)
+	r.scanOn(ctx, h, ports)
+	r.flush(h)
+}
 
+// scanOn tests ports on h, a host resolved and routed.
+func (r *run) scanOn(ctx context.Context, h *host, ports []Port) {
+	t := Target{Name: h.name}
 	var g errgroup.Group
 	g.SetLimit(r.perHost)
 	var udp []*udpJob
@@ -447,7 +540,7 @@ func connectEntries(entries []Port) []Port {
 func (r *run) unstarted(ctx context.Context, t Target, ports []Port) {
 	var h *host
 	if t.Addr.IsValid() {
-		h = &host{name: t.Name, addr: t.Addr.Unmap()}
+		h = &host{name: t.Name, addr: t.Addr.Unmap(), located: t.Located}
 	}
 	planned(ports, stopReason(ctx), func(res results.Result) { r.emit(h, t.Name, res) })
 }

@@ -86,6 +86,9 @@ type udpJob struct {
 	deadline time.Time     // its window ends
 	fromNote string        // where the attempt's first matching reply came from, if unexpected
 	upTo     int           // the attempts it has after a paced attempt or its last chance
+	// quiet: the job's result is its starter's to read once the task is
+	// done (the DC locator's DNS questions), never reported as a port's.
+	quiet bool
 }
 
 func (r *run) newUDPJob(h *host, p Port, port uint16) (*udpJob, error) {
@@ -445,7 +448,9 @@ func (t *udpTask) finish() {
 			j.finishSilent()
 		}
 		j.reported = true
-		t.r.emit(t.h, t.h.name, withCheck(j.result, j.plan.Check))
+		if !j.quiet {
+			t.r.emit(t.h, t.h.name, withCheck(j.result, j.plan.Check))
+		}
 	}
 	t.stopped = true
 	delete(t.l.tasks, t)
@@ -681,5 +686,7 @@ func (r *run) udpDecided(h *host, j *udpJob) {
 	if j.result.State == results.Open {
 		h.udpLoss.observe(j.result.Attempts)
 	}
-	r.emit(h, h.name, withCheck(j.result, j.plan.Check))
+	if !j.quiet {
+		r.emit(h, h.name, withCheck(j.result, j.plan.Check))
+	}
 }

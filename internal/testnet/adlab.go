@@ -1,0 +1,65 @@
+//go:build linux
+
+package testnet
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+)
+
+// ADLab is a domain, lab.example, of two domain controllers in two AD sites,
+// for the DC locator's tests: DC1 (labdc.lab.example, site Site-A, whose
+// internal DNS serves the domain's records) and DC2 (labdc2.lab.example, site
+// Site-B). This machine's address on each DC's link maps to Site-A in both
+// DCs' directories, so DC1 is the closest.
+//
+// Each is a Samba AD DC provisioned on its own (a join would need the test
+// hosts to route to each other, and a replication that takes minutes): the two
+// are one domain by name, and DC1's DNS names both, as a domain's DNS names
+// all its DCs. Their domain GUIDs differ, which nothing the locator asks
+// compares. DC1's DNS also has the records DC2 would register: its A record and
+// _ldap._tcp.dc._msdcs, _kerberos._tcp.dc._msdcs, _ldap._tcp.Site-B._sites.dc._msdcs,
+// _kerberos._tcp, _kpasswd._tcp and _gc._tcp records.
+//
+// Each DC's host answers NTP (ServeNTP) with the offset given: Samba's own
+// KDC keeps this machine's clock.
+type ADLab struct {
+	DC1, DC2 *SambaDC
+	H1, H2   *Host
+}
+
+// ADLabOptions are the smb.conf lines every lab DC runs with: SambaDNSUpdates,
+// so that tests can add records.
+var ADLabOptions = []string{SambaDNSUpdates}
+
+// StartADLab builds the lab; ntp1 and ntp2 are how far each DC's NTP server
+// is from this machine's clock. Both DCs are provisioned side by side.
+func StartADLab(t testing.TB, ntp1, ntp2 time.Duration, options ...string) *ADLab {
+	t.Helper()
+	h1, h2 := NewHost(t), NewHost(t)
+	client := func(h *Host) map[netip.Prefix]string {
+		return map[netip.Prefix]string{netip.PrefixFrom(h.Peer, 30).Masked(): "Site-A"}
+	}
+	opts := append(append([]string{}, ADLabOptions...), options...)
+	dcs := StartSambaDCs(t,
+		SambaConfig{Host: h1, Name: "LABDC", Site: "Site-A", Subnets: client(h1), Options: opts},
+		SambaConfig{Host: h2, Name: "LABDC2", Site: "Site-B", Subnets: client(h2), Options: opts})
+	lab := &ADLab{DC1: dcs[0], DC2: dcs[1], H1: h1, H2: h2}
+	dc2 := "labdc2.lab.example"
+	lab.DC1.AddDNS(t, "lab.example",
+		A(dc2, h2.Addr),
+		SRV("_kerberos._tcp.lab.example", 88, dc2),
+		SRV("_kpasswd._tcp.lab.example", 464, dc2),
+		SRV("_gc._tcp.lab.example", 3268, dc2))
+	lab.DC1.AddDNS(t, "_msdcs.lab.example",
+		SRV("_ldap._tcp.dc._msdcs.lab.example", 389, dc2),
+		SRV("_kerberos._tcp.dc._msdcs.lab.example", 88, dc2),
+		SRV("_ldap._tcp.Site-B._sites.dc._msdcs.lab.example", 389, dc2))
+	ServeNTP(t, h1, ntp1)
+	ServeNTP(t, h2, ntp2)
+	return lab
+}
+
+// DNS is the address of the domain's DNS server, DC1's.
+func (l *ADLab) DNS() netip.AddrPort { return netip.AddrPortFrom(l.DC1.Addr, 53) }

@@ -146,7 +146,7 @@ func jsonString(t *testing.T, v any) string {
 }
 
 func FuzzCLDAPMatch(f *testing.F) {
-	for _, name := range []string{"cldap-samba-netlogon.hex", "cldap-samba-v5ep.hex", "cldap-samba-noentry.hex", "cldap-samba-rootdse.hex"} {
+	for _, name := range []string{"cldap-samba-netlogon.hex", "cldap-samba-v5ep.hex", "cldap-samba-noentry.hex", "cldap-samba-rootdse.hex", "cldap-samba-othersite.hex"} {
 		f.Add(capture(f, name))
 	}
 	f.Fuzz(func(t *testing.T, reply []byte) {
@@ -166,7 +166,7 @@ func FuzzCLDAPMatch(f *testing.F) {
 }
 
 func FuzzParseNetlogonResponse(f *testing.F) {
-	for _, name := range []string{"cldap-samba-netlogon.hex", "cldap-samba-v5ep.hex"} {
+	for _, name := range []string{"cldap-samba-netlogon.hex", "cldap-samba-v5ep.hex", "cldap-samba-othersite.hex"} {
 		reply := capture(f, name)
 		r := newBERReader(reply)
 		msg, _ := r.Expect(berTagSequence)
@@ -261,5 +261,21 @@ func TestCLDAPSummarySites(t *testing.T) {
 		if s := d.Summary(); s != tc.want {
 			t.Errorf("Summary() = %q\n        want %q", s, tc.want)
 		}
+	}
+}
+
+// A DC of another site than the client's (testnet.StartADLab's DC2): no
+// DS_CLOSEST_FLAG, and the client's site named apart from the DC's.
+func TestCLDAPSambaOtherSite(t *testing.T) {
+	d, err := newCLDAPQueryID(7).Match(capture(t, "cldap-samba-othersite.hex"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := d.(*CLDAPDetail).Netlogon
+	if n.DCSite != "Site-B" || n.ClientSite != "Site-A" || n.Flags&dsClosest != 0 || n.DNSHost != "labdc2.lab.example" {
+		t.Errorf("netlogon %+v", n)
+	}
+	if s := d.Summary(); s != "DC of lab.example (LAB), host labdc2.lab.example, PDC, GC, KDC, writable, site Site-B, client site Site-A" {
+		t.Errorf("summary %q", s)
 	}
 }

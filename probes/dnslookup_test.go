@@ -107,6 +107,12 @@ func TestLookupCaptured(t *testing.T) {
 			summary: "NOERROR, no AAAA record",
 		},
 		{
+			file: "lookup-samba-srv-dcs.hex", id: 0x4c36, name: "_ldap._tcp.dc._msdcs.lab.example", typ: LookupSRV,
+			want: LookupDetail{Name: "_ldap._tcp.dc._msdcs.lab.example", Type: "SRV", RCode: "NOERROR", Authoritative: true,
+				SRV: []SRVRecord{{0, 100, 389, "labdc.lab.example"}, {0, 100, 389, "labdc2.lab.example"}, {0, 100, 389, "ghost.lab.example"}}},
+			summary: "NOERROR, labdc.lab.example:389, labdc2.lab.example:389, ghost.lab.example:389",
+		},
+		{
 			file: "lookup-samba-srv-gc.hex", id: 0x4c35, name: "_gc._tcp.lab.example", typ: LookupSRV,
 			want: LookupDetail{Name: "_gc._tcp.lab.example", Type: "SRV", RCode: "NOERROR", Authoritative: true,
 				SRV: []SRVRecord{{Priority: 0, Weight: 100, Port: 3268, Target: "labdc.lab.example"}}},
@@ -329,12 +335,24 @@ func TestLookupTCPDialog(t *testing.T) {
 
 func FuzzLookupMatch(f *testing.F) {
 	for _, file := range []string{"lookup-samba-srv-dc.hex", "lookup-samba-srv-nxdomain.hex", "lookup-samba-a.hex",
-		"lookup-samba-aaaa-nodata.hex", "lookup-samba-srv-gc.hex"} {
+		"lookup-samba-aaaa-nodata.hex", "lookup-samba-srv-gc.hex", "lookup-samba-srv-dcs.hex"} {
 		f.Add(capture(f, file))
 	}
+	// The questions the seeds answer, each asked with the reply's own ID so
+	// that mutations reach past the ID check.
+	questions := []struct {
+		name string
+		typ  LookupType
+	}{
+		{"_ldap._tcp.dc._msdcs.lab.example", LookupSRV}, {"_ldap._tcp.Site-C._sites.dc._msdcs.lab.example", LookupSRV},
+		{"_gc._tcp.lab.example", LookupSRV}, {"labdc.lab.example", LookupA}, {"labdc.lab.example", LookupAAAA},
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		for _, typ := range []LookupType{LookupSRV, LookupA} {
-			l, err := newLookupID(0x4c31, "_ldap._tcp.dc._msdcs.lab.example", typ)
+		if len(b) < 2 {
+			return
+		}
+		for _, q := range questions {
+			l, err := newLookupID(binary.BigEndian.Uint16(b), q.name, q.typ)
 			if err != nil {
 				t.Fatal(err)
 			}

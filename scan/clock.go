@@ -1,8 +1,10 @@
 package scan
 
 import (
+	"cmp"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,16 +34,17 @@ const (
 
 // clockReading is the server's clock as one result read it.
 type clockReading struct {
-	source string  // "the KDC", "NTP"
-	port   string  // "88/udp"
-	offset float64 // seconds the server is ahead of this machine
+	source  string  // "the KDC", "NTP"
+	port    string  // "88/udp"
+	portNum uint16  // 88
+	offset  float64 // seconds the server is ahead of this machine
 }
 
 // readClock returns the clock reading of a result whose reply carries one: a
 // Kerberos or kpasswd error over UDP or TCP (stime), or an NTP reply that is
 // not a Kiss-o'-Death (whose times are not to be trusted, RFC 5905 §7.4).
 func readClock(r *results.Result) (clockReading, bool) {
-	c := clockReading{port: results.PortName(r.Proto, r.Port)}
+	c := clockReading{port: results.PortName(r.Proto, r.Port), portNum: r.Port}
 	switch d := r.Details.(type) {
 	case *probes.KerberosDetail:
 		if d.KDCTime == nil {
@@ -106,15 +109,17 @@ func judgeClock(r *results.Result, others []clockReading, maxSkew time.Duration)
 	switch {
 	case maxSkew > 0 && skew > maxSkew:
 		r.Fail(results.ReasonClockSkew)
-		notes = append(notes, fmt.Sprintf("clock %s from this machine's, beyond --max-skew %s: Kerberos refuses logons", clockText(off), maxSkew))
+		notes = append(notes, fmt.Sprintf("clock %s, beyond --max-skew %s: Kerberos refuses logons", clockText(off), maxSkew))
 	case skew > clockWarn:
-		notes = append(notes, fmt.Sprintf("warning: clock %s from this machine's, over a minute", clockText(off)))
+		notes = append(notes, fmt.Sprintf("warning: clock %s, more than a minute off this machine's", clockText(off)))
 	}
-	for _, o := range others {
-		if o.source != c.source && math.Abs(o.offset-off) > clockAgree.Seconds() {
+	// Compared with the lowest port of the other source: 88 before 464.
+	others = slices.Clone(others)
+	slices.SortStableFunc(others, func(a, b clockReading) int { return cmp.Compare(a.portNum, b.portNum) })
+	if i := slices.IndexFunc(others, func(o clockReading) bool { return o.source != c.source }); i >= 0 {
+		if o := others[i]; math.Abs(o.offset-off) > clockAgree.Seconds() {
 			notes = append(notes, fmt.Sprintf("%s (%s) says %s and %s (%s) %s: the two clocks disagree",
 				c.source, c.port, clockText(off), o.source, o.port, clockText(o.offset)))
-			break
 		}
 	}
 	if len(notes) > 0 {

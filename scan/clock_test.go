@@ -48,15 +48,15 @@ func TestJudgeClock(t *testing.T) {
 		detail string
 	}{
 		{"in step", kdc(0.2), nil, 0, false, 0.2, "KDC"},
-		{"over a minute", kdc(-75), nil, 0, false, -75, "KDC; warning: clock -1m15s from this machine's, over a minute"},
-		{"beyond 5m", kdc(301), nil, 0, true, 301, "KDC; clock +5m1s from this machine's, beyond --max-skew 5m0s: Kerberos refuses logons"},
-		{"--max-skew 10m", kdc(400), nil, 10 * time.Minute, false, 400, "KDC; warning: clock +6m40s from this machine's, over a minute"},
-		{"never", kdc(4000), nil, -1, false, 4000, "KDC; warning: clock +1h6m40s from this machine's, over a minute"},
-		{"NTP ahead, KDC in step", ntp(90), []clockReading{{"NTP", "123/udp", 90}, {"the KDC", "88/udp", 0.01}}, 0, false, 90,
-			"NTP; warning: clock +1m30s from this machine's, over a minute; NTP (123/udp) says +1m30s and the KDC (88/udp) +0.010s: the two clocks disagree"},
-		{"the KDC's view", kdc(0.01), []clockReading{{"NTP", "123/udp", 90}, {"the KDC", "88/udp", 0.01}}, time.Minute, false, 0.01,
+		{"over a minute", kdc(-75), nil, 0, false, -75, "KDC; warning: clock -1m15s, more than a minute off this machine's"},
+		{"beyond 5m", kdc(301), nil, 0, true, 301, "KDC; clock +5m1s, beyond --max-skew 5m0s: Kerberos refuses logons"},
+		{"--max-skew 10m", kdc(400), nil, 10 * time.Minute, false, 400, "KDC; warning: clock +6m40s, more than a minute off this machine's"},
+		{"never", kdc(4000), nil, -1, false, 4000, "KDC; warning: clock +1h6m40s, more than a minute off this machine's"},
+		{"NTP ahead, KDC in step", ntp(90), []clockReading{{"NTP", "123/udp", 123, 90}, {"the KDC", "88/udp", 88, 0.01}}, 0, false, 90,
+			"NTP; warning: clock +1m30s, more than a minute off this machine's; NTP (123/udp) says +1m30s and the KDC (88/udp) +0.010s: the two clocks disagree"},
+		{"the KDC's view", kdc(0.01), []clockReading{{"NTP", "123/udp", 123, 90}, {"the KDC", "88/udp", 88, 0.01}}, time.Minute, false, 0.01,
 			"KDC; the KDC (88/udp) says +0.010s and NTP (123/udp) +1m30s: the two clocks disagree"},
-		{"agree", ntp(1.5), []clockReading{{"the KDC", "88/udp", 0.2}}, 0, false, 1.5, "NTP"},
+		{"agree", ntp(1.5), []clockReading{{"the KDC", "464/udp", 464, 5}, {"the KDC", "88/udp", 88, 0.2}}, 0, false, 1.5, "NTP"},
 	} {
 		r := tc.r
 		judgeClock(&r, tc.others, tc.max)

@@ -210,6 +210,25 @@ func classifyLookup(err error) verdict {
 	return verdict{state: results.Error, reason: results.ReasonResolveFailed, final: true, err: err}
 }
 
+// classifyResolver is the verdict on a DC locator question this machine's
+// resolver was asked (net.Resolver). Go's resolver says "not found"
+// (DNSError.IsNotFound) for a name that does not exist and for one without
+// records of the type, on Unix and on Windows alike, where it asks DnsQuery
+// and maps DNS_ERROR_RCODE_NAME_ERROR and DNS_INFO_NO_RECORDS so: both are an
+// answer, that the record is missing. A timeout is silence; any other error
+// (SERVFAIL, no DNS server configured, DnsQuery's own timeout, which Go on
+// Windows does not mark as one) leaves the question unanswered.
+func classifyResolver(err error) verdict {
+	var dnsErr *net.DNSError
+	switch {
+	case err == nil, errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+		return verdict{state: results.Open, reason: results.ReasonResolverAnswer, final: true}
+	case errors.As(err, &dnsErr) && dnsErr.IsTimeout:
+		return verdict{state: results.OpenFiltered, reason: results.ReasonNoResponse, final: true}
+	}
+	return verdict{state: results.Error, reason: results.ReasonResolveFailed, final: true, err: err}
+}
+
 // errOtherFamily is the route check's failure when the source address and the
 // target are of different address families: nothing is asked of the kernel.
 var errOtherFamily = errors.New("another address family")

@@ -129,7 +129,8 @@ func (r *run) locate(ctx context.Context, d Domain, ports []Port) []Target {
 		src, noRoute := r.preflight(ctx, h.addr, r.Source)
 		if noRoute != nil {
 			for _, q := range d.questions() {
-				res := results.Result{Proto: results.UDP, Port: d.DNSServer.Port(), Probe: ProbeSRV, Under: q.name, State: noRoute.state, Reason: noRoute.reason, Detail: noRoute.detail(h.addr)}
+				res := results.Result{Proto: results.UDP, Port: d.DNSServer.Port(), Probe: ProbeSRV, Under: q.name,
+					State: noRoute.state, Reason: noRoute.reason, Detail: noRoute.detail(h.addr)}
 				if stopped(ctx) {
 					res.State, res.Reason, res.Detail = results.Unknown, stopReason(ctx), ""
 				}
@@ -382,16 +383,12 @@ func (r *run) askSystem(ctx context.Context, name string, t probes.LookupType) a
 	return systemAnswer(ctx, name, "A or AAAA", nil, addrs, err)
 }
 
-// systemAnswer reads what this machine's resolver said. Go's resolver says
-// "not found" (DNSError.IsNotFound) for a name that does not exist and for one
-// without records of the type, on Unix and on Windows alike, where it asks
-// DnsQuery and maps DNS_ERROR_RCODE_NAME_ERROR and DNS_INFO_NO_RECORDS so: both
-// are answers, the record is missing. A timeout is silence; any other error
-// (SERVFAIL, no DNS server configured) leaves the question unanswered.
+// systemAnswer reads what this machine's resolver said (classifyResolver has
+// the verdict): the records, or why there are none.
 func systemAnswer(ctx context.Context, name, typ string, srvs []*net.SRV, addrs []netip.Addr, err error) answer {
-	res := results.Result{Proto: results.UDP, Port: 53, State: results.Open, Reason: results.ReasonResolverAnswer}
+	v := classifyResolver(err)
+	res := results.Result{Proto: results.UDP, Port: 53, State: v.state, Reason: v.reason}
 	d := &probes.LookupDetail{Name: name, Type: typ}
-	var dnsErr *net.DNSError
 	switch {
 	case err == nil:
 		d.RCode = "NOERROR"
@@ -408,15 +405,12 @@ func systemAnswer(ctx context.Context, name, typ string, srvs []*net.SRV, addrs 
 	case stopped(ctx):
 		res.State, res.Reason = results.Unknown, stopReason(ctx)
 		return answer{res: res}
-	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
+	case v.state == results.Open: // not found: an answer without the record
 		res.Detail = "this machine's resolver: no such record (no such name, or no " + typ + " record)"
 		res.Details = d
 		return answer{res: res, d: d}
-	case errors.As(err, &dnsErr) && dnsErr.IsTimeout:
-		res.State, res.Reason, res.Detail = results.OpenFiltered, results.ReasonNoResponse, "this machine's resolver: "+err.Error()
-		return answer{res: res}
 	default:
-		res.State, res.Reason, res.Detail = results.Error, results.ReasonResolveFailed, "this machine's resolver: "+err.Error()
+		res.Detail = "this machine's resolver: " + err.Error()
 		return answer{res: res}
 	}
 	res.Details, res.Detail = d, "this machine's resolver: "+strings.TrimPrefix(d.Summary(), "NOERROR, ")

@@ -3,7 +3,10 @@
 package testnet
 
 import (
+	"crypto/x509"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -23,10 +26,16 @@ import (
 // _kerberos._tcp, _kpasswd._tcp and _gc._tcp records.
 //
 // Each DC's host answers NTP (ServeNTP) with the offset given: Samba's own
-// KDC keeps this machine's clock.
+// KDC keeps this machine's clock. Each DC serves LDAPS (636, 3269, StartTLS on
+// 389) with a certificate from the lab's CA for its name (subject CN and SAN
+// dNSName, Server Authentication EKU), as an enterprise CA issues them: the
+// certificate Samba makes itself has a negative serial number, which Go's
+// crypto/x509 refuses to parse.
 type ADLab struct {
 	DC1, DC2 *SambaDC
 	H1, H2   *Host
+	CA       *CA
+	CAFile   string // the CA's certificate, for --ca-file
 }
 
 // ADLabOptions are the smb.conf lines every lab DC runs with: SambaDNSUpdates,
@@ -41,11 +50,23 @@ func StartADLab(t testing.TB, ntp1, ntp2 time.Duration, options ...string) *ADLa
 	client := func(h *Host) map[netip.Prefix]string {
 		return map[netip.Prefix]string{netip.PrefixFrom(h.Peer, 30).Masked(): "Site-A"}
 	}
-	opts := append(append([]string{}, ADLabOptions...), options...)
+	ca := NewCA(t)
+	dir := Dir(t, "")
+	caFile := filepath.Join(dir, "lab-ca.pem")
+	WriteFile(t, caFile, string(ca.PEM))
+	tlsOptions := func(name string) []string {
+		cert, key := ca.IssueCert(t, dir, Cert{CN: name, DNSNames: []string{name}, NotAfter: time.Now().Add(365 * 24 * time.Hour),
+			EKU: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+		if err := os.Chmod(key, 0o600); err != nil { // Samba refuses a key others can read
+			t.Fatal(err)
+		}
+		return append(append([]string{"tls enabled = yes", "tls keyfile = " + key, "tls certfile = " + cert, "tls cafile = " + caFile},
+			ADLabOptions...), options...)
+	}
 	dcs := StartSambaDCs(t,
-		SambaConfig{Host: h1, Name: "LABDC", Site: "Site-A", Subnets: client(h1), Options: opts},
-		SambaConfig{Host: h2, Name: "LABDC2", Site: "Site-B", Subnets: client(h2), Options: opts})
-	lab := &ADLab{DC1: dcs[0], DC2: dcs[1], H1: h1, H2: h2}
+		SambaConfig{Host: h1, Name: "LABDC", Site: "Site-A", Subnets: client(h1), Options: tlsOptions("labdc.lab.example")},
+		SambaConfig{Host: h2, Name: "LABDC2", Site: "Site-B", Subnets: client(h2), Options: tlsOptions("labdc2.lab.example")})
+	lab := &ADLab{DC1: dcs[0], DC2: dcs[1], H1: h1, H2: h2, CA: ca, CAFile: caFile}
 	dc2 := "labdc2.lab.example"
 	lab.DC1.AddDNS(t, "lab.example",
 		A(dc2, h2.Addr),

@@ -54,24 +54,48 @@ func NewCA(t testing.TB) *CA {
 // are world-readable, for daemons that drop privileges.
 func (ca *CA) Issue(t testing.TB, dir, name string, notAfter time.Time, ips ...net.IP) (certFile, keyFile string) {
 	t.Helper()
+	return ca.IssueCert(t, dir, Cert{CN: name, DNSNames: []string{name}, IPs: ips, NotAfter: notAfter,
+		EKU: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+}
+
+// Cert is what IssueCert puts in a certificate: the subject's common name, the
+// subject alternative names, the extended key usages (none: no EKU extension at
+// all) and the expiry.
+type Cert struct {
+	CN       string
+	DNSNames []string
+	IPs      []net.IP
+	EKU      []x509.ExtKeyUsage
+	NotAfter time.Time
+}
+
+// IssueCert writes a certificate made as c says, signed by ca, and its key,
+// as Issue does (a daemon that refuses a key others can read, as Samba does,
+// needs it chmod 0600).
+func (ca *CA) IssueCert(t testing.TB, dir string, c Cert) (certFile, keyFile string) {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
 	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
 	notBefore := time.Now().Add(-time.Hour)
-	if notAfter.Before(notBefore) {
-		notBefore = notAfter.Add(-30 * 24 * time.Hour)
+	if c.NotAfter.Before(notBefore) {
+		notBefore = c.NotAfter.Add(-30 * 24 * time.Hour)
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: name},
-		DNSNames:     []string{name},
-		IPAddresses:  ips,
+		Subject:      pkix.Name{CommonName: c.CN},
+		DNSNames:     c.DNSNames,
+		IPAddresses:  c.IPs,
 		NotBefore:    notBefore,
-		NotAfter:     notAfter,
+		NotAfter:     c.NotAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:  c.EKU,
+	}
+	name := c.CN
+	if name == "" && len(c.DNSNames) > 0 {
+		name = c.DNSNames[0]
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.key)
 	if err != nil {

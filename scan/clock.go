@@ -130,7 +130,7 @@ func judgeClock(r *results.Result, others []clockReading, maxSkew time.Duration)
 // clockText writes an offset as a signed duration, to the millisecond under
 // a second and to the second above: "+0.003s", "-1m30s".
 func clockText(sec float64) string {
-	d := time.Duration(sec * float64(time.Second))
+	d := time.Duration(sec * float64(time.Second)).Round(time.Millisecond)
 	sign := "+"
 	if d < 0 {
 		sign, d = "-", -d

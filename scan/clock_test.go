@@ -16,7 +16,7 @@ import (
 
 func TestClockText(t *testing.T) {
 	for sec, want := range map[float64]string{
-		0: "+0.000s", 0.0034: "+0.003s", -0.5: "-0.500s", 1.4: "+1s", 90: "+1m30s", -400.2: "-6m40s", 7200: "+2h0m0s",
+		0: "+0.000s", -0.0001: "+0.000s", 0.0034: "+0.003s", 0.9996: "+1s", -0.5: "-0.500s", 1.4: "+1s", 90: "+1m30s", -400.2: "-6m40s", 7200: "+2h0m0s",
 	} {
 		if got := clockText(sec); got != want {
 			t.Errorf("clockText(%v) = %q, want %q", sec, got, want)

@@ -32,6 +32,33 @@ type Service struct {
 	// target as the user gave it (a name or an address), for protocols that
 	// name the server they talk to (HTTP's Host).
 	New func(rnd io.Reader, host string) (Dialog, error)
+	// Requires lists what a profile entry may require of the service beyond
+	// answering (its "require" field): SMB signing of an SMB server.
+	Requires []*Requirement
+}
+
+// Requirement is a property of a confirmed service that a check may require
+// (results.Check.Require), judged from what the service said.
+type Requirement struct {
+	// Name is what profiles write: "smb-signing".
+	Name string
+	// Meaning says what is required, for documentation.
+	Meaning string
+	// Met says whether the service's answer meets the requirement; known is
+	// false when the answer does not say (the conversation ended first).
+	Met func(d *ServiceDetail) (met, known bool)
+}
+
+// RequirementByName returns the requirement of that name of any service.
+func RequirementByName(name string) (*Requirement, bool) {
+	for _, s := range services {
+		for _, r := range s.Requires {
+			if r.Name == name {
+				return r, true
+			}
+		}
+	}
+	return nil, false
 }
 
 // Detail is a nil *ServiceDetail: every service reports that type, so drift

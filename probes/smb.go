@@ -14,8 +14,9 @@ import (
 // ([MS-SMB2] 2.2.4 SecurityMode). No session is set up.
 var SMB = &Service{
 	Name: "smb", Ports: []uint16{445},
-	Drift: smbDrift,
-	New:   newSMBDialog("smb", false),
+	Drift:    smbDrift,
+	New:      newSMBDialog("smb", false),
+	Requires: []*Requirement{SMBSigning},
 }
 
 // NetBIOSSSN confirms SMB over NetBIOS on 139: a NetBIOS session request
@@ -23,8 +24,25 @@ var SMB = &Service{
 // any server, then the same NEGOTIATE.
 var NetBIOSSSN = &Service{
 	Name: "netbios-ssn", Ports: []uint16{139},
-	Drift: smbDrift,
-	New:   newSMBDialog("netbios-ssn", true),
+	Drift:    smbDrift,
+	New:      newSMBDialog("netbios-ssn", true),
+	Requires: []*Requirement{SMBSigning},
+}
+
+// SMBSigning requires an SMB server to require signing: its NEGOTIATE response
+// sets SMB2_NEGOTIATE_SIGNING_REQUIRED ([MS-SMB2] 2.2.4), as Windows domain
+// controllers do by default ("Microsoft network server: Digitally sign
+// communications (always)"), which defeats NTLM relaying to them. An SMB1
+// answer says nothing of it here.
+var SMBSigning = &Requirement{
+	Name:    "smb-signing",
+	Meaning: "the SMB server requires signing ([MS-SMB2] 2.2.4 SMB2_NEGOTIATE_SIGNING_REQUIRED)",
+	Met: func(d *ServiceDetail) (met, known bool) {
+		if d == nil || d.SMB == nil || d.SMB.Status != "" || d.SMB.Dialect == "SMB1" {
+			return false, false
+		}
+		return d.SMB.SigningRequired, true
+	},
 }
 
 var smbDrift = []DriftField{

@@ -38,7 +38,7 @@ func TestDecodeErrors(t *testing.T) {
 		name, file, want string
 	}{
 		{"unknown field", profileFile(strings.Replace(goodEntry, `"proto"`, `"prot"`, 1)),
-			`t.json:10: unknown field "prot" in entry (fields: proto, port, kind, service, purpose, probe, expect, role, interfaces, note, source)`},
+			`t.json:10: unknown field "prot" in entry (fields: proto, port, kind, service, purpose, probe, expect, role, interfaces, require, note, source)`},
 		{"backwards range", profileFile(strings.Replace(goodEntry, `445`, `"5-3"`, 1)),
 			`t.json:11: "port": range "5-3" runs backwards (write 3-5)`},
 		{"port 0", profileFile(strings.Replace(goodEntry, `445`, `0`, 1)),

@@ -22,7 +22,9 @@ func (c *Catalog) WriteMarkdown(w io.Writer) error {
 	p("reachable; **blocked** = a firewall must stop it (filtered passes; open, or closed by a RST or ICMP\n")
 	p("port unreachable, fails). Entries with a role are checked on the host mapped with `--role ROLE=HOST`; unmapped\n")
 	p("roles are reported as skipped. `dynamic-rpc` entries are checked through the RPC endpoint mapper;\n")
-	p("`negotiated` ports and IP protocols (gre, esp, ah) are reported not-tested.\n\n")
+	p("`negotiated` ports and IP protocols (gre, esp, ah) are reported not-tested. An entry may also\n")
+	p("`require` what the service confirmed on the port must show: `smb-signing` (the SMB server requires\n")
+	p("signing, as domain controllers do by default), or its check fails with `smb-signing-not-required`.\n\n")
 	p("Two generations of profiles: those derived from the seed documents describe the Windows Server\n")
 	p("2003-era roles and Exchange 2000-2019 as those documents do, and cite them by file name; the\n")
 	p("current profiles (Windows Server 2016-2025, SQL Server 2016-2025, Exchange 2019 and Subscription\n")
@@ -67,7 +69,11 @@ func (c *Catalog) WriteMarkdown(w io.Writer) error {
 		p("\n| Port | Service | Purpose | Expect | Role | Probe | Source | Note |\n|---|---|---|---|---|---|---|---|\n")
 		for i := range q.Entries {
 			e := &q.Entries[i]
-			p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", cell(e.Label()), cell(e.Service), cell(purpose(e)), e.Expect,
+			expect := string(e.Expect)
+			if len(e.Require) > 0 {
+				expect += ", requires " + strings.Join(e.Require, ", ")
+			}
+			p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", cell(e.Label()), cell(e.Service), cell(purpose(e)), cell(expect),
 				cell(e.Role), cell(e.Probe), cell(srcText(e.Source)), cell(e.Note))
 		}
 	}
@@ -94,6 +100,8 @@ const schemaExample = `{
         {"proto": "udp", "port": 161, "service": "SNMP", "purpose": "Monitoring", "probe": "snmp",
          "expect": "optional", "note": "Only where monitoring is enabled"},
         {"proto": "tcp", "kind": "dynamic-rpc", "service": "DTC", "purpose": "Transactions", "expect": "open"},
+        {"proto": "tcp", "port": 445, "service": "SMB", "purpose": "Reports share", "expect": "open",
+         "require": ["smb-signing"]},
         {"proto": "tcp", "port": 23, "service": "Telnet", "purpose": "Hardening", "expect": "closed"}
       ]
     }

@@ -23,7 +23,7 @@ type Unmapped struct {
 // remembers every requested profile (the profile the user named, not the one
 // included) and every source that asked for it, in order. Notes are joined, and
 // so are the RPC interfaces of dynamic-rpc entries (one endpoint-mapper question
-// answers them all).
+// answers them all) and what the entries require of the service.
 //
 // Expectations combine by strictness: open (required) beats optional, and closed
 // beats optional. An entry one profile requires open and another requires closed
@@ -54,6 +54,7 @@ func (c *Catalog) Merge(roles map[string]string, ps ...*Profile) ([]Entry, []Unm
 			i, ok := index[k]
 			if !ok {
 				e.Interfaces = slices.Clone(e.Interfaces)
+				e.Require = slices.Clone(e.Require)
 				e.Profiles = []string{p.Slug}
 				e.Sources = nil
 				if e.Source.Document != "" {
@@ -76,6 +77,11 @@ func (c *Catalog) Merge(roles map[string]string, ps ...*Profile) ([]Entry, []Unm
 			for _, i := range e.Interfaces {
 				if !slices.Contains(m.Interfaces, i) {
 					m.Interfaces = append(m.Interfaces, i)
+				}
+			}
+			for _, r := range e.Require {
+				if !slices.Contains(m.Require, r) {
+					m.Require = append(m.Require, r)
 				}
 			}
 			if e.Note != "" && !strings.Contains(m.Note, e.Note) {
@@ -154,6 +160,7 @@ func (e *Entry) Check() *results.Check {
 		Purpose:  e.Purpose,
 		Expect:   e.Expect,
 		Role:     e.Role,
+		Require:  slices.Clone(e.Require),
 		Sources:  slices.Clone(e.Sources),
 	}
 	if len(c.Profiles) == 0 && e.Profile != "" {

@@ -1,6 +1,7 @@
 package profiles_test
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/portreach/portreach/probes"
@@ -69,5 +70,40 @@ func TestRPCInterfacesNamed(t *testing.T) {
 		if !named[key] {
 			t.Errorf("no dynamic-rpc entry names %s", key)
 		}
+	}
+}
+
+// TestRequirementsExist: what an entry requires of its service is a
+// requirement of the TCP service confirmed on its port (the one it names, or
+// the port's default).
+func TestRequirementsExist(t *testing.T) {
+	cat, err := profiles.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	required := 0
+	for _, p := range cat.Profiles() {
+		for _, e := range p.Entries {
+			if len(e.Require) == 0 {
+				continue
+			}
+			svc, ok := probes.ServiceByName(e.Probe)
+			if e.Probe == "" {
+				svc, ok = probes.ServiceForPort(e.Port.Lo)
+			}
+			if !ok || e.Port.Lo != e.Port.Hi && e.Probe == "" {
+				t.Errorf("%s %s: requires %q of no one TCP service", p.Slug, e.Label(), e.Require)
+				continue
+			}
+			for _, name := range e.Require {
+				required++
+				if !slices.ContainsFunc(svc.Requires, func(r *probes.Requirement) bool { return r.Name == name }) {
+					t.Errorf("%s %s: %s has no requirement %q", p.Slug, e.Label(), svc.Name, name)
+				}
+			}
+		}
+	}
+	if required == 0 {
+		t.Error("no profile requires anything of a service (the DC profiles require SMB signing)")
 	}
 }

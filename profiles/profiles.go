@@ -130,10 +130,14 @@ type Entry struct {
 	// the service, by msrpc key or UUID ("msdtc", "drsuapi"); "frsrpc|dfsr" means
 	// either one. Each must be registered with the endpoint mapper, reachable and
 	// accept a bind. Empty: any registered port counts (the older meaning).
-	Interfaces []string       `json:"interfaces"`
-	Note       string         `json:"note"`   // where documents disagree or are ambiguous
-	Source     results.Source `json:"source"` // document and section or table row
-	Pos        Pos            `json:"-"`      // where the entry is defined
+	Interfaces []string `json:"interfaces"`
+	// Require names what the service must show beyond answering, each a
+	// requirement of the entry's TCP service (probes.Requirement):
+	// "smb-signing" on 445 and 139.
+	Require []string       `json:"require"`
+	Note    string         `json:"note"`   // where documents disagree or are ambiguous
+	Source  results.Source `json:"source"` // document and section or table row
+	Pos     Pos            `json:"-"`      // where the entry is defined
 
 	// Profile is the slug of the profile that defines the entry.
 	Profile string `json:"-"`

@@ -115,6 +115,15 @@ func (e *Entry) validate(c *checker) {
 			c.errorf("interfaces", "%s: %v", e.Label(), err)
 		}
 	}
+	for _, r := range e.Require {
+		if e.Proto != results.TCP {
+			c.errorf("require", "%s: require is for tcp entries: what the service confirmed there must show", e.Label())
+			break
+		}
+		if !probeRE.MatchString(r) {
+			c.errorf("require", "requirement %q: want lower-case words joined by hyphens", r)
+		}
+	}
 	if !c.has("expect") {
 		c.errorf("expect", "expect is required: one of %s", joinAny(expectations))
 	} else if !slices.Contains(expectations, e.Expect) {

@@ -580,12 +580,13 @@ var remedies = map[results.Reason]string{
 	results.ReasonReplyTooLong:     "The service's reply did not end within what a first exchange ever takes: check what answers on the port (portreach local on the server); a service that floods its greeting or declares a huge message is broken or hostile.",
 	results.ReasonConfirmTimeout:   "The service answered too slowly to be confirmed (it began a reply and stalled, or trickled it): run again with a longer --timeout; if it stays slow, check the server's load and anything on the path that delays or inspects the traffic (a greeting delay such as Postfix's postscreen needs a --timeout longer than its wait).",
 	// Reasons of the DC locator (--domain).
-	results.ReasonResolverAnswer:      "This machine's resolver answered.",
-	results.ReasonSRVMissing:          "No DC is registered under this name: check that Netlogon runs on the DCs and can register its records (dcdiag /test:registerindns, nltest /dsregdns), and that this DNS server holds (or forwards to) the domain's zones.",
-	results.ReasonSiteSRVMissing:      "No DC registers for the site: map this machine's subnet to its site (Active Directory Sites and Services), and check that a DC in the site, or one covering it, registers the site's records.",
-	results.ReasonSRVTargetUnresolved: "The record names a host without an address: remove the stale records of a DC that is gone (or fix its A record), so clients do not pick it.",
-	results.ReasonLDAPPingWrongDomain: "The DC answers for another domain: the DNS records point at the wrong servers (a zone copied from another domain, a stale record), or the DC is not one of this domain's.",
-	results.ReasonClockSkew:           "The clocks differ too much for Kerberos: synchronise the DC with the domain's time source (w32tm /resync; the PDC emulator with a reliable NTP source) and this machine with the DCs.",
+	results.ReasonResolverAnswer:        "This machine's resolver answered.",
+	results.ReasonSRVMissing:            "No DC is registered under this name: check that Netlogon runs on the DCs and can register its records (dcdiag /test:registerindns, nltest /dsregdns), and that this DNS server holds (or forwards to) the domain's zones.",
+	results.ReasonSiteSRVMissing:        "No DC registers for the site: map this machine's subnet to its site (Active Directory Sites and Services), and check that a DC in the site, or one covering it, registers the site's records.",
+	results.ReasonSRVTargetUnresolved:   "The record names a host without an address: remove the stale records of a DC that is gone (or fix its A record), so clients do not pick it.",
+	results.ReasonLDAPPingWrongDomain:   "The DC answers for another domain: the DNS records point at the wrong servers (a zone copied from another domain, a stale record), or the DC is not one of this domain's.",
+	results.ReasonClockSkew:             "The clocks differ too much for Kerberos: synchronise the DC with the domain's time source (w32tm /resync; the PDC emulator with a reliable NTP source) and this machine with the DCs.",
+	results.ReasonSMBSigningNotRequired: "Require SMB signing on the server: the policy \"Microsoft network server: Digitally sign communications (always)\" (Set-SmbServerConfiguration -RequireSecuritySignature $true; Samba: server signing = mandatory); domain controllers have it by default, so a DC without it has had it turned off.",
 }
 
 func verdictLabel(v results.Verdict) string {

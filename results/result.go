@@ -65,7 +65,10 @@ type Check struct {
 	Purpose  string      `json:"purpose,omitempty"`
 	Expect   Expectation `json:"expect,omitempty"`
 	Role     string      `json:"role,omitempty"` // destination role for multi-destination profiles
-	Sources  []Source    `json:"sources,omitempty"`
+	// Require names what the service must show beyond answering, as the
+	// profile entry requires it: "smb-signing" (probes.Requirement).
+	Require []string `json:"require,omitempty"`
+	Sources []Source `json:"sources,omitempty"`
 }
 
 // Result is the verdict for one port of one target.

@@ -115,6 +115,9 @@ func (r *run) confirm(ctx context.Context, h *host, res *results.Result, svc *pr
 	if reason == "" {
 		reason, why = r.judgeCert(d.TLS)
 	}
+	if reason == "" {
+		reason = judgeRequire(svc, d, res.Check)
+	}
 	res.Details = d
 	res.Detail = d.Summary()
 	if why != "" {

@@ -17,7 +17,8 @@ import (
 // TestLocatorSamba runs the DC locator against testnet.ADLab: lab.example, DC1
 // (Site-A, the DNS server) and DC2 (Site-B), both real Samba AD DCs, DC2's NTP
 // server six minutes ahead of its KDC. Each locator check must fire exactly
-// where it should, and nowhere else:
+// where it should, and nowhere else (DC2's two faults aside: its NTP server is
+// six minutes ahead, and its SMB server does not require signing):
 //
 //   - the plain run: every question answered, both DCs found with the records
 //     that named them, pinged, and checked; DC2's NTP fails clock-skew and both
@@ -35,9 +36,9 @@ func TestLocatorSamba(t *testing.T) {
 		{Proto: results.UDP, Lo: 389, Probe: "cldap", Check: &results.Check{Profiles: []string{"dc"}, Service: "LDAP", Expect: results.ExpectOpen}},
 		{Proto: results.UDP, Lo: 88, Probe: "kerberos", Check: kerberosUDP},
 		{Proto: results.UDP, Lo: 123, Probe: "ntp", Check: &results.Check{Service: "NTP", Expect: results.ExpectOpen}},
-		{Proto: results.TCP, Lo: 445, Check: &results.Check{Service: "SMB", Expect: results.ExpectOpen}},
+		{Proto: results.TCP, Lo: 445, Check: &results.Check{Service: "SMB", Expect: results.ExpectOpen, Require: []string{"smb-signing"}}},
 	}
-	s := &Scanner{Timeout: 2 * time.Second}
+	s := &Scanner{Timeout: 2 * time.Second, Confirm: Confirm{Checked: true}}
 	run := func(t *testing.T, d Domain) map[string]results.Result {
 		t.Helper()
 		if !d.DNSServer.IsValid() {
@@ -66,7 +67,9 @@ func TestLocatorSamba(t *testing.T) {
 	}
 	q := func(name string) string { return "lab.example " + name + " 53/udp" }
 	dc1, dc2 := "labdc.lab.example", "labdc2.lab.example"
-	clockFails := []string{dc2 + " 123/udp clock-skew"}
+	// DC2's faults, found in every run: its NTP server is six minutes ahead,
+	// and its SMB server does not require signing.
+	dc2Faults := []string{dc2 + " 123/udp clock-skew", dc2 + " 445/tcp smb-signing-not-required"}
 
 	t.Run("plain", func(t *testing.T) {
 		got := run(t, Domain{Name: "lab.example", Site: "Site-A"})
@@ -92,8 +95,8 @@ func TestLocatorSamba(t *testing.T) {
 				t.Errorf("%s: %s %s at %s names %q, want %q", name, r.State, r.Reason, r.Addr, targets, want)
 			}
 		}
-		if f := failing(got); !slices.Equal(f, clockFails) {
-			t.Errorf("failing: %q, want %q", f, clockFails)
+		if f := failing(got); !slices.Equal(f, dc2Faults) {
+			t.Errorf("failing: %q, want %q", f, dc2Faults)
 		}
 		p1, p2 := got[dc1+" 389/udp"], got[dc2+" 389/udp"]
 		if !strings.Contains(p1.Detail, "site Site-A (closest), client site Site-A") || p1.Addr != lab.DC1.Addr {
@@ -138,7 +141,8 @@ func TestLocatorSamba(t *testing.T) {
 	t.Run("ghost", func(t *testing.T) {
 		lab.DC1.AddDNS(t, "_msdcs.lab.example", testnet.SRV("_ldap._tcp.dc._msdcs.lab.example", 389, "ghost.lab.example"))
 		got := run(t, Domain{Name: "lab.example", Site: "Site-A"})
-		want := append([]string{"ghost.lab.example srv-target-unresolved"}, clockFails...)
+		want := append([]string{"ghost.lab.example srv-target-unresolved"}, dc2Faults...)
+		slices.Sort(want)
 		if f := failing(got); !slices.Equal(f, want) {
 			t.Errorf("failing: %q, want %q", f, want)
 		}
@@ -150,7 +154,7 @@ func TestLocatorSamba(t *testing.T) {
 
 	t.Run("site without records", func(t *testing.T) {
 		got := run(t, Domain{Name: "lab.example", Site: "Site-C"})
-		want := append([]string{"ghost.lab.example srv-target-unresolved", q("_ldap._tcp.Site-C._sites.dc._msdcs.lab.example") + " site-srv-missing"}, clockFails...)
+		want := append([]string{"ghost.lab.example srv-target-unresolved", q("_ldap._tcp.Site-C._sites.dc._msdcs.lab.example") + " site-srv-missing"}, dc2Faults...)
 		slices.Sort(want)
 		if f := failing(got); !slices.Equal(f, want) {
 			t.Errorf("failing: %q, want %q", f, want)
@@ -178,7 +182,7 @@ func TestLocatorSamba(t *testing.T) {
 }`)
 		defer lab.H2.NFT(t, `delete table inet portreach_cldap`)
 		got := run(t, Domain{Name: "lab.example", Site: "Site-A"})
-		want := append([]string{"ghost.lab.example srv-target-unresolved", dc2 + " 389/udp no-response"}, clockFails...)
+		want := append([]string{"ghost.lab.example srv-target-unresolved", dc2 + " 389/udp no-response"}, dc2Faults...)
 		slices.Sort(want)
 		if f := failing(got); !slices.Equal(f, want) {
 			t.Errorf("failing: %q, want %q", f, want)

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 )
@@ -26,7 +27,9 @@ import (
 // _kerberos._tcp, _kpasswd._tcp and _gc._tcp records.
 //
 // Each DC's host answers NTP (ServeNTP) with the offset given: Samba's own
-// KDC keeps this machine's clock. Each DC serves LDAPS (636, 3269, StartTLS on
+// KDC keeps this machine's clock. DC2's SMB server does not require signing
+// (server signing = auto), as a DC whose "Digitally sign communications
+// (always)" policy was turned off; DC1's does, as a DC's does by default. Each DC serves LDAPS (636, 3269, StartTLS on
 // 389) with a certificate from the lab's CA for its name (subject CN and SAN
 // dNSName, Server Authentication EKU), as an enterprise CA issues them: the
 // certificate Samba makes itself has a negative serial number, which Go's
@@ -54,18 +57,18 @@ func StartADLab(t testing.TB, ntp1, ntp2 time.Duration, options ...string) *ADLa
 	dir := Dir(t, "")
 	caFile := filepath.Join(dir, "lab-ca.pem")
 	WriteFile(t, caFile, string(ca.PEM))
-	tlsOptions := func(name string) []string {
+	tlsOptions := func(name string, more ...string) []string {
 		cert, key := ca.IssueCert(t, dir, Cert{CN: name, DNSNames: []string{name}, NotAfter: time.Now().Add(365 * 24 * time.Hour),
 			EKU: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
 		if err := os.Chmod(key, 0o600); err != nil { // Samba refuses a key others can read
 			t.Fatal(err)
 		}
-		return append(append([]string{"tls enabled = yes", "tls keyfile = " + key, "tls certfile = " + cert, "tls cafile = " + caFile},
-			ADLabOptions...), options...)
+		return slices.Concat([]string{"tls enabled = yes", "tls keyfile = " + key, "tls certfile = " + cert, "tls cafile = " + caFile},
+			more, ADLabOptions, options)
 	}
 	dcs := StartSambaDCs(t,
 		SambaConfig{Host: h1, Name: "LABDC", Site: "Site-A", Subnets: client(h1), Options: tlsOptions("labdc.lab.example")},
-		SambaConfig{Host: h2, Name: "LABDC2", Site: "Site-B", Subnets: client(h2), Options: tlsOptions("labdc2.lab.example")})
+		SambaConfig{Host: h2, Name: "LABDC2", Site: "Site-B", Subnets: client(h2), Options: tlsOptions("labdc2.lab.example", "server signing = auto")})
 	lab := &ADLab{DC1: dcs[0], DC2: dcs[1], H1: h1, H2: h2, CA: ca, CAFile: caFile}
 	dc2 := "labdc2.lab.example"
 	lab.DC1.AddDNS(t, "lab.example",

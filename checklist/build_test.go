@@ -75,6 +75,8 @@ func TestBuildErrors(t *testing.T) {
 			"120 ports to test, more than 100"},
 		{"list error", Request{Items: []Item{{Ports: p80, ReadTargets: func(func(...string) error) error { return errors.New("hosts.txt: unreadable") }}}}, nil,
 			"hosts.txt: unreadable"},
+		{"bad domain", Request{Items: []Item{{Ports: p80, Domain: &scan.Domain{Name: "lab_.example!"}, Pos: "p.json:4"}}}, nil,
+			`p.json:4: scan: domain "lab_.example!": only letters, digits, '-' and '_' may make a label`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Build(context.Background(), tt.req)
@@ -355,5 +357,86 @@ func TestPlanItemTrace(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("%d hosts of the traced item, want 1: its sql role host (its profile checks nothing on its targets)", n)
+	}
+}
+
+// A domain's DCs are the item's targets: none need be named; the domain gets
+// the item's own ports, and nothing it will find is counted yet.
+func TestBuildDomain(t *testing.T) {
+	cat, dc := load(t, "ad-dc-2016-2025")
+	d := &scan.Domain{Name: "lab.example", Site: "Site-A"}
+	pl, err := Build(context.Background(), Request{Catalog: cat, Items: []Item{{Profiles: dc, Ports: portList(t, "U:5353"), Domain: d}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pl.Scan.Domains) != 1 || pl.Scan.Domains[0].Name != "lab.example" || pl.Scan.Domains[0].Site != "Site-A" ||
+		!reflect.DeepEqual(pl.Scan.Domains[0].Ports, pl.Scan.Ports) || len(pl.Scan.Ports) < 10 {
+		t.Errorf("domains %+v, plan ports %d", pl.Scan.Domains, len(pl.Scan.Ports))
+	}
+	if d.Ports != nil {
+		t.Error("the item's domain was changed")
+	}
+	if last := pl.Scan.Ports[len(pl.Scan.Ports)-1]; last.Lo != 5353 {
+		t.Errorf("ad-hoc ports not last: %+v", last)
+	}
+	n := 0
+	for range pl.Scan.Targets {
+		n++
+	}
+	if n != 0 || pl.Hosts != 0 || pl.Ports != 0 {
+		t.Errorf("%d targets, %d hosts, %d ports planned before the locator runs", n, pl.Hosts, pl.Ports)
+	}
+	// Targets named beside it are scanned on the same ports.
+	pl, err = Build(context.Background(), Request{Catalog: cat, Items: []Item{{Profiles: dc, Domain: d, Targets: []string{"dc03"}}}})
+	if err != nil || pl.Hosts != 1 || len(pl.Scan.Domains) != 1 {
+		t.Fatalf("with a target: %v, %+v", err, pl)
+	}
+}
+
+func TestParseDNSServer(t *testing.T) {
+	for in, want := range map[string]string{
+		"198.18.1.2": "198.18.1.2:53", "198.18.1.2:5353": "198.18.1.2:5353", "[2001:db8::53]:53": "[2001:db8::53]:53",
+		"2001:db8::53": "[2001:db8::53]:53", "[2001:db8::53]": "[2001:db8::53]:53", "::ffff:198.18.1.2": "198.18.1.2:53",
+	} {
+		if got, err := ParseDNSServer(in); err != nil || got.String() != want {
+			t.Errorf("ParseDNSServer(%q) = %v, %v; want %s", in, got, err, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"dc01.lab.example": `"dc01.lab.example": want an IP address, optionally with a port (198.18.1.2, 198.18.1.2:5353, [2001:db8::53]:53)`,
+		"198.18.1.2:0":     `"198.18.1.2:0": port 0`,
+		"198.18.1.2:99999": `"198.18.1.2:99999": want an IP address, optionally with a port (198.18.1.2, 198.18.1.2:5353, [2001:db8::53]:53)`,
+		"fe80::1%eth0":     `"fe80::1%eth0": want an IP address, optionally with a port (198.18.1.2, 198.18.1.2:5353, [2001:db8::53]:53)`,
+		"":                 `"": want an IP address, optionally with a port (198.18.1.2, 198.18.1.2:5353, [2001:db8::53]:53)`,
+	} {
+		if _, err := ParseDNSServer(in); err == nil || err.Error() != want {
+			t.Errorf("ParseDNSServer(%q): %v, want %q", in, err, want)
+		}
+	}
+}
+
+// A plan item's domain, site and DNS server become the item's Domain.
+func TestPlanItemDomain(t *testing.T) {
+	cat, err := profiles.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	parse := func(in string) ([]Item, error) {
+		pf, err := profiles.ParsePlan(strings.NewReader(in), "p.json")
+		if err != nil {
+			return nil, err
+		}
+		return PlanItems(cat, pf)
+	}
+	items, err := parse(`{"items": [{"profiles": ["ad-dc-2016-2025"], "domain": "lab.example", "site": "Site-A", "dns_server": "198.18.1.2"}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := items[0].Domain; d == nil || d.Name != "lab.example" || d.Site != "Site-A" || d.DNSServer.String() != "198.18.1.2:53" {
+		t.Errorf("domain %+v", d)
+	}
+	if _, err := parse(`{"items": [{"profiles": ["ad-dc-2016-2025"], "domain": "lab.example", "dns_server": "dc01"}]}`); err == nil ||
+		err.Error() != `p.json:1: dns_server "dc01": want an IP address, optionally with a port (198.18.1.2, 198.18.1.2:5353, [2001:db8::53]:53)` {
+		t.Errorf("bad DNS server: %v", err)
 	}
 }

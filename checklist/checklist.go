@@ -89,6 +89,11 @@ type Item struct {
 	// address it resolves to, each address its own host with its own results
 	// (--addresses all); false checks the first (scan.Target.AllAddresses).
 	AllAddresses bool
+	// Domain, when set, asks the scan to find the DCs of an Active Directory
+	// domain the way the Windows DC locator does (scan.Domain: its Name, Site
+	// and DNSServer) and to check the item's own ports on each one found;
+	// Targets may then be empty. Its Ports are set by Build.
+	Domain *scan.Domain
 	// Pos says where the item was given ("go-live.json:3"). Errors about an
 	// item with a Pos are *ItemError.
 	Pos string
@@ -102,7 +107,8 @@ type Plan struct {
 	// results naming the flag that would map them.
 	Skipped []results.Result
 	// Hosts is how many hosts Scan scans: targets after exclusions, and role
-	// hosts.
+	// hosts. The DCs a Domain finds are not known before the scan: they are
+	// not counted, nor are their ports.
 	Hosts int
 	// Ports is how many results Scan yields before what replies reveal
 	// (registered RPC endpoints, SQL instances, follow-ups): scan.PortCount of
@@ -173,6 +179,14 @@ func Build(ctx context.Context, req Request) (*Plan, error) {
 		}
 		checks[i] = c
 		pl.Skipped = append(pl.Skipped, c.skipped...)
+		if d := it.Domain; d != nil {
+			if err := d.Validate(); err != nil {
+				return nil, it.wrap(err)
+			}
+			dom := *d
+			dom.Ports = c.own
+			pl.Scan.Domains = append(pl.Scan.Domains, dom)
+		}
 		some = some || len(c.own) > 0 || len(c.roles) > 0
 	}
 	if !some {
@@ -286,6 +300,7 @@ func (it *Item) addTargets(ctx context.Context, ts *scan.Targets, ports, own []s
 	}
 	switch {
 	case len(own) == 0:
+	case ts.Len() == 0 && it.Domain != nil: // the domain's DCs are its targets
 	case ts.Len() == 0:
 		return it.wrap(ErrNoTargets)
 	case ts.Count(0) == 0:

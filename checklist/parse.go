@@ -3,6 +3,7 @@ package checklist
 import (
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -185,6 +186,15 @@ func PlanItems(cat *profiles.Catalog, p *profiles.Plan) ([]Item, error) {
 		if err := items[i].ParseOwn(it.Ports, it.Expect, it.Addresses); err != nil {
 			return nil, items[i].wrap(err)
 		}
+		if it.Domain != "" {
+			d := &scan.Domain{Name: it.Domain, Site: it.Site}
+			if it.DNSServer != "" {
+				if d.DNSServer, err = ParseDNSServer(it.DNSServer); err != nil {
+					return nil, items[i].wrap(fmt.Errorf("dns_server %v", err))
+				}
+			}
+			items[i].Domain = d
+		}
 	}
 	return items, nil
 }
@@ -208,4 +218,21 @@ func (it *Item) ParseOwn(ports, expect, addresses string) error {
 		return fmt.Errorf("addresses %v", err)
 	}
 	return nil
+}
+
+// ParseDNSServer reads the DNS server the DC locator asks (--dns-server, a
+// plan item's dns_server, the exporter's dns_server=): an IP address, with a
+// port or without (53).
+func ParseDNSServer(s string) (netip.AddrPort, error) {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		if ap.Port() == 0 {
+			return netip.AddrPort{}, fmt.Errorf("%q: port 0", s)
+		}
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
+	}
+	a, err := netip.ParseAddr(strings.Trim(s, "[]"))
+	if err != nil || a.Zone() != "" {
+		return netip.AddrPort{}, fmt.Errorf("%q: want an IP address, optionally with a port (198.18.1.2, 198.18.1.2:5353, [2001:db8::53]:53)", s)
+	}
+	return netip.AddrPortFrom(a.Unmap(), 53), nil
 }

@@ -17,7 +17,9 @@ import (
 //	  "items": [
 //	    {"profiles": ["biztalk-send-server"], "targets": ["bts01"],
 //	     "roles": {"sql": "sql01", "smtp": "mail01"}},
-//	    {"profiles": ["domain-controller"], "targets": ["dc01", "dc02"], "trace": true}
+//	    {"profiles": ["domain-controller"], "targets": ["dc01", "dc02"], "trace": true},
+//	    {"profiles": ["ad-dc-2016-2025"], "domain": "lab.example", "site": "Site-A",
+//	     "dns_server": "198.18.1.2"}
 //	  ],
 //	  "profiles": [ … same schema as a --profile-file … ]
 //	}
@@ -98,6 +100,12 @@ type PlanItem struct {
 	// Addresses is which addresses of a host name are checked: "first" (the
 	// default) or "all" (--addresses).
 	Addresses string `json:"addresses"`
+	// Domain, Site and DNSServer find an Active Directory domain's DCs as
+	// --domain, --site and --dns-server do; each DC found is checked as a
+	// target.
+	Domain    string `json:"domain"`
+	Site      string `json:"site"`
+	DNSServer string `json:"dns_server"`
 	Pos       Pos    `json:"-"`
 }
 
@@ -130,6 +138,14 @@ func ParsePlan(r io.Reader, name string) (*Plan, error) {
 func (it *PlanItem) validate(c *checker) {
 	if len(it.Profiles) == 0 && it.Ports == "" {
 		c.errorf("profiles", "plan item needs at least one profile, or ports")
+	}
+	if it.Domain == "" {
+		if it.Site != "" {
+			c.errorf("site", "site %q needs a domain", it.Site)
+		}
+		if it.DNSServer != "" {
+			c.errorf("dns_server", "dns_server %q needs a domain", it.DNSServer)
+		}
 	}
 	for _, t := range it.Targets {
 		if strings.TrimSpace(t) == "" || strings.ContainsAny(t, " \t") {

@@ -54,8 +54,10 @@ func TestParsePlan(t *testing.T) {
 func TestParsePlanErrors(t *testing.T) {
 	for _, tc := range []struct{ name, in, want string }{
 		{"unknown field", `{"items": [{"profiles": ["dc"], "hosts": ["a"]}]}`,
-			`p.json:1: unknown field "hosts" in plan item (fields: profiles, targets, roles, trace, ports, expect, addresses)`},
+			`p.json:1: unknown field "hosts" in plan item (fields: profiles, targets, roles, trace, ports, expect, addresses, domain, site, dns_server)`},
 		{"no items", `{"items": []}`, `p.json:1: plan has no items`},
+		{"site without domain", `{"items": [{"profiles": ["dc"], "site": "Site-A"}]}`, `p.json:1: site "Site-A" needs a domain`},
+		{"DNS server without domain", `{"items": [{"profiles": ["dc"], "dns_server": "198.18.1.2"}]}`, `p.json:1: dns_server "198.18.1.2" needs a domain`},
 		{"trace not a boolean", "{\"items\": [\n {\"profiles\": [\"dc\"], \"trace\": 1}]}", `p.json:2: "trace": want true or false, got a number`},
 		{"item without profiles", "{\"items\": [\n {\"targets\": [\"a\"]}\n]}", `p.json:2: plan item needs at least one profile, or ports`},
 		{"bad role key", "{\"items\": [\n {\"profiles\": [\"dc\"],\n  \"roles\": {\"SQL Server\": \"x\"}}]}",

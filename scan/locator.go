@@ -73,15 +73,24 @@ func gcQuestion(forest string) question {
 	return question{name: "_gc._tcp." + forest, gc: true, purpose: "logons and searches find the forest's global catalogs here"}
 }
 
-// check refuses a domain the locator cannot ask about: a name or site that
-// makes no DNS name.
-func (d Domain) check() error {
+// Validate refuses a domain the locator cannot ask about: a name or site that
+// makes no DNS name. Scan refuses a plan with such a domain.
+func (d Domain) Validate() error {
 	if d.Name == "" {
 		return errors.New("scan: a domain without a name")
 	}
+	if _, err := probes.NewLookup(rand.Reader, d.Name, probes.LookupA); err != nil {
+		return fmt.Errorf("scan: domain %s", strings.TrimPrefix(err.Error(), "dns lookup: "))
+	}
+	if d.Site != "" {
+		// A site name is one label of the locator's questions.
+		if _, err := probes.NewLookup(rand.Reader, strings.ReplaceAll(d.Site, ".", ".."), probes.LookupA); err != nil {
+			return fmt.Errorf("scan: site %q: not a DNS label (letters, digits, '-' and '_', at most 63)", d.Site)
+		}
+	}
 	for _, q := range append(d.questions(), gcQuestion(d.Name)) {
 		if _, err := probes.NewLookup(rand.Reader, q.name, probes.LookupSRV); err != nil {
-			return fmt.Errorf("scan: domain %q, site %q: %w", d.Name, d.Site, err)
+			return fmt.Errorf("scan: domain %q, site %q: %s", d.Name, d.Site, strings.TrimPrefix(err.Error(), "dns lookup: "))
 		}
 	}
 	return nil

@@ -328,8 +328,10 @@ func TestDomainCheck(t *testing.T) {
 		want string
 	}{
 		{Domain{}, "scan: a domain without a name"},
-		{Domain{Name: "lab..example"}, `scan: domain "lab..example", site "": dns lookup: "_ldap._tcp.dc._msdcs.lab..example" has an empty label`},
-		{Domain{Name: "lab.example", Site: "Site A"}, `scan: domain "lab.example", site "Site A": dns lookup: "_ldap._tcp.Site A._sites.dc._msdcs.lab.example": only letters, digits, '-' and '_' may make a label`},
+		{Domain{Name: "lab..example"}, `scan: domain "lab..example" has an empty label`},
+		{Domain{Name: "lab.example", Site: "Site A"}, `scan: site "Site A": not a DNS label (letters, digits, '-' and '_', at most 63)`},
+		{Domain{Name: strings.Repeat("a", 60) + "." + strings.Repeat("b", 60) + "." + strings.Repeat("c", 60) + "." + strings.Repeat("d", 50), Site: strings.Repeat("s", 40)},
+			`scan: domain "` + strings.Repeat("a", 60) + "." + strings.Repeat("b", 60) + "." + strings.Repeat("c", 60) + "." + strings.Repeat("d", 50) + `", site "` + strings.Repeat("s", 40) + `": name of 302 bytes (at most 253)`},
 	} {
 		err := (&Scanner{}).Scan(context.Background(), Plan{Domains: []Domain{tc.d}}, func(results.Result) {})
 		if err == nil || err.Error() != tc.want {

@@ -191,7 +191,7 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 	}
 	plan.Ports = ports
 	for i, d := range plan.Domains {
-		if err := d.check(); err != nil {
+		if err := d.Validate(); err != nil {
 			return err
 		}
 		if d.Ports != nil {

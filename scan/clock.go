@@ -20,9 +20,11 @@ import (
 // result whose reply carries one says how far the server's clock is from this
 // machine's (Result.ClockOffset), and its check fails beyond Scanner.MaxSkew.
 
+// DefaultMaxSkew is the MaxSkew of a Scanner that sets none: Kerberos'
+// MaxClockSkew default (RFC 4120 §1.6).
+const DefaultMaxSkew = 5 * time.Minute
+
 const (
-	// clockDefaultSkew is Scanner.MaxSkew's zero value.
-	clockDefaultSkew = 5 * time.Minute
 	// clockWarn is the offset past which a passing check still says the clock
 	// is off: a minute is far beyond what w32time keeps members to.
 	clockWarn = time.Minute
@@ -91,9 +93,9 @@ func clockPlanned(ports []Port) bool {
 }
 
 // judgeClock sets r's clock offset from its reply and judges it: the check
-// fails beyond maxSkew (zero: 5 minutes; negative: never), the detail warns
-// beyond a minute, and says so when another of the host's readings (others,
-// which may include r's own) disagrees with it.
+// fails beyond maxSkew (zero: never), the detail warns beyond a minute, and
+// says so when another of the host's readings (others, which may include r's
+// own) disagrees with it.
 func judgeClock(r *results.Result, others []clockReading, maxSkew time.Duration) {
 	c, ok := readClock(r)
 	if !ok {
@@ -101,9 +103,6 @@ func judgeClock(r *results.Result, others []clockReading, maxSkew time.Duration)
 	}
 	off := c.offset
 	r.ClockOffset = &off
-	if maxSkew == 0 {
-		maxSkew = clockDefaultSkew
-	}
 	skew := time.Duration(math.Abs(off) * float64(time.Second))
 	var notes []string
 	switch {

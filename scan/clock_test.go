@@ -47,16 +47,16 @@ func TestJudgeClock(t *testing.T) {
 		offset float64
 		detail string
 	}{
-		{"in step", kdc(0.2), nil, 0, false, 0.2, "KDC"},
-		{"over a minute", kdc(-75), nil, 0, false, -75, "KDC; warning: clock -1m15s, more than a minute off this machine's"},
-		{"beyond 5m", kdc(301), nil, 0, true, 301, "KDC; clock +5m1s, beyond --max-skew 5m0s: Kerberos refuses logons"},
+		{"in step", kdc(0.2), nil, DefaultMaxSkew, false, 0.2, "KDC"},
+		{"over a minute", kdc(-75), nil, DefaultMaxSkew, false, -75, "KDC; warning: clock -1m15s, more than a minute off this machine's"},
+		{"beyond 5m", kdc(301), nil, DefaultMaxSkew, true, 301, "KDC; clock +5m1s, beyond --max-skew 5m0s: Kerberos refuses logons"},
 		{"--max-skew 10m", kdc(400), nil, 10 * time.Minute, false, 400, "KDC; warning: clock +6m40s, more than a minute off this machine's"},
-		{"never", kdc(4000), nil, -1, false, 4000, "KDC; warning: clock +1h6m40s, more than a minute off this machine's"},
-		{"NTP ahead, KDC in step", ntp(90), []clockReading{{"NTP", "123/udp", 123, 90}, {"the KDC", "88/udp", 88, 0.01}}, 0, false, 90,
+		{"never", kdc(4000), nil, 0, false, 4000, "KDC; warning: clock +1h6m40s, more than a minute off this machine's"},
+		{"NTP ahead, KDC in step", ntp(90), []clockReading{{"NTP", "123/udp", 123, 90}, {"the KDC", "88/udp", 88, 0.01}}, DefaultMaxSkew, false, 90,
 			"NTP; warning: clock +1m30s, more than a minute off this machine's; NTP (123/udp) says +1m30s and the KDC (88/udp) +0.010s: the two clocks disagree"},
 		{"the KDC's view", kdc(0.01), []clockReading{{"NTP", "123/udp", 123, 90}, {"the KDC", "88/udp", 88, 0.01}}, time.Minute, false, 0.01,
 			"KDC; the KDC (88/udp) says +0.010s and NTP (123/udp) +1m30s: the two clocks disagree"},
-		{"agree", ntp(1.5), []clockReading{{"the KDC", "464/udp", 464, 5}, {"the KDC", "88/udp", 88, 0.2}}, 0, false, 1.5, "NTP"},
+		{"agree", ntp(1.5), []clockReading{{"the KDC", "464/udp", 464, 5}, {"the KDC", "88/udp", 88, 0.2}}, DefaultMaxSkew, false, 1.5, "NTP"},
 	} {
 		r := tc.r
 		judgeClock(&r, tc.others, tc.max)
@@ -176,7 +176,7 @@ func TestClockDisagreement(t *testing.T) {
 	ntp := serveUDP(t, func(b []byte) []byte { return ntpReply(b, 90*time.Second) })
 	check := &results.Check{Expect: results.ExpectOpen}
 	ports := []Port{{Proto: results.UDP, Lo: kdc, Probe: "kerberos", Check: check}, {Proto: results.UDP, Lo: ntp, Probe: "ntp", Check: check}}
-	for _, max := range []time.Duration{0, time.Minute} {
+	for _, max := range []*time.Duration{nil, new(time.Minute)} {
 		got := collect(t, &Scanner{Timeout: time.Second, MaxSkew: max}, context.Background(), loopback, ports...)
 		k, n := got[key(results.UDP, kdc)], got[key(results.UDP, ntp)]
 		if k.ClockOffset == nil || math.Abs(*k.ClockOffset) > 1.5 || n.ClockOffset == nil || math.Abs(*n.ClockOffset-90) > 1.5 {
@@ -184,11 +184,11 @@ func TestClockDisagreement(t *testing.T) {
 		}
 		for _, r := range []results.Result{k, n} {
 			if !strings.Contains(r.Detail, ": the two clocks disagree") {
-				t.Errorf("max %s, %d/udp: %q does not say the clocks disagree", max, r.Port, r.Detail)
+				t.Errorf("max %v, %d/udp: %q does not say the clocks disagree", max, r.Port, r.Detail)
 			}
 		}
-		if results.Fails(&k) || results.Fails(&n) != (max == time.Minute) {
-			t.Errorf("max %s: kerberos fails %v, ntp fails %v (%s)", max, results.Fails(&k), results.Fails(&n), results.Why(&n))
+		if results.Fails(&k) || results.Fails(&n) != (max != nil) {
+			t.Errorf("max %v: kerberos fails %v, ntp fails %v (%s)", max, results.Fails(&k), results.Fails(&n), results.Why(&n))
 		}
 		if !strings.Contains(n.Detail, "NTP ("+results.PortName(results.UDP, ntp)+") says +1m30s and the KDC") {
 			t.Errorf("ntp detail %q", n.Detail)

@@ -74,9 +74,9 @@ type Scanner struct {
 	Resolver *net.Resolver
 	// MaxSkew is the largest difference between a server's clock and this
 	// machine's that a check passes, read from a Kerberos error's server time or
-	// an NTP reply (clock.go). Zero means 5 minutes, the Kerberos MaxClockSkew
-	// default (RFC 4120 §1.6); negative means the clock never fails a check.
-	MaxSkew time.Duration
+	// an NTP reply (clock.go). Nil means DefaultMaxSkew; zero (or less) means
+	// the clock never fails a check.
+	MaxSkew *time.Duration
 	// Source is the local address every TCP connection and UDP datagram is sent
 	// from, for machines with several addresses (a jump server on two networks):
 	// firewall rules are written per source address. It must be an address of
@@ -120,6 +120,7 @@ type run struct {
 	perHost int
 	udpPace time.Duration
 	maxHops int
+	maxSkew time.Duration // Scanner.MaxSkew; zero: never
 	opts    probes.Options
 	pace    *pacer
 	eng     *Engine // its loops run the TCP connect engine (loop.go)
@@ -247,6 +248,10 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 	}
 	if r.udpPace <= 0 {
 		r.udpPace = 1100 * time.Millisecond
+	}
+	r.maxSkew = DefaultMaxSkew
+	if s.MaxSkew != nil {
+		r.maxSkew = max(*s.MaxSkew, 0)
 	}
 	if r.maxHops = s.MaxHops; r.maxHops <= 0 {
 		r.maxHops = DefaultMaxHops
@@ -383,7 +388,7 @@ func (r *run) send(h *host, res results.Result, clocks []clockReading) {
 		res.Records = loc.Records
 		judgeLocated(&res, loc)
 	}
-	judgeClock(&res, clocks, r.MaxSkew)
+	judgeClock(&res, clocks, r.maxSkew)
 	if h.traces != nil && h.traces.take(res) {
 		return // reported with its trace
 	}

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/portreach/portreach/checklist"
 	"github.com/portreach/portreach/probes"
 	"github.com/portreach/portreach/scan"
 )
@@ -388,6 +389,7 @@ type scannerFlags struct {
 	perHost     int
 	community   string
 	rootDSE     bool
+	maxSkew     time.Duration
 	source      sourceFlag
 	perProbe    bool // serve: --rate applies to each probe, the sockets to all of them
 	confirm     confirmFlag
@@ -483,6 +485,11 @@ func (s *scannerFlags) addProbes(f *cmdFlags) {
 	}
 	f.StringVar(&s.community, "snmp-community", s.community, "SNMP v1/v2c `COMMUNITY` for the sysDescr request")
 	f.BoolVar(&s.rootDSE, "cldap-rootdse", s.rootDSE, "CLDAP (389/udp): also read the rootDSE (naming contexts, functional levels, DC clock); a large, fragmented reply")
+	if s.maxSkew == 0 {
+		s.maxSkew = 5 * time.Minute
+	}
+	f.DurationVar(&s.maxSkew, "max-skew", s.maxSkew, "a server whose clock (a Kerberos error's, an NTP reply's) is further than `DURATION` from this machine's fails its check (Kerberos' MaxClockSkew; 0: never)")
+	f.Limit("max-skew", 0, math.MaxInt64, "")
 }
 
 // addConfirm defines the TCP service confirmation's flags.
@@ -574,6 +581,7 @@ func (s *scannerFlags) scanner() scan.Scanner {
 		Concurrency: s.concurrency,
 		PerHost:     s.perHost,
 		Probes:      probes.Options{SNMPCommunity: s.community, CLDAPRootDSE: s.rootDSE},
+		MaxSkew:     new(s.maxSkew),
 		Source:      s.source.addr,
 		Trace:       s.trace,
 		MaxHops:     s.maxHops,
@@ -587,4 +595,57 @@ func (s *scannerFlags) scanner() scan.Scanner {
 		},
 	}
 	return sc
+}
+
+// domainFlags are the DC locator's flags: --domain, --site, --dns-server.
+type domainFlags struct {
+	name, site string
+	dnsServer  dnsServerFlag
+}
+
+// add defines the flags, under the current topic.
+func (d *domainFlags) add(f *cmdFlags) {
+	f.StringVar(&d.name, "domain", "", "find the domain controllers of Active Directory domain `DOMAIN` as Windows does (DNS SRV records, an LDAP ping to each) and check each one found (by default with profile "+defaultDCProfile+")")
+	f.StringVar(&d.site, "site", "", "with --domain: ask first for the DCs of AD site `SITE`; by default the site the DCs say this machine is in")
+	f.Var(&d.dnsServer, "dns-server", "with --domain: ask the DNS server at `ADDR` (an IP address, optionally with :PORT) instead of this machine's resolver")
+}
+
+// defaultDCProfile is the profile --domain checks each DC with when no
+// --profile is given: the current domain controller profile.
+const defaultDCProfile = "ad-dc-2016-2025"
+
+// domain is the scan.Domain the flags ask for; nil without --domain.
+func (d *domainFlags) domain() (*scan.Domain, error) {
+	if d.name == "" {
+		if d.site != "" || d.dnsServer.addr.IsValid() {
+			return nil, bad("--site and --dns-server need --domain DOMAIN")
+		}
+		return nil, nil
+	}
+	dom := &scan.Domain{Name: d.name, Site: d.site, DNSServer: d.dnsServer.addr}
+	if err := dom.Validate(); err != nil {
+		// "domain …" or "site …": the flag's own name.
+		return nil, bad("--%s", strings.TrimPrefix(err.Error(), "scan: "))
+	}
+	return dom, nil
+}
+
+// dnsServerFlag is --dns-server: an IP address, with a port or not (53),
+// checked when parsed.
+type dnsServerFlag struct{ addr netip.AddrPort }
+
+func (d *dnsServerFlag) String() string {
+	if !d.addr.IsValid() {
+		return ""
+	}
+	return d.addr.String()
+}
+
+func (d *dnsServerFlag) Set(v string) error {
+	a, err := checklist.ParseDNSServer(v)
+	if err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), strconv.Quote(v)+": "))
+	}
+	d.addr = a
+	return nil
 }

@@ -54,6 +54,9 @@ func TestScannerFlagErrors(t *testing.T) {
 			{[]string{"--max-time", "-1m"}, "--max-time -1m0s: want a duration above zero (leave it out for no limit)"},
 			{[]string{"--max-hosts", "0"}, "--max-hosts 0: want 1 or more"},
 			{[]string{"-p", "80", "--max-hosts", "-3"}, "--max-hosts -3: want 1 or more"},
+			{[]string{"--max-skew", "-1s"}, "--max-skew -1s: want 0s or more"},
+			{[]string{"--domain", "lab.example", "--dns-server", "dc01"}, `--dns-server "dc01": want an IP address, optionally with a port (198.18.1.2, 198.18.1.2:5353, [2001:db8::53]:53)`},
+			{[]string{"--domain", "lab.example", "--dns-server", "198.18.1.2:0"}, `--dns-server "198.18.1.2:0": port 0`},
 		},
 		"serve": {
 			{[]string{"--max-time", "0s"}, "--max-time 0s: want a duration above zero"},

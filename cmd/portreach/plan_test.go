@@ -33,6 +33,13 @@ func TestScanPlanErrors(t *testing.T) {
 		{[]string{"--plan", noTargets}, noTargets + ":1: the item checks its targets' own ports, but lists no targets"},
 		// --role beside --plan was ignored without a word.
 		{[]string{"--plan", roles, "--role", "sql=127.0.0.1"}, "--plan and --role cannot be combined: put the roles in the plan's items"},
+		{[]string{"--plan", roles, "--domain", "lab.example"}, "--plan and --domain cannot be combined: put the domain in the plan's items"},
+		{[]string{"--site", "Site-A", "-p", "80", "127.0.0.1"}, "--site and --dns-server need --domain DOMAIN"},
+		{[]string{"--dns-server", "198.18.1.2"}, "--site and --dns-server need --domain DOMAIN"},
+		{[]string{"--domain", "lab..example"}, `--domain "lab..example" has an empty label`},
+		{[]string{"--domain", "lab.example", "--site", "Site A"}, `--site "Site A": not a DNS label (letters, digits, '-' and '_', at most 63)`},
+		{[]string{"--domain", "lab.example", "--site", "a.b"}, `--site "a.b": not a DNS label (letters, digits, '-' and '_', at most 63)`},
+		{[]string{"--domain", "lab.example", "--profile", "biztalk-send-server"}, "no ports to test: give -p LIST or --profile NAME (see portreach profiles)"},
 	} {
 		code, out, errs := runScanArgs(t, tt.args...)
 		if code != exitUsage || out != "" || errs != "portreach scan: "+tt.want+"\n" {

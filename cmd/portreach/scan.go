@@ -33,7 +33,15 @@ SQL Browser, CLDAP, Kerberos, NTP, IKE …): an empty datagram proves nothing.
 TARGET is an IPv4 or IPv6 address, a host name (resolved once; the address used
 is reported), a CIDR block (198.18.0.0/24) or an octet range (198.18.1.1-20).
 
+With --domain, the targets are the domain's domain controllers, found as the
+Windows DC locator finds them: DNS SRV records (_ldap._tcp.SITE._sites.dc._msdcs,
+_ldap._tcp.dc._msdcs, _kerberos._tcp.dc._msdcs, _kpasswd._tcp, _ldap._tcp.pdc._msdcs,
+_gc._tcp), then an LDAP ping to each DC they name. Each question and each ping is
+a check; each DC found is checked with the profile (by default ad-dc-2016-2025),
+its clock compared with this machine's (--max-skew).
+
 Examples:
+  portreach scan --domain lab.example --site Site-A --dns-server 198.18.1.2
   portreach scan --profile "Domain controller" dc01
   portreach scan --profile exchange-2016-mailbox,exchange-2016-edge mail01 edge01
   portreach scan -p T:135,445,50000-50200,U:53,161,1434 198.18.1.10
@@ -83,6 +91,7 @@ type scanCmd struct {
 	maxHosts                   int
 	maxTime                    time.Duration
 	scanner                    scannerFlags
+	domain                     domainFlags
 	quiet, verbose, noColor    bool
 	noProgress                 bool
 	baseline, failOn, lock     string
@@ -102,6 +111,7 @@ func scanFlags(c *scanCmd) *cmdFlags {
 	f.Complete("addresses", false, choices("first", "all"))
 	f.IntVar(&c.maxHosts, "max-hosts", 65536, "refuse target sets larger than `N` hosts")
 	f.Limit("max-hosts", 1, math.MaxInt64, "")
+	c.domain.add(f)
 
 	f.Group(groupPorts)
 	f.StringVar(&c.ports, "ports", "", "ports: `LIST` such as T:135,445,50000-50200,U:53,161 (bare numbers are TCP; - is 1-65535)")
@@ -450,8 +460,24 @@ func (c *scanCmd) request(pos []string) (checklist.Request, error) {
 		}
 	}
 
+	if item.Domain, err = c.domain.domain(); err != nil {
+		return req, err
+	}
 	if req.Catalog, item.Profiles, err = c.catalog(); err != nil {
 		return req, err
+	}
+	if item.Domain != nil && len(item.Profiles) == 0 && c.planFile == "" {
+		// Each DC found is checked as a domain controller unless told otherwise.
+		if req.Catalog == nil {
+			if req.Catalog, err = profiles.Load(); err != nil {
+				return req, err
+			}
+		}
+		p, err := req.Catalog.Lookup(defaultDCProfile)
+		if err != nil {
+			return req, err
+		}
+		item.Profiles = []*profiles.Profile{p}
 	}
 	item.Roles = checklist.Roles{}
 	for _, s := range c.roles.vals {
@@ -468,6 +494,8 @@ func (c *scanCmd) request(pos []string) (checklist.Request, error) {
 		return req, nil
 	}
 	switch {
+	case item.Domain != nil:
+		return req, bad("--plan and --domain cannot be combined: put the domain in the plan's items")
 	case len(item.Profiles) > 0:
 		return req, bad("--plan and --profile cannot be combined: put the profiles in the plan")
 	case len(item.Roles) > 0:

@@ -587,6 +587,7 @@ var remedies = map[results.Reason]string{
 	results.ReasonLDAPPingWrongDomain:   "The DC answers for another domain: the DNS records point at the wrong servers (a zone copied from another domain, a stale record), or the DC is not one of this domain's.",
 	results.ReasonClockSkew:             "The clocks differ too much for Kerberos: synchronise the DC with the domain's time source (w32tm /resync; the PDC emulator with a reliable NTP source) and this machine with the DCs.",
 	results.ReasonSMBSigningNotRequired: "Require SMB signing on the server: the policy \"Microsoft network server: Digitally sign communications (always)\" (Set-SmbServerConfiguration -RequireSecuritySignature $true; Samba: server signing = mandatory); domain controllers have it by default, so a DC without it has had it turned off.",
+	results.ReasonNotAllowed:            "The exporter may not scan the address: if the DC belongs to the domain, start portreach serve with --allow covering its network.",
 }
 
 func verdictLabel(v results.Verdict) string {

@@ -65,6 +65,7 @@ const (
 	ReasonSRVTargetUnresolved Reason = "srv-target-unresolved"
 	ReasonLDAPPingWrongDomain Reason = "ldap-ping-wrong-domain"
 	ReasonClockSkew           Reason = "clock-skew"
+	ReasonNotAllowed          Reason = "not-allowed"
 
 	// what a profile entry requires of a confirmed service (Check.Require)
 	ReasonSMBSigningNotRequired Reason = "smb-signing-not-required"
@@ -145,6 +146,7 @@ var vocabulary = []struct {
 	{ReasonSRVTargetUnresolved, "an SRV record names a host that has no A or AAAA record: a client that picks it fails (a stale record of a removed DC?)"},
 	{ReasonLDAPPingWrongDomain, "the DC answered the LDAP ping for another domain or forest (or with no Netlogon entry): the DC locator passes it by"},
 	{ReasonClockSkew, "the server's clock (a Kerberos error's time, an NTP reply) is further from this machine's than --max-skew (Kerberos' MaxClockSkew, 5m by default): Kerberos logons fail"},
+	{ReasonNotAllowed, "the exporter's allow-list (portreach serve --allow) does not hold the address the DC locator found: nothing was sent to it"},
 	{ReasonSMBSigningNotRequired, "the SMB server does not require signing, which the profile requires of it (domain controllers do by default): NTLM relaying to it is possible"},
 	{ReasonProbeError, "the probe could not build its request"},
 	{ReasonLocalError, "this machine failed to send (a socket error that says nothing about the port)"},

@@ -136,6 +136,10 @@ func (r *run) locate(ctx context.Context, d Domain, ports []Port) []Target {
 		h := &host{name: d.DNSServer.Addr().String(), addr: d.DNSServer.Addr().Unmap()}
 		h.est.ceiling = r.timeout
 		src, noRoute := r.preflight(ctx, h.addr, r.Source)
+		if d.Allow != nil && !d.Allow(h.addr) {
+			noRoute = &verdict{state: results.Error, reason: results.ReasonNotAllowed, final: true,
+				err: fmt.Errorf("the DNS server %s is not in the allow-list", h.addr)}
+		}
 		if noRoute != nil {
 			for _, q := range d.questions() {
 				res := results.Result{Proto: results.UDP, Port: d.DNSServer.Port(), Probe: ProbeSRV, Under: q.name,
@@ -276,6 +280,12 @@ func (lr *locateRun) resolveAndPing(ctx context.Context, dc *dcFound, ping Port)
 	}
 	h := &host{name: dc.name, addr: addr.Unmap(), located: dc.located, holdAll: true}
 	h.est.ceiling = r.timeout
+	if lr.d.Allow != nil && !lr.d.Allow(h.addr) {
+		fail := withCheck(results.Result{Addr: h.addr, State: results.Error, Reason: results.ReasonNotAllowed,
+			Detail: fmt.Sprintf("%s is not in the allow-list: not pinged, not scanned", h.addr)}, ping.Check)
+		dc.fail = &fail
+		return
+	}
 	src, noRoute := r.preflight(ctx, h.addr, r.Source)
 	if noRoute != nil {
 		fail := withCheck(results.Result{Addr: h.addr, State: noRoute.state, Reason: noRoute.reason, Detail: noRoute.detail(h.addr)}, ping.Check)

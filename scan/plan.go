@@ -103,6 +103,11 @@ type Domain struct {
 	// entry among them that checks 389/udp with the cldap probe, if any, gives
 	// its check to the locator's LDAP ping, which is its result.
 	Ports []Port
+	// Allow, when set, says which addresses the locator may send anything to:
+	// the DNS server, and the DCs it finds (an exporter's allow-list). A DC
+	// outside it is reported, never pinged or scanned; a DNS server outside
+	// it, never asked.
+	Allow func(netip.Addr) bool
 }
 
 // Located is what the DC locator knows of a target it found.

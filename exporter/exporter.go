@@ -448,13 +448,27 @@ func (e *Exporter) bound(h http.Header) (time.Duration, error) {
 // scanning: unmapped roles (skipped) and names that did not resolve (error).
 func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []results.Result, int, error) {
 	var plan scan.Plan
+	item := checklist.Item{
+		Profiles: req.profiles, Roles: req.roles,
+		Ports: req.ports, Expect: req.expect, ExpectFrom: paramExpect + "=" + string(req.expect), AllAddresses: req.all,
+	}
+	if req.target.Name != "" {
+		item.Targets = []string{req.target.Name}
+	}
+	if d := req.domain; d != nil {
+		// The DNS server asked and every DC found are held to the allow-list
+		// as a target is: a DC outside it is reported, not scanned.
+		if d.DNSServer.IsValid() && !e.cfg.Allow.Allows(d.DNSServer.Addr()) {
+			return plan, nil, 0, &refused{fmt.Sprintf("dns_server %s is not in the allow-list (%s); start portreach serve with --allow to permit its network", d.DNSServer.Addr(), e.cfg.Allow)}
+		}
+		dom := *d
+		dom.Allow = e.cfg.Allow.Allows
+		item.Domain = &dom
+	}
 	pl, err := checklist.Build(ctx, checklist.Request{
 		Catalog:  e.cfg.Catalog,
 		MaxPorts: e.cfg.MaxPorts,
-		Items: []checklist.Item{{
-			Profiles: req.profiles, Roles: req.roles, Targets: []string{req.target.Name},
-			Ports: req.ports, Expect: req.expect, ExpectFrom: paramExpect + "=" + string(req.expect), AllAddresses: req.all,
-		}},
+		Items:    []checklist.Item{item},
 	})
 	var nothing *checklist.NothingToTestError
 	var tooMany *scan.TooManyPortsError
@@ -475,6 +489,7 @@ func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []re
 	// ports planned, and those replies add as it goes (a SQL Browser's
 	// instances, an endpoint mapper's registered ports).
 	plan.Ports, plan.MaxPorts = pl.Scan.Ports, pl.Scan.MaxPorts
+	plan.Domains = pl.Scan.Domains
 	early := pl.Skipped
 
 	var scanned []scan.Target

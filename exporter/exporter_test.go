@@ -260,9 +260,14 @@ func TestUnresolvable(t *testing.T) {
 func TestBadRequests(t *testing.T) {
 	_, srv := newServer(t, Config{Allow: allow(t, "127.0.0.0/8"), MaxPorts: 100})
 	cases := []struct{ query, header, msg string }{
-		{"", "", "missing target: /probe?target=HOST&profile=SLUG"},
+		{"", "", "missing target: /probe?target=HOST&profile=SLUG (or domain=DOMAIN)"},
 		{"target=127.0.0.1", "", "nothing to probe: give profile=SLUG or ports=LIST (T:135,445,U:53)"},
-		{"target=127.0.0.1&profle=dc", "", `unknown parameter "profle" (known: target, module, profile, ports, role, timeout, expect, trace, addresses, format)`},
+		{"target=127.0.0.1&profle=dc", "", `unknown parameter "profle" (known: target, module, profile, ports, role, timeout, expect, trace, addresses, format, domain, site, dns_server)`},
+		{"site=Site-A&ports=1", "", "site and dns_server need domain=DOMAIN"},
+		{"domain=lab..example&ports=1", "", `domain "lab..example" has an empty label`},
+		{"domain=lab.example&site=Site%20A&ports=1", "", `site "Site A": not a DNS label (letters, digits, '-' and '_', at most 63)`},
+		{"domain=lab.example&dns_server=dc01&ports=1", "", `dns_server "dc01": want an IP address, optionally with a port (198.18.1.2, 198.18.1.2:5353, [2001:db8::53]:53)`},
+		{"domain=lab.example", "", "nothing to probe: give profile=SLUG or ports=LIST (T:135,445,U:53)"},
 		{"target=127.0.0.1&target=127.0.0.2&ports=1", "", "target given 2 times; give it once"},
 		{"target=127.0.0.0/24&ports=1", "", `target "127.0.0.0/24": one host per probe, not a network or range (scrape each host as its own target)`},
 		{"target=127.0.0.1-5&ports=1", "", `target "127.0.0.1-5": one host per probe, not a network or range (scrape each host as its own target)`},
@@ -670,5 +675,34 @@ func TestRefusalRevealsNothing(t *testing.T) {
 				t.Errorf("--allow %s, %s, addresses=all: %d %q, want 403 %q", allowed, name, s.status, s.body, want)
 			}
 		}
+	}
+}
+
+// domain=: the DCs the locator finds are the probe's targets, held to the
+// allow-list as a target is; a DNS server outside it is refused.
+func TestProbeDomain(t *testing.T) {
+	open := listenTCP(t)
+	dns, _ := startDNS(t, map[string][][]netip.Addr{
+		"dc1.lab.test.": {{netip.MustParseAddr("127.0.0.1")}},
+		"dc2.lab.test.": {{netip.MustParseAddr("127.0.0.9")}},
+	})
+	dns.SetSRV("_ldap._tcp.dc._msdcs.lab.test.", 389, "dc1.lab.test.", "dc2.lab.test.")
+	_, srv := newServer(t, Config{Allow: allow(t, "127.0.0.1/32"), Scanner: scan.Scanner{Timeout: 200 * time.Millisecond, Retries: new(0)}})
+	s := get(t, context.Background(), srv, fmt.Sprintf("/probe?domain=lab.test&dns_server=%s&ports=%d", dns.Addr(), open), "")
+	if s.status != 200 {
+		t.Fatalf("status %d: %s", s.status, s.body)
+	}
+	if got := s.value(t, report.MetricPortUp, portLabels("dc1.lab.test", "127.0.0.1", open, "tcp")); got != 1 {
+		t.Errorf("dc1's port up %v", got)
+	}
+	if got := s.value(t, report.MetricPortState, map[string]string{report.LabelHost: "dc2.lab.test", report.LabelState: "error"}); got != 1 {
+		t.Errorf("dc2 (outside the allow-list) not reported as an error: %v", got)
+	}
+	if got := s.value(t, MetricProbeSuccess, nil); got != 0 {
+		t.Errorf("probe success %v with a DC outside the allow-list", got)
+	}
+	s = get(t, context.Background(), srv, fmt.Sprintf("/probe?domain=lab.test&dns_server=127.0.0.5&ports=%d", open), "")
+	if s.status != 403 || !strings.Contains(s.body, "dns_server 127.0.0.5 is not in the allow-list") {
+		t.Errorf("DNS server outside the allow-list: %d %q", s.status, s.body)
 	}
 }

@@ -28,9 +28,16 @@ const (
 	paramTrace   = "trace"     // 1: trace where each filtered port's packets stop (Scanner.Trace); 0: do not; absent: serve's --trace
 	paramAddrs   = "addresses" // first (the default) or all: a name's every address, each allowed and scanned
 	paramFormat  = "format"    // prometheus (the default) or jsonl: the answer's format (also Accept: application/x-ndjson)
+
+	// The DC locator: the DCs of domain= found as Windows finds them (site=
+	// first; dns_server= asked instead of this machine's resolver) are the
+	// targets, each checked with the profile (by default ad-dc-2016-2025).
+	paramDomain    = "domain"
+	paramSite      = "site"
+	paramDNSServer = "dns_server"
 )
 
-var knownParams = []string{paramTarget, paramModule, paramProfile, paramPorts, paramRole, paramTimeout, paramExpect, paramTrace, paramAddrs, paramFormat}
+var knownParams = []string{paramTarget, paramModule, paramProfile, paramPorts, paramRole, paramTimeout, paramExpect, paramTrace, paramAddrs, paramFormat, paramDomain, paramSite, paramDNSServer}
 
 // The answers /probe gives: the Prometheus exposition format, or JSON Lines
 // (one result per line, the schema of "portreach scan -f jsonl") for a
@@ -42,6 +49,10 @@ const (
 	// header to get the JSON Lines answer without format=jsonl.
 	MediaJSONL = "application/x-ndjson"
 )
+
+// defaultDCProfile is the profile domain= checks each DC with when no
+// profile= is given: the current domain controller profile.
+const defaultDCProfile = "ad-dc-2016-2025"
 
 // maxParamLen caps a parameter's value: a profile name is looked up against
 // every name by edit distance, which a megabyte-long name would make costly.
@@ -62,6 +73,7 @@ type probeRequest struct {
 	trace    *bool                // trace=: nil for the exporter's default
 	all      bool                 // addresses=all: every address of a name
 	jsonl    bool                 // format=jsonl: answer JSON Lines
+	domain   *scan.Domain         // domain=: find its DCs and check each; nil without
 }
 
 // badRequest is an error in the request itself: 400, with the message as body.
@@ -121,15 +133,21 @@ func parseProbe(q url.Values, cat *profiles.Catalog) (*probeRequest, error) {
 	}
 
 	req := &probeRequest{}
+	var err error
+	if req.domain, err = parseDomain(single); err != nil {
+		return nil, err
+	}
 	target, err := single(paramTarget)
 	if err != nil {
 		return nil, err
 	}
-	if target == "" {
-		return nil, bad("missing target: /probe?target=HOST&profile=SLUG")
-	}
-	if req.target, err = oneHost(paramTarget, target); err != nil {
-		return nil, err
+	switch {
+	case target == "" && req.domain == nil:
+		return nil, bad("missing target: /probe?target=HOST&profile=SLUG (or domain=DOMAIN)")
+	case target != "":
+		if req.target, err = oneHost(paramTarget, target); err != nil {
+			return nil, err
+		}
 	}
 
 	for _, name := range list(paramProfile) {
@@ -182,6 +200,13 @@ func parseProbe(q url.Values, cat *profiles.Catalog) (*probeRequest, error) {
 	if len(req.roles) > 0 && len(req.profiles) == 0 {
 		return nil, bad("role needs a profile with destination roles")
 	}
+	if req.domain != nil && len(req.profiles) == 0 && cat != nil {
+		p, err := cat.Lookup(defaultDCProfile)
+		if err != nil {
+			return nil, bad("domain: %v", err)
+		}
+		req.profiles = []*profiles.Profile{p}
+	}
 	if len(req.profiles) == 0 && len(req.ports) == 0 {
 		return nil, bad("nothing to probe: give profile=SLUG or ports=LIST (T:135,445,U:53)")
 	}
@@ -232,6 +257,35 @@ func parseProbe(q url.Values, cat *profiles.Catalog) (*probeRequest, error) {
 		return nil, bad("trace %q: want 1 (trace where filtered ports' packets stop) or 0", trace)
 	}
 	return req, nil
+}
+
+// parseDomain reads domain=, site= and dns_server=; nil without domain=.
+func parseDomain(single func(string) (string, error)) (*scan.Domain, error) {
+	var vals [3]string
+	for i, name := range []string{paramDomain, paramSite, paramDNSServer} {
+		v, err := single(name)
+		if err != nil {
+			return nil, err
+		}
+		vals[i] = v
+	}
+	if vals[0] == "" {
+		if vals[1] != "" || vals[2] != "" {
+			return nil, bad("site and dns_server need domain=DOMAIN")
+		}
+		return nil, nil
+	}
+	d := &scan.Domain{Name: vals[0], Site: vals[1]}
+	if vals[2] != "" {
+		var err error
+		if d.DNSServer, err = checklist.ParseDNSServer(vals[2]); err != nil {
+			return nil, bad("dns_server %v", err)
+		}
+	}
+	if err := d.Validate(); err != nil {
+		return nil, bad("%s", strings.TrimPrefix(err.Error(), "scan: "))
+	}
+	return d, nil
 }
 
 // oneHost parses a target or role host: one address or one host name. Networks

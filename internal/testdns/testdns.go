@@ -1,5 +1,5 @@
 // Package testdns is a DNS server on loopback for tests, answering A and AAAA
-// questions from a script, and a resolver that asks only it: tests resolve
+// questions from a script (and SRV questions, SetSRV), and a resolver that asks only it: tests resolve
 // names (several addresses, addresses that change between lookups as in DNS
 // rebinding, names that never answer) without touching the system's resolver
 // or any other server.
@@ -21,6 +21,7 @@ import (
 type Server struct {
 	mu      sync.Mutex
 	answers map[string][][]netip.Addr // name (FQDN) → answers by question number
+	srv     map[string][]srvTarget    // name (FQDN) → SRV records (SetSRV)
 	asked   map[dnsmessage.Type]map[string]int
 	addr    string
 }
@@ -45,6 +46,30 @@ func Start(t testing.TB, answers map[string][][]netip.Addr) (*Server, *net.Resol
 		return dl.DialContext(ctx, "udp4", d.addr)
 	}}
 	return d, res
+}
+
+// srvTarget is one SRV record's port and target.
+type srvTarget struct {
+	port   uint16
+	target string
+}
+
+// Addr is the server's address ("127.0.0.1:PORT"), for code that asks a DNS
+// server of its own choosing.
+func (d *Server) Addr() string { return d.addr }
+
+// SetSRV makes name (an FQDN: "_ldap._tcp.dc._msdcs.lab.test.") answer SRV
+// questions with one record per target (FQDNs), each on port, priority 0 and
+// weight 100.
+func (d *Server) SetSRV(name string, port uint16, targets ...string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.srv == nil {
+		d.srv = map[string][]srvTarget{}
+	}
+	for _, t := range targets {
+		d.srv[name] = append(d.srv[name], srvTarget{port, t})
+	}
 }
 
 // Lookups is how many A questions name (an FQDN: "dc01.test.") has had.
@@ -73,8 +98,17 @@ func (d *Server) serve(pc net.PacketConn) {
 		m.Header.Response, m.Header.Authoritative, m.Header.RCode = true, true, dnsmessage.RCodeSuccess
 		d.mu.Lock()
 		script, known := d.answers[name]
-		if !known {
+		records, isSRV := d.srv[name]
+		if !known && !isSRV {
 			m.Header.RCode = dnsmessage.RCodeNameError
+		}
+		if q.Type == dnsmessage.TypeSRV {
+			for _, r := range records {
+				m.Answers = append(m.Answers, dnsmessage.Resource{
+					Header: dnsmessage.ResourceHeader{Name: q.Name, Type: dnsmessage.TypeSRV, Class: dnsmessage.ClassINET, TTL: 0},
+					Body:   &dnsmessage.SRVResource{Weight: 100, Port: r.port, Target: dnsmessage.MustNewName(r.target)},
+				})
+			}
 		}
 		if asked, ok := d.asked[q.Type]; known && ok {
 			i := min(asked[name], len(script)-1)

@@ -76,6 +76,13 @@ type TLSDetail struct {
 	SANs        []string `json:"sans,omitempty"`
 	SANsOmitted int      `json:"sans_omitted,omitempty"`
 	Issuer      string   `json:"issuer,omitempty"`
+	// CommonName is the subject's common name, which Microsoft's LDAPS rules
+	// accept in place of a SAN dNSName for the DC's name.
+	CommonName string `json:"common_name,omitempty"`
+	// ExtKeyUsage names the leaf's extended key usages (RFC 5280 §4.2.1.12):
+	// "server-auth" (1.3.6.1.5.5.7.3.1), "client-auth", …, or the OID of one
+	// Go does not name; empty when the certificate has no EKU extension.
+	ExtKeyUsage []string `json:"ext_key_usage,omitempty"`
 	// NotAfter is the leaf's expiry; EarliestNotAfter the earliest of every
 	// certificate the server sent (an expired intermediate breaks clients too),
 	// and DaysLeft the whole days from the scan to it, negative once expired.
@@ -141,6 +148,8 @@ func DescribeTLS(cs tls.ConnectionState, name string, roots *x509.CertPool, now 
 		t.SANs = append(t.SANs, peerText([]byte(n)))
 	}
 	t.SANsOmitted = len(names) - len(t.SANs)
+	t.CommonName = peerText([]byte(leaf.Subject.CommonName))
+	t.ExtKeyUsage = extKeyUsageNames(leaf)
 	t.NotAfter = leaf.NotAfter.UTC()
 	t.EarliestNotAfter = t.NotAfter
 	for _, c := range cs.PeerCertificates[1:] {
@@ -201,6 +210,36 @@ func legacyTLS(version, suite uint16) string {
 		}
 	}
 	return strings.Join(why, ", ")
+}
+
+// extKeyUsages names the extended key usages Go knows (x509.ExtKeyUsage),
+// as RFC 5280 §4.2.1.12 and its successors name them.
+var extKeyUsages = map[x509.ExtKeyUsage]string{
+	x509.ExtKeyUsageAny: "any", x509.ExtKeyUsageServerAuth: "server-auth", x509.ExtKeyUsageClientAuth: "client-auth",
+	x509.ExtKeyUsageCodeSigning: "code-signing", x509.ExtKeyUsageEmailProtection: "email-protection",
+	x509.ExtKeyUsageIPSECEndSystem: "ipsec-end-system", x509.ExtKeyUsageIPSECTunnel: "ipsec-tunnel",
+	x509.ExtKeyUsageIPSECUser: "ipsec-user", x509.ExtKeyUsageTimeStamping: "time-stamping",
+	x509.ExtKeyUsageOCSPSigning: "ocsp-signing", x509.ExtKeyUsageMicrosoftServerGatedCrypto: "ms-server-gated-crypto",
+	x509.ExtKeyUsageNetscapeServerGatedCrypto:      "netscape-server-gated-crypto",
+	x509.ExtKeyUsageMicrosoftCommercialCodeSigning: "ms-commercial-code-signing", x509.ExtKeyUsageMicrosoftKernelCodeSigning: "ms-kernel-code-signing",
+}
+
+// ExtKeyServerAuth is ExtKeyUsage's name of Server Authentication.
+const ExtKeyServerAuth = "server-auth"
+
+// extKeyUsageNames lists a certificate's extended key usages, at most
+// maxListed, each a peer's text.
+func extKeyUsageNames(c *x509.Certificate) []string {
+	var out []string
+	for _, u := range c.ExtKeyUsage {
+		if n, ok := extKeyUsages[u]; ok {
+			out = append(out, n)
+		}
+	}
+	for _, oid := range c.UnknownExtKeyUsage {
+		out = append(out, peerText([]byte(oid.String())))
+	}
+	return out[:min(len(out), maxListed)]
 }
 
 // DaysLeft is the whole days from now to notAfter, rounded down: 0 on the last

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"fmt"
 	"math/big"
 	"net"
@@ -148,6 +149,33 @@ func TestDescribeTLSBounds(t *testing.T) {
 	}
 	if s := (&ServiceDetail{TLS: d}).Summary(); len(s) > 2*maxPeerText {
 		t.Errorf("summary of %d bytes", len(s))
+	}
+	if len(d.CommonName) > maxPeerText+len("…") || d.ExtKeyUsage != nil {
+		t.Errorf("common name of %d bytes, EKU %q (the certificate has no EKU extension)", len(d.CommonName), d.ExtKeyUsage)
+	}
+}
+
+// The subject's common name and the extended key usages, named or by OID,
+// are what Microsoft's LDAPS rules read (scan's judgeLDAPS).
+func TestDescribeTLSKeyUsage(t *testing.T) {
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	_, chain := tlsChain(t, now.Add(10*24*time.Hour), now.Add(90*24*time.Hour))
+	d := DescribeTLS(tls.ConnectionState{Version: tls.VersionTLS13, PeerCertificates: chain}, "mail.lab.example", nil, now)
+	if d.CommonName != "mail.lab.example" || len(d.ExtKeyUsage) != 1 || d.ExtKeyUsage[0] != ExtKeyServerAuth {
+		t.Errorf("CN %q, EKU %q", d.CommonName, d.ExtKeyUsage)
+	}
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(9), Subject: pkix.Name{CommonName: "dc01.lab.example"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, UnknownExtKeyUsage: []asn1.ObjectIdentifier{{1, 3, 6, 1, 4, 1, 311, 20, 2, 2}}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, _ := x509.ParseCertificate(der)
+	d = DescribeTLS(tls.ConnectionState{Version: tls.VersionTLS12, PeerCertificates: []*x509.Certificate{leaf}}, "dc01.lab.example", nil, now)
+	if strings.Join(d.ExtKeyUsage, ",") != "client-auth,1.3.6.1.4.1.311.20.2.2" {
+		t.Errorf("EKU %q", d.ExtKeyUsage)
 	}
 }
 

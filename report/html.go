@@ -576,7 +576,7 @@ var remedies = map[results.Reason]string{
 	results.ReasonCertExpiring:     "The certificate expires soon: renew it before it does.",
 	results.ReasonCertNotYetValid:  "The certificate is not valid yet (its validity starts in the future): clients refuse it until then. Check the clocks of the server, of this machine and of the CA that issued it, or bind a certificate valid now.",
 	results.ReasonTLSUnverified:    "The certificate chain does not verify: install the intermediate certificates on the server, and check that clients trust its root (give portreach a private CA with --ca-file).",
-	results.ReasonCertNameMismatch: "The certificate does not name the host as it was reached: bind a certificate whose names (SANs) include the name clients use, or scan by that name.",
+	results.ReasonCertNameMismatch: "The certificate does not name the host as it was reached: bind a certificate whose names (SANs) include the name clients use, or scan by that name; a DC's LDAPS certificate needs its fully qualified name (dc01.example.com) as the subject CN or a SAN DNS name.",
 	results.ReasonReplyTooLong:     "The service's reply did not end within what a first exchange ever takes: check what answers on the port (portreach local on the server); a service that floods its greeting or declares a huge message is broken or hostile.",
 	results.ReasonConfirmTimeout:   "The service answered too slowly to be confirmed (it began a reply and stalled, or trickled it): run again with a longer --timeout; if it stays slow, check the server's load and anything on the path that delays or inspects the traffic (a greeting delay such as Postfix's postscreen needs a --timeout longer than its wait).",
 	// Reasons of the DC locator (--domain).
@@ -588,6 +588,9 @@ var remedies = map[results.Reason]string{
 	results.ReasonClockSkew:             "The clocks differ too much for Kerberos: synchronise the DC with the domain's time source (w32tm /resync; the PDC emulator with a reliable NTP source) and this machine with the DCs.",
 	results.ReasonSMBSigningNotRequired: "Require SMB signing on the server: the policy \"Microsoft network server: Digitally sign communications (always)\" (Set-SmbServerConfiguration -RequireSecuritySignature $true; Samba: server signing = mandatory); domain controllers have it by default, so a DC without it has had it turned off.",
 	results.ReasonNotAllowed:            "The exporter may not scan the address: if the DC belongs to the domain, start portreach serve with --allow covering its network.",
+	// The LDAPS certificate rules.
+	results.ReasonCertNoServerAuth: "Issue the DC a certificate whose Enhanced Key Usage includes Server Authentication (1.3.6.1.5.5.7.3.1): the Kerberos Authentication or Domain Controller Authentication template, or a third-party certificate made for it.",
+	results.ReasonCertUntrusted:    "The chain does not lead to a trusted CA: install the intermediate certificates on the DC, and the root on the clients (or give the right --ca-file).",
 }
 
 func verdictLabel(v results.Verdict) string {

@@ -57,6 +57,10 @@ const (
 	ReasonCertNameMismatch Reason = "cert-name-mismatch"
 	ReasonConfirmTimeout   Reason = "confirm-timeout"
 	ReasonReplyTooLong     Reason = "reply-too-long"
+	// Microsoft's LDAPS certificate rules (ldap after StartTLS, ldaps);
+	// the name rule's reason is cert-name-mismatch
+	ReasonCertNoServerAuth Reason = "cert-no-server-auth"
+	ReasonCertUntrusted    Reason = "cert-untrusted"
 
 	// the DC locator (--domain): its DNS questions and the DCs they name
 	ReasonResolverAnswer      Reason = "resolver-answer"
@@ -137,9 +141,11 @@ var vocabulary = []struct {
 	{ReasonCertExpiring, "the server's certificate expires within --cert-days days"},
 	{ReasonCertNotYetValid, "the server's certificate (or one it sent with it) is not valid yet: its validity starts after the scan's clock"},
 	{ReasonTLSUnverified, "with --tls-verify: the certificate chain does not verify against the system's roots and --ca-file (a self-signed certificate, a missing intermediate, an unknown CA)"},
-	{ReasonCertNameMismatch, "with --tls-verify: the certificate chain verifies, but the certificate is not valid for the target's name"},
+	{ReasonCertNameMismatch, "the certificate does not carry the server's name: with --tls-verify, the target's (its chain verifies); for an LDAP server, the DC's (its rootDSE's, else the target's) as subject CN or SAN DNS name, as Microsoft's LDAPS rules require"},
 	{ReasonConfirmTimeout, "the service's exchange did not end in time: its reply began, then stopped for --timeout, or the whole conversation outlasted 3 × --timeout (a slow or trickling server; a longer --timeout may let it finish)"},
 	{ReasonReplyTooLong, "the service's reply, or a line or message in it, passed the bound confirmation reads (64 KiB a reply, 16 KiB a line) without ending"},
+	{ReasonCertNoServerAuth, "an LDAP server's certificate lacks the Server Authentication EKU (1.3.6.1.5.5.7.3.1) Microsoft requires for LDAPS"},
+	{ReasonCertUntrusted, "with --ca-file: an LDAP server's certificate chain does not lead to a CA in it (or the system's): LDAPS clients refuse it"},
 	{ReasonResolverAnswer, "this machine's resolver answered the DC locator's DNS question (it does not say which server or transport it used)"},
 	{ReasonSRVMissing, "the DC locator's DNS SRV record does not exist (NXDOMAIN, or no SRV record): clients cannot find a DC through it"},
 	{ReasonSiteSRVMissing, "the site's DC records are missing while the domain's exist: clients in the site use any DC (often a missing subnet-to-site mapping, or no DC covers the site)"},

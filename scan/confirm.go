@@ -115,6 +115,14 @@ func (r *run) confirm(ctx context.Context, h *host, res *results.Result, svc *pr
 	if reason == "" {
 		reason, why = r.judgeCert(d.TLS)
 	}
+	var rule string // the LDAPS certificate rule that fails, said after the summary
+	if reason == "" || reason == results.ReasonCertExpiring {
+		// Expired or not valid yet says more than a rule; a rule, more than
+		// an expiry to come.
+		if broken, what := r.judgeLDAPS(svc, d, h.name); broken != "" {
+			reason, rule = broken, what
+		}
+	}
 	if reason == "" {
 		reason = judgeRequire(svc, d, res.Check)
 	}
@@ -122,6 +130,9 @@ func (r *run) confirm(ctx context.Context, h *host, res *results.Result, svc *pr
 	res.Detail = d.Summary()
 	if why != "" {
 		res.Detail += "; " + why
+	}
+	if rule != "" {
+		res.Detail += "; " + rule
 	}
 	if reason != "" {
 		res.Fail(reason)

@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -115,4 +116,21 @@ func (ca *CA) IssueCert(t testing.TB, dir string, c Cert) (certFile, keyFile str
 		}
 	}
 	return certFile, keyFile
+}
+
+// ServeTLS accepts connections on a TCP port at h.Addr, completes a TLS
+// handshake with the certificate (and chain) in certFile and the key in
+// keyFile, and closes: a TLS port, such as LDAPS's, whose certificate a test
+// chooses. It serves until the test ends.
+func ServeTLS(t testing.TB, h *Host, port uint16, certFile, keyFile string) {
+	t.Helper()
+	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
+	h.serveTCPConns(t, port, func(c net.Conn) {
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		_ = tls.Server(c, cfg).Handshake()
+	})
 }

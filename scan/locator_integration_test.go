@@ -4,6 +4,7 @@ package scan
 
 import (
 	"context"
+	"crypto/x509"
 	"slices"
 	"strings"
 	"testing"
@@ -37,8 +38,14 @@ func TestLocatorSamba(t *testing.T) {
 		{Proto: results.UDP, Lo: 88, Probe: "kerberos", Check: kerberosUDP},
 		{Proto: results.UDP, Lo: 123, Probe: "ntp", Check: &results.Check{Service: "NTP", Expect: results.ExpectOpen}},
 		{Proto: results.TCP, Lo: 445, Check: &results.Check{Service: "SMB", Expect: results.ExpectOpen, Require: []string{"smb-signing"}}},
+		{Proto: results.TCP, Lo: 636, Check: &results.Check{Service: "LDAP SSL", Expect: results.ExpectOpen}},
+		{Proto: results.TCP, Lo: 389, Check: &results.Check{Service: "LDAP", Expect: results.ExpectOpen}},
 	}
-	s := &Scanner{Timeout: 2 * time.Second, Confirm: Confirm{Checked: true}}
+	// The lab's CA is the one --ca-file names: both DCs' certificates meet
+	// Microsoft's LDAPS rules, on 636 and after StartTLS on 389.
+	roots := x509.NewCertPool()
+	roots.AddCert(lab.CA.Cert)
+	s := &Scanner{Timeout: 2 * time.Second, Confirm: Confirm{Checked: true, Roots: roots}}
 	run := func(t *testing.T, d Domain) map[string]results.Result {
 		t.Helper()
 		if !d.DNSServer.IsValid() {
@@ -122,6 +129,11 @@ func TestLocatorSamba(t *testing.T) {
 		for _, dc := range []string{dc1, dc2} {
 			if _, ok := got[dc+" 445/tcp"]; !ok {
 				t.Errorf("%s not scanned on the plan's ports", dc)
+			}
+			for _, port := range []string{" 636/tcp", " 389/tcp"} {
+				if d, ok := got[dc+port].Details.(*probes.ServiceDetail); !ok || d.TLS == nil || !d.TLS.Verified || d.TLS.CommonName != dc {
+					t.Errorf("%s%s: no certificate of the lab's CA read: %q", dc, port, got[dc+port].Detail)
+				}
 			}
 		}
 		k2, n2 := got[dc2+" 88/udp"], got[dc2+" 123/udp"]

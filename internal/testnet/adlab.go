@@ -82,6 +82,13 @@ func StartADLab(t testing.TB, ntp1, ntp2 time.Duration, options ...string) *ADLa
 		SRV("_ldap._tcp.Site-B._sites.dc._msdcs.lab.example", 389, dc2))
 	ServeNTP(t, h1, ntp1)
 	ServeNTP(t, h2, ntp2)
+	// StartSambaDCs waits for the endpoint mapper, CLDAP and the KDC; LDAP,
+	// LDAPS, the global catalog and SMB come up a moment later.
+	for _, h := range []*Host{h1, h2} {
+		for _, port := range []uint16{389, 636, 3268, 3269, 445} {
+			h.WaitTCP(t, port)
+		}
+	}
 	return lab
 }
 

@@ -67,7 +67,10 @@ var compiledSchemaV2 = sync.OnceValues(func() (*jsonschema.Schema, error) { retu
 // hosts: the local address a host was scanned from. Version 4 added
 // results[].trace (results.Trace, --trace). Version 5 added the expectation
 // "blocked", and "source" (results.Vantage) and "rule" to results, hosts and
-// changes (a policy run: which source checked a destination, by which rule).
+// changes (a policy run: which source checked a destination, by which rule),
+// the DC locator's "records" (results.Result.Records) and the servers'
+// "clock_offset" (results.Result.ClockOffset) to results, and "require"
+// (results.Check.Require) to checks.
 const SchemaVersion = 5
 
 // oldestReadable is the oldest schema version ReadJSON reads.

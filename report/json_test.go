@@ -137,6 +137,22 @@ func TestReadJSONVersionError(t *testing.T) {
 	}
 }
 
+// A version 4 report with a DC locator field (version 5's) is an error, not a
+// guess; the same document as version 5 is read.
+func TestReadJSONLocatorFieldsAreVersion5(t *testing.T) {
+	doc := withoutTraces(t, goldenDoc(t, `"schema_version": 5`, `"schema_version": 4`))
+	withClock := strings.Replace(doc, `"attempts":2,`, `"attempts":2,"clock_offset":0.5,`, 1)
+	if withClock == doc {
+		t.Fatal("no result with attempts in the golden report")
+	}
+	if _, err := ReadJSON(strings.NewReader(withClock)); err == nil || !strings.Contains(err.Error(), "schema version 4: results[") || !strings.Contains(err.Error(), "clock_offset: unknown field") {
+		t.Errorf("version 4 document with a version 5 field: %v", err)
+	}
+	if _, err := ReadJSON(strings.NewReader(strings.Replace(withClock, `"schema_version":4`, `"schema_version":5`, 1))); err != nil {
+		t.Errorf("version 5 document with clock_offset: %v", err)
+	}
+}
+
 // A version 1 report (before drift existed) is refused with advice, never read
 // as if it were a later version: the schema version says how to read a document.
 func TestReadJSONRefusesVersion1(t *testing.T) {
@@ -152,9 +168,7 @@ func TestReadJSONRefusesVersion1(t *testing.T) {
 // trace in it is an error, not a guess.
 func TestReadJSONVersion3(t *testing.T) {
 	v3 := goldenDoc(t, `"schema_version": 5`, `"schema_version": 3`)
-	if strings.Contains(v3, `"trace"`) {
-		v3 = withoutTraces(t, v3)
-	}
+	v3 = withoutTraces(t, v3)
 	rep, err := ReadJSON(strings.NewReader(v3))
 	if err != nil {
 		t.Fatalf("version 3 report refused: %v", err)
@@ -168,7 +182,9 @@ func TestReadJSONVersion3(t *testing.T) {
 	}
 }
 
-// withoutTraces removes every result's trace from a JSON report.
+// withoutTraces removes from a JSON report each result's trace (version 4's)
+// and the DC locator's fields (version 5's): records, clock_offset, and each
+// check's require.
 func withoutTraces(t *testing.T, doc string) string {
 	t.Helper()
 	var v map[string]any
@@ -176,7 +192,13 @@ func withoutTraces(t *testing.T, doc string) string {
 		t.Fatal(err)
 	}
 	for _, r := range v["results"].([]any) {
-		delete(r.(map[string]any), "trace")
+		res := r.(map[string]any)
+		delete(res, "trace")
+		delete(res, "records")
+		delete(res, "clock_offset")
+		if c, ok := res["check"].(map[string]any); ok {
+			delete(c, "require")
+		}
 	}
 	b, err := json.Marshal(v)
 	if err != nil {

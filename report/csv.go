@@ -20,6 +20,7 @@ var CSVHeader = []string{
 	"source_address",
 	"trace", "trace_hop", "trace_hops",
 	"source_name", "rule",
+	"records", "clock_offset",
 }
 
 // WriteCSV writes a header row and one row per result, in results.Sort order (rs is not
@@ -37,6 +38,10 @@ var CSVHeader = []string{
 // trace_hop and trace_hops are a traced port's (--trace): where its packets
 // stop (results.Trace.Summary), the hop that names (results.Trace.DropHop;
 // empty when none does) and the hops ("1 198.18.0.2 0.21 ms, 2 …, 3 *").
+// records are the DNS SRV records that named a target the DC locator found
+// (joined with "; "), clock_offset the seconds the server's clock is ahead of
+// this machine's (a Kerberos error's time, an NTP reply's), empty when the
+// reply carried none.
 func WriteCSV(w io.Writer, rs []results.Result) error {
 	sorted := results.Sorted(rs)
 	cw := csv.NewWriter(w)
@@ -66,7 +71,10 @@ func csvRow(r *results.Result) []string {
 	if !r.Time.IsZero() {
 		at = r.Time.UTC().Format(time.RFC3339Nano)
 	}
-	var profiles, service, expect, met, source, from string
+	var profiles, service, expect, met, source, from, clock string
+	if r.ClockOffset != nil {
+		clock = strconv.FormatFloat(*r.ClockOffset, 'f', -1, 64)
+	}
 	if r.Source.IsValid() {
 		from = r.Source.String()
 	}
@@ -98,6 +106,7 @@ func csvRow(r *results.Result) []string {
 		expect, met, source, at, string(o.Status), string(o.Why), from,
 		trace, traceHop, traceHops,
 		vantage, r.Rule,
+		strings.Join(r.Records, "; "), clock,
 	}
 	for i := range row {
 		row[i] = csvCell(row[i])

@@ -336,6 +336,7 @@ func matrixView(m *results.Matrix, hs []*htmlHost) *htmlMatrix {
 type htmlHostView struct {
 	ID                                            string // the section's anchor, which the matrix links to
 	Name, Source, Verdict, Label, Summary, States string
+	Records                                       string // the SRV records that named a DC the locator found
 	Errors                                        []string
 	Failing, Untested, Met                        []htmlCheck
 	MoreFailing, MoreUntested, MoreMet            int
@@ -405,6 +406,9 @@ func (h *htmlHost) view() htmlHostView {
 		MoreFailing: h.moreFailing, MoreUntested: h.moreUntested, MoreMet: h.moreMet, MoreReplies: h.moreReplies}
 	if h.Source.IsValid() {
 		v.Source = h.Source.String()
+	}
+	if len(h.Records) > 0 {
+		v.Records = printable(strings.Join(h.Records, ", "))
 	}
 	switch h.Verdict {
 	case results.VerdictFail:

@@ -143,6 +143,9 @@ func writeJUnit(w io.Writer, rep *results.Report, hosts []results.Host, rs []res
 		if h.Source.IsValid() {
 			s.Properties = append(s.Properties, junitProperty{"source_address", h.Source.String()})
 		}
+		if len(h.Records) > 0 {
+			s.Properties = append(s.Properties, junitProperty{"records", printable(strings.Join(h.Records, ", "))})
+		}
 		var total time.Duration
 		for j := range hrs {
 			r := &hrs[j]
@@ -270,6 +273,9 @@ func caseText(r *results.Result) string {
 	lines = append(lines, "state: "+r.State.String(), "reason: "+string(r.Reason))
 	if r.Probe != "" || r.Detail != "" {
 		lines = append(lines, "detail: "+strings.TrimSpace(r.Probe+" "+r.Detail))
+	}
+	if r.ClockOffset != nil {
+		lines = append(lines, "clock offset: "+strconv.FormatFloat(*r.ClockOffset, 'f', -1, 64)+" s")
 	}
 	if !r.Time.IsZero() {
 		lines = append(lines, "time: "+r.Time.UTC().Format(time.RFC3339Nano))

@@ -239,7 +239,7 @@ func TestJUnitContent(t *testing.T) {
 	if doc.Tests != tests || doc.Failures != failures || doc.Errors != errs {
 		t.Errorf("totals %d/%d/%d, suites say %d/%d/%d", doc.Tests, doc.Failures, doc.Errors, tests, failures, errs)
 	}
-	if want := "nosuch.invalid,198.18.1.2 (mail01),2001:db8::10"; strings.Join(names, ",") != want {
+	if want := "nosuch.invalid,198.18.1.2 (mail01),198.18.1.10 (dc01.lab.example),198.18.1.53 (lab.example),2001:db8::10"; strings.Join(names, ",") != want {
 		t.Errorf("suites %q, want %q", strings.Join(names, ","), want)
 	}
 	// Failures and errors together are exactly the results that fail, and

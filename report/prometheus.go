@@ -71,6 +71,16 @@ const (
 	// only for traced ports whose trace stops somewhere. Labels: host,
 	// address, port, proto, profile, end.
 	MetricPortDropHop = "portreach_port_drop_hop"
+	// MetricDCClockOffset is how far the server's clock is ahead of this
+	// machine's, in seconds (negative: behind), from a Kerberos error's server
+	// time or an NTP reply: a KDC beyond 5 minutes (Kerberos' MaxClockSkew)
+	// refuses logons. Present only for ports whose reply carries a clock.
+	// Labels: as MetricPortUp.
+	MetricDCClockOffset = "portreach_dc_clock_offset_seconds"
+	// MetricDCRecord is always 1 (an "info" metric): one series per DNS SRV
+	// record that named a host the DC locator found (--domain). Labels: host,
+	// address, record.
+	MetricDCRecord = "portreach_dc_record_info"
 	// MetricHostFailed is 1 when the host has at least one failed expectation.
 	// Labels: host, address.
 	MetricHostFailed = "portreach_host_failed"
@@ -132,6 +142,8 @@ const (
 	LabelVantage = "vantage"
 	// LabelEnd is how a trace ended (results.TraceEnd).
 	LabelEnd = "end"
+	// LabelRecord is a DNS SRV record's name ("_ldap._tcp.dc._msdcs.lab.example").
+	LabelRecord = "record"
 )
 
 // MetricHelp is the HELP text of each metric above.
@@ -143,6 +155,8 @@ var MetricHelp = map[string]string{
 	MetricPortReason:        "Always 1: the reason label says why the port got its state or its check its outcome (status label), from a fixed vocabulary.",
 	MetricPortCertExpiry:    "Earliest not-after of the certificates the port's TLS service sent, as a Unix time in seconds.",
 	MetricPortDropHop:       "Hop at which the port's own packets stop (--trace): the last that answered before the silence (0: none did), the rejecting hop, or the host's hop when the host drops them; the end label says which.",
+	MetricDCClockOffset:     "Seconds the server's clock is ahead of this machine's (negative: behind), from a Kerberos error or an NTP reply.",
+	MetricDCRecord:          "Always 1: the record label is a DNS SRV record that named the host, a domain controller the DC locator found.",
 	MetricHostFailed:        "1 when the host has at least one failed expectation, else 0.",
 	MetricHostSource:        "Always 1: the source_address label is the local address the host was scanned from, as its firewall sees it.",
 	MetricRunFailed:         "1 when at least one expectation failed in the latest run, else 0.",
@@ -224,6 +238,8 @@ type promMore struct {
 	hasCert    bool
 	dropHop    int              // results.Trace.DropHop, when end is set
 	end        results.TraceEnd // the trace's end; "" for none that stops somewhere
+	clock      float64          // the server's clock offset, when hasClock
+	hasClock   bool
 }
 
 // NewPrometheusWriter returns a writer that renders to w on Close. A writer
@@ -260,10 +276,13 @@ func (p *PrometheusWriter) Write(r results.Result) error {
 	if r.Trace != nil {
 		dropHop = r.Trace.DropHop()
 	}
-	if r.Check != nil || r.Under != "" || r.Via != "" || hasCert || dropHop >= 0 {
+	if r.Check != nil || r.Under != "" || r.Via != "" || hasCert || dropHop >= 0 || r.ClockOffset != nil {
 		pp.more = &promMore{under: r.Under, via: r.Via, hasCert: hasCert}
 		if dropHop >= 0 {
 			pp.more.dropHop, pp.more.end = dropHop, r.Trace.End
+		}
+		if r.ClockOffset != nil {
+			pp.more.clock, pp.more.hasClock = *r.ClockOffset, true
 		}
 		if r.Check != nil {
 			pp.more.profiles = slices.Clone(r.Check.Profiles)
@@ -400,16 +419,18 @@ var (
 	famReason    = newFamily(MetricPortReason, LabelHost, LabelAddress, LabelPort, LabelProto, LabelProfile, LabelStatus, LabelReason)
 	famCert      = newFamily(MetricPortCertExpiry, LabelHost, LabelAddress, LabelPort, LabelProto, LabelProfile)
 	famDropHop   = newFamily(MetricPortDropHop, LabelHost, LabelAddress, LabelPort, LabelProto, LabelProfile, LabelEnd)
+	famClock     = newFamily(MetricDCClockOffset, LabelHost, LabelAddress, LabelPort, LabelProto, LabelProfile)
 	famHost      = newFamily(MetricHostFailed, LabelHost, LabelAddress)
 	famSource    = newFamily(MetricHostSource, LabelHost, LabelAddress, LabelSourceAddress)
+	famRecord    = newFamily(MetricDCRecord, LabelHost, LabelAddress, LabelRecord)
 	famRunFailed = newFamily(MetricRunFailed)
 	famRunIncomp = newFamily(MetricRunIncomplete)
 	famLastRun   = newFamily(MetricLastRun)
 	famDuration  = newFamily(MetricRunDuration)
 	famDrift     = newFamily(MetricDriftChanges, LabelKind)
 
-	portFamilies = []*promFamily{famPortState, famPortUp, famPortRTT, famFailed, famReason, famCert, famDropHop}
-	hostFamilies = []*promFamily{famHost, famSource}
+	portFamilies = []*promFamily{famPortState, famPortUp, famPortRTT, famFailed, famReason, famCert, famDropHop, famClock}
+	hostFamilies = []*promFamily{famHost, famSource, famRecord}
 
 	// vantaged are the per-port and per-host families with LabelVantage, for
 	// results that say where they were measured from.
@@ -502,6 +523,12 @@ func (p *PrometheusWriter) emit(s promSink, run *results.Report) {
 			s.sample(float64(m.dropHop), labels(&ports[i], string(m.end)))
 		}
 	}
+	s.family(famClock)
+	for i := range ports {
+		if m := ports[i].more; m != nil && m.hasClock {
+			s.sample(m.clock, labels(&ports[i]))
+		}
+	}
 	s.family(famHost)
 	for _, h := range hosts {
 		s.sample(boolValue(h.Verdict == results.VerdictFail), append(start(hostIndex(&h)), printable(h.Target), addrLabel(h.Addr)))
@@ -510,6 +537,12 @@ func (p *PrometheusWriter) emit(s promSink, run *results.Report) {
 	for _, h := range hosts {
 		if h.Source.IsValid() {
 			s.sample(1, append(start(hostIndex(&h)), printable(h.Target), addrLabel(h.Addr), h.Source.String()))
+		}
+	}
+	s.family(famRecord)
+	for _, h := range hosts {
+		for _, rec := range h.Records {
+			s.sample(1, append(start(hostIndex(&h)), printable(h.Target), addrLabel(h.Addr), printable(rec)))
 		}
 	}
 	if run == nil {

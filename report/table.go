@@ -356,6 +356,9 @@ func (p *tablePrinter) host(h *results.Host, n int, at func(int) *results.Result
 		title += fmt.Sprintf(", %d undetermined", h.Undetermined)
 	}
 	p.out.WriteString(title + "\n")
+	if len(h.Records) > 0 {
+		p.out.WriteString("  DC locator: named by " + printable(recordsText(h.Records)) + "\n")
+	}
 
 	// Follow-ups go under the result whose reply revealed them, when it is here
 	// (the last result of that name that is no follow-up itself).
@@ -735,4 +738,37 @@ func (p *tablePrinter) drift(d *results.Drift) {
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", printable(c.HostName()), printable(where), printable(c.Text()), mark)
 	}
 	tw.Flush()
+}
+
+// recordsText lists the SRV records that named a DC without repeating the
+// domain they share, the labels after their last underscored one:
+// "_ldap._tcp.dc._msdcs, _gc._tcp (lab.example)".
+func recordsText(records []string) string {
+	var common []string
+	for i, r := range records {
+		labels := strings.Split(r, ".")
+		n := len(labels)
+		for n > 0 && !strings.HasPrefix(labels[n-1], "_") {
+			n--
+		}
+		domain := labels[n:]
+		if i == 0 {
+			common = domain
+			continue
+		}
+		k := 0
+		for k < len(common) && k < len(domain) && strings.EqualFold(common[len(common)-1-k], domain[len(domain)-1-k]) {
+			k++
+		}
+		common = common[len(common)-k:]
+	}
+	if len(common) == 0 {
+		return strings.Join(records, ", ")
+	}
+	suffix := "." + strings.Join(common, ".")
+	short := make([]string, len(records))
+	for i, r := range records {
+		short[i] = r[:len(r)-len(suffix)]
+	}
+	return strings.Join(short, ", ") + " (" + suffix[1:] + ")"
 }

@@ -342,3 +342,20 @@ func TestTableFamiliesDisagree(t *testing.T) {
 		t.Errorf("table lacks %q:\n%s", want, out)
 	}
 }
+
+func TestRecordsText(t *testing.T) {
+	for _, tc := range []struct {
+		in   []string
+		want string
+	}{
+		{[]string{"_ldap._tcp.dc._msdcs.lab.example"}, "_ldap._tcp.dc._msdcs (lab.example)"},
+		{[]string{"_ldap._tcp.Site-A._sites.dc._msdcs.lab.example", "_gc._tcp.lab.example", "_kpasswd._tcp.LAB.example"},
+			"_ldap._tcp.Site-A._sites.dc._msdcs, _gc._tcp, _kpasswd._tcp (lab.example)"},
+		{[]string{"_ldap._tcp.dc._msdcs.child.lab.example", "_gc._tcp.lab.example"}, "_ldap._tcp.dc._msdcs.child, _gc._tcp (lab.example)"},
+		{[]string{"_ldap._tcp.dc._msdcs.a.example", "_gc._tcp.b.test"}, "_ldap._tcp.dc._msdcs.a.example, _gc._tcp.b.test"},
+	} {
+		if got := recordsText(tc.in); got != tc.want {
+			t.Errorf("recordsText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -48,11 +48,14 @@ type Host struct {
 	Addr    netip.Addr `json:"address"` // invalid when the target did not resolve
 	// Source is the local address the host was scanned from: the address its
 	// firewall sees. Invalid when the host was not scanned (it did not resolve).
-	Source  netip.Addr `json:"source_address,omitzero"`
-	Verdict Verdict    `json:"verdict"`
-	Ports   int        `json:"ports"`  // ports (and IP protocols) reported for this host; a check whose port nothing revealed ("?/tcp") is not one
-	Checks  int        `json:"checks"` // results with an expectation of open or closed
-	Failed  int        `json:"failed"` // results that fail their expectation (see Fails)
+	Source netip.Addr `json:"source_address,omitzero"`
+	// Records are the DNS SRV records that named the host, when the DC
+	// locator found it (Result.Records).
+	Records []string `json:"records,omitempty"`
+	Verdict Verdict  `json:"verdict"`
+	Ports   int      `json:"ports"`  // ports (and IP protocols) reported for this host; a check whose port nothing revealed ("?/tcp") is not one
+	Checks  int      `json:"checks"` // results with an expectation of open or closed
+	Failed  int      `json:"failed"` // results that fail their expectation (see Fails)
 	// Untested counts checks that could not be tested and do not fail the run:
 	// IP protocols (not-tested), unmapped roles (skipped), protocols that never
 	// answer the scanner.
@@ -132,6 +135,9 @@ func (h *Host) Add(r *Result) {
 	}
 	if !h.Source.IsValid() {
 		h.Source = r.Source
+	}
+	if len(h.Records) == 0 {
+		h.Records = r.Records
 	}
 	switch Judge(r).Status {
 	case StatusMet:

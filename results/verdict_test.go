@@ -42,7 +42,7 @@ func TestFailedAndOverall(t *testing.T) {
 	for _, r := range Failed(rs) {
 		ports = append(ports, PortName(r.Proto, r.Port))
 	}
-	if want := []string{"443/tcp", "3389/tcp", "88/tcp"}; !reflect.DeepEqual(ports, want) {
+	if want := []string{"443/tcp", "3389/tcp", "88/tcp", "53/udp", "123/udp"}; !reflect.DeepEqual(ports, want) {
 		t.Errorf("Failed = %v, want %v (input order)", ports, want)
 	}
 	if v := Overall(rs); v != VerdictFail {
@@ -69,7 +69,7 @@ func TestSummarize(t *testing.T) {
 	for _, h := range hosts {
 		names = append(names, h.Name())
 	}
-	if want := []string{"nosuch.invalid", "198.18.1.2 (mail01)", "2001:db8::10"}; !reflect.DeepEqual(names, want) {
+	if want := []string{"nosuch.invalid", "198.18.1.2 (mail01)", "198.18.1.10 (dc01.lab.example)", "198.18.1.53 (lab.example)", "2001:db8::10"}; !reflect.DeepEqual(names, want) {
 		t.Fatalf("hosts %q, want %q", names, want)
 	}
 	mail := hosts[1]
@@ -77,8 +77,12 @@ func TestSummarize(t *testing.T) {
 		mail.Untested != 2 || mail.States[Filtered] != 101 || mail.States[Unknown] != 1 || mail.States[Error] != 0 {
 		t.Errorf("mail01 summary %+v", mail)
 	}
-	if hosts[2].Verdict != VerdictNone || hosts[2].Checks != 0 {
-		t.Errorf("unchecked host summary %+v", hosts[2])
+	if v6 := hosts[4]; v6.Verdict != VerdictNone || v6.Checks != 0 {
+		t.Errorf("unchecked host summary %+v", v6)
+	}
+	// A DC the locator found: the records that named it, its NTP check failed.
+	if dc := hosts[2]; dc.Verdict != VerdictFail || dc.Failed != 1 || len(dc.Records) != 2 || dc.Records[0] != "_ldap._tcp.dc._msdcs.lab.example" {
+		t.Errorf("DC summary %+v", dc)
 	}
 }
 

@@ -25,8 +25,9 @@ var (
 // Results covers every state, a follow-up (found and closed), profile
 // checks that pass and fail (open, closed, optional, a range entry), an IP
 // protocol that cannot be tested, an unresolvable target, an IPv6 host, a run
-// of alike ports to compress (which share one trace), traces of each kind, and
-// text that needs quoting in CSV. They are in
+// of alike ports to compress (which share one trace), traces of each kind,
+// text that needs quoting in CSV, and the DC locator's questions and a DC it
+// found (records, clock offsets). They are in
 // no particular order, as a scan emits them.
 func Results() []results.Result {
 	mail := netip.MustParseAddr("198.18.1.2")
@@ -105,11 +106,37 @@ func Results() []results.Result {
 		results.Result{Target: "nosuch.invalid", Proto: "", State: results.Error, Reason: "no-such-host",
 			Detail: "lookup nosuch.invalid: no such host", Time: at(0)},
 	)
+	// The DC locator: two questions asked of the domain's DNS server, one
+	// answered, one whose record is missing; and a DC they named, found by two
+	// records, whose KDC agrees with this machine's clock and NTP server does not.
+	dns, dc := netip.MustParseAddr("198.18.1.53"), netip.MustParseAddr("198.18.1.10")
+	locator := func(purpose string) *results.Check {
+		return &results.Check{Service: "DC locator", Purpose: purpose, Expect: results.ExpectOpen,
+			Sources: []results.Source{{Document: "ms-adts.md", Section: "6.3.6.1 DNS-Based Discovery"}}}
+	}
+	dcCheck := func(svc string) *results.Check {
+		return &results.Check{Profiles: []string{"ad-dc"}, Service: svc, Purpose: "member logons", Expect: results.ExpectOpen, Sources: adSrc}
+	}
+	records := []string{"_ldap._tcp.dc._msdcs.lab.example", "_kerberos._tcp.dc._msdcs.lab.example"}
+	kdcClock, ntpClock := 0.25, 402.5
+	rs = append(rs,
+		results.Result{Target: "lab.example", Addr: dns, Proto: results.UDP, Port: 53, State: results.Open, Reason: "udp-response", RTT: 900 * time.Microsecond, Attempts: 1,
+			Probe: "srv", Under: "_ldap._tcp.dc._msdcs.lab.example", Detail: "NOERROR, dc01.lab.example:389",
+			Check: locator("clients find the domain's DCs here"), Time: at(1)},
+		results.Result{Target: "lab.example", Addr: dns, Proto: results.UDP, Port: 53, State: results.Open, Reason: "udp-response", RTT: 850 * time.Microsecond, Attempts: 1,
+			Probe: "srv", Under: "_ldap._tcp.pdc._msdcs.lab.example", Detail: "NXDOMAIN: no DC is registered here: clients cannot find one through it",
+			Check: locator("the PDC emulator is found here"), Outcome: &results.Outcome{Status: results.StatusFailed, Why: "srv-missing"}, Time: at(1)},
+		results.Result{Target: "dc01.lab.example", Addr: dc, Proto: results.UDP, Port: 88, State: results.Open, Reason: "udp-response", RTT: 700 * time.Microsecond, Attempts: 1,
+			Probe: "kerberos", Detail: "C_PRINCIPAL_UNKNOWN (6), clock +0s", Records: records, ClockOffset: &kdcClock, Check: dcCheck("Kerberos"), Time: at(2)},
+		results.Result{Target: "dc01.lab.example", Addr: dc, Proto: results.UDP, Port: 123, State: results.Open, Reason: "udp-response", RTT: 650 * time.Microsecond, Attempts: 1,
+			Probe: "ntp", Detail: "stratum 3, offset +402.500s; clock +6m43s, beyond --max-skew 5m0s: Kerberos refuses logons",
+			Records: records, ClockOffset: &ntpClock, Check: dcCheck("NTP"), Outcome: &results.Outcome{Status: results.StatusFailed, Why: "clock-skew"}, Time: at(2)},
+	)
 	// Every scanned host carries the local address it was scanned from.
 	src4, src6 := netip.MustParseAddr("198.18.0.1"), netip.MustParseAddr("2001:db8::1")
 	for i := range rs {
 		switch rs[i].Addr {
-		case mail:
+		case mail, dns, dc:
 			rs[i].Source = src4
 		case v6:
 			rs[i].Source = src6

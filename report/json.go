@@ -16,8 +16,14 @@ import (
 	"github.com/portreach/portreach/results"
 )
 
-//go:embed schema/report-v5.schema.json
+//go:embed schema/report-v6.schema.json
 var schemaCurrent []byte
+
+// schemaV5 is version 5's schema: version 5 reports (baselines written before
+// the DC locator) are still read as they are.
+//
+//go:embed schema/report-v5.schema.json
+var schemaV5 []byte
 
 // schemaV4 is version 4's schema: version 4 reports (baselines written before
 // policy runs and --expect blocked) are still read as they are.
@@ -47,6 +53,9 @@ func JSONSchema() []byte { return bytes.Clone(schemaCurrent) }
 // checks every document of that version against it before decoding.
 var compiledSchema = sync.OnceValues(func() (*jsonschema.Schema, error) { return jsonschema.Compile(schemaCurrent) })
 
+// compiledSchemaV5 checks version 5 documents.
+var compiledSchemaV5 = sync.OnceValues(func() (*jsonschema.Schema, error) { return jsonschema.Compile(schemaV5) })
+
 // compiledSchemaV4 checks version 4 documents.
 var compiledSchemaV4 = sync.OnceValues(func() (*jsonschema.Schema, error) { return jsonschema.Compile(schemaV4) })
 
@@ -58,8 +67,8 @@ var compiledSchemaV2 = sync.OnceValues(func() (*jsonschema.Schema, error) { retu
 
 // SchemaVersion is the version of the JSON report format this package writes.
 // It changes whenever a field is added, removed or changes meaning, together with
-// a new schema file under schema/. ReadJSON reads this version and versions 4,
-// 3 and 2.
+// a new schema file under schema/. ReadJSON reads this version and versions 5,
+// 4, 3 and 2.
 //
 // Version 2 added the optional "drift" section (a comparison with a baseline).
 // Version 3 added each check's outcome (results.Result.Outcome), results.Host.Undetermined and
@@ -67,11 +76,11 @@ var compiledSchemaV2 = sync.OnceValues(func() (*jsonschema.Schema, error) { retu
 // hosts: the local address a host was scanned from. Version 4 added
 // results[].trace (results.Trace, --trace). Version 5 added the expectation
 // "blocked", and "source" (results.Vantage) and "rule" to results, hosts and
-// changes (a policy run: which source checked a destination, by which rule),
-// the DC locator's "records" (results.Result.Records) and the servers'
-// "clock_offset" (results.Result.ClockOffset) to results, and "require"
-// (results.Check.Require) to checks.
-const SchemaVersion = 5
+// changes (a policy run: which source checked a destination, by which rule).
+// Version 6 added the DC locator's "records" (results.Result.Records) and the
+// servers' "clock_offset" (results.Result.ClockOffset) to results, and
+// "require" (results.Check.Require) to checks.
+const SchemaVersion = 6
 
 // oldestReadable is the oldest schema version ReadJSON reads.
 const oldestReadable = 2
@@ -181,7 +190,7 @@ func (e *VersionError) Error() string {
 // ReadJSON reads a report written by WriteJSON, typically a baseline a user hands
 // in. It never guesses: a document of a schema version it does not read is
 // refused with a *VersionError before anything else is read (it reads
-// SchemaVersion, version 3, and version 2, whose results get their outcomes computed from
+// SchemaVersion, versions 5, 4 and 3, and version 2, whose results get their outcomes computed from
 // expect and state), and the document must match that version's shipped schema
 // exactly (unknown fields, wrong types, unknown states are errors
 // naming the offending field, e.g. "results[3].state: …"). Hosts are not read back;
@@ -215,6 +224,9 @@ func ReadJSON(r io.Reader) (*results.Report, error) {
 	switch ver {
 	case SchemaVersion:
 		schema, err = compiledSchema()
+	case 5:
+		// Version 6 only added fields.
+		schema, err = compiledSchemaV5()
 	case 4:
 		// Version 5 only added fields and an expectation.
 		schema, err = compiledSchemaV4()

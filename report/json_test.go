@@ -98,16 +98,16 @@ func TestReadJSONRefuses(t *testing.T) {
 		{"string version", `{"schema_version": "1"}`, "schema_version is a string, not a number"},
 		{"fractional version", `{"schema_version": 1.5}`, "schema_version 1.5 is not an integer"},
 		{"future version", `{"schema_version": 99, "anything": "goes"}`,
-			"report has schema_version 99, newer than this portreach reads (5): upgrade portreach to read it"},
-		{"version zero", `{"schema_version": 0}`, "report has schema_version 0, which this portreach does not read (it reads 5)"},
-		{"future version in full doc", goldenDoc(t, `"schema_version": 5`, `"schema_version": 99`), "schema_version 99, newer"},
+			"report has schema_version 99, newer than this portreach reads (6): upgrade portreach to read it"},
+		{"version zero", `{"schema_version": 0}`, "report has schema_version 0, which this portreach does not read (it reads 6)"},
+		{"future version in full doc", goldenDoc(t, `"schema_version": 6`, `"schema_version": 99`), "schema_version 99, newer"},
 		{"trailing data", goldenDoc(t, "\n", "\n") + "{}", "not a JSON document: data after the end of the JSON document"},
 		{"unknown state", goldenDoc(t, `"state": "open"`, `"state": "opne"`),
-			`report does not match schema version 5: results[1].state: "opne" is not one of "unknown", "open"`},
+			`report does not match schema version 6: results[1].state: "opne" is not one of "unknown", "open"`},
 		{"unknown field", goldenDoc(t, `"interrupted": true`, `"interrupted": true, "intrerupted": false`),
-			"report does not match schema version 5: intrerupted: unknown field"},
+			"report does not match schema version 6: intrerupted: unknown field"},
 		{"missing field", goldenDoc(t, `"reason": "no-such-host",`, ""),
-			`report does not match schema version 5: results[0]: required field "reason" is missing`},
+			`report does not match schema version 6: results[0]: required field "reason" is missing`},
 		{"port out of range", goldenDoc(t, `"port": 25,`, `"port": 70000,`), "results[1].port: 70000 is more than 65535"},
 		{"port not integer", goldenDoc(t, `"port": 25,`, `"port": 25.5,`), "results[1].port: a number where integer is expected"},
 		{"local time", goldenDoc(t, `"started": "2026-11-23T17:00:00Z"`, `"started": "2026-11-23T18:00:00+01:00"`),
@@ -130,35 +130,35 @@ func TestReadJSONRefuses(t *testing.T) {
 }
 
 func TestReadJSONVersionError(t *testing.T) {
-	_, err := ReadJSON(strings.NewReader(`{"schema_version": 6}`))
+	_, err := ReadJSON(strings.NewReader(`{"schema_version": 7}`))
 	var ve *VersionError
-	if !errors.As(err, &ve) || ve.Got != 6 {
-		t.Fatalf("error %v is not a VersionError for version 6", err)
+	if !errors.As(err, &ve) || ve.Got != 7 {
+		t.Fatalf("error %v is not a VersionError for version 7", err)
 	}
 }
 
-// A version 4 report with a DC locator field (version 5's) is an error, not a
-// guess; the same document as version 5 is read.
-func TestReadJSONLocatorFieldsAreVersion5(t *testing.T) {
-	doc := withoutTraces(t, goldenDoc(t, `"schema_version": 5`, `"schema_version": 4`))
+// A version 5 report with a DC locator field (version 6's) is an error, not a
+// guess; the same document as version 6 is read.
+func TestReadJSONLocatorFieldsAreVersion6(t *testing.T) {
+	doc := withoutTraces(t, goldenDoc(t, `"schema_version": 6`, `"schema_version": 5`))
 	withClock := strings.Replace(doc, `"attempts":2,`, `"attempts":2,"clock_offset":0.5,`, 1)
 	if withClock == doc {
 		t.Fatal("no result with attempts in the golden report")
 	}
-	if _, err := ReadJSON(strings.NewReader(withClock)); err == nil || !strings.Contains(err.Error(), "schema version 4: results[") || !strings.Contains(err.Error(), "clock_offset: unknown field") {
-		t.Errorf("version 4 document with a version 5 field: %v", err)
+	if _, err := ReadJSON(strings.NewReader(withClock)); err == nil || !strings.Contains(err.Error(), "schema version 5: results[") || !strings.Contains(err.Error(), "clock_offset: unknown field") {
+		t.Errorf("version 5 document with a version 6 field: %v", err)
 	}
-	if _, err := ReadJSON(strings.NewReader(strings.Replace(withClock, `"schema_version":4`, `"schema_version":5`, 1))); err != nil {
-		t.Errorf("version 5 document with clock_offset: %v", err)
+	if _, err := ReadJSON(strings.NewReader(strings.Replace(withClock, `"schema_version":5`, `"schema_version":6`, 1))); err != nil {
+		t.Errorf("version 6 document with clock_offset: %v", err)
 	}
 }
 
 // A version 1 report (before drift existed) is refused with advice, never read
 // as if it were a later version: the schema version says how to read a document.
 func TestReadJSONRefusesVersion1(t *testing.T) {
-	doc := goldenDoc(t, `"schema_version": 5`, `"schema_version": 1`)
+	doc := goldenDoc(t, `"schema_version": 6`, `"schema_version": 1`)
 	_, err := ReadJSON(strings.NewReader(doc))
-	want := "report has schema_version 1, older than this portreach reads (2 to 5): write it anew with this version"
+	want := "report has schema_version 1, older than this portreach reads (2 to 6): write it anew with this version"
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("error %v, want %q", err, want)
 	}
@@ -167,7 +167,7 @@ func TestReadJSONRefusesVersion1(t *testing.T) {
 // A version 3 report (a baseline written before traces) is read as it is; a
 // trace in it is an error, not a guess.
 func TestReadJSONVersion3(t *testing.T) {
-	v3 := goldenDoc(t, `"schema_version": 5`, `"schema_version": 3`)
+	v3 := goldenDoc(t, `"schema_version": 6`, `"schema_version": 3`)
 	v3 = withoutTraces(t, v3)
 	rep, err := ReadJSON(strings.NewReader(v3))
 	if err != nil {
@@ -177,7 +177,7 @@ func TestReadJSONVersion3(t *testing.T) {
 		t.Errorf("read %d results of version %d", len(rep.Results), rep.SchemaVersion)
 	}
 	var m map[string]any
-	if err := json.Unmarshal([]byte(goldenDoc(t, `"schema_version": 5`, `"schema_version": 3`)), &m); err != nil {
+	if err := json.Unmarshal([]byte(goldenDoc(t, `"schema_version": 6`, `"schema_version": 3`)), &m); err != nil {
 		t.Fatal(err)
 	}
 	withoutLocator(m)
@@ -192,7 +192,7 @@ func TestReadJSONVersion3(t *testing.T) {
 }
 
 // withoutTraces removes from a JSON report each result's trace (version 4's)
-// and the DC locator's fields (version 5's): records, clock_offset, and each
+// and the DC locator's fields (version 6's): records, clock_offset, and each
 // check's require.
 func withoutTraces(t *testing.T, doc string) string {
 	t.Helper()

@@ -81,8 +81,8 @@ func TestReadJSONVersion2(t *testing.T) {
 	if err := WriteJSON(&again, rep); err != nil {
 		t.Fatalf("a version 2 report read back does not write: %v", err)
 	}
-	if !strings.Contains(again.String(), `"schema_version": 5`) {
-		t.Error("rewritten report is not version 5")
+	if !strings.Contains(again.String(), `"schema_version": 6`) {
+		t.Error("rewritten report is not version 6")
 	}
 	// Version 3 fields in a version 2 document are an error, not a guess.
 	doc["hosts"].([]any)[0].(map[string]any)["undetermined"] = 0
@@ -121,8 +121,8 @@ func TestJUnitOutcomes(t *testing.T) {
 	}
 }
 
-// A version 4 report (a baseline from before policies) reads as it is; a
-// version 5 one keeps each result's source, rule and "blocked" through a
+// A version 4 report (a baseline from before policies) and a version 5 one
+// (before the DC locator) read as they are; a version 6 one keeps each result's source, rule and "blocked" through a
 // round trip, and its hosts are one per (source, rule, destination).
 func TestReadJSONVersion4And5(t *testing.T) {
 	var b bytes.Buffer
@@ -142,6 +142,14 @@ func TestReadJSONVersion4And5(t *testing.T) {
 	if _, err := ReadJSON(bytes.NewReader(v4)); err != nil {
 		t.Fatalf("version 4 report refused: %v", err)
 	}
+	doc["schema_version"] = 5
+	v5, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadJSON(bytes.NewReader(v5)); err != nil {
+		t.Fatalf("version 5 report refused: %v", err)
+	}
 	blocked := &results.Check{Expect: results.ExpectBlocked}
 	dmz := &results.Vantage{Name: "dmz", Address: netip.MustParseAddr("198.18.5.2")}
 	lan := &results.Vantage{Name: "lan", Address: netip.MustParseAddr("198.18.6.2")}
@@ -156,7 +164,7 @@ func TestReadJSONVersion4And5(t *testing.T) {
 	}
 	back, err := ReadJSON(&b)
 	if err != nil {
-		t.Fatalf("version 5 report refused: %v\n%s", err, b.String())
+		t.Fatalf("version 6 report refused: %v\n%s", err, b.String())
 	}
 	for i, r := range back.Results {
 		if r.Vantage == nil || r.Rule == "" {
@@ -172,7 +180,7 @@ func TestReadJSONVersion4And5(t *testing.T) {
 	}
 }
 
-// withoutV4 removes from a JSON report what versions 4 and 5 added that the
+// withoutV4 removes from a JSON report what versions 4 and 6 added that the
 // fixture has: traces and the DC locator's fields (withoutLocator).
 func withoutV4(doc map[string]any) {
 	for _, r := range doc["results"].([]any) {
@@ -181,7 +189,7 @@ func withoutV4(doc map[string]any) {
 	withoutLocator(doc)
 }
 
-// withoutLocator removes the DC locator's version 5 fields from a JSON report:
+// withoutLocator removes the DC locator's version 6 fields from a JSON report:
 // records (results and hosts), clock_offset, and a check's require.
 func withoutLocator(doc map[string]any) {
 	for _, h := range doc["hosts"].([]any) {

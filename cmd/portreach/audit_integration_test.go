@@ -480,7 +480,7 @@ func TestAuditUsage(t *testing.T) {
 		{[]string{"--fail-on", "sometimes"}, `--fail-on "sometimes": want one or more of expect, regression, state-change, any-change, none`},
 		{[]string{"--fail-on", "none,expect"}, "--fail-on none cannot be combined"},
 		{[]string{"--baseline", filepath.Join(dir, "missing.json")}, "--baseline: open "},
-		{[]string{"--baseline", old}, "report has schema_version 1, older than this portreach reads (2 to 5)"},
+		{[]string{"--baseline", old}, "report has schema_version 1, older than this portreach reads (2 to 6)"},
 		{[]string{"--baseline", notJSON}, "not a JSON document"},
 		{[]string{"-f", "xml"}, `unknown format "xml"`},
 	} {

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -704,5 +705,45 @@ func TestProbeDomain(t *testing.T) {
 	s = get(t, context.Background(), srv, fmt.Sprintf("/probe?domain=lab.test&dns_server=127.0.0.5&ports=%d", open), "")
 	if s.status != 403 || !strings.Contains(s.body, "dns_server 127.0.0.5 is not in the allow-list") {
 		t.Errorf("DNS server outside the allow-list: %d %q", s.status, s.body)
+	}
+}
+
+// domain=: a DC's clock is a series of its own (portreach_dc_clock_offset_seconds)
+// and fails its check beyond --max-skew (clock-skew); each record that named
+// the DC is a portreach_dc_record_info series.
+func TestProbeDomainClock(t *testing.T) {
+	ntp := testnet.ServeLocalUDP(t, func(b []byte) []byte { return testnet.NTPReply(b, 400*time.Second) })
+	cat, err := profiles.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A DC profile whose NTP server listens where the stand-in does.
+	err = cat.AddFile(filepath.Join(t.TempDir(), "dc-time.json"), fmt.Appendf(nil, `{"profiles": [
+  {"slug": "dc-time", "name": "DC time", "description": "d", "product": "p",
+   "entries": [{"proto": "udp", "port": %d, "service": "NTP", "purpose": "Windows Time", "probe": "ntp", "expect": "open"}]}
+]}`, ntp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dns, _ := startDNS(t, map[string][][]netip.Addr{"dc1.lab.test.": {{netip.MustParseAddr("127.0.0.1")}}})
+	dns.SetSRV("_ldap._tcp.dc._msdcs.lab.test.", 389, "dc1.lab.test.")
+	_, srv := newServer(t, Config{Catalog: cat, Allow: allow(t, "127.0.0.1/32"), Scanner: scan.Scanner{Timeout: 500 * time.Millisecond, Retries: new(1)}})
+	s := get(t, context.Background(), srv, fmt.Sprintf("/probe?domain=lab.test&dns_server=%s&profile=dc-time", dns.Addr()), "")
+	if s.status != 200 {
+		t.Fatalf("status %d: %s", s.status, s.body)
+	}
+	c := portLabels("dc1.lab.test", "127.0.0.1", ntp, "udp")
+	if got := s.value(t, report.MetricDCClockOffset, c); got < 398 || got > 402 {
+		t.Errorf("clock offset %v, want about 400\n%s", got, s.body)
+	}
+	if got := s.value(t, report.MetricPortReason, with(with(c, report.LabelStatus, "failed"), report.LabelReason, "clock-skew")); got != 1 {
+		t.Errorf("clock-skew reason %v", got)
+	}
+	rec := map[string]string{report.LabelHost: "dc1.lab.test", report.LabelAddress: "127.0.0.1", report.LabelRecord: "_ldap._tcp.dc._msdcs.lab.test"}
+	if got := s.value(t, report.MetricDCRecord, rec); got != 1 {
+		t.Errorf("record info %v", got)
+	}
+	if got := s.value(t, MetricProbeSuccess, nil); got != 0 {
+		t.Errorf("probe success %v with a DC's clock 400s ahead", got)
 	}
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/binary"
 	"math"
-	"net"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/portreach/portreach/internal/testnet"
 	"github.com/portreach/portreach/probes"
 	"github.com/portreach/portreach/results"
 )
@@ -128,52 +128,12 @@ func krbError(at time.Time) []byte {
 	return tlv(0x7e, seq)
 }
 
-// ntpReply answers an NTP request (RFC 5905) with the server's clock off by
-// offset.
-func ntpReply(req []byte, offset time.Duration) []byte {
-	if len(req) < 48 {
-		return nil
-	}
-	b := make([]byte, 48)
-	b[0], b[1] = 0x24, 3 // LI 0, v4, server; stratum 3
-	copy(b[12:16], []byte{198, 18, 0, 1})
-	copy(b[24:32], req[40:48])
-	at := time.Now().Add(offset)
-	sec := uint64(at.Unix() + 2208988800) // 1900 to 1970
-	frac := uint64(at.Nanosecond()) << 32 / 1e9
-	binary.BigEndian.PutUint64(b[40:], sec<<32|frac)
-	return b
-}
-
-// serveUDP answers datagrams on a loopback port with reply(request).
-func serveUDP(t *testing.T, reply func([]byte) []byte) uint16 {
-	t.Helper()
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
-	go func() {
-		buf := make([]byte, 2048)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			if b := reply(buf[:n]); b != nil {
-				pc.WriteTo(b, from)
-			}
-		}
-	}()
-	return uint16(pc.LocalAddr().(*net.UDPAddr).Port)
-}
-
 // A host whose KDC agrees with this machine and whose NTP server is 90s ahead:
 // both results carry their offset and say the two disagree; --max-skew 1m
 // fails the NTP one only.
 func TestClockDisagreement(t *testing.T) {
-	kdc := serveUDP(t, func([]byte) []byte { return krbError(time.Now()) })
-	ntp := serveUDP(t, func(b []byte) []byte { return ntpReply(b, 90*time.Second) })
+	kdc := testnet.ServeLocalUDP(t, func([]byte) []byte { return krbError(time.Now()) })
+	ntp := testnet.ServeLocalUDP(t, func(b []byte) []byte { return testnet.NTPReply(b, 90*time.Second) })
 	check := &results.Check{Expect: results.ExpectOpen}
 	ports := []Port{{Proto: results.UDP, Lo: kdc, Probe: "kerberos", Check: check}, {Proto: results.UDP, Lo: ntp, Probe: "ntp", Check: check}}
 	for _, max := range []*time.Duration{nil, new(time.Minute)} {

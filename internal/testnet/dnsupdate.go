@@ -93,21 +93,25 @@ func (dc *SambaDC) AddDNS(t testing.TB, zone string, rrs ...dnsmessage.Resource)
 // ends: an NTP server that has drifted, beside a KDC that has not.
 func ServeNTP(t testing.TB, h *Host, offset time.Duration) {
 	t.Helper()
-	ServeUDP(t, h, 123, func(req []byte) []byte {
-		if len(req) < 48 || req[0]&7 != 3 {
-			return nil
-		}
-		b := make([]byte, 48)
-		b[0], b[1], b[2], b[3] = 0<<6|4<<3|4, 3, 6, 0xec // LI 0, v4, server; stratum 3; poll 64s; precision
-		copy(b[12:16], []byte{198, 18, 0, 1})            // refid: an upstream's IPv4 address
-		copy(b[24:32], req[40:48])                       // origin: the client's transmit timestamp
-		now := time.Now().Add(offset)
-		ts := ntpTimestamp(now)
-		binary.BigEndian.PutUint64(b[16:], ntpTimestamp(now.Add(-time.Minute))) // reference
-		binary.BigEndian.PutUint64(b[32:], ts)                                  // receive
-		binary.BigEndian.PutUint64(b[40:], ts)                                  // transmit
-		return b
-	})
+	ServeUDP(t, h, 123, func(req []byte) []byte { return NTPReply(req, offset) })
+}
+
+// NTPReply is an NTP server's reply (RFC 5905, mode 4) to a client request
+// (mode 3) whose clock is offset from this machine's; nil for anything else.
+func NTPReply(req []byte, offset time.Duration) []byte {
+	if len(req) < 48 || req[0]&7 != 3 {
+		return nil
+	}
+	b := make([]byte, 48)
+	b[0], b[1], b[2], b[3] = 0<<6|4<<3|4, 3, 6, 0xec // LI 0, v4, server; stratum 3; poll 64s; precision
+	copy(b[12:16], []byte{198, 18, 0, 1})            // refid: an upstream's IPv4 address
+	copy(b[24:32], req[40:48])                       // origin: the client's transmit timestamp
+	now := time.Now().Add(offset)
+	ts := ntpTimestamp(now)
+	binary.BigEndian.PutUint64(b[16:], ntpTimestamp(now.Add(-time.Minute))) // reference
+	binary.BigEndian.PutUint64(b[32:], ts)                                  // receive
+	binary.BigEndian.PutUint64(b[40:], ts)                                  // transmit
+	return b
 }
 
 // ntpTimestamp is t in NTP's 64-bit format: seconds since 1900, then a binary

@@ -90,6 +90,33 @@ func (h *Host) addrs() []netip.Addr {
 	return []netip.Addr{h.Addr}
 }
 
+// ServeLocalUDP answers datagrams on a port of 127.0.0.1 with reply(request)
+// until the test ends (a nil reply sends nothing), and returns the port: a
+// stand-in for tests that need no test host (an NTP server whose clock is off).
+func ServeLocalUDP(t testing.TB, reply func([]byte) []byte) uint16 {
+	t.Helper()
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { pc.Close(); <-done })
+	go func() {
+		defer close(done)
+		buf := make([]byte, 65536)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if b := reply(buf[:n]); b != nil {
+				pc.WriteTo(b, from)
+			}
+		}
+	}()
+	return uint16(pc.LocalAddr().(*net.UDPAddr).Port)
+}
+
 // ServeUDP answers datagrams on a UDP port at h.Addr (and h.Addr6) with reply(request) until
 // the test ends; a nil reply sends nothing.
 func ServeUDP(t testing.TB, h *Host, port uint16, reply func([]byte) []byte) {

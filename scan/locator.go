@@ -119,6 +119,7 @@ type locateRun struct {
 	forest       string // the forest the DCs' pings name
 	clientSite   string // the site the DCs' pings say this machine is in
 	domainHasDCs bool   // _ldap._tcp.dc._msdcs.DOMAIN names a DC
+	perDC        int    // the ports a DC found costs a limited scan: its ping and the plan's
 }
 
 // answer is what one DNS question got: the result to report, and the records.
@@ -157,6 +158,7 @@ func (r *run) locate(ctx context.Context, d Domain, ports []Port) []Target {
 		lr.dns = h
 	}
 	ping, rest := splitPing(ports)
+	lr.perDC = 1 + PortCount(rest)
 
 	lr.round(ctx, d.questions(), ping)
 	// What the pings said: global catalogs are the forest's, and without a site
@@ -283,6 +285,17 @@ func (lr *locateRun) resolveAndPing(ctx context.Context, dc *dcFound, ping Port)
 	if lr.d.Allow != nil && !lr.d.Allow(h.addr) {
 		fail := withCheck(results.Result{Addr: h.addr, State: results.Error, Reason: results.ReasonNotAllowed,
 			Detail: fmt.Sprintf("%s is not in the allow-list: not pinged, not scanned", h.addr)}, ping.Check)
+		dc.fail = &fail
+		return
+	}
+	// A limited scan (Plan.MaxPorts) grants each DC found its ping and its
+	// ports whole, or not at all, as it grants a target's further
+	// addresses: records naming a thousand DCs do not make a probe of a
+	// thousand hosts.
+	if !r.budget.takeAll(lr.perDC) {
+		fail := r.budget.limited(fmt.Sprintf("DC %s (%s), with %d ports", dc.name, h.addr, lr.perDC), lr.perDC)
+		fail.Proto, fail.Addr = "", h.addr
+		fail = withCheck(fail, ping.Check)
 		dc.fail = &fail
 		return
 	}

@@ -244,6 +244,41 @@ func TestLocateFailures(t *testing.T) {
 	}
 }
 
+// Under Plan.MaxPorts, each DC found takes its ping and its ports from what
+// the limit leaves, whole or not at all: of three DCs with two ports each (the
+// ping and one), a limit of five scans two and reports the third port-limit,
+// never pinged.
+func TestLocateMaxPorts(t *testing.T) {
+	open := openTCP(t)
+	f := &fakeDNS{
+		srv: map[string][]dnsmessage.SRVResource{
+			"_ldap._tcp.dc._msdcs.lab.test": {srvTo(389, "dc1.lab.test"), srvTo(389, "dc2.lab.test"), srvTo(389, "dc3.lab.test")},
+		},
+		a: map[string][4]byte{"dc1.lab.test": {127, 0, 0, 1}, "dc2.lab.test": {127, 0, 0, 2}, "dc3.lab.test": {127, 0, 0, 3}},
+	}
+	s := &Scanner{Timeout: 500 * time.Millisecond, Retries: new(0)}
+	got := locatorRun(t, s, Plan{
+		Ports:    []Port{{Proto: results.TCP, Lo: open}},
+		Domains:  []Domain{{Name: "lab.test", DNSServer: f.start(t)}},
+		MaxPorts: 5,
+	})
+	var pinged, limited []string
+	for k, r := range got {
+		switch {
+		case strings.HasSuffix(k, " 389/udp"):
+			pinged = append(pinged, k)
+		case r.Reason == results.ReasonPortLimit:
+			limited = append(limited, k)
+			if !results.Fails(&r) || !strings.HasSuffix(r.Detail, ", with 2 ports: 2 not tested, the scan reached its limit of 5 ports") || len(r.Records) != 1 {
+				t.Errorf("%s: %q, records %q", k, r.Detail, r.Records)
+			}
+		}
+	}
+	if len(pinged) != 2 || len(limited) != 1 {
+		t.Errorf("pinged %q, limited %q: want 2 and 1", pinged, limited)
+	}
+}
+
 // The pure part of asking this machine's resolver: Go's resolver says "not
 // found" for NXDOMAIN and for a name without the record, on Windows (DnsQuery's
 // DNS_ERROR_RCODE_NAME_ERROR, DNS_INFO_NO_RECORDS) as elsewhere.

@@ -38,7 +38,7 @@ type Plan struct {
 	// planned (PortCount of each target's ports) and those the scan adds as
 	// it goes (the TCP ports a SQL Browser lists, the ports an endpoint
 	// mapper registers, the further addresses of a target scanned on every
-	// address). Zero means no limit. With a limit, Targets is read whole
+	// address, the DCs of Domains with their LDAP pings). Zero means no limit. With a limit, Targets is read whole
 	// before anything is sent (a limited plan is small): a plan whose planned
 	// ports pass the limit is refused with a *TooManyPortsError. The ports
 	// added as the scan goes share what the planned ones leave; those that

@@ -99,21 +99,7 @@ func ServeLocalUDP(t testing.TB, reply func([]byte) []byte) uint16 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	t.Cleanup(func() { pc.Close(); <-done })
-	go func() {
-		defer close(done)
-		buf := make([]byte, 65536)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			if b := reply(buf[:n]); b != nil {
-				pc.WriteTo(b, from)
-			}
-		}
-	}()
+	serveDatagrams(t, pc, reply)
 	return uint16(pc.LocalAddr().(*net.UDPAddr).Port)
 }
 
@@ -131,22 +117,28 @@ func ServeUDP(t testing.TB, h *Host, port uint16, reply func([]byte) []byte) {
 		if err != nil {
 			t.Fatalf("testnet %s: listen on %d/udp: %v", h.Name, port, err)
 		}
-		done := make(chan struct{})
-		t.Cleanup(func() { pc.Close(); <-done })
-		go func() {
-			defer close(done)
-			buf := make([]byte, 65536)
-			for {
-				n, from, err := pc.ReadFrom(buf)
-				if err != nil {
-					return
-				}
-				if b := reply(buf[:n]); b != nil {
-					pc.WriteTo(b, from)
-				}
-			}
-		}()
+		serveDatagrams(t, pc, reply)
 	}
+}
+
+// serveDatagrams answers each datagram pc reads with reply(request) (nil:
+// nothing) until the test ends, when pc is closed and the reader waited for.
+func serveDatagrams(t testing.TB, pc net.PacketConn, reply func([]byte) []byte) {
+	done := make(chan struct{})
+	t.Cleanup(func() { pc.Close(); <-done })
+	go func() {
+		defer close(done)
+		buf := make([]byte, 65536)
+		for {
+			n, from, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if b := reply(buf[:n]); b != nil {
+				pc.WriteTo(b, from)
+			}
+		}
+	}()
 }
 
 // inNetns runs fn on an OS thread that has joined h's network namespace, so the

@@ -458,11 +458,11 @@ func (e *Exporter) plan(ctx context.Context, req *probeRequest) (scan.Plan, []re
 	if d := req.domain; d != nil {
 		// The DNS server asked and every DC found are held to the allow-list
 		// as a target is: a DC outside it is reported, not scanned.
-		if d.DNSServer.IsValid() && !e.cfg.Allow.Allows(d.DNSServer.Addr()) {
+		if d.DNSServer.IsValid() && !e.hostAllowed(d.DNSServer.Addr()) {
 			return plan, nil, 0, &refused{fmt.Sprintf("dns_server %s is not in the allow-list (%s); start portreach serve with --allow to permit its network", d.DNSServer.Addr(), e.cfg.Allow)}
 		}
 		dom := *d
-		dom.Allow = e.cfg.Allow.Allows
+		dom.Allow = e.hostAllowed
 		item.Domain = &dom
 	}
 	pl, err := checklist.Build(ctx, checklist.Request{

@@ -696,8 +696,12 @@ func TestProbeDomain(t *testing.T) {
 	if got := s.value(t, report.MetricPortUp, portLabels("dc1.lab.test", "127.0.0.1", open, "tcp")); got != 1 {
 		t.Errorf("dc1's port up %v", got)
 	}
-	if got := s.value(t, report.MetricPortState, map[string]string{report.LabelHost: "dc2.lab.test", report.LabelState: "error"}); got != 1 {
+	if got := s.value(t, report.MetricPortState, map[string]string{report.LabelHost: "dc2.lab.test", report.LabelAddress: "", report.LabelState: "error"}); got != 1 {
 		t.Errorf("dc2 (outside the allow-list) not reported as an error: %v", got)
+	}
+	// What dc2 resolves to is not the client's to learn (#18.9).
+	if strings.Contains(s.body, "127.0.0.9") {
+		t.Errorf("the answer names dc2's address outside the allow-list:\n%s", s.body)
 	}
 	if got := s.value(t, MetricProbeSuccess, nil); got != 0 {
 		t.Errorf("probe success %v with a DC outside the allow-list", got)

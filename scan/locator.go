@@ -283,8 +283,10 @@ func (lr *locateRun) resolveAndPing(ctx context.Context, dc *dcFound, ping Port)
 	h := &host{name: dc.name, addr: addr.Unmap(), located: dc.located, holdAll: true}
 	h.est.ceiling = r.timeout
 	if lr.d.Allow != nil && !lr.d.Allow(h.addr) {
-		fail := withCheck(results.Result{Addr: h.addr, State: results.Error, Reason: results.ReasonNotAllowed,
-			Detail: fmt.Sprintf("%s is not in the allow-list: not pinged, not scanned", h.addr)}, ping.Check)
+		// The address is not said: an exporter's answer tells no client
+		// what a name resolves to outside its allow-list (#18.9).
+		fail := withCheck(results.Result{State: results.Error, Reason: results.ReasonNotAllowed,
+			Detail: "its address is not in the allow-list: not pinged, not scanned"}, ping.Check)
 		dc.fail = &fail
 		return
 	}

@@ -73,7 +73,8 @@ func TestPrometheusRequests(t *testing.T) {
 }
 
 // FuzzProbeRequest: whatever query and header a client sends, parsing ends in
-// a request that names one host and something to test, or in a 400.
+// a request that names one host or a valid domain, and something to test, or
+// in a 400.
 func FuzzProbeRequest(f *testing.F) {
 	queries, timeouts := prometheusRequests(f)
 	for i := range queries {
@@ -84,6 +85,8 @@ func FuzzProbeRequest(f *testing.F) {
 	f.Add("target=198.18.1.1-20&ports=-", "1e9")
 	f.Add("target=198.18.0.1&profile=biztalk-send-server&role=sql=sql01%5CBTS&expect=reachable", "5")
 	f.Add("target=a:1&profile=&ports=&role=x=&target=", "NaN")
+	f.Add("domain=lab.example&site=Site-A&dns_server=198.18.1.2&ports=T:445", "5")
+	f.Add("domain=lab.example&dns_server=[2001:db8::53]:5353&profile=ad-dc-2016-2025", "5")
 	cat, err := profiles.Load()
 	if err != nil {
 		f.Fatal(err)
@@ -97,8 +100,12 @@ func FuzzProbeRequest(f *testing.F) {
 		case err != nil && !errors.As(err, &b):
 			t.Fatalf("%q: error %v is not a bad request", query, err)
 		case err == nil:
-			if req.target.Name == "" || strings.ContainsAny(req.target.Name, "/, ") {
+			// One host, or a domain whose DCs the locator finds (or both).
+			if req.target.Name == "" && req.domain == nil || strings.ContainsAny(req.target.Name, "/, ") {
 				t.Fatalf("%q: target %q", query, req.target.Name)
+			}
+			if d := req.domain; d != nil && d.Validate() != nil {
+				t.Fatalf("%q: domain %+v: %v", query, *d, d.Validate())
 			}
 			if len(req.profiles) == 0 && len(req.ports) == 0 {
 				t.Fatalf("%q: nothing to test accepted", query)

@@ -33,6 +33,7 @@ func FuzzReadJSON(f *testing.F) {
 	f.Add(empty.Bytes())
 	for _, s := range []string{
 		``, `{}`, `[]`, `null`, `{"schema_version": 99}`, `{"schema_version": 1}`, `{"schema_version": 2}`, `{"schema_version": 3}`,
+		`{"schema_version": 4}`, `{"schema_version": 5}`, `{"schema_version": 6}`, `{"schema_version": 5, "results": [{"clock_offset": 1}]}`,
 		`{"schema_version": 1e999999999}`, `{"schema_version": -1}`,
 		`{"schema_version": 2, "results": [{"state": "open", "State": "closed"}]}`,
 	} {

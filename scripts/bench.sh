@@ -27,6 +27,11 @@
 # namespaces go on any exit (an interrupt included); whatever an earlier run
 # that was killed outright left behind goes at the start. CLEAN_ONLY=1 only
 # removes them (after SETUP_ONLY=1).
+#
+# Row 9 (issue 19) runs a policy from pr-bench-t: three sources, each a
+# namespace of its own (pr-bench-p0 …) running portreach serve, check the DC
+# profile on 20 of pr-bench-t's AnyIP addresses side by side; against the same
+# sources one after the other.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "bench: needs root (network namespaces)" >&2; exit 2; }
@@ -42,7 +47,7 @@ go build -o bin/listen ./internal/testnet/listen
 go build -o bin/scrapeload ./internal/testnet/scrapeload
 BIN=$PWD/bin/portreach
 RUNS=${RUNS:-3}
-ROWS=${ROWS:-1 2 3 4 5 6 7 8}
+ROWS=${ROWS:-1 2 3 4 5 6 7 8 9}
 # Row 3 with nmap takes about 24 minutes (measured: 1442 s); by default nmap
 # scans 16 of the 1024 hosts there, and the row says so. NMAP3_HOSTS=1024 for all.
 NMAP3_HOSTS=${NMAP3_HOSTS:-16}
@@ -51,16 +56,18 @@ SCRAPE_TARGETS=${SCRAPE_TARGETS:-1000}
 SCRAPE_INTERVAL=${SCRAPE_INTERVAL:-60s}
 OUT=$(mktemp -d)
 S=pr-bench-s T=pr-bench-t R=pr-bench-r H=pr-bench-h
+POLICY_SOURCES=3
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   # and what an earlier SETUP_ONLY=1 run left inside these namespaces
-  for ns in $S $T $H; do
+  for ns in $S $T $H $(seq -f "pr-bench-p%g" 0 $((POLICY_SOURCES - 1))); do
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill "$pid" 2>/dev/null || true; done
   done
   wait 2>/dev/null || true
   for ns in $S $T $R $H; do ip netns del $ns 2>/dev/null || true; done
   for i in $(seq 0 $((UDPHOSTS - 1))); do ip netns del "pr-bench-u$i" 2>/dev/null || true; done
+  for i in $(seq 0 $((POLICY_SOURCES - 1))); do ip netns del "pr-bench-p$i" 2>/dev/null || true; done
   rm -rf "$OUT"
 }
 # A long command runs in the background and the script waits for it (cmd &
@@ -126,10 +133,38 @@ table inet fw {
 }
 NFT
 ip netns exec $H bin/listen 445 >/dev/null 2>&1 9>&- & pids+=($!)
+# Row 9: a policy's sources. Source N: namespace pr-bench-pN, 198.19.251.(4N+2),
+# a veth from pr-bench-t (whose AnyIP block holds the destinations), running
+# portreach serve; the policy runs in pr-bench-t, which reaches each exporter.
+for i in $(seq 0 $((POLICY_SOURCES - 1))); do
+  p=pr-bench-p$i
+  ip netns add "$p"
+  ip link add "prbp$i" netns $T type veth peer name "prbp${i}n" netns "$p"
+  ip -n $T addr add "198.19.251.$((4*i+1))/30" dev "prbp$i"
+  ip -n "$p" addr add "198.19.251.$((4*i+2))/30" dev "prbp${i}n"
+  ip -n $T link set "prbp$i" up
+  ip -n "$p" link set "prbp${i}n" up
+  ip -n "$p" link set lo up
+  ip -n "$p" route add 198.19.0.0/20 via "198.19.251.$((4*i+1))"
+  ip netns exec "$p" "$BIN" serve --listen "198.19.251.$((4*i+2)):9469" --allow 198.19.0.0/20 --name "p$i" >/dev/null 2>&1 9>&- & pids+=($!)
+done
+# The policy: every source checks the same 20 destinations (AnyIP addresses of
+# pr-bench-t) with the DC profile; policy-N.json is source N alone.
+dests=$(seq -f '"198.19.1.%g"' 1 20 | paste -sd,)
+policy() { # SOURCE_INDEX...
+  local srcs="" from=""
+  for i in "$@"; do
+    srcs+="${srcs:+, }\"p$i\": [\"http://198.19.251.$((4*i+2)):9469\"]"
+    from+="${from:+, }\"p$i\""
+  done
+  printf '{"sources": {%s}, "rules": [{"from": [%s], "to": [%s], "profiles": ["ad-dc-2016-2025"]}]}\n' "$srcs" "$from" "$dests"
+}
+policy $(seq 0 $((POLICY_SOURCES - 1))) >"$OUT/policy.json"
+for i in $(seq 0 $((POLICY_SOURCES - 1))); do policy "$i" >"$OUT/policy-$i.json"; done
 sleep 1
 if [ -n "${SETUP_ONLY:-}" ]; then # leave the namespaces (and listen) for manual runs; the next make bench removes them
   trap - EXIT
-  echo "bench: namespaces $S (scanner) and $T (hosts) are up; listen is PID ${pids[0]}" >&2
+  echo "bench: namespaces $S (scanner) and $T (hosts) are up; listen is PID ${pids[0]}; row 9's policies are in $OUT" >&2
   exit 0
 fi
 
@@ -141,7 +176,9 @@ run() {
   for _ in $(seq "$RUNS"); do
     ip netns exec $S /usr/bin/time -f '%e %U %S %M' -o "$OUT/$name.one" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" 9>&- &
     wait $! || true
-    awk '{printf "%s %.2f %.1f\n", $1, $2+$3, $4/1024}' "$OUT/$name.one" >>"$OUT/$name.t"
+    # (GNU time writes "Command exited with non-zero status 1" first when
+    # portreach exits 1: a failed check, as row 9's policy has.)
+    awk 'NF == 4 && $1 ~ /^[0-9.]+$/ {printf "%s %.2f %.1f\n", $1, $2+$3, $4/1024}' "$OUT/$name.one" >>"$OUT/$name.t"
   done
 }
 # med NAME COL: the median of a column (1 wall, 2 cpu, 3 rss) over the runs.
@@ -280,6 +317,16 @@ for r in $ROWS; do case $r in
   wait "$spid" 2>/dev/null || true
   f() { grep -o "$1=[^ ]*" "$OUT/pr8.out" | cut -d= -f2; }
   rows8+=("| 8 | serve: $SCRAPE_TARGETS targets × 14 DC TCP ports every $SCRAPE_INTERVAL, a tenth dropped, scrape timeout 15 s | $(f answered)/$(f scrapes) ($(f within) within the timeout, $(f status503) 503) | $(f p50) / $(f p99) / $(f max) | $(f cpu_s) s ($(f cpu_pct) % of a core) | $(f peak_rss_mb) |")
+  ;;
+9)
+  echo "9: a policy, $POLICY_SOURCES sources x 20 destinations x the DC profile, against its sources one after the other" >&2
+  run pr9 ip netns exec $T "$BIN" scan -f jsonl --no-progress --plan "$OUT/policy.json"
+  # shellcheck disable=SC2016
+  run pr9seq sh -c 'for f in "$@"; do ip netns exec '"$T"' '"$BIN"' scan -f jsonl --no-progress --plan "$f"; done' - $(seq -f "$OUT/policy-%g.json" 0 $((POLICY_SOURCES - 1)))
+  for i in $(seq 0 $((POLICY_SOURCES - 1))); do RUNS=1 run "pr9one$i" ip netns exec $T "$BIN" scan -f jsonl --no-progress --plan "$OUT/policy-$i.json"; done
+  slowest=$(for i in $(seq 0 $((POLICY_SOURCES - 1))); do med "pr9one$i" 1; done | sort -n | tail -1)
+  n=$(grep -c '"source":' "$OUT/pr9.out" || true)
+  rows+=("$(row 9 "a policy: $POLICY_SOURCES sources × 20 destinations × the DC profile / its sources one after the other (slowest source alone: $slowest s)" pr9 pr9seq "$n results, $(grep -c '"reason":"source-' "$OUT/pr9.out" || true) source-…")")
   ;;
 esac; done
 

@@ -434,6 +434,7 @@ func TestPolicySSH(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("verdicts\n got %v\nwant %v\n%s", got, want, out)
 	}
+	t.Logf("details: %q", details)
 	label := "ssh://root@" + h.Addr.String()
 	for name, want := range map[string]string{
 		"nobin":    "portreach is not installed on " + label + " (or not on its PATH): install it there, or use an exporter",

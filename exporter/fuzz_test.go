@@ -87,7 +87,15 @@ func FuzzProbeRequest(f *testing.F) {
 	f.Add("target=a:1&profile=&ports=&role=x=&target=", "NaN")
 	f.Add("domain=lab.example&site=Site-A&dns_server=198.18.1.2&ports=T:445", "5")
 	f.Add("domain=lab.example&dns_server=[2001:db8::53]:5353&profile=ad-dc-2016-2025", "5")
+	f.Add("target=198.18.0.1&module=web&format=jsonl", "10")
+	f.Add("target=198.18.0.1&module=web&module=&ports=T:1", "10")
 	cat, err := profiles.Load()
+	if err != nil {
+		f.Fatal(err)
+	}
+	// And through modules that take no ad-hoc parameters: what passes is
+	// the module's query, with the client's target and format only.
+	mods, err := ParseModules("m.yml", []byte("ad_hoc_params: false\nmodules:\n  web: {ports: 'T:80', timeout: 2s}\n"), cat, 0)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -119,6 +127,21 @@ func FuzzProbeRequest(f *testing.F) {
 			for _, p := range req.ports {
 				if p.Lo == 0 || (p.Hi != 0 && p.Hi < p.Lo) {
 					t.Fatalf("%q: port %+v", query, p)
+				}
+			}
+		}
+		mq, err := mods.apply(vals)
+		switch {
+		case err != nil && !errors.As(err, &b):
+			t.Fatalf("%q: module error %v is not a bad request", query, err)
+		case err == nil:
+			for k, vs := range mq {
+				if strings.TrimSpace(strings.Join(vs, "")) == "" {
+					continue // an empty value counts as absent
+				}
+				if k != paramTarget && k != paramFormat && k != paramPorts && k != paramTimeout ||
+					(k == paramPorts || k == paramTimeout) && len(vs) != 1 {
+					t.Fatalf("%q: module query %v", query, mq)
 				}
 			}
 		}

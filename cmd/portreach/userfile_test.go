@@ -121,6 +121,7 @@ func TestInputFilesCapped(t *testing.T) {
 		{[]string{"local", "--profile-file", "/dev/zero", "--profile", "x"}, nil, "portreach local: --profile-file /dev/zero: " + small},
 		{[]string{"serve", "--profile-file", "/dev/zero"}, nil, "portreach serve: --profile-file /dev/zero: " + small},
 		{[]string{"serve", "--ca-file", "/dev/zero"}, nil, "portreach serve: --ca-file /dev/zero: " + small},
+		{[]string{"serve", "--config.file", "/dev/zero"}, nil, "portreach serve: --config.file /dev/zero: " + small},
 		{[]string{"profiles", "--profile-file", "/dev/zero"}, nil, "portreach profiles: --profile-file /dev/zero: " + small},
 	} {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
@@ -182,6 +183,7 @@ func TestInputSignal(t *testing.T) {
 		{[]string{"local", "--profile-file", "FIFO", "--profile", "x"}, syscall.SIGINT, "portreach local: --profile-file FIFO: interrupted while reading it"},
 		{[]string{"serve", "--profile-file", "FIFO"}, syscall.SIGTERM, "portreach serve: --profile-file FIFO: interrupted while reading it"},
 		{[]string{"serve", "--ca-file", "FIFO"}, syscall.SIGINT, "portreach serve: --ca-file FIFO: interrupted while reading it"},
+		{[]string{"serve", "--config.file", "FIFO"}, syscall.SIGTERM, "portreach serve: --config.file FIFO: interrupted while reading it"},
 		{[]string{"profiles", "--profile-file", "FIFO"}, syscall.SIGINT, "portreach profiles: --profile-file FIFO: interrupted while reading it"},
 	} {
 		t.Run(fmt.Sprintf("%d %v", i, c.sig), func(t *testing.T) {

@@ -320,8 +320,8 @@ const readSize = 4096
 // handshake runs a TLS client handshake for confirmation: any certificate is
 // accepted (DescribeTLS verifies it, to report rather than refuse), every
 // version and suite Go implements (confirmSuites), SNI from the target's name. If the service has not spoken yet
-// (t.heard: implicit TLS), a peer that closes, resets or stays silent is not a
-// TLS service at all.
+// (t.heard: implicit TLS), a peer that closes or resets is not a TLS service
+// at all, and one that stays silent for --timeout is too slow to tell.
 func (r *run) handshake(t *talk, conn net.Conn, target string) (net.Conn, *probes.TLSDetail, results.Reason, string) {
 	cfg := &tls.Config{
 		InsecureSkipVerify: true, // verified by DescribeTLS, which reports instead of refusing
@@ -347,7 +347,10 @@ func (r *run) handshake(t *talk, conn net.Conn, target string) (net.Conn, *probe
 		case errors.As(err, &rh):
 			return nil, &probes.TLSDetail{Error: "not TLS"}, results.ReasonWrongService,
 				"want a TLS handshake, it answered " + probes.Identify(rh.RecordHeader[:])
-		case !t.heard && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || timeout(err)):
+		case !t.heard && timeout(err):
+			reason, note := t.silent()
+			return nil, nil, reason, note
+		case !t.heard && (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)):
 			reason, note := ioEnd(t.svc, err, false)
 			return nil, nil, reason, note
 		}
@@ -400,8 +403,20 @@ func (t *talk) ended(err error) (results.Reason, string) {
 	case timeout(err) && t.got > 0:
 		return results.ReasonConfirmTimeout, fmt.Sprintf("%s: the reply began (%d bytes), then nothing more came for %s (--timeout) before it ended",
 			t.svc.Name, t.got, t.timeout)
+	case timeout(err) && !t.heard:
+		return t.silent()
 	}
 	return ioEnd(t.svc, err, t.heard)
+}
+
+// silent is the verdict on a service that accepted the connection and said
+// nothing within --timeout: confirm-timeout, since a slow service (a loaded
+// DC's SMB, a greeting held back) and a port that is not the service look
+// the same until a longer wait; wrong-service needs evidence (another
+// protocol's reply, a close or a reset).
+func (t *talk) silent() (results.Reason, string) {
+	return results.ReasonConfirmTimeout, fmt.Sprintf("no %s reply: the port accepted the connection, then said nothing within %s (--timeout): a slow service or not this one (a longer --timeout tells them apart)",
+		t.svc.Name, t.timeout)
 }
 
 // timeout reports a deadline reached by a read, write or handshake.
@@ -442,11 +457,8 @@ func dialogError(svc *probes.Service, err error, heard bool) (results.Reason, st
 func ioEnd(svc *probes.Service, err error, heard bool) (results.Reason, string) {
 	what := "closed the connection"
 	switch {
-	case timeout(err):
+	case timeout(err): // after it spoke: before, it is silent (talk.silent)
 		what = "said nothing more within the timeout"
-		if !heard {
-			what = "said nothing within the timeout"
-		}
 	case errors.Is(err, syscall.ECONNRESET):
 		what = "reset the connection"
 	case !errors.Is(err, io.EOF):

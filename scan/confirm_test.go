@@ -65,6 +65,24 @@ func TestConfirmVerdicts(t *testing.T) {
 			t.Errorf("port %d: %v %q %q outcome %+v, want %q and %q", c.port, r.State, r.Probe, r.Detail, o, c.why, c.detail)
 		}
 	}
+	// A port that accepts and says nothing within --timeout, in clear or where
+	// TLS is due, is too slow to tell from another service: confirm-timeout,
+	// never wrong-service (a loaded DC's SMB said nothing for a second).
+	mute := fakeService(t, listen(t), func(c net.Conn) { io.Copy(io.Discard, c) })
+	slow := &Scanner{Timeout: 200 * time.Millisecond, Confirm: Confirm{Checked: true}}
+	tlsMute := Port{Proto: results.TCP, Lo: mute, Probe: "imaps", Check: &results.Check{Service: "Secure IMAP", Expect: results.ExpectOpen}}
+	for _, c := range []struct {
+		port   Port
+		detail string
+	}{
+		{confirmPort(mute, "smtp"), "no smtp reply: the port accepted the connection, then said nothing within 200ms (--timeout)"},
+		{tlsMute, "no imaps reply: the port accepted the connection, then said nothing within 200ms (--timeout)"},
+	} {
+		r := collect(t, slow, context.Background(), loopback, c.port)[key(results.TCP, mute)]
+		if o := results.Judge(&r); r.State != results.Open || o.Status != results.StatusFailed || o.Why != results.ReasonConfirmTimeout || !strings.Contains(r.Detail, c.detail) {
+			t.Errorf("silent %s: %v %q outcome %+v", c.port.Probe, r.State, r.Detail, o)
+		}
+	}
 	// Without Confirm, or for a port without a service, nothing is spoken.
 	got = collect(t, &Scanner{}, context.Background(), loopback, confirmPort(http, "smtp"))
 	if r := got[key(results.TCP, http)]; r.Probe != "" || results.Judge(&r).Status != results.StatusMet {

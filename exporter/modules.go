@@ -52,6 +52,11 @@ type moduleSpec struct {
 	Roles     map[string]string `yaml:"roles"`
 	Addresses string            `yaml:"addresses"`
 	Trace     *bool             `yaml:"trace"`
+	// The DC locator: the DCs of Domain are the targets (Site first;
+	// DNSServer asked instead of this machine's resolver).
+	Domain    string `yaml:"domain"`
+	Site      string `yaml:"site"`
+	DNSServer string `yaml:"dns_server"`
 }
 
 // moduleName is what a module may be called: a URL needs no escaping for
@@ -153,6 +158,9 @@ func (s *moduleSpec) values() url.Values {
 	set(paramExpect, s.Expect)
 	set(paramTimeout, s.Timeout)
 	set(paramAddrs, s.Addresses)
+	set(paramDomain, s.Domain)
+	set(paramSite, s.Site)
+	set(paramDNSServer, s.DNSServer)
 	if s.Trace != nil {
 		q.Set(paramTrace, map[bool]string{true: "1", false: "0"}[*s.Trace])
 	}
@@ -171,19 +179,21 @@ func checkModule(q url.Values, cat *profiles.Catalog, maxPorts int) error {
 	for k, v := range q {
 		probe[k] = v
 	}
-	probe.Set(paramTarget, "127.0.0.1")
+	if q.Get(paramDomain) == "" {
+		probe.Set(paramTarget, "127.0.0.1") // a domain's DCs are its targets
+	}
 	req, err := parseProbe(probe, cat)
 	if err != nil {
 		return err
 	}
-	_, err = checklist.Build(context.Background(), checklist.Request{
-		Catalog:  cat,
-		MaxPorts: maxPorts,
-		Items: []checklist.Item{{
-			Profiles: req.profiles, Roles: req.roles, Targets: []string{req.target.Name},
-			Ports: req.ports, Expect: req.expect, AllAddresses: req.all,
-		}},
-	})
+	item := checklist.Item{
+		Profiles: req.profiles, Roles: req.roles, Domain: req.domain,
+		Ports: req.ports, Expect: req.expect, AllAddresses: req.all,
+	}
+	if req.target.Name != "" {
+		item.Targets = []string{req.target.Name}
+	}
+	_, err = checklist.Build(context.Background(), checklist.Request{Catalog: cat, MaxPorts: maxPorts, Items: []checklist.Item{item}})
 	var nothing *checklist.NothingToTestError
 	var tooMany *scan.TooManyPortsError
 	switch {

@@ -34,7 +34,7 @@ func TestModulesExample(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := m.Names(), []string{"biztalk-send", "dc", "dc-blocked", "sql-firewall", "web"}; !slices.Equal(got, want) {
+	if got, want := m.Names(), []string{"biztalk-send", "corp-dcs", "dc", "dc-blocked", "sql-firewall", "web"}; !slices.Equal(got, want) {
 		t.Errorf("modules %v, want %v", got, want)
 	}
 	if m.AdHocParams() {
@@ -150,5 +150,27 @@ func TestModuleProbe(t *testing.T) {
 	if s := get(t, context.Background(), srv, "/probe?target=127.0.0.1&module=web", ""); s.status != http.StatusBadRequest ||
 		s.body != "portreach: module \"web\": this exporter has no modules (portreach serve --config.file)\n" {
 		t.Errorf("module= without a file: %d %q", s.status, s.body)
+	}
+}
+
+// A module may name a domain whose DCs the locator finds (domain=, site=,
+// dns_server=): a scrape then gives module= alone.
+func TestModuleDomain(t *testing.T) {
+	m := modules(t, "ad_hoc_params: false\nmodules:\n  corp-dcs:\n    domain: corp.example\n    site: Site-A\n    dns_server: 198.18.1.2\n")
+	q, err := m.apply(url.Values{paramModule: {"corp-dcs"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, err := parseProbe(q, catalog(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.domain == nil || req.domain.Name != "corp.example" || req.domain.Site != "Site-A" || req.domain.DNSServer.Addr().String() != "198.18.1.2" ||
+		len(req.profiles) != 1 || req.profiles[0].Slug != defaultDCProfile {
+		t.Errorf("module corp-dcs: domain %+v, profiles %v", req.domain, req.profiles)
+	}
+	if _, err := ParseModules("m.yml", []byte("modules:\n  x:\n    site: Site-A\n    ports: T:1\n"), catalog(t), 0); err == nil ||
+		err.Error() != "m.yml: line 2: module x: site and dns_server need domain=DOMAIN" {
+		t.Errorf("site without a domain: %v", err)
 	}
 }

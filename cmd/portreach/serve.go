@@ -38,7 +38,7 @@ failed) and portreach_probe_success for the whole role. Also:
                           requires the SQL Server named instance NAME
   &timeout=2s             longest wait for one answer
   &module=NAME            what module NAME of --config.file sets (profiles,
-                          ports, expect, timeout, roles); with
+                          ports, expect, timeout, roles, domain); with
                           "ad_hoc_params: false" in the file, only target=,
                           module= and format= are taken
   &format=jsonl           answer JSON Lines (-f jsonl's schema, each result with

@@ -166,6 +166,25 @@ func TestPolicyMatrix(t *testing.T) {
 		t.Errorf("table grid\n got %v\nwant %v", grid, truth)
 	}
 
+	// --quiet: the same grid, and below it only the failing checks, a block
+	// per failing cell.
+	code, quiet, errOut := runBin(t, "scan", "--plan", pfile, "--timeout", "500ms", "--no-color", "--quiet", "-f", "table")
+	if code != exitFailed || !strings.Contains(quiet, strings.SplitN(table, "\n", 2)[0]) {
+		t.Errorf("--quiet: exit %d, no grid:\n%s\n%s", code, quiet, errOut)
+	}
+	blocks := map[[2]string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^(\S+) → (\S+) \[`).FindAllStringSubmatch(quiet, -1) {
+		blocks[[2]string{m[1], m[2]}] = true
+	}
+	for k, want := range truth {
+		if blocks[k] != (want != "PASS") {
+			t.Errorf("--quiet: block for %v is %v; the cell is %s", k, blocks[k], want)
+		}
+	}
+	if strings.Contains(quiet, "ok: must be") {
+		t.Errorf("--quiet lists a check met:\n%s", quiet)
+	}
+
 	// JSON: one host per (source, destination, rule), its verdict and failures;
 	// every result with its source's name and, where it measured, address.
 	f, err := os.Open(file("r.json"))

@@ -65,7 +65,7 @@ func TestConcurrentProbesOneEngine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, srv := newServer(t, Config{Catalog: cat, Allow: allow(t, h.Addr.String()), MaxProbes: 40})
+	e, srv := newServer(t, Config{Catalog: cat, Allow: allow(t, h.Addr.String()), MaxProbes: 40, MaxProbesPerClient: 40})
 	probeDropped(t, srv, h, 40)
 	if e.cfg.Scanner.Engine == nil {
 		t.Error("no shared engine")

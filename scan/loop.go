@@ -218,8 +218,13 @@ func (l *loop) readUDP(u *udpConn) {
 	}
 }
 
-// at schedules t.
+// at schedules t; the zero time means now. (A timer at the zero time would
+// otherwise be the loop's wait bound, which the poller reads as none: the loop
+// slept with the timer due.)
 func (l *loop) at(when time.Time, t timer) {
+	if when.IsZero() {
+		when = time.Now()
+	}
 	t.at = when
 	l.timers.push(t)
 }

@@ -15,7 +15,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"math"
 	"slices"
 	"strings"
@@ -244,7 +243,7 @@ func Build(ctx context.Context, req Request) (*Plan, error) {
 		return nil, &scan.TooManyPortsError{Ports: pl.Ports, Max: req.MaxPorts}
 	}
 	pl.Scan.MaxPorts = req.MaxPorts
-	pl.Scan.Targets = concat(first.All(), rest.All())
+	pl.Scan.Targets = scan.Chain(first.All(), rest.All())
 	return pl, nil
 }
 
@@ -502,19 +501,3 @@ func requireInstances(byHost map[string][]scan.Port, entries []profiles.Entry, r
 
 // sqlBrowserPort is the SQL Server Browser's port ([MC-SQLR] §2.1).
 const sqlBrowserPort = 1434
-
-// concat yields a's targets, then b's.
-func concat(a, b iter.Seq[scan.Target]) iter.Seq[scan.Target] {
-	return func(yield func(scan.Target) bool) {
-		for t := range a {
-			if !yield(t) {
-				return
-			}
-		}
-		for t := range b {
-			if !yield(t) {
-				return
-			}
-		}
-	}
-}

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"iter"
 	"net"
 	"net/netip"
 	"slices"
@@ -517,21 +516,5 @@ func judgeLocated(r *results.Result, loc *Located) {
 			mapped = "to site " + n.ClientSite
 		}
 		r.Detail += fmt.Sprintf("; this DC maps this machine's address %s, not %s", mapped, loc.Site)
-	}
-}
-
-// concat yields a's targets, then b's.
-func concat(a, b iter.Seq[Target]) iter.Seq[Target] {
-	return func(yield func(Target) bool) {
-		for t := range a {
-			if !yield(t) {
-				return
-			}
-		}
-		for t := range b {
-			if !yield(t) {
-				return
-			}
-		}
 	}
 }

@@ -295,7 +295,7 @@ func (s *Scanner) Scan(ctx context.Context, plan Plan, emit func(results.Result)
 	}
 	all := slices.Values(found)
 	if plan.Targets != nil {
-		all = concat(all, plan.Targets)
+		all = Chain(all, plan.Targets)
 	}
 	var g errgroup.Group
 	g.SetLimit(hosts)

@@ -166,6 +166,20 @@ func (t *Targets) Count(limit int) int {
 	return n
 }
 
+// Chain yields the targets of each sequence in turn: a plan's named hosts
+// after the ones the DC locator found, a list's after the command line's.
+func Chain(seqs ...iter.Seq[Target]) iter.Seq[Target] {
+	return func(yield func(Target) bool) {
+		for _, seq := range seqs {
+			for t := range seq {
+				if !yield(t) {
+					return
+				}
+			}
+		}
+	}
+}
+
 // All yields the targets in the order given, exclusions removed. Host names are
 // yielded unresolved (zero Addr).
 func (t *Targets) All() iter.Seq[Target] {

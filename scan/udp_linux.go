@@ -78,16 +78,18 @@ func (u *linuxUDP) recv(buf []byte) (int, netip.AddrPort, *verdict, error) {
 	return 0, netip.AddrPort{}, nil, err
 }
 
-// readErrQueue reads the ICMP error queued for the target, if any.
+// readErrQueue reads the ICMP error queued for the target, if any. It goes
+// through Control, not Read: reading the error queue never blocks
+// (MSG_DONTWAIT), and Read would wait for the descriptor's read lock, which
+// the portable poller's reader goroutine holds while it waits for a datagram:
+// a send that failed on an earlier ICMP error then stopped the loop that made
+// it until a datagram came, on a silent port never (a whole scan hung).
 func (u *linuxUDP) readErrQueue() *verdict {
 	rc, err := u.conn.SyscallConn()
 	if err != nil {
 		return nil
 	}
 	var v *verdict
-	_ = rc.Read(func(fd uintptr) bool {
-		v = readErrQueue(int(fd), u.target)
-		return true
-	})
+	_ = rc.Control(func(fd uintptr) { v = readErrQueue(int(fd), u.target) })
 	return v
 }

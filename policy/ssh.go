@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/portreach/portreach/results"
 )
@@ -60,8 +62,14 @@ func (j *job) ssh(ctx context.Context) {
 		t.missing(&failure{results.ReasonSourceUnreachable, fmt.Sprintf("%s: %v", bin, err)}, j.emitOwn)
 		return
 	}
+	// The deadline ends the read and the wait too, not only the ssh process:
+	// a process it leaves behind (a ProxyCommand, a wrapper) may hold its
+	// output open for as long as it likes.
+	cmd.WaitDelay = time.Second
+	stopRead := context.AfterFunc(ctx, func() { stdout.Close() })
+	defer stopRead()
 	readErr := readResults(stdout, func(r results.Result) error {
-		if !containsName(names, r.Target) {
+		if !slices.Contains(names, r.Target) {
 			return fmt.Errorf("a result for %q, which the source was not asked about", r.Target)
 		}
 		t.take(&r)
@@ -86,15 +94,6 @@ func (j *job) ssh(ctx context.Context) {
 func (j *job) emitOwn(r results.Result) {
 	j.own(&r)
 	j.emit(r)
-}
-
-func containsName(names []string, n string) bool {
-	for _, x := range names {
-		if x == n {
-			return true
-		}
-	}
-	return false
 }
 
 // remotePlan is the rule as a plan file for "portreach scan --plan -": one
